@@ -1,0 +1,84 @@
+# byok-compiler: the one entry point. Every target bootstraps what it needs.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CHECKOV_VENV := .venv-checkov
+TF_RC := $(CURDIR)/.build/terraformrc
+export TF_CLI_CONFIG_FILE := $(TF_RC)
+export TF_IN_AUTOMATION := 1
+export CHECKPOINT_DISABLE := 1
+PYTEST_ARGS ?=
+
+.PHONY: help venv tf-config generate check-generated test test-fast e2e check lint typecheck fmt \
+        lint-tf docs review bench fuzz clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+venv: $(STAMP) ## create .venv with the compiler and its dev tools
+
+tf-config: ## write the project's Terraform CLI config (.build/terraformrc)
+	@scripts/tf-cli-config.sh $(TF_RC)
+
+generate: $(STAMP) ## compile org.yaml + vendors/ into generated/
+	$(BIN)/byok generate
+
+check-generated: $(STAMP) ## fail if generated/ is not what `make generate` produces
+	$(BIN)/byok generate --check
+
+test: $(STAMP) tf-config ## unit, golden, property, Terraform static and module tests
+	$(BIN)/pytest -m 'not e2e' $(PYTEST_ARGS)
+
+test-fast: $(STAMP) ## tests that need no Terraform
+	$(BIN)/pytest -m 'not e2e and not terraform and not slow' $(PYTEST_ARGS)
+
+e2e: $(STAMP) tf-config ## terraform apply against a local moto server
+	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff
+	$(BIN)/ruff check compiler tests scripts bench
+	$(BIN)/ruff format --check compiler tests scripts bench
+
+typecheck: $(STAMP) ## mypy --strict on compiler/
+	$(BIN)/mypy
+
+fmt: $(STAMP) tf-config ## format Python and Terraform
+	$(BIN)/ruff format compiler tests scripts bench
+	$(BIN)/ruff check --fix compiler tests scripts bench
+	terraform fmt -recursive modules
+	terraform fmt main.tf versions.tf outputs.tf
+
+$(CHECKOV_VENV)/.installed:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q 'checkov>=3.2,<4'
+	touch $@
+
+lint-tf: $(CHECKOV_VENV)/.installed ## checkov on modules/ and generated/ (own venv)
+	$(CHECKOV_VENV)/bin/checkov -d modules -d generated --framework terraform --compact --quiet --skip-download
+
+docs: $(STAMP) ## regenerate docs/diagnostics.md from the catalogue
+	$(BIN)/byok docs > docs/diagnostics.md
+
+review: $(STAMP) ## semantic access diff of the current inputs against HEAD
+	$(BIN)/byok diff --base HEAD
+
+bench: $(STAMP) ## benchmarks: generate / diff / check-generated / checkov at scale
+	$(BIN)/python -m bench.run
+
+fuzz: $(STAMP) ## long fuzzing run of the loader and model
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/test_fuzz.py $(PYTEST_ARGS)
+
+check: lint typecheck test check-generated lint-tf ## everything CI checks
+	$(BIN)/byok docs | diff -u docs/diagnostics.md - || { echo "docs/diagnostics.md is stale: run 'make docs'"; exit 1; }
+
+clean: ## remove venvs and build files
+	rm -rf $(VENV) $(CHECKOV_VENV) .build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,208 @@
+"""Stage 1, load: bytes -> located YAML nodes (`LMap`, `LSeq`, `LScalar`).
+
+Rejected here, each with its own code: non-UTF-8 or control bytes (E104), oversized files
+(E105), syntax errors (E101), anchors and aliases (E103; no alias bomb can expand), deep nesting
+(E106), duplicate keys with both lines (E102), non-string keys (E109), empty or non-mapping
+documents (E107).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.events import AliasEvent, CollectionStartEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .diagnostics import CompileError, Diagnostic, Loc
+
+MAX_BYTES = 1 << 20
+MAX_DEPTH = 32
+RESERVED_KEY_PREFIX = "@"
+# C0 controls other than tab/LF/CR, DEL, C1 controls and a BOM past the start.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff]")
+
+
+@dataclass(frozen=True, eq=False)
+class LScalar:
+    value: Any
+    loc: Loc
+
+
+@dataclass(frozen=True, eq=False)
+class LSeq:
+    items: tuple[LNode, ...]
+    loc: Loc
+
+
+@dataclass(frozen=True, eq=False)
+class LMap:
+    """A mapping; `keys` holds each key's own location (for unknown-field diagnostics)."""
+
+    items: dict[str, LNode]
+    loc: Loc
+    keys: dict[str, Loc] = field(default_factory=dict)
+
+
+LNode = LScalar | LSeq | LMap
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that refuses anchors/aliases and deep nesting while composing."""
+
+    def __init__(self, stream: str, name: str) -> None:
+        super().__init__(stream)
+        self.name = name
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _LoadProblem("E103", "anchors and aliases are not allowed", event.start_mark)
+        if isinstance(event, CollectionStartEvent):
+            self._depth += 1
+            if self._depth > MAX_DEPTH:
+                raise _LoadProblem("E106", f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            if isinstance(event, CollectionStartEvent):
+                self._depth -= 1
+
+
+class _LoadProblem(Exception):
+    def __init__(self, code: str, message: str, mark: Any) -> None:
+        super().__init__(message)
+        self.code, self.message, self.mark = code, message, mark
+
+
+def _loc(name: str, mark: Any) -> Loc:
+    return Loc(file=name, line=mark.line + 1, col=mark.column + 1)
+
+
+def load_file(path: Path, display: str | None = None) -> LMap:
+    """Read and load one YAML file; raise `CompileError` with every problem found."""
+    name = display or str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CompileError([_diag("E108", f"cannot read file: {exc.strerror}", name)]) from exc
+    return load_bytes(data, name)
+
+
+def _diag(code: str, message: str, name: str, line: int = 1, col: int = 1) -> Diagnostic:
+    return Diagnostic.make(code, message, Loc(file=name, line=line, col=col))
+
+
+def _decode(data: bytes, name: str) -> str:
+    if len(data) > MAX_BYTES:
+        raise CompileError([_diag("E105", f"file is {len(data)} bytes, over {MAX_BYTES}", name)])
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise CompileError([_diag("E104", "file is not valid UTF-8", name, line, col)]) from exc
+    bad = _CONTROL.search(text, 1 if text.startswith("\ufeff") else 0)
+    if bad:
+        i = bad.start()
+        line = text.count("\n", 0, i) + 1
+        col = i - (text.rfind("\n", 0, i) + 1) + 1
+        msg = f"control character U+{ord(text[i]):04X}"
+        raise CompileError([_diag("E104", msg, name, line, col)])
+    return text.removeprefix("\ufeff")
+
+
+def load_bytes(data: bytes, name: str) -> LMap:
+    text = _decode(data, name)
+    loader = _Loader(text, name)
+    try:
+        root = loader.get_single_node()
+    except _LoadProblem as p:
+        raise CompileError([Diagnostic.make(p.code, p.message, _loc(name, p.mark))]) from p
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = _loc(name, mark) if mark else Loc(file=name, line=1, col=1)
+        what = (exc.problem or exc.context or "invalid YAML").strip()
+        if "document" in what and "single" in what:
+            raise CompileError([Diagnostic.make("E107", "expected a single YAML document", where)]) from exc
+        raise CompileError([Diagnostic.make("E101", f"YAML syntax error: {what}", where)]) from exc
+    finally:
+        loader.dispose()
+    if root is None:
+        raise CompileError([_diag("E107", "file is empty", name)])
+    if not isinstance(root, MappingNode):
+        raise CompileError([Diagnostic.make("E107", "top level must be a mapping", _loc(name, root.start_mark))])
+    diags: list[Diagnostic] = []
+    out = _convert(root, loader, name, diags)
+    if diags:
+        raise CompileError(diags)
+    assert isinstance(out, LMap)
+    return out
+
+
+def _convert(node: Node, loader: _Loader, name: str, diags: list[Diagnostic]) -> LNode:
+    loc = _loc(name, node.start_mark)
+    if isinstance(node, ScalarNode):
+        try:
+            return LScalar(loader.construct_object(node, deep=True), loc)
+        except (yaml.YAMLError, ValueError, OverflowError):
+            # e.g. `2020-13-01` looks like a date but is none: keep the text, the model says why.
+            return LScalar(node.value, loc)
+    if isinstance(node, SequenceNode):
+        return LSeq(tuple(_convert(n, loader, name, diags) for n in node.value), loc)
+    assert isinstance(node, MappingNode)
+    return _convert_map(node, loader, name, diags, loc)
+
+
+def _convert_map(
+    node: MappingNode, loader: _Loader, name: str, diags: list[Diagnostic], loc: Loc
+) -> LMap:
+    items: dict[str, LNode] = {}
+    keys: dict[str, Loc] = {}
+    for knode, vnode in node.value:
+        kloc = _loc(name, knode.start_mark)
+        if knode.tag == "tag:yaml.org,2002:merge":
+            diags.append(Diagnostic.make("E103", "merge keys (`<<`) are not allowed", kloc))
+            continue
+        key = loader.construct_object(knode) if isinstance(knode, ScalarNode) else None
+        if not isinstance(key, str) or not key or key.startswith(RESERVED_KEY_PREFIX):
+            diags.append(Diagnostic.make("E109", f"mapping key must be a plain name, not `{key}`", kloc))
+            continue
+        if key in items:
+            first = keys[key]
+            diags.append(Diagnostic.make(
+                "E102", f"duplicate key `{key}` (first defined at line {first.line})", kloc))
+            continue
+        keys[key] = kloc
+        items[key] = _convert(vnode, loader, name, diags)
+    return LMap(items, loc, keys)
+
+
+def to_plain(node: LNode) -> Any:
+    """Located nodes -> plain data for pydantic (lists become tuples for strict models)."""
+    if isinstance(node, LScalar):
+        return node.value
+    if isinstance(node, LSeq):
+        return tuple(to_plain(n) for n in node.items)
+    return {k: to_plain(v) for k, v in node.items.items()}
+
+
+def locate(node: LNode, path: tuple[str | int, ...], key: bool = False) -> Loc:
+    """The location of the deepest node along `path` (the key itself when `key`)."""
+    for i, part in enumerate(path):
+        last = i == len(path) - 1
+        if isinstance(node, LMap) and isinstance(part, str) and part in node.items:
+            if last and key:
+                return node.keys[part]
+            node = node.items[part]
+        elif isinstance(node, LSeq) and isinstance(part, int) and 0 <= part < len(node.items):
+            node = node.items[part]
+        elif isinstance(node, LMap) and isinstance(part, str) and part in node.keys:
+            return node.keys[part]
+        else:
+            break
+    return node.loc

@@ -1,0 +1,80 @@
+"""The facade: load -> model -> resolve -> compile -> verify -> render, as one call.
+
+Each stage raises `CompileError` with every problem it found; `build` collects what it can
+across files before stopping so that one run reports all the bad inputs at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from .compile import Compiled, compile_all
+from .diagnostics import CompileError, Diagnostic, sort_diagnostics
+from .load import load_file
+from .model import Org, Vendor, build
+from .render import render_all
+from .resolve import resolve
+from .verify import Proof, verify_key
+
+ORG_FILE = "org.yaml"
+VENDORS_DIR = "vendors"
+OUT_DIR = "generated"
+
+
+@dataclass(frozen=True)
+class Result:
+    compiled: Compiled
+    files: dict[str, bytes]
+    warnings: tuple[Diagnostic, ...]
+    proofs: tuple[Proof, ...]
+
+
+def _load_one(root: Path, rel: str, cls: type[Org] | type[Vendor]) -> Org | Vendor:
+    return build(cls, load_file(root / rel, rel))  # type: ignore[no-any-return]
+
+
+def load_inputs(root: Path) -> tuple[Org, dict[str, Vendor]]:
+    """Load and model org.yaml and every vendors/*.yaml, reporting problems of all files."""
+    diags: list[Diagnostic] = []
+    vendors: dict[str, Vendor] = {}
+    vdir = root / VENDORS_DIR
+    if not vdir.is_dir():
+        diags.append(Diagnostic.make("E108", f"no `{VENDORS_DIR}/` directory next to {ORG_FILE}"))
+    for path in sorted(vdir.glob("*.yaml")) if vdir.is_dir() else ():
+        try:
+            vendor = _load_one(root, f"{VENDORS_DIR}/{path.name}", Vendor)
+            assert isinstance(vendor, Vendor)
+            vendors[path.stem] = vendor
+        except CompileError as err:
+            diags.extend(err.diagnostics)
+    org: Org | None = None
+    try:
+        loaded = _load_one(root, ORG_FILE, Org)
+        assert isinstance(loaded, Org)
+        org = loaded
+    except CompileError as err:
+        diags.extend(err.diagnostics)
+    if diags or org is None:
+        raise CompileError(diags)
+    return org, vendors
+
+
+def build_tree(root: Path, today: date | None = None) -> Result:
+    """Compile the inputs under `root` into the files of `generated/`; raise on any error."""
+    org, vendors = load_inputs(root)
+    resolved = resolve(org, vendors, today or date.today())
+    compiled = compile_all(resolved)
+    diags: list[Diagnostic] = []
+    proofs: list[Proof] = []
+    for ck in compiled.keys:
+        found, proof = verify_key(ck)
+        diags += found
+        proofs.append(proof)
+    errors = [d for d in diags if d.severity == "error"]
+    if errors:
+        raise CompileError(errors)
+    warnings = sort_diagnostics([*resolved.warnings, *diags])
+    return Result(compiled=compiled, files=render_all(compiled), warnings=warnings,
+                  proofs=tuple(proofs))

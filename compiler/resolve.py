@@ -1,0 +1,202 @@
+"""Stage 3, resolve: organization config x vendor catalog -> one `ResolvedKey` per
+(app, environment), with parameters substituted and every cross-reference checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict
+
+from . import iam
+from .diagnostics import CompileError, Diagnostic, Loc, did_you_mean
+from .model import App, Org, ParamRef, Principal, RevocationEntry, Scope, Suspension, Vendor
+from .resolve_checks import check_app, check_vendor
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+
+class Fact(Frozen):
+    """A vendor fact as it reaches output: what it says and where it was stated."""
+
+    what: str
+    verified: bool
+    source: str
+    loc: Loc | None
+
+
+class ScopeRevocation(Frozen):
+    """All revocations of one scope on one key: packed into one Deny statement."""
+
+    scope: Scope
+    values: tuple[str, ...]
+    entries: tuple[RevocationEntry, ...]
+
+
+class KeyOptionsResolved(Frozen):
+    rotation_period_days: int
+    deletion_window_days: int
+    multi_region: bool
+    imported_key_material: bool
+
+
+class ResolvedKey(Frozen):
+    name: str
+    alias: str
+    environment: str
+    org: Org
+    app: App
+    vendor: Vendor
+    principals: tuple[str, ...]
+    grants: tuple[tuple[str, tuple[str, ...], tuple[iam.Condition, ...]], ...]
+    revocations: tuple[ScopeRevocation, ...]
+    suspension: Suspension | None
+    options: KeyOptionsResolved
+    facts: tuple[Fact, ...]
+
+
+class ResolvedLogging(Frozen):
+    app: str
+    vendor: Vendor
+    principals: tuple[str, ...]
+    external_id: str
+    actions: tuple[str, ...]
+
+
+class Resolved(Frozen):
+    org: Org
+    vendors: tuple[Vendor, ...]
+    keys: tuple[ResolvedKey, ...]
+    logging: tuple[ResolvedLogging, ...]
+    warnings: tuple[Diagnostic, ...]
+
+
+def resolve(org: Org, vendors: Mapping[str, Vendor], today: date) -> Resolved:
+    """Join `org` with the vendor catalog; raise `CompileError` listing every problem."""
+    diags: list[Diagnostic] = []
+    for vendor in vendors.values():
+        diags.extend(check_vendor(vendor))
+    keys: list[ResolvedKey] = []
+    logging: list[ResolvedLogging] = []
+    seen: dict[str, Loc | None] = {}
+    for index, app in enumerate(org.apps):
+        found = vendors.get(app.vendor)
+        if found is None:
+            help_ = did_you_mean(app.vendor, vendors)
+            diags.append(Diagnostic.make("E301", f"unknown vendor `{app.vendor}`",
+                                         app.where.at("vendor"), help_))
+            continue
+        if app.vendor in seen:
+            diags.append(Diagnostic.make("E206", f"duplicate app for vendor `{app.vendor}` "
+                                         f"(first at {seen[app.vendor]})", org.where.at("apps", index)))
+            continue
+        vendor = found
+        seen[app.vendor] = app.where.loc
+        app_diags = list(check_app(org, app, vendor, today))
+        diags.extend(app_diags)
+        if any(d.severity == "error" for d in app_diags):
+            continue
+        keys.extend(_keys(org, app, vendor))
+        if vendor.logging is not None:
+            logging.append(_logging(app, vendor))
+    errors = [d for d in diags if d.severity == "error"]
+    if errors:
+        raise CompileError(errors)
+    warnings = [d for d in diags if d.severity == "warning"] + _unverified(keys, logging)
+    return Resolved(org=org, vendors=tuple(vendors[k] for k in sorted(vendors)), keys=tuple(keys),
+                    logging=tuple(logging), warnings=tuple(warnings))
+
+
+def _param(app: App, value: str | ParamRef) -> str:
+    return app.parameters[value.parameter] if isinstance(value, ParamRef) else value
+
+
+def _principal_arn(app: App, p: Principal) -> str:
+    return p.arn if p.arn is not None else app.parameters[str(p.parameter)]
+
+
+def _keys(org: Org, app: App, vendor: Vendor) -> Iterator[ResolvedKey]:
+    d = org.defaults
+    k = app.key
+    options = KeyOptionsResolved(
+        rotation_period_days=k.rotation_period_days or d.rotation_period_days,
+        deletion_window_days=k.deletion_window_days or d.deletion_window_days,
+        multi_region=d.multi_region if k.multi_region is None else k.multi_region,
+        imported_key_material=(d.imported_key_material if k.imported_key_material is None
+                               else k.imported_key_material),
+    )
+    if vendor.key.multi_region == "required":
+        options = options.model_copy(update={"multi_region": True})
+    grants = tuple(
+        (g.name, g.actions, tuple(
+            iam.Condition(operator=c.operator, key=c.key,
+                          values=tuple(sorted({_param(app, v) for v in c.values})))
+            for c in g.conditions))
+        for g in vendor.grants
+    )
+    principals = tuple(sorted({_principal_arn(app, p) for p in vendor.principals}))
+    for env in app.environments:
+        revs = _scope_revocations(app, vendor, env)
+        suspension = app.suspension
+        if suspension is not None and suspension.environments is not None and env not in suspension.environments:
+            suspension = None
+        yield ResolvedKey(
+            name=f"{vendor.name}-{env}", alias=f"alias/{org.organization}-{vendor.name}-{env}",
+            environment=env, org=org, app=app, vendor=vendor, principals=principals,
+            grants=grants, revocations=revs, suspension=suspension, options=options,
+            facts=_facts(vendor, revs, suspension is not None),
+        )
+
+
+def _scope_revocations(app: App, vendor: Vendor, env: str) -> tuple[ScopeRevocation, ...]:
+    by_scope: dict[str, list[RevocationEntry]] = {}
+    for r in app.revocations:
+        if r.environments is None or env in r.environments:
+            by_scope.setdefault(r.scope, []).append(r)
+    scopes = {s.name: s for s in vendor.revocation.scopes}
+    return tuple(
+        ScopeRevocation(scope=scopes[name], entries=tuple(entries),
+                        values=tuple(sorted({v for e in entries for v in e.values})))
+        for name, entries in sorted(by_scope.items())
+    )
+
+
+def _facts(vendor: Vendor, revs: tuple[ScopeRevocation, ...], suspended: bool) -> tuple[Fact, ...]:
+    out = [Fact(what=f"principal `{p.arn or p.parameter}`", verified=p.verified, source=p.source,
+                loc=p.where.loc) for p in vendor.principals]
+    out += [Fact(what=f"grant `{g.name}`", verified=g.verified, source=g.source, loc=g.where.loc)
+            for g in vendor.grants]
+    out += [Fact(what=f"revocation scope `{r.scope.name}` (context key `{r.scope.context_key}`)",
+                 verified=r.scope.verified, source=r.scope.source, loc=r.scope.where.loc) for r in revs]
+    if suspended:
+        ks = vendor.revocation.kill_switch
+        out.append(Fact(what="kill switch", verified=ks.verified, source=ks.source, loc=ks.where.loc))
+    return tuple(out)
+
+
+def _logging(app: App, vendor: Vendor) -> ResolvedLogging:
+    assert vendor.logging is not None
+    lg = vendor.logging
+    return ResolvedLogging(
+        app=vendor.name, vendor=vendor,
+        principals=tuple(sorted({_principal_arn(app, p) for p in lg.principals})),
+        external_id=app.parameters[lg.external_id_parameter], actions=tuple(sorted(set(lg.actions))),
+    )
+
+
+def _unverified(keys: list[ResolvedKey], logging: list[ResolvedLogging]) -> list[Diagnostic]:
+    facts = {(f.what, f.loc): f for k in keys for f in k.facts if not f.verified}
+    for lg in logging:
+        lgf = lg.vendor.logging
+        assert lgf is not None
+        if not lgf.verified:
+            facts[("logging role", lgf.where.loc)] = Fact(what="logging role", verified=False,
+                                                          source=lgf.source, loc=lgf.where.loc)
+    return [
+        Diagnostic.make("W101", f"unverified vendor fact reaches generated output: {f.what}",
+                        f.loc, f"confirm it ({f.source}), then set `verified: true`")
+        for f in facts.values()
+    ]

@@ -1,0 +1,206 @@
+"""Cross-reference checks of the resolve stage: vendor files against the KMS catalog, and each
+app against its vendor. Each check yields located diagnostics; none stops at the first problem.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+
+from . import catalog
+from .diagnostics import Diagnostic, did_you_mean
+from .modeltypes import is_iam_arn
+from .model import App, Org, ParamRef, Vendor, VendorCondition, Where
+
+BASE_OPERATORS = (
+    "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase",
+    "StringLike", "StringNotLike", "NumericEquals", "NumericNotEquals", "NumericLessThan",
+    "NumericLessThanEquals", "NumericGreaterThan", "NumericGreaterThanEquals", "DateEquals",
+    "DateNotEquals", "DateLessThan", "DateLessThanEquals", "DateGreaterThan",
+    "DateGreaterThanEquals", "Bool", "BinaryEquals", "IpAddress", "NotIpAddress", "ArnEquals",
+    "ArnLike", "ArnNotEquals", "ArnNotLike",
+)
+
+
+def known_operator(op: str) -> bool:
+    """`ForAnyValue:`/`ForAllValues:` prefix, base operator, optional `IfExists`; or `Null`.
+
+    >>> known_operator("ForAnyValue:StringLikeIfExists"), known_operator("StringEqual")
+    (True, False)
+    """
+    if op == "Null":
+        return True
+    for prefix in ("ForAnyValue:", "ForAllValues:"):
+        op = op.removeprefix(prefix)
+    return op.removesuffix("IfExists") in BASE_OPERATORS
+
+
+def _all_operators() -> list[str]:
+    return ["Null", *BASE_OPERATORS, *(o + "IfExists" for o in BASE_OPERATORS)]
+
+
+def check_actions(where: Where, field: str, actions: tuple[str, ...]) -> Iterator[Diagnostic]:
+    for i, action in enumerate(actions):
+        if not catalog.expand_actions(action):
+            yield Diagnostic.make("E312", f"unknown action `{action}`", where.at(field, i),
+                                  did_you_mean(action, catalog.KMS_ACTIONS))
+
+
+def check_condition(where: Where, cond: VendorCondition) -> Iterator[Diagnostic]:
+    if not known_operator(cond.operator):
+        yield Diagnostic.make("E316", f"unknown condition operator `{cond.operator}`",
+                              where.at("operator"), did_you_mean(cond.operator, _all_operators()))
+    key = cond.key
+    if catalog.is_forbidden_in_key_policy(key):
+        yield Diagnostic.make("E314", f"condition key `{key}` is rejected in key policies",
+                              where.at("key"))
+    elif not catalog.is_known_condition_key(key):
+        yield Diagnostic.make("E313", f"unknown condition key `{key}`", where.at("key"))
+    if cond.operator.startswith("ForAllValues:") and key.lower().startswith("kms:encryptioncontext:"):
+        yield Diagnostic.make("E315", f"`ForAllValues` with single-valued `{key}` also matches "
+                              "requests without it", where.at("operator"),
+                              "use `StringEquals` (or `ForAnyValue:` for multi-valued keys)")
+
+
+def check_vendor(vendor: Vendor) -> Iterator[Diagnostic]:
+    w = vendor.where
+    stem = w.loc.file.rsplit("/", 1)[-1].removesuffix(".yaml") if w.loc else vendor.name
+    if stem != vendor.name:
+        yield Diagnostic.make("E204", f"vendor name `{vendor.name}` differs from its file name "
+                              f"`{stem}.yaml`", w.at("name"))
+    if not vendor.principals:
+        yield Diagnostic.make("E308", f"vendor `{vendor.name}` grants no principal", w.at("principals"))
+    yield from _check_params_declared(vendor)
+    names: set[str] = set()
+    for grant in vendor.grants:
+        if grant.name in names:
+            yield Diagnostic.make("E206", f"duplicate grant `{grant.name}`", grant.where.at("name"))
+        names.add(grant.name)
+        yield from check_actions(grant.where, "actions", grant.actions)
+        for cond in grant.conditions:
+            yield from check_condition(cond.where, cond)
+    yield from check_actions(vendor.revocation.where, "actions", vendor.revocation.actions)
+    yield from _check_scopes(vendor)
+
+
+def _check_scopes(vendor: Vendor) -> Iterator[Diagnostic]:
+    seen: set[str] = set()
+    for scope in vendor.revocation.scopes:
+        if scope.name in seen:
+            yield Diagnostic.make("E206", f"duplicate scope `{scope.name}`", scope.where.at("name"))
+        seen.add(scope.name)
+
+
+def _check_params_declared(vendor: Vendor) -> Iterator[Diagnostic]:
+    declared = {p.name for p in vendor.parameters}
+    refs: list[tuple[str, Where, str]] = []
+    principals = list(vendor.principals) + list(vendor.logging.principals if vendor.logging else ())
+    for p in principals:
+        if (p.arn is None) == (p.parameter is None):
+            yield Diagnostic.make("E204", "a principal needs exactly one of `arn` or `parameter`",
+                                  p.where.loc)
+        elif p.parameter is not None:
+            refs.append((p.parameter, p.where, "parameter"))
+    for g in vendor.grants:
+        for c in g.conditions:
+            refs += [(v.parameter, v.where, "parameter") for v in c.values if isinstance(v, ParamRef)]
+    if vendor.logging is not None:
+        refs.append((vendor.logging.external_id_parameter, vendor.logging.where, "external_id_parameter"))
+    for name, where, field in refs:
+        if name not in declared:
+            yield Diagnostic.make("E305", f"parameter `{name}` is not declared under `parameters`",
+                                  where.at(field), did_you_mean(name, declared))
+
+
+def check_app(org: Org, app: App, vendor: Vendor, today: date) -> Iterator[Diagnostic]:
+    yield from _check_parameters(app, vendor)
+    yield from _check_admins(org, vendor)
+    envs = set(app.environments)
+    if len(envs) != len(app.environments):
+        yield Diagnostic.make("E206", "duplicate environment", app.where.at("environments"))
+    if app.suspension is not None:
+        if not vendor.revocation.kill_switch.supported:
+            yield Diagnostic.make("E309", f"`{vendor.name}` does not support suspension",
+                                  app.suspension.where.loc)
+        yield from _check_envs(app.suspension.where, app.suspension.environments, envs)
+    for r in app.revocations:
+        yield from _check_revocation(app, vendor, r, envs, today)
+    if vendor.key.multi_region == "unsupported" and app.key.multi_region:
+        yield Diagnostic.make("E310", f"`{vendor.name}` does not support multi-Region keys",
+                              app.key.where.at("multi_region"))
+    if vendor.key.multi_region == "required" and app.key.multi_region is False:
+        yield Diagnostic.make("E310", f"`{vendor.name}` requires a multi-Region key",
+                              app.key.where.at("multi_region"))
+
+
+def _check_envs(where: Where, chosen: tuple[str, ...] | None, envs: set[str]) -> Iterator[Diagnostic]:
+    for i, env in enumerate(chosen or ()):
+        if env not in envs:
+            yield Diagnostic.make("E307", f"unknown environment `{env}`", where.at("environments", i),
+                                  did_you_mean(env, envs))
+
+
+def _check_revocation(app: App, vendor: Vendor, r: object, envs: set[str],
+                      today: date) -> Iterator[Diagnostic]:
+    from .model import RevocationEntry
+
+    assert isinstance(r, RevocationEntry)
+    scopes = {s.name: s for s in vendor.revocation.scopes}
+    scope = scopes.get(r.scope)
+    if scope is None:
+        help_ = did_you_mean(r.scope, scopes) or (
+            None if scopes else f"`{vendor.name}` supports only suspension (whole-key)")
+        yield Diagnostic.make("E302", f"`{vendor.name}` has no revocation scope `{r.scope}`",
+                              r.where.at("scope"), help_)
+    else:
+        pattern = re.compile(scope.pattern)
+        seen: set[str] = set()
+        for i, value in enumerate(r.values):
+            if not pattern.fullmatch(value):
+                yield Diagnostic.make("E303", f"`{value}` is not a valid `{scope.name}` value",
+                                      r.where.at("values", i), f"expected a match of `{scope.pattern}`")
+            if value in seen:
+                yield Diagnostic.make("W104", f"`{value}` is revoked twice", r.where.at("values", i))
+            seen.add(value)
+    yield from _check_envs(r.where, r.environments, envs)
+    if r.expires is not None and r.expires < today:
+        yield Diagnostic.make("W102", f"revocation {r.ticket} expired on {r.expires.isoformat()} and "
+                              "stays in force", r.where.at("expires"),
+                              "remove it from org.yaml to lift it (`byok diff` shows the widening)")
+
+
+def _check_parameters(app: App, vendor: Vendor) -> Iterator[Diagnostic]:
+    declared = {p.name: p for p in vendor.parameters}
+    for name, value in app.parameters.items():
+        param = declared.get(name)
+        if param is None:
+            yield Diagnostic.make("E305", f"`{vendor.name}` has no parameter `{name}`",
+                                  app.where.at("parameters", name, key=True), did_you_mean(name, declared))
+        elif not re.fullmatch(param.pattern, value):
+            yield Diagnostic.make("E306", f"parameter `{name}` value `{value}` does not match "
+                                  f"`{param.pattern}`", app.where.at("parameters", name))
+    for name in sorted(declared.keys() - app.parameters.keys()):
+        yield Diagnostic.make("E304", f"`{vendor.name}` needs parameter `{name}`: "
+                              f"{declared[name].description}", app.where.at("vendor"))
+    for p in vendor.principals:
+        given = app.parameters.get(p.parameter or "")
+        if p.parameter and given is not None and not is_iam_arn(given):
+            yield Diagnostic.make("E306", f"parameter `{p.parameter}` must be an IAM role, user or "
+                                  f"account root ARN, not `{value}`", app.where.at("parameters", p.parameter))
+
+
+def _check_admins(org: Org, vendor: Vendor) -> Iterator[Diagnostic]:
+    vendor_arns = {p.arn for p in vendor.principals if p.arn}
+    vendor_accounts = {a.split(":")[4] for a in vendor_arns}
+    people = list(org.key_administrators) + ([org.break_glass] if org.break_glass else [])
+    for i, arn in enumerate(people):
+        field = ("key_administrators", i) if i < len(org.key_administrators) else ("break_glass",)
+        account = arn.split(":")[4]
+        if account != org.account_id:
+            yield Diagnostic.make("E317", f"`{arn}` is outside account {org.account_id}; "
+                                  "key administrators must belong to the key's account",
+                                  org.where.at(*field))
+        elif account in vendor_accounts:
+            yield Diagnostic.make("E317", f"`{arn}` is in vendor `{vendor.name}`'s account",
+                                  org.where.at(*field))

@@ -1,0 +1,173 @@
+"""Stage 5, verify: lints and proofs over each compiled key policy.
+
+Each check is a small function `(CompiledKey) -> Iterator[Diagnostic]` in `CHECKS`. They run
+independently and fail closed: an exception inside a check becomes an `E511` error, never a
+pass. Semantic checks use the evaluator (concrete requests) and the comparer (all requests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from pydantic import BaseModel, ConfigDict
+
+from . import catalog
+from .compare import compare
+from .compile import POLICY_LIMIT, CompiledKey
+from .diagnostics import Diagnostic
+from .evaluate import Request, evaluate
+
+Check = Callable[[CompiledKey], Iterator[Diagnostic]]
+
+
+class Proof(BaseModel):
+    """What verification established for one key (reported by `byok generate`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    key: str
+    relation: str
+    revocations_checked: int
+
+
+def _actions(ck: CompiledKey) -> Iterator[Diagnostic]:
+    for s in ck.policy.statements:
+        for a in (s.action or ()) + (s.not_action or ()):
+            if a not in ("*", "kms:*") and not catalog.expand_actions(a):
+                yield Diagnostic.make("E501", f"key `{ck.key.name}` statement `{s.sid}`: unknown "
+                                      f"action `{a}`", ck.origins.get(s.sid or ""))
+
+
+def _condition_keys(ck: CompiledKey) -> Iterator[Diagnostic]:
+    for s in ck.policy.statements:
+        where = ck.origins.get(s.sid or "")
+        for c in s.conditions:
+            if catalog.is_forbidden_in_key_policy(c.key):
+                yield Diagnostic.make("E503", f"key `{ck.key.name}` statement `{s.sid}`: `{c.key}` "
+                                      "is rejected in key policies", where)
+            elif not catalog.is_known_condition_key(c.key):
+                yield Diagnostic.make("E502", f"key `{ck.key.name}` statement `{s.sid}`: unknown "
+                                      f"condition key `{c.key}`", where)
+            if c.operator.startswith("ForAllValues:") and c.key.lower().startswith("kms:encryptioncontext:"):
+                yield Diagnostic.make("E504", f"key `{ck.key.name}` statement `{s.sid}`: "
+                                      f"`ForAllValues` on `{c.key}`", where)
+
+
+def _public_allow(ck: CompiledKey) -> Iterator[Diagnostic]:
+    for s in ck.policy.statements:
+        p = s.principal
+        if s.effect == "Allow" and p is not None and (p.star or "*" in p.aws) and not s.conditions:
+            yield Diagnostic.make("E505", f"key `{ck.key.name}` statement `{s.sid}` allows "
+                                  "everyone", ck.origins.get(s.sid or ""))
+
+
+def _full_control_outside(ck: CompiledKey) -> Iterator[Diagnostic]:
+    account = ck.key.org.account_id
+    for s in ck.policy.statements:
+        if s.effect != "Allow" or s.principal is None:
+            continue
+        granted = set().union(*(catalog.expand_actions(a) for a in s.action or ()))
+        if granted >= catalog.KMS_ACTIONS:
+            outside = [a for a in s.principal.aws if f":{account}:" not in a and a != account]
+            for arn in outside:
+                yield Diagnostic.make("E506", f"key `{ck.key.name}` statement `{s.sid}` grants "
+                                      f"kms:* to `{arn}` outside account {account}",
+                                      ck.origins.get(s.sid or ""))
+
+
+def _admins_cannot_use(ck: CompiledKey) -> Iterator[Diagnostic]:
+    for s in ck.policy.statements:
+        if s.sid == "KeyAdministration":
+            granted = set().union(*(catalog.expand_actions(a) for a in s.action or ()))
+            for a in sorted(granted & catalog.USE_ACTIONS):
+                yield Diagnostic.make("E512", f"key `{ck.key.name}`: administrators may call `{a}`",
+                                      ck.origins.get("KeyAdministration"))
+
+
+def _no_lockout(ck: CompiledKey) -> Iterator[Diagnostic]:
+    org = ck.key.org
+    for who in (f"arn:aws:iam::{org.account_id}:root", *org.key_administrators):
+        d = evaluate(ck.policy, Request(principal=who, action="kms:PutKeyPolicy"))
+        if d.decision != "allow":
+            yield Diagnostic.make("E507", f"key `{ck.key.name}`: `{who}` could not call "
+                                  f"kms:PutKeyPolicy ({d.reason})", org.where.at("key_administrators"))
+
+
+def _revocations_effective(ck: CompiledKey) -> Iterator[Diagnostic]:
+    k = ck.key
+    actions = sorted(set().union(*(catalog.expand_actions(a) for a in k.vendor.revocation.actions)))
+    for rev in k.revocations:
+        ctx_key = f"kms:EncryptionContext:{rev.scope.context_key}"
+        for value in rev.values:
+            for principal in k.principals:
+                for action in actions:
+                    req = Request(principal=principal, action=action, context={ctx_key: value})
+                    if evaluate(ck.policy, req).decision != "deny":
+                        yield Diagnostic.make("E508", f"key `{k.name}`: `{principal}` may still "
+                                              f"call `{action}` with {ctx_key} = `{value}`",
+                                              rev.entries[0].where.loc)
+                    yield from _collateral(ck, req, ctx_key, rev.values)
+
+
+def _collateral(ck: CompiledKey, req: Request, ctx_key: str, revoked: tuple[str, ...]) -> Iterator[Diagnostic]:
+    if ck.key.suspension is not None:
+        return  # a suspension denies every context by design
+    other = next(v for v in ("other-value", "x", "0" * 40) if v not in revoked)
+    for ctx in ({ctx_key: other}, {}):
+        probe = req.model_copy(update={"context": ctx})
+        if evaluate(ck.policy, probe).decision != evaluate(ck.base_policy, probe).decision:
+            yield Diagnostic.make("E509", f"key `{ck.key.name}`: revocation changes the decision "
+                                  f"for `{probe.action}` with context {ctx or 'absent'}",
+                                  ck.origins.get(""))
+
+
+def _allows_unchanged(ck: CompiledKey) -> Iterator[Diagnostic]:
+    with_revs = [s for s in ck.policy.statements if s.effect == "Allow"]
+    without = [s for s in ck.base_policy.statements if s.effect == "Allow"]
+    if with_revs != without:
+        yield Diagnostic.make("E513", f"key `{ck.key.name}`: revocations changed an Allow statement")
+
+
+def _near_limit(ck: CompiledKey) -> Iterator[Diagnostic]:
+    if ck.size > 0.9 * POLICY_LIMIT:
+        yield Diagnostic.make("W103", f"key `{ck.key.name}` policy uses {ck.size} of {POLICY_LIMIT} "
+                              "bytes", ck.key.app.where.loc)
+
+
+CHECKS: tuple[Check, ...] = (
+    _actions, _condition_keys, _public_allow, _full_control_outside, _admins_cannot_use,
+    _no_lockout, _revocations_effective, _allows_unchanged, _near_limit,
+)
+
+
+def _only_narrows(ck: CompiledKey) -> tuple[str, list[Diagnostic]]:
+    result = compare(ck.base_policy, ck.policy)
+    if result.relation in ("equivalent", "narrower"):
+        return result.relation, []
+    why = result.reason or f"witness {result.new_access}"
+    return result.relation, [Diagnostic.make(
+        "E510", f"key `{ck.key.name}`: cannot prove revocations only narrow access "
+        f"({result.relation}: {why})", ck.key.app.where.loc)]
+
+
+def _guarded(ck: CompiledKey, name: str, fn: Callable[[], list[Diagnostic]]) -> list[Diagnostic]:
+    try:
+        return fn()
+    except Exception as exc:  # noqa: BLE001 - fail closed: a crash is an error, not a pass
+        return [Diagnostic.make("E511", f"key `{ck.key.name}`: check `{name.strip('_')}` failed: "
+                                f"{type(exc).__name__}: {exc}", ck.key.app.where.loc)]
+
+
+def verify_key(ck: CompiledKey, checks: tuple[Check, ...] = CHECKS) -> tuple[list[Diagnostic], Proof]:
+    """Run every check on one key; the proof records the comparer's relation."""
+    out: list[Diagnostic] = []
+    for check in checks:
+        out += _guarded(ck, check.__name__, lambda c=check: list(c(ck)))  # type: ignore[misc]
+    relation = ["unknown"]
+
+    def narrows() -> list[Diagnostic]:
+        relation[0], diags = _only_narrows(ck)
+        return diags
+
+    out += _guarded(ck, "only_narrows", narrows)
+    revoked = sum(len(r.values) for r in ck.key.revocations)
+    return out, Proof(key=ck.key.name, relation=relation[0], revocations_checked=revoked)

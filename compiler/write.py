@@ -1,0 +1,111 @@
+"""Stage 7, write: put the rendered tree in place atomically: all of `generated/` or nothing.
+
+The new tree is written into a temporary directory beside `generated/` (same filesystem) and
+swapped in with one `renameat2(RENAME_EXCHANGE)` on Linux, so a crash at any instant leaves
+either the old tree or the new one at `generated/`. Where the exchange is unavailable, two
+renames are used and a leftover `.generated.old-*` is restored by the next run. Unchanged
+output is not rewritten at all (no bytes, no mtimes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import difflib
+import os
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def read_tree(root: Path) -> dict[str, bytes]:
+    if not root.is_dir():
+        return {}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    }
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths; False when the kernel or libc cannot."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    fn = getattr(libc, "renameat2", None)
+    if fn is None:
+        return False
+    rc = fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    return bool(rc == 0)
+
+
+def recover(out: Path) -> None:
+    """Undo what a killed run left: restore a moved-away tree, drop temporary ones."""
+    parent = out.parent
+    olds = sorted(parent.glob(f".{out.name}.old-*"))
+    if not out.exists() and olds:
+        olds[-1].rename(out)
+        olds = olds[:-1]
+    for leftover in [*olds, *parent.glob(f".{out.name}.tmp-*")]:
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _fill(tmp: Path, files: Mapping[str, bytes]) -> None:
+    for rel, data in files.items():
+        path = tmp / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+def write_tree(out: Path, files: Mapping[str, bytes]) -> bool:
+    """Make `out` hold exactly `files`; return False when it already did (nothing written)."""
+    recover(out)
+    if read_tree(out) == dict(files):
+        return False
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    _keep_hidden(out, tmp)
+    _fill(tmp, files)
+    if out.exists() and _exchange(tmp, out):
+        shutil.rmtree(tmp)
+        return True
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    if out.exists():
+        out.rename(old)
+    tmp.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+    return True
+
+
+def _keep_hidden(out: Path, tmp: Path) -> None:
+    """Dot-entries (e.g. a user's `.terraform/`) are not ours; carry them over untouched."""
+    if not out.is_dir():
+        return
+    for entry in out.iterdir():
+        if entry.name.startswith("."):
+            with contextlib.suppress(OSError):
+                os.link(entry, tmp / entry.name) if entry.is_file() else shutil.copytree(
+                    entry, tmp / entry.name, symlinks=True)
+
+
+def diff_trees(old: Mapping[str, bytes], new: Mapping[str, bytes], label: str) -> str:
+    """A unified diff of two trees, for `generate --check`."""
+    chunks: list[str] = []
+    for rel in sorted(set(old) | set(new)):
+        a, b = old.get(rel), new.get(rel)
+        if a == b:
+            continue
+        a_lines = (a or b"").decode("utf-8", "replace").splitlines(keepends=True)
+        b_lines = (b or b"").decode("utf-8", "replace").splitlines(keepends=True)
+        chunks.extend(difflib.unified_diff(a_lines, b_lines, f"{label}/{rel}", f"{label}/{rel} (expected)"))
+    return "".join(chunks)

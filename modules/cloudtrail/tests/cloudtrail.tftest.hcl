@@ -1,0 +1,251 @@
+# Plan-only unit tests with a mocked AWS provider: no credentials, no network.
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "111122223333"
+      arn        = "arn:aws:iam::111122223333:user/test"
+      user_id    = "AIDATEST"
+    }
+  }
+
+  mock_data "aws_region" {
+    defaults = {
+      name = "us-east-1"
+    }
+  }
+
+  mock_data "aws_partition" {
+    defaults = {
+      partition  = "aws"
+      dns_suffix = "amazonaws.com"
+    }
+  }
+}
+
+# Computed attributes are unknown during plan unless overridden for the plan phase.
+override_resource {
+  target          = aws_kms_key.this
+  override_during = plan
+  values = {
+    arn    = "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000001"
+    key_id = "00000000-0000-0000-0000-000000000001"
+  }
+}
+
+override_resource {
+  target          = aws_s3_bucket.this
+  override_during = plan
+  values = {
+    id  = "acme-byok-cloudtrail-111122223333"
+    arn = "arn:aws:s3:::acme-byok-cloudtrail-111122223333"
+  }
+}
+
+override_resource {
+  target          = aws_cloudwatch_log_group.this
+  override_during = plan
+  values = {
+    arn = "arn:aws:logs:us-east-1:111122223333:log-group:/aws/cloudtrail/acme-byok"
+  }
+}
+
+variables {
+  name               = "acme-byok"
+  log_retention_days = 400
+  tags               = { CostCenter = "security" }
+}
+
+run "trail_is_multi_region_validated_encrypted_with_insights" {
+  command = plan
+
+  assert {
+    condition     = aws_cloudtrail.this[0].is_multi_region_trail == true
+    error_message = "The trail must be multi-Region."
+  }
+
+  assert {
+    condition     = aws_cloudtrail.this[0].enable_log_file_validation == true
+    error_message = "Log file validation must be enabled."
+  }
+
+  assert {
+    condition     = aws_cloudtrail.this[0].include_global_service_events == true
+    error_message = "The trail must include global service events."
+  }
+
+  assert {
+    condition     = aws_cloudtrail.this[0].kms_key_id == "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000001"
+    error_message = "The trail must be encrypted with its own KMS key."
+  }
+
+  assert {
+    condition     = toset([for s in aws_cloudtrail.this[0].insight_selector : s.insight_type]) == toset(["ApiCallRateInsight", "ApiErrorRateInsight"])
+    error_message = "Both ApiCallRateInsight and ApiErrorRateInsight must be enabled."
+  }
+
+  assert {
+    condition     = aws_cloudtrail.this[0].cloud_watch_logs_group_arn == "arn:aws:logs:us-east-1:111122223333:log-group:/aws/cloudtrail/acme-byok:*"
+    error_message = "The trail must deliver to its CloudWatch Logs group."
+  }
+
+  assert {
+    condition     = aws_cloudtrail.this[0].sns_topic_name == "acme-byok-cloudtrail-delivery"
+    error_message = "sns_topic_name must be the topic NAME (moto does not resolve an ARN)."
+  }
+
+  assert {
+    condition     = aws_cloudtrail.this[0].s3_bucket_name == "acme-byok-cloudtrail-111122223333"
+    error_message = "The trail must deliver to the module's bucket."
+  }
+}
+
+run "bucket_is_hardened" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      aws_s3_bucket_public_access_block.this[0].block_public_acls,
+      aws_s3_bucket_public_access_block.this[0].block_public_policy,
+      aws_s3_bucket_public_access_block.this[0].ignore_public_acls,
+      aws_s3_bucket_public_access_block.this[0].restrict_public_buckets,
+    ])
+    error_message = "All four public access block settings must be true."
+  }
+
+  assert {
+    condition     = aws_s3_bucket.this[0].bucket == "acme-byok-cloudtrail-111122223333"
+    error_message = "Default bucket name must be <name>-cloudtrail-<account id>."
+  }
+
+  assert {
+    condition     = aws_s3_bucket.this[0].force_destroy == false
+    error_message = "force_destroy must default to false."
+  }
+
+  assert {
+    condition     = aws_s3_bucket_versioning.this[0].versioning_configuration[0].status == "Enabled"
+    error_message = "Bucket versioning must be enabled."
+  }
+
+  assert {
+    condition = (
+      one(one(aws_s3_bucket_server_side_encryption_configuration.this[0].rule).apply_server_side_encryption_by_default).sse_algorithm == "aws:kms" &&
+      one(one(aws_s3_bucket_server_side_encryption_configuration.this[0].rule).apply_server_side_encryption_by_default).kms_master_key_id == "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000001" &&
+      one(aws_s3_bucket_server_side_encryption_configuration.this[0].rule).bucket_key_enabled == true
+    )
+    error_message = "Default encryption must be SSE-KMS with the trail key and an S3 Bucket Key."
+  }
+
+  assert {
+    condition     = aws_s3_bucket_lifecycle_configuration.this[0].rule[0].status == "Enabled"
+    error_message = "The lifecycle rule must be enabled."
+  }
+
+  assert {
+    condition     = aws_s3_bucket_ownership_controls.this[0].rule[0].object_ownership == "BucketOwnerEnforced"
+    error_message = "ACLs must be disabled (BucketOwnerEnforced)."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_s3_bucket_policy.this[0].policy).Statement :
+      s.Condition["StringEquals"]["aws:SourceArn"] == "arn:aws:cloudtrail:us-east-1:111122223333:trail/acme-byok"
+      if s.Effect == "Allow"
+    ])
+    error_message = "Every Allow in the bucket policy must be limited to this trail by aws:SourceArn."
+  }
+
+  assert {
+    condition = anytrue([
+      for s in jsondecode(aws_s3_bucket_policy.this[0].policy).Statement :
+      try(s.Condition.Bool["aws:SecureTransport"], null) == "false" && s.Action == "s3:*"
+      if s.Effect == "Deny"
+    ])
+    error_message = "The bucket policy must deny requests without TLS."
+  }
+}
+
+run "key_policy_and_log_group" {
+  command = plan
+
+  assert {
+    condition     = aws_kms_key.this[0].enable_key_rotation == true
+    error_message = "The trail key must rotate."
+  }
+
+  assert {
+    condition = (
+      [for s in jsondecode(aws_kms_key.this[0].policy).Statement : s.Condition if s.Sid == "CloudTrailEncryptLogs"][0]["StringLike"]["kms:EncryptionContext:aws:cloudtrail:arn"] == "arn:aws:cloudtrail:*:111122223333:trail/*" &&
+      [for s in jsondecode(aws_kms_key.this[0].policy).Statement : s.Condition if s.Sid == "CloudTrailEncryptLogs"][0]["StringEquals"]["aws:SourceArn"] == "arn:aws:cloudtrail:us-east-1:111122223333:trail/acme-byok"
+    )
+    error_message = "CloudTrail may only generate data keys for this account's trails, from this trail."
+  }
+
+  assert {
+    condition     = contains([for s in jsondecode(aws_kms_key.this[0].policy).Statement : s.Principal.Service if s.Sid == "CloudWatchLogsEncryptLogGroups"], "logs.us-east-1.amazonaws.com")
+    error_message = "The key policy must let CloudWatch Logs in this Region use the key."
+  }
+
+  assert {
+    condition     = contains([for s in jsondecode(aws_kms_key.this[0].policy).Statement : s.Principal.Service if s.Sid == "CloudWatchAlarmsEncryptedTopic"], "cloudwatch.amazonaws.com")
+    error_message = "The key policy must let CloudWatch alarms publish to encrypted topics."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.this[0].retention_in_days == 400 && aws_cloudwatch_log_group.this[0].kms_key_id == "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000001"
+    error_message = "The log group must be KMS-encrypted and keep var.log_retention_days."
+  }
+
+  assert {
+    condition     = aws_sns_topic.this[0].kms_master_key_id == "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000001"
+    error_message = "The delivery topic must be KMS-encrypted."
+  }
+
+  assert {
+    condition     = output.cloudwatch_log_group_name == "/aws/cloudtrail/acme-byok"
+    error_message = "Output cloudwatch_log_group_name is wrong."
+  }
+
+  assert {
+    condition     = output.kms_key_arn == "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000001"
+    error_message = "Output kms_key_arn is wrong."
+  }
+}
+
+run "create_false_creates_nothing" {
+  command = plan
+
+  variables {
+    create = false
+  }
+
+  assert {
+    condition     = length(aws_cloudtrail.this) == 0 && length(aws_s3_bucket.this) == 0 && length(aws_kms_key.this) == 0
+    error_message = "create = false must not create any resource."
+  }
+
+  assert {
+    condition     = output.trail_arn == null && output.kms_key_arn == null
+    error_message = "Outputs must be null when create = false."
+  }
+}
+
+run "rejects_invalid_retention" {
+  command = plan
+
+  variables {
+    log_retention_days = 100
+  }
+
+  expect_failures = [var.log_retention_days]
+}
+
+run "rejects_uppercase_name" {
+  command = plan
+
+  variables {
+    name = "Acme"
+  }
+
+  expect_failures = [var.name]
+}

@@ -1,0 +1,135 @@
+################################################################################
+# General
+################################################################################
+
+variable "create" {
+  description = "Whether to create the trail and everything it needs."
+  type        = bool
+  default     = true
+}
+
+variable "name" {
+  description = "Trail name; also the prefix of the bucket, log group, role, topic and key alias names. Lowercase letters, digits and hyphens, 3-32 characters."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$", var.name))
+    error_message = "name must be 3-32 characters of lowercase letters, digits and hyphens, starting and ending with a letter or digit."
+  }
+}
+
+variable "tags" {
+  description = "Tags applied to every taggable resource."
+  type        = map(string)
+  default     = {}
+}
+
+################################################################################
+# Trail
+################################################################################
+
+variable "insight_types" {
+  description = "CloudTrail Insights types to enable (ApiCallRateInsight, ApiErrorRateInsight). Insights events are billed separately."
+  type        = list(string)
+  default     = ["ApiCallRateInsight", "ApiErrorRateInsight"]
+
+  validation {
+    condition     = alltrue([for t in var.insight_types : contains(["ApiCallRateInsight", "ApiErrorRateInsight"], t)])
+    error_message = "insight_types may only contain ApiCallRateInsight and ApiErrorRateInsight."
+  }
+}
+
+################################################################################
+# CloudWatch Logs
+################################################################################
+
+variable "log_retention_days" {
+  description = "Retention of the trail's CloudWatch Logs group, in days (a value CloudWatch Logs accepts; at least 365 recommended)."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+################################################################################
+# KMS key
+################################################################################
+
+variable "kms_deletion_window_in_days" {
+  description = "Waiting period, in days, before the trail key is deleted (7-30)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.kms_deletion_window_in_days >= 7 && var.kms_deletion_window_in_days <= 30 && floor(var.kms_deletion_window_in_days) == var.kms_deletion_window_in_days
+    error_message = "kms_deletion_window_in_days must be a whole number between 7 and 30."
+  }
+}
+
+variable "kms_rotation_period_in_days" {
+  description = "Days between automatic rotations of the trail key (90-2560)."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = var.kms_rotation_period_in_days >= 90 && var.kms_rotation_period_in_days <= 2560 && floor(var.kms_rotation_period_in_days) == var.kms_rotation_period_in_days
+    error_message = "kms_rotation_period_in_days must be a whole number between 90 and 2560."
+  }
+}
+
+################################################################################
+# S3 bucket
+################################################################################
+
+variable "bucket_name" {
+  description = "Name of the trail bucket. Null: <name>-cloudtrail-<account id>."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.bucket_name))
+    error_message = "bucket_name must be a valid S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)."
+  }
+}
+
+variable "s3_force_destroy" {
+  description = "Allow terraform destroy to delete the bucket with its log files. Keep false outside test environments."
+  type        = bool
+  default     = false
+}
+
+variable "s3_transition_to_glacier_days" {
+  description = "Days after which log files move to S3 Glacier Flexible Retrieval."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.s3_transition_to_glacier_days >= 0 && floor(var.s3_transition_to_glacier_days) == var.s3_transition_to_glacier_days
+    error_message = "s3_transition_to_glacier_days must be a non-negative whole number."
+  }
+}
+
+variable "s3_expiration_days" {
+  description = "Days after which log files expire. Null: never (keep audit logs)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.s3_expiration_days == null || try(var.s3_expiration_days >= 1 && floor(var.s3_expiration_days) == var.s3_expiration_days, false)
+    error_message = "s3_expiration_days must be null or a positive whole number."
+  }
+}
+
+variable "s3_noncurrent_version_expiration_days" {
+  description = "Days after which noncurrent (overwritten or deleted) object versions expire."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = var.s3_noncurrent_version_expiration_days >= 1 && floor(var.s3_noncurrent_version_expiration_days) == var.s3_noncurrent_version_expiration_days
+    error_message = "s3_noncurrent_version_expiration_days must be a positive whole number."
+  }
+}

@@ -1,0 +1,202 @@
+# Plan-only unit tests with a mocked AWS provider: no credentials, no network.
+mock_provider "aws" {}
+
+# The topic ARN is computed; give it a value during plan so alarm_actions can be checked.
+override_resource {
+  target          = aws_sns_topic.this
+  override_during = plan
+  values = {
+    arn = "arn:aws:sns:us-east-1:111122223333:acme-byok-kms-alarms"
+  }
+}
+
+variables {
+  name_prefix               = "acme-byok"
+  cloudtrail_log_group_name = "/aws/cloudtrail/acme-byok"
+  alarm_emails              = ["secops@acme.example", "oncall@acme.example"]
+  kms_key_arn               = "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000001"
+  tags                      = { CostCenter = "security" }
+}
+
+run "cis_metric_filter_is_verbatim" {
+  command = plan
+
+  assert {
+    condition     = aws_cloudwatch_log_metric_filter.this["DisableOrDeleteCMK"].pattern == "{($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)||($.eventName=ScheduleKeyDeletion)) }"
+    error_message = "The CIS metric filter pattern must be the benchmark's text, verbatim."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_metric_filter.this["DisableOrDeleteCMK"].log_group_name == "/aws/cloudtrail/acme-byok"
+    error_message = "The metric filter must watch the CloudTrail log group."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_metric_filter.this["KeyPolicyChanges"].pattern == "{ ($.eventSource = kms.amazonaws.com) && ($.eventName = PutKeyPolicy) }"
+    error_message = "The PutKeyPolicy metric filter pattern is wrong."
+  }
+
+  assert {
+    condition     = alltrue([for f in aws_cloudwatch_log_metric_filter.this : f.metric_transformation[0].namespace == "CISBenchmark" && f.metric_transformation[0].value == "1"])
+    error_message = "Metric filters must emit 1 into the CISBenchmark namespace."
+  }
+
+  assert {
+    condition     = keys(output.metric_filter_names) == ["DisableOrDeleteCMK", "KeyPolicyChanges"]
+    error_message = "metric_filter_names must be keyed by control name."
+  }
+}
+
+run "alarms_notify_encrypted_topic" {
+  command = plan
+
+  assert {
+    condition     = aws_sns_topic.this[0].kms_master_key_id == "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000001"
+    error_message = "The alarm topic must be KMS-encrypted with var.kms_key_arn."
+  }
+
+  assert {
+    condition     = toset(keys(aws_sns_topic_subscription.this)) == toset(["secops@acme.example", "oncall@acme.example"])
+    error_message = "There must be one email subscription per address."
+  }
+
+  assert {
+    condition     = alltrue([for s in aws_sns_topic_subscription.this : s.protocol == "email"])
+    error_message = "Subscriptions must use the email protocol."
+  }
+
+  assert {
+    condition = alltrue([
+      for a in aws_cloudwatch_metric_alarm.this :
+      a.namespace == "CISBenchmark" && a.alarm_actions == toset(["arn:aws:sns:us-east-1:111122223333:acme-byok-kms-alarms"]) && a.threshold == 1 && a.comparison_operator == "GreaterThanOrEqualToThreshold" && a.statistic == "Sum"
+    ])
+    error_message = "Alarms must fire on Sum >= 1 in CISBenchmark and notify the alarm topic."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["DisableOrDeleteCMK"].metric_name == "DisableOrDeleteCMK"
+    error_message = "The alarm must watch the metric its filter emits."
+  }
+}
+
+run "alarms_tagged_with_cis_control_v1_4_0" {
+  command = plan
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["DisableOrDeleteCMK"].tags["CISVersion"] == "v1.4.0" && aws_cloudwatch_metric_alarm.this["DisableOrDeleteCMK"].tags["CISControl"] == "4.7"
+    error_message = "CIS v1.4.0 must tag the alarm with control 4.7."
+  }
+
+  assert {
+    condition     = !contains(keys(aws_cloudwatch_metric_alarm.this["KeyPolicyChanges"].tags), "CISControl")
+    error_message = "The PutKeyPolicy alarm is not a CIS control and must not carry a CIS control tag."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["KeyPolicyChanges"].tags["CostCenter"] == "security"
+    error_message = "var.tags must reach the alarms."
+  }
+}
+
+run "cis_v1_2_0_control_id" {
+  command = plan
+
+  variables {
+    cis_version = "v1.2.0"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["DisableOrDeleteCMK"].tags["CISControl"] == "3.7" && output.cis_control_id == "3.7"
+    error_message = "CIS v1.2.0 must map to control 3.7."
+  }
+}
+
+run "cis_v3_0_0_control_id" {
+  command = plan
+
+  variables {
+    cis_version = "v3.0.0"
+  }
+
+  assert {
+    condition     = output.cis_control_id == "4.7"
+    error_message = "CIS v3.0.0 must map to control 4.7."
+  }
+}
+
+run "cis_v5_0_0_control_id" {
+  command = plan
+
+  variables {
+    cis_version = "v5.0.0"
+  }
+
+  assert {
+    condition     = output.cis_control_id == "4.7"
+    error_message = "CIS v5.0.0 must map to control 4.7."
+  }
+}
+
+run "cis_v6_0_0_control_id" {
+  command = plan
+
+  variables {
+    cis_version = "v6.0.0"
+  }
+
+  assert {
+    condition     = output.cis_control_id == "5.7"
+    error_message = "CIS v6.0.0 must map to control 5.7."
+  }
+}
+
+run "disabled_control_is_dropped" {
+  command = plan
+
+  variables {
+    disabled_controls = ["KeyPolicyChanges"]
+  }
+
+  assert {
+    condition     = keys(aws_cloudwatch_metric_alarm.this) == ["DisableOrDeleteCMK"] && keys(aws_cloudwatch_log_metric_filter.this) == ["DisableOrDeleteCMK"]
+    error_message = "A disabled control must have neither filter nor alarm."
+  }
+}
+
+run "create_false_creates_nothing" {
+  command = plan
+
+  variables {
+    create = false
+  }
+
+  assert {
+    condition     = length(aws_sns_topic.this) == 0 && length(aws_sns_topic_subscription.this) == 0 && length(aws_cloudwatch_metric_alarm.this) == 0 && length(aws_cloudwatch_log_metric_filter.this) == 0
+    error_message = "create = false must not create any resource."
+  }
+
+  assert {
+    condition     = output.sns_topic_arn == null && length(output.alarm_arns) == 0
+    error_message = "Outputs must be empty when create = false."
+  }
+}
+
+run "rejects_invalid_email" {
+  command = plan
+
+  variables {
+    alarm_emails = ["not-an-email"]
+  }
+
+  expect_failures = [var.alarm_emails]
+}
+
+run "rejects_unknown_cis_version" {
+  command = plan
+
+  variables {
+    cis_version = "v2.0.0"
+  }
+
+  expect_failures = [var.cis_version]
+}

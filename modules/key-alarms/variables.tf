@@ -1,0 +1,109 @@
+################################################################################
+# General
+################################################################################
+
+variable "create" {
+  description = "Whether to create the topic, metric filters and alarms."
+  type        = bool
+  default     = true
+}
+
+variable "name_prefix" {
+  description = "Prefix of the topic, metric filter and alarm names."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,200}$", var.name_prefix))
+    error_message = "name_prefix must be 1-200 characters of A-Z a-z 0-9 _ -."
+  }
+}
+
+variable "tags" {
+  description = "Tags applied to the topic and the alarms."
+  type        = map(string)
+  default     = {}
+}
+
+################################################################################
+# Metric filters and alarms
+################################################################################
+
+variable "cloudtrail_log_group_name" {
+  description = "CloudWatch Logs group the CloudTrail trail delivers to (cloudtrail module output cloudwatch_log_group_name)."
+  type        = string
+
+  validation {
+    condition     = length(var.cloudtrail_log_group_name) <= 512 && can(regex("^[A-Za-z0-9_/.#-]+$", var.cloudtrail_log_group_name))
+    error_message = "cloudtrail_log_group_name must be a CloudWatch Logs group name."
+  }
+}
+
+variable "cis_version" {
+  description = "CIS AWS Foundations Benchmark version the alarms are tagged with; sets the control id (v1.2.0: 3.7, v1.4.0/v3.0.0/v5.0.0: 4.7, v6.0.0: 5.7)."
+  type        = string
+  default     = "v1.4.0"
+
+  validation {
+    condition     = contains(["v1.2.0", "v1.4.0", "v3.0.0", "v5.0.0", "v6.0.0"], var.cis_version)
+    error_message = "cis_version must be one of v1.2.0, v1.4.0, v3.0.0, v5.0.0, v6.0.0."
+  }
+}
+
+variable "disabled_controls" {
+  description = "Controls not to create (keys of locals.all_controls: DisableOrDeleteCMK, KeyPolicyChanges)."
+  type        = list(string)
+  default     = []
+}
+
+variable "namespace" {
+  description = "CloudWatch metric namespace of the metric filters and alarms."
+  type        = string
+  default     = "CISBenchmark"
+}
+
+variable "period" {
+  description = "Alarm evaluation period, in seconds."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = contains([10, 30], var.period) || (var.period >= 60 && var.period % 60 == 0)
+    error_message = "period must be 10, 30 or a multiple of 60 seconds."
+  }
+}
+
+variable "evaluation_periods" {
+  description = "Number of periods over which the metric is compared with the threshold."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.evaluation_periods >= 1 && floor(var.evaluation_periods) == var.evaluation_periods
+    error_message = "evaluation_periods must be a positive whole number."
+  }
+}
+
+################################################################################
+# SNS topic
+################################################################################
+
+variable "alarm_emails" {
+  description = "Email addresses subscribed to the alarm topic (each must confirm the subscription)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for e in var.alarm_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
+    error_message = "Every alarm email must look like name@domain.tld."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the alarm topic (its policy must allow cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey*)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
+}
