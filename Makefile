@@ -54,8 +54,8 @@ typecheck: $(STAMP) ## mypy --strict on compiler/
 fmt: $(STAMP) tf-config ## format Python and Terraform
 	$(BIN)/ruff format compiler tests scripts bench
 	$(BIN)/ruff check --fix compiler tests scripts bench
-	terraform fmt -recursive modules
-	terraform fmt main.tf versions.tf outputs.tf
+	terraform fmt -recursive modules tests/fixtures/terraform
+	terraform fmt main.tf variables.tf outputs.tf versions.tf
 
 $(CHECKOV_VENV)/.installed:
 	$(PYTHON) -m venv $(CHECKOV_VENV)

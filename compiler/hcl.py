@@ -65,7 +65,16 @@ def hcl_object(obj: Mapping[str, HclValue], indent: int = 0, quote_keys: bool = 
 
 
 def attributes(obj: Mapping[str, HclValue], indent: int, quote_keys: bool = False) -> str:
-    """`key = value` lines; like `terraform fmt`, align `=` within runs of one-line values."""
+    """`key = value` lines; like `terraform fmt`, align `=` within runs of one-line values.
+
+    >>> print(attributes({"a": 1, "bbb": "x", "m": {"k": True}, "cc": []}, 0), end="")
+    a   = 1
+    bbb = "x"
+    m = {
+      "k" = true
+    }
+    cc = []
+    """
     pad = "  " * indent
     names = {k: (hcl_key(k) if quote_keys else k) for k in obj}
     rendered = {k: hcl_value(v, indent) for k, v in obj.items()}
@@ -78,9 +87,9 @@ def attributes(obj: Mapping[str, HclValue], indent: int, quote_keys: bool = Fals
         run.clear()
 
     for k in obj:
-        if "\n" in rendered[k]:
-            run.append(k)
+        if "\n" in rendered[k]:  # a multi-line value ends the run and is not padded
             flush()
+            lines.append(f"{pad}{names[k]} = {rendered[k]}")
         else:
             run.append(k)
     flush()

@@ -22,8 +22,33 @@ from .diagnostics import CompileError, Diagnostic, Loc
 MAX_BYTES = 1 << 20
 MAX_DEPTH = 32
 RESERVED_KEY_PREFIX = "@"
-# C0 controls other than tab/LF/CR, DEL, C1 controls and a BOM past the start.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff]")
+# C0 controls other than tab/LF/CR, DEL, C1 controls, a BOM past the start, the Unicode line
+# separators (YAML counts them as line breaks, editors do not: locations would drift) and the
+# bidirectional controls that can make a reviewer read text in another order ("Trojan Source").
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Tags the loader constructs; any other (`!foo`, `!!python/...`, `!!binary`) is refused.
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
+)
+# YAML 1.2 core forms: `yes`/`on`/`no`, `010` (octal in YAML 1.1) or `1:30` (base 60) stay text.
+_PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_PLAIN_BOOL = frozenset(("true", "True", "TRUE", "false", "False", "FALSE"))
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SHOW_LIMIT = 80
+
+
+def show(value: object) -> str:
+    """User text made safe for a one-line diagnostic: anything but printable ASCII becomes an
+    escape (`\\n`, `\\u202e`, `\\u0430`; no terminal control, no look-alike letters), and long
+    text is cut short.
+
+    >>> show("a\\nb\\u0430"), show("x" * 100)[-5:]
+    ('a\\\\nb\\\\u0430', 'xx...')
+    """
+    text = str(value)
+    if len(text) > _SHOW_LIMIT:
+        text = text[: _SHOW_LIMIT - 3] + "..."
+    return "".join(ch if " " <= ch <= "~" else ascii(ch)[1:-1] for ch in text)
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,6 +82,12 @@ class _Loader(yaml.SafeLoader):
         super().__init__(stream)
         self.name = name
         self._depth = 0
+
+    def fetch_anchor(self) -> None:
+        # Refused as soon as the scanner meets `&` or `*`, before it reads what follows.
+        raise _LoadProblem("E103", "anchors and aliases are not allowed", self.get_mark())
+
+    fetch_alias = fetch_anchor
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         event = self.peek_event()  # type: ignore[no-untyped-call]
@@ -125,14 +156,20 @@ def load_bytes(data: bytes, name: str) -> LMap:
         raise CompileError([Diagnostic.make(p.code, p.message, _loc(name, p.mark))]) from p
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = _loc(name, mark) if mark else Loc(file=name, line=1, col=1)
         what = (exc.problem or exc.context or "invalid YAML").strip()
-        if "document" in what and "single" in what:
+        if ("end of stream" in what or "<stream end>" in what) and exc.context and exc.context_mark:
+            # The file ended inside a quoted string, flow list or mapping: point at its start.
+            mark = exc.context_mark
+            opened = re.sub(r"^while (scanning|parsing) an? ", "", exc.context).replace("quoted scalar", "quoted string")
+            what = f"unclosed {opened} (the file ends inside it)"
+        where = _loc(name, mark) if mark else Loc(file=name, line=1, col=1)
+        if "single document" in (exc.context or ""):
             raise CompileError([Diagnostic.make("E107", "expected a single YAML document", where)]) from exc
-        raise CompileError([Diagnostic.make("E101", f"YAML syntax error: {what}", where)]) from exc
+        help_ = "indent with spaces: YAML does not allow tabs there" if "'\\t'" in what else None
+        raise CompileError([Diagnostic.make("E101", f"YAML syntax error: {what}", where, help_)]) from exc
     finally:
         loader.dispose()
-    if root is None:
+    if root is None or (isinstance(root, ScalarNode) and root.tag.endswith(":null") and not root.value):
         raise CompileError([_diag("E107", "file is empty", name)])
     if not isinstance(root, MappingNode):
         raise CompileError([Diagnostic.make("E107", "top level must be a mapping", _loc(name, root.start_mark))])
@@ -146,16 +183,43 @@ def load_bytes(data: bytes, name: str) -> LMap:
 
 def _convert(node: Node, loader: _Loader, name: str, diags: list[Diagnostic]) -> LNode:
     loc = _loc(name, node.start_mark)
+    if node.tag not in _PLAIN_TAGS:
+        diags.append(_bad_tag(node, loc))
+        return LScalar(None, loc)
     if isinstance(node, ScalarNode):
-        try:
-            return LScalar(loader.construct_object(node, deep=True), loc)
-        except (yaml.YAMLError, ValueError, OverflowError):
-            # e.g. `2020-13-01` looks like a date but is none: keep the text, the model says why.
-            return LScalar(node.value, loc)
+        value = _scalar(node, loader)
+        if isinstance(value, str) and _SURROGATE.search(value):
+            diags.append(_surrogate(value, loc))
+        return LScalar(value, loc)
     if isinstance(node, SequenceNode):
         return LSeq(tuple(_convert(n, loader, name, diags) for n in node.value), loc)
     assert isinstance(node, MappingNode)
     return _convert_map(node, loader, name, diags, loc)
+
+
+def _bad_tag(node: Node, loc: Loc) -> Diagnostic:
+    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+    return Diagnostic.make("E101", f"unsupported YAML tag `{show(tag)}`", loc,
+                           "write plain values: tags are not part of the schema")
+
+
+def _surrogate(value: str, loc: Loc) -> Diagnostic:
+    hit = _SURROGATE.search(value)
+    assert hit is not None
+    return Diagnostic.make("E104", f"escape for the unpaired surrogate U+{ord(hit.group()):04X}", loc)
+
+
+def _scalar(node: ScalarNode, loader: _Loader) -> Any:
+    try:
+        value = loader.construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, OverflowError):
+        # e.g. `2020-13-01` looks like a date but is none: keep the text, the model says why.
+        return node.value
+    if isinstance(value, bool) and node.value not in _PLAIN_BOOL:
+        return node.value
+    if isinstance(value, int) and not isinstance(value, bool) and not _PLAIN_INT.fullmatch(node.value):
+        return node.value
+    return value
 
 
 def _convert_map(
@@ -168,14 +232,23 @@ def _convert_map(
         if knode.tag == "tag:yaml.org,2002:merge":
             diags.append(Diagnostic.make("E103", "merge keys (`<<`) are not allowed", kloc))
             continue
-        key = loader.construct_object(knode) if isinstance(knode, ScalarNode) else None
+        if knode.tag not in _PLAIN_TAGS:
+            diags.append(_bad_tag(knode, kloc))
+            continue
+        key = _scalar(knode, loader) if isinstance(knode, ScalarNode) else None
+        if isinstance(key, str) and _SURROGATE.search(key):
+            diags.append(_surrogate(key, kloc))
+            continue
         if not isinstance(key, str) or not key or key.startswith(RESERVED_KEY_PREFIX):
-            diags.append(Diagnostic.make("E109", f"mapping key must be a plain name, not `{key}`", kloc))
+            what = "a list" if isinstance(knode, SequenceNode) else "a mapping"
+            if isinstance(knode, ScalarNode):
+                what = f"`{show(knode.value)}`" if knode.value else "an empty key"
+            diags.append(Diagnostic.make("E109", f"mapping key must be a plain name, not {what}", kloc))
             continue
         if key in items:
             first = keys[key]
             diags.append(Diagnostic.make(
-                "E102", f"duplicate key `{key}` (first defined at line {first.line})", kloc))
+                "E102", f"duplicate key `{show(key)}` (first defined at line {first.line})", kloc))
             continue
         keys[key] = kloc
         items[key] = _convert(vnode, loader, name, diags)

@@ -12,9 +12,10 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
 
 from .diagnostics import CompileError, Diagnostic, Loc, did_you_mean
-from .load import LMap, LNode, LScalar, LSeq, locate
+from .load import LMap, LNode, LScalar, LSeq, locate, show
 from .modeltypes import (
     PATTERN_NAMES,
     AccountId,
@@ -175,7 +176,14 @@ def _not_aws(key: str) -> str:
 
 TagKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/=+@ -]{1,128}$"), AfterValidator(_not_aws)]
 TagValue = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/=+@ -]{0,256}$")]
-LenientDate = Annotated[date, Field(strict=False)]
+def _no_number(value: Any) -> Any:
+    """A YAML number is never a date (pydantic would read it as a Unix timestamp)."""
+    if isinstance(value, int | float):
+        raise PydanticCustomError("date_type", "Input should be a valid date")
+    return value
+
+
+LenientDate = Annotated[date, Field(strict=False), BeforeValidator(_no_number)]
 
 
 class Suspension(Model):
@@ -250,7 +258,7 @@ _TYPE_WORDS = {"string": "a string", "int": "an integer", "bool": "true or false
 
 
 def _diagnostics(cls: type[Model], root: LMap, exc: ValidationError) -> list[Diagnostic]:
-    errors = [(tuple(p for p in e["loc"] if not _is_union_tag(p)), e) for e in exc.errors()]
+    errors = [(_data_path(root, e["loc"]), e) for e in exc.errors()]
     paths = [p for p, _ in errors]
     out: dict[tuple[Any, ...], Diagnostic] = {}
     for path, err in errors:
@@ -259,7 +267,29 @@ def _diagnostics(cls: type[Model], root: LMap, exc: ValidationError) -> list[Dia
         if any(len(o) > len(path) and o[: len(path)] == path for o in paths):
             continue
         out.setdefault(path, _one(cls, root, path, err))
-    return list(out.values())
+    # A misspelt required field is one problem: its E201 already says `did you mean` that
+    # field, so the E202 for the same field under the same mapping is dropped.
+    meant = {(p[:-1], d.help) for p, d in out.items() if d.code == "E201"}
+    return [d for p, d in out.items()
+            if not (d.code == "E202" and (p[:-1], f"did you mean `{p[-1]}`?") in meant)]
+
+
+def _data_path(root: LMap, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The error's path in the YAML: pydantic's union-branch tags (`ParamRef`, `str`, ...)
+    dropped, but never a part that names real data (a tag key such as `Owner`)."""
+    node: LNode | None = root
+    out: list[Any] = []
+    for part in loc:
+        if isinstance(node, LMap) and isinstance(part, str) and part in node.items:
+            node = node.items[part]
+        elif isinstance(node, LSeq) and isinstance(part, int) and 0 <= part < len(node.items):
+            node = node.items[part]
+        elif _is_union_tag(part):
+            continue
+        else:
+            node = None
+        out.append(part)
+    return tuple(out)
 
 
 def _is_union_tag(part: Any) -> bool:
@@ -270,14 +300,14 @@ def _is_union_tag(part: Any) -> bool:
 
 def _one(cls: type[Model], root: LMap, path: tuple[Any, ...], err: Any) -> Diagnostic:
     kind: str = err["type"]
-    field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".") or "document"
-    name = str(path[-1]) if path else "document"
+    field = show("".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")) or "document"
+    name = show(path[-1]) if path else "document"
     if kind == "extra_forbidden":
         loc = locate(root, path, key=True)
-        return Diagnostic.make("E201", f"unknown field `{name}`", loc, _field_help(cls, path))
+        return Diagnostic.make("E201", f"unknown field `{name}`", loc, _field_help(cls, root, path))
     if kind == "missing":
         return Diagnostic.make("E202", f"missing field `{name}`", locate(root, path[:-1]))
-    loc = locate(root, path)
+    loc = locate(root, path, key=tuple(err["loc"][-1:]) == ("[key]",))
     if kind == "too_short" and isinstance(err.get("input"), tuple | dict):
         n = err["ctx"]["min_length"]
         return Diagnostic.make("E205", f"`{field}` needs at least {n} item{'s' * (n > 1)}", loc)
@@ -286,7 +316,7 @@ def _one(cls: type[Model], root: LMap, path: tuple[Any, ...], err: Any) -> Diagn
     if kind in ("greater_than_equal", "less_than_equal"):
         bound = "at least" if kind == "greater_than_equal" else "at most"
         limit = err["ctx"].get("ge", err["ctx"].get("le"))
-        return Diagnostic.make("E205", f"`{field}` must be {bound} {limit}, not {err.get('input')}", loc)
+        return Diagnostic.make("E205", f"`{field}` must be {bound} {limit}, not {show(err.get('input'))}", loc)
     if kind.endswith("_type") or kind in ("model_attributes_type", "dataclass_type"):
         want = _TYPE_WORDS.get(kind.split("_")[0], "another type")
         got = type(err.get("input")).__name__.replace("tuple", "list").replace("NoneType", "null")
@@ -294,23 +324,33 @@ def _one(cls: type[Model], root: LMap, path: tuple[Any, ...], err: Any) -> Diagn
     msg = str(err["msg"]).removeprefix("Value error, ")
     msg = msg[:1].lower() + msg[1:]
     if kind == "literal_error":
-        msg = f"must be {err['ctx']['expected']}"
+        msg = f"must be {err['ctx']['expected']}, not `{show(err.get('input'))}`"
     elif kind == "string_pattern_mismatch":
         pattern = err["ctx"]["pattern"]
         want = PATTERN_NAMES.get(pattern, f"a match of `{pattern}`")
-        msg = f"`{err.get('input')}` is not {want}"
+        msg = f"`{show(err.get('input'))}` is not {want}"
     elif kind in ("too_short", "too_long"):
         msg = msg.lower()
+    elif kind.startswith("date_"):
+        msg = f"`{show(err.get('input'))}` is not a date (YYYY-MM-DD)"
     return Diagnostic.make("E204", f"invalid `{field}`: {msg}", loc)
 
 
 def _quote_help(kind: str, err: Any) -> str | None:
     if kind == "string_type" and isinstance(err.get("input"), int | float | bool):
-        return "quote the value, e.g. \"" + str(err["input"]).lower() + "\""
+        return "quote the value, e.g. \"" + show(err["input"]).lower() + "\""
     return None
 
 
-def _field_help(cls: type[Model], path: tuple[Any, ...]) -> str | None:
+def _field_help(cls: type[Model], root: LMap, path: tuple[Any, ...]) -> str | None:
+    """`did you mean` one of the model's fields that the mapping does not already set."""
+    parent: LNode | None = root
+    for part in path[:-1]:
+        if isinstance(parent, LMap) and isinstance(part, str):
+            parent = parent.items.get(part)
+        elif isinstance(parent, LSeq) and isinstance(part, int) and 0 <= part < len(parent.items):
+            parent = parent.items[part]
+    present = set(parent.items) if isinstance(parent, LMap) else set()
     model: Any = cls
     for part in path[:-1]:
         if isinstance(part, int):
@@ -321,7 +361,7 @@ def _field_help(cls: type[Model], path: tuple[Any, ...]) -> str | None:
         model = _inner_model(info.annotation)
         if model is None:
             return None
-    fields = [f for f in getattr(model, "model_fields", {}) if f != "where"]
+    fields = [f for f in getattr(model, "model_fields", {}) if f != "where" and f not in present]
     return did_you_mean(str(path[-1]), fields)
 
 

@@ -8,7 +8,7 @@ User strings reach Terraform only as `hcl.hcl_string` literals or inside JSON re
 from __future__ import annotations
 
 import json
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -39,9 +39,7 @@ def policy_json(ck: CompiledKey) -> bytes:
 
 
 def _env() -> jinja2.Environment:
-    loader = jinja2.FunctionLoader(
-        lambda name: resources.files("compiler").joinpath("templates", name).read_text("utf-8")
-    )
+    loader = jinja2.FileSystemLoader(Path(__file__).with_name("templates"))
     # Templates hold Terraform, not HTML; every value is pre-escaped by hcl.py.
     return jinja2.Environment(loader=loader, autoescape=False, keep_trailing_newline=True,  # noqa: S701
                               undefined=jinja2.StrictUndefined)
@@ -85,7 +83,7 @@ def locals_block(compiled: Compiled) -> dict[str, HclValue]:
         "trail_name": f"{org.organization}-byok",
         "log_retention_days": org.trail.log_retention_days,
         "alarm_emails": sorted(org.alarms.emails),
-        "tags": {"ManagedBy": "byok-compiler", **dict(sorted(org.tags.items()))},
+        "tags": dict(sorted({**org.tags, "ManagedBy": "byok-compiler"}.items())),
         "keys": {ck.key.name: _key_inputs(ck) for ck in sorted(compiled.keys, key=_name)},
         "logging": _logging_inputs(compiled),
     }

@@ -85,6 +85,11 @@ def check_vendor(vendor: Vendor) -> Iterator[Diagnostic]:
 
 
 def _check_scopes(vendor: Vendor) -> Iterator[Diagnostic]:
+    params: set[str] = set()
+    for param in vendor.parameters:
+        if param.name in params:
+            yield Diagnostic.make("E206", f"duplicate parameter `{param.name}`", param.where.at("name"))
+        params.add(param.name)
     seen: set[str] = set()
     for scope in vendor.revocation.scopes:
         if scope.name in seen:
@@ -114,8 +119,13 @@ def _check_params_declared(vendor: Vendor) -> Iterator[Diagnostic]:
 
 
 def check_app(org: Org, app: App, vendor: Vendor, today: date) -> Iterator[Diagnostic]:
+    # A vendor whose principals or conditions name undeclared parameters cannot be resolved for
+    # any app: repeat those errors here (identical diagnostics collapse) so the app is skipped.
+    yield from _check_params_declared(vendor)
     yield from _check_parameters(app, vendor)
     yield from _check_admins(org, vendor)
+    yield from _check_own_account(org, app, vendor)
+    yield from _check_key_names(org, app)
     envs = set(app.environments)
     if len(envs) != len(app.environments):
         yield Diagnostic.make("E206", "duplicate environment", app.where.at("environments"))
@@ -134,6 +144,22 @@ def check_app(org: Org, app: App, vendor: Vendor, today: date) -> Iterator[Diagn
                               app.key.where.at("multi_region"))
 
 
+def _check_key_names(org: Org, app: App) -> Iterator[Diagnostic]:
+    """Key names (and aliases) are `<vendor>-<env>`: vendor `a-b` with `c` and vendor `a` with
+    `b-c` would both make `a-b-c`. Reported on the later app."""
+    mine = {f"{app.vendor}-{env}": i for i, env in enumerate(app.environments)}
+    for other in org.apps:
+        if other is app:
+            return
+        if other.vendor == app.vendor:
+            continue
+        for env in other.environments:
+            name = f"{other.vendor}-{env}"
+            if name in mine:
+                yield Diagnostic.make("E311", f"key `{name}` is also the key of vendor `{other.vendor}`"
+                                      f" environment `{env}`", app.where.at("environments", mine[name]))
+
+
 def _check_envs(where: Where, chosen: tuple[str, ...] | None, envs: set[str]) -> Iterator[Diagnostic]:
     for i, env in enumerate(chosen or ()):
         if env not in envs:
@@ -146,7 +172,7 @@ def _check_revocation(app: App, vendor: Vendor, r: object, envs: set[str],
     from .model import RevocationEntry
 
     assert isinstance(r, RevocationEntry)
-    scopes = {s.name: s for s in vendor.revocation.scopes}
+    scopes = {s.name: s for s in reversed(vendor.revocation.scopes)}  # a duplicate: the first wins
     scope = scopes.get(r.scope)
     if scope is None:
         help_ = did_you_mean(r.scope, scopes) or (
@@ -171,23 +197,46 @@ def _check_revocation(app: App, vendor: Vendor, r: object, envs: set[str],
 
 
 def _check_parameters(app: App, vendor: Vendor) -> Iterator[Diagnostic]:
-    declared = {p.name: p for p in vendor.parameters}
+    declared = {p.name: p for p in reversed(vendor.parameters)}
+    missing = declared.keys() - app.parameters.keys()
+    bad: set[str] = set()
     for name, value in app.parameters.items():
         param = declared.get(name)
         if param is None:
+            # A misspelt parameter is one problem: `did you mean` it, and no E304 for it below.
+            help_ = did_you_mean(name, missing)
+            meant = help_.split("`")[1] if help_ else None
+            missing -= {meant}
             yield Diagnostic.make("E305", f"`{vendor.name}` has no parameter `{name}`",
-                                  app.where.at("parameters", name, key=True), did_you_mean(name, declared))
+                                  app.where.at("parameters", name, key=True),
+                                  help_ or did_you_mean(name, declared))
         elif not re.fullmatch(param.pattern, value):
+            bad.add(name)
             yield Diagnostic.make("E306", f"parameter `{name}` value `{value}` does not match "
                                   f"`{param.pattern}`", app.where.at("parameters", name))
-    for name in sorted(declared.keys() - app.parameters.keys()):
+    for name in sorted(missing):
         yield Diagnostic.make("E304", f"`{vendor.name}` needs parameter `{name}`: "
                               f"{declared[name].description}", app.where.at("vendor"))
     for p in vendor.principals:
         given = app.parameters.get(p.parameter or "")
-        if p.parameter and given is not None and not is_iam_arn(given):
+        if p.parameter and p.parameter not in bad and given is not None and not is_iam_arn(given):
+            bad.add(p.parameter)
             yield Diagnostic.make("E306", f"parameter `{p.parameter}` must be an IAM role, user or "
-                                  f"account root ARN, not `{value}`", app.where.at("parameters", p.parameter))
+                                  f"account root ARN, not `{given}`", app.where.at("parameters", p.parameter))
+
+
+def _check_own_account(org: Org, app: App, vendor: Vendor) -> Iterator[Diagnostic]:
+    """A vendor principal the organization supplies must not be one of its own identities:
+    its key administrators (or root) would then hold the vendor's grants."""
+    principals = list(vendor.principals) + list(vendor.logging.principals if vendor.logging else ())
+    names = sorted({p.parameter for p in principals if p.parameter})
+    for name in names:
+        given = app.parameters.get(name)
+        if given is not None and is_iam_arn(given) and given.split(":")[4] == org.account_id:
+            yield Diagnostic.make("E317", f"vendor `{vendor.name}` principal `{given}` is in the "
+                                  f"organization's own account {org.account_id}",
+                                  app.where.at("parameters", name),
+                                  "supply the vendor's principal, never one of your identities")
 
 
 def _check_admins(org: Org, vendor: Vendor) -> Iterator[Diagnostic]:

@@ -41,7 +41,7 @@ resource "aws_kms_external_key" "this" {
   description             = var.description
   multi_region            = var.multi_region
   deletion_window_in_days = var.deletion_window_in_days
-  enabled                 = var.key_material_base64 != null ? var.is_enabled : null
+  enabled                 = nonsensitive(var.key_material_base64 != null) ? var.is_enabled : null
   key_material_base64     = var.key_material_base64
   valid_to                = var.key_material_valid_to
 

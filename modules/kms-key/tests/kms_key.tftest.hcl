@@ -7,7 +7,7 @@ variables {
   rotation_period_in_days = 180
   deletion_window_in_days = 14
   tags                    = { CostCenter = "security" }
-  policy = <<-JSON
+  policy                  = <<-JSON
     {
       "Version": "2012-10-17",
       "Statement": [
@@ -227,4 +227,18 @@ run "rejects_non_json_policy" {
   }
 
   expect_failures = [var.policy]
+}
+
+run "imported_key_material_with_material_is_enabled" {
+  command = plan
+
+  variables {
+    imported_key_material = true
+    key_material_base64   = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" # 32 zero bytes, test only
+  }
+
+  assert {
+    condition     = aws_kms_external_key.this[0].enabled == true
+    error_message = "A key with imported material must be enabled by default."
+  }
 }

@@ -1,0 +1,234 @@
+"""Zelkova-style comparison of two key policies, with a concrete request for each difference.
+
+`compare(old, new)` tells how NEW relates to OLD over every request: `equivalent`, `narrower`
+(NEW allows a strict subset), `wider` (a strict superset), `incomparable`, or `unknown` with a
+reason. `new_access` is a request NEW allows and OLD denies, `lost_access` the reverse; each
+is replayed through the concrete evaluator before it is reported.
+
+Actions range over the KMS action catalog (a wildcard means its expansion over it); the
+catalog is split into classes of actions every statement of both policies treats alike, and a
+class whose statements are identical in both policies is skipped. Each remaining class is one
+exact finite problem (`compiler.symbolic`) that z3 decides in both directions. Principals,
+resources and condition values range over all strings. Soundness: `equivalent`/`narrower` are
+reported only when the solver proved that no class has a widening request; anything the
+encoding refuses, and any solver give-up, yields `unknown`.
+
+>>> from compiler.iam import Policy
+>>> def pol(*values):
+...     deny = {"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+...             "Condition": {"StringEquals": {"kms:EncryptionContext:ch": list(values)}}}
+...     allow = {"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "kms:*",
+...              "Resource": "*"}
+...     return Policy.from_json({"Statement": [allow, deny] if values else [allow]})
+>>> c = compare(pol("C1", "C2"), pol("C1"))
+>>> c.relation, c.new_access.context, c.lost_access
+('wider', {'kms:EncryptionContext:ch': 'C2'}, None)
+>>> compare(pol("C1"), pol("C1", "C2")).relation
+'narrower'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal
+
+import z3
+from pydantic import BaseModel, ConfigDict
+
+from . import iam
+from .condops import UnsupportedPolicyError
+from .evaluate import Request, check_statement, evaluate
+from .matching import glob_matches
+from .symbolic import Encoder
+
+Relation = Literal["equivalent", "narrower", "wider", "incomparable", "unknown"]
+SOLVER_TIMEOUT_MS = 60_000
+
+
+class Comparison(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    relation: Relation
+    new_access: Request | None = None
+    lost_access: Request | None = None
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "relation": self.relation,
+            "new_access": None if self.new_access is None else self.new_access.to_json(),
+            "lost_access": None if self.lost_access is None else self.lost_access.to_json(),
+        }
+        if self.reason is not None:
+            out["reason"] = self.reason
+        return out
+
+
+def _catalog() -> frozenset[str]:
+    from . import catalog  # lazy: the catalog loads data files
+
+    return catalog.KMS_ACTIONS
+
+
+@lru_cache(maxsize=1024)
+def _covers(patterns: tuple[str, ...]) -> frozenset[str]:
+    # The evaluator's own glob, so comparer and evaluator agree on every catalog action.
+    return frozenset(a for a in _catalog() if any(glob_matches(p, a, True) for p in patterns))
+
+
+def _actions_of(st: iam.Statement) -> frozenset[str]:
+    if st.action is not None:
+        return _covers(st.action)
+    if st.not_action is not None:
+        return _catalog() - _covers(st.not_action)
+    return frozenset()
+
+
+@dataclass(frozen=True)
+class ActionClass:
+    action: str  # the alphabetically first member, used in witnesses
+    old: tuple[iam.Statement, ...]
+    new: tuple[iam.Statement, ...]
+
+    def unchanged(self) -> bool:
+        def bodies(sts: tuple[iam.Statement, ...]) -> frozenset[object]:
+            return frozenset(
+                (
+                    s.effect,
+                    s.principal,
+                    s.not_principal,
+                    s.resource,
+                    s.not_resource,
+                    frozenset(s.conditions),
+                )
+                for s in sts
+            )
+
+        return bodies(self.old) == bodies(self.new)
+
+
+def action_classes(old: iam.Policy, new: iam.Policy) -> list[ActionClass]:
+    covers = [_actions_of(s) for s in (*old.statements, *new.statements)]
+    groups: dict[tuple[bool, ...], list[str]] = {}
+    for a in sorted(_catalog()):
+        groups.setdefault(tuple(a in c for c in covers), []).append(a)
+    n = len(old.statements)
+    return [
+        ActionClass(
+            actions[0],
+            tuple(s for s, hit in zip(old.statements, sig[:n], strict=True) if hit),
+            tuple(s for s, hit in zip(new.statements, sig[n:], strict=True) if hit),
+        )
+        for sig, actions in groups.items()
+    ]
+
+
+class _Undecided(Exception):
+    """One direction of one class could not be decided (the message says why)."""
+
+
+def _solve(solver: Any, enc: Encoder, goal: Any, action: str) -> Request | None:
+    solver.push()
+    try:
+        solver.add(goal)
+        result = solver.check()
+        if result == z3.unsat:
+            return None
+        if result != z3.sat:
+            raise _Undecided(f"solver gave up: {solver.reason_unknown()}")
+        return enc.witness(solver.model(), action)
+    finally:
+        solver.pop()
+
+
+def _check_class(cls: ActionClass, want: tuple[bool, bool]) -> tuple[Request | None, ...]:
+    """Witnesses (new_access, lost_access) for one action class; None where there is none."""
+    enc = Encoder((*cls.old, *cls.new))
+    old_ok, new_ok = enc.allowed(cls.old), enc.allowed(cls.new)
+    solver = z3.Solver()
+    solver.set("timeout", SOLVER_TIMEOUT_MS)
+    solver.add(enc.finish())
+    goals = (z3.And(new_ok, z3.Not(old_ok)), z3.And(old_ok, z3.Not(new_ok)))
+    return tuple(
+        _solve(solver, enc, g, cls.action) if w else None for g, w in zip(goals, want, strict=True)
+    )
+
+
+def _confirmed(w: Request, allows: iam.Policy, denies: iam.Policy) -> bool:
+    return evaluate(allows, w).decision == "allow" and evaluate(denies, w).decision == "deny"
+
+
+def _simplified(w: Request, allows: iam.Policy, denies: iam.Policy) -> Request:
+    """Drop the resource, context keys and extra values the witness does not need, re-checking
+    each step with the evaluator (the solver's model is any request, not the simplest)."""
+    trials: list[dict[str, Any]] = [{"resource": None}, {"context": {}}]
+    trials += [{"context": {k: v for k, v in w.context.items() if k != drop}} for drop in w.context]
+    for update in trials:
+        candidate = w.model_copy(update=update)
+        if candidate != w and _confirmed(candidate, allows, denies):
+            w = candidate
+    for key, values in list(w.context.items()):
+        for one in values if isinstance(values, tuple) else ():
+            candidate = w.model_copy(update={"context": {**w.context, key: one}})
+            if _confirmed(candidate, allows, denies):
+                w = candidate
+                break
+    return w
+
+
+@dataclass
+class _Search:
+    found: list[Request | None]
+    undecided: list[str]
+
+
+def _search(old: iam.Policy, new: iam.Policy) -> _Search:
+    state = _Search([None, None], [])
+    sides = ((new, old), (old, new))  # (allows, denies) for new_access, lost_access
+    for cls in action_classes(old, new):
+        want = (state.found[0] is None, state.found[1] is None)
+        if cls.unchanged() or not any(want):
+            continue
+        try:
+            got: Sequence[Request | None] = _check_class(cls, want)
+        except (UnsupportedPolicyError, _Undecided) as exc:
+            state.undecided.append(f"{cls.action}: {exc}")
+            continue
+        for i, w in enumerate(got):
+            if w is None:
+                continue
+            if not _confirmed(w, *sides[i]):
+                state.undecided.append(
+                    f"{cls.action}: witness {w.to_json()} was not confirmed by the evaluator"
+                )
+                continue
+            state.found[i] = _simplified(w, *sides[i])
+    return state
+
+
+def _relation(new_w: Request | None, lost_w: Request | None) -> Relation:
+    if new_w is not None:
+        return "incomparable" if lost_w is not None else "wider"
+    return "narrower" if lost_w is not None else "equivalent"
+
+
+def compare(old: iam.Policy, new: iam.Policy) -> Comparison:
+    """How NEW relates to OLD, with evaluator-confirmed witness requests."""
+    try:
+        for st in (*old.statements, *new.statements):
+            check_statement(st)
+    except UnsupportedPolicyError as exc:
+        return Comparison(relation="unknown", reason=str(exc))
+    if old == new:
+        return Comparison(relation="equivalent")
+    state = _search(old, new)
+    new_w, lost_w = state.found
+    if state.undecided and (new_w is None or lost_w is None):
+        return Comparison(
+            relation="unknown",
+            new_access=new_w,
+            lost_access=lost_w,
+            reason="; ".join(state.undecided),
+        )
+    return Comparison(relation=_relation(new_w, lost_w), new_access=new_w, lost_access=lost_w)

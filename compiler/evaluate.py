@@ -1,0 +1,238 @@
+"""The concrete evaluator: one request against one key policy, the IAM way.
+
+An explicit `Deny` that matches wins; else a matching `Allow` allows; else the request is
+implicitly denied. Context keys come only from the request's `context` (nothing is derived);
+condition key names are case-insensitive. A statement without `Principal`/`NotPrincipal`,
+`Action`/`NotAction` or `Resource`/`NotResource` never matches (KMS ignores such statements).
+
+Principals: `"*"` is everyone; `{"AWS": "*"}` every AWS principal (an ARN); an account id or
+`arn:<partition>:iam::<account>:root` is every IAM/STS principal of that account in `Principal`
+but only the account principal itself in `NotPrincipal` (a bare id means partition `aws`);
+anything else matches exactly. A request without a resource is a request on this key, which
+only all-wildcard `Resource` entries (`"*"`) name.
+
+>>> from compiler.iam import Policy
+>>> p = Policy.from_json({"Statement": [
+...     {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "kms:*",
+...      "Resource": "*"},
+...     {"Sid": "Revoke", "Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt",
+...      "Resource": "*", "Condition": {"StringEquals": {"kms:EncryptionContext:ch": "C1"}}}]})
+>>> who = "arn:aws:iam::111122223333:role/Admin"
+>>> evaluate(p, Request(principal=who, action="kms:decrypt")).to_json()
+{'decision': 'allow', 'reason': 'allow', 'statements': ['Root']}
+>>> evaluate(p, Request(principal=who, action="kms:Decrypt",
+...                     context={"KMS:EncryptionContext:ch": "C1"})).reason
+'explicit_deny'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import iam
+from .condops import (
+    UnsupportedPolicyError,
+    condition_holds,
+    element_predicate,
+    null_wants_absent,
+    parse_operator,
+)
+from .matching import StrPred, glob_matches, patterns, prefix, union
+
+ContextValue = str | tuple[str, ...]
+_ACCOUNT = re.compile(r"\d{12}", re.ASCII)
+_ROOT = re.compile(r"arn:(aws[a-z-]*):iam::(\d{12}):root", re.ASCII)
+_REQUEST_FIELDS = {"principal", "action", "resource", "context"}
+
+
+class RequestFormatError(ValueError):
+    """A request document that is not `{"principal", "action", "resource"?, "context"?}`."""
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    principal: str
+    action: str
+    resource: str | None = None
+    context: dict[str, ContextValue] = Field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, doc: Any) -> Request:
+        if not isinstance(doc, Mapping):
+            raise RequestFormatError("a request must be a JSON object")
+        unknown = set(doc) - _REQUEST_FIELDS
+        if unknown:
+            raise RequestFormatError(f"unknown request field `{sorted(unknown)[0]}`")
+        # An empty principal is odd but well-formed (the comparer may name one); no action is not.
+        if not isinstance(doc.get("principal"), str):
+            raise RequestFormatError("`principal` must be a string")
+        if not isinstance(doc.get("action"), str) or not doc["action"]:
+            raise RequestFormatError("`action` must be a non-empty string")
+        resource = doc.get("resource")
+        if resource is not None and not isinstance(resource, str):
+            raise RequestFormatError("`resource` must be a string or null")
+        ctx = _context_from_json(doc.get("context", {}))
+        return cls(principal=doc["principal"], action=doc["action"], resource=resource, context=ctx)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"principal": self.principal, "action": self.action}
+        if self.resource is not None:
+            out["resource"] = self.resource
+        out["context"] = {k: v if isinstance(v, str) else list(v) for k, v in self.context.items()}
+        return out
+
+
+def _scalar(v: Any, key: str) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float | str):
+        return str(v)
+    raise RequestFormatError(f"context key `{key}`: values must be strings or lists of strings")
+
+
+def _context_from_json(raw: Any) -> dict[str, ContextValue]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise RequestFormatError("`context` must be an object of condition keys")
+    out: dict[str, ContextValue] = {}
+    for key, val in raw.items():
+        out[key] = (
+            tuple(_scalar(v, key) for v in val) if isinstance(val, list) else _scalar(val, key)
+        )
+    _lowered(out)
+    return out
+
+
+def _lowered(ctx: Mapping[str, ContextValue]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for key, val in ctx.items():
+        if key.lower() in out:
+            raise RequestFormatError(f"context key `{key}` is given twice (key names ignore case)")
+        out[key.lower()] = (val,) if isinstance(val, str) else tuple(val)
+    return out
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    decision: Literal["allow", "deny"]
+    reason: Literal["allow", "explicit_deny", "implicit_deny"]
+    statements: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "decision": self.decision,
+            "reason": self.reason,
+            "statements": list(self.statements),
+        }
+
+
+def statement_label(st: iam.Statement, index: int) -> str:
+    """The Sid, or `#<index>` (0-based position) for a statement without one."""
+    return st.sid if st.sid is not None else f"#{index}"
+
+
+def _aws_value(value: str, negated: bool) -> StrPred:
+    if value == "*":
+        return StrPred(globs=(prefix("arn:"),))
+    root = _ROOT.fullmatch(value)
+    part, account = (root.group(1), root.group(2)) if root else ("aws", value)
+    if root is None and not _ACCOUNT.fullmatch(value):
+        return StrPred(lits=frozenset({value}))
+    if negated:  # NotPrincipal names only the account principal itself
+        return StrPred(lits=frozenset({f"arn:{part}:iam::{account}:root"}))
+    return StrPred(globs=tuple(prefix(f"arn:{part}:{svc}::{account}:") for svc in ("iam", "sts")))
+
+
+@lru_cache(maxsize=1024)
+def principal_pred(p: iam.Principals, negated: bool) -> StrPred:
+    """Every request principal `p` names (ignoring `star`, which callers test first)."""
+    others = p.service + p.federated + p.canonical_user
+    return union([_aws_value(v, negated) for v in p.aws] + [StrPred(lits=frozenset(others))])
+
+
+def is_all_star(pattern: str) -> bool:
+    return bool(pattern) and set(pattern) == {"*"}
+
+
+@lru_cache(maxsize=1024)
+def resource_pred(values: tuple[str, ...]) -> StrPred:
+    if any("${" in v for v in values):
+        raise UnsupportedPolicyError("policy variables (${...}) in `Resource` are not supported")
+    return patterns(values)
+
+
+def _principal_ok(st: iam.Statement, who: str) -> bool:
+    if st.principal is not None:
+        return st.principal.star or principal_pred(st.principal, False).matches(who)
+    if st.not_principal is not None:
+        return not (st.not_principal.star or principal_pred(st.not_principal, True).matches(who))
+    return False
+
+
+def _action_ok(st: iam.Statement, action: str) -> bool:
+    listed = st.action if st.action is not None else st.not_action
+    if listed is None:
+        return False
+    hit = any(glob_matches(p, action, fold_case=True) for p in listed)
+    return hit if st.action is not None else not hit
+
+
+def _resource_ok(st: iam.Statement, resource: str | None) -> bool:
+    listed = st.resource if st.resource is not None else st.not_resource
+    if listed is None:
+        return False
+    if resource is None:  # this key: named only by an all-wildcard entry
+        hit = any(is_all_star(r) for r in listed)
+    else:
+        hit = resource_pred(listed).matches(resource)
+    return hit if st.resource is not None else not hit
+
+
+def check_statement(st: iam.Statement) -> None:
+    """Raise `PolicyFormatError`/`UnsupportedPolicyError` for anything `evaluate` cannot do."""
+    for listed in (st.resource, st.not_resource):
+        if listed is not None:
+            resource_pred(listed)
+    for c in st.conditions:
+        op = parse_operator(c.operator)
+        if op.view == "null":
+            null_wants_absent(op, c.values)
+        else:
+            element_predicate(op, c.values)
+
+
+def statement_applies(
+    st: iam.Statement, request: Request, ctx: Mapping[str, tuple[str, ...]]
+) -> bool:
+    return (
+        _principal_ok(st, request.principal)
+        and _action_ok(st, request.action)
+        and _resource_ok(st, request.resource)
+        and all(
+            condition_holds(parse_operator(c.operator), c.values, ctx.get(c.key.lower()))
+            for c in st.conditions
+        )
+    )
+
+
+def evaluate(policy: iam.Policy, request: Request) -> Decision:
+    """Decide `request` against `policy`: explicit deny, else allow, else implicit deny."""
+    for st in policy.statements:
+        check_statement(st)
+    ctx = _lowered(request.context)
+    allows: list[str] = []
+    denies: list[str] = []
+    for i, st in enumerate(policy.statements):
+        if statement_applies(st, request, ctx):
+            (denies if st.effect == "Deny" else allows).append(statement_label(st, i))
+    if denies:
+        return Decision(decision="deny", reason="explicit_deny", statements=tuple(denies))
+    if allows:
+        return Decision(decision="allow", reason="allow", statements=tuple(allows))
+    return Decision(decision="deny", reason="implicit_deny")

@@ -1,0 +1,107 @@
+"""`byok eval POLICY REQUEST` and `byok compare OLD NEW [--fail-on-wider]`.
+
+Both print JSON on stdout and exit 0. Unreadable files, bad JSON, malformed policies or
+requests and constructs the evaluator refuses print `byok: error: ...` on stderr and exit 1.
+`compare --fail-on-wider` exits 3 when NEW allows a request OLD denies, and also when the
+comparison is `unknown`: a check that cannot rule out new access fails closed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import iam
+from .compare import compare
+from .evaluate import Request, evaluate
+
+EXIT_OK, EXIT_INPUT, EXIT_WIDER = 0, 1, 3
+
+
+class _InputError(Exception):
+    pass
+
+
+def add_parsers(subparsers: Any) -> None:
+    """Register `eval` and `compare` on an argparse subparsers object."""
+    ev = subparsers.add_parser("eval", help="decide one request against one key policy")
+    ev.add_argument("policy", help="key policy JSON file (- for stdin)")
+    ev.add_argument(
+        "request",
+        help='request JSON file: {"principal", "action", "resource"?, "context"?} (- for stdin)',
+    )
+    ev.set_defaults(func=cmd_eval)
+    cmp = subparsers.add_parser("compare", help="how a NEW key policy's access relates to OLD's")
+    cmp.add_argument("old", help="the reviewed key policy JSON file")
+    cmp.add_argument("new", help="the proposed key policy JSON file")
+    cmp.add_argument(
+        "--fail-on-wider",
+        action="store_true",
+        help="exit 3 if NEW allows a request OLD denies (or if that is undecided)",
+    )
+    cmp.set_defaults(func=cmd_compare)
+
+
+def _load(path: str) -> Any:
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _InputError(f"cannot read `{path}`: {exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _InputError(f"{path}: invalid JSON: {exc}") from None
+
+
+def _policy(path: str) -> iam.Policy:
+    try:
+        return iam.Policy.from_json(_load(path))
+    except ValueError as exc:
+        raise _InputError(f"{path}: {exc}") from None
+
+
+def _request(path: str) -> Request:
+    try:
+        return Request.from_json(_load(path))
+    except ValueError as exc:
+        raise _InputError(f"{path}: {exc}") from None
+
+
+def _fail(message: str) -> int:
+    print(f"byok: error: {message}", file=sys.stderr)
+    return EXIT_INPUT
+
+
+def _emit(doc: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    try:
+        policy, request = _policy(args.policy), _request(args.request)
+        decision = evaluate(policy, request)
+    except _InputError as exc:
+        return _fail(str(exc))
+    except ValueError as exc:  # a policy the evaluator refuses (bad operator, variables...)
+        return _fail(f"{args.policy}: {exc}")
+    _emit(decision.to_json())
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    try:
+        old, new = _policy(args.old), _policy(args.new)
+        result = compare(old, new)
+    except _InputError as exc:
+        return _fail(str(exc))
+    except ValueError as exc:  # a malformed condition in either policy
+        return _fail(str(exc))
+    _emit(result.to_json())
+    if args.fail_on_wider and (result.new_access is not None or result.relation == "unknown"):
+        why = "grants new access" if result.new_access is not None else "may grant new access"
+        print(f"byok: {args.new} {why} compared with {args.old}", file=sys.stderr)
+        return EXIT_WIDER
+    return EXIT_OK

@@ -1,0 +1,161 @@
+"""`byok eval` and `byok compare` handlers, driven through a parser built with `add_parsers`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compiler import semantics_cli
+
+VENDOR = "arn:aws:iam::152659312504:root"
+EC = "kms:EncryptionContext:channel_id"
+
+
+def policy(*revoked: str) -> dict[str, Any]:
+    sts: list[dict[str, Any]] = [
+        {
+            "Sid": "Root",
+            "Effect": "Allow",
+            "Principal": {"AWS": "111122223333"},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "Vendor",
+            "Effect": "Allow",
+            "Principal": {"AWS": VENDOR},
+            "Action": ["kms:Decrypt"],
+            "Resource": "*",
+        },
+    ]
+    if revoked:
+        sts.append(
+            {
+                "Sid": "Revoke",
+                "Effect": "Deny",
+                "Principal": {"AWS": VENDOR},
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {"StringEquals": {EC: list(revoked)}},
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": sts}
+
+
+def run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="byok")
+    semantics_cli.add_parsers(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+def write(tmp: Path, name: str, doc: Any) -> str:
+    path = tmp / name
+    path.write_text(doc if isinstance(doc, str) else json.dumps(doc), encoding="utf-8")
+    return str(path)
+
+
+def test_eval_deny(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = write(tmp_path, "p.json", policy("C1"))
+    r = write(
+        tmp_path, "r.json", {"principal": VENDOR, "action": "kms:Decrypt", "context": {EC: "C1"}}
+    )
+    assert run(["eval", p, r]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "decision": "deny",
+        "reason": "explicit_deny",
+        "statements": ["Revoke"],
+    }
+
+
+def test_eval_allow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = write(tmp_path, "p.json", policy("C1"))
+    r = write(tmp_path, "r.json", {"principal": VENDOR, "action": "kms:Decrypt"})
+    assert run(["eval", p, r]) == 0
+    assert json.loads(capsys.readouterr().out)["statements"] == ["Vendor"]
+
+
+@pytest.mark.parametrize(
+    ("policy_doc", "request_doc", "message"),
+    [
+        ("{", {"principal": VENDOR, "action": "kms:Decrypt"}, "invalid JSON"),
+        ({"Statement": [{"Effect": "Maybe"}]}, {"principal": VENDOR, "action": "a"}, "Effect"),
+        (policy(), {"action": "kms:Decrypt"}, "`principal` must be a string"),
+        (
+            {
+                "Statement": {
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "*",
+                    "Resource": "*",
+                    "Condition": {"StringEqualz": {"k": "v"}},
+                }
+            },
+            {"principal": VENDOR, "action": "a"},
+            "unknown condition operator",
+        ),
+    ],
+)
+def test_eval_malformed(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    policy_doc: Any,
+    request_doc: Any,
+    message: str,
+) -> None:
+    p, r = write(tmp_path, "p.json", policy_doc), write(tmp_path, "r.json", request_doc)
+    assert run(["eval", p, r]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("byok: error: ") and message in err
+
+
+def test_eval_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["eval", str(tmp_path / "nope.json"), str(tmp_path / "r.json")]) == 1
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_compare_wider_fails_only_when_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, new = (
+        write(tmp_path, "old.json", policy("C1", "C2")),
+        write(tmp_path, "new.json", policy("C1")),
+    )
+    assert run(["compare", old, new]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["relation"] == "wider" and out["lost_access"] is None
+    assert out["new_access"]["context"] == {EC: "C2"}
+    assert run(["compare", old, new, "--fail-on-wider"]) == 3
+    assert "grants new access" in capsys.readouterr().err
+
+
+def test_compare_narrower_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    old, new = (
+        write(tmp_path, "old.json", policy("C1")),
+        write(tmp_path, "new.json", policy("C1", "C2")),
+    )
+    assert run(["compare", old, new, "--fail-on-wider"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out == {"relation": "narrower", "new_access": None, "lost_access": out["lost_access"]}
+    assert out["lost_access"]["context"] == {EC: "C2"}
+
+
+def test_compare_unknown_fails_closed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    odd = policy()
+    odd["Statement"][1]["Condition"] = {"StringLike": {"k": "${aws:username}"}}
+    old, new = write(tmp_path, "old.json", policy()), write(tmp_path, "new.json", odd)
+    assert run(["compare", old, new]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["relation"] == "unknown" and "policy variables" in out["reason"]
+    assert run(["compare", old, new, "--fail-on-wider"]) == 3
+
+
+def test_compare_malformed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    old = write(tmp_path, "old.json", policy())
+    bad = write(tmp_path, "bad.json", {"Statement": [{"Effect": "Allow", "Action": 3}]})
+    assert run(["compare", old, bad]) == 1
+    assert capsys.readouterr().err.startswith("byok: error: ")

@@ -1,0 +1,308 @@
+"""The comparer on hand-made policy pairs: exact relations, and witnesses the evaluator confirms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from compiler.compare import Comparison, action_classes, compare
+from compiler.evaluate import Request, evaluate
+from compiler.iam import Policy
+
+ACCT = "111122223333"
+VENDOR = "arn:aws:iam::152659312504:root"
+EC = "kms:EncryptionContext:channel_id"
+ROOT = {
+    "Sid": "Root",
+    "Effect": "Allow",
+    "Principal": {"AWS": f"arn:aws:iam::{ACCT}:root"},
+    "Action": "kms:*",
+    "Resource": "*",
+}
+VENDOR_USE = {
+    "Sid": "Vendor",
+    "Effect": "Allow",
+    "Principal": {"AWS": VENDOR},
+    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+    "Resource": "*",
+}
+
+
+def revoke(*values: str, sid: str = "Revoke", op: str = "StringEquals") -> dict[str, Any]:
+    return {
+        "Sid": sid,
+        "Effect": "Deny",
+        "Principal": {"AWS": VENDOR},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+        "Condition": {op: {EC: list(values)}},
+    }
+
+
+def pol(*statements: dict[str, Any]) -> Policy:
+    return Policy.from_json({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def allow(**fields: Any) -> dict[str, Any]:
+    out = {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}
+    out.update(fields)
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def check(old: Policy, new: Policy, relation: str) -> Comparison:
+    """Compare, assert the relation, and replay every witness through the evaluator."""
+    result = compare(old, new)
+    assert result.relation == relation, result
+    for witness, allows, denies in ((result.new_access, new, old), (result.lost_access, old, new)):
+        if witness is not None:
+            assert evaluate(allows, witness).decision == "allow"
+            assert evaluate(denies, witness).decision == "deny"
+    assert (result.new_access is not None) == (relation in ("wider", "incomparable"))
+    assert (result.lost_access is not None) == (relation in ("narrower", "incomparable"))
+    return result
+
+
+def test_identical_is_equivalent() -> None:
+    p = pol(ROOT, VENDOR_USE, revoke("C1"))
+    assert compare(p, p) == Comparison(relation="equivalent")
+
+
+def test_removing_a_deny_widens() -> None:
+    r = check(pol(ROOT, VENDOR_USE, revoke("C1")), pol(ROOT, VENDOR_USE), "wider")
+    assert r.new_access is not None
+    assert r.new_access.context == {EC: "C1"}
+    assert r.new_access.principal.startswith("arn:aws:iam::152659312504:")
+
+
+def test_removing_one_revoked_value_widens_with_that_value() -> None:
+    r = check(
+        pol(ROOT, VENDOR_USE, revoke("C1", "C2", "C3")),
+        pol(ROOT, VENDOR_USE, revoke("C1", "C3")),
+        "wider",
+    )
+    assert r.new_access is not None and r.new_access.context == {EC: "C2"}
+
+
+def test_adding_a_deny_value_narrows() -> None:
+    r = check(
+        pol(ROOT, VENDOR_USE, revoke("C1")), pol(ROOT, VENDOR_USE, revoke("C1", "C9")), "narrower"
+    )
+    assert r.lost_access is not None and r.lost_access.context == {EC: "C9"}
+    assert r.to_json()["new_access"] is None
+
+
+def test_equivalent_under_reordering_and_splitting() -> None:
+    old = pol(ROOT, VENDOR_USE, revoke("C1", "C2", "C3"))
+    new = pol(revoke("C3", sid="B"), VENDOR_USE, revoke("C2", "C1", sid="A"), ROOT)
+    check(old, new, "equivalent")
+
+
+def test_account_id_and_root_arn_are_the_same_principal() -> None:
+    same_root = dict(ROOT, Principal={"AWS": ACCT})
+    check(pol(ROOT), pol(same_root), "equivalent")
+
+
+def test_swapped_values_are_incomparable() -> None:
+    check(pol(ROOT, VENDOR_USE, revoke("C1")), pol(ROOT, VENDOR_USE, revoke("C2")), "incomparable")
+
+
+def test_string_not_equals_missing_key_trap() -> None:
+    # Deny StringNotEquals also denies requests *without* the key; StringEquals does not.
+    old = pol(ROOT, VENDOR_USE, revoke("C1", op="StringNotEquals"))
+    new = pol(ROOT, VENDOR_USE, revoke("C2", op="StringEquals"))
+    r = check(old, new, "incomparable")
+    assert r.new_access is not None and r.lost_access is not None
+
+
+def test_negated_if_exists_is_the_plain_negated_operator() -> None:
+    old = pol(ROOT, VENDOR_USE, revoke("C1", op="StringNotEquals"))
+    new = pol(ROOT, VENDOR_USE, revoke("C1", op="StringNotEqualsIfExists"))
+    check(old, new, "equivalent")
+
+
+def test_positive_if_exists_widens_a_deny_to_missing_keys() -> None:
+    r = check(
+        pol(ROOT, VENDOR_USE, revoke("C1")),
+        pol(ROOT, VENDOR_USE, revoke("C1", op="StringEqualsIfExists")),
+        "narrower",
+    )
+    assert r.lost_access is not None and r.lost_access.context == {}
+
+
+def test_for_all_values_matches_missing_keys() -> None:
+    old = pol(allow(Condition={"StringEquals": {EC: "C1"}}))
+    new = pol(allow(Condition={"ForAllValues:StringEquals": {EC: "C1"}}))
+    # New access: no context at all. Lost access: a list holding C1 and another value, which
+    # plain StringEquals accepts (any element) and ForAllValues refuses.
+    r = check(old, new, "incomparable")
+    assert r.new_access is not None and r.new_access.context == {}
+    assert r.lost_access is not None and isinstance(r.lost_access.context[EC], tuple)
+
+
+def test_for_any_value_with_multi_valued_context() -> None:
+    # A request carrying several tag keys: plain StringEquals needs one element to match, and
+    # so does ForAnyValue, so both are equivalent under the evaluator's list semantics.
+    key = "aws:TagKeys"
+    old = pol(allow(Condition={"StringEquals": {key: ["a", "b"]}}))
+    new = pol(allow(Condition={"ForAnyValue:StringEquals": {key: ["b", "a"]}}))
+    check(old, new, "equivalent")
+    everything = pol(allow(Condition={"ForAllValues:StringEquals": {key: ["a", "b"]}}))
+    r = check(new, everything, "incomparable")
+    assert r.lost_access is not None and isinstance(r.lost_access.context[key], tuple)
+
+
+def test_null_deny_blocks_omitted_context() -> None:
+    with_null = dict(revoke("C1"), Sid="NoContext", Condition={"Null": {EC: "true"}})
+    r = check(pol(ROOT, VENDOR_USE), pol(ROOT, VENDOR_USE, with_null), "narrower")
+    assert r.lost_access is not None and r.lost_access.context == {}
+
+
+def test_generate_data_key_wildcard_equals_its_expansion() -> None:
+    listed = [
+        "kms:GenerateDataKey",
+        "kms:GenerateDataKeyPair",
+        "kms:GenerateDataKeyPairWithoutPlaintext",
+        "kms:GenerateDataKeyWithoutPlaintext",
+    ]
+    check(pol(allow(Action="kms:GenerateDataKey*")), pol(allow(Action=listed)), "equivalent")
+    r = check(pol(allow(Action="kms:GenerateDataKey*")), pol(allow(Action=listed[:3])), "narrower")
+    assert r.lost_access is not None and r.lost_access.action == listed[3]
+
+
+def test_not_action_against_the_catalog() -> None:
+    r = check(
+        pol(allow(Action="kms:*")), pol(allow(Action=None, NotAction="kms:Schedule*")), "narrower"
+    )
+    assert r.lost_access is not None and r.lost_access.action == "kms:ScheduleKeyDeletion"
+
+
+def test_principal_star_versus_account() -> None:
+    r = check(pol(allow(Principal={"AWS": ACCT})), pol(allow(Principal="*")), "wider")
+    assert r.new_access is not None and f":{ACCT}:" not in r.new_access.principal
+
+
+def test_aws_star_excludes_service_principals() -> None:
+    r = check(pol(allow(Principal={"AWS": "*"})), pol(allow(Principal="*")), "wider")
+    assert r.new_access is not None and not r.new_access.principal.startswith("arn:")
+
+
+def test_not_principal_account_spares_only_root() -> None:
+    deny_all_but = {
+        "Effect": "Deny",
+        "NotPrincipal": {"AWS": ACCT},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+    r = check(pol(ROOT), pol(ROOT, deny_all_but), "narrower")
+    assert r.lost_access is not None
+    assert r.lost_access.principal != f"arn:aws:iam::{ACCT}:root"
+    assert (
+        evaluate(
+            pol(ROOT, deny_all_but),
+            Request(principal=f"arn:aws:iam::{ACCT}:root", action="kms:Decrypt"),
+        ).decision
+        == "allow"
+    )
+
+
+def test_numeric_boundary() -> None:
+    r = check(
+        pol(allow(Condition={"NumericLessThan": {"n": "10"}})),
+        pol(allow(Condition={"NumericLessThanEquals": {"n": "10"}})),
+        "wider",
+    )
+    assert r.new_access is not None and r.new_access.context == {"n": "10"}
+
+
+def test_date_window() -> None:
+    old = pol(allow(Condition={"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}}))
+    new = pol(allow(Condition={"DateLessThan": {"aws:CurrentTime": "2031-01-01T00:00:00Z"}}))
+    r = check(old, new, "wider")
+    assert r.new_access is not None
+
+
+def test_ip_ranges() -> None:
+    old = pol(allow(Condition={"IpAddress": {"aws:SourceIp": "10.1.0.0/16"}}))
+    new = pol(allow(Condition={"IpAddress": {"aws:SourceIp": ["10.1.0.0/16", "10.2.0.0/16"]}}))
+    r = check(old, new, "wider")
+    assert r.new_access is not None
+    assert str(r.new_access.context["aws:SourceIp"]).startswith("10.2.")
+    v6 = pol(allow(Condition={"NotIpAddress": {"aws:SourceIp": "::/0"}}))
+    check(pol(allow(Condition={"NotIpAddress": {"aws:SourceIp": "0.0.0.0/0"}})), v6, "incomparable")
+
+
+def test_bool_ignores_case_and_like_patterns() -> None:
+    check(
+        pol(allow(Condition={"Bool": {"kms:GrantIsForAWSResource": "true"}})),
+        pol(allow(Condition={"Bool": {"kms:GrantIsForAWSResource": "TRUE"}})),
+        "equivalent",
+    )
+    r = check(
+        pol(allow(Condition={"StringEquals": {EC: ["C1", "C2"]}})),
+        pol(allow(Condition={"StringLike": {EC: "C*"}})),
+        "wider",
+    )
+    assert r.new_access is not None
+    assert str(r.new_access.context[EC]).startswith("C")
+
+
+def test_ignore_case_against_literals() -> None:
+    old = pol(allow(Condition={"StringEquals": {EC: ["ab", "aB", "Ab", "AB"]}}))
+    new = pol(allow(Condition={"StringEqualsIgnoreCase": {EC: "ab"}}))
+    check(old, new, "equivalent")
+
+
+def test_arn_like_components() -> None:
+    old = pol(allow(Condition={"ArnLike": {"aws:SourceArn": "arn:aws:cloudtrail:*:1:trail/*"}}))
+    new = pol(allow(Condition={"ArnLike": {"aws:SourceArn": "arn:aws:cloudtrail:*:*:trail/*"}}))
+    r = check(old, new, "wider")
+    assert r.new_access is not None
+
+
+def test_resource_star_versus_arn() -> None:
+    arn = f"arn:aws:kms:us-east-1:{ACCT}:key/*"
+    r = check(pol(allow()), pol(allow(Resource=arn)), "narrower")
+    assert r.lost_access is not None
+
+
+def test_empty_old_policy_everything_is_new() -> None:
+    r = check(Policy(statements=()), pol(ROOT, VENDOR_USE, revoke("C1")), "wider")
+    assert r.new_access is not None
+
+
+def test_suspension_narrows_revocation() -> None:
+    suspend = {
+        "Sid": "Suspend",
+        "Effect": "Deny",
+        "Principal": {"AWS": VENDOR},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+    }
+    check(pol(ROOT, VENDOR_USE, revoke("C1")), pol(ROOT, VENDOR_USE, suspend), "narrower")
+
+
+@pytest.mark.parametrize(
+    ("condition", "reason"),
+    [
+        ({"StringLike": {"k": "${aws:username}"}}, "policy variables"),
+        ({"StringEquals": {"k": "1"}, "NumericEquals": {"K": "1"}}, "compared as"),
+    ],
+)
+def test_unsupported_is_unknown(condition: dict[str, Any], reason: str) -> None:
+    r = compare(pol(allow()), pol(allow(Condition=condition)))
+    assert r.relation == "unknown"
+    assert r.reason is not None and reason in r.reason
+    assert r.to_json()["reason"] == r.reason
+
+
+def test_unknown_keeps_a_certain_witness_elsewhere() -> None:
+    odd = allow(Action="kms:Sign", Condition={"StringLike": {"k": "${aws:username}"}})
+    r = compare(pol(allow()), pol(allow(Action="kms:Encrypt"), odd))
+    assert r.relation == "unknown"
+
+
+def test_action_classes_group_alike_actions() -> None:
+    classes = action_classes(pol(ROOT, VENDOR_USE), pol(ROOT, VENDOR_USE, revoke("C1")))
+    changed = [c for c in classes if not c.unchanged()]
+    assert len(changed) == 1 and changed[0].action == "kms:Decrypt"

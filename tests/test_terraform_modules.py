@@ -1,0 +1,263 @@
+"""Static and unit tests of the hand-written Terraform: ``modules/*`` and the root module.
+
+Each module is copied to a scratch directory and initialised once (``-backend=false``, providers
+from the offline mirror via ``.build/terraformrc``); ``validate`` and ``terraform test`` (plan-only
+``*.tftest.hcl`` files with a mocked AWS provider) then run in that copy. A mutation test proves the
+key assertions of each module's tests can fail. The root ``main.tf`` is validated and planned
+against a stand-in ``generated/`` module (tests/fixtures/terraform/generated_stub), and against the
+real ``generated/`` when it exists.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.tfhelpers import (
+    FIXTURES,
+    MODULES_DIR,
+    REPO_ROOT,
+    ROOT_TF_FILES,
+    copy_module,
+    copy_root,
+    init,
+    module_names,
+    run_tf,
+    tf_env,
+)
+
+pytestmark = pytest.mark.terraform
+
+MODULES = ("cloudtrail", "key-alarms", "kms-key", "vendor-log-role")
+
+_KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-00000000000"
+
+# Wrong expectations injected into each module's tests: (test file, needle that must occur
+# exactly once, replacement, error_message the failed assertion must print).
+MUTATIONS: dict[str, list[tuple[str, str, str, str]]] = {
+    "kms-key": [
+        (
+            "kms_key.tftest.hcl",
+            "aws_kms_key.this[0].enable_key_rotation == true",
+            "aws_kms_key.this[0].enable_key_rotation == false",
+            "Automatic key rotation must be enabled.",
+        ),
+        (
+            "kms_key.tftest.hcl",
+            "aws_kms_key.this[0].rotation_period_in_days == 180",
+            "aws_kms_key.this[0].rotation_period_in_days == 181",
+            "rotation_period_in_days was not passed through.",
+        ),
+        (
+            "kms_key.tftest.hcl",
+            "aws_kms_key.this[0].deletion_window_in_days == 14",
+            "aws_kms_key.this[0].deletion_window_in_days == 15",
+            "deletion_window_in_days was not passed through.",
+        ),
+        (
+            "kms_key.tftest.hcl",
+            'Statement[0].Sid == "AccountRoot"',
+            'Statement[0].Sid == "Root"',
+            "The key policy lost its AccountRoot statement.",
+        ),
+    ],
+    "cloudtrail": [
+        (
+            "cloudtrail.tftest.hcl",
+            "is_multi_region_trail == true",
+            "is_multi_region_trail == false",
+            "The trail must be multi-Region.",
+        ),
+        (
+            "cloudtrail.tftest.hcl",
+            "enable_log_file_validation == true",
+            "enable_log_file_validation == false",
+            "Log file validation must be enabled.",
+        ),
+        (
+            "cloudtrail.tftest.hcl",
+            f'aws_cloudtrail.this[0].kms_key_id == "{_KEY_ARN}1"',
+            f'aws_cloudtrail.this[0].kms_key_id == "{_KEY_ARN}2"',
+            "The trail must be encrypted with its own KMS key.",
+        ),
+        (
+            "cloudtrail.tftest.hcl",
+            'toset(["ApiCallRateInsight", "ApiErrorRateInsight"])',
+            'toset(["ApiCallRateInsight"])',
+            "Both ApiCallRateInsight and ApiErrorRateInsight must be enabled.",
+        ),
+        (
+            "cloudtrail.tftest.hcl",
+            "aws_s3_bucket_public_access_block.this[0].restrict_public_buckets,",
+            "!aws_s3_bucket_public_access_block.this[0].restrict_public_buckets,",
+            "All four public access block settings must be true.",
+        ),
+    ],
+    "vendor-log-role": [
+        (
+            "vendor_log_role.tftest.hcl",
+            '["sts:ExternalId"] == "slack-ekm-Abc123"',
+            '["sts:ExternalId"] == "slack-ekm-Wrong"',
+            "The trust policy must require sts:ExternalId (StringEquals).",
+        ),
+    ],
+    "key-alarms": [
+        (
+            "key_alarms.tftest.hcl",
+            '.pattern == "{($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)',
+            '.pattern == "{ ($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)',
+            "The CIS metric filter pattern must be the benchmark's text, verbatim.",
+        ),
+        (
+            "key_alarms.tftest.hcl",
+            f'aws_sns_topic.this[0].kms_master_key_id == "{_KEY_ARN}1"',
+            f'aws_sns_topic.this[0].kms_master_key_id == "{_KEY_ARN}2"',
+            "The alarm topic must be KMS-encrypted with var.kms_key_arn.",
+        ),
+    ],
+}
+
+
+def test_every_module_is_covered() -> None:
+    """A new module under modules/ must be added here (and get tests and mutations)."""
+    assert tuple(module_names()) == MODULES
+    assert set(MUTATIONS) == set(MODULES)
+
+
+@pytest.fixture(scope="module", params=MODULES)
+def module_workdir(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, Path, dict[str, str]]:
+    """``(name, initialised scratch copy of modules/<name>, env)``, shared by the tests below."""
+    name: str = request.param
+    base = tmp_path_factory.mktemp(f"tf-{name}")
+    workdir = copy_module(name, base)
+    env = tf_env(data_dir=base / "tfdata")
+    init(workdir, env)
+    return name, workdir, env
+
+
+def test_fmt() -> None:
+    """``terraform fmt -check`` on modules/ (incl. tests), the root *.tf and the fixtures."""
+    env = tf_env()
+    run_tf(["fmt", "-check", "-recursive", "-diff", "-no-color", "modules"], REPO_ROOT, 60, env=env)
+    run_tf(
+        ["fmt", "-check", "-recursive", "-diff", "-no-color", str(FIXTURES)], REPO_ROOT, 60, env=env
+    )
+    root_files = [n for n in ROOT_TF_FILES if (REPO_ROOT / n).is_file()]
+    assert root_files, "the root module (main.tf, ...) is missing"
+    for name in root_files:
+        run_tf(["fmt", "-check", "-diff", "-no-color", name], REPO_ROOT, 60, env=env)
+
+
+def test_module_layout(module_workdir: tuple[str, Path, dict[str, str]]) -> None:
+    """terraform-aws-modules layout: the four files, a README with tf-docs markers, tests."""
+    name, _, _ = module_workdir
+    mod = MODULES_DIR / name
+    for f in ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md"):
+        assert (mod / f).is_file(), f"modules/{name}/{f} is missing"
+    readme = (mod / "README.md").read_text()
+    assert "<!-- BEGIN_TF_DOCS -->" in readme and "<!-- END_TF_DOCS -->" in readme
+    variables = re.findall(r'^variable "([^"]+)"', (mod / "variables.tf").read_text(), re.M)
+    outputs = re.findall(r'^output "([^"]+)"', (mod / "outputs.tf").read_text(), re.M)
+    assert "create" in variables
+    for v in variables:
+        assert f'name="input_{v}"' in readme, f"README of {name} does not document input {v}"
+    for o in outputs:
+        assert f'name="output_{o}"' in readme, f"README of {name} does not document output {o}"
+    assert list(mod.glob("tests/*.tftest.hcl")), f"modules/{name} has no terraform tests"
+
+
+def test_readme_tables_are_current() -> None:
+    """The terraform-docs tables in the READMEs match the code (`python scripts/tf_docs.py`)."""
+    proc = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "scripts" / "tf_docs.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_validate(module_workdir: tuple[str, Path, dict[str, str]]) -> None:
+    """``terraform validate``: no errors and no warnings (e.g. deprecated attributes)."""
+    name, workdir, env = module_workdir
+    proc = run_tf(["validate", "-json", "-no-color"], workdir, 120, env=env)
+    result = json.loads(proc.stdout)
+    assert result["valid"], f"{name}: {proc.stdout}"
+    assert result["warning_count"] == 0, f"{name}: {json.dumps(result['diagnostics'], indent=2)}"
+
+
+def test_terraform_test(module_workdir: tuple[str, Path, dict[str, str]]) -> None:
+    """``terraform test``: every run block of every tests/*.tftest.hcl passes."""
+    name, workdir, env = module_workdir
+    proc = run_tf(["test", "-no-color"], workdir, 300, env=env)
+    assert re.search(r"Success! [1-9]\d* passed, 0 failed\.", proc.stdout), proc.stdout
+    for test_file in (workdir / "tests").glob("*.tftest.hcl"):
+        assert f"tests/{test_file.name}... pass" in proc.stdout, f"{name}: {proc.stdout}"
+
+
+def test_terraform_test_catches_wrong_expectations(
+    module_workdir: tuple[str, Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """Mutation check: each key assertion fails (and says why) when its expectation is wrong."""
+    name, workdir, env = module_workdir
+    mutant = tmp_path / name
+    shutil.copytree(workdir, mutant, ignore=shutil.ignore_patterns(".terraform*"))
+    shutil.copy2(workdir / ".terraform.lock.hcl", mutant / ".terraform.lock.hcl")
+    for test_file, needle, replacement, _ in MUTATIONS[name]:
+        path = mutant / "tests" / test_file
+        text = path.read_text()
+        assert text.count(needle) == 1, f"{name}/tests/{test_file}: mutation needle {needle!r}"
+        path.write_text(text.replace(needle, replacement))
+    for path in (mutant / "tests").glob("*.tftest.hcl"):
+        path.write_text(_keep_mutated_runs(path.read_text(), [m[2] for m in MUTATIONS[name]]))
+    proc = run_tf(["test", "-no-color"], mutant, 300, env=env, check=False)
+    assert proc.returncode != 0, f"{name}: mutated tests still pass\n{proc.stdout}"
+    output = proc.stdout + proc.stderr
+    assert "Error: Test assertion failed" in output, output
+    printed = set(output.splitlines())
+    for _, _, _, message in MUTATIONS[name]:
+        assert message in printed, f"{name}: no failure for {message!r}\n{output}"
+
+
+def _keep_mutated_runs(text: str, replacements: list[str]) -> str:
+    """Drop the top-level ``run`` blocks no mutation touched (each run costs a plan)."""
+    starts = [m.start() for m in re.finditer(r'^run "', text, re.M)]
+    if not starts:
+        return text
+    chunks = [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
+    kept = [c for c in chunks if any(r in c for r in replacements)]
+    return text[: starts[0]] + "".join(kept)
+
+
+def _check_root(tmp_path: Path, generated: Path, *, smoke: bool) -> None:
+    tests = [FIXTURES / "root_smoke.tftest.hcl"] if smoke else []
+    root = copy_root(tmp_path / "root", generated, tests)
+    env = tf_env(data_dir=tmp_path / "tfdata")
+    init(root, env)
+    proc = run_tf(["validate", "-json", "-no-color"], root, 120, env=env)
+    assert json.loads(proc.stdout)["valid"], proc.stdout
+    if smoke:
+        proc = run_tf(["test", "-no-color"], root, 300, env=env)
+        assert "0 failed" in proc.stdout, proc.stdout
+
+
+def test_root_module_with_stub_generated(tmp_path: Path) -> None:
+    """Root main.tf + a stand-in generated/ that calls every module as docs/contracts.md says."""
+    _check_root(tmp_path, FIXTURES / "generated_stub", smoke=True)
+
+
+def test_root_module_with_generated(tmp_path: Path) -> None:
+    """Root main.tf + the real generated/ (skipped until `byok generate` has written it)."""
+    generated = REPO_ROOT / "generated"
+    if not any(generated.glob("*.tf")):
+        pytest.skip("generated/ holds no Terraform yet")
+    _check_root(tmp_path, generated, smoke=False)

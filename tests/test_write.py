@@ -1,0 +1,111 @@
+"""Atomic output: all of generated/ or nothing, no-op regeneration, recovery after a kill."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from compiler.write import read_tree, recover, write_tree
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _mtimes(root: Path) -> dict[str, int]:
+    return {p.relative_to(root).as_posix(): p.stat().st_mtime_ns for p in root.rglob("*")}
+
+
+def test_noop_rewrites_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "generated"
+    files = {"a.tf": b"x\n", "policies/k.json": b"{}\n"}
+    assert write_tree(out, files) is True
+    before = _mtimes(out)
+    time.sleep(0.01)
+    assert write_tree(out, files) is False
+    assert _mtimes(out) == before
+
+
+def test_replaces_whole_tree_and_keeps_dot_entries(tmp_path: Path) -> None:
+    out = tmp_path / "generated"
+    write_tree(out, {"old.tf": b"old\n", "policies/a.json": b"1\n"})
+    (out / ".terraform").mkdir()
+    (out / ".terraform" / "state").write_text("keep")
+    assert write_tree(out, {"new.tf": b"new\n"}) is True
+    assert read_tree(out) == {"new.tf": b"new\n"}
+    assert (out / ".terraform" / "state").read_text() == "keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["generated"]
+
+
+def test_recover_restores_moved_tree_and_drops_temporaries(tmp_path: Path) -> None:
+    out = tmp_path / "generated"
+    old = tmp_path / ".generated.old-42"
+    old.mkdir()
+    (old / "main.tf").write_text("old")
+    (tmp_path / ".generated.tmp-43").mkdir()
+    recover(out)
+    assert read_tree(out) == {"main.tf": b"old"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["generated"]
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+from compiler.write import write_tree
+out, tag, n = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+write_tree(out, {f"d{i % 7}/f{i}.txt": f"{tag} {i}\\n".encode() * 50 for i in range(n)})
+"""
+
+
+def _tree(tag: str, n: int) -> dict[str, bytes]:
+    return {f"d{i % 7}/f{i}.txt": f"{tag} {i}\n".encode() * 50 for i in range(n)}
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_points_leaves_old_or_new_tree(tmp_path: Path) -> None:
+    out = tmp_path / "generated"
+    n = 400
+    rng = random.Random(1234)
+    write_tree(out, _tree("v0", n))
+    trees = {"v0": _tree("v0", n)}
+    for round_ in range(1, 16):
+        tag = f"v{round_}"
+        trees[tag] = _tree(tag, n)
+        proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(out), tag, str(n)], cwd=REPO)
+        time.sleep(rng.uniform(0.0, 0.6))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        now = read_tree(out)
+        assert now in (trees[f"v{round_ - 1}"], trees[tag]), f"torn tree after kill in round {round_}"
+        if now != trees[tag]:
+            trees[tag] = now  # the old tree survived; the next round starts from it
+        write_tree(out, now)  # the next run cleans up whatever the killed one left
+        leftovers = [p.name for p in tmp_path.iterdir() if p.name != "generated"]
+        assert leftovers == []
+
+
+@pytest.mark.slow
+def test_cli_generate_killed_leaves_old_or_new(project: Path) -> None:
+    env = {**os.environ, "BYOK_TODAY": "2026-11-23"}
+    cmd = [sys.executable, "-m", "compiler", "-C", str(project), "generate"]
+    subprocess.run(cmd, check=True, env=env, capture_output=True, cwd=REPO)
+    old = read_tree(project / "generated")
+    org = project / "org.yaml"
+    org.write_text(org.read_text().replace("C0123ABCD", "C0123ABCE"))
+    subprocess.run(cmd, check=True, env=env, capture_output=True, cwd=REPO)
+    new = read_tree(project / "generated")
+    assert new != old
+    rng = random.Random(99)
+    for _ in range(8):
+        write_tree(project / "generated", old)
+        proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.05, 2.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        assert read_tree(project / "generated") in (old, new)
