@@ -12,8 +12,8 @@ export TF_IN_AUTOMATION := 1
 export CHECKPOINT_DISABLE := 1
 PYTEST_ARGS ?=
 
-.PHONY: help venv tf-config generate check-generated test test-fast e2e check lint typecheck fmt \
-        lint-tf docs review bench fuzz clean
+.PHONY: help venv tf-config generate check-generated test test-fast e2e check static lint \
+        typecheck fmt lint-tf docs check-docs review bench fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -65,8 +65,9 @@ $(CHECKOV_VENV)/.installed:
 lint-tf: $(CHECKOV_VENV)/.installed ## checkov on modules/ and generated/ (own venv)
 	$(CHECKOV_VENV)/bin/checkov -d modules -d generated --framework terraform --compact --quiet --skip-download
 
-docs: $(STAMP) ## regenerate docs/diagnostics.md from the catalogue
+docs: $(STAMP) ## regenerate docs/diagnostics.md and the module READMEs' tables
 	$(BIN)/byok docs > docs/diagnostics.md
+	$(BIN)/python scripts/tf_docs.py
 
 review: $(STAMP) ## semantic access diff of the current inputs against HEAD
 	$(BIN)/byok diff --base HEAD
@@ -77,8 +78,13 @@ bench: $(STAMP) ## benchmarks: generate / diff / check-generated / checkov at sc
 fuzz: $(STAMP) ## long fuzzing run of the loader and model
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/test_fuzz.py $(PYTEST_ARGS)
 
-check: lint typecheck test check-generated lint-tf ## everything CI checks
+check-docs: $(STAMP) ## fail if docs/diagnostics.md or the module READMEs are stale
 	$(BIN)/byok docs | diff -u docs/diagnostics.md - || { echo "docs/diagnostics.md is stale: run 'make docs'"; exit 1; }
+	$(BIN)/python scripts/tf_docs.py --check
+
+static: lint typecheck check-generated lint-tf check-docs ## every check but the tests
+
+check: static test ## everything CI checks but the moto end-to-end run (make e2e)
 
 clean: ## remove venvs and build files
 	rm -rf $(VENV) $(CHECKOV_VENV) .build .pytest_cache .mypy_cache .ruff_cache

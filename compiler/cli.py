@@ -35,9 +35,11 @@ def _summary(result: Result) -> None:
     proofs = {p.key: p for p in result.proofs}
     for ck in sorted(result.compiled.keys, key=lambda c: c.key.name):
         p = proofs[ck.key.name]
+        denied = f"{p.revocations_checked} revoked value(s) denied"
+        if ck.key.suspension is not None:
+            denied += ", vendor suspended"
         print(f"{ck.key.name}: {ck.size}/{POLICY_LIMIT} bytes; proved: revocations only narrow "
-              f"access ({p.relation}), {p.revocations_checked} revoked value(s) denied, "
-              "administrators keep kms:PutKeyPolicy")
+              f"access ({p.relation}), {denied}, administrators keep kms:PutKeyPolicy")
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

@@ -37,7 +37,7 @@ from typing import Any, Literal
 import z3
 from pydantic import BaseModel, ConfigDict
 
-from . import iam
+from . import catalog, iam
 from .condops import UnsupportedPolicyError
 from .evaluate import Request, check_statement, evaluate
 from .matching import glob_matches
@@ -65,23 +65,19 @@ class Comparison(BaseModel):
         return out
 
 
-def _catalog() -> frozenset[str]:
-    from . import catalog  # lazy: the catalog loads data files
-
-    return catalog.KMS_ACTIONS
-
-
 @lru_cache(maxsize=1024)
 def _covers(patterns: tuple[str, ...]) -> frozenset[str]:
     # The evaluator's own glob, so comparer and evaluator agree on every catalog action.
-    return frozenset(a for a in _catalog() if any(glob_matches(p, a, True) for p in patterns))
+    return frozenset(
+        a for a in catalog.KMS_ACTIONS if any(glob_matches(p, a, True) for p in patterns)
+    )
 
 
 def _actions_of(st: iam.Statement) -> frozenset[str]:
     if st.action is not None:
         return _covers(st.action)
     if st.not_action is not None:
-        return _catalog() - _covers(st.not_action)
+        return catalog.KMS_ACTIONS - _covers(st.not_action)
     return frozenset()
 
 
@@ -111,7 +107,7 @@ class ActionClass:
 def action_classes(old: iam.Policy, new: iam.Policy) -> list[ActionClass]:
     covers = [_actions_of(s) for s in (*old.statements, *new.statements)]
     groups: dict[tuple[bool, ...], list[str]] = {}
-    for a in sorted(_catalog()):
+    for a in sorted(catalog.KMS_ACTIONS):
         groups.setdefault(tuple(a in c for c in covers), []).append(a)
     n = len(old.statements)
     return [

@@ -5,7 +5,7 @@ turns an operator's *positive* form and the policy values into one predicate ove
 request value (the values are ORed); `condition_holds` applies negation, `IfExists`, `Null` and
 the set prefixes to a request's values. The comparer reuses the same predicates.
 
-Choices where the IAM documentation is silent (documented in `docs/contracts.md` terms):
+Choices where the IAM documentation is silent:
 - a list in the request context under a plain operator matches if any element matches, and a
   negated plain operator holds when no element matches (the negation of the positive form);
 - `IfExists` wins over a set prefix on a missing key (`ForAnyValue:...IfExists` is then true);

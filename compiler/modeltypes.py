@@ -23,6 +23,9 @@ def _policy_value(value: str) -> str:
     if not _POLICY_CHARS.match(value):
         bad = next(c for c in value if not _POLICY_CHARS.match(c))
         raise ValueError(f"character U+{ord(bad):04X} cannot appear in a KMS key policy")
+    if "${" in value:
+        # IAM reads `${...}` in condition values as a policy variable (`${aws:username}`).
+        raise ValueError("`${` would be read as an IAM policy variable (`${aws:username}`)")
     return value
 
 

@@ -42,6 +42,9 @@ def _revocation_lines(ck: CompiledKey) -> list[str]:
     for rev in k.revocations:
         lines.append(f"- scope `{rev.scope.name}` (`kms:EncryptionContext:{rev.scope.context_key}`),"
                      f" {len(rev.values)} value(s): denies {denied} when the context is one of them")
+        if not rev.scope.verified:
+            lines.append("  - **unverified context key**: if the vendor does not send "
+                         f"`{rev.scope.context_key}`, this revocation denies nothing")
         for e in rev.entries:
             exp = f", expires {e.expires.isoformat()}" if e.expires else ""
             lines.append(f"  - {_md(e.ticket)}: {_codes(sorted(set(e.values)))}: {_md(e.reason)}{exp}")
@@ -95,7 +98,7 @@ def render_access(compiled: Compiled) -> str:
         f"Organization `{org.organization}`, account `{org.account_id}`, region `{org.region}`; "
         f"{len(keys)} key(s).", "",
     ]
-    return "\n".join(head) + "\n".join(key_section(ck) for ck in keys)
+    return "\n".join(head) + "\n" + "\n".join(key_section(ck) for ck in keys)
 
 
 def render_handoff(ck: CompiledKey, compiled: Compiled) -> str:

@@ -141,7 +141,7 @@ class Encoder:
         self.has_resource = z3.Bool("has_resource")
         self._n = 0
         self._preds: dict[str, dict[StrPred, int]] = {}  # family -> predicate -> index
-        self._atoms: dict[tuple[str, str, int], dict[int, Expr]] = {}  # (family, inst) -> atoms
+        self._atoms: dict[tuple[str, str, int], dict[int, Expr]] = {}  # part -> index -> atom
         self._choice: dict[tuple[str, str, int], tuple[Expr, tuple[str, ...]]] = {}
         self._present: dict[str, Expr] = {}
         self._typed: dict[tuple[str, int], tuple[Expr, ...]] = {}

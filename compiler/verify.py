@@ -7,6 +7,7 @@ pass. Semantic checks use the evaluator (concrete requests) and the comparer (al
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 
 from pydantic import BaseModel, ConfigDict
@@ -143,7 +144,8 @@ def _only_narrows(ck: CompiledKey) -> tuple[str, list[Diagnostic]]:
     result = compare(ck.base_policy, ck.policy)
     if result.relation in ("equivalent", "narrower"):
         return result.relation, []
-    why = result.reason or f"witness {result.new_access}"
+    witness = result.new_access.to_json() if result.new_access else None
+    why = result.reason or f"allowed now, denied before: {json.dumps(witness, sort_keys=True)}"
     return result.relation, [Diagnostic.make(
         "E510", f"key `{ck.key.name}`: cannot prove revocations only narrow access "
         f"({result.relation}: {why})", ck.key.app.where.loc)]

@@ -181,7 +181,7 @@ def modest(examples: int) -> settings:
     )
 
 
-@modest(250)
+@modest(1000)
 @given(policies(), policies(), st.lists(requests(), min_size=1, max_size=30))
 def test_comparer_agrees_with_evaluator(old: Policy, new: Policy, sample: list[Request]) -> None:
     relation = _check_witnesses(old, new)
@@ -194,7 +194,7 @@ def test_comparer_agrees_with_evaluator(old: Policy, new: Policy, sample: list[R
             assert relation in ("narrower", "incomparable"), (relation, r)
 
 
-@modest(80)
+@modest(200)
 @given(policies(), statements(effect="Deny"))
 def test_adding_a_deny_never_widens(base: Policy, deny: dict[str, Any]) -> None:
     extended = Policy.from_json({"Statement": [*(s.to_json() for s in base.statements), deny]})
@@ -209,13 +209,13 @@ MIRROR = {
 }
 
 
-@modest(60)
+@modest(150)
 @given(policies(), policies())
 def test_swapping_arguments_mirrors_the_relation(a: Policy, b: Policy) -> None:
     assert MIRROR[_check_witnesses(a, b)] == _check_witnesses(b, a)
 
 
-@modest(40)
+@modest(100)
 @given(policies(max_size=4))
 def test_policy_equals_its_canonical_form(p: Policy) -> None:
     # to_json sorts values and merges condition blocks: the same access, possibly other text.
@@ -241,7 +241,7 @@ def string_preds(draw: st.DrawFn) -> StrPred:
     return StrPred(lits=lits, globs=tuple(make(p) for p in raw))
 
 
-@modest(150)
+@modest(400)
 @given(st.lists(string_preds(), min_size=1, max_size=3))
 def test_realize_matches_brute_force(preds: list[StrPred]) -> None:
     # Every short string's signature is found, and every witness has the claimed signature.
