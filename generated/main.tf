@@ -126,7 +126,7 @@ module "key" {
   alias_name              = each.value.alias_name
   description             = each.value.description
   policy                  = jsonencode(jsondecode(file("${path.module}/policies/${each.key}.json")))
-  enable_key_rotation     = !each.value.imported_key_material
+  enable_key_rotation     = true # not applicable (and ignored) for imported key material
   rotation_period_in_days = each.value.rotation_period_in_days
   deletion_window_in_days = each.value.deletion_window_in_days
   multi_region            = each.value.multi_region

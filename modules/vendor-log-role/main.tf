@@ -30,6 +30,7 @@ resource "aws_cloudwatch_log_group" "this" {
 ################################################################################
 
 resource "aws_iam_role" "this" {
+  # checkov:skip=CKV_AWS_61: checkov cannot resolve var.trusted_principal_arns through the generated module; it is validated to hold IAM ARNs only (never "*") and every statement requires sts:ExternalId
   count = var.create ? 1 : 0
 
   name                 = var.name

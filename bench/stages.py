@@ -1,0 +1,85 @@
+"""Time each pipeline stage in this process (no profiler overhead), or profile the whole run.
+
+    .venv/bin/python -m bench.stages PROJECT [--json] [--profile OUT.prof]
+
+Stages: load+model (every YAML file), resolve, compile, verify (every check and proof of every
+key: the "semantic verification"), render, and write (into a scratch copy of generated/, so the
+project is not touched). Prints one JSON object with seconds per stage and the peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+TODAY = date(2026, 11, 23)
+
+
+def run_stages(root: Path) -> dict[str, Any]:
+    from compiler.compile import compile_all
+    from compiler.pipeline import load_inputs
+    from compiler.render import render_all
+    from compiler.resolve import resolve
+    from compiler.verify import verify_key
+    from compiler.write import write_tree
+
+    t: dict[str, float] = {}
+    t0 = time.perf_counter()
+    org, vendors = load_inputs(root)
+    t["load"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    resolved = resolve(org, vendors, TODAY)
+    t["resolve"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    compiled = compile_all(resolved)
+    t["compile"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    errors = 0
+    for ck in compiled.keys:
+        found, _ = verify_key(ck)
+        errors += sum(d.severity == "error" for d in found)
+    t["verify"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    files = render_all(compiled)
+    t["render"] = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory(dir=root) as scratch:
+        t0 = time.perf_counter()
+        write_tree(Path(scratch) / "generated", files)
+        t["write"] = time.perf_counter() - t0
+    return {
+        "keys": len(compiled.keys),
+        "values": sum(len(r.values) for ck in compiled.keys for r in ck.key.revocations),
+        "verify_errors": errors,
+        "seconds": {k: round(v, 4) for k, v in t.items()},
+        "total_s": round(sum(t.values()), 4),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("project", type=Path)
+    p.add_argument("--profile", type=Path, help="write a cProfile of the whole run here")
+    args = p.parse_args()
+    if args.profile:
+        prof = cProfile.Profile()
+        out = prof.runcall(run_stages, args.project)
+        prof.dump_stats(args.profile)
+    else:
+        out = run_stages(args.project)
+    shutil.rmtree(args.project / ".generated.tmp", ignore_errors=True)
+    json.dump(out, sys.stdout)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()
