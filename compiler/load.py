@@ -14,8 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent, CollectionStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
 
 from .diagnostics import CompileError, Diagnostic, Loc
 
@@ -25,7 +28,9 @@ RESERVED_KEY_PREFIX = "@"
 # C0 controls other than tab/LF/CR, DEL, C1 controls, a BOM past the start, the Unicode line
 # separators (YAML counts them as line breaks, editors do not: locations would drift) and the
 # bidirectional controls that can make a reviewer read text in another order ("Trojan Source").
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff]"
+)
 # Tags the loader constructs; any other (`!foo`, `!!python/...`, `!!binary`) is refused.
 _PLAIN_TAGS = frozenset(
     f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
@@ -34,10 +39,15 @@ _PLAIN_TAGS = frozenset(
 _PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
 _PLAIN_BOOL = frozenset(("true", "True", "TRUE", "false", "False", "FALSE"))
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Where libyaml and PyYAML may disagree (found by differential fuzzing), the reference loader
+# alone reads the file: a tab anywhere, a block-scalar header running into a comment (`|#`),
+# a `?` anywhere (PyYAML ends a plain scalar there in flow context) and anything that starts
+# a tag or a directive (`!`, `%`).
+_LIBYAML_ONLY = re.compile(r"\t|\?|[|>][-+0-9]*#|(?:^|[\s\[\]{},:-])[!%]", re.MULTILINE)
 _SHOW_LIMIT = 80
 
 
-def show(value: object) -> str:
+def show(value: object, limit: int = _SHOW_LIMIT) -> str:
     """User text made safe for a one-line diagnostic: anything but printable ASCII becomes an
     escape (`\\n`, `\\u202e`, `\\u0430`; no terminal control, no look-alike letters), and long
     text is cut short.
@@ -46,8 +56,8 @@ def show(value: object) -> str:
     ('a\\\\nb\\\\u0430', 'xx...')
     """
     text = str(value)
-    if len(text) > _SHOW_LIMIT:
-        text = text[: _SHOW_LIMIT - 3] + "..."
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
     return "".join(ch if " " <= ch <= "~" else ascii(ch)[1:-1] for ch in text)
 
 
@@ -75,22 +85,13 @@ class LMap:
 LNode = LScalar | LSeq | LMap
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that refuses anchors/aliases and deep nesting while composing."""
+class _Guarded(Composer):
+    """The composer hook both loaders share: refuse anchors/aliases and deep nesting."""
 
-    def __init__(self, stream: str, name: str) -> None:
-        super().__init__(stream)
-        self.name = name
-        self._depth = 0
-
-    def fetch_anchor(self) -> None:
-        # Refused as soon as the scanner meets `&` or `*`, before it reads what follows.
-        raise _LoadProblem("E103", "anchors and aliases are not allowed", self.get_mark())
-
-    fetch_alias = fetch_anchor
+    _depth = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        event = self.peek_event()  # type: ignore[no-untyped-call]
+        event = self.peek_event()  # type: ignore[attr-defined]
         if isinstance(event, AliasEvent) or getattr(event, "anchor", None) is not None:
             raise _LoadProblem("E103", "anchors and aliases are not allowed", event.start_mark)
         if isinstance(event, CollectionStartEvent):
@@ -102,6 +103,42 @@ class _Loader(yaml.SafeLoader):
         finally:
             if isinstance(event, CollectionStartEvent):
                 self._depth -= 1
+
+
+class _Loader(_Guarded, yaml.SafeLoader):
+    """SafeLoader (pure Python) that refuses anchors/aliases and deep nesting while composing:
+    the reference loader, and the one whose messages and positions every diagnostic uses."""
+
+    def __init__(self, stream: str, name: str) -> None:
+        yaml.SafeLoader.__init__(self, stream)
+        self.name = name
+
+    def fetch_anchor(self) -> None:
+        # Refused as soon as the scanner meets `&` or `*`, before it reads what follows.
+        raise _LoadProblem("E103", "anchors and aliases are not allowed", self.get_mark())
+
+    fetch_alias = fetch_anchor
+
+
+try:
+    from yaml.cyaml import CParser as _CParser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml: the reference loader only
+    _CParser = None
+
+
+if _CParser is not None:
+
+    class _FastLoader(_Guarded, _CParser, SafeConstructor, Resolver):  # type: ignore[misc]
+        """libyaml's scanner and parser (C) under the same Python composer, guards, resolver
+        and constructor: the fast path for well-formed input. Anything it does not accept
+        cleanly is loaded again by `_Loader`, so every diagnostic stays the reference one."""
+
+        def __init__(self, stream: str, name: str) -> None:
+            _CParser.__init__(self, stream)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+            self.name = name
 
 
 class _LoadProblem(Exception):
@@ -142,13 +179,37 @@ def _decode(data: bytes, name: str) -> str:
         i = bad.start()
         line = text.count("\n", 0, i) + 1
         col = i - (text.rfind("\n", 0, i) + 1) + 1
-        msg = f"control character U+{ord(text[i]):04X}"
+        kind = "non-character" if text[i] in "\ufffe\uffff" else "control character"
+        msg = f"{kind} U+{ord(text[i]):04X}"
         raise CompileError([_diag("E104", msg, name, line, col)])
     return text.removeprefix("\ufeff")
 
 
+def _fast(text: str, name: str) -> tuple[Node | None, Any] | None:
+    """The document composed by libyaml, or None when it is absent or had any objection."""
+    if _CParser is None or _LIBYAML_ONLY.search(text):
+        return None
+    loader = None
+    try:
+        loader = _FastLoader(text, name)
+        return loader.get_single_node(), loader
+    except Exception:  # noqa: BLE001 - the reference loader reports (or accepts) it
+        return None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
 def load_bytes(data: bytes, name: str) -> LMap:
     text = _decode(data, name)
+    fast = _fast(text, name)
+    if fast is not None:
+        root, loader = fast
+        return _document(root, loader, name)
+    return _document(*_compose(text, name), name)
+
+
+def _compose(text: str, name: str) -> tuple[Node | None, Any]:
     loader = _Loader(text, name)
     try:
         root = loader.get_single_node()
@@ -166,9 +227,17 @@ def load_bytes(data: bytes, name: str) -> LMap:
         if "single document" in (exc.context or ""):
             raise CompileError([Diagnostic.make("E107", "expected a single YAML document", where)]) from exc
         help_ = "indent with spaces: YAML does not allow tabs there" if "'\\t'" in what else None
-        raise CompileError([Diagnostic.make("E101", f"YAML syntax error: {what}", where, help_)]) from exc
+        raise CompileError([Diagnostic.make("E101", f"YAML syntax error: {show(what, 200)}", where, help_)]) from exc
+    except yaml.reader.ReaderError as exc:  # characters PyYAML refuses; _CONTROL catches them first
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise CompileError([_diag("E104", f"character U+{exc.character:04X} is not allowed", name, line, col)]) from exc
     finally:
         loader.dispose()
+    return root, loader
+
+
+def _document(root: Node | None, loader: Any, name: str) -> LMap:
     if root is None or (isinstance(root, ScalarNode) and root.tag.endswith(":null") and not root.value):
         raise CompileError([_diag("E107", "file is empty", name)])
     if not isinstance(root, MappingNode):
@@ -181,7 +250,7 @@ def load_bytes(data: bytes, name: str) -> LMap:
     return out
 
 
-def _convert(node: Node, loader: _Loader, name: str, diags: list[Diagnostic]) -> LNode:
+def _convert(node: Node, loader: Any, name: str, diags: list[Diagnostic]) -> LNode:
     loc = _loc(name, node.start_mark)
     if node.tag not in _PLAIN_TAGS:
         diags.append(_bad_tag(node, loc))
@@ -209,7 +278,7 @@ def _surrogate(value: str, loc: Loc) -> Diagnostic:
     return Diagnostic.make("E104", f"escape for the unpaired surrogate U+{ord(hit.group()):04X}", loc)
 
 
-def _scalar(node: ScalarNode, loader: _Loader) -> Any:
+def _scalar(node: ScalarNode, loader: Any) -> Any:
     try:
         value = loader.construct_object(node, deep=True)
     except (yaml.YAMLError, ValueError, OverflowError):
@@ -223,7 +292,7 @@ def _scalar(node: ScalarNode, loader: _Loader) -> Any:
 
 
 def _convert_map(
-    node: MappingNode, loader: _Loader, name: str, diags: list[Diagnostic], loc: Loc
+    node: MappingNode, loader: Any, name: str, diags: list[Diagnostic], loc: Loc
 ) -> LMap:
     items: dict[str, LNode] = {}
     keys: dict[str, Loc] = {}

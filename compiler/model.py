@@ -321,7 +321,7 @@ def _one(cls: type[Model], root: LMap, path: tuple[Any, ...], err: Any) -> Diagn
         want = _TYPE_WORDS.get(kind.split("_")[0], "another type")
         got = type(err.get("input")).__name__.replace("tuple", "list").replace("NoneType", "null")
         return Diagnostic.make("E203", f"`{field}` must be {want}, not {got}", loc, _quote_help(kind, err))
-    msg = str(err["msg"]).removeprefix("Value error, ")
+    msg = show(str(err["msg"]).removeprefix("Value error, "), 300)
     msg = msg[:1].lower() + msg[1:]
     if kind == "literal_error":
         msg = f"must be {err['ctx']['expected']}, not `{show(err.get('input'))}`"

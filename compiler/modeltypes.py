@@ -44,11 +44,12 @@ def _regex(value: str) -> str:
     return value
 
 
-ACCOUNT_ID_PATTERN = r"^\d{12}$"
-REGION_PATTERN = r"^(us|eu|ap|sa|ca|me|af|il|mx)-(gov-)?[a-z]+-\d$"
+# ASCII classes only: pydantic's regex engine reads `\d` as any Unicode digit ("١" or "１").
+ACCOUNT_ID_PATTERN = r"^[0-9]{12}$"
+REGION_PATTERN = r"^(us|eu|ap|sa|ca|me|af|il|mx)-(gov-)?[a-z]+-[0-9]$"
 AccountId = Annotated[str, Field(pattern=ACCOUNT_ID_PATTERN)]
 Region = Annotated[str, Field(pattern=REGION_PATTERN)]
-IAM_ARN_PATTERN = r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(root|(role|user)/[A-Za-z0-9+=,.@_/-]{1,512})$"
+IAM_ARN_PATTERN = r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(root|(role|user)/[A-Za-z0-9+=,.@_/-]{1,512})$"
 IamArn = Annotated[str, Field(pattern=IAM_ARN_PATTERN)]
 
 
@@ -61,7 +62,8 @@ def is_iam_arn(value: str) -> bool:
     return re.match(IAM_ARN_PATTERN, value) is not None
 
 EMAIL_PATTERN = r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,185}\.[A-Za-z]{2,}$"
-URL_PATTERN = r"^https://[^\s\"'<>`]{3,500}$"
+# Printable ASCII but space, quotes, `<`, `>` and backtick (no look-alike or invisible characters).
+URL_PATTERN = r"^https://[!#-&(-;=?-_a-~]{3,500}$"
 SLUG_PATTERN = r"^[a-z][a-z0-9-]{1,30}$"
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,30}$"
 SCOPE_PATTERN = r"^[a-z][a-z0-9_]{0,30}$"

@@ -10,6 +10,7 @@ from datetime import date
 
 from . import catalog
 from .diagnostics import Diagnostic, did_you_mean
+from .load import show
 from .modeltypes import is_iam_arn
 from .model import App, Org, ParamRef, Vendor, VendorCondition, Where
 
@@ -43,7 +44,7 @@ def _all_operators() -> list[str]:
 def check_actions(where: Where, field: str, actions: tuple[str, ...]) -> Iterator[Diagnostic]:
     for i, action in enumerate(actions):
         if not catalog.expand_actions(action):
-            yield Diagnostic.make("E312", f"unknown action `{action}`", where.at(field, i),
+            yield Diagnostic.make("E312", f"unknown action `{show(action)}`", where.at(field, i),
                                   did_you_mean(action, catalog.KMS_ACTIONS))
 
 
@@ -68,7 +69,7 @@ def check_vendor(vendor: Vendor) -> Iterator[Diagnostic]:
     stem = w.loc.file.rsplit("/", 1)[-1].removesuffix(".yaml") if w.loc else vendor.name
     if stem != vendor.name:
         yield Diagnostic.make("E204", f"vendor name `{vendor.name}` differs from its file name "
-                              f"`{stem}.yaml`", w.at("name"))
+                              f"`{show(stem)}.yaml`", w.at("name"))
     if not vendor.principals:
         yield Diagnostic.make("E308", f"vendor `{vendor.name}` grants no principal", w.at("principals"))
     yield from _check_params_declared(vendor)
@@ -184,10 +185,11 @@ def _check_revocation(app: App, vendor: Vendor, r: object, envs: set[str],
         seen: set[str] = set()
         for i, value in enumerate(r.values):
             if not pattern.fullmatch(value):
-                yield Diagnostic.make("E303", f"`{value}` is not a valid `{scope.name}` value",
-                                      r.where.at("values", i), f"expected a match of `{scope.pattern}`")
+                yield Diagnostic.make("E303", f"`{show(value)}` is not a valid `{scope.name}` value",
+                                      r.where.at("values", i),
+                                      f"expected a match of `{show(scope.pattern, 300)}`")
             if value in seen:
-                yield Diagnostic.make("W104", f"`{value}` is revoked twice", r.where.at("values", i))
+                yield Diagnostic.make("W104", f"`{show(value)}` is revoked twice", r.where.at("values", i))
             seen.add(value)
     yield from _check_envs(r.where, r.environments, envs)
     if r.expires is not None and r.expires < today:
@@ -212,17 +214,17 @@ def _check_parameters(app: App, vendor: Vendor) -> Iterator[Diagnostic]:
                                   help_ or did_you_mean(name, declared))
         elif not re.fullmatch(param.pattern, value):
             bad.add(name)
-            yield Diagnostic.make("E306", f"parameter `{name}` value `{value}` does not match "
-                                  f"`{param.pattern}`", app.where.at("parameters", name))
+            yield Diagnostic.make("E306", f"parameter `{name}` value `{show(value)}` does not match "
+                                  f"`{show(param.pattern, 300)}`", app.where.at("parameters", name))
     for name in sorted(missing):
         yield Diagnostic.make("E304", f"`{vendor.name}` needs parameter `{name}`: "
-                              f"{declared[name].description}", app.where.at("vendor"))
+                              f"{show(declared[name].description, 500)}", app.where.at("vendor"))
     for p in vendor.principals:
         given = app.parameters.get(p.parameter or "")
         if p.parameter and p.parameter not in bad and given is not None and not is_iam_arn(given):
             bad.add(p.parameter)
             yield Diagnostic.make("E306", f"parameter `{p.parameter}` must be an IAM role, user or "
-                                  f"account root ARN, not `{given}`", app.where.at("parameters", p.parameter))
+                                  f"account root ARN, not `{show(given)}`", app.where.at("parameters", p.parameter))
 
 
 def _check_own_account(org: Org, app: App, vendor: Vendor) -> Iterator[Diagnostic]:

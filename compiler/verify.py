@@ -16,7 +16,7 @@ from . import catalog
 from .compare import compare
 from .compile import POLICY_LIMIT, CompiledKey
 from .diagnostics import Diagnostic
-from .evaluate import Request, evaluate
+from .evaluate import Request, evaluate, evaluate_each
 
 Check = Callable[[CompiledKey], Iterator[Diagnostic]]
 
@@ -98,14 +98,18 @@ def _revocations_effective(ck: CompiledKey) -> Iterator[Diagnostic]:
     actions = sorted(set().union(*(catalog.expand_actions(a) for a in k.vendor.revocation.actions)))
     for rev in k.revocations:
         ctx_key = f"kms:EncryptionContext:{rev.scope.context_key}"
-        for value in rev.values:
-            for principal in k.principals:
-                for action in actions:
-                    req = Request(principal=principal, action=action, context={ctx_key: value})
-                    if evaluate(ck.policy, req).decision != "deny":
+        for principal in k.principals:
+            for action in actions:
+                # Every value through the evaluator, the value-independent part decided once
+                # (`evaluate_each`); the collateral probes do not depend on the value at all.
+                req = Request(principal=principal, action=action)
+                decisions = evaluate_each(ck.policy, req, ctx_key, rev.values)
+                for value, d in zip(rev.values, decisions, strict=True):
+                    if d.decision != "deny":
                         yield Diagnostic.make("E508", f"key `{k.name}`: `{principal}` may still "
                                               f"call `{action}` with {ctx_key} = `{value}`",
                                               rev.entries[0].where.loc)
+                if rev.values:
                     yield from _collateral(ck, req, ctx_key, rev.values)
 
 

@@ -1,0 +1,197 @@
+"""Support for the end-to-end tests: a loopback moto server, AWS clients and step timings.
+
+The emulator is configured only from the outside (environment variables of the ``terraform``
+and ``moto_server`` processes); nothing here is written into the Terraform being tested.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+LOOPBACK = "127.0.0.1"
+START_TIMEOUT = 20.0  # seconds until moto_server must answer /moto-api/ with 200
+STOP_TIMEOUT = 10.0  # seconds between SIGTERM and SIGKILL
+
+# Steps of the e2e run and their durations, printed in the terminal summary (conftest.py).
+TIMINGS: list[tuple[str, float]] = []
+NOTES: list[str] = []
+WALL: dict[str, float] = {}
+
+
+@contextlib.contextmanager
+def step(name: str) -> Iterator[None]:
+    """Time one step; the duration is reported even when the step fails."""
+    start = time.monotonic()
+    WALL.setdefault("start", start)
+    try:
+        yield
+    finally:
+        elapsed = time.monotonic() - start
+        TIMINGS.append((name, elapsed))
+        WALL["end"] = time.monotonic()
+        print(f"[e2e] {name}: {elapsed:.2f} s", flush=True)
+
+
+def note(text: str) -> None:
+    """Something worth reading in the summary (e.g. a moto divergence that was accepted)."""
+    if text not in NOTES:
+        NOTES.append(text)
+    print(f"[e2e] note: {text}", flush=True)
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((LOOPBACK, 0))
+        return int(s.getsockname()[1])
+
+
+def moto_server_bin() -> Path:
+    """``moto_server`` of the interpreter running the tests (the project venv)."""
+    return Path(sys.executable).with_name("moto_server")
+
+
+@dataclass
+class MotoServer:
+    """A ``moto_server`` child process on 127.0.0.1, stopped by its PID."""
+
+    port: int
+    log_path: Path
+    account_id: str
+    region: str
+    proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def start(self) -> None:
+        exe = moto_server_bin()
+        if not exe.is_file():
+            raise RuntimeError(f"{exe} is missing: install the dev extras (moto[server])")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_"))}
+        # Every request is served as this account (moto's default is 123456789012), so ARNs,
+        # sts:GetCallerIdentity and the generated module's account check match org.yaml.
+        env["MOTO_ACCOUNT_ID"] = self.account_id
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [str(exe), "-H", LOOPBACK, "-p", str(self.port)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"moto_server exited with {self.proc.returncode} before answering\n"
+                    + self.log_tail()
+                )
+            if self._ready():
+                return
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(
+                    f"moto_server did not answer within {START_TIMEOUT:.0f} s\n" + self.log_tail()
+                )
+            time.sleep(0.1)
+
+    def _ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=2) as resp:  # noqa: S310
+                return bool(resp.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def stop(self) -> int | None:
+        """SIGTERM the server's PID, SIGKILL after STOP_TIMEOUT; return its exit status."""
+        if self.proc is None or self.proc.poll() is not None:
+            return None if self.proc is None else self.proc.returncode
+        os.kill(self.proc.pid, signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            return self.proc.wait(timeout=STOP_TIMEOUT)
+
+    def reset(self) -> None:
+        """Drop every emulated resource (``POST /moto-api/reset``)."""
+        req = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310
+            assert resp.status == 200
+
+    def terraform_env(self, home: Path) -> dict[str, str]:
+        """Variables that point the AWS provider at this server (no code in the module).
+
+        ``home`` holds the (non-existent) shared config and credentials files, so no profile
+        of the machine can leak in.
+        """
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_S3_USE_PATH_STYLE": "true",
+            "AWS_CONFIG_FILE": str(home / "aws-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(home / "aws-credentials"),
+            "NO_PROXY": f"{LOOPBACK},localhost",
+            "no_proxy": f"{LOOPBACK},localhost",
+        }
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for this server, with bounded timeouts and retries."""
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=self.region,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=Config(
+                connect_timeout=5,
+                read_timeout=30,
+                retries={"max_attempts": 2, "mode": "standard"},
+                s3={"addressing_style": "path"},
+            ),
+        )
+
+    def log_tail(self, lines: int = 60) -> str:
+        """The server's failed requests and last lines, for failure messages."""
+        try:
+            text = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return "(no moto_server log)"
+        failed = [ln for ln in text if '" 4' in ln or '" 5' in ln or "Traceback" in ln]
+        return (
+            f"--- moto_server log {self.log_path} (non-2xx requests, last 30) ---\n"
+            + "\n".join(failed[-30:])
+            + f"\n--- moto_server log (last {lines} lines) ---\n"
+            + "\n".join(text[-lines:])
+        )
+
+
+def env_without_aws(env: dict[str, str]) -> dict[str, str]:
+    """``env`` without any AWS_* variable of the calling shell (profiles, CA bundles, ...)."""
+    return {k: v for k, v in env.items() if not k.startswith("AWS_")}
