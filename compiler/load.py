@@ -33,7 +33,8 @@ _CONTROL = re.compile(
 )
 # Tags the loader constructs; any other (`!foo`, `!!python/...`, `!!binary`) is refused.
 _PLAIN_TAGS = frozenset(
-    f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
+    f"tag:yaml.org,2002:{t}"
+    for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
 )
 # YAML 1.2 core forms: `yes`/`on`/`no`, `010` (octal in YAML 1.1) or `1:30` (base 60) stay text.
 _PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
@@ -221,24 +222,27 @@ def _compose(text: str, name: str) -> tuple[Node | None, Any]:
         if ("end of stream" in what or "<stream end>" in what) and exc.context and exc.context_mark:
             # The file ended inside a quoted string, flow list or mapping: point at its start.
             mark = exc.context_mark
-            opened = re.sub(r"^while (scanning|parsing) an? ", "", exc.context).replace("quoted scalar", "quoted string")
-            what = f"unclosed {opened} (the file ends inside it)"
+            opened = re.sub(r"^while (scanning|parsing) an? ", "", exc.context)
+            what = f"unclosed {opened.replace('quoted scalar', 'quoted string')} (the file ends inside it)"
         where = _loc(name, mark) if mark else Loc(file=name, line=1, col=1)
         if "single document" in (exc.context or ""):
             raise CompileError([Diagnostic.make("E107", "expected a single YAML document", where)]) from exc
         help_ = "indent with spaces: YAML does not allow tabs there" if "'\\t'" in what else None
-        raise CompileError([Diagnostic.make("E101", f"YAML syntax error: {show(what, 200)}", where, help_)]) from exc
+        syntax = Diagnostic.make("E101", f"YAML syntax error: {show(what, 200)}", where, help_)
+        raise CompileError([syntax]) from exc
     except yaml.reader.ReaderError as exc:  # characters PyYAML refuses; _CONTROL catches them first
         line = text.count("\n", 0, exc.position) + 1
         col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
-        raise CompileError([_diag("E104", f"character U+{exc.character:04X} is not allowed", name, line, col)]) from exc
+        msg = f"character U+{exc.character:04X} is not allowed"
+        raise CompileError([_diag("E104", msg, name, line, col)]) from exc
     finally:
         loader.dispose()
     return root, loader
 
 
 def _document(root: Node | None, loader: Any, name: str) -> LMap:
-    if root is None or (isinstance(root, ScalarNode) and root.tag.endswith(":null") and not root.value):
+    blank = isinstance(root, ScalarNode) and root.tag.endswith(":null") and not root.value
+    if root is None or blank:
         raise CompileError([_diag("E107", "file is empty", name)])
     if not isinstance(root, MappingNode):
         raise CompileError([Diagnostic.make("E107", "top level must be a mapping", _loc(name, root.start_mark))])
@@ -275,7 +279,8 @@ def _bad_tag(node: Node, loc: Loc) -> Diagnostic:
 def _surrogate(value: str, loc: Loc) -> Diagnostic:
     hit = _SURROGATE.search(value)
     assert hit is not None
-    return Diagnostic.make("E104", f"escape for the unpaired surrogate U+{ord(hit.group()):04X}", loc)
+    msg = f"escape for the unpaired surrogate U+{ord(hit.group()):04X}"
+    return Diagnostic.make("E104", msg, loc)
 
 
 def _scalar(node: ScalarNode, loader: Any) -> Any:
@@ -286,7 +291,8 @@ def _scalar(node: ScalarNode, loader: Any) -> Any:
         return node.value
     if isinstance(value, bool) and node.value not in _PLAIN_BOOL:
         return node.value
-    if isinstance(value, int) and not isinstance(value, bool) and not _PLAIN_INT.fullmatch(node.value):
+    plain_int = _PLAIN_INT.fullmatch(node.value)
+    if isinstance(value, int) and not isinstance(value, bool) and not plain_int:
         return node.value
     return value
 
@@ -312,7 +318,8 @@ def _convert_map(
             what = "a list" if isinstance(knode, SequenceNode) else "a mapping"
             if isinstance(knode, ScalarNode):
                 what = f"`{show(knode.value)}`" if knode.value else "an empty key"
-            diags.append(Diagnostic.make("E109", f"mapping key must be a plain name, not {what}", kloc))
+            msg = f"mapping key must be a plain name, not {what}"
+            diags.append(Diagnostic.make("E109", msg, kloc))
             continue
         if key in items:
             first = keys[key]

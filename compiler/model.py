@@ -300,7 +300,8 @@ def _is_union_tag(part: Any) -> bool:
 
 def _one(cls: type[Model], root: LMap, path: tuple[Any, ...], err: Any) -> Diagnostic:
     kind: str = err["type"]
-    field = show("".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")) or "document"
+    dotted = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+    field = show(dotted) or "document"
     name = show(path[-1]) if path else "document"
     if kind == "extra_forbidden":
         loc = locate(root, path, key=True)
@@ -316,7 +317,8 @@ def _one(cls: type[Model], root: LMap, path: tuple[Any, ...], err: Any) -> Diagn
     if kind in ("greater_than_equal", "less_than_equal"):
         bound = "at least" if kind == "greater_than_equal" else "at most"
         limit = err["ctx"].get("ge", err["ctx"].get("le"))
-        return Diagnostic.make("E205", f"`{field}` must be {bound} {limit}, not {show(err.get('input'))}", loc)
+        got = show(err.get("input"))
+        return Diagnostic.make("E205", f"`{field}` must be {bound} {limit}, not {got}", loc)
     if kind.endswith("_type") or kind in ("model_attributes_type", "dataclass_type"):
         want = _TYPE_WORDS.get(kind.split("_")[0], "another type")
         got = type(err.get("input")).__name__.replace("tuple", "list").replace("NoneType", "null")

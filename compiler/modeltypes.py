@@ -49,7 +49,9 @@ ACCOUNT_ID_PATTERN = r"^[0-9]{12}$"
 REGION_PATTERN = r"^(us|eu|ap|sa|ca|me|af|il|mx)-(gov-)?[a-z]+-[0-9]$"
 AccountId = Annotated[str, Field(pattern=ACCOUNT_ID_PATTERN)]
 Region = Annotated[str, Field(pattern=REGION_PATTERN)]
-IAM_ARN_PATTERN = r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(root|(role|user)/[A-Za-z0-9+=,.@_/-]{1,512})$"
+IAM_ARN_PATTERN = (
+    r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(root|(role|user)/[A-Za-z0-9+=,.@_/-]{1,512})$"
+)
 IamArn = Annotated[str, Field(pattern=IAM_ARN_PATTERN)]
 
 

@@ -11,8 +11,8 @@ from datetime import date
 from . import catalog
 from .diagnostics import Diagnostic, did_you_mean
 from .load import show
-from .modeltypes import is_iam_arn
 from .model import App, Org, ParamRef, Vendor, VendorCondition, Where
+from .modeltypes import is_iam_arn
 
 BASE_OPERATORS = (
     "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase",
@@ -89,7 +89,8 @@ def _check_scopes(vendor: Vendor) -> Iterator[Diagnostic]:
     params: set[str] = set()
     for param in vendor.parameters:
         if param.name in params:
-            yield Diagnostic.make("E206", f"duplicate parameter `{param.name}`", param.where.at("name"))
+            yield Diagnostic.make("E206", f"duplicate parameter `{param.name}`",
+                                  param.where.at("name"))
         params.add(param.name)
     seen: set[str] = set()
     for scope in vendor.revocation.scopes:
@@ -157,8 +158,9 @@ def _check_key_names(org: Org, app: App) -> Iterator[Diagnostic]:
         for env in other.environments:
             name = f"{other.vendor}-{env}"
             if name in mine:
-                yield Diagnostic.make("E311", f"key `{name}` is also the key of vendor `{other.vendor}`"
-                                      f" environment `{env}`", app.where.at("environments", mine[name]))
+                yield Diagnostic.make("E311", f"key `{name}` is also the key of vendor "
+                                      f"`{other.vendor}` environment `{env}`",
+                                      app.where.at("environments", mine[name]))
 
 
 def _check_envs(where: Where, chosen: tuple[str, ...] | None, envs: set[str]) -> Iterator[Diagnostic]:
@@ -185,11 +187,13 @@ def _check_revocation(app: App, vendor: Vendor, r: object, envs: set[str],
         seen: set[str] = set()
         for i, value in enumerate(r.values):
             if not pattern.fullmatch(value):
-                yield Diagnostic.make("E303", f"`{show(value)}` is not a valid `{scope.name}` value",
+                yield Diagnostic.make("E303",
+                                      f"`{show(value)}` is not a valid `{scope.name}` value",
                                       r.where.at("values", i),
                                       f"expected a match of `{show(scope.pattern, 300)}`")
             if value in seen:
-                yield Diagnostic.make("W104", f"`{show(value)}` is revoked twice", r.where.at("values", i))
+                yield Diagnostic.make("W104", f"`{show(value)}` is revoked twice",
+                                      r.where.at("values", i))
             seen.add(value)
     yield from _check_envs(r.where, r.environments, envs)
     if r.expires is not None and r.expires < today:
@@ -214,8 +218,9 @@ def _check_parameters(app: App, vendor: Vendor) -> Iterator[Diagnostic]:
                                   help_ or did_you_mean(name, declared))
         elif not re.fullmatch(param.pattern, value):
             bad.add(name)
-            yield Diagnostic.make("E306", f"parameter `{name}` value `{show(value)}` does not match "
-                                  f"`{show(param.pattern, 300)}`", app.where.at("parameters", name))
+            yield Diagnostic.make("E306", f"parameter `{name}` value `{show(value)}` does not "
+                                  f"match `{show(param.pattern, 300)}`",
+                                  app.where.at("parameters", name))
     for name in sorted(missing):
         yield Diagnostic.make("E304", f"`{vendor.name}` needs parameter `{name}`: "
                               f"{show(declared[name].description, 500)}", app.where.at("vendor"))
@@ -224,7 +229,8 @@ def _check_parameters(app: App, vendor: Vendor) -> Iterator[Diagnostic]:
         if p.parameter and p.parameter not in bad and given is not None and not is_iam_arn(given):
             bad.add(p.parameter)
             yield Diagnostic.make("E306", f"parameter `{p.parameter}` must be an IAM role, user or "
-                                  f"account root ARN, not `{show(given)}`", app.where.at("parameters", p.parameter))
+                                  f"account root ARN, not `{show(given)}`",
+                                  app.where.at("parameters", p.parameter))
 
 
 def _check_own_account(org: Org, app: App, vendor: Vendor) -> Iterator[Diagnostic]:

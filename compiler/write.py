@@ -13,6 +13,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import difflib
+import functools
 import os
 import shutil
 from collections.abc import Mapping
@@ -32,12 +33,17 @@ def read_tree(root: Path) -> dict[str, bytes]:
     }
 
 
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")  # runs `ldconfig -p`: look it up once per process
+    return ctypes.CDLL(name, use_errno=True) if name else None
+
+
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two paths; False when the kernel or libc cannot."""
-    libc_name = ctypes.util.find_library("c")
-    if libc_name is None:
+    libc = _libc()
+    if libc is None:
         return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
     fn = getattr(libc, "renameat2", None)
     if fn is None:
         return False
@@ -57,13 +63,34 @@ def recover(out: Path) -> None:
 
 
 def _fill(tmp: Path, files: Mapping[str, bytes]) -> None:
+    """Write every file, then make the whole new tree durable before it is swapped in."""
+    dirs = sorted({(tmp / rel).parent for rel in files})
+    for d in dirs:
+        d.mkdir(parents=True, exist_ok=True)
     for rel, data in files.items():
-        path = tmp / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as fh:
+        with (tmp / rel).open("wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+    _durable(tmp, [tmp / rel for rel in files], dirs)
+
+
+def _durable(tmp: Path, paths: list[Path], dirs: list[Path]) -> None:
+    """One `syncfs(2)` of the tree's filesystem (file data and directory entries in one journal
+    commit) where libc has it; else an fsync of each file and directory."""
+    libc = _libc()
+    syncfs = getattr(libc, "syncfs", None) if libc is not None else None
+    if syncfs is not None:
+        fd = os.open(tmp, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            if syncfs(fd) == 0:
+                return
+        finally:
+            os.close(fd)
+    for path in [*paths, *dirs]:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def write_tree(out: Path, files: Mapping[str, bytes]) -> bool:

@@ -41,13 +41,59 @@ LOOSE = "^.+$"
 
 # Strings that break naive HCL, JSON, IAM, Markdown or terminals.
 NASTY = (
-    "${x}", "${jsonencode(1)}", "%{ if true }x%{ endif }", "${", "%{", "$${", "%%{", "$${x}",
-    "$$", "$", "%", '"', "'", "\\", "\\\\", '\\"', "\\${x}", "\\n", "\n", "\r", "\t", "\x00",
-    "\x1b[2J", "\x7f", "\x85", "\u2028", "\u202e", "\ufeff", "\ud800", "}", "{", "{}", "${}",
-    "`", "*", "?", "<>", "&", "]]", "/*", "#", "//", "<<EOT", "EOT", "\u0430cme", "\uff21",
-    "\u00e9", "\u00a0", "\u200b", "\U0001f600", "arn:aws:iam::111122223333:root",
+    "${x}",
+    "${jsonencode(1)}",
+    "%{ if true }x%{ endif }",
+    "${",
+    "%{",
+    "$${",
+    "%%{",
+    "$${x}",
+    "$$",
+    "$",
+    "%",
+    '"',
+    "'",
+    "\\",
+    "\\\\",
+    '\\"',
+    "\\${x}",
+    "\\n",
+    "\n",
+    "\r",
+    "\t",
+    "\x00",
+    "\x1b[2J",
+    "\x7f",
+    "\x85",
+    "\u2028",
+    "\u202e",
+    "\ufeff",
+    "\ud800",
+    "}",
+    "{",
+    "{}",
+    "${}",
+    "`",
+    "*",
+    "?",
+    "<>",
+    "&",
+    "]]",
+    "/*",
+    "#",
+    "//",
+    "<<EOT",
+    "EOT",
+    "\u0430cme",
+    "\uff21",
+    "\u00e9",
+    "\u00a0",
+    "\u200b",
+    "\U0001f600",
+    "arn:aws:iam::111122223333:root",
 )
-PIECES = st.sampled_from(NASTY + ("a", "Z", "0", " ", "-", ".", "@", ":"))
+PIECES = st.sampled_from((*NASTY, "a", "Z", "0", " ", "-", ".", "@", ":"))
 TEXT = st.one_of(
     st.sampled_from(NASTY),
     st.lists(PIECES, min_size=1, max_size=6).map("".join),
@@ -120,8 +166,11 @@ def top_level_map(main_tf: str, name: str) -> list[str]:
 
 def hcl2_readable(text: str) -> bool:
     """False when python-hcl2 8.x would misread an escaped `$${`/`%%{` with no `}` after it."""
-    return all(line.find("}", m.end()) != -1 for line in text.splitlines()
-               for m in re.finditer(r"(\$\$|%%)\{", line))
+    return all(
+        line.find("}", m.end()) != -1
+        for line in text.splitlines()
+        for m in re.finditer(r"(\$\$|%%)\{", line)
+    )
 
 
 def hcl2_locals(main_tf: str) -> dict[str, Any] | None:
@@ -148,24 +197,59 @@ def vendor_doc(**over: Any) -> dict[str, Any]:
     strings reach the generated Terraform and the policy JSON."""
     fact = {"source": SOURCE, "verified": True}
     doc: dict[str, Any] = {
-        "name": "acme-crm", "display_name": "Acme CRM", "product": "Keys", "homepage": SOURCE,
+        "name": "acme-crm",
+        "display_name": "Acme CRM",
+        "product": "Keys",
+        "homepage": SOURCE,
         "parameters": [
-            {"name": "principal_arn", "description": "the principal", "pattern": "^arn:aws:iam::.+$"},
+            {
+                "name": "principal_arn",
+                "description": "the principal",
+                "pattern": "^arn:aws:iam::.+$",
+            },
             {"name": "external_id", "description": "ExternalId", "pattern": LOOSE},
             {"name": "tenant", "description": "tenant tag", "pattern": LOOSE},
         ],
         "principals": [{"parameter": "principal_arn", **fact}],
-        "grants": [{"name": "use", "actions": ["kms:Decrypt"], **fact, "conditions": [
-            {"operator": "StringEquals", "key": "aws:PrincipalTag/Tenant",
-             "values": [{"parameter": "tenant"}]}]}],
-        "key": {"multi_region": "optional", "automatic_rotation": "supported",
-                "replacement_needs_new_arn": True, **fact},
-        "revocation": {"actions": ["kms:Decrypt"], "kill_switch": {"supported": True, **fact},
-                       "scopes": [{"name": "record", "description": "one record",
-                                   "context_key": "record_id", "pattern": LOOSE, **fact}]},
-        "logging": {"principals": [{"parameter": "principal_arn", **fact}],
-                    "external_id_parameter": "external_id", "actions": ["logs:PutLogEvents"],
-                    **fact},
+        "grants": [
+            {
+                "name": "use",
+                "actions": ["kms:Decrypt"],
+                **fact,
+                "conditions": [
+                    {
+                        "operator": "StringEquals",
+                        "key": "aws:PrincipalTag/Tenant",
+                        "values": [{"parameter": "tenant"}],
+                    }
+                ],
+            }
+        ],
+        "key": {
+            "multi_region": "optional",
+            "automatic_rotation": "supported",
+            "replacement_needs_new_arn": True,
+            **fact,
+        },
+        "revocation": {
+            "actions": ["kms:Decrypt"],
+            "kill_switch": {"supported": True, **fact},
+            "scopes": [
+                {
+                    "name": "record",
+                    "description": "one record",
+                    "context_key": "record_id",
+                    "pattern": LOOSE,
+                    **fact,
+                }
+            ],
+        },
+        "logging": {
+            "principals": [{"parameter": "principal_arn", **fact}],
+            "external_id_parameter": "external_id",
+            "actions": ["logs:PutLogEvents"],
+            **fact,
+        },
     }
     doc.update(over)
     return doc
@@ -173,7 +257,9 @@ def vendor_doc(**over: Any) -> dict[str, Any]:
 
 def org_doc(**over: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {
-        "organization": "acme", "account_id": "111122223333", "region": "us-east-1",
+        "organization": "acme",
+        "account_id": "111122223333",
+        "region": "us-east-1",
         "key_administrators": ["arn:aws:iam::111122223333:role/KmsKeyAdministrators"],
         "alarms": {"emails": ["secops@acme.example"]},
         "tags": {"Owner": "secops"},
@@ -185,17 +271,25 @@ def org_doc(**over: Any) -> dict[str, Any]:
 
 def app_doc(**over: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {
-        "vendor": "acme-crm", "environments": ["prod"],
-        "parameters": {"principal_arn": "arn:aws:iam::222233334444:role/Crm",
-                       "external_id": "crm-ext-1", "tenant": "t-1"},
+        "vendor": "acme-crm",
+        "environments": ["prod"],
+        "parameters": {
+            "principal_arn": "arn:aws:iam::222233334444:role/Crm",
+            "external_id": "crm-ext-1",
+            "tenant": "t-1",
+        },
         "suspension": {"reason": "paused", "ticket": "SEC-1"},
-        "revocations": [{"scope": "record", "values": ["r-1"], "reason": "leak", "ticket": "SEC-2"}],
+        "revocations": [
+            {"scope": "record", "values": ["r-1"], "reason": "leak", "ticket": "SEC-2"}
+        ],
     }
     doc.update(over)
     return doc
 
 
-def compile_docs(org: dict[str, Any], vendor: dict[str, Any], unicode: bool = True) -> Result | None:
+def compile_docs(
+    org: dict[str, Any], vendor: dict[str, Any], unicode: bool = True
+) -> Result | None:
     """Write the documents as YAML and compile them; None when they are rejected. Anything but a
     `CompileError` with well-formed, catalogued diagnostics fails the test."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -242,8 +336,12 @@ def no_policy_variables(result: Result) -> None:
             assert "${" not in data.decode(), f"{name} holds an IAM policy variable"
 
 
-def check_hcl(result: Result, name: str, expected: list[str],
-              structured: Callable[[dict[str, Any]], list[Any]]) -> None:
+def check_hcl(
+    result: Result,
+    name: str,
+    expected: list[str],
+    structured: Callable[[dict[str, Any]], list[Any]],
+) -> None:
     """Attribute `name` holds exactly `expected` (decoded the way Terraform does), on its own
     line and, where python-hcl2 can read the file, at the place `structured` points to."""
     main_tf = result.files["main.tf"].decode()
@@ -270,7 +368,7 @@ def test_hcl_string_round_trips(value: str) -> None:
         assert hcl2.loads(src)["locals"][0]["x"] == literal
 
 
-# --------------------------------------------------------------------------- fields that reach main.tf
+# --------------------------------------------------------------------------- main.tf fields
 
 
 @given(TEXT, TEXT, st.booleans())
@@ -284,14 +382,20 @@ def test_display_name_and_product(display: str, product: str, unicode: bool) -> 
     check_hcl(result, "description", [want], lambda loc: [loc["keys"][q(KEY)][q("description")]])
 
 
-@pytest.mark.parametrize("display", ["${jsonencode(1)}", "%{ if true }x%{ endif }", 'a"b\\c',
-                                     "$${", "%{", "${aws:username}"])
+@pytest.mark.parametrize(
+    "display",
+    ["${jsonencode(1)}", "%{ if true }x%{ endif }", 'a"b\\c', "$${", "%{", "${aws:username}"],
+)
 def test_template_like_text_is_kept_not_rejected(display: str) -> None:
     """Free text may hold `${`, `%{`, quotes and backslashes: it is escaped, not refused."""
     result = compile_docs(org_doc(), vendor_doc(display_name=display))
     assert result is not None
-    check_hcl(result, "description", [f"BYOK key for {display} Keys (prod)"],
-              lambda loc: [loc["keys"][q(KEY)][q("description")]])
+    check_hcl(
+        result,
+        "description",
+        [f"BYOK key for {display} Keys (prod)"],
+        lambda loc: [loc["keys"][q(KEY)][q("description")]],
+    )
 
 
 @given(mix(st.from_regex(r"[a-z][a-z0-9-]{1,20}", fullmatch=True)))
@@ -300,17 +404,24 @@ def test_organization(org: str) -> None:
     if result is None:
         return
     check_hcl(result, "trail_name", [f"{org}-byok"], lambda loc: [loc["trail_name"]])
-    check_hcl(result, "alias_name", [f"alias/{org}-{KEY}"],
-              lambda loc: [loc["keys"][q(KEY)][q("alias_name")]])
+    check_hcl(
+        result,
+        "alias_name",
+        [f"alias/{org}-{KEY}"],
+        lambda loc: [loc["keys"][q(KEY)][q("alias_name")]],
+    )
     assert policy(result)["Id"] == f"{org}-{KEY}"
 
 
-@given(mix(st.from_regex(r"[0-9]{12}", fullmatch=True)),
-       mix(st.sampled_from(["us-east-1", "eu-west-2", "us-gov-west-1"])))
+@given(
+    mix(st.from_regex(r"[0-9]{12}", fullmatch=True)),
+    mix(st.sampled_from(["us-east-1", "eu-west-2", "us-gov-west-1"])),
+)
 def test_account_id_and_region(account: str, region: str) -> None:
     admins = [f"arn:aws:iam::{account}:role/KmsKeyAdministrators"]
-    result = compile_docs(org_doc(account_id=account, region=region, key_administrators=admins),
-                          vendor_doc())
+    result = compile_docs(
+        org_doc(account_id=account, region=region, key_administrators=admins), vendor_doc()
+    )
     if result is None:
         return
     check_hcl(result, "account_id", [account], lambda loc: [loc["account_id"]])
@@ -364,8 +475,12 @@ def test_external_id(value: str) -> None:
     if result is None:
         return
     no_policy_variables(result)
-    check_hcl(result, "external_id", [value],
-              lambda loc: [loc["logging"][q("acme-crm")][q("external_id")]])
+    check_hcl(
+        result,
+        "external_id",
+        [value],
+        lambda loc: [loc["logging"][q("acme-crm")][q("external_id")]],
+    )
 
 
 @given(mix(ASCII))
@@ -395,8 +510,11 @@ def test_principal_arn(value: str) -> None:
 def test_databricks_account_id(value: str) -> None:
     shipped = Path(__file__).resolve().parent.parent / "vendors" / "databricks.yaml"
     vendor = yaml.safe_load(shipped.read_text("utf-8"))
-    app = {"vendor": "databricks", "environments": ["prod"],
-           "parameters": {"databricks_account_id": value}}
+    app = {
+        "vendor": "databricks",
+        "environments": ["prod"],
+        "parameters": {"databricks_account_id": value},
+    }
     result = compile_docs(org_doc(apps=[app]), vendor)
     if result is None:
         return
@@ -422,7 +540,7 @@ def test_revocation_values_reach_json_exactly(values: list[str]) -> None:
 
 
 @given(TEXT, mix(st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.:#/\-]{0,20}", fullmatch=True)))
-@example("${jsonencode(1)} \"q\" \\", "SEC-1")
+@example('${jsonencode(1)} "q" \\', "SEC-1")
 def test_reason_and_ticket_never_reach_terraform_or_json(reason: str, ticket: str) -> None:
     baseline = compile_docs(org_doc(), vendor_doc())
     assert baseline is not None
@@ -453,7 +571,7 @@ def test_homepage(homepage: str) -> None:
 
 TF_NASTY = {
     "display_name": '${jsonencode("x")} "q" \\ %{ if true }',
-    "product": "$${ %%{ ${ %{ $$ %% } { ${\"}",
+    "product": '$${ %%{ ${ %{ $$ %% } { ${"}',
     "external_id": '%{ for x in [1] }x%{ endfor } "q" \\\\ $$ }{ %{',
 }
 
@@ -478,17 +596,23 @@ def test_terraform_validates_and_evaluates_nasty_strings(tmp_path: Path) -> None
     # Evaluate the generated `locals` block on its own (no provider, no AWS): an input that
     # became an expression would fail here or change the value.
     main_tf = result.files["main.tf"].decode()
-    block = main_tf[main_tf.index("locals {"):main_tf.index("\n}\n", main_tf.index("locals {")) + 3]
+    block = main_tf[
+        main_tf.index("locals {") : main_tf.index("\n}\n", main_tf.index("locals {")) + 3
+    ]
     probe = tmp_path / "probe"
     probe.mkdir()
     (probe / "main.tf").write_text(
         block + 'output "description" {\n  value = local.keys["acme-crm-prod"].description\n}\n'
-        'output "external_id" {\n  value = local.logging["acme-crm"].external_id\n}\n')
+        'output "external_id" {\n  value = local.logging["acme-crm"].external_id\n}\n'
+    )
     probe_env = tfhelpers.tf_env(tmp_path / "probedata")
     tfhelpers.init(probe, probe_env)
     state = str(tmp_path / "probe.tfstate")
-    tfhelpers.run_tf(["apply", "-auto-approve", "-input=false", "-no-color", f"-state={state}"],
-                     probe, env=probe_env)
+    tfhelpers.run_tf(
+        ["apply", "-auto-approve", "-input=false", "-no-color", f"-state={state}"],
+        probe,
+        env=probe_env,
+    )
     out = tfhelpers.run_tf(["output", "-json", f"-state={state}"], probe, env=probe_env)
     values = {k: v["value"] for k, v in json.loads(out.stdout).items()}
     assert values == {

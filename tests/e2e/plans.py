@@ -59,9 +59,12 @@ def accept_rotation_quirk(change: Change) -> bool:
         change.type == "aws_kms_key"
         and change.actions == ("update",)
         and ROTATION_ATTR in change.attributes
-        and before in (0, None)
-        and isinstance(after, int)
+        and (before is None or (type(before) is int and before == 0))
+        and type(after) is int
         and 90 <= after <= 2560
     )
 
 
+def only_rotation_quirk(change: Change) -> bool:
+    """The change is moto's rotation-period quirk and nothing else."""
+    return accept_rotation_quirk(change) and change.attributes == {ROTATION_ATTR}

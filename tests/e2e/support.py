@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -19,6 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 LOOPBACK = "127.0.0.1"
 START_TIMEOUT = 20.0  # seconds until moto_server must answer /moto-api/ with 200
@@ -116,7 +119,7 @@ class MotoServer:
 
     def _ready(self) -> bool:
         try:
-            with urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=2) as resp:  # noqa: S310
+            with urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=2) as resp:
                 return bool(resp.status == 200)
         except (urllib.error.URLError, OSError):
             return False
@@ -135,7 +138,7 @@ class MotoServer:
     def reset(self) -> None:
         """Drop every emulated resource (``POST /moto-api/reset``)."""
         req = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
-        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310
+        with urllib.request.urlopen(req, timeout=10) as resp:
             assert resp.status == 200
 
     def terraform_env(self, home: Path) -> dict[str, str]:
@@ -180,7 +183,8 @@ class MotoServer:
     def log_tail(self, lines: int = 60) -> str:
         """The server's failed requests and last lines, for failure messages."""
         try:
-            text = self.log_path.read_text(errors="replace").splitlines()
+            raw = self.log_path.read_text(errors="replace")
+            text = re.sub(r"\x1b\[[0-9;]*m", "", raw).splitlines()  # werkzeug's colours
         except OSError:
             return "(no moto_server log)"
         failed = [ln for ln in text if '" 4' in ln or '" 5' in ln or "Traceback" in ln]
@@ -195,3 +199,20 @@ class MotoServer:
 def env_without_aws(env: dict[str, str]) -> dict[str, str]:
     """``env`` without any AWS_* variable of the calling shell (profiles, CA bundles, ...)."""
     return {k: v for k, v in env.items() if not k.startswith("AWS_")}
+
+
+def add_revocation_value(org_path: Path, vendor: str, scope: str, value: str) -> set[str]:
+    """Add ``value`` to the app's revocation of ``scope`` in org.yaml; return the keys it covers."""
+    org = yaml.safe_load(org_path.read_text())
+    (app,) = [a for a in org["apps"] if a["vendor"] == vendor]
+    revocations = app.setdefault("revocations", [])
+    existing = [r for r in revocations if r["scope"] == scope]
+    if existing:
+        entry = existing[0]
+        entry["values"] = [*entry["values"], value]
+    else:
+        entry = {"scope": scope, "values": [value], "reason": "e2e test", "ticket": "E2E-1"}
+        revocations.append(entry)
+    org_path.write_text(yaml.safe_dump(org, sort_keys=False, allow_unicode=True))
+    environments = entry.get("environments") or app["environments"]
+    return {f"{vendor}-{env}" for env in environments}
