@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import json
 import resource
-import shutil
 import sys
 import tempfile
 import time
@@ -24,7 +24,18 @@ from typing import Any
 TODAY = date(2026, 11, 23)
 
 
-def run_stages(root: Path) -> dict[str, Any]:
+def run_stages(root: Path, scratch: Path | None = None) -> dict[str, Any]:
+    """One pass over the stages, with the cyclic GC paused as `pipeline.build_tree` does."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _run_stages(root, scratch)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _run_stages(root: Path, scratch: Path | None) -> dict[str, Any]:
     from compiler.compile import compile_all
     from compiler.pipeline import load_inputs
     from compiler.render import render_all
@@ -51,9 +62,10 @@ def run_stages(root: Path) -> dict[str, Any]:
     t0 = time.perf_counter()
     files = render_all(compiled)
     t["render"] = time.perf_counter() - t0
-    with tempfile.TemporaryDirectory(dir=root) as scratch:
+    with tempfile.TemporaryDirectory(dir=root) as tmp:
+        where = (scratch or Path(tmp)) / "generated"
         t0 = time.perf_counter()
-        write_tree(Path(scratch) / "generated", files)
+        write_tree(where, files)
         t["write"] = time.perf_counter() - t0
     return {
         "keys": len(compiled.keys),
@@ -69,14 +81,19 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("project", type=Path)
     p.add_argument("--profile", type=Path, help="write a cProfile of the whole run here")
+    p.add_argument(
+        "--scratch",
+        type=Path,
+        help="write the tree under this (new) directory and "
+        "leave it there (default: a temporary directory, removed)",
+    )
     args = p.parse_args()
     if args.profile:
         prof = cProfile.Profile()
-        out = prof.runcall(run_stages, args.project)
+        out = prof.runcall(run_stages, args.project, args.scratch)
         prof.dump_stats(args.profile)
     else:
-        out = run_stages(args.project)
-    shutil.rmtree(args.project / ".generated.tmp", ignore_errors=True)
+        out = run_stages(args.project, args.scratch)
     json.dump(out, sys.stdout)
     sys.stdout.write("\n")
 

@@ -26,8 +26,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-BASES = ("slack", "zoom", "databricks", "atlassian", "box", "miro", "salesforce", "smartsheet",
-         "snowflake")
+BASES = (
+    "slack",
+    "zoom",
+    "databricks",
+    "atlassian",
+    "box",
+    "miro",
+    "salesforce",
+    "smartsheet",
+    "snowflake",
+)
 ENVS_PER_APP = 10
 CHUNK = 50
 ACCOUNT = "111122223333"
@@ -87,10 +96,11 @@ def _parameters(app: App, index: int) -> dict[str, str]:
     return {"principal_arn": f"arn:aws:iam::{200000000000 + index:012d}:role/{app.vendor}-byok"}
 
 
-def _scope_plan(values: int) -> list[str]:
-    """The scope of each of `values` values, in the fixed shares above (interleaved)."""
+def _scope_plan(values: int, keys: int) -> list[str]:
+    """The scope of each of `values` values, in the fixed shares above: value i goes to key
+    i % keys, and each key's successive values walk through the shares."""
     cycle = [s for s, share in SCOPE_SHARES for _ in range(share)]
-    return [cycle[i % len(cycle)] for i in range(values)]
+    return [cycle[(i // keys + i) % len(cycle)] for i in range(values)]
 
 
 def revocations(apps: list[App], values: int, start: int = 0) -> dict[str, list[dict[str, object]]]:
@@ -100,7 +110,7 @@ def revocations(apps: list[App], values: int, start: int = 0) -> dict[str, list[
     if values and not targets:
         raise ValueError("no revocable key: the layout has no Slack copy")
     buckets: dict[tuple[str, str, str], list[str]] = {}
-    for i, scope in enumerate(_scope_plan(values)):
+    for i, scope in enumerate(_scope_plan(values, max(1, len(targets)))):
         vendor, env = targets[i % len(targets)]
         buckets.setdefault((vendor, env, scope), []).append(value_for(scope, start + i))
     out: dict[str, list[dict[str, object]]] = {}
@@ -108,10 +118,15 @@ def revocations(apps: list[App], values: int, start: int = 0) -> dict[str, list[
     for (vendor, env, scope), vals in sorted(buckets.items()):
         for k in range(0, len(vals), CHUNK):
             ticket += 1
-            out.setdefault(vendor, []).append({
-                "scope": scope, "values": vals[k:k + CHUNK], "reason": f"synthetic batch {ticket}",
-                "ticket": f"SEC-{ticket}", "environments": [env],
-            })
+            out.setdefault(vendor, []).append(
+                {
+                    "scope": scope,
+                    "values": vals[k : k + CHUNK],
+                    "reason": f"synthetic batch {ticket}",
+                    "ticket": f"SEC-{ticket}",
+                    "environments": [env],
+                }
+            )
     return out
 
 
@@ -119,18 +134,25 @@ def _flow(items: list[str]) -> str:
     return "[" + ", ".join(items) + "]"
 
 
-def org_yaml(apps: list[App], revs: dict[str, list[dict[str, object]]],
-             extra_admin: bool = False) -> str:
-    admins = [f"arn:aws:iam::{ACCOUNT}:role/KmsKeyAdministrators",
-              f"arn:aws:iam::{ACCOUNT}:role/SecurityEngineering"]
+def org_yaml(
+    apps: list[App], revs: dict[str, list[dict[str, object]]], extra_admin: bool = False
+) -> str:
+    admins = [
+        f"arn:aws:iam::{ACCOUNT}:role/KmsKeyAdministrators",
+        f"arn:aws:iam::{ACCOUNT}:role/SecurityEngineering",
+    ]
     if extra_admin:
         admins.append(f"arn:aws:iam::{ACCOUNT}:role/KmsAuditors")
     lines = [
         "# Synthetic organization (bench/synth.py); do not edit.",
-        "organization: acme", f'account_id: "{ACCOUNT}"', "region: us-east-1",
-        "key_administrators:", *(f"  - {a}" for a in admins),
+        "organization: acme",
+        f'account_id: "{ACCOUNT}"',
+        "region: us-east-1",
+        "key_administrators:",
+        *(f"  - {a}" for a in admins),
         f"break_glass: arn:aws:iam::{ACCOUNT}:role/BreakGlassKms",
-        "alarms:", "  emails: [secops@acme.example]",
+        "alarms:",
+        "  emails: [secops@acme.example]",
         "tags: {CostCenter: security}",
         "apps:",
     ]
@@ -161,14 +183,20 @@ def write_vendors(dest: Path, apps: list[App]) -> None:
     vdir.mkdir(parents=True)
     for app in apps:
         text = (REPO / "vendors" / f"{app.base}.yaml").read_text()
-        text, n = re.subn(rf"^name: {re.escape(app.base)}$", f"name: {app.vendor}", text, count=1,
-                          flags=re.MULTILINE)
+        text, n = re.subn(
+            rf"^name: {re.escape(app.base)}$",
+            f"name: {app.vendor}",
+            text,
+            count=1,
+            flags=re.MULTILINE,
+        )
         assert n == 1, app.base
         (vdir / f"{app.vendor}.yaml").write_text(text)
 
 
-def make_project(dest: Path, keys: int, values: int, extra_values: int = 0,
-                 extra_admin: bool = False) -> list[App]:
+def make_project(
+    dest: Path, keys: int, values: int, extra_values: int = 0, extra_admin: bool = False
+) -> list[App]:
     """Write org.yaml, vendors/ and a copy of modules/ under `dest` (generated/ untouched).
 
     `extra_values` more values (numbered after the first `values`) model the next change
@@ -192,8 +220,10 @@ def main() -> None:
     p.add_argument("--values", type=int, default=20000)
     args = p.parse_args()
     apps = make_project(args.dest, args.keys, args.values)
-    print(f"{args.dest}: {len(apps)} apps, {sum(len(a.envs) for a in apps)} keys, "
-          f"{args.values} revocation values")
+    print(
+        f"{args.dest}: {len(apps)} apps, {sum(len(a.envs) for a in apps)} keys, "
+        f"{args.values} revocation values"
+    )
 
 
 if __name__ == "__main__":

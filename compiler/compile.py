@@ -38,7 +38,9 @@ class Compiled(BaseModel):
 
 
 def pascal(name: str) -> str:
-    """>>> pascal("data-keys"), pascal("channel_id")
+    """The Sid fragment for a name.
+
+    >>> pascal("data-keys"), pascal("channel_id")
     ('DataKeys', 'ChannelId')
     """
     return "".join(p[:1].upper() + p[1:] for p in name.replace("_", "-").split("-") if p)

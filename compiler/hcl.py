@@ -7,11 +7,14 @@ laid out the way `terraform fmt` lays them out (so generated files pass `fmt -ch
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 HclValue = str | int | bool | Sequence["HclValue"] | Mapping[str, "HclValue"] | None
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# Strings `hcl_string` writes unchanged: no escape, no control character, no `$` or `%`.
+_VERBATIM = re.compile(r'[^\\"\x00-\x1f\x7f-\x9f\u2028\u2029$%]*')
 
 
 def hcl_string(value: str) -> str:
@@ -20,6 +23,8 @@ def hcl_string(value: str) -> str:
     `${` and `%{` would start a template interpolation or directive, so they are doubled
     (`$${`, `%%{`), HCL's escapes for a literal `${` and `%{`.
     """
+    if _VERBATIM.fullmatch(value):  # nothing to escape: the common case, without the loop
+        return f'"{value}"'
     out = []
     for ch in value:
         if ch in _ESCAPES:

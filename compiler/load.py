@@ -121,8 +121,11 @@ class _Loader(_Guarded, yaml.SafeLoader):
     fetch_alias = fetch_anchor
 
 
+_CParser: Any
 try:
-    from yaml.cyaml import CParser as _CParser
+    import yaml.cyaml
+
+    _CParser = getattr(yaml.cyaml, "CParser", None)
 except ImportError:  # pragma: no cover - PyYAML built without libyaml: the reference loader only
     _CParser = None
 
@@ -194,7 +197,7 @@ def _fast(text: str, name: str) -> tuple[Node | None, Any] | None:
     try:
         loader = _FastLoader(text, name)
         return loader.get_single_node(), loader
-    except Exception:  # noqa: BLE001 - the reference loader reports (or accepts) it
+    except Exception:  # any objection: the reference loader reports (or accepts) it
         return None
     finally:
         if loader is not None:
@@ -283,7 +286,12 @@ def _surrogate(value: str, loc: Loc) -> Diagnostic:
     return Diagnostic.make("E104", msg, loc)
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
 def _scalar(node: ScalarNode, loader: Any) -> Any:
+    if node.tag == _STR_TAG:  # what SafeConstructor.construct_yaml_str returns, without its cache
+        return node.value
     try:
         value = loader.construct_object(node, deep=True)
     except (yaml.YAMLError, ValueError, OverflowError):

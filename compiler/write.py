@@ -4,7 +4,9 @@ The new tree is written into a temporary directory beside `generated/` (same fil
 swapped in with one `renameat2(RENAME_EXCHANGE)` on Linux, so a crash at any instant leaves
 either the old tree or the new one at `generated/`. Where the exchange is unavailable, two
 renames are used and a leftover `.generated.old-*` is restored by the next run. Unchanged
-output is not rewritten at all (no bytes, no mtimes).
+output is not rewritten at all (no bytes, no mtimes); when some files change, the others are
+hard-linked into the new tree, so they keep their inode and mtime. The new tree is made durable
+with one `syncfs(2)` before the swap (an fsync per file where that is unavailable).
 """
 
 from __future__ import annotations
@@ -62,15 +64,33 @@ def recover(out: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _fill(tmp: Path, files: Mapping[str, bytes]) -> None:
-    """Write every file, then make the whole new tree durable before it is swapped in."""
+def _fill(tmp: Path, files: Mapping[str, bytes], out: Path, current: Mapping[str, bytes]) -> None:
+    """Write every file, then make the whole new tree durable before it is swapped in.
+
+    A file whose bytes are already in `out` is hard-linked from there instead: no new inode and
+    no data written, its mtime kept (the old tree is removed after the swap, so the link is then
+    the file's only name; nothing ever writes into a linked file).
+    """
     dirs = sorted({(tmp / rel).parent for rel in files})
     for d in dirs:
         d.mkdir(parents=True, exist_ok=True)
     for rel, data in files.items():
+        if current.get(rel) == data and _link(out / rel, tmp / rel):
+            continue
         with (tmp / rel).open("wb") as fh:
             fh.write(data)
     _durable(tmp, [tmp / rel for rel in files], dirs)
+
+
+def _link(src: Path, dst: Path) -> bool:
+    """Hard-link a regular file (never a symlink's target); False where links are impossible."""
+    if src.is_symlink():
+        return False
+    try:
+        os.link(src, dst, follow_symlinks=False)
+    except OSError:
+        return False
+    return True
 
 
 def _durable(tmp: Path, paths: list[Path], dirs: list[Path]) -> None:
@@ -96,13 +116,14 @@ def _durable(tmp: Path, paths: list[Path], dirs: list[Path]) -> None:
 def write_tree(out: Path, files: Mapping[str, bytes]) -> bool:
     """Make `out` hold exactly `files`; return False when it already did (nothing written)."""
     recover(out)
-    if read_tree(out) == dict(files):
+    current = read_tree(out)
+    if current == dict(files):
         return False
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     _keep_hidden(out, tmp)
-    _fill(tmp, files)
+    _fill(tmp, files, out, current)
     if out.exists() and _exchange(tmp, out):
         shutil.rmtree(tmp)
         return True
