@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from . import semantics_cli
+from . import cache, semantics_cli
 from .compile import POLICY_LIMIT
 from .diagnostics import MAX_DIAGNOSTICS, CompileError, Diagnostic, catalogue_markdown
-from .pipeline import OUT_DIR, Result, build_tree
+from .pipeline import ORG_FILE, OUT_DIR, VENDORS_DIR, Result
 from .write import diff_trees, read_tree, write_tree
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_WIDER = 0, 1, 2, 3
@@ -24,46 +24,101 @@ def _today() -> date:
     return date.fromisoformat(pinned) if pinned else date.today()
 
 
-def print_diagnostics(diags: Sequence[Diagnostic]) -> None:
-    for d in diags[:MAX_DIAGNOSTICS]:
-        print(d.render(), file=sys.stderr)
+def format_diagnostics(diags: Sequence[Diagnostic]) -> str:
+    lines = [d.render() for d in diags[:MAX_DIAGNOSTICS]]
     if len(diags) > MAX_DIAGNOSTICS:
-        print(f"... and {len(diags) - MAX_DIAGNOSTICS} more problems", file=sys.stderr)
+        lines.append(f"... and {len(diags) - MAX_DIAGNOSTICS} more problems")
+    return "".join(line + "\n" for line in lines)
 
 
-def _summary(result: Result) -> None:
+def print_diagnostics(diags: Sequence[Diagnostic]) -> None:
+    sys.stderr.write(format_diagnostics(diags))
+
+
+def _summary(result: Result) -> str:
     proofs = {p.key: p for p in result.proofs}
+    lines = []
     for ck in sorted(result.compiled.keys, key=lambda c: c.key.name):
         p = proofs[ck.key.name]
         denied = f"{p.revocations_checked} revoked value(s) denied"
         if ck.key.suspension is not None:
             denied += ", vendor suspended"
-        print(f"{ck.key.name}: {ck.size}/{POLICY_LIMIT} bytes; proved: revocations only narrow "
-              f"access ({p.relation}), {denied}, administrators keep kms:PutKeyPolicy")
+        lines.append(f"{ck.key.name}: {ck.size}/{POLICY_LIMIT} bytes; proved: revocations only "
+                     f"narrow access ({p.relation}), {denied}, administrators keep kms:PutKeyPolicy\n")
+    return "".join(lines)
+
+
+def _strict_failure(warnings: str, strict: bool) -> bool:
+    if strict and warnings:
+        count = sum(1 for line in warnings.splitlines() if not line.startswith("  "))
+        print(f"byok: {count} warning(s) and --strict: nothing written", file=sys.stderr)
+        return True
+    return False
+
+
+def _inputs(root: Path) -> list[Path]:
+    return [root / ORG_FILE, *sorted((root / VENDORS_DIR).glob("*.y*ml"))]
+
+
+def _fingerprint(root: Path, today: date) -> str | None:
+    try:
+        return cache.fingerprint(root, _inputs(root), today)
+    except OSError:  # unreadable inputs: no shortcut; the compiler reports them
+        return None
+
+
+def _from_cache(root: Path, today: date, strict: bool) -> int | None:
+    """Replay the last run when nothing it depends on changed (see cache.py)."""
+    fp = _fingerprint(root, today)
+    if fp is None:
+        return None
+    files = read_tree(root / OUT_DIR)
+    entry = cache.lookup(root, fp, files)
+    if entry is None:
+        return None
+    sys.stderr.write(entry.stderr)
+    if _strict_failure(entry.stderr, strict):
+        return EXIT_INPUT
+    sys.stdout.write(entry.stdout)
+    print(f"{OUT_DIR}/: {len(files)} files unchanged")
+    return EXIT_OK
+
+
+def _check(root: Path, result: Result) -> int:
+    diff = diff_trees(read_tree(root / OUT_DIR), result.files, OUT_DIR)
+    if diff:
+        sys.stdout.write(diff)
+        print(f"byok: {OUT_DIR}/ is stale: run `make generate` and commit the result", file=sys.stderr)
+        return EXIT_INPUT
+    print(f"{OUT_DIR}/ is up to date")
+    return EXIT_OK
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    root = Path(args.directory)
+    root, today = Path(args.directory), _today()
+    replayed = None if args.check else _from_cache(root, today, args.strict)
+    if replayed is not None:
+        return replayed
+    from .pipeline import build_tree  # the whole compiler: only when there is work to do
+
+    fp = _fingerprint(root, today)
     try:
-        result = build_tree(root, _today())
+        result = build_tree(root, today)
     except CompileError as err:
         print_diagnostics(err.diagnostics)
         return EXIT_INPUT
-    print_diagnostics(result.warnings)
-    if args.strict and result.warnings:
-        print(f"byok: {len(result.warnings)} warning(s) and --strict: nothing written", file=sys.stderr)
+    warnings = format_diagnostics(result.warnings)
+    sys.stderr.write(warnings)
+    if _strict_failure(warnings, args.strict):
         return EXIT_INPUT
-    out = root / OUT_DIR
     if args.check:
-        diff = diff_trees(read_tree(out), result.files, OUT_DIR)
-        if diff:
-            sys.stdout.write(diff)
-            print(f"byok: {OUT_DIR}/ is stale: run `make generate` and commit the result", file=sys.stderr)
-            return EXIT_INPUT
-        print(f"{OUT_DIR}/ is up to date")
-        return EXIT_OK
-    _summary(result)
-    changed = write_tree(out, result.files)
+        return _check(root, result)
+    summary = _summary(result)
+    sys.stdout.write(summary)
+    changed = write_tree(root / OUT_DIR, result.files)
+    if fp is not None:
+        cache.store(root, cache.Entry(fingerprint=fp, tree=cache.tree_digest(result.files),
+                                      stderr=warnings, stdout=summary))
     print(f"{OUT_DIR}/: {len(result.files)} files {'written' if changed else 'unchanged'}")
     return EXIT_OK
 

@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from .compile import Compiled, compile_all
-from .diagnostics import CompileError, Diagnostic, sort_diagnostics
+from .diagnostics import CompileError, Diagnostic, Loc, sort_diagnostics
 from .load import load_file
 from .model import Org, Vendor, build
 from .render import render_all
@@ -44,7 +44,13 @@ def load_inputs(root: Path) -> tuple[Org, dict[str, Vendor]]:
     vendors: dict[str, Vendor] = {}
     vdir = root / VENDORS_DIR
     if not vdir.is_dir():
-        diags.append(Diagnostic.make("E108", f"no `{VENDORS_DIR}/` directory next to {ORG_FILE}"))
+        diags.append(Diagnostic.make("E108", f"no `{VENDORS_DIR}/` directory next to {ORG_FILE}",
+                                     Loc(file=f"{VENDORS_DIR}/", line=1, col=1)))
+    for path in sorted(vdir.glob("*.yml")) if vdir.is_dir() else ():
+        rel = f"{VENDORS_DIR}/{path.name}"
+        diags.append(Diagnostic.make("E108", "vendor file would be ignored: vendor files end in "
+                                     "`.yaml`", Loc(file=rel, line=1, col=1),
+                                     help=f"rename it to `{VENDORS_DIR}/{path.stem}.yaml`"))
     for path in sorted(vdir.glob("*.yaml")) if vdir.is_dir() else ():
         try:
             vendor = _load_one(root, f"{VENDORS_DIR}/{path.name}", Vendor)

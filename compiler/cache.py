@@ -1,0 +1,80 @@
+"""A fingerprint of the last successful `generate`, so that a run with unchanged inputs skips
+compiling and proving altogether (issue: no-op regeneration is faster than a full one).
+
+The fingerprint covers every input byte (org.yaml, vendors/*.yaml), "today" (expiry warnings
+depend on it), the compiler's own source and data files, and the versions of the libraries that
+shape the output. It is stored in `.build/byok-cache.json` beside the inputs, with a digest of
+the generated tree and the warnings and summary that run printed. The cache is used only when
+both the fingerprint and the tree on disk still match, so a hand-edited `generated/` is always
+rebuilt. `--check` never reads it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from datetime import date
+from importlib import metadata
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+CACHE_FILE = ".build/byok-cache.json"
+_LIBRARIES = ("pydantic", "PyYAML", "Jinja2", "z3-solver")
+
+
+class Entry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    fingerprint: str
+    tree: str
+    stderr: str
+    stdout: str
+
+
+def _feed(h: "hashlib._Hash", label: str, data: bytes) -> None:
+    h.update(f"{label}\0{len(data)}\0".encode())
+    h.update(data)
+
+
+def fingerprint(root: Path, inputs: list[Path], today: date) -> str:
+    h = hashlib.sha256()
+    for path in inputs:
+        _feed(h, path.relative_to(root).as_posix(), path.read_bytes())
+    src = Path(__file__).parent
+    for path in sorted([*src.glob("*.py"), *src.glob("data/*"), *src.glob("templates/*")]):
+        _feed(h, f"compiler/{path.relative_to(src).as_posix()}", path.read_bytes())
+    for lib in _LIBRARIES:
+        _feed(h, lib, metadata.version(lib).encode())
+    _feed(h, "today", today.isoformat().encode())
+    return h.hexdigest()
+
+
+def tree_digest(files: Mapping[str, bytes]) -> str:
+    h = hashlib.sha256()
+    for rel in sorted(files):
+        _feed(h, rel, files[rel])
+    return h.hexdigest()
+
+
+def lookup(root: Path, fp: str, files_on_disk: Mapping[str, bytes]) -> Entry | None:
+    try:
+        entry = Entry.model_validate_json((root / CACHE_FILE).read_bytes())
+    except (OSError, ValidationError, ValueError):
+        return None
+    if entry.fingerprint != fp or entry.tree != tree_digest(files_on_disk):
+        return None
+    return entry
+
+
+def store(root: Path, entry: Entry) -> None:
+    """Best effort: a cache that cannot be written only costs the next run its shortcut."""
+    path = root / CACHE_FILE
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp-{os.getpid()}")
+        tmp.write_text(json.dumps(entry.model_dump(), indent=1, sort_keys=True))
+        tmp.replace(path)
+    except OSError:
+        return

@@ -1,0 +1,62 @@
+"""The no-op shortcut (compiler/cache.py): replayed only while inputs, compiler and the
+generated tree are all unchanged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from compiler import cli
+from compiler.write import read_tree
+
+
+@pytest.fixture(autouse=True)
+def _today(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BYOK_TODAY", "2026-11-23")
+
+
+def _run(project: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    rc = cli.main(["-C", str(project), "generate", *args])
+    cap = capsys.readouterr()
+    return rc, cap.out, cap.err
+
+
+def test_replay_prints_what_the_full_run_printed(project: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    first = _run(project, capsys)
+    assert (project / ".build" / "byok-cache.json").is_file()
+    assert _run(project, capsys) == first
+
+
+def test_hand_edited_tree_is_rebuilt(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _run(project, capsys)
+    good = read_tree(project / "generated")
+    policy = project / "generated" / "policies" / "zoom-prod.json"
+    policy.write_text("{}\n")
+    rc, out, _ = _run(project, capsys)
+    assert rc == 0 and out.endswith("files written\n")
+    assert read_tree(project / "generated") == good
+
+
+def test_changed_input_is_recompiled(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _run(project, capsys)
+    org = project / "org.yaml"
+    org.write_text(org.read_text().replace("C0123ABCD", "C0123ABCE"))
+    rc, out, _ = _run(project, capsys)
+    assert rc == 0 and out.endswith("files written\n")
+    assert "C0123ABCE" in (project / "generated" / "policies" / "slack-prod.json").read_text()
+
+
+def test_strict_still_fails_on_replayed_warnings(project: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    _run(project, capsys)
+    rc, out, err = _run(project, capsys, "--strict")
+    assert rc == 1 and out == ""
+    assert " W101 " in err and err.rstrip().endswith("and --strict: nothing written")
+
+
+def test_corrupt_cache_is_ignored(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first = _run(project, capsys)
+    (project / ".build" / "byok-cache.json").write_text("not json")
+    assert _run(project, capsys) == first
