@@ -33,7 +33,7 @@ class Entry(BaseModel):
     stdout: str
 
 
-def _feed(h: "hashlib._Hash", label: str, data: bytes) -> None:
+def _feed(h: hashlib._Hash, label: str, data: bytes) -> None:
     h.update(f"{label}\0{len(data)}\0".encode())
     h.update(data)
 

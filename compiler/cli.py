@@ -43,8 +43,10 @@ def _summary(result: Result) -> str:
         denied = f"{p.revocations_checked} revoked value(s) denied"
         if ck.key.suspension is not None:
             denied += ", vendor suspended"
-        lines.append(f"{ck.key.name}: {ck.size}/{POLICY_LIMIT} bytes; proved: revocations only "
-                     f"narrow access ({p.relation}), {denied}, administrators keep kms:PutKeyPolicy\n")
+        lines.append(
+            f"{ck.key.name}: {ck.size}/{POLICY_LIMIT} bytes; proved: revocations only "
+            f"narrow access ({p.relation}), {denied}, administrators keep kms:PutKeyPolicy\n"
+        )
     return "".join(lines)
 
 
@@ -88,7 +90,9 @@ def _check(root: Path, result: Result) -> int:
     diff = diff_trees(read_tree(root / OUT_DIR), result.files, OUT_DIR)
     if diff:
         sys.stdout.write(diff)
-        print(f"byok: {OUT_DIR}/ is stale: run `make generate` and commit the result", file=sys.stderr)
+        print(
+            f"byok: {OUT_DIR}/ is stale: run `make generate` and commit the result", file=sys.stderr
+        )
         return EXIT_INPUT
     print(f"{OUT_DIR}/ is up to date")
     return EXIT_OK
@@ -117,8 +121,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
     sys.stdout.write(summary)
     changed = write_tree(root / OUT_DIR, result.files)
     if fp is not None:
-        cache.store(root, cache.Entry(fingerprint=fp, tree=cache.tree_digest(result.files),
-                                      stderr=warnings, stdout=summary))
+        cache.store(
+            root,
+            cache.Entry(
+                fingerprint=fp,
+                tree=cache.tree_digest(result.files),
+                stderr=warnings,
+                stdout=summary,
+            ),
+        )
     print(f"{OUT_DIR}/: {len(result.files)} files {'written' if changed else 'unchanged'}")
     return EXIT_OK
 
@@ -130,13 +141,20 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="byok", description=__doc__)
-    p.add_argument("-C", "--directory", default=".", help="directory holding org.yaml, vendors/ "
-                   "and generated/ (default: .)")
+    p.add_argument(
+        "-C",
+        "--directory",
+        default=".",
+        help="directory holding org.yaml, vendors/ and generated/ (default: .)",
+    )
     sub = p.add_subparsers(dest="command", required=True)
     gen = sub.add_parser("generate", help="compile org.yaml and vendors/ into generated/")
     gen.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    gen.add_argument("--check", action="store_true", help="write nothing; exit 1 with a diff if "
-                     "generated/ is stale")
+    gen.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 with a diff if generated/ is stale",
+    )
     gen.set_defaults(func=cmd_generate)
     semantics_cli.add_parsers(sub)
     from . import diff_cli

@@ -57,12 +57,20 @@ def policy_bytes(policy: iam.Policy) -> int:
     return len(text.encode("utf-8")) + extra
 
 
-def _stmt(sid: str, effect: Literal["Allow", "Deny"], principals: Iterable[str], actions: Iterable[str],
-          conditions: tuple[iam.Condition, ...] = ()) -> iam.Statement:
+def _stmt(
+    sid: str,
+    effect: Literal["Allow", "Deny"],
+    principals: Iterable[str],
+    actions: Iterable[str],
+    conditions: tuple[iam.Condition, ...] = (),
+) -> iam.Statement:
     return iam.Statement(
-        sid=sid, effect=effect,
+        sid=sid,
+        effect=effect,
         principal=iam.Principals(aws=tuple(sorted(set(principals)))),
-        action=tuple(sorted(set(actions))), resource=ANY, conditions=conditions,
+        action=tuple(sorted(set(actions))),
+        resource=ANY,
+        conditions=conditions,
     )
 
 
@@ -73,8 +81,10 @@ def _base(key: ResolvedKey) -> tuple[list[iam.Statement], dict[str, Loc | None]]
         _stmt("AccountRoot", "Allow", [root], ["kms:*"]),
         _stmt("KeyAdministration", "Allow", org.key_administrators, catalog.MANAGEMENT_ACTIONS),
     ]
-    origins: dict[str, Loc | None] = {"AccountRoot": org.where.at("account_id"),
-                                      "KeyAdministration": org.where.at("key_administrators")}
+    origins: dict[str, Loc | None] = {
+        "AccountRoot": org.where.at("account_id"),
+        "KeyAdministration": org.where.at("key_administrators"),
+    }
     if org.break_glass:
         stmts.append(_stmt("BreakGlass", "Allow", [org.break_glass], ["kms:*"]))
         origins["BreakGlass"] = org.where.at("break_glass")
@@ -92,8 +102,9 @@ def _denies(key: ResolvedKey) -> tuple[list[iam.Statement], dict[str, Loc | None
     origins: dict[str, Loc | None] = {}
     for rev in key.revocations:
         sid = f"Revoke{pascal(vendor.name)}{pascal(rev.scope.name)}"
-        cond = iam.Condition(operator="StringEquals", key=CONTEXT_PREFIX + rev.scope.context_key,
-                             values=rev.values)
+        cond = iam.Condition(
+            operator="StringEquals", key=CONTEXT_PREFIX + rev.scope.context_key, values=rev.values
+        )
         stmts.append(_stmt(sid, "Deny", key.principals, actions, (cond,)))
         origins[sid] = rev.entries[0].where.loc
     if key.suspension is not None:
@@ -109,8 +120,13 @@ def compile_key(key: ResolvedKey) -> CompiledKey:
     origins.update(deny_origins)
     pid = f"{key.org.organization}-{key.name}"
     policy = iam.Policy(id=pid, statements=tuple(base + denies))
-    return CompiledKey(key=key, policy=policy, base_policy=iam.Policy(id=pid, statements=tuple(base)),
-                       origins=origins, size=policy_bytes(policy))
+    return CompiledKey(
+        key=key,
+        policy=policy,
+        base_policy=iam.Policy(id=pid, statements=tuple(base)),
+        origins=origins,
+        size=policy_bytes(policy),
+    )
 
 
 def _duplicate_sids(ck: CompiledKey) -> list[Diagnostic]:
@@ -118,8 +134,13 @@ def _duplicate_sids(ck: CompiledKey) -> list[Diagnostic]:
     out = []
     for s in ck.policy.statements:
         if s.sid in seen:
-            out.append(Diagnostic.make("E401", f"key `{ck.key.name}`: duplicate Sid `{s.sid}`",
-                                       ck.origins.get(s.sid or "")))
+            out.append(
+                Diagnostic.make(
+                    "E401",
+                    f"key `{ck.key.name}`: duplicate Sid `{s.sid}`",
+                    ck.origins.get(s.sid or ""),
+                )
+            )
         seen.add(s.sid or "")
     return out
 
@@ -145,8 +166,12 @@ def _too_large(ck: CompiledKey) -> Diagnostic:
     if biggest is not None:
         help_ += f" (`{biggest.scope.name}` holds {len(biggest.values)} values)"
     help_ += ", or remove revocations that are no longer needed"
-    return Diagnostic.make("E402", f"key `{ck.key.name}` policy is {ck.size} bytes, {over} over the "
-                           f"{POLICY_LIMIT}-byte limit", loc, help_)
+    return Diagnostic.make(
+        "E402",
+        f"key `{ck.key.name}` policy is {ck.size} bytes, {over} over the {POLICY_LIMIT}-byte limit",
+        loc,
+        help_,
+    )
 
 
 def capacity(ck: CompiledKey) -> dict[str, int]:
@@ -208,8 +233,12 @@ def _cost_of(ck: CompiledKey, scope: str, width: int) -> Callable[[int], int]:
 def _new_statement_cost(ck: CompiledKey, scope: str, context_key: str) -> int:
     """A new Revoke statement without its values (its empty value list `""` not counted), plus
     the comma that separates it from its neighbour."""
-    stmt = _stmt(f"Revoke{pascal(ck.key.vendor.name)}{pascal(scope)}", "Deny", ck.key.principals,
-                 ck.key.vendor.revocation.actions,
-                 (iam.Condition(operator="StringEquals", key=CONTEXT_PREFIX + context_key, values=("",)),))
+    stmt = _stmt(
+        f"Revoke{pascal(ck.key.vendor.name)}{pascal(scope)}",
+        "Deny",
+        ck.key.principals,
+        ck.key.vendor.revocation.actions,
+        (iam.Condition(operator="StringEquals", key=CONTEXT_PREFIX + context_key, values=("",)),),
+    )
     text = json.dumps(stmt.to_json(), separators=(",", ":"), ensure_ascii=False)
     return len(text.encode("utf-8")) + 5 * sum(text.count(c) for c in "<>&") - 2 + 1

@@ -37,82 +37,156 @@ class Code:
 _KMS_DOC = "https://docs.aws.amazon.com/kms/latest/developerguide"
 _CODES = (
     # E1xx: load (bytes -> YAML nodes)
-    Code("E101", "YAML syntax error", "The file is not valid YAML (tabs for indentation included)."),
+    Code(
+        "E101", "YAML syntax error", "The file is not valid YAML (tabs for indentation included)."
+    ),
     Code("E102", "duplicate key", "A mapping repeats a key; YAML would silently keep the last."),
-    Code("E103", "anchors and aliases", "Anchors/aliases are refused: they hide values and allow "
-         "alias bombs."),
+    Code(
+        "E103",
+        "anchors and aliases",
+        "Anchors/aliases are refused: they hide values and allow alias bombs.",
+    ),
     Code("E104", "bad encoding", "The file is not UTF-8 or contains control characters (NUL...)."),
     Code("E105", "file too large", "Input files are capped at 1 MiB."),
     Code("E106", "nesting too deep", "Mappings and lists nest at most 32 levels."),
-    Code("E107", "bad document", "The file is empty, holds several documents, or its top level "
-         "is not a mapping."),
+    Code(
+        "E107",
+        "bad document",
+        "The file is empty, holds several documents, or its top level is not a mapping.",
+    ),
     Code("E108", "unreadable file", "The file or directory cannot be read."),
     Code("E109", "bad key", "Mapping keys must be plain strings."),
     # E2xx: model (YAML nodes -> typed config)
-    Code("E201", "unknown field", "The field is not part of the schema; unknown fields are errors "
-         "so that a typo never silently drops a condition."),
+    Code(
+        "E201",
+        "unknown field",
+        "The field is not part of the schema; unknown fields are errors "
+        "so that a typo never silently drops a condition.",
+    ),
     Code("E202", "missing field", "A required field is absent."),
-    Code("E203", "wrong type", "The value has the wrong type (e.g. a list where a string is "
-         "expected)."),
-    Code("E204", "invalid value", "The value does not match its format (account id, ARN, "
-         "region, e-mail, date, name, URL...)."),
-    Code("E205", "out of range", "A number is outside its allowed range (e.g. deletion window "
-         "7-30 days)."),
+    Code(
+        "E203",
+        "wrong type",
+        "The value has the wrong type (e.g. a list where a string is expected).",
+    ),
+    Code(
+        "E204",
+        "invalid value",
+        "The value does not match its format (account id, ARN, "
+        "region, e-mail, date, name, URL...).",
+    ),
+    Code(
+        "E205",
+        "out of range",
+        "A number is outside its allowed range (e.g. deletion window 7-30 days).",
+    ),
     Code("E206", "duplicate entry", "Two list entries share a name that must be unique."),
     # E3xx: resolve (org x vendor catalog)
     Code("E301", "unknown vendor", "The app names a vendor with no file under vendors/."),
     Code("E302", "unknown revocation scope", "The vendor does not declare this revocation scope."),
-    Code("E303", "revocation value does not match the scope pattern",
-         "Each revoked value must match the scope's `pattern` from the vendor file."),
+    Code(
+        "E303",
+        "revocation value does not match the scope pattern",
+        "Each revoked value must match the scope's `pattern` from the vendor file.",
+    ),
     Code("E304", "missing parameter", "The vendor needs a parameter the app does not supply."),
     Code("E305", "unknown parameter", "The app supplies a parameter the vendor does not declare."),
     Code("E306", "bad parameter value", "A parameter value does not match the vendor's pattern."),
-    Code("E307", "unknown environment", "A revocation or suspension names an environment the app "
-         "does not have."),
+    Code(
+        "E307",
+        "unknown environment",
+        "A revocation or suspension names an environment the app does not have.",
+    ),
     Code("E308", "vendor without principals", "A vendor file must grant at least one principal."),
     Code("E309", "unsupported revocation", "The vendor does not support suspension or revocation."),
     Code("E310", "unsupported key option", "A key option contradicts the vendor's requirements."),
     Code("E311", "duplicate key", "Two apps produce the same key name or alias."),
-    Code("E312", "unknown KMS action", "The action is not in the KMS action catalogue "
-         "(compiler/data/kms_actions.json)."),
+    Code(
+        "E312",
+        "unknown KMS action",
+        "The action is not in the KMS action catalogue (compiler/data/kms_actions.json).",
+    ),
     Code("E313", "unknown condition key", "The condition key is not a known global or KMS key."),
-    Code("E314", "forbidden condition key", "KMS rejects these condition keys in key policies "
-         "(aws:ResourceTag, kms:ResourceAliases, ...)."),
-    Code("E315", "ForAllValues on a single-valued key", "KMS rejects `ForAllValues` with "
-         "kms:EncryptionContext:* (OverlyPermissiveCondition)."),
+    Code(
+        "E314",
+        "forbidden condition key",
+        "KMS rejects these condition keys in key policies "
+        "(aws:ResourceTag, kms:ResourceAliases, ...).",
+    ),
+    Code(
+        "E315",
+        "ForAllValues on a single-valued key",
+        "KMS rejects `ForAllValues` with kms:EncryptionContext:* (OverlyPermissiveCondition).",
+    ),
     Code("E316", "unknown condition operator", "The operator is not an IAM condition operator."),
-    Code("E317", "lockout-prone administrators", "A key administrator is also the vendor, or no "
-         "principal of the organization can manage the key."),
+    Code(
+        "E317",
+        "lockout-prone administrators",
+        "A key administrator is also the vendor, or no "
+        "principal of the organization can manage the key.",
+    ),
     # E4xx: compile (resolved keys -> policy IR)
     Code("E401", "duplicate Sid", "Two statements of one policy share a Sid."),
-    Code("E402", "policy too large", f"A key policy is over 32,768 bytes ({_KMS_DOC}/"
-         "key-policy-overview.html)."),
+    Code(
+        "E402",
+        "policy too large",
+        f"A key policy is over 32,768 bytes ({_KMS_DOC}/key-policy-overview.html).",
+    ),
     # E5xx: verify (lints and proofs over the compiled policies)
     Code("E501", "unknown action in policy", "A compiled statement names an unknown KMS action."),
     Code("E502", "unknown condition key in policy", "A compiled statement uses an unknown key."),
-    Code("E503", "forbidden condition key in policy", "A compiled statement uses a key KMS "
-         "rejects in key policies."),
+    Code(
+        "E503",
+        "forbidden condition key in policy",
+        "A compiled statement uses a key KMS rejects in key policies.",
+    ),
     Code("E504", "ForAllValues on kms:EncryptionContext", "See E315."),
-    Code("E505", "public Allow", "An Allow with Principal `*` and no condition opens the key to "
-         "everyone."),
-    Code("E506", "kms:* to an external account", "Full control of the key granted outside the "
-         "organization's account."),
-    Code("E507", "lockout", "The organization's account or key administrators could not call "
-         "kms:PutKeyPolicy on the key any more."),
+    Code(
+        "E505",
+        "public Allow",
+        "An Allow with Principal `*` and no condition opens the key to everyone.",
+    ),
+    Code(
+        "E506",
+        "kms:* to an external account",
+        "Full control of the key granted outside the organization's account.",
+    ),
+    Code(
+        "E507",
+        "lockout",
+        "The organization's account or key administrators could not call "
+        "kms:PutKeyPolicy on the key any more.",
+    ),
     Code("E508", "revocation not effective", "A revoked request is still allowed."),
     Code("E509", "collateral damage", "Revocations changed a decision they should not touch."),
-    Code("E510", "revocations widen access", "The policy with revocations allows a request the "
-         "policy without them denies."),
+    Code(
+        "E510",
+        "revocations widen access",
+        "The policy with revocations allows a request the policy without them denies.",
+    ),
     Code("E511", "check failed", "A verification check raised an exception; checks fail closed."),
-    Code("E512", "administrators can use the key", "Key administrators must manage, not use, "
-         "the key."),
-    Code("E513", "Allow statement changed by revocations", "Revocations must add Deny statements "
-         "only."),
+    Code(
+        "E512",
+        "administrators can use the key",
+        "Key administrators must manage, not use, the key.",
+    ),
+    Code(
+        "E513",
+        "Allow statement changed by revocations",
+        "Revocations must add Deny statements only.",
+    ),
     # Warnings
-    Code("W101", "unverified vendor fact", "A fact marked `verified: false` reaches a generated "
-         "policy or Terraform input; confirm it with the vendor."),
-    Code("W102", "expired revocation", "A revocation's `expires` date has passed; it stays in "
-         "force until removed from org.yaml."),
+    Code(
+        "W101",
+        "unverified vendor fact",
+        "A fact marked `verified: false` reaches a generated "
+        "policy or Terraform input; confirm it with the vendor.",
+    ),
+    Code(
+        "W102",
+        "expired revocation",
+        "A revocation's `expires` date has passed; it stays in force until removed from org.yaml.",
+    ),
     Code("W103", "policy near the size limit", "A key policy uses over 90% of 32,768 bytes."),
     Code("W104", "duplicate revocation value", "The same value is revoked twice in one scope."),
 )
@@ -139,7 +213,9 @@ class Diagnostic(BaseModel):
     help: str | None = None
 
     @classmethod
-    def make(cls, code: str, message: str, loc: Loc | None = None, help: str | None = None) -> Diagnostic:
+    def make(
+        cls, code: str, message: str, loc: Loc | None = None, help: str | None = None
+    ) -> Diagnostic:
         if code not in CATALOGUE:  # INVARIANT: every emitted code is catalogued
             raise KeyError(f"diagnostic code {code} is not in the catalogue")
         return cls(code=code, message=message, loc=loc, help=help)

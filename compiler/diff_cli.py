@@ -38,8 +38,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     report = Report(review(result.compiled.keys, base))
     if args.format == "json":
-        doc = {"base": args.base, "widens": report.widens,
-               "keys": [c.to_json() for c in report.changes]}
+        doc = {
+            "base": args.base,
+            "widens": report.widens,
+            "keys": [c.to_json() for c in report.changes],
+        }
         sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     else:
         sys.stdout.write(report.text())

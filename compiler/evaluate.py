@@ -233,13 +233,34 @@ def evaluate_each(
     so N values cost one evaluation plus N condition tests instead of N evaluations (the
     verifier proves every revoked value denied this way).
     """
+    live = _live_statements(policy, request, key.lower())
+    out: list[Decision] = []
+    memo: dict[tuple[tuple[str, ...], tuple[str, ...]], Decision] = {}
+    for value in values:
+        got = (value,)
+        denies: list[str] = []
+        allows: list[str] = []
+        for label, effect, varying in live:
+            if all(condition_holds(op, vals, got) for op, vals in varying):
+                (denies if effect == "Deny" else allows).append(label)
+        sig = (tuple(denies), tuple(allows))
+        found = memo.get(sig)
+        if found is None:
+            found = memo[sig] = _decide(*sig)
+        out.append(found)
+    return out
+
+
+_Live = tuple[str, str, tuple[tuple[Operator, tuple[str, ...]], ...]]
+
+
+def _live_statements(policy: iam.Policy, request: Request, wanted: str) -> list[_Live]:
+    """(label, effect, the statement's conditions on `wanted`) for each statement that applies
+    whatever the value of `wanted` is, as far as its other parts go."""
     for st in policy.statements:
         check_statement(st)
-    wanted = key.lower()
     ctx = _lowered({k: v for k, v in request.context.items() if k.lower() != wanted})
-    # (label, effect, the statement's conditions on `key`) for each statement that applies
-    # whatever the value of `key` is, as far as its other parts go.
-    live: list[tuple[str, str, tuple[tuple[Operator, tuple[str, ...]], ...]]] = []
+    live: list[_Live] = []
     for i, st in enumerate(policy.statements):
         fixed = [c for c in st.conditions if c.key.lower() != wanted]
         if not (
@@ -256,21 +277,7 @@ def evaluate_each(
             (parse_operator(c.operator), c.values) for c in st.conditions if c.key.lower() == wanted
         )
         live.append((statement_label(st, i), st.effect, varying))
-    out: list[Decision] = []
-    memo: dict[tuple[tuple[str, ...], tuple[str, ...]], Decision] = {}
-    for value in values:
-        got = (value,)
-        denies: list[str] = []
-        allows: list[str] = []
-        for label, effect, varying in live:
-            if all(condition_holds(op, vals, got) for op, vals in varying):
-                (denies if effect == "Deny" else allows).append(label)
-        sig = (tuple(denies), tuple(allows))
-        found = memo.get(sig)
-        if found is None:
-            found = memo[sig] = _decide(*sig)
-        out.append(found)
-    return out
+    return live
 
 
 def _decide(denies: tuple[str, ...], allows: tuple[str, ...]) -> Decision:

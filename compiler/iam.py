@@ -144,7 +144,8 @@ def _conditions_to_json(conds: Sequence[Condition]) -> dict[str, dict[str, str |
     for c in conds:
         out.setdefault(c.operator, {}).setdefault(c.key, []).extend(c.values)
     return {
-        op: {k: _one_or_list(v) for k, v in sorted(keys.items())} for op, keys in sorted(out.items())
+        op: {k: _one_or_list(v) for k, v in sorted(keys.items())}
+        for op, keys in sorted(out.items())
     }
 
 
@@ -157,7 +158,11 @@ def _statement(raw: Any) -> Statement:
     effect = raw.get("Effect")
     if effect not in ("Allow", "Deny"):
         raise PolicyFormatError(f"`Effect` must be `Allow` or `Deny`, not `{effect}`")
-    for a, b in (("Principal", "NotPrincipal"), ("Action", "NotAction"), ("Resource", "NotResource")):
+    for a, b in (
+        ("Principal", "NotPrincipal"),
+        ("Action", "NotAction"),
+        ("Resource", "NotResource"),
+    ):
         if a in raw and b in raw:
             raise PolicyFormatError(f"a statement cannot have both `{a}` and `{b}`")
     sid = raw.get("Sid")
@@ -227,5 +232,7 @@ def _conditions(raw: Any) -> tuple[Condition, ...]:
             items = vals if isinstance(vals, list) else [vals]
             if not items:
                 raise PolicyFormatError(f"condition key `{key}` has no values")
-            out.append(Condition(operator=op, key=key, values=tuple(_scalar(v, key) for v in items)))
+            out.append(
+                Condition(operator=op, key=key, values=tuple(_scalar(v, key) for v in items))
+            )
     return tuple(out)

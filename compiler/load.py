@@ -98,7 +98,9 @@ class _Guarded(Composer):
         if isinstance(event, CollectionStartEvent):
             self._depth += 1
             if self._depth > MAX_DEPTH:
-                raise _LoadProblem("E106", f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
+                raise _LoadProblem(
+                    "E106", f"nesting deeper than {MAX_DEPTH} levels", event.start_mark
+                )
         try:
             return super().compose_node(parent, index)
         finally:
@@ -226,10 +228,13 @@ def _compose(text: str, name: str) -> tuple[Node | None, Any]:
             # The file ended inside a quoted string, flow list or mapping: point at its start.
             mark = exc.context_mark
             opened = re.sub(r"^while (scanning|parsing) an? ", "", exc.context)
-            what = f"unclosed {opened.replace('quoted scalar', 'quoted string')} (the file ends inside it)"
+            opened = opened.replace("quoted scalar", "quoted string")
+            what = f"unclosed {opened} (the file ends inside it)"
         where = _loc(name, mark) if mark else Loc(file=name, line=1, col=1)
         if "single document" in (exc.context or ""):
-            raise CompileError([Diagnostic.make("E107", "expected a single YAML document", where)]) from exc
+            raise CompileError(
+                [Diagnostic.make("E107", "expected a single YAML document", where)]
+            ) from exc
         help_ = "indent with spaces: YAML does not allow tabs there" if "'\\t'" in what else None
         syntax = Diagnostic.make("E101", f"YAML syntax error: {show(what, 200)}", where, help_)
         raise CompileError([syntax]) from exc
@@ -248,7 +253,9 @@ def _document(root: Node | None, loader: Any, name: str) -> LMap:
     if root is None or blank:
         raise CompileError([_diag("E107", "file is empty", name)])
     if not isinstance(root, MappingNode):
-        raise CompileError([Diagnostic.make("E107", "top level must be a mapping", _loc(name, root.start_mark))])
+        raise CompileError(
+            [Diagnostic.make("E107", "top level must be a mapping", _loc(name, root.start_mark))]
+        )
     diags: list[Diagnostic] = []
     out = _convert(root, loader, name, diags)
     if diags:
@@ -275,8 +282,12 @@ def _convert(node: Node, loader: Any, name: str, diags: list[Diagnostic]) -> LNo
 
 def _bad_tag(node: Node, loc: Loc) -> Diagnostic:
     tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-    return Diagnostic.make("E101", f"unsupported YAML tag `{show(tag)}`", loc,
-                           "write plain values: tags are not part of the schema")
+    return Diagnostic.make(
+        "E101",
+        f"unsupported YAML tag `{show(tag)}`",
+        loc,
+        "write plain values: tags are not part of the schema",
+    )
 
 
 def _surrogate(value: str, loc: Loc) -> Diagnostic:
@@ -331,8 +342,13 @@ def _convert_map(
             continue
         if key in items:
             first = keys[key]
-            diags.append(Diagnostic.make(
-                "E102", f"duplicate key `{show(key)}` (first defined at line {first.line})", kloc))
+            diags.append(
+                Diagnostic.make(
+                    "E102",
+                    f"duplicate key `{show(key)}` (first defined at line {first.line})",
+                    kloc,
+                )
+            )
             continue
         keys[key] = kloc
         items[key] = _convert(vnode, loader, name, diags)

@@ -63,6 +63,7 @@ def is_iam_arn(value: str) -> bool:
     """
     return re.match(IAM_ARN_PATTERN, value) is not None
 
+
 EMAIL_PATTERN = r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,185}\.[A-Za-z]{2,}$"
 # Printable ASCII but space, quotes, `<`, `>` and backtick (no look-alike or invisible characters).
 URL_PATTERN = r"^https://[!#-&(-;=?-_a-~]{3,500}$"

@@ -44,13 +44,23 @@ def load_inputs(root: Path) -> tuple[Org, dict[str, Vendor]]:
     vendors: dict[str, Vendor] = {}
     vdir = root / VENDORS_DIR
     if not vdir.is_dir():
-        diags.append(Diagnostic.make("E108", f"no `{VENDORS_DIR}/` directory next to {ORG_FILE}",
-                                     Loc(file=f"{VENDORS_DIR}/", line=1, col=1)))
+        diags.append(
+            Diagnostic.make(
+                "E108",
+                f"no `{VENDORS_DIR}/` directory next to {ORG_FILE}",
+                Loc(file=f"{VENDORS_DIR}/", line=1, col=1),
+            )
+        )
     for path in sorted(vdir.glob("*.yml")) if vdir.is_dir() else ():
         rel = f"{VENDORS_DIR}/{path.name}"
-        diags.append(Diagnostic.make("E108", "vendor file would be ignored: vendor files end in "
-                                     "`.yaml`", Loc(file=rel, line=1, col=1),
-                                     help=f"rename it to `{VENDORS_DIR}/{path.stem}.yaml`"))
+        diags.append(
+            Diagnostic.make(
+                "E108",
+                "vendor file would be ignored: vendor files end in `.yaml`",
+                Loc(file=rel, line=1, col=1),
+                help=f"rename it to `{VENDORS_DIR}/{path.stem}.yaml`",
+            )
+        )
     for path in sorted(vdir.glob("*.yaml")) if vdir.is_dir() else ():
         try:
             vendor = _load_one(root, f"{VENDORS_DIR}/{path.name}", Vendor)
@@ -105,5 +115,6 @@ def _build_tree(root: Path, today: date | None) -> Result:
     if errors:
         raise CompileError(errors)
     warnings = sort_diagnostics([*resolved.warnings, *diags])
-    return Result(compiled=compiled, files=render_all(compiled), warnings=warnings,
-                  proofs=tuple(proofs))
+    return Result(
+        compiled=compiled, files=render_all(compiled), warnings=warnings, proofs=tuple(proofs)
+    )

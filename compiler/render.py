@@ -41,8 +41,12 @@ def policy_json(ck: CompiledKey) -> bytes:
 def _env() -> jinja2.Environment:
     loader = jinja2.FileSystemLoader(Path(__file__).with_name("templates"))
     # Templates hold Terraform, not HTML; every value is pre-escaped by hcl.py.
-    return jinja2.Environment(loader=loader, autoescape=False, keep_trailing_newline=True,  # noqa: S701
-                              undefined=jinja2.StrictUndefined)
+    return jinja2.Environment(
+        loader=loader,
+        autoescape=False,  # noqa: S701 - Terraform, not HTML: values are escaped by hcl.py
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
 
 
 def _key_inputs(ck: CompiledKey) -> dict[str, HclValue]:
@@ -96,8 +100,9 @@ def _name(ck: CompiledKey) -> str:
 def render_all(compiled: Compiled) -> dict[str, bytes]:
     env = _env()
     files: dict[str, bytes] = {
-        "main.tf": env.get_template("main.tf.j2").render(
-            locals=attributes(locals_block(compiled), 1)).encode(),
+        "main.tf": env.get_template("main.tf.j2")
+        .render(locals=attributes(locals_block(compiled), 1))
+        .encode(),
         "outputs.tf": env.get_template("outputs.tf.j2").render().encode(),
         "versions.tf": VERSIONS_TF.encode(),
         "ACCESS.md": render_access(compiled).encode(),

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from . import iam
 from .diagnostics import CompileError, Diagnostic, Loc, did_you_mean
-from .model import App, Org, ParamRef, Principal, RevocationEntry, Scope, Suspension, Vendor
+from .model import App, Grant, Org, ParamRef, Principal, RevocationEntry, Scope, Suspension, Vendor
 from .resolve_checks import check_app, check_vendor
 
 
@@ -76,27 +76,17 @@ class Resolved(Frozen):
 
 def resolve(org: Org, vendors: Mapping[str, Vendor], today: date) -> Resolved:
     """Join `org` with the vendor catalog; raise `CompileError` listing every problem."""
-    diags: list[Diagnostic] = []
-    for vendor in vendors.values():
-        diags.extend(check_vendor(vendor))
+    diags = [d for vendor in vendors.values() for d in check_vendor(vendor)]
     keys: list[ResolvedKey] = []
     logging: list[ResolvedLogging] = []
     seen: dict[str, Loc | None] = {}
     for index, app in enumerate(org.apps):
-        found = vendors.get(app.vendor)
-        if found is None:
-            help_ = did_you_mean(app.vendor, vendors)
-            diags.append(Diagnostic.make("E301", f"unknown vendor `{app.vendor}`",
-                                         app.where.at("vendor"), help_))
+        vendor, found = _app_vendor(org, index, vendors, seen)
+        diags += found
+        if vendor is None:
             continue
-        if app.vendor in seen:
-            diags.append(Diagnostic.make("E206", f"duplicate app for vendor `{app.vendor}` "
-                                         f"(first at {seen[app.vendor]})", org.where.at("apps", index)))
-            continue
-        vendor = found
-        seen[app.vendor] = app.where.loc
         app_diags = list(check_app(org, app, vendor, today))
-        diags.extend(app_diags)
+        diags += app_diags
         if any(d.severity == "error" for d in app_diags):
             continue
         keys.extend(_keys(org, app, vendor))
@@ -106,8 +96,40 @@ def resolve(org: Org, vendors: Mapping[str, Vendor], today: date) -> Resolved:
     if errors:
         raise CompileError(errors)
     warnings = [d for d in diags if d.severity == "warning"] + _unverified(keys, logging)
-    return Resolved(org=org, vendors=tuple(vendors[k] for k in sorted(vendors)), keys=tuple(keys),
-                    logging=tuple(logging), warnings=tuple(warnings))
+    return Resolved(
+        org=org,
+        vendors=tuple(vendors[k] for k in sorted(vendors)),
+        keys=tuple(keys),
+        logging=tuple(logging),
+        warnings=tuple(warnings),
+    )
+
+
+def _app_vendor(
+    org: Org, index: int, vendors: Mapping[str, Vendor], seen: dict[str, Loc | None]
+) -> tuple[Vendor | None, list[Diagnostic]]:
+    """The vendor of app `index`, or the diagnostic why there is none (unknown, duplicate)."""
+    app = org.apps[index]
+    vendor = vendors.get(app.vendor)
+    if vendor is None:
+        return None, [
+            Diagnostic.make(
+                "E301",
+                f"unknown vendor `{app.vendor}`",
+                app.where.at("vendor"),
+                did_you_mean(app.vendor, vendors),
+            )
+        ]
+    if app.vendor in seen:
+        return None, [
+            Diagnostic.make(
+                "E206",
+                f"duplicate app for vendor `{app.vendor}` (first at {seen[app.vendor]})",
+                org.where.at("apps", index),
+            )
+        ]
+    seen[app.vendor] = app.where.loc
+    return vendor, []
 
 
 def _param(app: App, value: str | ParamRef) -> str:
@@ -118,35 +140,60 @@ def _principal_arn(app: App, p: Principal) -> str:
     return p.arn if p.arn is not None else app.parameters[str(p.parameter)]
 
 
-def _keys(org: Org, app: App, vendor: Vendor) -> Iterator[ResolvedKey]:
-    d = org.defaults
-    k = app.key
-    options = KeyOptionsResolved(
+def _options(org: Org, app: App, vendor: Vendor) -> KeyOptionsResolved:
+    """The app's key options over the org defaults; a vendor that needs a multi-Region key
+    gets one."""
+    d, k = org.defaults, app.key
+    return KeyOptionsResolved(
         rotation_period_days=k.rotation_period_days or d.rotation_period_days,
         deletion_window_days=k.deletion_window_days or d.deletion_window_days,
-        multi_region=d.multi_region if k.multi_region is None else k.multi_region,
-        imported_key_material=(d.imported_key_material if k.imported_key_material is None
-                               else k.imported_key_material),
+        multi_region=vendor.key.multi_region == "required"
+        or (d.multi_region if k.multi_region is None else k.multi_region),
+        imported_key_material=(
+            d.imported_key_material if k.imported_key_material is None else k.imported_key_material
+        ),
     )
-    if vendor.key.multi_region == "required":
-        options = options.model_copy(update={"multi_region": True})
-    grants = tuple(
-        (g.name, g.actions, tuple(
-            iam.Condition(operator=c.operator, key=c.key,
-                          values=tuple(sorted({_param(app, v) for v in c.values})))
-            for c in g.conditions))
-        for g in vendor.grants
-    )
+
+
+def _grants(
+    app: App, vendor: Vendor
+) -> tuple[tuple[str, tuple[str, ...], tuple[iam.Condition, ...]], ...]:
+    def conditions(g: Grant) -> tuple[iam.Condition, ...]:
+        return tuple(
+            iam.Condition(
+                operator=c.operator,
+                key=c.key,
+                values=tuple(sorted({_param(app, v) for v in c.values})),
+            )
+            for c in g.conditions
+        )
+
+    return tuple((g.name, g.actions, conditions(g)) for g in vendor.grants)
+
+
+def _suspension(app: App, env: str) -> Suspension | None:
+    s = app.suspension
+    return None if s is None or (s.environments is not None and env not in s.environments) else s
+
+
+def _keys(org: Org, app: App, vendor: Vendor) -> Iterator[ResolvedKey]:
+    options, grants = _options(org, app, vendor), _grants(app, vendor)
     principals = tuple(sorted({_principal_arn(app, p) for p in vendor.principals}))
     for env in app.environments:
         revs = _scope_revocations(app, vendor, env)
-        suspension = app.suspension
-        if suspension is not None and suspension.environments is not None and env not in suspension.environments:
-            suspension = None
+        suspension = _suspension(app, env)
         yield ResolvedKey(
-            name=f"{vendor.name}-{env}", alias=f"alias/{org.organization}-{vendor.name}-{env}",
-            environment=env, org=org, app=app, vendor=vendor, principals=principals,
-            grants=grants, revocations=revs, suspension=suspension, options=options,
+            name=f"{vendor.name}-{env}",
+            alias=f"alias/{org.organization}-{vendor.name}-{env}",
+            environment=env,
+            org=org,
+            app=app,
+            vendor=vendor,
+            principals=principals,
+            grants=grants,
+            revocations=revs,
+            suspension=suspension,
+            options=options,
             facts=_facts(vendor, revs, suspension is not None),
         )
 
@@ -158,22 +205,43 @@ def _scope_revocations(app: App, vendor: Vendor, env: str) -> tuple[ScopeRevocat
             by_scope.setdefault(r.scope, []).append(r)
     scopes = {s.name: s for s in vendor.revocation.scopes}
     return tuple(
-        ScopeRevocation(scope=scopes[name], entries=tuple(entries),
-                        values=tuple(sorted({v for e in entries for v in e.values})))
+        ScopeRevocation(
+            scope=scopes[name],
+            entries=tuple(entries),
+            values=tuple(sorted({v for e in entries for v in e.values})),
+        )
         for name, entries in sorted(by_scope.items())
     )
 
 
 def _facts(vendor: Vendor, revs: tuple[ScopeRevocation, ...], suspended: bool) -> tuple[Fact, ...]:
-    out = [Fact(what=f"principal `{p.arn or p.parameter}`", verified=p.verified, source=p.source,
-                loc=p.where.loc) for p in vendor.principals]
-    out += [Fact(what=f"grant `{g.name}`", verified=g.verified, source=g.source, loc=g.where.loc)
-            for g in vendor.grants]
-    out += [Fact(what=f"revocation scope `{r.scope.name}` (context key `{r.scope.context_key}`)",
-                 verified=r.scope.verified, source=r.scope.source, loc=r.scope.where.loc) for r in revs]
+    out = [
+        Fact(
+            what=f"principal `{p.arn or p.parameter}`",
+            verified=p.verified,
+            source=p.source,
+            loc=p.where.loc,
+        )
+        for p in vendor.principals
+    ]
+    out += [
+        Fact(what=f"grant `{g.name}`", verified=g.verified, source=g.source, loc=g.where.loc)
+        for g in vendor.grants
+    ]
+    out += [
+        Fact(
+            what=f"revocation scope `{r.scope.name}` (context key `{r.scope.context_key}`)",
+            verified=r.scope.verified,
+            source=r.scope.source,
+            loc=r.scope.where.loc,
+        )
+        for r in revs
+    ]
     if suspended:
         ks = vendor.revocation.kill_switch
-        out.append(Fact(what="kill switch", verified=ks.verified, source=ks.source, loc=ks.where.loc))
+        out.append(
+            Fact(what="kill switch", verified=ks.verified, source=ks.source, loc=ks.where.loc)
+        )
     return tuple(out)
 
 
@@ -181,9 +249,11 @@ def _logging(app: App, vendor: Vendor) -> ResolvedLogging:
     assert vendor.logging is not None
     lg = vendor.logging
     return ResolvedLogging(
-        app=vendor.name, vendor=vendor,
+        app=vendor.name,
+        vendor=vendor,
         principals=tuple(sorted({_principal_arn(app, p) for p in lg.principals})),
-        external_id=app.parameters[lg.external_id_parameter], actions=tuple(sorted(set(lg.actions))),
+        external_id=app.parameters[lg.external_id_parameter],
+        actions=tuple(sorted(set(lg.actions))),
     )
 
 
@@ -193,10 +263,15 @@ def _unverified(keys: list[ResolvedKey], logging: list[ResolvedLogging]) -> list
         lgf = lg.vendor.logging
         assert lgf is not None
         if not lgf.verified:
-            facts[("logging role", lgf.where.loc)] = Fact(what="logging role", verified=False,
-                                                          source=lgf.source, loc=lgf.where.loc)
+            facts[("logging role", lgf.where.loc)] = Fact(
+                what="logging role", verified=False, source=lgf.source, loc=lgf.where.loc
+            )
     return [
-        Diagnostic.make("W101", f"unverified vendor fact reaches generated output: {f.what}",
-                        f.loc, f"confirm it ({f.source}), then set `verified: true`")
+        Diagnostic.make(
+            "W101",
+            f"unverified vendor fact reaches generated output: {f.what}",
+            f.loc,
+            f"confirm it ({f.source}), then set `verified: true`",
+        )
         for f in facts.values()
     ]

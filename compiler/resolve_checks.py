@@ -11,16 +11,36 @@ from datetime import date
 from . import catalog
 from .diagnostics import Diagnostic, did_you_mean
 from .load import show
-from .model import App, Org, ParamRef, Vendor, VendorCondition, Where
+from .model import App, Org, ParamRef, RevocationEntry, Scope, Vendor, VendorCondition, Where
 from .modeltypes import is_iam_arn
 
 BASE_OPERATORS = (
-    "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase",
-    "StringLike", "StringNotLike", "NumericEquals", "NumericNotEquals", "NumericLessThan",
-    "NumericLessThanEquals", "NumericGreaterThan", "NumericGreaterThanEquals", "DateEquals",
-    "DateNotEquals", "DateLessThan", "DateLessThanEquals", "DateGreaterThan",
-    "DateGreaterThanEquals", "Bool", "BinaryEquals", "IpAddress", "NotIpAddress", "ArnEquals",
-    "ArnLike", "ArnNotEquals", "ArnNotLike",
+    "StringEquals",
+    "StringNotEquals",
+    "StringEqualsIgnoreCase",
+    "StringNotEqualsIgnoreCase",
+    "StringLike",
+    "StringNotLike",
+    "NumericEquals",
+    "NumericNotEquals",
+    "NumericLessThan",
+    "NumericLessThanEquals",
+    "NumericGreaterThan",
+    "NumericGreaterThanEquals",
+    "DateEquals",
+    "DateNotEquals",
+    "DateLessThan",
+    "DateLessThanEquals",
+    "DateGreaterThan",
+    "DateGreaterThanEquals",
+    "Bool",
+    "BinaryEquals",
+    "IpAddress",
+    "NotIpAddress",
+    "ArnEquals",
+    "ArnLike",
+    "ArnNotEquals",
+    "ArnNotLike",
 )
 
 
@@ -44,34 +64,53 @@ def _all_operators() -> list[str]:
 def check_actions(where: Where, field: str, actions: tuple[str, ...]) -> Iterator[Diagnostic]:
     for i, action in enumerate(actions):
         if not catalog.expand_actions(action):
-            yield Diagnostic.make("E312", f"unknown action `{show(action)}`", where.at(field, i),
-                                  did_you_mean(action, catalog.KMS_ACTIONS))
+            yield Diagnostic.make(
+                "E312",
+                f"unknown action `{show(action)}`",
+                where.at(field, i),
+                did_you_mean(action, catalog.KMS_ACTIONS),
+            )
 
 
 def check_condition(where: Where, cond: VendorCondition) -> Iterator[Diagnostic]:
     if not known_operator(cond.operator):
-        yield Diagnostic.make("E316", f"unknown condition operator `{cond.operator}`",
-                              where.at("operator"), did_you_mean(cond.operator, _all_operators()))
+        yield Diagnostic.make(
+            "E316",
+            f"unknown condition operator `{cond.operator}`",
+            where.at("operator"),
+            did_you_mean(cond.operator, _all_operators()),
+        )
     key = cond.key
     if catalog.is_forbidden_in_key_policy(key):
-        yield Diagnostic.make("E314", f"condition key `{key}` is rejected in key policies",
-                              where.at("key"))
+        yield Diagnostic.make(
+            "E314", f"condition key `{key}` is rejected in key policies", where.at("key")
+        )
     elif not catalog.is_known_condition_key(key):
         yield Diagnostic.make("E313", f"unknown condition key `{key}`", where.at("key"))
-    if cond.operator.startswith("ForAllValues:") and key.lower().startswith("kms:encryptioncontext:"):
-        yield Diagnostic.make("E315", f"`ForAllValues` with single-valued `{key}` also matches "
-                              "requests without it", where.at("operator"),
-                              "use `StringEquals` (or `ForAnyValue:` for multi-valued keys)")
+    if cond.operator.startswith("ForAllValues:") and key.lower().startswith(
+        "kms:encryptioncontext:"
+    ):
+        yield Diagnostic.make(
+            "E315",
+            f"`ForAllValues` with single-valued `{key}` also matches requests without it",
+            where.at("operator"),
+            "use `StringEquals` (or `ForAnyValue:` for multi-valued keys)",
+        )
 
 
 def check_vendor(vendor: Vendor) -> Iterator[Diagnostic]:
     w = vendor.where
     stem = w.loc.file.rsplit("/", 1)[-1].removesuffix(".yaml") if w.loc else vendor.name
     if stem != vendor.name:
-        yield Diagnostic.make("E204", f"vendor name `{vendor.name}` differs from its file name "
-                              f"`{show(stem)}.yaml`", w.at("name"))
+        yield Diagnostic.make(
+            "E204",
+            f"vendor name `{vendor.name}` differs from its file name `{show(stem)}.yaml`",
+            w.at("name"),
+        )
     if not vendor.principals:
-        yield Diagnostic.make("E308", f"vendor `{vendor.name}` grants no principal", w.at("principals"))
+        yield Diagnostic.make(
+            "E308", f"vendor `{vendor.name}` grants no principal", w.at("principals")
+        )
     yield from _check_params_declared(vendor)
     names: set[str] = set()
     for grant in vendor.grants:
@@ -89,8 +128,9 @@ def _check_scopes(vendor: Vendor) -> Iterator[Diagnostic]:
     params: set[str] = set()
     for param in vendor.parameters:
         if param.name in params:
-            yield Diagnostic.make("E206", f"duplicate parameter `{param.name}`",
-                                  param.where.at("name"))
+            yield Diagnostic.make(
+                "E206", f"duplicate parameter `{param.name}`", param.where.at("name")
+            )
         params.add(param.name)
     seen: set[str] = set()
     for scope in vendor.revocation.scopes:
@@ -105,19 +145,28 @@ def _check_params_declared(vendor: Vendor) -> Iterator[Diagnostic]:
     principals = list(vendor.principals) + list(vendor.logging.principals if vendor.logging else ())
     for p in principals:
         if (p.arn is None) == (p.parameter is None):
-            yield Diagnostic.make("E204", "a principal needs exactly one of `arn` or `parameter`",
-                                  p.where.loc)
+            yield Diagnostic.make(
+                "E204", "a principal needs exactly one of `arn` or `parameter`", p.where.loc
+            )
         elif p.parameter is not None:
             refs.append((p.parameter, p.where, "parameter"))
     for g in vendor.grants:
         for c in g.conditions:
-            refs += [(v.parameter, v.where, "parameter") for v in c.values if isinstance(v, ParamRef)]
+            refs += [
+                (v.parameter, v.where, "parameter") for v in c.values if isinstance(v, ParamRef)
+            ]
     if vendor.logging is not None:
-        refs.append((vendor.logging.external_id_parameter, vendor.logging.where, "external_id_parameter"))
+        refs.append(
+            (vendor.logging.external_id_parameter, vendor.logging.where, "external_id_parameter")
+        )
     for name, where, field in refs:
         if name not in declared:
-            yield Diagnostic.make("E305", f"parameter `{name}` is not declared under `parameters`",
-                                  where.at(field), did_you_mean(name, declared))
+            yield Diagnostic.make(
+                "E305",
+                f"parameter `{name}` is not declared under `parameters`",
+                where.at(field),
+                did_you_mean(name, declared),
+            )
 
 
 def check_app(org: Org, app: App, vendor: Vendor, today: date) -> Iterator[Diagnostic]:
@@ -133,17 +182,22 @@ def check_app(org: Org, app: App, vendor: Vendor, today: date) -> Iterator[Diagn
         yield Diagnostic.make("E206", "duplicate environment", app.where.at("environments"))
     if app.suspension is not None:
         if not vendor.revocation.kill_switch.supported:
-            yield Diagnostic.make("E309", f"`{vendor.name}` does not support suspension",
-                                  app.suspension.where.loc)
+            yield Diagnostic.make(
+                "E309", f"`{vendor.name}` does not support suspension", app.suspension.where.loc
+            )
         yield from _check_envs(app.suspension.where, app.suspension.environments, envs)
     for r in app.revocations:
         yield from _check_revocation(app, vendor, r, envs, today)
     if vendor.key.multi_region == "unsupported" and app.key.multi_region:
-        yield Diagnostic.make("E310", f"`{vendor.name}` does not support multi-Region keys",
-                              app.key.where.at("multi_region"))
+        yield Diagnostic.make(
+            "E310",
+            f"`{vendor.name}` does not support multi-Region keys",
+            app.key.where.at("multi_region"),
+        )
     if vendor.key.multi_region == "required" and app.key.multi_region is False:
-        yield Diagnostic.make("E310", f"`{vendor.name}` requires a multi-Region key",
-                              app.key.where.at("multi_region"))
+        yield Diagnostic.make(
+            "E310", f"`{vendor.name}` requires a multi-Region key", app.key.where.at("multi_region")
+        )
 
 
 def _check_key_names(org: Org, app: App) -> Iterator[Diagnostic]:
@@ -158,48 +212,69 @@ def _check_key_names(org: Org, app: App) -> Iterator[Diagnostic]:
         for env in other.environments:
             name = f"{other.vendor}-{env}"
             if name in mine:
-                yield Diagnostic.make("E311", f"key `{name}` is also the key of vendor "
-                                      f"`{other.vendor}` environment `{env}`",
-                                      app.where.at("environments", mine[name]))
+                yield Diagnostic.make(
+                    "E311",
+                    f"key `{name}` is also the key of vendor `{other.vendor}` environment `{env}`",
+                    app.where.at("environments", mine[name]),
+                )
 
 
-def _check_envs(where: Where, chosen: tuple[str, ...] | None, envs: set[str]) -> Iterator[Diagnostic]:
+def _check_envs(
+    where: Where, chosen: tuple[str, ...] | None, envs: set[str]
+) -> Iterator[Diagnostic]:
     for i, env in enumerate(chosen or ()):
         if env not in envs:
-            yield Diagnostic.make("E307", f"unknown environment `{env}`", where.at("environments", i),
-                                  did_you_mean(env, envs))
+            yield Diagnostic.make(
+                "E307",
+                f"unknown environment `{env}`",
+                where.at("environments", i),
+                did_you_mean(env, envs),
+            )
 
 
-def _check_revocation(app: App, vendor: Vendor, r: object, envs: set[str],
-                      today: date) -> Iterator[Diagnostic]:
-    from .model import RevocationEntry
-
-    assert isinstance(r, RevocationEntry)
+def _check_revocation(
+    app: App, vendor: Vendor, r: RevocationEntry, envs: set[str], today: date
+) -> Iterator[Diagnostic]:
     scopes = {s.name: s for s in reversed(vendor.revocation.scopes)}  # a duplicate: the first wins
     scope = scopes.get(r.scope)
     if scope is None:
         help_ = did_you_mean(r.scope, scopes) or (
-            None if scopes else f"`{vendor.name}` supports only suspension (whole-key)")
-        yield Diagnostic.make("E302", f"`{vendor.name}` has no revocation scope `{r.scope}`",
-                              r.where.at("scope"), help_)
+            None if scopes else f"`{vendor.name}` supports only suspension (whole-key)"
+        )
+        yield Diagnostic.make(
+            "E302",
+            f"`{vendor.name}` has no revocation scope `{r.scope}`",
+            r.where.at("scope"),
+            help_,
+        )
     else:
-        pattern = re.compile(scope.pattern)
-        seen: set[str] = set()
-        for i, value in enumerate(r.values):
-            if not pattern.fullmatch(value):
-                yield Diagnostic.make("E303",
-                                      f"`{show(value)}` is not a valid `{scope.name}` value",
-                                      r.where.at("values", i),
-                                      f"expected a match of `{show(scope.pattern, 300)}`")
-            if value in seen:
-                yield Diagnostic.make("W104", f"`{show(value)}` is revoked twice",
-                                      r.where.at("values", i))
-            seen.add(value)
+        yield from _check_values(r, scope)
     yield from _check_envs(r.where, r.environments, envs)
     if r.expires is not None and r.expires < today:
-        yield Diagnostic.make("W102", f"revocation {r.ticket} expired on {r.expires.isoformat()} and "
-                              "stays in force", r.where.at("expires"),
-                              "remove it from org.yaml to lift it (`byok diff` shows the widening)")
+        yield Diagnostic.make(
+            "W102",
+            f"revocation {r.ticket} expired on {r.expires.isoformat()} and stays in force",
+            r.where.at("expires"),
+            "remove it from org.yaml to lift it (`byok diff` shows the widening)",
+        )
+
+
+def _check_values(r: RevocationEntry, scope: Scope) -> Iterator[Diagnostic]:
+    pattern = re.compile(scope.pattern)
+    seen: set[str] = set()
+    for i, value in enumerate(r.values):
+        if not pattern.fullmatch(value):
+            yield Diagnostic.make(
+                "E303",
+                f"`{show(value)}` is not a valid `{scope.name}` value",
+                r.where.at("values", i),
+                f"expected a match of `{show(scope.pattern, 300)}`",
+            )
+        if value in seen:
+            yield Diagnostic.make(
+                "W104", f"`{show(value)}` is revoked twice", r.where.at("values", i)
+            )
+        seen.add(value)
 
 
 def _check_parameters(app: App, vendor: Vendor) -> Iterator[Diagnostic]:
@@ -213,24 +288,41 @@ def _check_parameters(app: App, vendor: Vendor) -> Iterator[Diagnostic]:
             help_ = did_you_mean(name, missing)
             meant = help_.split("`")[1] if help_ else None
             missing -= {meant}
-            yield Diagnostic.make("E305", f"`{vendor.name}` has no parameter `{name}`",
-                                  app.where.at("parameters", name, key=True),
-                                  help_ or did_you_mean(name, declared))
+            yield Diagnostic.make(
+                "E305",
+                f"`{vendor.name}` has no parameter `{name}`",
+                app.where.at("parameters", name, key=True),
+                help_ or did_you_mean(name, declared),
+            )
         elif not re.fullmatch(param.pattern, value):
             bad.add(name)
-            yield Diagnostic.make("E306", f"parameter `{name}` value `{show(value)}` does not "
-                                  f"match `{show(param.pattern, 300)}`",
-                                  app.where.at("parameters", name))
+            yield Diagnostic.make(
+                "E306",
+                f"parameter `{name}` value `{show(value)}` does not "
+                f"match `{show(param.pattern, 300)}`",
+                app.where.at("parameters", name),
+            )
     for name in sorted(missing):
-        yield Diagnostic.make("E304", f"`{vendor.name}` needs parameter `{name}`: "
-                              f"{show(declared[name].description, 500)}", app.where.at("vendor"))
+        yield Diagnostic.make(
+            "E304",
+            f"`{vendor.name}` needs parameter `{name}`: {show(declared[name].description, 500)}",
+            app.where.at("vendor"),
+        )
+    yield from _check_principal_parameters(app, vendor, bad)
+
+
+def _check_principal_parameters(app: App, vendor: Vendor, bad: set[str]) -> Iterator[Diagnostic]:
+    """A parameter that stands for a principal must be a principal ARN (once per parameter)."""
     for p in vendor.principals:
         given = app.parameters.get(p.parameter or "")
         if p.parameter and p.parameter not in bad and given is not None and not is_iam_arn(given):
             bad.add(p.parameter)
-            yield Diagnostic.make("E306", f"parameter `{p.parameter}` must be an IAM role, user or "
-                                  f"account root ARN, not `{show(given)}`",
-                                  app.where.at("parameters", p.parameter))
+            yield Diagnostic.make(
+                "E306",
+                f"parameter `{p.parameter}` must be an IAM role, user or "
+                f"account root ARN, not `{show(given)}`",
+                app.where.at("parameters", p.parameter),
+            )
 
 
 def _check_own_account(org: Org, app: App, vendor: Vendor) -> Iterator[Diagnostic]:
@@ -241,10 +333,13 @@ def _check_own_account(org: Org, app: App, vendor: Vendor) -> Iterator[Diagnosti
     for name in names:
         given = app.parameters.get(name)
         if given is not None and is_iam_arn(given) and given.split(":")[4] == org.account_id:
-            yield Diagnostic.make("E317", f"vendor `{vendor.name}` principal `{given}` is in the "
-                                  f"organization's own account {org.account_id}",
-                                  app.where.at("parameters", name),
-                                  "supply the vendor's principal, never one of your identities")
+            yield Diagnostic.make(
+                "E317",
+                f"vendor `{vendor.name}` principal `{given}` is in the "
+                f"organization's own account {org.account_id}",
+                app.where.at("parameters", name),
+                "supply the vendor's principal, never one of your identities",
+            )
 
 
 def _check_admins(org: Org, vendor: Vendor) -> Iterator[Diagnostic]:
@@ -255,9 +350,13 @@ def _check_admins(org: Org, vendor: Vendor) -> Iterator[Diagnostic]:
         field = ("key_administrators", i) if i < len(org.key_administrators) else ("break_glass",)
         account = arn.split(":")[4]
         if account != org.account_id:
-            yield Diagnostic.make("E317", f"`{arn}` is outside account {org.account_id}; "
-                                  "key administrators must belong to the key's account",
-                                  org.where.at(*field))
+            yield Diagnostic.make(
+                "E317",
+                f"`{arn}` is outside account {org.account_id}; "
+                "key administrators must belong to the key's account",
+                org.where.at(*field),
+            )
         elif account in vendor_accounts:
-            yield Diagnostic.make("E317", f"`{arn}` is in vendor `{vendor.name}`'s account",
-                                  org.where.at(*field))
+            yield Diagnostic.make(
+                "E317", f"`{arn}` is in vendor `{vendor.name}`'s account", org.where.at(*field)
+            )

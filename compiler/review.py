@@ -42,9 +42,14 @@ class KeyChange:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "key": self.key, "status": self.status, "relation": self.relation,
-            "widens": self.widens, "changes": list(self.lines), "reason": self.reason,
-            "new_access": _req(self.new_access), "lost_access": _req(self.lost_access),
+            "key": self.key,
+            "status": self.status,
+            "relation": self.relation,
+            "widens": self.widens,
+            "changes": list(self.lines),
+            "reason": self.reason,
+            "new_access": _req(self.new_access),
+            "lost_access": _req(self.lost_access),
         }
 
 
@@ -54,8 +59,9 @@ def _req(r: Request | None) -> dict[str, Any] | None:
 
 def _git(root: Path, *args: str) -> str:
     try:
-        proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
-                              check=False, timeout=60)
+        proc = subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, check=False, timeout=60
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise GitError(f"cannot run git: {exc}") from exc
     if proc.returncode != 0:
@@ -66,11 +72,15 @@ def _git(root: Path, *args: str) -> str:
 def committed_policies(root: Path, ref: str) -> dict[str, iam.Policy]:
     """Key name -> policy as committed at `ref` (empty when generated/ did not exist yet)."""
     _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    listing = _git(root, "ls-tree", "--name-only", f"{ref}:{POLICY_DIR}") if _has_dir(root, ref) else ""
+    listing = (
+        _git(root, "ls-tree", "--name-only", f"{ref}:{POLICY_DIR}") if _has_dir(root, ref) else ""
+    )
     names = [name for name in listing.split() if name.endswith(".json")]
     texts = _blobs(root, [f"{ref}:{POLICY_DIR}/{name}" for name in names])
-    return {name.removesuffix(".json"): iam.Policy.from_json(json.loads(text))
-            for name, text in zip(names, texts, strict=True)}
+    return {
+        name.removesuffix(".json"): iam.Policy.from_json(json.loads(text))
+        for name, text in zip(names, texts, strict=True)
+    }
 
 
 def _blobs(root: Path, specs: list[str]) -> list[str]:
@@ -79,9 +89,13 @@ def _blobs(root: Path, specs: list[str]) -> list[str]:
     if not specs:
         return []
     try:
-        proc = subprocess.run(["git", "-C", str(root), "cat-file", "--batch"], capture_output=True,
-                              input="".join(f"{s}\n" for s in specs).encode("utf-8"), check=False,
-                              timeout=60)
+        proc = subprocess.run(
+            ["git", "-C", str(root), "cat-file", "--batch"],
+            capture_output=True,
+            input="".join(f"{s}\n" for s in specs).encode("utf-8"),
+            check=False,
+            timeout=60,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise GitError(f"cannot run git: {exc}") from exc
     if proc.returncode != 0:
@@ -94,7 +108,7 @@ def _blobs(root: Path, specs: list[str]) -> list[str]:
         if end < 0 or len(header) != 3 or header[1] != "blob":
             raise GitError(f"cannot read `{spec}`: {' '.join(header[1:]) or 'no answer'}")
         size = int(header[2])
-        out.append(data[end + 1:end + 1 + size].decode("utf-8"))
+        out.append(data[end + 1 : end + 1 + size].decode("utf-8"))
         at = end + 1 + size + 1
     return out
 
@@ -123,7 +137,9 @@ def _cond_values(s: iam.Statement) -> tuple[str, set[str]]:
 
 
 def _tickets(ck: CompiledKey, values: set[str]) -> str:
-    tickets = sorted({e.ticket for r in ck.key.revocations for e in r.entries if values & set(e.values)})
+    tickets = sorted(
+        {e.ticket for r in ck.key.revocations for e in r.entries if values & set(e.values)}
+    )
     return f" (revocation {', '.join(tickets)})" if tickets else ""
 
 
@@ -142,15 +158,21 @@ def _deny_lines(ck: CompiledKey, old: iam.Statement | None, new: iam.Statement |
     out = []
     added, removed = sorted(new_vals - old_vals), sorted(old_vals - new_vals)
     if added:
-        out.append(f"{ck.key.name}: {who} loses {actions} when {key} = {', '.join(added)}"
-                   f"{_tickets(ck, set(added))}")
+        out.append(
+            f"{ck.key.name}: {who} loses {actions} when {key} = {', '.join(added)}"
+            f"{_tickets(ck, set(added))}"
+        )
     if removed:
-        out.append(f"{ck.key.name}: NEW ACCESS: {who} regains {actions} when {key} = "
-                   f"{', '.join(removed)} (revocation lifted)")
+        out.append(
+            f"{ck.key.name}: NEW ACCESS: {who} regains {actions} when {key} = "
+            f"{', '.join(removed)} (revocation lifted)"
+        )
     return out
 
 
-def _allow_lines(name: str, sid: str, old: iam.Statement | None, new: iam.Statement | None) -> list[str]:
+def _allow_lines(
+    name: str, sid: str, old: iam.Statement | None, new: iam.Statement | None
+) -> list[str]:
     if old is None:
         return [f"{name}: NEW ACCESS: statement `{sid}` added"]
     if new is None:
@@ -183,17 +205,32 @@ def key_change(ck: CompiledKey, old: iam.Policy | None) -> KeyChange:
     if old == ck.policy:
         return KeyChange(name, "unchanged", "equivalent", ())
     result = compare(old, ck.policy)
-    return KeyChange(name, "changed", result.relation, tuple(describe(ck, old)),
-                     result.new_access, result.lost_access, result.reason)
+    return KeyChange(
+        name,
+        "changed",
+        result.relation,
+        tuple(describe(ck, old)),
+        result.new_access,
+        result.lost_access,
+        result.reason,
+    )
 
 
 def review(keys: tuple[CompiledKey, ...], base: dict[str, iam.Policy]) -> list[KeyChange]:
     current = {ck.key.name: ck for ck in keys}
     changes = [key_change(current[n], base.get(n)) for n in sorted(current)]
     for name in sorted(set(base) - set(current)):
-        changes.append(KeyChange(name, "removed", "narrower",
-                                 (f"{name}: key removed from the configuration (Terraform will "
-                                  "schedule its deletion)",)))
+        changes.append(
+            KeyChange(
+                name,
+                "removed",
+                "narrower",
+                (
+                    f"{name}: key removed from the configuration (Terraform will "
+                    "schedule its deletion)",
+                ),
+            )
+        )
     return changes
 
 
@@ -213,9 +250,15 @@ class Report:
         for c in changed:
             out += list(c.lines) or [f"{c.key}: policy changed ({c.relation})"]
         for c in (c for c in changed if c.widens):
-            out += ["", f"NEW ACCESS in {c.key} ({c.relation}"
-                    + (f": {c.reason}" if c.reason else "") + ")"]
+            out += [
+                "",
+                f"NEW ACCESS in {c.key} ({c.relation}"
+                + (f": {c.reason}" if c.reason else "")
+                + ")",
+            ]
             if c.new_access is not None:
-                out.append("  witness request (allowed now, denied before): "
-                           + json.dumps(c.new_access.to_json(), sort_keys=True))
+                out.append(
+                    "  witness request (allowed now, denied before): "
+                    + json.dumps(c.new_access.to_json(), sort_keys=True)
+                )
         return "\n".join(out) + "\n"

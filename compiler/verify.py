@@ -34,8 +34,11 @@ def _actions(ck: CompiledKey) -> Iterator[Diagnostic]:
     for s in ck.policy.statements:
         for a in (s.action or ()) + (s.not_action or ()):
             if a not in ("*", "kms:*") and not catalog.expand_actions(a):
-                yield Diagnostic.make("E501", f"key `{ck.key.name}` statement `{s.sid}`: unknown "
-                                      f"action `{a}`", ck.origins.get(s.sid or ""))
+                yield Diagnostic.make(
+                    "E501",
+                    f"key `{ck.key.name}` statement `{s.sid}`: unknown action `{a}`",
+                    ck.origins.get(s.sid or ""),
+                )
 
 
 def _condition_keys(ck: CompiledKey) -> Iterator[Diagnostic]:
@@ -43,22 +46,37 @@ def _condition_keys(ck: CompiledKey) -> Iterator[Diagnostic]:
         where = ck.origins.get(s.sid or "")
         for c in s.conditions:
             if catalog.is_forbidden_in_key_policy(c.key):
-                yield Diagnostic.make("E503", f"key `{ck.key.name}` statement `{s.sid}`: `{c.key}` "
-                                      "is rejected in key policies", where)
+                yield Diagnostic.make(
+                    "E503",
+                    f"key `{ck.key.name}` statement `{s.sid}`: `{c.key}` "
+                    "is rejected in key policies",
+                    where,
+                )
             elif not catalog.is_known_condition_key(c.key):
-                yield Diagnostic.make("E502", f"key `{ck.key.name}` statement `{s.sid}`: unknown "
-                                      f"condition key `{c.key}`", where)
-            if c.operator.startswith("ForAllValues:") and c.key.lower().startswith("kms:encryptioncontext:"):
-                yield Diagnostic.make("E504", f"key `{ck.key.name}` statement `{s.sid}`: "
-                                      f"`ForAllValues` on `{c.key}`", where)
+                yield Diagnostic.make(
+                    "E502",
+                    f"key `{ck.key.name}` statement `{s.sid}`: unknown condition key `{c.key}`",
+                    where,
+                )
+            if c.operator.startswith("ForAllValues:") and c.key.lower().startswith(
+                "kms:encryptioncontext:"
+            ):
+                yield Diagnostic.make(
+                    "E504",
+                    f"key `{ck.key.name}` statement `{s.sid}`: `ForAllValues` on `{c.key}`",
+                    where,
+                )
 
 
 def _public_allow(ck: CompiledKey) -> Iterator[Diagnostic]:
     for s in ck.policy.statements:
         p = s.principal
         if s.effect == "Allow" and p is not None and (p.star or "*" in p.aws) and not s.conditions:
-            yield Diagnostic.make("E505", f"key `{ck.key.name}` statement `{s.sid}` allows "
-                                  "everyone", ck.origins.get(s.sid or ""))
+            yield Diagnostic.make(
+                "E505",
+                f"key `{ck.key.name}` statement `{s.sid}` allows everyone",
+                ck.origins.get(s.sid or ""),
+            )
 
 
 def _full_control_outside(ck: CompiledKey) -> Iterator[Diagnostic]:
@@ -70,9 +88,12 @@ def _full_control_outside(ck: CompiledKey) -> Iterator[Diagnostic]:
         if granted >= catalog.KMS_ACTIONS:
             outside = [a for a in s.principal.aws if f":{account}:" not in a and a != account]
             for arn in outside:
-                yield Diagnostic.make("E506", f"key `{ck.key.name}` statement `{s.sid}` grants "
-                                      f"kms:* to `{arn}` outside account {account}",
-                                      ck.origins.get(s.sid or ""))
+                yield Diagnostic.make(
+                    "E506",
+                    f"key `{ck.key.name}` statement `{s.sid}` grants "
+                    f"kms:* to `{arn}` outside account {account}",
+                    ck.origins.get(s.sid or ""),
+                )
 
 
 def _admins_cannot_use(ck: CompiledKey) -> Iterator[Diagnostic]:
@@ -80,8 +101,11 @@ def _admins_cannot_use(ck: CompiledKey) -> Iterator[Diagnostic]:
         if s.sid == "KeyAdministration":
             granted = set().union(*(catalog.expand_actions(a) for a in s.action or ()))
             for a in sorted(granted & catalog.USE_ACTIONS):
-                yield Diagnostic.make("E512", f"key `{ck.key.name}`: administrators may call `{a}`",
-                                      ck.origins.get("KeyAdministration"))
+                yield Diagnostic.make(
+                    "E512",
+                    f"key `{ck.key.name}`: administrators may call `{a}`",
+                    ck.origins.get("KeyAdministration"),
+                )
 
 
 def _no_lockout(ck: CompiledKey) -> Iterator[Diagnostic]:
@@ -89,8 +113,11 @@ def _no_lockout(ck: CompiledKey) -> Iterator[Diagnostic]:
     for who in (f"arn:aws:iam::{org.account_id}:root", *org.key_administrators):
         d = evaluate(ck.policy, Request(principal=who, action="kms:PutKeyPolicy"))
         if d.decision != "allow":
-            yield Diagnostic.make("E507", f"key `{ck.key.name}`: `{who}` could not call "
-                                  f"kms:PutKeyPolicy ({d.reason})", org.where.at("key_administrators"))
+            yield Diagnostic.make(
+                "E507",
+                f"key `{ck.key.name}`: `{who}` could not call kms:PutKeyPolicy ({d.reason})",
+                org.where.at("key_administrators"),
+            )
 
 
 def _revocations_effective(ck: CompiledKey) -> Iterator[Diagnostic]:
@@ -114,9 +141,12 @@ def _revocations_effective(ck: CompiledKey) -> Iterator[Diagnostic]:
                 decisions = evaluate_each(ck.policy, req, ctx_key, probes)
                 for value, d in zip(rev.values, decisions, strict=False):
                     if d.decision != "deny":
-                        yield Diagnostic.make("E508", f"key `{k.name}`: `{principal}` may still "
-                                              f"call `{action}` with {ctx_key} = `{value}`",
-                                              rev.entries[0].where.loc)
+                        yield Diagnostic.make(
+                            "E508",
+                            f"key `{k.name}`: `{principal}` may still "
+                            f"call `{action}` with {ctx_key} = `{value}`",
+                            rev.entries[0].where.loc,
+                        )
                 if collateral:
                     base = evaluate_each(ck.base_policy, req, ctx_key, (other,))[0]
                     if decisions[-1].decision != base.decision:
@@ -130,26 +160,42 @@ def _changed(ck: CompiledKey, req: Request, ctx: dict[str, str]) -> Iterator[Dia
 
 
 def _collateral(ck: CompiledKey, action: str, ctx: dict[str, str]) -> Diagnostic:
-    return Diagnostic.make("E509", f"key `{ck.key.name}`: revocation changes the decision "
-                           f"for `{action}` with context {ctx or 'absent'}", ck.origins.get(""))
+    return Diagnostic.make(
+        "E509",
+        f"key `{ck.key.name}`: revocation changes the decision "
+        f"for `{action}` with context {ctx or 'absent'}",
+        ck.origins.get(""),
+    )
 
 
 def _allows_unchanged(ck: CompiledKey) -> Iterator[Diagnostic]:
     with_revs = [s for s in ck.policy.statements if s.effect == "Allow"]
     without = [s for s in ck.base_policy.statements if s.effect == "Allow"]
     if with_revs != without:
-        yield Diagnostic.make("E513", f"key `{ck.key.name}`: revocations changed an Allow statement")
+        yield Diagnostic.make(
+            "E513", f"key `{ck.key.name}`: revocations changed an Allow statement"
+        )
 
 
 def _near_limit(ck: CompiledKey) -> Iterator[Diagnostic]:
     if ck.size > 0.9 * POLICY_LIMIT:
-        yield Diagnostic.make("W103", f"key `{ck.key.name}` policy uses {ck.size} of {POLICY_LIMIT} "
-                              "bytes", ck.key.app.where.loc)
+        yield Diagnostic.make(
+            "W103",
+            f"key `{ck.key.name}` policy uses {ck.size} of {POLICY_LIMIT} bytes",
+            ck.key.app.where.loc,
+        )
 
 
 CHECKS: tuple[Check, ...] = (
-    _actions, _condition_keys, _public_allow, _full_control_outside, _admins_cannot_use,
-    _no_lockout, _revocations_effective, _allows_unchanged, _near_limit,
+    _actions,
+    _condition_keys,
+    _public_allow,
+    _full_control_outside,
+    _admins_cannot_use,
+    _no_lockout,
+    _revocations_effective,
+    _allows_unchanged,
+    _near_limit,
 )
 
 
@@ -159,20 +205,33 @@ def _only_narrows(ck: CompiledKey) -> tuple[str, list[Diagnostic]]:
         return result.relation, []
     witness = result.new_access.to_json() if result.new_access else None
     why = result.reason or f"allowed now, denied before: {json.dumps(witness, sort_keys=True)}"
-    return result.relation, [Diagnostic.make(
-        "E510", f"key `{ck.key.name}`: cannot prove revocations only narrow access "
-        f"({result.relation}: {why})", ck.key.app.where.loc)]
+    return result.relation, [
+        Diagnostic.make(
+            "E510",
+            f"key `{ck.key.name}`: cannot prove revocations only narrow access "
+            f"({result.relation}: {why})",
+            ck.key.app.where.loc,
+        )
+    ]
 
 
 def _guarded(ck: CompiledKey, name: str, fn: Callable[[], list[Diagnostic]]) -> list[Diagnostic]:
     try:
         return fn()
-    except Exception as exc:  # noqa: BLE001 - fail closed: a crash is an error, not a pass
-        return [Diagnostic.make("E511", f"key `{ck.key.name}`: check `{name.strip('_')}` failed: "
-                                f"{type(exc).__name__}: {exc}", ck.key.app.where.loc)]
+    except Exception as exc:
+        return [
+            Diagnostic.make(
+                "E511",
+                f"key `{ck.key.name}`: check `{name.strip('_')}` failed: "
+                f"{type(exc).__name__}: {exc}",
+                ck.key.app.where.loc,
+            )
+        ]
 
 
-def verify_key(ck: CompiledKey, checks: tuple[Check, ...] = CHECKS) -> tuple[list[Diagnostic], Proof]:
+def verify_key(
+    ck: CompiledKey, checks: tuple[Check, ...] = CHECKS
+) -> tuple[list[Diagnostic], Proof]:
     """Run every check on one key; the proof records the comparer's relation."""
     out: list[Diagnostic] = []
     for check in checks:

@@ -143,7 +143,8 @@ def _keep_hidden(out: Path, tmp: Path) -> None:
         if entry.name.startswith("."):
             with contextlib.suppress(OSError):
                 os.link(entry, tmp / entry.name) if entry.is_file() else shutil.copytree(
-                    entry, tmp / entry.name, symlinks=True)
+                    entry, tmp / entry.name, symlinks=True
+                )
 
 
 def diff_trees(old: Mapping[str, bytes], new: Mapping[str, bytes], label: str) -> str:
@@ -155,5 +156,7 @@ def diff_trees(old: Mapping[str, bytes], new: Mapping[str, bytes], label: str) -
             continue
         a_lines = (a or b"").decode("utf-8", "replace").splitlines(keepends=True)
         b_lines = (b or b"").decode("utf-8", "replace").splitlines(keepends=True)
-        chunks.extend(difflib.unified_diff(a_lines, b_lines, f"{label}/{rel}", f"{label}/{rel} (expected)"))
+        chunks.extend(
+            difflib.unified_diff(a_lines, b_lines, f"{label}/{rel}", f"{label}/{rel} (expected)")
+        )
     return "".join(chunks)

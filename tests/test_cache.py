@@ -22,8 +22,9 @@ def _run(project: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple
     return rc, cap.out, cap.err
 
 
-def test_replay_prints_what_the_full_run_printed(project: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_replay_prints_what_the_full_run_printed(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     first = _run(project, capsys)
     assert (project / ".build" / "byok-cache.json").is_file()
     assert _run(project, capsys) == first
@@ -48,8 +49,9 @@ def test_changed_input_is_recompiled(project: Path, capsys: pytest.CaptureFixtur
     assert "C0123ABCE" in (project / "generated" / "policies" / "slack-prod.json").read_text()
 
 
-def test_strict_still_fails_on_replayed_warnings(project: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_strict_still_fails_on_replayed_warnings(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _run(project, capsys)
     rc, out, err = _run(project, capsys, "--strict")
     assert rc == 1 and out == ""

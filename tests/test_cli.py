@@ -17,8 +17,14 @@ from tests.conftest import REPO
 
 def byok(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "BYOK_TODAY": "2026-11-23"}
-    return subprocess.run([sys.executable, "-m", "compiler", "-C", str(project), *args],
-                          capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "compiler", "-C", str(project), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
+    )
 
 
 def _line_of(path: Path, needle: str) -> tuple[int, int]:
@@ -40,8 +46,9 @@ def test_check_passes_on_shipped_tree_and_fails_when_stale(project: Path) -> Non
     policy.write_text(policy.read_text().replace("kms:Encrypt", "kms:Encrypt2"))
     stale = byok(project, "generate", "--check")
     assert stale.returncode == 1
-    assert stale.stdout.startswith("--- generated/policies/zoom-prod.json\n"
-                                   "+++ generated/policies/zoom-prod.json (expected)\n")
+    assert stale.stdout.startswith(
+        "--- generated/policies/zoom-prod.json\n+++ generated/policies/zoom-prod.json (expected)\n"
+    )
     assert "byok: generated/ is stale: run `make generate` and commit the result" in stale.stderr
     assert "kms:Encrypt2" in policy.read_text()  # --check writes nothing
 
@@ -64,18 +71,39 @@ def test_docs_prints_the_catalogue() -> None:
 @pytest.mark.parametrize(
     ("target", "old", "new", "at", "expected"),
     [
-        ("vendors/zoom.yaml", "      - kms:Decrypt", "      - kms:Decrpyt", "kms:Decrpyt",
-         ["{loc}: E312 unknown action `kms:Decrpyt`", "  help: did you mean `kms:Decrypt`?"]),
-        ("org.yaml", "vendor: zoom", "vendor: zooom", "zooom",
-         ["{loc}: E301 unknown vendor `zooom`", "  help: did you mean `zoom`?"]),
-        ("org.yaml", '"111122223333"', '"11112222333"', '"11112222333"',
-         ["{loc}: E204 invalid `account_id`: `11112222333` is not a 12-digit AWS account id"]),
-        ("org.yaml", "\ntrail:", "\ntrial:", "trial:",
-         ["{loc}: E201 unknown field `trial`", "  help: did you mean `trail`?"]),
+        (
+            "vendors/zoom.yaml",
+            "      - kms:Decrypt",
+            "      - kms:Decrpyt",
+            "kms:Decrpyt",
+            ["{loc}: E312 unknown action `kms:Decrpyt`", "  help: did you mean `kms:Decrypt`?"],
+        ),
+        (
+            "org.yaml",
+            "vendor: zoom",
+            "vendor: zooom",
+            "zooom",
+            ["{loc}: E301 unknown vendor `zooom`", "  help: did you mean `zoom`?"],
+        ),
+        (
+            "org.yaml",
+            '"111122223333"',
+            '"11112222333"',
+            '"11112222333"',
+            ["{loc}: E204 invalid `account_id`: `11112222333` is not a 12-digit AWS account id"],
+        ),
+        (
+            "org.yaml",
+            "\ntrail:",
+            "\ntrial:",
+            "trial:",
+            ["{loc}: E201 unknown field `trial`", "  help: did you mean `trail`?"],
+        ),
     ],
 )
-def test_bad_input_points_at_its_line(project: Path, target: str, old: str, new: str, at: str,
-                                      expected: list[str]) -> None:
+def test_bad_input_points_at_its_line(
+    project: Path, target: str, old: str, new: str, at: str, expected: list[str]
+) -> None:
     path = project / target
     assert old in path.read_text()
     path.write_text(path.read_text().replace(old, new, 1))

@@ -37,28 +37,62 @@ accounts = st.from_regex(r"\A[1-9][0-9]{11}\Z").filter(lambda a: a != ACCOUNT)
 @st.composite
 def vendors(draw: st.DrawFn) -> dict[str, Any]:
     principals = draw(st.lists(accounts, min_size=1, max_size=3, unique=True))
-    granted = draw(st.lists(st.sampled_from(CRYPTO + ["kms:DescribeKey", "kms:GenerateDataKey*",
-                                                       "kms:ReEncrypt*"]), min_size=1, max_size=5,
-                            unique=True))
-    revoked = draw(st.lists(st.sampled_from(sorted(catalog.expand_all(granted) & set(CRYPTO))
-                                            or ["kms:Decrypt"]), min_size=1, max_size=4, unique=True))
+    granted = draw(
+        st.lists(
+            st.sampled_from([*CRYPTO, "kms:DescribeKey", "kms:GenerateDataKey*", "kms:ReEncrypt*"]),
+            min_size=1,
+            max_size=5,
+            unique=True,
+        )
+    )
+    revoked = draw(
+        st.lists(
+            st.sampled_from(sorted(catalog.expand_all(granted) & set(CRYPTO)) or ["kms:Decrypt"]),
+            min_size=1,
+            max_size=4,
+            unique=True,
+        )
+    )
     if not catalog.expand_all(granted) >= set(revoked):
         granted.append("kms:Decrypt")
-    scopes = draw(st.lists(st.sampled_from(["channel", "workspace", "file", "team"]), min_size=1,
-                           max_size=3, unique=True))
+    scopes = draw(
+        st.lists(
+            st.sampled_from(["channel", "workspace", "file", "team"]),
+            min_size=1,
+            max_size=3,
+            unique=True,
+        )
+    )
     return {
-        "name": "acme-vendor", "display_name": "Acme", "product": "EKM", "homepage": SRC,
-        "principals": [{"arn": f"arn:aws:iam::{a}:root", "source": SRC, "verified": True}
-                       for a in principals],
+        "name": "acme-vendor",
+        "display_name": "Acme",
+        "product": "EKM",
+        "homepage": SRC,
+        "principals": [
+            {"arn": f"arn:aws:iam::{a}:root", "source": SRC, "verified": True} for a in principals
+        ],
         "grants": [{"name": "use", "actions": granted, "source": SRC, "verified": True}],
-        "key": {"multi_region": "optional", "automatic_rotation": "supported",
-                "replacement_needs_new_arn": True, "source": SRC, "verified": True},
+        "key": {
+            "multi_region": "optional",
+            "automatic_rotation": "supported",
+            "replacement_needs_new_arn": True,
+            "source": SRC,
+            "verified": True,
+        },
         "revocation": {
             "actions": revoked,
             "kill_switch": {"supported": True, "source": SRC, "verified": True},
-            "scopes": [{"name": s, "description": s, "context_key": f"{s}_id",
-                        "pattern": "^[A-Z0-9]{4,10}$", "source": SRC, "verified": True}
-                       for s in scopes],
+            "scopes": [
+                {
+                    "name": s,
+                    "description": s,
+                    "context_key": f"{s}_id",
+                    "pattern": "^[A-Z0-9]{4,10}$",
+                    "source": SRC,
+                    "verified": True,
+                }
+                for s in scopes
+            ],
         },
     }
 
@@ -66,14 +100,26 @@ def vendors(draw: st.DrawFn) -> dict[str, Any]:
 @st.composite
 def orgs(draw: st.DrawFn, vendor: dict[str, Any]) -> dict[str, Any]:
     scopes = [s["name"] for s in vendor["revocation"]["scopes"]]
-    revocations = draw(st.lists(st.fixed_dictionaries({
-        "scope": st.sampled_from(scopes),
-        "values": st.lists(VALUE, min_size=1, max_size=6, unique=True),
-        "reason": st.just("test"), "ticket": st.from_regex(r"\ASEC-[0-9]{1,4}\Z"),
-    }), max_size=4))
-    admins = draw(st.lists(st.sampled_from(["Admins", "SecEng", "Platform"]), min_size=1, unique=True))
+    revocations = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {
+                    "scope": st.sampled_from(scopes),
+                    "values": st.lists(VALUE, min_size=1, max_size=6, unique=True),
+                    "reason": st.just("test"),
+                    "ticket": st.from_regex(r"\ASEC-[0-9]{1,4}\Z"),
+                }
+            ),
+            max_size=4,
+        )
+    )
+    admins = draw(
+        st.lists(st.sampled_from(["Admins", "SecEng", "Platform"]), min_size=1, unique=True)
+    )
     org: dict[str, Any] = {
-        "organization": "acme", "account_id": ACCOUNT, "region": "us-east-1",
+        "organization": "acme",
+        "account_id": ACCOUNT,
+        "region": "us-east-1",
         "key_administrators": [f"arn:aws:iam::{ACCOUNT}:role/{a}" for a in admins],
         "alarms": {"emails": ["secops@acme.example"]},
         "apps": [{"vendor": "acme-vendor", "environments": ["prod"], "revocations": revocations}],
@@ -95,9 +141,15 @@ scenario = vendors().flatmap(lambda v: st.tuples(st.just(v), orgs(v)))
 
 
 def _requests(ck: CompiledKey, extra_values: list[str]) -> list[Request]:
-    who = list(ck.key.principals) + list(ck.key.org.key_administrators) + ["arn:aws:iam::999999999999:root"]
+    who = (
+        list(ck.key.principals)
+        + list(ck.key.org.key_administrators)
+        + ["arn:aws:iam::999999999999:root"]
+    )
     keys = [CONTEXT_PREFIX + s.context_key for s in ck.key.vendor.revocation.scopes]
-    values = sorted({v for r in ck.key.revocations for v in r.values} | set(extra_values) | {"ZZZZ9"})
+    values = sorted(
+        {v for r in ck.key.revocations for v in r.values} | set(extra_values) | {"ZZZZ9"}
+    )
     out = []
     for i, action in enumerate(ACTIONS):
         p = who[i % len(who)]
@@ -108,7 +160,9 @@ def _requests(ck: CompiledKey, extra_values: list[str]) -> list[Request]:
 
 
 @given(scenario, st.lists(VALUE, max_size=3))
-def test_revocations_never_widen(case: tuple[dict[str, Any], dict[str, Any]], extra: list[str]) -> None:
+def test_revocations_never_widen(
+    case: tuple[dict[str, Any], dict[str, Any]], extra: list[str]
+) -> None:
     ck = _compile(*case)
     result = compare(ck.base_policy, ck.policy)
     assert result.relation in ("narrower", "equivalent"), result
@@ -122,8 +176,12 @@ def test_revocations_never_widen(case: tuple[dict[str, Any], dict[str, Any]], ex
 def test_allow_statements_are_byte_identical(case: tuple[dict[str, Any], dict[str, Any]]) -> None:
     vendor, org = case
     with_revs = _compile(vendor, org)
-    bare = {**org, "apps": [{k: v for k, v in org["apps"][0].items()
-                             if k not in ("revocations", "suspension")}]}
+    bare = {
+        **org,
+        "apps": [
+            {k: v for k, v in org["apps"][0].items() if k not in ("revocations", "suspension")}
+        ],
+    }
     without = _compile(vendor, bare)
 
     def allows(ck: CompiledKey) -> str:
@@ -141,8 +199,11 @@ def test_every_revocation_is_effective(case: tuple[dict[str, Any], dict[str, Any
         for value in rev.values:
             for principal in ck.key.principals:
                 for action in revoked:
-                    req = Request(principal=principal, action=action,
-                                  context={CONTEXT_PREFIX + rev.scope.context_key: value})
+                    req = Request(
+                        principal=principal,
+                        action=action,
+                        context={CONTEXT_PREFIX + rev.scope.context_key: value},
+                    )
                     d = evaluate(ck.policy, req)
                     assert (d.decision, d.reason) == ("deny", "explicit_deny"), req
 
@@ -151,7 +212,10 @@ def test_every_revocation_is_effective(case: tuple[dict[str, Any], dict[str, Any
 def test_no_collateral_damage(case: tuple[dict[str, Any], dict[str, Any]], other: str) -> None:
     ck = _compile(*case)
     for who in (f"arn:aws:iam::{ACCOUNT}:root", *ck.key.org.key_administrators):
-        assert evaluate(ck.policy, Request(principal=who, action="kms:PutKeyPolicy")).decision == "allow"
+        assert (
+            evaluate(ck.policy, Request(principal=who, action="kms:PutKeyPolicy")).decision
+            == "allow"
+        )
     if ck.key.suspension is not None:
         return  # a suspension denies the vendor every context, by design
     revoked_anywhere = {v for r in ck.key.revocations for v in r.values}
@@ -166,4 +230,6 @@ def test_no_collateral_damage(case: tuple[dict[str, Any], dict[str, Any]], other
                     req = Request(principal=principal, action=action, context=ctx)
                     if ctx and other in revoked_anywhere:
                         continue
-                    assert evaluate(ck.policy, req).decision == evaluate(ck.base_policy, req).decision
+                    assert (
+                        evaluate(ck.policy, req).decision == evaluate(ck.base_policy, req).decision
+                    )

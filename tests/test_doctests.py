@@ -10,8 +10,11 @@ import pytest
 
 import compiler
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(compiler.__path__, "compiler.")
-                 if m.name != "compiler.__main__")
+MODULES = sorted(
+    m.name
+    for m in pkgutil.iter_modules(compiler.__path__, "compiler.")
+    if m.name != "compiler.__main__"
+)
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -22,6 +25,7 @@ def test_doctests(name: str) -> None:
 
 def test_some_modules_have_examples() -> None:
     finder = doctest.DocTestFinder()
-    with_examples = [n for n in MODULES
-                     if any(t.examples for t in finder.find(importlib.import_module(n)))]
+    with_examples = [
+        n for n in MODULES if any(t.examples for t in finder.find(importlib.import_module(n)))
+    ]
     assert len(with_examples) >= 8, with_examples

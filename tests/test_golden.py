@@ -32,8 +32,13 @@ def _generate(dest: Path, seed: str) -> dict[str, bytes]:
 
     project = copy_inputs(dest, with_generated=False)
     env = {**os.environ, "PYTHONHASHSEED": seed, "BYOK_TODAY": TODAY.isoformat()}
-    subprocess.run([sys.executable, "-m", "compiler", "-C", str(project), "generate"],
-                   check=True, env=env, capture_output=True, cwd=REPO)
+    subprocess.run(
+        [sys.executable, "-m", "compiler", "-C", str(project), "generate"],
+        check=True,
+        env=env,
+        capture_output=True,
+        cwd=REPO,
+    )
     return read_tree(project / "generated")
 
 

@@ -13,16 +13,23 @@ import pytest
 from tests.conftest import REPO, copy_inputs
 
 GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-    "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
     "BYOK_TODAY": "2026-11-23",
 }
 
 
 def _run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "compiler", "-C", str(project), *args],
-                          capture_output=True, text=True, env={**os.environ, **GIT_ENV},
-                          cwd=REPO, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "compiler", "-C", str(project), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **GIT_ENV},
+        cwd=REPO,
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -60,15 +67,23 @@ def _witness_check(repo: Path, tmp_path: Path, key: str, witness: dict[str, obje
     req = tmp_path / "req.json"
     req.write_text(json.dumps(witness))
     old = tmp_path / "old.json"
-    old.write_text(subprocess.run(["git", "-C", str(repo), "show", f"HEAD:generated/policies/{key}.json"],
-                                  capture_output=True, text=True, check=True).stdout)
+    old.write_text(
+        subprocess.run(
+            ["git", "-C", str(repo), "show", f"HEAD:generated/policies/{key}.json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     _run(repo, "generate")
     new = repo / "generated" / "policies" / f"{key}.json"
     assert json.loads(_run(repo, "eval", str(new), str(req)).stdout)["decision"] == "allow"
     assert json.loads(_run(repo, "eval", str(old), str(req)).stdout)["decision"] == "deny"
 
 
-def test_removed_revocation_is_new_access_with_confirmed_witness(repo: Path, tmp_path: Path) -> None:
+def test_removed_revocation_is_new_access_with_confirmed_witness(
+    repo: Path, tmp_path: Path
+) -> None:
     _edit(repo, "values: [C0123ABCD, C07QX4M2PLR]", "values: [C0123ABCD]")
     res = _run(repo, "diff", "--format", "json")
     assert res.returncode == 3, res.stdout + res.stderr
@@ -88,8 +103,10 @@ def test_removed_revocation_is_new_access_with_confirmed_witness(repo: Path, tmp
 
 def test_new_app_is_widening(repo: Path) -> None:
     org = repo / "org.yaml"
-    org.write_text(org.read_text() + "\n  - vendor: box\n    environments: [prod]\n"
-                   "    parameters:\n      principal_arn: arn:aws:iam::999988887777:role/BoxKeySafe\n")
+    org.write_text(
+        org.read_text() + "\n  - vendor: box\n    environments: [prod]\n"
+        "    parameters:\n      principal_arn: arn:aws:iam::999988887777:role/BoxKeySafe\n"
+    )
     res = _run(repo, "diff")
     assert res.returncode == 3, res.stdout + res.stderr
     assert res.stdout.startswith("box-prod: NEW ACCESS: new key for Box (999988887777), prod\n")
@@ -102,8 +119,10 @@ def test_lifted_suspension_is_widening(repo: Path) -> None:
     (repo / "org.yaml").write_text(text[:start])
     res = _run(repo, "diff")
     assert res.returncode == 3, res.stdout + res.stderr
-    assert ("databricks-staging: NEW ACCESS: Databricks (414351767826) regains" in res.stdout
-            and "(suspension lifted)" in res.stdout)
+    assert (
+        "databricks-staging: NEW ACCESS: Databricks (414351767826) regains" in res.stdout
+        and "(suspension lifted)" in res.stdout
+    )
 
 
 def test_bad_base_ref_is_an_error(repo: Path) -> None:

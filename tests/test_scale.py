@@ -212,7 +212,12 @@ def test_noop_regeneration_leaves_every_mtime_alone(
     assert capsys.readouterr().out == first  # replayed from .build/byok-cache.json
     assert _stamps(out) == before
     assert read_tree(out) == files
-    assert sorted(p.name for p in project.iterdir()) == [".build", "generated", "org.yaml", "vendors"]
+    assert sorted(p.name for p in project.iterdir()) == [
+        ".build",
+        "generated",
+        "org.yaml",
+        "vendors",
+    ]
 
 
 def test_changed_input_rewrites_then_settles(

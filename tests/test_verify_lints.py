@@ -23,8 +23,9 @@ def keys() -> dict[str, CompiledKey]:
     return {ck.key.name: ck for ck in compiled.keys}
 
 
-def _with(ck: CompiledKey, *extra: iam.Statement, drop: str | None = None,
-          base_too: bool = True) -> CompiledKey:
+def _with(
+    ck: CompiledKey, *extra: iam.Statement, drop: str | None = None, base_too: bool = True
+) -> CompiledKey:
     """`ck` with statements added (and one dropped); also in the base policy unless told not to,
     so that only the lint under test fires (not E513/E510, which compare the two)."""
 
@@ -38,10 +39,20 @@ def _with(ck: CompiledKey, *extra: iam.Statement, drop: str | None = None,
     return ck.model_copy(update=update)
 
 
-def _allow(sid: str, principal: iam.Principals, actions: tuple[str, ...],
-           conditions: tuple[iam.Condition, ...] = ()) -> iam.Statement:
-    return iam.Statement(sid=sid, effect="Allow", principal=principal, action=actions,
-                         resource=("*",), conditions=conditions)
+def _allow(
+    sid: str,
+    principal: iam.Principals,
+    actions: tuple[str, ...],
+    conditions: tuple[iam.Condition, ...] = (),
+) -> iam.Statement:
+    return iam.Statement(
+        sid=sid,
+        effect="Allow",
+        principal=principal,
+        action=actions,
+        resource=("*",),
+        conditions=conditions,
+    )
 
 
 def _rendered(ck: CompiledKey) -> list[str]:
@@ -64,10 +75,13 @@ def test_unknown_action(keys: dict[str, CompiledKey]) -> None:
 
 
 def test_unknown_and_forbidden_condition_keys(keys: dict[str, CompiledKey]) -> None:
-    conds = (iam.Condition(operator="StringEquals", key="kms:EncryptionContxt:x", values=("a",)),
-             iam.Condition(operator="StringEquals", key="aws:ResourceTag/team", values=("a",)),
-             iam.Condition(operator="ForAllValues:StringEquals", key="kms:EncryptionContext:x",
-                           values=("a",)))
+    conds = (
+        iam.Condition(operator="StringEquals", key="kms:EncryptionContxt:x", values=("a",)),
+        iam.Condition(operator="StringEquals", key="aws:ResourceTag/team", values=("a",)),
+        iam.Condition(
+            operator="ForAllValues:StringEquals", key="kms:EncryptionContext:x", values=("a",)
+        ),
+    )
     ck = _with(keys["slack-prod"], _allow("X", VENDOR, ("kms:Decrypt",), conds))
     assert _rendered(ck) == [
         "E502 key `slack-prod` statement `X`: unknown condition key `kms:EncryptionContxt:x`",
@@ -82,8 +96,10 @@ def test_public_allow(keys: dict[str, CompiledKey]) -> None:
 
 
 def test_full_control_to_external_account(keys: dict[str, CompiledKey]) -> None:
-    ck = _with(keys["zoom-prod"], _allow("Vendor", iam.Principals(aws=("arn:aws:iam::409910850980:root",)),
-                                         ("kms:*",)))
+    ck = _with(
+        keys["zoom-prod"],
+        _allow("Vendor", iam.Principals(aws=("arn:aws:iam::409910850980:root",)), ("kms:*",)),
+    )
     assert _rendered(ck) == [
         "E506 key `zoom-prod` statement `Vendor` grants kms:* to `arn:aws:iam::409910850980:root` "
         "outside account 111122223333"
@@ -93,7 +109,9 @@ def test_full_control_to_external_account(keys: dict[str, CompiledKey]) -> None:
 def test_administrators_cannot_use(keys: dict[str, CompiledKey]) -> None:
     ck = keys["zoom-prod"]
     admin = next(s for s in ck.policy.statements if s.sid == "KeyAdministration")
-    bad = admin.model_copy(update={"action": (*(admin.action or ()), "kms:Decrypt", "kms:CreateGrant")})
+    bad = admin.model_copy(
+        update={"action": (*(admin.action or ()), "kms:Decrypt", "kms:CreateGrant")}
+    )
     assert _rendered(_with(ck, bad, drop="KeyAdministration")) == [
         f"org.yaml:{_line('key_administrators:') + 1}:3: E512 key `zoom-prod`: administrators may "
         "call `kms:CreateGrant`",
@@ -104,15 +122,22 @@ def test_administrators_cannot_use(keys: dict[str, CompiledKey]) -> None:
 
 def test_lockout(keys: dict[str, CompiledKey]) -> None:
     ck = keys["zoom-prod"]
-    deny = iam.Statement(sid="DenyPolicyEdits", effect="Deny", principal=iam.Principals(star=True),
-                         action=("kms:PutKeyPolicy",), resource=("*",))
+    deny = iam.Statement(
+        sid="DenyPolicyEdits",
+        effect="Deny",
+        principal=iam.Principals(star=True),
+        action=("kms:PutKeyPolicy",),
+        resource=("*",),
+    )
     found = _rendered(_with(ck, deny))
     assert found[:3] == [
-        f"org.yaml:{_line('key_administrators:') + 1}:3: E507 key `zoom-prod`: `{who}` could not call "
-        "kms:PutKeyPolicy (explicit_deny)"
-        for who in ("arn:aws:iam::111122223333:root",
-                    "arn:aws:iam::111122223333:role/KmsKeyAdministrators",
-                    "arn:aws:iam::111122223333:role/SecurityEngineering")
+        f"org.yaml:{_line('key_administrators:') + 1}:3: E507 key `zoom-prod`: `{who}` could not "
+        "call kms:PutKeyPolicy (explicit_deny)"
+        for who in (
+            "arn:aws:iam::111122223333:root",
+            "arn:aws:iam::111122223333:role/KmsKeyAdministrators",
+            "arn:aws:iam::111122223333:role/SecurityEngineering",
+        )
     ]
 
 
@@ -125,7 +150,8 @@ def test_revocation_not_effective(keys: dict[str, CompiledKey]) -> None:
     ck = keys["slack-prod"]
     weakened = tuple(
         s.model_copy(update={"action": ("kms:Decrypt",)}) if s.sid == "RevokeSlackWorkspace" else s
-        for s in ck.policy.statements)
+        for s in ck.policy.statements
+    )
     ck = ck.model_copy(update={"policy": ck.policy.model_copy(update={"statements": weakened})})
     found = [d for d in _rendered(ck) if " E508 " in d]
     assert found == [
@@ -137,13 +163,15 @@ def test_revocation_not_effective(keys: dict[str, CompiledKey]) -> None:
 
 def test_allow_changed_by_revocations_and_widening(keys: dict[str, CompiledKey]) -> None:
     ck = keys["slack-prod"]
-    wider = _allow("VendorSlackDataKeys", VENDOR, ("kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"))
+    wider = _allow(
+        "VendorSlackDataKeys", VENDOR, ("kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt")
+    )
     found = _rendered(_with(ck, wider, drop="VendorSlackDataKeys", base_too=False))
     assert "E513 key `slack-prod`: revocations changed an Allow statement" in found
     assert found[1] == (
         f"org.yaml:{_line('  - vendor: slack')}:5: E510 key `slack-prod`: cannot prove revocations "
-        "only narrow access (incomparable: allowed now, denied before: {\"action\": \"kms:Encrypt\", "
-        "\"context\": {}, \"principal\": \"arn:aws:iam::152659312504:root\"})"
+        'only narrow access (incomparable: allowed now, denied before: {"action": "kms:Encrypt", '
+        '"context": {}, "principal": "arn:aws:iam::152659312504:root"})'
     )
 
 

@@ -81,7 +81,9 @@ def test_sigkill_at_random_points_leaves_old_or_new_tree(tmp_path: Path) -> None
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         now = read_tree(out)
-        assert now in (trees[f"v{round_ - 1}"], trees[tag]), f"torn tree after kill in round {round_}"
+        assert now in (trees[f"v{round_ - 1}"], trees[tag]), (
+            f"torn tree after kill in round {round_}"
+        )
         if now != trees[tag]:
             trees[tag] = now  # the old tree survived; the next round starts from it
         write_tree(out, now)  # the next run cleans up whatever the killed one left
@@ -103,8 +105,9 @@ def test_cli_generate_killed_leaves_old_or_new(project: Path) -> None:
     rng = random.Random(99)
     for _ in range(8):
         write_tree(project / "generated", old)
-        proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         time.sleep(rng.uniform(0.05, 2.0))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
