@@ -89,11 +89,10 @@ class Request(BaseModel):
 
 
 def _scalar(v: Any, key: str) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int | float | str):
-        return str(v)
-    raise RequestFormatError(f"context key `{key}`: values must be strings or lists of strings")
+    text = iam.scalar_text(v)
+    if text is None:
+        raise RequestFormatError(f"context key `{key}`: values must be strings or lists of strings")
+    return text
 
 
 def _context_from_json(raw: Any) -> dict[str, ContextValue]:

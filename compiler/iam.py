@@ -211,12 +211,24 @@ def _principals(raw: Any) -> Principals | None:
     )
 
 
-def _scalar(value: Any, where: str) -> str:
+def scalar_text(value: Any) -> str | None:
+    """A JSON scalar as IAM compares it (`true`, `42`, `"x"`), or None for anything else.
+
+    >>> scalar_text(True), scalar_text(7), scalar_text(["x"])
+    ('true', '7', None)
+    """
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float | str):
         return str(value)
-    raise PolicyFormatError(f"condition values of {where} must be strings, numbers or booleans")
+    return None
+
+
+def _scalar(value: Any, where: str) -> str:
+    text = scalar_text(value)
+    if text is None:
+        raise PolicyFormatError(f"condition values of {where} must be strings, numbers or booleans")
+    return text
 
 
 def _conditions(raw: Any) -> tuple[Condition, ...]:

@@ -16,7 +16,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 import tracemalloc
 from dataclasses import dataclass, field
 from datetime import date
@@ -470,12 +469,12 @@ def test_every_case_file_parses() -> None:
     ids=["billion-laughs", "deeper-laughs", "quadratic"],
 )
 def test_alias_bomb_is_rejected_fast_with_bounded_memory(data: bytes) -> None:
-    start = time.perf_counter()
+    """Refused at the first anchor, before anything is expanded: memory stays within a few
+    copies of the input (no wall-clock assertion: timings flake on a busy machine; the bench
+    and the memory bound are the evidence that nothing is expanded)."""
     with pytest.raises(CompileError) as err:
         load_bytes(data, "org.yaml")
-    elapsed = time.perf_counter() - start
     assert [d.code for d in err.value.diagnostics] == ["E103"]
-    assert elapsed < 0.1, f"took {elapsed:.3f}s"
     tracemalloc.start()
     try:
         with pytest.raises(CompileError):
@@ -488,26 +487,32 @@ def test_alias_bomb_is_rejected_fast_with_bounded_memory(data: bytes) -> None:
 
 
 def test_billion_laughs_process_stays_small(tmp_path: Path) -> None:
-    """The whole CLI run on the bomb: fast, and the process's peak RSS stays modest."""
+    """The whole CLI run on the bomb: rejected, and the process grows no bigger than one that
+    only imports the compiler (no expansion). Measured against that baseline in the same
+    environment, so a cold bytecode cache or a busy machine cannot make it flaky; no timing."""
     root = copy_inputs(tmp_path / "p", with_generated=False)
     (root / "org.yaml").write_bytes(_bomb(12))
     script = (
-        "import resource, sys, time\n"
-        "from compiler import cli\n"
-        "t = time.perf_counter()\n"
-        "code = cli.main(['-C', sys.argv[1], 'generate'])\n"
-        "print(code, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "import resource, sys\n"
+        "from compiler import cli, pipeline\n"
+        "code = cli.main(['-C', sys.argv[1], 'generate']) if sys.argv[2] == 'run' else 0\n"
+        "print(code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", script, str(root)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=60,
-        env={**os.environ, "BYOK_TODAY": TODAY},
-    )
-    code, elapsed, maxrss_kib = proc.stdout.split()
+
+    def child(mode: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", script, str(root), mode],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=120,
+            env={**os.environ, "BYOK_TODAY": TODAY},
+        )
+
+    child("import")  # warm the bytecode caches
+    baseline_kib = int(child("import").stdout.split()[1])
+    proc = child("run")
+    code, maxrss_kib = proc.stdout.split()
     assert proc.stderr == "org.yaml:1:7: E103 anchors and aliases are not allowed\n"
     assert int(code) == cli.EXIT_INPUT
-    assert float(elapsed) < 0.5
-    assert int(maxrss_kib) < 300 * 1024  # the interpreter plus pydantic/z3 imports; no expansion
+    assert int(maxrss_kib) < baseline_kib + 20 * 1024  # 2**36 "lol"s expanded would be GBs
