@@ -12,7 +12,7 @@ from pathlib import Path
 from . import cache, semantics_cli
 from .compile import POLICY_LIMIT
 from .diagnostics import MAX_DIAGNOSTICS, CompileError, Diagnostic, catalogue_markdown
-from .pipeline import ORG_FILE, OUT_DIR, VENDORS_DIR, Result
+from .pipeline import ORG_FILE, OUT_DIR, VENDORS_DIR, Result, build_tree
 from .write import diff_trees, read_tree, write_tree
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_WIDER = 0, 1, 2, 3
@@ -103,8 +103,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
     replayed = None if args.check else _from_cache(root, today, args.strict)
     if replayed is not None:
         return replayed
-    from .pipeline import build_tree  # the whole compiler: only when there is work to do
-
     fp = _fingerprint(root, today)
     try:
         result = build_tree(root, today)

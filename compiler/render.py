@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import jinja2
 
@@ -60,6 +59,7 @@ def _key_inputs(ck: CompiledKey) -> dict[str, HclValue]:
         "deletion_window_in_days": k.options.deletion_window_days,
         "multi_region": k.options.multi_region,
         "imported_key_material": k.options.imported_key_material,
+        "enable_key_rotation": k.options.automatic_rotation,
         "replacement_needs_new_arn": k.vendor.key.replacement_needs_new_arn,
         "tags": {"byok:vendor": k.vendor.name, "byok:environment": k.environment},
     }
@@ -128,7 +128,3 @@ def _readme(compiled: Compiled) -> str:
         "- `handoff/<key>.md`: what to send the vendor after `terraform apply`.\n\n"
         "| key | alias | vendor | policy bytes |\n|---|---|---|---|\n" + rows + "\n"
     )
-
-
-def as_json(value: Any) -> str:
-    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

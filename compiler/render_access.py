@@ -6,8 +6,14 @@ Written for a security reviewer, not a parser; deterministic (no dates but the i
 from __future__ import annotations
 
 from .compile import POLICY_LIMIT, Compiled, CompiledKey, capacity
+from .resolve import KeyOptionsResolved
 
-IMPORTED_NOTE = " (imported key material: no automatic rotation)"
+
+def _rotation(o: KeyOptionsResolved) -> str:
+    if o.automatic_rotation:
+        return f"automatic rotation every {o.rotation_period_days} days"
+    why = "imported key material" if o.imported_key_material else "the vendor does not support it"
+    return f"no automatic rotation ({why})"
 
 
 def _md(text: str) -> str:
@@ -84,8 +90,7 @@ def key_section(ck: CompiledKey) -> str:
     lines = [
         f"## `{k.name}` — {_md(k.vendor.display_name)}, {k.environment}",
         "",
-        f"Alias `{k.alias}`; rotation every {k.options.rotation_period_days} days"
-        f"{IMPORTED_NOTE if k.options.imported_key_material else ''}"
+        f"Alias `{k.alias}`; {_rotation(k.options)}"
         f"; deletion window {k.options.deletion_window_days} days; "
         f"{'multi-Region' if k.options.multi_region else 'single-Region'}.",
         "",

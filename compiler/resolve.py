@@ -41,6 +41,7 @@ class KeyOptionsResolved(Frozen):
     deletion_window_days: int
     multi_region: bool
     imported_key_material: bool
+    automatic_rotation: bool  # off for imported material and for vendors that cannot follow it
 
 
 class ResolvedKey(Frozen):
@@ -144,14 +145,16 @@ def _options(org: Org, app: App, vendor: Vendor) -> KeyOptionsResolved:
     """The app's key options over the org defaults; a vendor that needs a multi-Region key
     gets one."""
     d, k = org.defaults, app.key
+    imported = (
+        d.imported_key_material if k.imported_key_material is None else k.imported_key_material
+    )
     return KeyOptionsResolved(
         rotation_period_days=k.rotation_period_days or d.rotation_period_days,
         deletion_window_days=k.deletion_window_days or d.deletion_window_days,
         multi_region=vendor.key.multi_region == "required"
         or (d.multi_region if k.multi_region is None else k.multi_region),
-        imported_key_material=(
-            d.imported_key_material if k.imported_key_material is None else k.imported_key_material
-        ),
+        imported_key_material=imported,
+        automatic_rotation=not imported and vendor.key.automatic_rotation == "supported",
     )
 
 

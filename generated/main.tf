@@ -26,6 +26,7 @@ locals {
       "deletion_window_in_days"   = 30
       "multi_region"              = false
       "imported_key_material"     = false
+      "enable_key_rotation"       = true
       "replacement_needs_new_arn" = true
       "tags" = {
         "byok:vendor"      = "databricks"
@@ -41,6 +42,7 @@ locals {
       "deletion_window_in_days"   = 30
       "multi_region"              = false
       "imported_key_material"     = false
+      "enable_key_rotation"       = true
       "replacement_needs_new_arn" = true
       "tags" = {
         "byok:vendor"      = "databricks"
@@ -56,6 +58,7 @@ locals {
       "deletion_window_in_days"   = 30
       "multi_region"              = false
       "imported_key_material"     = false
+      "enable_key_rotation"       = true
       "replacement_needs_new_arn" = true
       "tags" = {
         "byok:vendor"      = "slack"
@@ -71,6 +74,7 @@ locals {
       "deletion_window_in_days"   = 30
       "multi_region"              = false
       "imported_key_material"     = false
+      "enable_key_rotation"       = true
       "replacement_needs_new_arn" = true
       "tags" = {
         "byok:vendor"      = "slack"
@@ -86,6 +90,7 @@ locals {
       "deletion_window_in_days"   = 30
       "multi_region"              = true
       "imported_key_material"     = false
+      "enable_key_rotation"       = true
       "replacement_needs_new_arn" = true
       "tags" = {
         "byok:vendor"      = "zoom"
@@ -126,7 +131,7 @@ module "key" {
   alias_name              = each.value.alias_name
   description             = each.value.description
   policy                  = jsonencode(jsondecode(file("${path.module}/policies/${each.key}.json")))
-  enable_key_rotation     = true # not applicable (and ignored) for imported key material
+  enable_key_rotation     = each.value.enable_key_rotation
   rotation_period_in_days = each.value.rotation_period_in_days
   deletion_window_in_days = each.value.deletion_window_in_days
   multi_region            = each.value.multi_region

@@ -247,6 +247,7 @@ def _expected_key(ck: CompiledKey) -> dict[str, Any]:
         "deletion_window_in_days": k.options.deletion_window_days,
         "multi_region": k.options.multi_region,
         "imported_key_material": k.options.imported_key_material,
+        "enable_key_rotation": k.options.automatic_rotation,
         "replacement_needs_new_arn": k.vendor.key.replacement_needs_new_arn,
         "tags": {"byok:vendor": k.vendor.name, "byok:environment": k.environment},
     }
@@ -365,9 +366,7 @@ def test_key_module_inputs(
         k = ck.key
         got = instances[k.name]
         assert got.pop("description") == local["keys"][k.name]["description"]
-        rotation = got.pop("enable_key_rotation")
-        if not k.options.imported_key_material:  # the module ignores it for imported material
-            assert rotation is True, f"{k.name}: automatic rotation must be on"
+        assert got.pop("enable_key_rotation") is k.options.automatic_rotation, k.name
         assert got == {
             "alias_name": k.alias,
             "policy": ck.policy.to_json(),
