@@ -43,7 +43,8 @@ def fingerprint(root: Path, inputs: list[Path], today: date) -> str:
     for path in inputs:
         _feed(h, path.relative_to(root).as_posix(), path.read_bytes())
     src = Path(__file__).parent
-    for path in sorted([*src.glob("*.py"), *src.glob("data/*"), *src.glob("templates/*")]):
+    sources = [*src.rglob("*.py"), *src.rglob("*.json"), *src.rglob("*.j2")]
+    for path in sorted(p for p in sources if "__pycache__" not in p.parts):
         _feed(h, f"compiler/{path.relative_to(src).as_posix()}", path.read_bytes())
     for lib in _LIBRARIES:
         _feed(h, lib, metadata.version(lib).encode())

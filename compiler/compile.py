@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from . import catalog, iam
 from .diagnostics import CompileError, Diagnostic, Loc
+from .policy import catalog, iam
 from .resolve import Resolved, ResolvedKey, ScopeRevocation
 
 POLICY_LIMIT = 32_768

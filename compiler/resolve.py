@@ -9,9 +9,9 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
-from . import iam
 from .diagnostics import CompileError, Diagnostic, Loc, did_you_mean
 from .model import App, Grant, Org, ParamRef, Principal, RevocationEntry, Scope, Suspension, Vendor
+from .policy import iam
 from .resolve_checks import check_app, check_vendor
 
 

@@ -8,11 +8,11 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
-from . import catalog
 from .diagnostics import Diagnostic, did_you_mean
 from .load import show
 from .model import App, Org, ParamRef, RevocationEntry, Scope, Vendor, VendorCondition, Where
 from .modeltypes import is_iam_arn
+from .policy import catalog
 
 BASE_OPERATORS = (
     "StringEquals",

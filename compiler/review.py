@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import iam
-from .compare import compare
 from .compile import CompiledKey
-from .evaluate import Request
+from .policy import iam
+from .policy.compare import compare
+from .policy.evaluate import Request
 
 POLICY_DIR = "generated/policies"
 

@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterator
 
 from pydantic import BaseModel, ConfigDict
 
-from . import catalog
-from .compare import compare
 from .compile import POLICY_LIMIT, CompiledKey
 from .diagnostics import Diagnostic
-from .evaluate import Request, evaluate, evaluate_each
+from .policy import catalog
+from .policy.compare import compare
+from .policy.evaluate import Request, evaluate, evaluate_each
 
 Check = Callable[[CompiledKey], Iterator[Diagnostic]]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler import cli
+from compiler.cli import main as cli
 from compiler.write import read_tree
 
 

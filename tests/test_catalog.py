@@ -1,7 +1,7 @@
-"""compiler.catalog against its own data files, policyuniverse, botocore and vendors/*.yaml.
+"""compiler.policy.catalog against its own data files, policyuniverse, botocore and vendors/*.yaml.
 
 When botocore (or policyuniverse) moves, the failing assertion names the actions or keys to
-add to compiler/data/*.json; nothing here is updated automatically.
+add to compiler/policy/data/*.json; nothing here is updated automatically.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import pytest
 import yaml
 from policyuniverse import all_permissions, service_data
 
-from compiler import catalog
-from compiler.catalog import (
+from compiler.policy import catalog
+from compiler.policy.catalog import (
     CRYPTOGRAPHIC_ACTIONS,
     EXCLUDED_ACTIONS,
     IAM_ONLY_ACTIONS,
@@ -36,7 +36,7 @@ from compiler.catalog import (
 )
 
 REPO = Path(__file__).resolve().parent.parent
-DATA = REPO / "compiler" / "data"
+DATA = REPO / "compiler" / "policy" / "data"
 VENDOR_FILES = sorted((REPO / "vendors").glob("*.yaml"))
 
 # The 54 operations of botocore 1.43.11's KMS model, as listed in vendor-facts section (c).
@@ -160,7 +160,7 @@ def test_catalog_matches_botocore_operations() -> None:
     missing = sorted(theirs - ours)
     assert not missing, (
         f"botocore {botocore.__version__} has KMS permissions the catalog lacks: {missing}; "
-        "add them to compiler/data/kms_actions.json (and bump botocore_version)"
+        "add them to compiler/policy/data/kms_actions.json (and bump botocore_version)"
     )
     extra = sorted(ours - theirs)
     if extra and _version(botocore.__version__) < _version(catalog.BOTOCORE_VERSION):

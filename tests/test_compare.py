@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from compiler.compare import Comparison, action_classes, compare
-from compiler.evaluate import Request, evaluate
-from compiler.iam import Policy
+from compiler.policy.compare import Comparison, action_classes, compare
+from compiler.policy.evaluate import Request, evaluate
+from compiler.policy.iam import Policy
 
 ACCT = "111122223333"
 VENDOR = "arn:aws:iam::152659312504:root"

@@ -18,12 +18,12 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from compiler import catalog
-from compiler.compare import compare
 from compiler.compile import CONTEXT_PREFIX, CompiledKey, compile_key
-from compiler.evaluate import Request, evaluate
 from compiler.load import load_bytes
 from compiler.model import Org, Vendor, build
+from compiler.policy import catalog
+from compiler.policy.compare import compare
+from compiler.policy.evaluate import Request, evaluate
 from compiler.resolve import resolve
 
 ACCOUNT = "111122223333"

@@ -12,7 +12,7 @@ import compiler
 
 MODULES = sorted(
     m.name
-    for m in pkgutil.iter_modules(compiler.__path__, "compiler.")
+    for m in pkgutil.walk_packages(compiler.__path__, "compiler.")
     if m.name != "compiler.__main__"
 )
 

@@ -3,7 +3,7 @@ every byte-level case in `BYTE_CASES` must make `byok generate` exit 1 with exac
 stderr (one `file:line:col: CODE message` per problem, sorted, capped), no traceback, and leave
 `generated/` byte-identical.
 
-Most cases run in-process through `compiler.cli.main` (the same code path as the command line);
+Most cases run in-process through `compiler.cli.main.main` (the same code path as the command line);
 `SUBPROCESS` names the ones that also run as a real `python -m compiler` process.
 """
 
@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from compiler import cli
+from compiler.cli import main as cli
+from compiler.cli.common import EXIT_INPUT
 from compiler.diagnostics import CATALOGUE, CompileError
 from compiler.load import MAX_BYTES, load_bytes
 from compiler.pipeline import build_tree
@@ -403,7 +404,7 @@ def check(root: Path, expect: list[str] | tuple[str, ...], subprocess_too: bool)
         code, out, err = runner(root)
         assert "Traceback" not in err + out
         assert err.splitlines() == list(expect), f"{runner.__name__}:\n{err}"
-        assert code == cli.EXIT_INPUT
+        assert code == EXIT_INPUT
         assert read_tree(root / "generated") == before
         assert not out
     for line in expect:
@@ -494,7 +495,7 @@ def test_billion_laughs_process_stays_small(tmp_path: Path) -> None:
     (root / "org.yaml").write_bytes(_bomb(12))
     script = (
         "import resource, sys\n"
-        "from compiler import cli, pipeline\n"
+        "from compiler import pipeline\nfrom compiler.cli import main as cli\n"
         "code = cli.main(['-C', sys.argv[1], 'generate']) if sys.argv[2] == 'run' else 0\n"
         "print(code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
     )
@@ -514,5 +515,5 @@ def test_billion_laughs_process_stays_small(tmp_path: Path) -> None:
     proc = child("run")
     code, maxrss_kib = proc.stdout.split()
     assert proc.stderr == "org.yaml:1:7: E103 anchors and aliases are not allowed\n"
-    assert int(code) == cli.EXIT_INPUT
+    assert int(code) == EXIT_INPUT
     assert int(maxrss_kib) < baseline_kib + 20 * 1024  # 2**36 "lol"s expanded would be GBs

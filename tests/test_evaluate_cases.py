@@ -1,7 +1,7 @@
 """Exact evaluator cases transcribed from the AWS IAM and KMS documentation.
 
 Each row names the page its rule comes from. Rows citing `DESIGN` pin a choice the AWS pages
-leave open (documented in compiler/evaluate.py and compiler/condops.py).
+leave open (documented in compiler/policy/evaluate.py and compiler/policy/condops.py).
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from compiler.condops import UnsupportedPolicyError
-from compiler.evaluate import Decision, Request, RequestFormatError, evaluate
-from compiler.iam import Policy, PolicyFormatError
+from compiler.policy.condops import UnsupportedPolicyError
+from compiler.policy.evaluate import Decision, Request, RequestFormatError, evaluate
+from compiler.policy.iam import Policy, PolicyFormatError
 
 IAM = "https://docs.aws.amazon.com/IAM/latest/UserGuide/"
 OPS = IAM + "reference_policies_elements_condition_operators.html"

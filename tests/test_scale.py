@@ -17,7 +17,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from compiler import cli, load
+from compiler import load
+from compiler.cli import main as cli
+from compiler.cli.common import EXIT_OK
 from compiler.compile import (
     POLICY_LIMIT,
     CompiledKey,
@@ -28,11 +30,11 @@ from compiler.compile import (
     policy_bytes,
 )
 from compiler.diagnostics import CompileError
-from compiler.evaluate import Request, evaluate, evaluate_each
 from compiler.hcl import hcl_string
-from compiler.iam import Policy
 from compiler.model import RevocationEntry
 from compiler.pipeline import build_tree
+from compiler.policy.evaluate import Request, evaluate, evaluate_each
+from compiler.policy.iam import Policy
 from compiler.resolve import ScopeRevocation
 from compiler.write import read_tree
 from tests.conftest import REPO, copy_inputs
@@ -203,12 +205,12 @@ def test_noop_regeneration_leaves_every_mtime_alone(
     monkeypatch.setenv("BYOK_TODAY", TODAY.isoformat())
     out = project / "generated"
     files = read_tree(out)
-    assert cli.main(["-C", str(project), "generate"]) == cli.EXIT_OK
+    assert cli.main(["-C", str(project), "generate"]) == EXIT_OK
     first = capsys.readouterr().out
     assert first.rstrip().endswith(f"generated/: {len(files)} files unchanged")
     before = _stamps(out)
     time.sleep(0.02)  # any rewrite would now show a newer mtime
-    assert cli.main(["-C", str(project), "generate"]) == cli.EXIT_OK
+    assert cli.main(["-C", str(project), "generate"]) == EXIT_OK
     assert capsys.readouterr().out == first  # replayed from .build/byok-cache.json
     assert _stamps(out) == before
     assert read_tree(out) == files
@@ -233,7 +235,7 @@ def test_changed_input_rewrites_then_settles(
             "values: [C0123ABCD, C07QX4M2PLR]", "values: [C0123ABCD, C07QX4M2PLR, C0999ZZZZ]"
         )
     )
-    assert cli.main(["-C", str(project), "generate"]) == cli.EXIT_OK
+    assert cli.main(["-C", str(project), "generate"]) == EXIT_OK
     assert capsys.readouterr().out.rstrip().endswith("files written")
     new_files, new_stamps = read_tree(out), _stamps(out)
     changed = {rel for rel in new_files if new_files[rel] != old_files.get(rel)}
@@ -243,7 +245,7 @@ def test_changed_input_rewrites_then_settles(
     for rel in new_files:
         assert (new_stamps[rel] == old_stamps[rel]) == (rel not in changed), rel
     before = new_stamps
-    assert cli.main(["-C", str(project), "generate"]) == cli.EXIT_OK
+    assert cli.main(["-C", str(project), "generate"]) == EXIT_OK
     assert capsys.readouterr().out.rstrip().endswith("files unchanged")
     assert _stamps(project / "generated") == before
 
@@ -475,8 +477,8 @@ def test_hcl_string_fast_path_writes_what_the_loop_writes(value: str) -> None:
 
 def _effective_reference(ck: CompiledKey) -> set[str]:
     """verify's E508/E509 check as first written: one `evaluate` per value, principal, action."""
-    from compiler import catalog
     from compiler.diagnostics import Diagnostic
+    from compiler.policy import catalog
 
     k = ck.key
     out: set[str] = set()

@@ -16,11 +16,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.compare import compare
-from compiler.evaluate import Request, evaluate
-from compiler.iam import Policy
-from compiler.matching import StrPred, arn_glob, fold, glob
-from compiler.strsolve import realize
+from compiler.policy.compare import compare
+from compiler.policy.evaluate import Request, evaluate
+from compiler.policy.iam import Policy
+from compiler.policy.matching import StrPred, arn_glob, fold, glob
+from compiler.policy.strsolve import realize
 
 ACCT = "111122223333"
 PRINCIPALS: list[Any] = [

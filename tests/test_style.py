@@ -1,5 +1,6 @@
 """The house limits on compiler/ (docs: "How we write code"): functions of at most 40 lines,
-modules of at most 400, and stages that depend one way only."""
+modules of at most 400, stages that depend one way only, a policy engine that knows nothing of
+the pipeline or the command line, and no import cycle anywhere in `compiler/`."""
 
 from __future__ import annotations
 
@@ -9,13 +10,58 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parent.parent / "compiler"
-MODULES = sorted(SRC.glob("*.py"))
+MODULES = sorted(p for p in SRC.rglob("*.py") if "__pycache__" not in p.parts)
 
 # Pipeline stages: a stage may import only stages before it (design.md, "Pipeline").
 ORDER = ["load", "model", "resolve", "compile", "verify", "render", "write"]
+# What the policy engine may import from outside itself: nothing of compiler/, and no YAML.
+ENGINE_FORBIDDEN_LIBS = {"yaml", "jinja2", "argparse"}
 
 
-@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
+def _name(path: Path) -> str:
+    """`compiler/policy/iam.py` -> `compiler.policy.iam`; a package is its `__init__`."""
+    parts = list(path.relative_to(SRC.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+NAMES = {_name(p): p for p in MODULES}
+
+
+def _resolve(module: str, node: ast.ImportFrom) -> list[str]:
+    """The compiler modules one `from ... import ...` refers to (absolute names)."""
+    pkg = module if NAMES[module].name == "__init__.py" else module.rsplit(".", 1)[0]
+    if node.level:
+        base = pkg.split(".")
+        base = base[: len(base) - node.level + 1]
+        prefix = ".".join(base + ([node.module] if node.module else []))
+    else:
+        prefix = node.module or ""
+    found = [f"{prefix}.{a.name}" for a in node.names if f"{prefix}.{a.name}" in NAMES]
+    return found or ([prefix] if prefix in NAMES else [])
+
+
+def imports(module: str) -> set[str]:
+    """Every compiler module `module` imports, at any depth of its code (lazy ones too)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(NAMES[module].read_text())):
+        if isinstance(node, ast.ImportFrom):
+            found.update(_resolve(module, node))
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name in NAMES)
+    return found - {module}
+
+
+def _libraries(path: Path) -> set[str]:
+    libs: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            libs.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Import):
+            libs.update(a.name.split(".")[0] for a in node.names)
+    return libs
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: _name(p))
 def test_module_and_function_sizes(path: Path) -> None:
     text = path.read_text()
     assert text.count("\n") <= 400, f"{path.name} has {text.count(chr(10))} lines"
@@ -28,17 +74,57 @@ def test_module_and_function_sizes(path: Path) -> None:
     assert long == [], f"{path.name}: functions over 40 lines: {long}"
 
 
-def _imports(path: Path) -> set[str]:
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
-            found.add(node.module.split(".")[0])
-        elif isinstance(node, ast.ImportFrom) and node.level == 1:
-            found.update(a.name for a in node.names)
-    return found
-
-
 @pytest.mark.parametrize("stage", ORDER)
 def test_stages_depend_one_way(stage: str) -> None:
-    later = set(ORDER[ORDER.index(stage) + 1 :])
-    assert _imports(SRC / f"{stage}.py") & later == set()
+    later = {f"compiler.{s}" for s in ORDER[ORDER.index(stage) + 1 :]}
+    assert imports(f"compiler.{stage}") & later == set()
+
+
+ENGINE = sorted(n for n in NAMES if n == "compiler.policy" or n.startswith("compiler.policy."))
+
+
+@pytest.mark.parametrize("module", ENGINE)
+def test_policy_engine_imports_nothing_outside_itself(module: str) -> None:
+    outside = {m for m in imports(module) if not m.startswith("compiler.policy")}
+    assert outside == set(), f"{module} imports {outside}"
+    assert _libraries(NAMES[module]) & ENGINE_FORBIDDEN_LIBS == set()
+
+
+def test_the_engine_package_exists_and_says_what_it_does_not_model() -> None:
+    doc = ast.get_docstring(ast.parse((SRC / "policy" / "__init__.py").read_text())) or ""
+    assert "does not model" in doc
+    assert {"compiler.policy.iam", "compiler.policy.evaluate", "compiler.policy.compare"} <= set(
+        ENGINE
+    )
+
+
+def test_only_the_cli_imports_the_cli() -> None:
+    users = {m for m in NAMES if not m.startswith("compiler.cli") and m != "compiler.__main__"}
+    leaks = {m: imports(m) for m in users if any(i.startswith("compiler.cli") for i in imports(m))}
+    assert leaks == {}
+
+
+def _cycle_from(start: str, graph: dict[str, set[str]]) -> list[str] | None:
+    stack, seen = [(start, [start])], set()
+    while stack:
+        node, path = stack.pop()
+        for nxt in sorted(graph[node]):
+            if nxt == start:
+                return [*path, nxt]
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append((nxt, [*path, nxt]))
+    return None
+
+
+def test_no_import_cycle_in_compiler() -> None:
+    # A package's `__init__` is the package's facade: importing `compiler.x.y` runs
+    # `compiler.x` first, but that is not an edge of the module graph.
+    graph = {m: imports(m) for m in NAMES}
+    cycles = [c for m in sorted(graph) if (c := _cycle_from(m, graph))]
+    assert cycles == []
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert _cycle_from("a", {"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle_from("a", {"a": {"b"}, "b": set()}) is None

@@ -7,10 +7,10 @@ from datetime import date
 
 import pytest
 
-from compiler import iam
 from compiler.compile import CompiledKey, compile_all
 from compiler.diagnostics import Diagnostic
 from compiler.pipeline import load_inputs
+from compiler.policy import iam
 from compiler.resolve import resolve
 from compiler.verify import CHECKS, verify_key
 from tests.conftest import REPO

@@ -1,38 +1,19 @@
-"""`byok`: the command line. Exit codes: 0 ok, 1 input errors, 2 usage, 3 access widened."""
+"""`byok generate [--strict] [--check]` and `byok docs`: the compiler pipeline's commands."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from . import cache, semantics_cli
-from .compile import POLICY_LIMIT
-from .diagnostics import MAX_DIAGNOSTICS, CompileError, Diagnostic, catalogue_markdown
-from .pipeline import ORG_FILE, OUT_DIR, VENDORS_DIR, Result, build_tree
-from .write import diff_trees, read_tree, write_tree
-
-EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_WIDER = 0, 1, 2, 3
-
-
-def _today() -> date:
-    """`BYOK_TODAY` (YYYY-MM-DD) pins "today" for expiry warnings in tests."""
-    pinned = os.environ.get("BYOK_TODAY")
-    return date.fromisoformat(pinned) if pinned else date.today()
-
-
-def format_diagnostics(diags: Sequence[Diagnostic]) -> str:
-    lines = [d.render() for d in diags[:MAX_DIAGNOSTICS]]
-    if len(diags) > MAX_DIAGNOSTICS:
-        lines.append(f"... and {len(diags) - MAX_DIAGNOSTICS} more problems")
-    return "".join(line + "\n" for line in lines)
-
-
-def print_diagnostics(diags: Sequence[Diagnostic]) -> None:
-    sys.stderr.write(format_diagnostics(diags))
+from .. import cache
+from ..compile import POLICY_LIMIT
+from ..diagnostics import CompileError, catalogue_markdown
+from ..pipeline import ORG_FILE, OUT_DIR, VENDORS_DIR, Result, build_tree
+from ..write import diff_trees, read_tree, write_tree
+from .common import EXIT_INPUT, EXIT_OK, format_diagnostics, print_diagnostics, today
 
 
 def _summary(result: Result) -> str:
@@ -62,16 +43,16 @@ def _inputs(root: Path) -> list[Path]:
     return [root / ORG_FILE, *sorted((root / VENDORS_DIR).glob("*.y*ml"))]
 
 
-def _fingerprint(root: Path, today: date) -> str | None:
+def _fingerprint(root: Path, day: date) -> str | None:
     try:
-        return cache.fingerprint(root, _inputs(root), today)
+        return cache.fingerprint(root, _inputs(root), day)
     except OSError:  # unreadable inputs: no shortcut; the compiler reports them
         return None
 
 
-def _from_cache(root: Path, today: date, strict: bool) -> int | None:
+def _from_cache(root: Path, day: date, strict: bool) -> int | None:
     """Replay the last run when nothing it depends on changed (see cache.py)."""
-    fp = _fingerprint(root, today)
+    fp = _fingerprint(root, day)
     if fp is None:
         return None
     files = read_tree(root / OUT_DIR)
@@ -99,13 +80,13 @@ def _check(root: Path, result: Result) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    root, today = Path(args.directory), _today()
-    replayed = None if args.check else _from_cache(root, today, args.strict)
+    root, now = Path(args.directory), today()
+    replayed = None if args.check else _from_cache(root, now, args.strict)
     if replayed is not None:
         return replayed
-    fp = _fingerprint(root, today)
+    fp = _fingerprint(root, now)
     try:
-        result = build_tree(root, today)
+        result = build_tree(root, now)
     except CompileError as err:
         print_diagnostics(err.diagnostics)
         return EXIT_INPUT
@@ -137,15 +118,8 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="byok", description=__doc__)
-    p.add_argument(
-        "-C",
-        "--directory",
-        default=".",
-        help="directory holding org.yaml, vendors/ and generated/ (default: .)",
-    )
-    sub = p.add_subparsers(dest="command", required=True)
+def add_parsers(sub: Any) -> None:
+    """Register `generate` and `docs` on an argparse subparsers object."""
     gen = sub.add_parser("generate", help="compile org.yaml and vendors/ into generated/")
     gen.add_argument("--strict", action="store_true", help="treat warnings as errors")
     gen.add_argument(
@@ -154,24 +128,5 @@ def parser() -> argparse.ArgumentParser:
         help="write nothing; exit 1 with a diff if generated/ is stale",
     )
     gen.set_defaults(func=cmd_generate)
-    semantics_cli.add_parsers(sub)
-    from . import diff_cli
-
-    diff_cli.add_parser(sub)
     docs = sub.add_parser("docs", help="print the diagnostics catalogue as Markdown")
     docs.set_defaults(func=cmd_docs)
-    return p
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    try:
-        return int(args.func(args))
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return EXIT_OK
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -8,12 +8,12 @@ is replayed through the concrete evaluator before it is reported.
 Actions range over the KMS action catalog (a wildcard means its expansion over it); the
 catalog is split into classes of actions every statement of both policies treats alike, and a
 class whose statements are identical in both policies is skipped. Each remaining class is one
-exact finite problem (`compiler.symbolic`) that z3 decides in both directions. Principals,
+exact finite problem (`compiler.policy.symbolic`) that z3 decides in both directions. Principals,
 resources and condition values range over all strings. Soundness: `equivalent`/`narrower` are
 reported only when the solver proved that no class has a widening request; anything the
 encoding refuses, and any solver give-up, yields `unknown`.
 
->>> from compiler.iam import Policy
+>>> from compiler.policy.iam import Policy
 >>> def pol(*values):
 ...     deny = {"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
 ...             "Condition": {"StringEquals": {"kms:EncryptionContext:ch": list(values)}}}

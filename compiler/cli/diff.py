@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .diagnostics import CompileError
-from .pipeline import build_tree
-from .review import GitError, Report, committed_policies, review
-
-EXIT_OK, EXIT_INPUT, EXIT_WIDER = 0, 1, 3
+from ..diagnostics import CompileError
+from ..pipeline import build_tree
+from ..review import GitError, Report, committed_policies, review
+from .common import EXIT_INPUT, EXIT_OK, EXIT_WIDER, print_diagnostics, today
 
 
 def add_parser(sub: Any) -> None:
@@ -24,11 +23,9 @@ def add_parser(sub: Any) -> None:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from .cli import _today, print_diagnostics
-
     root = Path(args.directory)
     try:
-        result = build_tree(root, _today())
+        result = build_tree(root, today())
         base = committed_policies(root, args.base)
     except CompileError as err:
         print_diagnostics(err.diagnostics)

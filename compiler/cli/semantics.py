@@ -14,11 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import iam
-from .compare import compare
-from .evaluate import Request, evaluate
-
-EXIT_OK, EXIT_INPUT, EXIT_WIDER = 0, 1, 3
+from ..policy import iam
+from ..policy.compare import compare
+from ..policy.evaluate import Request, evaluate
+from .common import EXIT_INPUT, EXIT_OK, EXIT_WIDER
 
 
 class _InputError(Exception):

@@ -11,7 +11,7 @@ but only the account principal itself in `NotPrincipal` (a bare id means partiti
 anything else matches exactly. A request without a resource is a request on this key, which
 only all-wildcard `Resource` entries (`"*"`) name.
 
->>> from compiler.iam import Policy
+>>> from compiler.policy.iam import Policy
 >>> p = Policy.from_json({"Statement": [
 ...     {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "kms:*",
 ...      "Resource": "*"},

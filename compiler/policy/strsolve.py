@@ -14,7 +14,7 @@ signature some string has, with such a string, exactly and over all Unicode stri
 This replaces SMT string theory, which costs tens of milliseconds per query, with a small
 finite domain the solver sees as an integer per string.
 
->>> from compiler.matching import StrPred, glob
+>>> from compiler.policy.matching import StrPred, glob
 >>> r = realize((StrPred(lits=frozenset({"a", "b"})), StrPred(globs=(glob("a*"),))), ("zz",))
 >>> sorted(zip(r.sigs, r.strings))
 [((False, False), 'zz'), ((False, True), 'aa'), ((True, False), 'b'), ((True, True), 'a')]

@@ -1,0 +1,8 @@
+"""The `byok` command line: one module per command group, all depending on `common` only.
+
+- `main`: the argument parser and dispatch (the console script's entry point).
+- `common`: exit codes, "today", diagnostics printing — shared by every command.
+- `generate`: `byok generate` and `byok docs` (the compiler pipeline).
+- `diff`: `byok diff` (the review gate).
+- `semantics`: `byok eval` and `byok compare` (the policy engine alone).
+"""

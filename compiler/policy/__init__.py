@@ -1,0 +1,24 @@
+"""The IAM policy engine for KMS key policies: read, evaluate and compare them offline.
+
+This package knows nothing of YAML, `org.yaml`, vendors, diagnostics or the command line; the
+compiler pipeline and the CLI build on it, never the other way round (tests/test_style.py).
+
+What it promises:
+
+- `iam`: a typed, frozen policy IR. `Policy.from_json` parses a key-policy document (raising
+  `PolicyFormatError`); `Policy.to_json` writes the canonical form the compiler commits.
+- `catalog`: the KMS action catalog and condition-key facts (`data/*.json`, each with sources),
+  wildcard expansion and "did you mean" suggestions.
+- `evaluate`: the concrete evaluator. One request against one policy, with AWS's evaluation
+  logic (explicit Deny wins, then Allow, else implicit deny), every condition-operator family
+  (`condops`) and AWS's missing-key rules.
+- `compare`: the Zelkova-style comparer. How NEW relates to OLD over every request
+  (`equivalent`, `narrower`, `wider`, `incomparable`), with a concrete request for each
+  difference replayed through the evaluator; `unknown` with a reason when it cannot decide.
+  `symbolic` encodes a policy for z3; `strsolve` and `matching` solve the string constraints.
+
+What it does not model: identity-based (IAM) policies, SCPs/RCPs, permission boundaries,
+session policies, grants, VPC endpoint policies and policy variables. A key-policy statement
+naming the key's own account root only delegates to those IAM policies; the engine cannot see
+them, and says which decisions rest on them.
+"""
