@@ -232,7 +232,7 @@ def test_shipped_vendors_revoke_every_granted_data_action() -> None:
 
 
 def test_metadata_reads_are_the_only_exempt_actions() -> None:
-    assert catalog.METADATA_READ_ACTIONS == {
+    assert {
         "kms:DescribeKey",
         "kms:GetKeyLastUsage",
         "kms:GetKeyPolicy",
@@ -242,7 +242,7 @@ def test_metadata_reads_are_the_only_exempt_actions() -> None:
         "kms:ListKeyPolicies",
         "kms:ListKeyRotations",
         "kms:ListResourceTags",
-    }
+    } == catalog.METADATA_READ_ACTIONS
     assert catalog.METADATA_READ_ACTIONS.isdisjoint(catalog.USE_ACTIONS)
     # CreateGrant gives data access through a grant; PutKeyPolicy through a new policy.
     assert catalog.data_actions(["kms:*"]) >= {"kms:CreateGrant", "kms:PutKeyPolicy"}
