@@ -40,9 +40,11 @@ from compiler.model import Org, Vendor, build
 from compiler.pipeline import load_inputs
 from compiler.policy import catalog
 from compiler.policy.evaluate import Request, evaluate
+from compiler.render_access import key_section
 from compiler.resolve import resolve
 from compiler.resolve_revocations import uncovered_actions
 from compiler.verify import verify_key
+from compiler.verify_claims import proof_lines
 from compiler.write import read_tree
 from tests.conftest import REPO, copy_inputs
 from tests.test_compiler_properties import orgs, vendors
@@ -406,3 +408,29 @@ def test_requests_without_an_always_present_key_are_denied(
             else:
                 assert evaluate(strict.policy, req).decision == evaluate(plain.policy, req).decision
     assert verify_key(strict)[0] == []
+
+
+def test_summary_lines_for_an_always_present_suspended_vendor() -> None:
+    org = copy.deepcopy(ORG)
+    org["apps"][0]["suspension"] = {"reason": "incident", "ticket": "SEC-1"}
+    ck = _compile(_vendor(["kms:Decrypt", "kms:DescribeKey"], ["kms:Decrypt"], always=True), org)
+    diags, proof = verify_key(ck)
+    assert diags == []
+    assert proof_lines(ck, proof) == [
+        "proved: revocations and suspension only narrow access against the same policy "
+        "without them (narrower)",
+        "proved: the account root and the key administrators keep kms:PutKeyPolicy",
+        "proved: suspended: every granted data action denied (1 action(s); metadata reads "
+        "still allowed: kms:DescribeKey)",
+        "proved: vendor requests without kms:EncryptionContext:tenant_id denied for every "
+        "granted encryption-context action",
+    ]
+
+
+def test_access_md_states_the_required_context_key() -> None:
+    ck = _compile(_vendor(["kms:Decrypt"], ["kms:Decrypt"], always=True), ORG)
+    assert (
+        "  - `use`: `kms:Decrypt`\n"
+        "  - every encryption-context request must carry `kms:EncryptionContext:tenant_id` "
+        "(the vendor documents it on every request): a request without it is denied\n"
+    ) in key_section(ck)
