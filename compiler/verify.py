@@ -206,21 +206,26 @@ def _probe_context(ck: CompiledKey) -> dict[str, str]:
 
 def _context_required(ck: CompiledKey) -> Iterator[Diagnostic]:
     """A vendor request that lacks a context key its vendor file declares always present is
-    denied, for every granted operation that takes an encryption context (E518)."""
+    denied, for every granted operation that takes an encryption context (E518), even before
+    any revocation or suspension (so in the full policy too: it only adds Deny statements)."""
     k = ck.key
     actions = sorted(
         catalog.expand_all(a for _, acts, _ in k.grants for a in acts)
         & catalog.ENCRYPTION_CONTEXT_ACTIONS
     )
     full = _probe_context(ck)
-    declared = {s.context_key: s.always_present for s in k.vendor.revocation.scopes}
+    declared = {
+        s.context_key: s.always_present for s in k.vendor.revocation.scopes if s.always_present
+    }
     for key in k.required_context_keys:
         fact = declared.get(key)
         ctx = {n: v for n, v in full.items() if n != CONTEXT_PREFIX + key}
         for principal in k.principals:
             for action in actions:
                 req = Request(principal=principal, action=action, context=ctx)
-                if evaluate(ck.policy, req).decision != "deny":
+                # The base policy (no Revoke/Suspend) has the same Allows and no Deny, so a
+                # suspension or revocation cannot make this proof pass vacuously.
+                if evaluate(ck.base_policy, req).decision != "deny":
                     yield Diagnostic.make(
                         "E518",
                         f"key `{k.name}`: `{principal}` may call `{action}` without "
