@@ -34,7 +34,7 @@ def suspension_line(ck: CompiledKey) -> str | None:
         return None
     granted = catalog.expand_all(a for _, acts, _ in ck.key.grants for a in acts)
     reads = sorted(granted & catalog.METADATA_READ_ACTIONS)
-    still = f"; metadata reads still allowed: {', '.join(reads)}" if reads else ""
+    still = f"; metadata reads not denied: {', '.join(reads)}" if reads else ""
     return (
         f"proved: suspended: every granted data action denied "
         f"({len(granted_data_actions(ck))} action(s){still})"

@@ -136,7 +136,7 @@ def test_shipped_summary_states_exactly_what_is_proved(project: Path) -> None:
         "without them (narrower)\n"
         "  proved: the account root and the key administrators keep kms:PutKeyPolicy\n"
         "  proved: suspended: every granted data action denied (8 action(s); metadata reads "
-        "still allowed: kms:DescribeKey)\n"
+        "not denied: kms:DescribeKey)\n"
         "slack-prod: key policy 1769/32768 bytes\n"
         "  proved: revocations and suspension only narrow access against the same policy "
         "without them (narrower)\n"
@@ -246,6 +246,19 @@ def test_metadata_reads_are_the_only_exempt_actions() -> None:
         "kms:ListResourceTags",
     } == catalog.METADATA_READ_ACTIONS
     assert catalog.METADATA_READ_ACTIONS.isdisjoint(catalog.USE_ACTIONS)
+    assert catalog.METADATA_READ_ACTIONS <= catalog.KMS_ACTIONS - catalog.NON_KEY_ACTIONS
+    # The operations kms:EncryptionContext:<key> applies to (conditions-kms, see module doc).
+    assert {
+        "kms:CreateGrant",
+        "kms:Decrypt",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "kms:GenerateDataKeyPair",
+        "kms:GenerateDataKeyPairWithoutPlaintext",
+        "kms:GenerateDataKeyWithoutPlaintext",
+        "kms:ReEncryptFrom",
+        "kms:ReEncryptTo",
+    } == catalog.ENCRYPTION_CONTEXT_ACTIONS
     # CreateGrant gives data access through a grant; PutKeyPolicy through a new policy.
     assert catalog.data_actions(["kms:*"]) >= {"kms:CreateGrant", "kms:PutKeyPolicy"}
 
@@ -421,7 +434,7 @@ def test_summary_lines_for_an_always_present_suspended_vendor() -> None:
         "without them (narrower)",
         "proved: the account root and the key administrators keep kms:PutKeyPolicy",
         "proved: suspended: every granted data action denied (1 action(s); metadata reads "
-        "still allowed: kms:DescribeKey)",
+        "not denied: kms:DescribeKey)",
         "proved: vendor requests without kms:EncryptionContext:tenant_id denied for every "
         "granted encryption-context action",
     ]
