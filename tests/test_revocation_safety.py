@@ -447,3 +447,46 @@ def test_access_md_states_the_required_context_key() -> None:
         "  - every encryption-context request must carry `kms:EncryptionContext:tenant_id` "
         "(the vendor documents it on every request): a request without it is denied\n"
     ) in key_section(ck)
+
+
+ACTION_ENTRIES = st.sampled_from(
+    [
+        *sorted(catalog.KMS_ACTIONS - catalog.NON_KEY_ACTIONS),
+        "kms:GenerateDataKey*",
+        "kms:ReEncrypt*",
+        "kms:Get*",
+        "kms:List*",
+        "kms:Describe*",
+    ]
+)
+
+
+@given(
+    st.lists(ACTION_ENTRIES, min_size=1, max_size=5, unique=True),
+    st.lists(ACTION_ENTRIES, min_size=1, max_size=5, unique=True),
+)
+def test_a_vendor_is_accepted_only_if_its_suspension_denies_every_granted_data_action(
+    granted: list[str], revoked: list[str]
+) -> None:
+    """For any grant and revocation action lists: the vendor file is rejected (E326, at
+    `revocation.actions`) exactly when a granted action other than a metadata read escapes the
+    revocation; when accepted, a suspension explicitly denies the vendor every such action."""
+    org = copy.deepcopy(ORG)
+    org["apps"][0]["suspension"] = {"reason": "incident", "ticket": "SEC-1"}
+    escaped = catalog.data_actions(granted) - catalog.expand_all(revoked)
+    try:
+        ck = _compile(_vendor(granted, revoked, always=False), org)
+    except CompileError as err:
+        assert escaped
+        assert [d.code for d in err.diagnostics] == ["E326"]
+        return
+    assert not escaped
+    assert [d.render() for d in verify_key(ck)[0]] == []
+    for action in sorted(catalog.data_actions(granted)):
+        d = evaluate(ck.policy, Request(principal=VENDOR_ARN, action=action))
+        assert d.reason == "explicit_deny", action
+    for action in sorted(catalog.expand_all(granted) & catalog.METADATA_READ_ACTIONS):
+        if action not in catalog.expand_all(revoked):
+            assert evaluate(ck.policy, Request(principal=VENDOR_ARN, action=action)).decision == (
+                "allow"
+            )
