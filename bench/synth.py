@@ -173,6 +173,9 @@ def org_yaml(
                 f"        reason: {e['reason']}",
                 f"        ticket: {e['ticket']}",
                 f"        environments: {_flow(list(e['environments']))}",  # type: ignore[call-overload]
+                # Every Slack scope's context key is unconfirmed: the revocation must say so
+                # (E325 otherwise).
+                f"        unconfirmed_context_key: {{reason: synthetic, ticket: {e['ticket']}}}",
             ]
     return "\n".join(lines) + "\n"
 

@@ -90,9 +90,56 @@ def _base(key: ResolvedKey) -> tuple[list[iam.Statement], dict[str, Loc | None]]
         origins["BreakGlass"] = org.where.at("break_glass")
     for grant, (name, actions, conds) in zip(vendor.grants, key.grants, strict=True):
         sid = f"Vendor{pascal(vendor.name)}{pascal(name)}"
-        stmts.append(_stmt(sid, "Allow", key.principals, actions, conds))
-        origins[sid] = grant.where.loc
+        for stmt in _grant_statements(key, sid, actions, conds):
+            stmts.append(stmt)
+            origins[stmt.sid or ""] = grant.where.loc
     return stmts, origins
+
+
+def split_context_actions(actions: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(entries naming only operations that take an encryption context, the rest). A wildcard
+    that matches both kinds is expanded, so each entry lands on one side whole.
+
+    >>> split_context_actions(["kms:GenerateDataKey*", "kms:DescribeKey", "kms:ReEncrypt*"])
+    (['kms:GenerateDataKey*', 'kms:ReEncrypt*'], ['kms:DescribeKey'])
+    >>> split_context_actions(["kms:*"])[0]  # doctest: +NORMALIZE_WHITESPACE
+    ['kms:CreateGrant', 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey',
+     'kms:GenerateDataKeyPair', 'kms:GenerateDataKeyPairWithoutPlaintext',
+     'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo']
+    """
+    with_ctx: set[str] = set()
+    rest: set[str] = set()
+    for entry in actions:
+        expanded = catalog.expand_actions(entry)
+        if expanded and expanded <= catalog.ENCRYPTION_CONTEXT_ACTIONS:
+            with_ctx.add(entry)
+        elif not expanded & catalog.ENCRYPTION_CONTEXT_ACTIONS:
+            rest.add(entry)
+        else:
+            with_ctx |= expanded & catalog.ENCRYPTION_CONTEXT_ACTIONS
+            rest |= expanded - catalog.ENCRYPTION_CONTEXT_ACTIONS
+    return sorted(with_ctx), sorted(rest)
+
+
+def _grant_statements(
+    key: ResolvedKey, sid: str, actions: tuple[str, ...], conds: tuple[iam.Condition, ...]
+) -> list[iam.Statement]:
+    """One Allow per grant; when the vendor documents context keys on every request, its
+    encryption-context operations require them (`Null` = false: a request without one is
+    denied) and the operations that take no context keep a `...WithoutContext` statement."""
+    if not key.required_context_keys:
+        return [_stmt(sid, "Allow", key.principals, actions, conds)]
+    with_ctx, rest = split_context_actions(actions)
+    present = tuple(
+        iam.Condition(operator="Null", key=CONTEXT_PREFIX + k, values=("false",))
+        for k in key.required_context_keys
+    )
+    out = []
+    if with_ctx:
+        out.append(_stmt(sid, "Allow", key.principals, with_ctx, conds + present))
+    if rest:
+        out.append(_stmt(sid + "WithoutContext", "Allow", key.principals, rest, conds))
+    return out
 
 
 def _denies(key: ResolvedKey) -> tuple[list[iam.Statement], dict[str, Loc | None]]:

@@ -125,6 +125,21 @@ _CODES = (
         "A key administrator is also the vendor, or no "
         "principal of the organization can manage the key.",
     ),
+    Code(
+        "E325",
+        "revocation on an unconfirmed context key",
+        "The scope's context key is `verified: false`: if the vendor does not send exactly that "
+        "key, the Deny matches nothing and the revocation fails open. Confirm the key (and set "
+        "`verified: true` with its source) or acknowledge the gap on the revocation with "
+        "`unconfirmed_context_key: {reason: ..., ticket: ...}`.",
+    ),
+    Code(
+        "E326",
+        "incomplete revocation actions",
+        "`revocation.actions` must cover every permission the vendor's grants give that accesses "
+        "data (all but metadata reads such as kms:DescribeKey), after wildcard expansion; "
+        "otherwise a suspension or revocation leaves the vendor reading data.",
+    ),
     # E4xx: compile (resolved keys -> policy IR)
     Code("E401", "duplicate Sid", "Two statements of one policy share a Sid."),
     Code(
@@ -175,6 +190,17 @@ _CODES = (
         "Allow statement changed by revocations",
         "Revocations must add Deny statements only.",
     ),
+    Code(
+        "E517",
+        "suspension incomplete",
+        "A suspended vendor principal may still call a granted data action.",
+    ),
+    Code(
+        "E518",
+        "context key not required",
+        "A vendor request without a context key its vendor file declares always present "
+        "is allowed.",
+    ),
     # Warnings
     Code(
         "W101",
@@ -189,6 +215,12 @@ _CODES = (
     ),
     Code("W103", "policy near the size limit", "A key policy uses over 90% of 32,768 bytes."),
     Code("W104", "duplicate revocation value", "The same value is revoked twice in one scope."),
+    Code(
+        "W107",
+        "stale acknowledgement",
+        "A revocation acknowledges an unconfirmed context key, but the vendor file now marks the "
+        "scope `verified: true`; remove `unconfirmed_context_key`.",
+    ),
 )
 CATALOGUE: dict[str, Code] = {c.code: c for c in _CODES}
 

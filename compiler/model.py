@@ -124,11 +124,17 @@ class KillSwitch(Fact):
     supported: bool
 
 
+class AlwaysPresent(Fact):
+    """The vendor documents that every request it makes with the key carries the scope's
+    context key; its Allow statements then require the key (a request without it is denied)."""
+
+
 class Scope(Fact):
     name: ScopeName
     description: Text
     context_key: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/\-]{1,128}$")]
     pattern: Regex
+    always_present: AlwaysPresent | None = None
 
 
 class Revocation(Model):
@@ -193,9 +199,19 @@ def _no_number(value: Any) -> Any:
 LenientDate = Annotated[date, Field(strict=False), BeforeValidator(_no_number)]
 
 
+Ticket = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:#/\-]{0,63}$")]
+
+
+class Acknowledgement(Model):
+    """The organization's explicit, reviewed acceptance of a known gap (why, and its ticket)."""
+
+    reason: Text
+    ticket: Ticket
+
+
 class Suspension(Model):
     reason: Text
-    ticket: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:#/\-]{0,63}$")]
+    ticket: Ticket
     environments: tuple[Name, ...] | None = None
 
 
@@ -203,6 +219,9 @@ class RevocationEntry(Suspension):
     scope: ScopeName
     values: Annotated[tuple[ValueStr, ...], Field(min_length=1)]
     expires: LenientDate | None = None
+    # A revocation on a scope whose context key the vendor has not confirmed may deny nothing:
+    # it compiles only with this acknowledgement (E325 otherwise).
+    unconfirmed_context_key: Acknowledgement | None = None
 
 
 class App(Model):

@@ -34,6 +34,9 @@ class ScopeRevocation(Frozen):
     scope: Scope
     values: tuple[str, ...]
     entries: tuple[RevocationEntry, ...]
+    # The vendor has not confirmed it sends the context key (every entry acknowledges it,
+    # `unconfirmed_context_key`): the Deny may match nothing.
+    unconfirmed: bool
 
 
 class KeyOptionsResolved(Frozen):
@@ -57,6 +60,9 @@ class ResolvedKey(Frozen):
     suspension: Suspension | None
     options: KeyOptionsResolved
     facts: tuple[Fact, ...]
+    # Context keys the vendor documents on every request (scopes with `always_present`),
+    # sorted: its Allow statements require them for encryption-context operations.
+    required_context_keys: tuple[str, ...] = ()
 
 
 class ResolvedLogging(Frozen):
@@ -198,6 +204,7 @@ def _keys(org: Org, app: App, vendor: Vendor) -> Iterator[ResolvedKey]:
             suspension=suspension,
             options=options,
             facts=_facts(vendor, revs, suspension is not None),
+            required_context_keys=required_context_keys(vendor),
         )
 
 
@@ -212,9 +219,14 @@ def _scope_revocations(app: App, vendor: Vendor, env: str) -> tuple[ScopeRevocat
             scope=scopes[name],
             entries=tuple(entries),
             values=tuple(sorted({v for e in entries for v in e.values})),
+            unconfirmed=not scopes[name].verified,
         )
         for name, entries in sorted(by_scope.items())
     )
+
+
+def required_context_keys(vendor: Vendor) -> tuple[str, ...]:
+    return tuple(sorted({s.context_key for s in vendor.revocation.scopes if s.always_present}))
 
 
 def _facts(vendor: Vendor, revs: tuple[ScopeRevocation, ...], suspended: bool) -> tuple[Fact, ...]:
@@ -239,6 +251,16 @@ def _facts(vendor: Vendor, revs: tuple[ScopeRevocation, ...], suspended: bool) -
             loc=r.scope.where.loc,
         )
         for r in revs
+    ]
+    out += [
+        Fact(
+            what=f"context key `{s.context_key}` always present (scope `{s.name}`)",
+            verified=s.always_present.verified,
+            source=s.always_present.source,
+            loc=s.always_present.where.loc,
+        )
+        for s in vendor.revocation.scopes
+        if s.always_present is not None
     ]
     if suspended:
         ks = vendor.revocation.kill_switch

@@ -13,6 +13,7 @@ from .load import show
 from .model import App, Org, ParamRef, RevocationEntry, Scope, Vendor, VendorCondition, Where
 from .modeltypes import is_iam_arn
 from .policy import catalog
+from .resolve_revocations import check_context_key_confirmed, check_revocation_actions
 
 BASE_OPERATORS = (
     "StringEquals",
@@ -121,6 +122,7 @@ def check_vendor(vendor: Vendor) -> Iterator[Diagnostic]:
         for cond in grant.conditions:
             yield from check_condition(cond.where, cond)
     yield from check_actions(vendor.revocation.where, "actions", vendor.revocation.actions)
+    yield from check_revocation_actions(vendor)
     yield from _check_scopes(vendor)
 
 
@@ -249,6 +251,7 @@ def _check_revocation(
         )
     else:
         yield from _check_values(r, scope)
+        yield from check_context_key_confirmed(vendor, r, scope)
     yield from _check_envs(r.where, r.environments, envs)
     if r.expires is not None and r.expires < today:
         yield Diagnostic.make(

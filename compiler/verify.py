@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 
 from pydantic import BaseModel, ConfigDict
 
-from .compile import POLICY_LIMIT, CompiledKey
+from .compile import CONTEXT_PREFIX, POLICY_LIMIT, CompiledKey
 from .diagnostics import Diagnostic
 from .policy import catalog
 from .policy.compare import compare
@@ -140,7 +140,8 @@ def _revocations_effective(ck: CompiledKey) -> Iterator[Diagnostic]:
                 probes = rev.values + ((other,) if collateral else ())
                 decisions = evaluate_each(ck.policy, req, ctx_key, probes)
                 for value, d in zip(rev.values, decisions, strict=False):
-                    if d.decision != "deny":
+                    # Denied by the revocation itself, not merely by a missing Allow.
+                    if d.reason != "explicit_deny":
                         yield Diagnostic.make(
                             "E508",
                             f"key `{k.name}`: `{principal}` may still "
@@ -166,6 +167,71 @@ def _collateral(ck: CompiledKey, action: str, ctx: dict[str, str]) -> Diagnostic
         f"for `{action}` with context {ctx or 'absent'}",
         ck.origins.get(""),
     )
+
+
+def granted_data_actions(ck: CompiledKey) -> list[str]:
+    """Every data action the vendor's grants give on this key (wildcards expanded)."""
+    return sorted(catalog.data_actions(a for _, actions, _ in ck.key.grants for a in actions))
+
+
+def _suspension_complete(ck: CompiledKey) -> Iterator[Diagnostic]:
+    """A suspended vendor is explicitly denied every granted data action (E517), whatever the
+    request's context: the Suspend statement has no condition, so the empty context decides."""
+    k = ck.key
+    if k.suspension is None:
+        return
+    for principal in k.principals:
+        for action in granted_data_actions(ck):
+            d = evaluate(ck.policy, Request(principal=principal, action=action))
+            if d.reason != "explicit_deny":
+                yield Diagnostic.make(
+                    "E517",
+                    f"key `{k.name}`: suspended `{principal}` may still call `{action}` "
+                    f"({d.reason})",
+                    k.suspension.where.loc,
+                )
+
+
+def _probe_context(ck: CompiledKey) -> dict[str, str]:
+    """A context that satisfies the vendor grants' positive string conditions and carries every
+    required context key, so a probe without one key reaches the Allow it would otherwise meet
+    (the E518 proof is then not vacuous)."""
+    ctx = {CONTEXT_PREFIX + key: "probe" for key in ck.key.required_context_keys}
+    for _, _, conds in ck.key.grants:
+        for c in conds:
+            if c.operator in ("StringEquals", "StringLike", "ArnEquals", "ArnLike") and c.values:
+                ctx[c.key] = c.values[0].replace("*", "x").replace("?", "x")
+    return ctx
+
+
+def _context_required(ck: CompiledKey) -> Iterator[Diagnostic]:
+    """A vendor request that lacks a context key its vendor file declares always present is
+    denied, for every granted operation that takes an encryption context (E518), even before
+    any revocation or suspension (so in the full policy too: it only adds Deny statements)."""
+    k = ck.key
+    actions = sorted(
+        catalog.expand_all(a for _, acts, _ in k.grants for a in acts)
+        & catalog.ENCRYPTION_CONTEXT_ACTIONS
+    )
+    full = _probe_context(ck)
+    declared = {
+        s.context_key: s.always_present for s in k.vendor.revocation.scopes if s.always_present
+    }
+    for key in k.required_context_keys:
+        fact = declared.get(key)
+        ctx = {n: v for n, v in full.items() if n != CONTEXT_PREFIX + key}
+        for principal in k.principals:
+            for action in actions:
+                req = Request(principal=principal, action=action, context=ctx)
+                # The base policy (no Revoke/Suspend) has the same Allows and no Deny, so a
+                # suspension or revocation cannot make this proof pass vacuously.
+                if evaluate(ck.base_policy, req).decision != "deny":
+                    yield Diagnostic.make(
+                        "E518",
+                        f"key `{k.name}`: `{principal}` may call `{action}` without "
+                        f"{CONTEXT_PREFIX}{key}",
+                        fact.where.loc if fact else k.app.where.loc,
+                    )
 
 
 def _allows_unchanged(ck: CompiledKey) -> Iterator[Diagnostic]:
@@ -194,6 +260,8 @@ CHECKS: tuple[Check, ...] = (
     _admins_cannot_use,
     _no_lockout,
     _revocations_effective,
+    _suspension_complete,
+    _context_required,
     _allows_unchanged,
     _near_limit,
 )

@@ -45,16 +45,9 @@ def vendors(draw: st.DrawFn) -> dict[str, Any]:
             unique=True,
         )
     )
-    revoked = draw(
-        st.lists(
-            st.sampled_from(sorted(catalog.expand_all(granted) & set(CRYPTO)) or ["kms:Decrypt"]),
-            min_size=1,
-            max_size=4,
-            unique=True,
-        )
-    )
-    if not catalog.expand_all(granted) >= set(revoked):
-        granted.append("kms:Decrypt")
+    # `revocation.actions` must cover every granted data action (E326); they may deny more.
+    extra = draw(st.lists(st.sampled_from(CRYPTO), max_size=2, unique=True))
+    revoked = sorted(catalog.data_actions(granted) | set(extra)) or ["kms:Decrypt"]
     scopes = draw(
         st.lists(
             st.sampled_from(["channel", "workspace", "file", "team"]),

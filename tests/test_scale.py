@@ -46,11 +46,13 @@ SHIPPED_REVOCATIONS = """    revocations:
         reason: customer PII posted in public channels
         ticket: SEC-123
         environments: [prod]
+        unconfirmed_context_key: {reason: channel_id awaits Slack EKM guide 5.0, ticket: SEC-124}
       - scope: workspace
         values: [T0456EFGH]
         reason: acquired subsidiary workspace offboarded
         ticket: SEC-131
         expires: 2027-06-30
+        unconfirmed_context_key: {reason: workspace_id awaits Slack EKM guide 5.0, ticket: SEC-132}
 """
 
 
@@ -64,9 +66,12 @@ def _with_revocations(tmp_path: Path, block: str) -> Path:
 
 
 def _entry(scope: str, values: list[str], ticket: str, envs: str = "[prod]") -> str:
+    # Every Slack scope's context key is unconfirmed: a revocation on it needs the
+    # acknowledgement (E325 otherwise).
     return (
         f"      - scope: {scope}\n        values: [{', '.join(values)}]\n"
         f"        reason: scale test\n        ticket: {ticket}\n        environments: {envs}\n"
+        "        unconfirmed_context_key: {reason: scale test, ticket: SEC-0}\n"
     )
 
 
@@ -134,7 +139,9 @@ def _fill(ck: CompiledKey, scope: str, n: int, width: int) -> CompiledKey:
     else:
         spec = next(s for s in key.vendor.revocation.scopes if s.name == scope)
         entry = RevocationEntry(reason="scale test", ticket="SEC-1", scope=scope, values=(new[0],))
-        added = ScopeRevocation(scope=spec, values=tuple(sorted(new)), entries=(entry,))
+        added = ScopeRevocation(
+            scope=spec, values=tuple(sorted(new)), entries=(entry,), unconfirmed=not spec.verified
+        )
         revs = tuple(sorted((*key.revocations, added), key=lambda r: r.scope.name))
     return compile_key(key.model_copy(update={"revocations": revs}))
 
@@ -489,7 +496,7 @@ def _effective_reference(ck: CompiledKey) -> set[str]:
             for principal in k.principals:
                 for action in actions:
                     req = Request(principal=principal, action=action, context={ctx_key: value})
-                    if evaluate(ck.policy, req).decision != "deny":
+                    if evaluate(ck.policy, req).reason != "explicit_deny":
                         out.add(
                             Diagnostic.make(
                                 "E508",

@@ -12,23 +12,21 @@ from .. import cache
 from ..compile import POLICY_LIMIT
 from ..diagnostics import CompileError, catalogue_markdown
 from ..pipeline import ORG_FILE, OUT_DIR, VENDORS_DIR, Result, build_tree
+from ..verify_claims import NOT_PROVED, proof_lines
 from ..write import diff_trees, read_tree, write_tree
 from .common import EXIT_INPUT, EXIT_OK, format_diagnostics, print_diagnostics, today
 
 
 def _summary(result: Result) -> str:
+    """Per key its size and exactly what was proved about its key policy; then, once, what the
+    proofs do not cover (README, "What the proofs do and do not cover")."""
     proofs = {p.key: p for p in result.proofs}
     lines = []
     for ck in sorted(result.compiled.keys, key=lambda c: c.key.name):
-        p = proofs[ck.key.name]
-        denied = f"{p.revocations_checked} revoked value(s) denied"
-        if ck.key.suspension is not None:
-            denied += ", vendor suspended"
-        lines.append(
-            f"{ck.key.name}: {ck.size}/{POLICY_LIMIT} bytes; proved: revocations only "
-            f"narrow access ({p.relation}), {denied}, administrators keep kms:PutKeyPolicy\n"
-        )
-    return "".join(lines)
+        lines.append(f"{ck.key.name}: key policy {ck.size}/{POLICY_LIMIT} bytes")
+        lines += [f"  {line}" for line in proof_lines(ck, proofs[ck.key.name])]
+    lines += NOT_PROVED
+    return "".join(f"{line}\n" for line in lines)
 
 
 def _strict_failure(warnings: str, strict: bool) -> bool:

@@ -86,6 +86,13 @@ class _Administrators(_Data):
     special_purpose: dict[str, list[str]]
 
 
+class _DataAccess(_Data):
+    note: str
+    source: list[str]
+    metadata_reads: list[str]
+    encryption_context_actions: list[str]
+
+
 class _ActionCatalog(_Data):
     note: str
     source: list[str]
@@ -95,6 +102,7 @@ class _ActionCatalog(_Data):
     iam_only_actions: list[_Excluded]
     excluded_actions: list[_Excluded]
     key_administrators: _Administrators
+    data_access: _DataAccess
 
 
 class _Key(_Data):
@@ -191,6 +199,24 @@ SPECIAL_PURPOSE_ADMIN_ACTIONS: Mapping[str, frozenset[str]] = MappingProxyType(
     {k: expand_all(v) for k, v in _ACTIONS.key_administrators.special_purpose.items()}
 )
 """What the console adds for administrators of `imported_key_material` / `multi_region` keys."""
+
+METADATA_READ_ACTIONS: frozenset[str] = frozenset(_ACTIONS.data_access.metadata_reads)
+"""Key-policy permissions that return key metadata only (GetPublicKey: public material only)."""
+ENCRYPTION_CONTEXT_ACTIONS: frozenset[str] = frozenset(
+    _ACTIONS.data_access.encryption_context_actions
+)
+"""The operations `kms:EncryptionContext:<context-key>` applies to (KMS `conditions-kms`)."""
+
+
+def data_actions(patterns: Iterable[str]) -> frozenset[str]:
+    """The permissions `patterns` grant in a key policy that give access to data: everything
+    but metadata reads and IAM-only operations (fail closed, see `data/kms_actions.json`).
+
+    >>> sorted(data_actions(["kms:DescribeKey", "kms:ReEncrypt*", "kms:GenerateRandom"]))
+    ['kms:ReEncryptFrom', 'kms:ReEncryptTo']
+    """
+    return expand_all(patterns) - METADATA_READ_ACTIONS - NON_KEY_ACTIONS
+
 
 # --------------------------------------------------------------------------- condition keys
 

@@ -1,0 +1,75 @@
+"""What `byok generate` and ACCESS.md may claim about a verified key: each line states exactly
+what verification proved about the compiled key policy, and `NOT_PROVED` what it does not cover.
+
+A line appears only for a check that ran and passed (the pipeline stops on any verify error).
+"""
+
+from __future__ import annotations
+
+from .compile import CONTEXT_PREFIX, CompiledKey
+from .policy import catalog
+from .resolve import ScopeRevocation
+from .verify import Proof, granted_data_actions
+
+
+def unconfirmed_line(ck: CompiledKey) -> str | None:
+    revs = [r for r in ck.key.revocations if r.unconfirmed]
+    if not revs:
+        return None
+
+    def tickets(rev: ScopeRevocation) -> str:
+        acks = (e.unconfirmed_context_key for e in rev.entries)
+        return ", ".join(sorted({a.ticket for a in acks if a is not None}))
+
+    keys = ", ".join(f"{CONTEXT_PREFIX}{r.scope.context_key} ({tickets(r)})" for r in revs)
+    values = sum(len(r.values) for r in revs)
+    return (
+        f"unconfirmed: may deny nothing: {values} revoked value(s) on {keys}; "
+        f"{ck.key.vendor.name} has not confirmed it sends these keys"
+    )
+
+
+def suspension_line(ck: CompiledKey) -> str | None:
+    if ck.key.suspension is None:
+        return None
+    granted = catalog.expand_all(a for _, acts, _ in ck.key.grants for a in acts)
+    reads = sorted(granted & catalog.METADATA_READ_ACTIONS)
+    still = f"; metadata reads not denied: {', '.join(reads)}" if reads else ""
+    return (
+        f"proved: suspended: every granted data action denied "
+        f"({len(granted_data_actions(ck))} action(s){still})"
+    )
+
+
+def proof_lines(ck: CompiledKey, proof: Proof) -> list[str]:
+    """The claims for one key, in a fixed order."""
+    k = ck.key
+    lines = [
+        f"proved: revocations and suspension only narrow access against the same policy "
+        f"without them ({proof.relation})",
+        "proved: the account root and the key administrators keep kms:PutKeyPolicy",
+    ]
+    if proof.revocations_checked:
+        lines.append(
+            f"proved: {proof.revocations_checked} revoked value(s) denied for every granted data "
+            "action when the request carries the value under its context key"
+        )
+    lines += [line for line in (unconfirmed_line(ck), suspension_line(ck)) if line]
+    lines += [
+        f"proved: vendor requests without {CONTEXT_PREFIX}{key} denied for every granted "
+        "encryption-context action"
+        for key in k.required_context_keys
+    ]
+    return lines
+
+
+NOT_PROVED: tuple[str, ...] = (
+    "not proved: IAM policies and SCPs (the AccountRoot statement delegates each key to IAM "
+    "in your account); the proofs cover the key policies in generated/policies only",
+    "not proved: grants; a grant created before a revocation or suspension may keep allowing "
+    "the vendor until it is retired or revoked",
+    "not proved: data keys the vendor already decrypted and caches; a Deny stops only new KMS "
+    "requests",
+    "not proved: that a vendor sends an unconfirmed context key; a revocation denies only "
+    "requests that carry the revoked value under that key",
+)
