@@ -76,7 +76,8 @@ def _other_actions(statements: Sequence[iam.Statement]) -> list[str]:
     treat such a name (exact: every signature some non-catalog name has is represented)."""
     listed = [s.action if s.action is not None else s.not_action or () for s in statements]
     spelled = {fold(a): a for group in listed for a in group if not has_wildcard(a)}
-    known = StrPred(lits=frozenset(fold(a) for a in catalog.KMS_ACTIONS))
+    # The empty string is no action (requests need one), so it is grouped with the catalog.
+    known = StrPred(lits=frozenset({"", *(fold(a) for a in catalog.KMS_ACTIONS)}))
     preds = (known, *(StrPred(globs=tuple(glob(fold(a)) for a in group)) for group in listed))
     real = realize(preds, ("kms:otheraction",))
     return sorted(spelled.get(s, s) for sig, s in zip(real.sigs, real.strings, strict=True) if not sig[0])
