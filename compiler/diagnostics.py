@@ -125,6 +125,20 @@ _CODES = (
         "A key administrator is also the vendor, or no "
         "principal of the organization can manage the key.",
     ),
+    Code(
+        "E318",
+        "set operator with IfExists",
+        "AWS documents `ForAnyValue:`/`ForAllValues:` and `...IfExists` each on its own, not "
+        "together; the compiler refuses to guess what the pair does (on a missing key in "
+        "particular).",
+    ),
+    Code(
+        "E319",
+        "plain operator on a multi-valued key",
+        "AWS documents only `ForAnyValue:`/`ForAllValues:` for multi-valued condition keys "
+        "(aws:TagKeys, kms:EncryptionContextKeys, ...); how a plain operator reads a list is "
+        "undocumented.",
+    ),
     # E4xx: compile (resolved keys -> policy IR)
     Code("E401", "duplicate Sid", "Two statements of one policy share a Sid."),
     Code(

@@ -200,11 +200,11 @@ def key_change(ck: CompiledKey, old: iam.Policy | None) -> KeyChange:
     if old is None:
         line = f"{name}: NEW ACCESS: new key for {_vendor_label(ck)}, {ck.key.environment}"
         empty = iam.Policy(statements=())
-        result = compare(empty, ck.policy)
+        result = compare(empty, ck.policy, ck.key.org.account_id)
         return KeyChange(name, "added", "wider", (line,), result.new_access, None, None)
     if old == ck.policy:
         return KeyChange(name, "unchanged", "equivalent", ())
-    result = compare(old, ck.policy)
+    result = compare(old, ck.policy, ck.key.org.account_id)
     return KeyChange(
         name,
         "changed",

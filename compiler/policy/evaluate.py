@@ -148,11 +148,22 @@ class Decision(BaseModel):
         return RANK[self.decision]
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "decision": self.decision,
             "reason": self.reason,
             "statements": list(self.statements),
         }
+        if self.reason in _NOTES:
+            out["note"] = _NOTES[self.reason]
+        return out
+
+
+_NOTES = {
+    "delegated": "only an account statement names this principal: allowed if an IAM policy "
+    "of the key's account also allows it (the key policy delegates to IAM)",
+    "cross_account": "a principal of another account: allowed if an IAM policy of its own "
+    "account also allows it",
+}
 
 
 def statement_label(st: iam.Statement, index: int) -> str:
