@@ -96,13 +96,19 @@ def key_section(ck: CompiledKey) -> str:
         "",
         "**Who can use or manage the key**",
         "",
-        f"- the organization's account `{org.account_id}` (root): everything, delegated to IAM "
-        "(keeps the key manageable; proofs below are relative to IAM policies)",
-        f"- key administrators {_codes(list(org.key_administrators))}: manage only, no "
-        "cryptographic use",
+        f"- the organization's account `{org.account_id}` (root): everything, delegated to IAM: "
+        "any principal of the account whose IAM policies allow it (keeps the key manageable; "
+        "proofs below are relative to IAM policies)",
+        f"- key administrators {_codes(list(org.key_administrators))} (and their role "
+        "sessions): manage, by this policy alone; no cryptographic use from this policy, but "
+        "as principals of the account an IAM policy can grant them use through the "
+        "account statement above, and `kms:PutKeyPolicy` lets them rewrite this policy",
     ]
     if org.break_glass:
-        lines.append(f"- break-glass `{org.break_glass}`: everything")
+        lines.append(
+            f"- break-glass `{org.break_glass}` (and its role sessions): everything, by this "
+            "policy alone (no IAM policy needed)"
+        )
     lines += _vendor_section(ck)
     lines += ["", "**Revocations in force**", "", *_revocation_lines(ck), ""]
     lines.append(
