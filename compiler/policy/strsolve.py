@@ -24,6 +24,7 @@ finite domain the solver sees as an integer per string.
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
@@ -130,7 +131,7 @@ class _Trie:
 
 def _rest_char(used: set[str]) -> str:
     """A character no pattern, literal or folded word mentions, whose case-fold is itself."""
-    for c in (*_REST_CHOICES, *(chr(i) for i in range(0x100, MAX_CHAR))):
+    for c in itertools.chain(_REST_CHOICES, map(chr, range(0x100, MAX_CHAR))):
         if c not in used and fold_char(c) == c:
             return c
     raise TooComplexError("no spare character")  # pragma: no cover - needs a million patterns
