@@ -9,7 +9,8 @@ vanish from the formulas. What is left of a request:
 - numeric and date keys become (parses, real) pairs, IP keys (parses, is-IPv6, integer);
 - each condition key gets a `present` flag and K elements, K being the number of distinct
   "some element satisfies P" facts the policies test on it: a set of at most K values realizes
-  every combination of those facts, so multi-valued contexts are covered without a bound guess;
+  every combination of those facts, so multi-valued contexts are covered without a bound guess
+  (K is 1 for a key the catalog lists as single-valued: no request carries a list for it);
 - `resource` may be absent (a request on this key, named only by `"*"`).
 
 Principals carry the three-valued access of `compiler.policy.evaluate`: each statement's
@@ -33,6 +34,7 @@ from typing import Any
 import z3
 
 from . import iam
+from .catalog import is_single_valued
 from .condops import (
     IpPred,
     NumPred,
@@ -91,8 +93,17 @@ def plan_keys(statements: Sequence[iam.Statement]) -> dict[str, KeyPlan]:
             raise UnsupportedPolicyError(
                 f"condition key `{names[key]}` is compared as {' and as '.join(sorted(vs))}"
             )
-        plans[key] = KeyPlan(names[key], next(iter(vs), "null"), max(1, len(facts[key])))
+        count = 1 if _single_valued(key) else max(1, len(facts[key]))
+        plans[key] = KeyPlan(names[key], next(iter(vs), "null"), count)
     return plans
+
+
+def _single_valued(key: str) -> bool:
+    """A key the catalog lists as single-valued carries one value in every real request."""
+    try:
+        return is_single_valued(key)
+    except KeyError:  # unknown cardinality: allow lists
+        return False
 
 
 def _any(xs: Sequence[Expr]) -> Expr:
