@@ -148,9 +148,9 @@ def _revocations_effective(ck: CompiledKey) -> Iterator[Diagnostic]:
                             rev.entries[0].where.loc,
                         )
                 if collateral:
-                    base = evaluate_each(
-                        ck.base_policy, req, ctx_key, (other,), k.org.account_id
-                    )[0]
+                    base = evaluate_each(ck.base_policy, req, ctx_key, (other,), k.org.account_id)[
+                        0
+                    ]
                     if decisions[-1].decision != base.decision:
                         yield _collateral(ck, action, {ctx_key: other})
 

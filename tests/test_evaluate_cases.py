@@ -1024,9 +1024,7 @@ def test_plain_operator_on_multi_valued_key_is_refused() -> None:
     )
 
 
-XACCT = (
-    "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html"
-)
+XACCT = "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html"
 
 
 @pytest.mark.parametrize(

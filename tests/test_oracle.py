@@ -79,19 +79,21 @@ def _named(entry: str, principal: str) -> str | None:
     return None
 
 
+def _value_ok(op: str, want: str, got: str) -> bool:
+    if op == "StringEquals":
+        return got == want
+    if op == "StringEqualsIgnoreCase":
+        return got.lower() == want.lower()
+    assert op == "StringLike", op
+    return _wild(want, got, False)
+
+
 def _condition_ok(cond: dict[str, dict[str, Any]], ctx: dict[str, str]) -> bool:
     for op, block in cond.items():
         for key, values in block.items():
             got = ctx.get(key)
             vals = values if isinstance(values, list) else [values]
-            if got is None:
-                return False
-            tests = {
-                "StringEquals": lambda v: got == v,
-                "StringEqualsIgnoreCase": lambda v: got.lower() == v.lower(),
-                "StringLike": lambda v: _wild(v, got, False),
-            }[op]
-            if not any(tests(v) for v in vals):
+            if got is None or not any(_value_ok(op, v, got) for v in vals):
                 return False
     return True
 

@@ -26,7 +26,6 @@ from ..policy.compare import compare
 from ..policy.evaluate import Request, evaluate
 from .common import EXIT_INPUT, EXIT_OK, EXIT_WIDER
 
-
 _ACCOUNT = re.compile(r"\d{12}", re.ASCII)
 
 

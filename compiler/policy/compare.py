@@ -13,11 +13,12 @@ policies treats alike, and a class whose statements are identical in both polici
 
 Access is three-valued as in the evaluator (`allow`, `allow_if_iam`, `deny`, given the key's
 account `key_account`): NEW grants new access when some request ranks higher under NEW than
-under OLD, so delegated (root-only) access becoming direct access is new access. Each remaining class is one
-exact finite problem (`compiler.policy.symbolic`) that z3 decides in both directions. Principals,
-resources and condition values range over all strings. Soundness: `equivalent`/`narrower` are
-reported only when the solver proved that no class has a widening request; anything the
-encoding refuses, and any solver give-up, yields `unknown`.
+under OLD, so delegated (root-only) access becoming direct access is new access.
+
+Each remaining class is one exact finite problem (`compiler.policy.symbolic`) that z3 decides
+in both directions. Principals, resources and condition values range over all strings.
+Soundness: `equivalent`/`narrower` are reported only when the solver proved that no class has
+a widening request; anything the encoding refuses, and any solver give-up, yields `unknown`.
 
 >>> from compiler.policy.iam import Policy
 >>> def pol(*values):
@@ -80,7 +81,9 @@ def _other_actions(statements: Sequence[iam.Statement]) -> list[str]:
     known = StrPred(lits=frozenset({"", *(fold(a) for a in catalog.KMS_ACTIONS)}))
     preds = (known, *(StrPred(globs=tuple(glob(fold(a)) for a in group)) for group in listed))
     real = realize(preds, ("kms:otheraction",))
-    return sorted(spelled.get(s, s) for sig, s in zip(real.sigs, real.strings, strict=True) if not sig[0])
+    return sorted(
+        spelled.get(s, s) for sig, s in zip(real.sigs, real.strings, strict=True) if not sig[0]
+    )
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,9 @@ def principal_preds(p: Principals, negated: bool) -> PrincipalPreds:
 
 
 def _account_glob(account: CharSet | str, svc: str) -> Glob:
-    digits = literal(account) if isinstance(account, str) else tuple((False, account) for _ in range(12))
+    digits = (
+        literal(account) if isinstance(account, str) else tuple((False, account) for _ in range(12))
+    )
     return (
         *literal("arn:aws"),
         (True, _PARTITION_TAIL),

@@ -150,40 +150,61 @@ def _others(
     search is complete; a string still on the literal trie at a word's end is that literal and
     does not count. From each node only characters that some glob, folded word or nothing
     distinguishes are tried (`rest` stands for "anything else")."""
-    dfa = _Dfa(tuple(p.globs for p in preds))
-    folded_words = frozenset().union(*(p.folded for p in preds))
-    classes = {c: fold_class(c) for w in folded_words for c in w}
-    used = dfa.chars | {c for s in lits for c in s} | {x for cs in classes.values() for x in cs}
-    rest = _rest_char(used)
-    lit_trie, fold_trie = _Trie(lits), _Trie(folded_words)
+    search = _Search(preds, lits)
     hinted = {_sig_of(preds, h): h for h in reversed(hints) if h not in lits}
     out: dict[Sig, str] = {}
-    start: _Node = (0, lit_trie.root, fold_trie.root)
+    start: _Node = (0, search.lit_trie.root, search.fold_trie.root)
     queue: deque[tuple[_Node, str]] = deque([(start, "")])
-    seen = {(0, id(lit_trie.root), id(fold_trie.root))}
+    seen = {(0, id(start[1]), id(start[2]))}
     while queue:
-        (u, ln, fn), s = queue.popleft()
-        if not (isinstance(ln, dict) and _Trie.END in ln):
-            word = fn.get(_Trie.END) if isinstance(fn, dict) else None
-            sig = tuple(
-                acc or (word is not None and word in p.folded)
-                for acc, p in zip(dfa.accepted(u), preds, strict=True)
-            )
+        node, s = queue.popleft()
+        sig = search.sig(node)
+        if sig is not None:
             out.setdefault(sig, hinted.get(sig, s))
-        chars = set(dfa.relevant[u]) | {rest}
-        if isinstance(fn, dict):
-            chars |= {x for c in fn if c != _Trie.END for x in classes[c]}
-        for c in sorted(chars):
-            v = dfa.step(u, c)
-            ln2 = ln.get(c) if isinstance(ln, dict) else None
-            fn2 = fn.get(fold_char(c)) if isinstance(fn, dict) else None
-            key = (v, id(ln2), id(fn2))
+        for c, nxt in search.successors(node):
+            key = (nxt[0], id(nxt[1]), id(nxt[2]))
             if key not in seen:
                 if len(seen) >= MAX_STATES:
                     raise TooComplexError("string patterns too intricate to compare exactly")
                 seen.add(key)
-                queue.append(((v, ln2, fn2), s + c))
+                queue.append((nxt, s + c))
     return out
+
+
+class _Search:
+    """The product the search in `_others` walks, and the signature at each of its nodes."""
+
+    def __init__(self, preds: tuple[StrPred, ...], lits: frozenset[str]) -> None:
+        self.preds = preds
+        self.dfa = _Dfa(tuple(p.globs for p in preds))
+        words = frozenset().union(*(p.folded for p in preds))
+        self.classes = {c: fold_class(c) for w in words for c in w}
+        used = self.dfa.chars | {c for s in lits for c in s}
+        self.rest = _rest_char(used | {x for cs in self.classes.values() for x in cs})
+        self.lit_trie, self.fold_trie = _Trie(lits), _Trie(words)
+
+    def sig(self, node: _Node) -> Sig | None:
+        """The signature of the strings ending at `node`, None if that string is a literal."""
+        u, ln, fn = node
+        if isinstance(ln, dict) and _Trie.END in ln:
+            return None
+        word = fn.get(_Trie.END) if isinstance(fn, dict) else None
+        return tuple(
+            acc or (word is not None and word in p.folded)
+            for acc, p in zip(self.dfa.accepted(u), self.preds, strict=True)
+        )
+
+    def successors(self, node: _Node) -> list[tuple[str, _Node]]:
+        u, ln, fn = node
+        chars = set(self.dfa.relevant[u]) | {self.rest}
+        if isinstance(fn, dict):
+            chars |= {x for c in fn if c != _Trie.END for x in self.classes[c]}
+        out = []
+        for c in sorted(chars):
+            ln2 = ln.get(c) if isinstance(ln, dict) else None
+            fn2 = fn.get(fold_char(c)) if isinstance(fn, dict) else None
+            out.append((c, (self.dfa.step(u, c), ln2, fn2)))
+        return out
 
 
 def _sig_of(preds: tuple[StrPred, ...], s: str) -> Sig:

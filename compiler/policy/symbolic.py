@@ -196,7 +196,9 @@ class Encoder:
             return z3.BoolVal(True)
         inst = ("principal", "", 0)
         has_account = self._atom("principal", inst, ACCOUNT_ARN)
-        return z3.Or(z3.Not(has_account), self._atom("principal", inst, account_pred(self.key_account)))
+        return z3.Or(
+            z3.Not(has_account), self._atom("principal", inst, account_pred(self.key_account))
+        )
 
     def _body(self, st: iam.Statement, mode: str) -> Expr:
         return _all(
