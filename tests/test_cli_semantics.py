@@ -244,11 +244,9 @@ def test_compare_decides_actions_outside_the_catalog(
     assert run(["compare", old, new, "--fail-on-wider", "--key-account", ACCT]) == 3
     out = json.loads(capsys.readouterr().out)
     assert out["relation"] == "wider"
-    assert out["new_access"] == {
-        "principal": f"arn:aws:iam::{ACCT}:role/Other",
-        "action": "kms:SynchronizeMultiRegionKey",
-        "context": {},
-    }
+    witness = out["new_access"]
+    assert (witness["action"], witness["context"]) == ("kms:SynchronizeMultiRegionKey", {})
+    assert witness["principal"].startswith(f"arn:aws:iam::{ACCT}:")
 
 
 def test_compare_refuses_undocumented_constructs(

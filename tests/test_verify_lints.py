@@ -171,7 +171,7 @@ def test_allow_changed_by_revocations_and_widening(keys: dict[str, CompiledKey])
     assert found[1] == (
         f"org.yaml:{_line('  - vendor: slack')}:5: E510 key `slack-prod`: cannot prove revocations "
         'only narrow access (incomparable: allowed now, denied before: {"action": "kms:Encrypt", '
-        '"context": {}, "principal": "arn:aws:iam::152659312504:root"})'
+        '"context": {}, "principal": "arn:aws:iam::152659312504:role/Other"})'
     )
 
 

@@ -27,8 +27,9 @@ to another account, whose own IAM policy must always allow too (reason `cross_ac
 ...     {"Sid": "Revoke", "Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt",
 ...      "Resource": "*", "Condition": {"StringEquals": {"kms:EncryptionContext:ch": "C1"}}}]})
 >>> who = "arn:aws:iam::111122223333:role/Admin"
->>> evaluate(p, Request(principal=who, action="kms:decrypt")).to_json()
-{'decision': 'allow_if_iam', 'reason': 'delegated', 'statements': ['Root']}
+>>> d = evaluate(p, Request(principal=who, action="kms:decrypt"))
+>>> d.decision, d.reason, d.statements
+('allow_if_iam', 'delegated', ('Root',))
 >>> evaluate(p, Request(principal=who, action="kms:decrypt"), "444455556666").reason
 'cross_account'
 >>> evaluate(p, Request(principal="arn:aws:iam::111122223333:root", action="kms:decrypt")).decision
