@@ -207,7 +207,10 @@ def _only_narrows(ck: CompiledKey) -> tuple[str, list[Diagnostic]]:
     if result.relation in ("equivalent", "narrower"):
         return result.relation, []
     witness = result.new_access.to_json() if result.new_access else None
-    why = result.reason or f"allowed now, denied before: {json.dumps(witness, sort_keys=True)}"
+    why = result.reason or (
+        "allowed now; denied before, or allowed only if IAM also allowed: "
+        + json.dumps(witness, sort_keys=True)
+    )
     return result.relation, [
         Diagnostic.make(
             "E510",
