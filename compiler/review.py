@@ -258,7 +258,7 @@ class Report:
             ]
             if c.new_access is not None:
                 out.append(
-                    "  witness request (allowed now; denied before, or allowed only if IAM also allowed): "
-                    + json.dumps(c.new_access.to_json(), sort_keys=True)
+                    "  witness request (allowed now; denied before, or allowed only if IAM "
+                    "also allowed): " + json.dumps(c.new_access.to_json(), sort_keys=True)
                 )
         return "\n".join(out) + "\n"
