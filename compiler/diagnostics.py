@@ -126,6 +126,20 @@ _CODES = (
         "principal of the organization can manage the key.",
     ),
     Code(
+        "E318",
+        "set operator with IfExists",
+        "AWS documents `ForAnyValue:`/`ForAllValues:` and `...IfExists` each on its own, not "
+        "together; the compiler refuses to guess what the pair does (on a missing key in "
+        "particular).",
+    ),
+    Code(
+        "E319",
+        "plain operator on a multi-valued key",
+        "AWS documents only `ForAnyValue:`/`ForAllValues:` for multi-valued condition keys "
+        "(aws:TagKeys, kms:EncryptionContextKeys, ...); how a plain operator reads a list is "
+        "undocumented.",
+    ),
+    Code(
         "E325",
         "revocation on an unconfirmed context key",
         "The scope's context key is `verified: false`: if the vendor does not send exactly that "

@@ -6,6 +6,7 @@ Written for a security reviewer, not a parser; deterministic (no dates but the i
 from __future__ import annotations
 
 from .compile import POLICY_LIMIT, Compiled, CompiledKey, capacity
+from .model import Org
 from .resolve import KeyOptionsResolved
 
 
@@ -91,6 +92,26 @@ def _revocation_lines(ck: CompiledKey) -> list[str]:
     return lines or ["- none: the vendor has its full minimum access"]
 
 
+def _org_lines(org: Org) -> list[str]:
+    """The organization's own principals, with what the key policy alone grants them and what
+    an IAM policy of the account can add through the account-root statement."""
+    lines = [
+        f"- the organization's account `{org.account_id}` (root): everything, delegated to IAM: "
+        "any principal of the account whose IAM policies allow it (keeps the key manageable; "
+        "proofs below are relative to IAM policies)",
+        f"- key administrators {_codes(list(org.key_administrators))} (and their role "
+        "sessions): manage, by this policy alone; no cryptographic use from this policy, but "
+        "as principals of the account an IAM policy can grant them use through the "
+        "account statement above, and `kms:PutKeyPolicy` lets them rewrite this policy",
+    ]
+    if org.break_glass:
+        lines.append(
+            f"- break-glass `{org.break_glass}` (and its role sessions): everything, by this "
+            "policy alone (no IAM policy needed)"
+        )
+    return lines
+
+
 def key_section(ck: CompiledKey) -> str:
     k = ck.key
     org = k.org
@@ -106,14 +127,9 @@ def key_section(ck: CompiledKey) -> str:
         "",
         "**Who can use or manage the key**",
         "",
-        f"- the organization's account `{org.account_id}` (root): everything, delegated to IAM "
-        "(keeps the key manageable; proofs below are relative to IAM policies)",
-        f"- key administrators {_codes(list(org.key_administrators))}: manage only, no "
-        "cryptographic use",
+        *_org_lines(org),
+        *_vendor_section(ck),
     ]
-    if org.break_glass:
-        lines.append(f"- break-glass `{org.break_glass}`: everything")
-    lines += _vendor_section(ck)
     lines += ["", "**Revocations in force**", "", *_revocation_lines(ck), ""]
     lines.append(
         f"**Policy size**: {ck.size} of {POLICY_LIMIT} bytes ({pct:.1f}%); further values "

@@ -97,6 +97,36 @@ def check_condition(where: Where, cond: VendorCondition) -> Iterator[Diagnostic]
             where.at("operator"),
             "use `StringEquals` (or `ForAnyValue:` for multi-valued keys)",
         )
+    elif known_operator(cond.operator):
+        yield from _check_documented(where, cond.operator, key)
+
+
+def _check_documented(where: Where, op: str, key: str) -> Iterator[Diagnostic]:
+    """E318/E319: operator and key combinations whose AWS behaviour is undocumented
+    (`compiler.policy.condops.ambiguity`, which the evaluator and comparer refuse too)."""
+    prefixed = op.startswith(("ForAnyValue:", "ForAllValues:"))
+    if prefixed and op.endswith("IfExists"):
+        yield Diagnostic.make(
+            "E318",
+            f"`{op}`: AWS does not document a set operator together with `IfExists`",
+            where.at("operator"),
+            f"use `{op.removesuffix('IfExists')}` (a missing key is then documented) "
+            "or a separate `Null` condition",
+        )
+    elif not prefixed and op != "Null" and _multi_valued(key):
+        yield Diagnostic.make(
+            "E319",
+            f"`{op}` on multi-valued `{key}`: AWS documents only set operators for it",
+            where.at("operator"),
+            f"use `ForAnyValue:{op}` (some value matches) or `ForAllValues:{op}` (every value)",
+        )
+
+
+def _multi_valued(key: str) -> bool:
+    try:
+        return not catalog.is_single_valued(key)
+    except KeyError:  # unknown keys are reported as E313
+        return False
 
 
 def check_vendor(vendor: Vendor) -> Iterator[Diagnostic]:

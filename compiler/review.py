@@ -200,11 +200,11 @@ def key_change(ck: CompiledKey, old: iam.Policy | None) -> KeyChange:
     if old is None:
         line = f"{name}: NEW ACCESS: new key for {_vendor_label(ck)}, {ck.key.environment}"
         empty = iam.Policy(statements=())
-        result = compare(empty, ck.policy)
+        result = compare(empty, ck.policy, ck.key.org.account_id)
         return KeyChange(name, "added", "wider", (line,), result.new_access, None, None)
     if old == ck.policy:
         return KeyChange(name, "unchanged", "equivalent", ())
-    result = compare(old, ck.policy)
+    result = compare(old, ck.policy, ck.key.org.account_id)
     return KeyChange(
         name,
         "changed",
@@ -258,7 +258,7 @@ class Report:
             ]
             if c.new_access is not None:
                 out.append(
-                    "  witness request (allowed now, denied before): "
-                    + json.dumps(c.new_access.to_json(), sort_keys=True)
+                    "  witness request (allowed now; denied before, or allowed only if IAM "
+                    "also allowed): " + json.dumps(c.new_access.to_json(), sort_keys=True)
                 )
         return "\n".join(out) + "\n"

@@ -111,7 +111,7 @@ def _admins_cannot_use(ck: CompiledKey) -> Iterator[Diagnostic]:
 def _no_lockout(ck: CompiledKey) -> Iterator[Diagnostic]:
     org = ck.key.org
     for who in (f"arn:aws:iam::{org.account_id}:root", *org.key_administrators):
-        d = evaluate(ck.policy, Request(principal=who, action="kms:PutKeyPolicy"))
+        d = evaluate(ck.policy, Request(principal=who, action="kms:PutKeyPolicy"), org.account_id)
         if d.decision != "allow":
             yield Diagnostic.make(
                 "E507",
@@ -138,7 +138,7 @@ def _revocations_effective(ck: CompiledKey) -> Iterator[Diagnostic]:
                 ctx_key = f"kms:EncryptionContext:{rev.scope.context_key}"
                 other = next(v for v in ("other-value", "x", "0" * 40) if v not in rev.values)
                 probes = rev.values + ((other,) if collateral else ())
-                decisions = evaluate_each(ck.policy, req, ctx_key, probes)
+                decisions = evaluate_each(ck.policy, req, ctx_key, probes, k.org.account_id)
                 for value, d in zip(rev.values, decisions, strict=False):
                     # Denied by the revocation itself, not merely by a missing Allow.
                     if d.reason != "explicit_deny":
@@ -149,14 +149,17 @@ def _revocations_effective(ck: CompiledKey) -> Iterator[Diagnostic]:
                             rev.entries[0].where.loc,
                         )
                 if collateral:
-                    base = evaluate_each(ck.base_policy, req, ctx_key, (other,))[0]
+                    base = evaluate_each(ck.base_policy, req, ctx_key, (other,), k.org.account_id)[
+                        0
+                    ]
                     if decisions[-1].decision != base.decision:
                         yield _collateral(ck, action, {ctx_key: other})
 
 
 def _changed(ck: CompiledKey, req: Request, ctx: dict[str, str]) -> Iterator[Diagnostic]:
     probe = req.model_copy(update={"context": ctx})
-    if evaluate(ck.policy, probe).decision != evaluate(ck.base_policy, probe).decision:
+    ka = ck.key.org.account_id
+    if evaluate(ck.policy, probe, ka).decision != evaluate(ck.base_policy, probe, ka).decision:
         yield _collateral(ck, req.action, ctx)
 
 
@@ -268,11 +271,14 @@ CHECKS: tuple[Check, ...] = (
 
 
 def _only_narrows(ck: CompiledKey) -> tuple[str, list[Diagnostic]]:
-    result = compare(ck.base_policy, ck.policy)
+    result = compare(ck.base_policy, ck.policy, ck.key.org.account_id)
     if result.relation in ("equivalent", "narrower"):
         return result.relation, []
     witness = result.new_access.to_json() if result.new_access else None
-    why = result.reason or f"allowed now, denied before: {json.dumps(witness, sort_keys=True)}"
+    why = result.reason or (
+        "allowed now; denied before, or allowed only if IAM also allowed: "
+        + json.dumps(witness, sort_keys=True)
+    )
     return result.relation, [
         Diagnostic.make(
             "E510",

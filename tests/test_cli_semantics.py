@@ -159,3 +159,109 @@ def test_compare_malformed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     bad = write(tmp_path, "bad.json", {"Statement": [{"Effect": "Allow", "Action": 3}]})
     assert run(["compare", old, bad]) == 1
     assert capsys.readouterr().err.startswith("byok: error: ")
+
+
+ACCT = "111122223333"
+ROOTDELEG = (
+    "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html"
+    "#key-policy-default-allow-root-enable-iam"
+)
+
+
+@pytest.mark.parametrize(
+    ("principal", "account", "expected"),
+    [
+        # Only the account statement names it: IAM must also allow (ROOTDELEG).
+        (
+            f"arn:aws:sts::{ACCT}:assumed-role/Ops/s",
+            [],
+            {
+                "decision": "allow_if_iam",
+                "reason": "delegated",
+                "statements": ["Root"],
+                "note": "only an account statement names this principal: allowed if an IAM "
+                "policy of the key's account also allows it (the key policy delegates to IAM)",
+            },
+        ),
+        # The vendor is another account once the key's account is known
+        # (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html).
+        (
+            "arn:aws:iam::152659312504:role/SlackKms",
+            ["--key-account", ACCT],
+            {
+                "decision": "allow_if_iam",
+                "reason": "cross_account",
+                "statements": ["Vendor"],
+                "note": "a principal of another account: allowed if an IAM policy of its own "
+                "account also allows it",
+            },
+        ),
+        # The account root user itself is named directly (ROOTDELEG).
+        (
+            f"arn:aws:iam::{ACCT}:root",
+            ["--key-account", ACCT],
+            {"decision": "allow", "reason": "allow", "statements": ["Root"]},
+        ),
+    ],
+)
+def test_eval_shows_three_valued_access(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    principal: str,
+    account: list[str],
+    expected: dict[str, Any],
+) -> None:
+    p = write(tmp_path, "p.json", policy())
+    r = write(tmp_path, "r.json", {"principal": principal, "action": "kms:Decrypt"})
+    assert run(["eval", p, r, *account]) == 0
+    assert json.loads(capsys.readouterr().out) == expected
+
+
+def test_bad_key_account_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    p = write(tmp_path, "p.json", policy())
+    with pytest.raises(SystemExit) as exit_:
+        run(["compare", p, p, "--key-account", "12345"])
+    assert exit_.value.code == 2
+    assert "`12345` is not a 12-digit AWS account id" in capsys.readouterr().err
+
+
+def test_compare_decides_actions_outside_the_catalog(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The evaluator allows kms:SynchronizeMultiRegionKey on NEW and denies it on OLD, so the
+    # comparer must not say "equivalent" (issue 11, item 5).
+    root = policy()["Statement"][0]
+    deny = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "kms:SynchronizeMultiRegionKey",
+        "Resource": "*",
+    }
+    old = write(tmp_path, "old.json", {"Statement": [root, deny]})
+    new = write(tmp_path, "new.json", {"Statement": [root]})
+    assert run(["compare", old, new, "--fail-on-wider", "--key-account", ACCT]) == 3
+    out = json.loads(capsys.readouterr().out)
+    assert out["relation"] == "wider"
+    witness = out["new_access"]
+    assert (witness["action"], witness["context"]) == ("kms:SynchronizeMultiRegionKey", {})
+    assert witness["principal"].startswith(f"arn:aws:iam::{ACCT}:")
+
+
+def test_compare_refuses_undocumented_constructs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    odd = policy()
+    odd["Statement"][1]["Condition"] = {"ForAnyValue:StringLikeIfExists": {"aws:TagKeys": "a*"}}
+    old, new = write(tmp_path, "old.json", policy()), write(tmp_path, "new.json", odd)
+    assert run(["compare", old, new, "--fail-on-wider"]) == 3
+    out = json.loads(capsys.readouterr().out)
+    assert out == {
+        "relation": "unknown",
+        "new_access": None,
+        "lost_access": None,
+        "reason": "`ForAnyValue:StringLikeIfExists` on `aws:TagKeys`: AWS documents "
+        "`ForAnyValue:` and `...IfExists` each on its own, not what they mean together "
+        "(for a missing key in particular)",
+    }

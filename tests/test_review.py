@@ -77,8 +77,13 @@ def _witness_check(repo: Path, tmp_path: Path, key: str, witness: dict[str, obje
     )
     _run(repo, "generate")
     new = repo / "generated" / "policies" / f"{key}.json"
-    assert json.loads(_run(repo, "eval", str(new), str(req)).stdout)["decision"] == "allow"
-    assert json.loads(_run(repo, "eval", str(old), str(req)).stdout)["decision"] == "deny"
+    # A vendor is another account: the key policy's side of the allow is `allow_if_iam`.
+    account = ("--key-account", "111122223333")
+    assert json.loads(_run(repo, "eval", str(new), str(req), *account).stdout)["decision"] in (
+        "allow",
+        "allow_if_iam",
+    )
+    assert json.loads(_run(repo, "eval", str(old), str(req), *account).stdout)["decision"] == "deny"
 
 
 def test_removed_revocation_is_new_access_with_confirmed_witness(

@@ -1,5 +1,11 @@
 """`byok eval POLICY REQUEST` and `byok compare OLD NEW [--fail-on-wider]`.
 
+Both take `--key-account ID`, the account that owns the key: a principal of it named directly
+in the key policy is allowed by the key policy alone (`allow`); one matched only by an
+account statement, or one of another account, needs an IAM policy too (`allow_if_iam`).
+Without it every principal is judged as one of the key's account, the strict reading for a
+review (a principal of another account named directly then shows as `allow`).
+
 Both print JSON on stdout and exit 0. Unreadable files, bad JSON, malformed policies or
 requests and constructs the evaluator refuses print `byok: error: ...` on stderr and exit 1.
 `compare --fail-on-wider` exits 3 when NEW allows a request OLD denies, and also when the
@@ -10,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +25,8 @@ from ..policy import iam
 from ..policy.compare import compare
 from ..policy.evaluate import Request, evaluate
 from .common import EXIT_INPUT, EXIT_OK, EXIT_WIDER
+
+_ACCOUNT = re.compile(r"\d{12}", re.ASCII)
 
 
 class _InputError(Exception):
@@ -32,6 +41,7 @@ def add_parsers(subparsers: Any) -> None:
         "request",
         help='request JSON file: {"principal", "action", "resource"?, "context"?} (- for stdin)',
     )
+    _key_account(ev)
     ev.set_defaults(func=cmd_eval)
     cmp = subparsers.add_parser("compare", help="how a NEW key policy's access relates to OLD's")
     cmp.add_argument("old", help="the reviewed key policy JSON file")
@@ -41,7 +51,25 @@ def add_parsers(subparsers: Any) -> None:
         action="store_true",
         help="exit 3 if NEW allows a request OLD denies (or if that is undecided)",
     )
+    _key_account(cmp)
     cmp.set_defaults(func=cmd_compare)
+
+
+def _account_id(text: str) -> str:
+    if not _ACCOUNT.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"`{text}` is not a 12-digit AWS account id")
+    return text
+
+
+def _key_account(parser: Any) -> None:
+    parser.add_argument(
+        "--key-account",
+        type=_account_id,
+        default=None,
+        metavar="ID",
+        help="the 12-digit account that owns the key (default: treat every principal as "
+        "one of the key's account)",
+    )
 
 
 def _load(path: str) -> Any:
@@ -81,7 +109,7 @@ def _emit(doc: dict[str, Any]) -> None:
 def cmd_eval(args: argparse.Namespace) -> int:
     try:
         policy, request = _policy(args.policy), _request(args.request)
-        decision = evaluate(policy, request)
+        decision = evaluate(policy, request, args.key_account)
     except _InputError as exc:
         return _fail(str(exc))
     except ValueError as exc:  # a policy the evaluator refuses (bad operator, variables...)
@@ -93,7 +121,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     try:
         old, new = _policy(args.old), _policy(args.new)
-        result = compare(old, new)
+        result = compare(old, new, args.key_account)
     except _InputError as exc:
         return _fail(str(exc))
     except ValueError as exc:  # a malformed condition in either policy

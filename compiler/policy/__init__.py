@@ -11,14 +11,18 @@ What it promises:
   wildcard expansion and "did you mean" suggestions.
 - `evaluate`: the concrete evaluator. One request against one policy, with AWS's evaluation
   logic (explicit Deny wins, then Allow, else implicit deny), every condition-operator family
-  (`condops`) and AWS's missing-key rules.
+  (`condops`) and AWS's missing-key rules. Allows are three-valued: `allow` (the key policy
+  alone), `allow_if_iam` (an IAM policy must also allow: account-root delegation, or another
+  account's principal), given the key's account (`principals`).
 - `compare`: the Zelkova-style comparer. How NEW relates to OLD over every request
-  (`equivalent`, `narrower`, `wider`, `incomparable`), with a concrete request for each
-  difference replayed through the evaluator; `unknown` with a reason when it cannot decide.
+  (`equivalent`, `narrower`, `wider`, `incomparable`), over every action name (the catalog
+  and the ones it does not list), with a concrete request for each difference replayed
+  through the evaluator; `unknown` with a reason when it cannot decide or when a policy uses a
+  construct whose AWS behaviour is undocumented (`condops.ambiguity`).
   `symbolic` encodes a policy for z3; `strsolve` and `matching` solve the string constraints.
 
 What it does not model: identity-based (IAM) policies, SCPs/RCPs, permission boundaries,
 session policies, grants, VPC endpoint policies and policy variables. A key-policy statement
 naming the key's own account root only delegates to those IAM policies; the engine cannot see
-them, and says which decisions rest on them.
+them, and says which decisions rest on them (`allow_if_iam`).
 """

@@ -5,13 +5,20 @@
 reason. `new_access` is a request NEW allows and OLD denies, `lost_access` the reverse; each
 is replayed through the concrete evaluator before it is reported.
 
-Actions range over the KMS action catalog (a wildcard means its expansion over it); the
-catalog is split into classes of actions every statement of both policies treats alike, and a
-class whose statements are identical in both policies is skipped. Each remaining class is one
-exact finite problem (`compiler.policy.symbolic`) that z3 decides in both directions. Principals,
-resources and condition values range over all strings. Soundness: `equivalent`/`narrower` are
-reported only when the solver proved that no class has a widening request; anything the
-encoding refuses, and any solver give-up, yields `unknown`.
+Actions range over every action name: the KMS action catalog, plus one representative of each
+way the policies' action patterns can treat a name outside it (found exactly by
+`strsolve.realize` over the case-folded patterns, so `kms:*` against a Deny of a not-yet
+catalogued action is decided). They are split into classes of actions every statement of both
+policies treats alike, and a class whose statements are identical in both policies is skipped.
+
+Access is three-valued as in the evaluator (`allow`, `allow_if_iam`, `deny`, given the key's
+account `key_account`): NEW grants new access when some request ranks higher under NEW than
+under OLD, so delegated (root-only) access becoming direct access is new access.
+
+Each remaining class is one exact finite problem (`compiler.policy.symbolic`) that z3 decides
+in both directions. Principals, resources and condition values range over all strings.
+Soundness: `equivalent`/`narrower` are reported only when the solver proved that no class has
+a widening request; anything the encoding refuses, and any solver give-up, yields `unknown`.
 
 >>> from compiler.policy.iam import Policy
 >>> def pol(*values):
@@ -31,7 +38,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Literal
 
 import z3
@@ -39,8 +45,9 @@ from pydantic import BaseModel, ConfigDict
 
 from . import catalog, iam
 from .condops import UnsupportedPolicyError
-from .evaluate import Request, check_statement, evaluate
-from .matching import glob_matches
+from .evaluate import Request, action_ok, check_statement, evaluate
+from .matching import StrPred, fold, glob, has_wildcard
+from .strsolve import realize
 from .symbolic import Encoder
 
 Relation = Literal["equivalent", "narrower", "wider", "incomparable", "unknown"]
@@ -65,20 +72,18 @@ class Comparison(BaseModel):
         return out
 
 
-@lru_cache(maxsize=1024)
-def _covers(patterns: tuple[str, ...]) -> frozenset[str]:
-    # The evaluator's own glob, so comparer and evaluator agree on every catalog action.
-    return frozenset(
-        a for a in catalog.KMS_ACTIONS if any(glob_matches(p, a, True) for p in patterns)
+def _other_actions(statements: Sequence[iam.Statement]) -> list[str]:
+    """One action name outside the catalog for each way the statements' action patterns can
+    treat such a name (exact: every signature some non-catalog name has is represented)."""
+    listed = [s.action if s.action is not None else s.not_action or () for s in statements]
+    spelled = {fold(a): a for group in listed for a in group if not has_wildcard(a)}
+    # The empty string is no action (requests need one), so it is grouped with the catalog.
+    known = StrPred(lits=frozenset({"", *(fold(a) for a in catalog.KMS_ACTIONS)}))
+    preds = (known, *(StrPred(globs=tuple(glob(fold(a)) for a in group)) for group in listed))
+    real = realize(preds, ("kms:otheraction",))
+    return sorted(
+        spelled.get(s, s) for sig, s in zip(real.sigs, real.strings, strict=True) if not sig[0]
     )
-
-
-def _actions_of(st: iam.Statement) -> frozenset[str]:
-    if st.action is not None:
-        return _covers(st.action)
-    if st.not_action is not None:
-        return catalog.KMS_ACTIONS - _covers(st.not_action)
-    return frozenset()
 
 
 @dataclass(frozen=True)
@@ -105,10 +110,10 @@ class ActionClass:
 
 
 def action_classes(old: iam.Policy, new: iam.Policy) -> list[ActionClass]:
-    covers = [_actions_of(s) for s in (*old.statements, *new.statements)]
+    both = (*old.statements, *new.statements)
     groups: dict[tuple[bool, ...], list[str]] = {}
-    for a in sorted(catalog.KMS_ACTIONS):
-        groups.setdefault(tuple(a in c for c in covers), []).append(a)
+    for a in [*sorted(catalog.KMS_ACTIONS), *_other_actions(both)]:
+        groups.setdefault(tuple(action_ok(s, a) for s in both), []).append(a)
     n = len(old.statements)
     return [
         ActionClass(
@@ -138,36 +143,50 @@ def _solve(solver: Any, enc: Encoder, goal: Any, action: str) -> Request | None:
         solver.pop()
 
 
-def _check_class(cls: ActionClass, want: tuple[bool, bool]) -> tuple[Request | None, ...]:
+def _check_class(
+    cls: ActionClass, want: tuple[bool, bool], key_account: str | None
+) -> tuple[Request | None, ...]:
     """Witnesses (new_access, lost_access) for one action class; None where there is none."""
-    enc = Encoder((*cls.old, *cls.new))
-    old_ok, new_ok = enc.allowed(cls.old), enc.allowed(cls.new)
+    enc = Encoder((*cls.old, *cls.new), key_account)
+    (old1, old2), (new1, new2) = enc.levels(cls.old), enc.levels(cls.new)
     solver = z3.Solver()
     solver.set("timeout", SOLVER_TIMEOUT_MS)
     solver.add(enc.finish())
-    goals = (z3.And(new_ok, z3.Not(old_ok)), z3.And(old_ok, z3.Not(new_ok)))
+    goals = (
+        z3.Or(z3.And(new1, z3.Not(old1)), z3.And(new2, z3.Not(old2))),
+        z3.Or(z3.And(old1, z3.Not(new1)), z3.And(old2, z3.Not(new2))),
+    )
     return tuple(
         _solve(solver, enc, g, cls.action) if w else None for g, w in zip(goals, want, strict=True)
     )
 
 
-def _confirmed(w: Request, allows: iam.Policy, denies: iam.Policy) -> bool:
-    return evaluate(allows, w).decision == "allow" and evaluate(denies, w).decision == "deny"
+@dataclass(frozen=True)
+class _Side:
+    """A witness of `higher` granting more than `lower` for a key in `key_account`."""
+
+    higher: iam.Policy
+    lower: iam.Policy
+    key_account: str | None
+
+    def confirmed(self, w: Request) -> bool:
+        ka = self.key_account
+        return evaluate(self.higher, w, ka).rank > evaluate(self.lower, w, ka).rank
 
 
-def _simplified(w: Request, allows: iam.Policy, denies: iam.Policy) -> Request:
+def _simplified(w: Request, side: _Side) -> Request:
     """Drop the resource, context keys and extra values the witness does not need, re-checking
     each step with the evaluator (the solver's model is any request, not the simplest)."""
     trials: list[dict[str, Any]] = [{"resource": None}, {"context": {}}]
     trials += [{"context": {k: v for k, v in w.context.items() if k != drop}} for drop in w.context]
     for update in trials:
         candidate = w.model_copy(update=update)
-        if candidate != w and _confirmed(candidate, allows, denies):
+        if candidate != w and side.confirmed(candidate):
             w = candidate
     for key, values in list(w.context.items()):
         for one in values if isinstance(values, tuple) else ():
             candidate = w.model_copy(update={"context": {**w.context, key: one}})
-            if _confirmed(candidate, allows, denies):
+            if side.confirmed(candidate):
                 w = candidate
                 break
     return w
@@ -179,27 +198,27 @@ class _Search:
     undecided: list[str]
 
 
-def _search(old: iam.Policy, new: iam.Policy) -> _Search:
+def _search(old: iam.Policy, new: iam.Policy, key_account: str | None) -> _Search:
     state = _Search([None, None], [])
-    sides = ((new, old), (old, new))  # (allows, denies) for new_access, lost_access
+    sides = (_Side(new, old, key_account), _Side(old, new, key_account))  # new, lost access
     for cls in action_classes(old, new):
         want = (state.found[0] is None, state.found[1] is None)
         if cls.unchanged() or not any(want):
             continue
         try:
-            got: Sequence[Request | None] = _check_class(cls, want)
+            got: Sequence[Request | None] = _check_class(cls, want, key_account)
         except (UnsupportedPolicyError, _Undecided) as exc:
             state.undecided.append(f"{cls.action}: {exc}")
             continue
         for i, w in enumerate(got):
             if w is None:
                 continue
-            if not _confirmed(w, *sides[i]):
+            if not sides[i].confirmed(w):
                 state.undecided.append(
                     f"{cls.action}: witness {w.to_json()} was not confirmed by the evaluator"
                 )
                 continue
-            state.found[i] = _simplified(w, *sides[i])
+            state.found[i] = _simplified(w, sides[i])
     return state
 
 
@@ -209,8 +228,10 @@ def _relation(new_w: Request | None, lost_w: Request | None) -> Relation:
     return "narrower" if lost_w is not None else "equivalent"
 
 
-def compare(old: iam.Policy, new: iam.Policy) -> Comparison:
-    """How NEW relates to OLD, with evaluator-confirmed witness requests."""
+def compare(old: iam.Policy, new: iam.Policy, key_account: str | None = None) -> Comparison:
+    """How NEW relates to OLD for a key in `key_account` (None: every principal counts as
+    one of the key's account, see `principals.same_account`), with evaluator-confirmed
+    witness requests. Policies with a construct AWS does not document compare as `unknown`."""
     try:
         for st in (*old.statements, *new.statements):
             check_statement(st)
@@ -218,7 +239,7 @@ def compare(old: iam.Policy, new: iam.Policy) -> Comparison:
         return Comparison(relation="unknown", reason=str(exc))
     if old == new:
         return Comparison(relation="equivalent")
-    state = _search(old, new)
+    state = _search(old, new, key_account)
     new_w, lost_w = state.found
     if state.undecided and (new_w is None or lost_w is None):
         return Comparison(

@@ -5,11 +5,15 @@ turns an operator's *positive* form and the policy values into one predicate ove
 request value (the values are ORed); `condition_holds` applies negation, `IfExists`, `Null` and
 the set prefixes to a request's values. The comparer reuses the same predicates.
 
-Choices where the IAM documentation is silent:
-- a list in the request context under a plain operator matches if any element matches, and a
-  negated plain operator holds when no element matches (the negation of the positive form);
-- `IfExists` wins over a set prefix on a missing key (`ForAnyValue:...IfExists` is then true);
-- an empty list is the same as a missing key.
+Where the IAM documentation is silent the engine refuses rather than guesses (`ambiguity`,
+raised as `AmbiguousPolicyError` by the evaluator and reported as `unknown` by the comparer):
+- a set prefix together with `IfExists` (`ForAnyValue:StringLikeIfExists`): the condition
+  operators page documents each on its own, never what the pair means on a missing key;
+- an operator without a set prefix on a key the catalog lists as multi-valued
+  (`StringEquals` on `aws:TagKeys`): AWS documents only the set operators for such keys.
+`condition_holds` still has an answer for both (a plain operator matches if any element does,
+`IfExists` wins on a missing key), used only where a caller opted in. One remaining choice:
+an empty list in a request is the same as a missing key.
 
 >>> op = parse_operator("ForAllValues:StringNotLikeIfExists")
 >>> op.set_op, op.positive, op.negated, op.if_exists
@@ -28,6 +32,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Literal, cast
 
+from .catalog import is_single_valued
 from .iam import PolicyFormatError
 from .matching import StrPred, fold, patterns
 
@@ -38,6 +43,42 @@ IpNet = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 class UnsupportedPolicyError(ValueError):
     """A well-formed policy using something this implementation refuses to guess about."""
+
+
+class AmbiguousPolicyError(UnsupportedPolicyError):
+    """A condition whose AWS behaviour is undocumented (see `ambiguity`)."""
+
+
+def ambiguity(operator: str, key: str) -> str | None:
+    """Why AWS's behaviour for `operator` on `key` is undocumented, or None if it is documented.
+
+    Sources: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+    and https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
+
+    >>> ambiguity("ForAnyValue:StringLikeIfExists", "aws:TagKeys")[:40]
+    '`ForAnyValue:StringLikeIfExists` on `aws'
+    >>> ambiguity("StringEquals", "aws:TagKeys")[:30], ambiguity("StringEquals", "kms:ViaService")
+    ('`StringEquals` on multi-valued', None)
+    """
+    op = parse_operator(operator)
+    if op.set_op and op.if_exists:
+        return (
+            f"`{operator}` on `{key}`: AWS documents `{op.set_op}:` and `...IfExists` each "
+            "on its own, not what they mean together (for a missing key in particular)"
+        )
+    if not op.set_op and op.view != "null" and _multi_valued(key):
+        return (
+            f"`{operator}` on multi-valued `{key}`: AWS documents only `ForAnyValue:`/"
+            "`ForAllValues:` for multi-valued keys, not how a plain operator reads a list"
+        )
+    return None
+
+
+def _multi_valued(key: str) -> bool:
+    try:
+        return not is_single_valued(key)
+    except KeyError:  # a key the catalog does not know: no documented cardinality to go on
+        return False
 
 
 # base name -> (view, negated, positive form)

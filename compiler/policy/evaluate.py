@@ -5,11 +5,20 @@ implicitly denied. Context keys come only from the request's `context` (nothing 
 condition key names are case-insensitive. A statement without `Principal`/`NotPrincipal`,
 `Action`/`NotAction` or `Resource`/`NotResource` never matches (KMS ignores such statements).
 
-Principals: `"*"` is everyone; `{"AWS": "*"}` every AWS principal (an ARN); an account id or
-`arn:<partition>:iam::<account>:root` is every IAM/STS principal of that account in `Principal`
-but only the account principal itself in `NotPrincipal` (a bare id means partition `aws`);
+Principals (`compiler.policy.principals`): `"*"` is everyone; `{"AWS": "*"}` every AWS
+principal (an ARN); a role ARN the role and its assumed-role sessions; an account id or
+`arn:<partition>:iam::<account>:root` every IAM/STS principal of that account in `Principal`,
+but only by delegation to IAM (and only the account principal itself in `NotPrincipal`);
 anything else matches exactly. A request without a resource is a request on this key, which
 only all-wildcard `Resource` entries (`"*"`) name.
+
+Three outcomes for an allowed request
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html):
+`allow` when a statement names a principal of the key's account directly (the key policy
+alone allows); `allow_if_iam` when it is allowed only if an IAM policy also allows it, either
+because only an account-root statement matches it (reason `delegated`) or because it belongs
+to another account, whose own IAM policy must always allow too (reason `cross_account`).
+`key_account=None` counts every principal as one of the key's account. Explicit deny wins.
 
 >>> from compiler.policy.iam import Policy
 >>> p = Policy.from_json({"Statement": [
@@ -18,8 +27,13 @@ only all-wildcard `Resource` entries (`"*"`) name.
 ...     {"Sid": "Revoke", "Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt",
 ...      "Resource": "*", "Condition": {"StringEquals": {"kms:EncryptionContext:ch": "C1"}}}]})
 >>> who = "arn:aws:iam::111122223333:role/Admin"
->>> evaluate(p, Request(principal=who, action="kms:decrypt")).to_json()
-{'decision': 'allow', 'reason': 'allow', 'statements': ['Root']}
+>>> d = evaluate(p, Request(principal=who, action="kms:decrypt"))
+>>> d.decision, d.reason, d.statements
+('allow_if_iam', 'delegated', ('Root',))
+>>> evaluate(p, Request(principal=who, action="kms:decrypt"), "444455556666").reason
+'cross_account'
+>>> evaluate(p, Request(principal="arn:aws:iam::111122223333:root", action="kms:decrypt")).decision
+'allow'
 >>> evaluate(p, Request(principal=who, action="kms:Decrypt",
 ...                     context={"KMS:EncryptionContext:ch": "C1"})).reason
 'explicit_deny'
@@ -27,7 +41,6 @@ only all-wildcard `Resource` entries (`"*"`) name.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any, Literal
@@ -36,18 +49,20 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import iam
 from .condops import (
+    AmbiguousPolicyError,
     Operator,
     UnsupportedPolicyError,
+    ambiguity,
     condition_holds,
     element_predicate,
     null_wants_absent,
     parse_operator,
 )
-from .matching import StrPred, glob_matches, patterns, prefix, union
+from .matching import StrPred, glob_matches, patterns
+from .principals import principal_preds, same_account
 
 ContextValue = str | tuple[str, ...]
-_ACCOUNT = re.compile(r"\d{12}", re.ASCII)
-_ROOT = re.compile(r"arn:(aws[a-z-]*):iam::(\d{12}):root", re.ASCII)
+Kind = Literal["direct", "delegated"]
 _REQUEST_FIELDS = {"principal", "action", "resource", "context"}
 
 
@@ -118,42 +133,43 @@ def _lowered(ctx: Mapping[str, ContextValue]) -> dict[str, tuple[str, ...]]:
     return out
 
 
+DecisionName = Literal["allow", "allow_if_iam", "deny"]
+RANK: dict[str, int] = {"deny": 0, "allow_if_iam": 1, "allow": 2}
+
+
 class Decision(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    decision: Literal["allow", "deny"]
-    reason: Literal["allow", "explicit_deny", "implicit_deny"]
+    decision: DecisionName
+    reason: Literal["allow", "delegated", "cross_account", "explicit_deny", "implicit_deny"]
     statements: tuple[str, ...] = ()
 
+    @property
+    def rank(self) -> int:
+        """0 denied, 1 allowed only if an IAM policy also allows, 2 allowed by the key policy."""
+        return RANK[self.decision]
+
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "decision": self.decision,
             "reason": self.reason,
             "statements": list(self.statements),
         }
+        if self.reason in _NOTES:
+            out["note"] = _NOTES[self.reason]
+        return out
+
+
+_NOTES = {
+    "delegated": "only an account statement names this principal: allowed if an IAM policy "
+    "of the key's account also allows it (the key policy delegates to IAM)",
+    "cross_account": "a principal of another account: allowed if an IAM policy of its own "
+    "account also allows it",
+}
 
 
 def statement_label(st: iam.Statement, index: int) -> str:
     """The Sid, or `#<index>` (0-based position) for a statement without one."""
     return st.sid if st.sid is not None else f"#{index}"
-
-
-def _aws_value(value: str, negated: bool) -> StrPred:
-    if value == "*":
-        return StrPred(globs=(prefix("arn:"),))
-    root = _ROOT.fullmatch(value)
-    part, account = (root.group(1), root.group(2)) if root else ("aws", value)
-    if root is None and not _ACCOUNT.fullmatch(value):
-        return StrPred(lits=frozenset({value}))
-    if negated:  # NotPrincipal names only the account principal itself
-        return StrPred(lits=frozenset({f"arn:{part}:iam::{account}:root"}))
-    return StrPred(globs=tuple(prefix(f"arn:{part}:{svc}::{account}:") for svc in ("iam", "sts")))
-
-
-@lru_cache(maxsize=1024)
-def principal_pred(p: iam.Principals, negated: bool) -> StrPred:
-    """Every request principal `p` names (ignoring `star`, which callers test first)."""
-    others = p.service + p.federated + p.canonical_user
-    return union([_aws_value(v, negated) for v in p.aws] + [StrPred(lits=frozenset(others))])
 
 
 def is_all_star(pattern: str) -> bool:
@@ -167,15 +183,25 @@ def resource_pred(values: tuple[str, ...]) -> StrPred:
     return patterns(values)
 
 
-def _principal_ok(st: iam.Statement, who: str) -> bool:
+def principal_kind(st: iam.Statement, who: str) -> Kind | None:
+    """How the statement's principal element names `who`: directly, only through an account
+    (delegation to IAM), or not at all. A NotPrincipal that does not exclude `who` names it
+    directly, like `"*"`."""
     if st.principal is not None:
-        return st.principal.star or principal_pred(st.principal, False).matches(who)
+        if st.principal.star:
+            return "direct"
+        preds = principal_preds(st.principal, False)
+        if preds.direct.matches(who):
+            return "direct"
+        return "delegated" if preds.delegated.matches(who) else None
     if st.not_principal is not None:
-        return not (st.not_principal.star or principal_pred(st.not_principal, True).matches(who))
-    return False
+        if st.not_principal.star or principal_preds(st.not_principal, True).any.matches(who):
+            return None
+        return "direct"
+    return None
 
 
-def _action_ok(st: iam.Statement, action: str) -> bool:
+def action_ok(st: iam.Statement, action: str) -> bool:
     listed = st.action if st.action is not None else st.not_action
     if listed is None:
         return False
@@ -201,6 +227,9 @@ def check_statement(st: iam.Statement) -> None:
             resource_pred(listed)
     for c in st.conditions:
         op = parse_operator(c.operator)
+        why = ambiguity(c.operator, c.key)
+        if why is not None:
+            raise AmbiguousPolicyError(why)
         if op.view == "null":
             null_wants_absent(op, c.values)
         else:
@@ -209,20 +238,28 @@ def check_statement(st: iam.Statement) -> None:
 
 def statement_applies(
     st: iam.Statement, request: Request, ctx: Mapping[str, tuple[str, ...]]
-) -> bool:
-    return (
-        _principal_ok(st, request.principal)
-        and _action_ok(st, request.action)
+) -> Kind | None:
+    """How the statement names the request (see `principal_kind`), or None if it does not
+    apply to it."""
+    kind = principal_kind(st, request.principal)
+    ok = (
+        kind is not None
+        and action_ok(st, request.action)
         and _resource_ok(st, request.resource)
         and all(
             condition_holds(parse_operator(c.operator), c.values, ctx.get(c.key.lower()))
             for c in st.conditions
         )
     )
+    return kind if ok else None
 
 
 def evaluate_each(
-    policy: iam.Policy, request: Request, key: str, values: Sequence[str]
+    policy: iam.Policy,
+    request: Request,
+    key: str,
+    values: Sequence[str],
+    key_account: str | None = None,
 ) -> list[Decision]:
     """`evaluate` of `request` with context key `key` set to each of `values` in turn.
 
@@ -233,23 +270,24 @@ def evaluate_each(
     verifier proves every revoked value denied this way).
     """
     live = _live_statements(policy, request, key.lower())
+    same = same_account(request.principal, key_account)
     out: list[Decision] = []
-    memo: dict[tuple[tuple[str, ...], tuple[str, ...]], Decision] = {}
+    memo: dict[tuple[tuple[str, ...], ...], Decision] = {}
     for value in values:
         got = (value,)
-        denies: list[str] = []
-        allows: list[str] = []
-        for label, effect, varying in live:
+        hits: dict[str, list[str]] = {"Deny": [], "direct": [], "delegated": []}
+        for label, slot, varying in live:
             if all(condition_holds(op, vals, got) for op, vals in varying):
-                (denies if effect == "Deny" else allows).append(label)
-        sig = (tuple(denies), tuple(allows))
+                hits[slot].append(label)
+        sig = (tuple(hits["Deny"]), tuple(hits["direct"]), tuple(hits["delegated"]))
         found = memo.get(sig)
         if found is None:
-            found = memo[sig] = _decide(*sig)
+            found = memo[sig] = _decide(*sig, same)
         out.append(found)
     return out
 
 
+# (label, "Deny" | "direct" | "delegated", the conditions on the varying key)
 _Live = tuple[str, str, tuple[tuple[Operator, tuple[str, ...]], ...]]
 
 
@@ -262,9 +300,10 @@ def _live_statements(policy: iam.Policy, request: Request, wanted: str) -> list[
     live: list[_Live] = []
     for i, st in enumerate(policy.statements):
         fixed = [c for c in st.conditions if c.key.lower() != wanted]
+        kind = principal_kind(st, request.principal)
         if not (
-            _principal_ok(st, request.principal)
-            and _action_ok(st, request.action)
+            kind is not None
+            and action_ok(st, request.action)
             and _resource_ok(st, request.resource)
             and all(
                 condition_holds(parse_operator(c.operator), c.values, ctx.get(c.key.lower()))
@@ -275,30 +314,34 @@ def _live_statements(policy: iam.Policy, request: Request, wanted: str) -> list[
         varying = tuple(
             (parse_operator(c.operator), c.values) for c in st.conditions if c.key.lower() == wanted
         )
-        live.append((statement_label(st, i), st.effect, varying))
+        slot = "Deny" if st.effect == "Deny" else (kind or "direct")
+        live.append((statement_label(st, i), slot, varying))
     return live
 
 
-def _decide(denies: tuple[str, ...], allows: tuple[str, ...]) -> Decision:
+def _decide(
+    denies: tuple[str, ...], direct: tuple[str, ...], delegated: tuple[str, ...], same: bool
+) -> Decision:
     if denies:
         return Decision(decision="deny", reason="explicit_deny", statements=denies)
-    if allows:
-        return Decision(decision="allow", reason="allow", statements=allows)
+    if direct and same:
+        return Decision(decision="allow", reason="allow", statements=direct)
+    if direct or delegated:
+        reason = "delegated" if same else "cross_account"
+        return Decision(decision="allow_if_iam", reason=reason, statements=direct + delegated)
     return Decision(decision="deny", reason="implicit_deny")
 
 
-def evaluate(policy: iam.Policy, request: Request) -> Decision:
-    """Decide `request` against `policy`: explicit deny, else allow, else implicit deny."""
+def evaluate(policy: iam.Policy, request: Request, key_account: str | None = None) -> Decision:
+    """Decide `request` against `policy` for a key in `key_account`: explicit deny, else
+    allow (`allow` or `allow_if_iam`, see the module docstring), else implicit deny."""
     for st in policy.statements:
         check_statement(st)
     ctx = _lowered(request.context)
-    allows: list[str] = []
-    denies: list[str] = []
+    hits: dict[str, list[str]] = {"Deny": [], "direct": [], "delegated": []}
     for i, st in enumerate(policy.statements):
-        if statement_applies(st, request, ctx):
-            (denies if st.effect == "Deny" else allows).append(statement_label(st, i))
-    if denies:
-        return Decision(decision="deny", reason="explicit_deny", statements=tuple(denies))
-    if allows:
-        return Decision(decision="allow", reason="allow", statements=tuple(allows))
-    return Decision(decision="deny", reason="implicit_deny")
+        kind = statement_applies(st, request, ctx)
+        if kind is not None:
+            hits["Deny" if st.effect == "Deny" else kind].append(statement_label(st, i))
+    same = same_account(request.principal, key_account)
+    return _decide(tuple(hits["Deny"]), tuple(hits["direct"]), tuple(hits["delegated"]), same)

@@ -9,8 +9,15 @@ vanish from the formulas. What is left of a request:
 - numeric and date keys become (parses, real) pairs, IP keys (parses, is-IPv6, integer);
 - each condition key gets a `present` flag and K elements, K being the number of distinct
   "some element satisfies P" facts the policies test on it: a set of at most K values realizes
-  every combination of those facts, so multi-valued contexts are covered without a bound guess;
+  every combination of those facts, so multi-valued contexts are covered without a bound guess
+  (K is 1 for a key the catalog lists as single-valued: no request carries a list for it);
 - `resource` may be absent (a request on this key, named only by `"*"`).
+
+Principals carry the three-valued access of `compiler.policy.evaluate`: each statement's
+principal element gives two atoms (names the principal directly; names it only through an
+account), and two more say whether the principal is an ARN with an account and whether that
+account is the key's. `levels` gives "allowed at least if IAM allows" and "allowed by the key
+policy alone", so a change from delegated to direct access is a difference like any other.
 
 A key compared both as a string and as a number (or date, or IP) is refused: its string and
 its numeric reading would have to be tied together, which this encoding does not do.
@@ -27,6 +34,7 @@ from typing import Any
 import z3
 
 from . import iam
+from .catalog import is_single_valued
 from .condops import (
     IpPred,
     NumPred,
@@ -37,8 +45,9 @@ from .condops import (
     null_wants_absent,
     parse_operator,
 )
-from .evaluate import ContextValue, Request, is_all_star, principal_pred, resource_pred
+from .evaluate import ContextValue, Request, is_all_star, resource_pred
 from .matching import Glob, StrPred
+from .principals import ACCOUNT_ARN, account_pred, principal_preds
 from .strsolve import realize
 
 Expr = Any  # z3 expressions (z3 ships no type information)
@@ -84,8 +93,17 @@ def plan_keys(statements: Sequence[iam.Statement]) -> dict[str, KeyPlan]:
             raise UnsupportedPolicyError(
                 f"condition key `{names[key]}` is compared as {' and as '.join(sorted(vs))}"
             )
-        plans[key] = KeyPlan(names[key], next(iter(vs), "null"), max(1, len(facts[key])))
+        count = 1 if _single_valued(key) else max(1, len(facts[key]))
+        plans[key] = KeyPlan(names[key], next(iter(vs), "null"), count)
     return plans
+
+
+def _single_valued(key: str) -> bool:
+    """A key the catalog lists as single-valued carries one value in every real request."""
+    try:
+        return is_single_valued(key)
+    except KeyError:  # unknown cardinality: allow lists
+        return False
 
 
 def _any(xs: Sequence[Expr]) -> Expr:
@@ -123,21 +141,24 @@ def _prefix_text(g: Glob) -> str | None:
     return "".join(next(iter(cs)) for _, (_, cs) in g[:-1])
 
 
-def _hints(part: str, preds: tuple[StrPred, ...]) -> tuple[str, ...]:
+def _hints(part: str, preds: tuple[StrPred, ...], key_account: str | None) -> tuple[str, ...]:
     """Readable witness candidates: for a principal, the root and a role of each account a
-    pattern names (`arn:aws:iam::111122223333:*` suggests `...:root`)."""
+    pattern names (`arn:aws:iam::111122223333:*` suggests `...:root`), and a role of the key's
+    account."""
     base = FALLBACK.get(part, "value")
     if part != "principal":
         return (base,)
     stems = [t for p in preds for g in p.globs if (t := _prefix_text(g)) and t.endswith(":")]
-    return (base, *(f"{t}{leaf}" for t in stems for leaf in ("root", "role/Other")))
+    own = (f"arn:aws:iam::{key_account}:role/Other",) if key_account else ()
+    return (base, *own, *(f"{t}{leaf}" for t in stems for leaf in ("root", "role/Other")))
 
 
 class Encoder:
     """Builds `allowed(policy)` for the statements of one action class, then reads witnesses."""
 
-    def __init__(self, statements: Sequence[iam.Statement]) -> None:
+    def __init__(self, statements: Sequence[iam.Statement], key_account: str | None) -> None:
         self.keys = plan_keys(statements)
+        self.key_account = key_account
         self.has_resource = z3.Bool("has_resource")
         self._n = 0
         self._preds: dict[str, dict[StrPred, int]] = {}  # family -> predicate -> index
@@ -160,27 +181,48 @@ class Encoder:
             atoms[index] = self._fresh("bool")
         return atoms[index]
 
-    def allowed(self, statements: Sequence[iam.Statement]) -> Expr:
-        allows = [self._body(s) for s in statements if s.effect == "Allow"]
-        denies = [self._body(s) for s in statements if s.effect == "Deny"]
-        return z3.And(_any(allows), z3.Not(_any(denies)))
+    def levels(self, statements: Sequence[iam.Statement]) -> tuple[Expr, Expr]:
+        """(allowed at least if an IAM policy also allows, allowed by the key policy alone):
+        the evaluator's `rank >= 1` and `rank == 2`."""
+        allows = [s for s in statements if s.effect == "Allow"]
+        no_deny = z3.Not(_any([self._body(s, "any") for s in statements if s.effect == "Deny"]))
+        direct = _any([self._body(s, "direct") for s in allows])
+        delegated = _any([self._body(s, "delegated") for s in allows])
+        return z3.And(no_deny, z3.Or(direct, delegated)), z3.And(no_deny, direct, self._same())
 
-    def _body(self, st: iam.Statement) -> Expr:
-        return _all(
-            [self._principal(st), self._resource(st)] + [self._condition(c) for c in st.conditions]
-        )
-
-    def _principal(self, st: iam.Statement) -> Expr:
-        named = st.principal if st.principal is not None else st.not_principal
-        if named is None:
-            return z3.BoolVal(False)
+    def _same(self) -> Expr:
+        """The principal counts as one of the key's account (`principals.same_account`)."""
+        if self.key_account is None:
+            return z3.BoolVal(True)
         inst = ("principal", "", 0)
-        hit = (
-            z3.BoolVal(True)
-            if named.star
-            else self._atom("principal", inst, principal_pred(named, st.principal is None))
+        has_account = self._atom("principal", inst, ACCOUNT_ARN)
+        return z3.Or(
+            z3.Not(has_account), self._atom("principal", inst, account_pred(self.key_account))
         )
-        return hit if st.principal is not None else z3.Not(hit)
+
+    def _body(self, st: iam.Statement, mode: str) -> Expr:
+        return _all(
+            [self._principal(st, mode), self._resource(st)]
+            + [self._condition(c) for c in st.conditions]
+        )
+
+    def _principal(self, st: iam.Statement, mode: str) -> Expr:
+        """The statement names the principal: `any` way, `direct`ly, or only `delegated`."""
+        inst = ("principal", "", 0)
+        if st.principal is not None:
+            if st.principal.star:
+                return z3.BoolVal(mode != "delegated")
+            preds = principal_preds(st.principal, False)
+            direct = self._atom("principal", inst, preds.direct)
+            deleg = self._atom("principal", inst, preds.delegated)
+            return {"any": z3.Or(direct, deleg), "direct": direct}.get(
+                mode, z3.And(deleg, z3.Not(direct))
+            )
+        if st.not_principal is None or mode == "delegated":
+            return z3.BoolVal(False)
+        if st.not_principal.star:
+            return z3.BoolVal(False)
+        return z3.Not(self._atom("principal", inst, principal_preds(st.not_principal, True).any))
 
     def _resource(self, st: iam.Statement) -> Expr:
         listed = st.resource if st.resource is not None else st.not_resource
@@ -256,7 +298,7 @@ class Encoder:
         for inst, atoms in self._atoms.items():
             family = inst[0] if inst[0] != "key" else f"key:{inst[1]}"
             preds = tuple(self._preds[family])
-            real = realize(preds, _hints(inst[0], preds))
+            real = realize(preds, _hints(inst[0], preds, self.key_account))
             choice = self._fresh("int")
             self._choice[inst] = (choice, real.strings)
             self.constraints += [choice >= 0, choice < len(real.sigs)]
