@@ -155,7 +155,8 @@ _CODES = (
         "E507",
         "lockout",
         "The organization's account or key administrators could not call "
-        "kms:PutKeyPolicy on the key any more.",
+        "kms:PutKeyPolicy on the key any more, or the break-glass role could not call "
+        "kms:DisableKey or kms:ScheduleKeyDeletion.",
     ),
     Code("E508", "revocation not effective", "A revoked request is still allowed."),
     Code("E509", "collateral damage", "Revocations changed a decision they should not touch."),
@@ -175,6 +176,25 @@ _CODES = (
         "Allow statement changed by revocations",
         "Revocations must add Deny statements only.",
     ),
+    Code(
+        "E520",
+        "disable or delete not guarded",
+        "A principal other than the break-glass role may call kms:DisableKey or "
+        "kms:ScheduleKeyDeletion on the key.",
+    ),
+    Code(
+        "E521",
+        "grants not guarded",
+        "A principal may call kms:CreateGrant for a grant that is not for an AWS resource "
+        "(kms:GrantIsForAWSResource false or absent) without its vendor declaring `create_grant`.",
+    ),
+    Code(
+        "E522",
+        "undeclared kms:CreateGrant",
+        "A vendor grant allows kms:CreateGrant but the vendor file does not declare "
+        "`create_grant` (with its source); every key denies such grants, so the grant would "
+        "do nothing.",
+    ),
     # Warnings
     Code(
         "W101",
@@ -189,6 +209,12 @@ _CODES = (
     ),
     Code("W103", "policy near the size limit", "A key policy uses over 90% of 32,768 bytes."),
     Code("W104", "duplicate revocation value", "The same value is revoked twice in one scope."),
+    Code(
+        "W108",
+        "no break-glass role",
+        "org.yaml names no `break_glass` role, so nobody may disable or schedule deletion of "
+        "any key; decommissioning first needs a reviewed change that adds one.",
+    ),
 )
 CATALOGUE: dict[str, Code] = {c.code: c for c in _CODES}
 

@@ -145,6 +145,12 @@ class Logging(Fact):
     ]
 
 
+class CreateGrantNeed(Fact):
+    """The vendor documents that it creates grants on the key itself (not through an AWS
+    service): its principals are exempt from the key's Deny on `kms:CreateGrant` for grants
+    that are not for AWS resources. Absent: every grant not for an AWS resource is denied."""
+
+
 class Vendor(Model):
     name: Slug
     display_name: Text
@@ -156,6 +162,7 @@ class Vendor(Model):
     key: KeyRequirements
     revocation: Revocation
     logging: Logging | None = None
+    create_grant: CreateGrantNeed | None = None
 
 
 class KeyOptions(Model):

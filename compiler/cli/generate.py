@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import cache
-from ..compile import POLICY_LIMIT
+from ..compile import POLICY_LIMIT, CompiledKey
 from ..diagnostics import CompileError, catalogue_markdown
 from ..pipeline import ORG_FILE, OUT_DIR, VENDORS_DIR, Result, build_tree
 from ..write import diff_trees, read_tree, write_tree
@@ -26,9 +26,19 @@ def _summary(result: Result) -> str:
             denied += ", vendor suspended"
         lines.append(
             f"{ck.key.name}: {ck.size}/{POLICY_LIMIT} bytes; proved: revocations only "
-            f"narrow access ({p.relation}), {denied}, administrators keep kms:PutKeyPolicy\n"
+            f"narrow access ({p.relation}), {denied}, administrators keep kms:PutKeyPolicy, "
+            f"{_guard_claims(ck)}\n"
         )
     return "".join(lines)
+
+
+def _guard_claims(ck: CompiledKey) -> str:
+    """What the guard proofs (verify E507, E520, E521) established, in the key policy only."""
+    who = "only break-glass" if ck.key.org.break_glass else "nobody (no break_glass role)"
+    grants = "kms:CreateGrant denied unless for an AWS resource"
+    if ck.key.vendor.create_grant is not None:
+        grants += f" (vendor `{ck.key.vendor.name}` exempt: declares create_grant)"
+    return f"{who} may disable or schedule deletion, {grants}"
 
 
 def _strict_failure(warnings: str, strict: bool) -> bool:
