@@ -125,6 +125,12 @@ _CODES = (
         "A key administrator is also the vendor, or no "
         "principal of the organization can manage the key.",
     ),
+    Code(
+        "E330",
+        "not an STS ExternalId",
+        "The logging ExternalId must be 2-1224 characters of A-Z a-z 0-9 _ + = , . @ : / - "
+        "(what STS and the vendor-log-role module accept), whatever the vendor's pattern allows.",
+    ),
     # E4xx: compile (resolved keys -> policy IR)
     Code("E401", "duplicate Sid", "Two statements of one policy share a Sid."),
     Code(

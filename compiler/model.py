@@ -17,6 +17,7 @@ from .diagnostics import CompileError, Loc
 from .load import LMap, LNode, LScalar, LSeq, locate
 from .model_errors import validation_diagnostics
 from .modeltypes import (
+    LOGS_ACTION_PATTERN,
     AccountId,
     Email,
     HttpsUrl,
@@ -141,7 +142,7 @@ class Logging(Fact):
     principals: Annotated[tuple[Principal, ...], Field(min_length=1)]
     external_id_parameter: ParamName
     actions: Annotated[
-        tuple[Annotated[str, Field(pattern=r"^logs:[A-Za-z*]+$")], ...], Field(min_length=1)
+        tuple[Annotated[str, Field(pattern=LOGS_ACTION_PATTERN)], ...], Field(min_length=1)
     ]
 
 

@@ -261,3 +261,29 @@ def test_root_module_with_generated(tmp_path: Path) -> None:
     if not any(generated.glob("*.tf")):
         pytest.skip("generated/ holds no Terraform yet")
     _check_root(tmp_path, generated, smoke=False)
+
+
+def test_generated_refuses_another_account_or_region(tmp_path: Path) -> None:
+    """A plan with credentials of another account, or a provider in another Region, fails (data
+    source postconditions), and one in org.yaml's account and Region plans. A `check` block only
+    warns: https://developer.hashicorp.com/terraform/language/checks"""
+    root = copy_root(
+        tmp_path / "root", REPO_ROOT / "generated", [FIXTURES / "account_region_guard.tftest.hcl"]
+    )
+    env = tf_env(data_dir=tmp_path / "tfdata")
+    init(root, env)
+    proc = run_tf(["test", "-no-color"], root, 300, env=env, check=False)
+    assert re.search(r"Success! 3 passed, 0 failed\.", proc.stdout), proc.stdout + proc.stderr
+
+
+def test_root_provider_is_pinned_to_the_compiled_account_and_region() -> None:
+    """The root provider takes its Region and allowed account from generated/organization.json
+    (what org.yaml says), never from a variable or the environment.
+    https://registry.terraform.io/providers/hashicorp/aws/latest/docs#allowed_account_ids"""
+    text = (REPO_ROOT / "main.tf").read_text()
+    assert 'jsondecode(file("${path.module}/generated/organization.json"))' in text
+    assert "region              = local.organization.region" in text
+    assert "allowed_account_ids = [local.organization.account_id]" in text
+    assert "variable" not in (REPO_ROOT / "variables.tf").read_text().replace("variables", "")
+    org = json.loads((REPO_ROOT / "generated" / "organization.json").read_text())
+    assert org == {"account_id": "111122223333", "region": "us-east-1"}
