@@ -98,6 +98,25 @@ MUTATIONS: dict[str, list[tuple[str, str, str, str]]] = {
             "!aws_s3_bucket_public_access_block.this[0].restrict_public_buckets,",
             "All four public access block settings must be true.",
         ),
+        (
+            "cloudtrail.tftest.hcl",
+            '"aws:SourceAccount" = "111122223333"',
+            '"aws:SourceAccount" = "444455556666"',
+            "The CloudWatch Logs role trust must require aws:SourceArn and aws:SourceAccount "
+            "(confused deputy).",
+        ),
+        (
+            "cloudtrail.tftest.hcl",
+            '{ "aws:PrincipalArn" = "arn:aws:iam::111122223333:role/BreakGlassKms" }',
+            '{ "aws:PrincipalArn" = "arn:aws:iam::111122223333:role/Other" }',
+            "Both audit keys must deny DisableKey and ScheduleKeyDeletion to all but break-glass.",
+        ),
+        (
+            "cloudtrail.tftest.hcl",
+            'log-group:/aws/cloudtrail/acme-byok"]',
+            'log-group:*"]',
+            "The alarm key may encrypt the trail's log group only.",
+        ),
     ],
     "vendor-log-role": [
         (
@@ -105,6 +124,12 @@ MUTATIONS: dict[str, list[tuple[str, str, str, str]]] = {
             '["sts:ExternalId"] == "slack-ekm-Abc123"',
             '["sts:ExternalId"] == "slack-ekm-Wrong"',
             "The trust policy must require sts:ExternalId (StringEquals).",
+        ),
+        (
+            "vendor_log_role.tftest.hcl",
+            '["sts:ExternalId"] == "acme_slack-EKM+=,.@:/09"',
+            '["sts:ExternalId"] == "acme-slack-EKM+=,.@:/09"',
+            "An ExternalId with `_` must reach the trust policy.",
         ),
     ],
     "key-alarms": [
@@ -119,6 +144,20 @@ MUTATIONS: dict[str, list[tuple[str, str, str, str]]] = {
             f'aws_sns_topic.this[0].kms_master_key_id == "{_KEY_ARN}1"',
             f'aws_sns_topic.this[0].kms_master_key_id == "{_KEY_ARN}2"',
             "The alarm topic must be KMS-encrypted with var.kms_key_arn.",
+        ),
+        (
+            "key_alarms.tftest.hcl",
+            '($.eventName = StopLogging) }"',
+            '($.eventName = StopLogging)}"',
+            "The CIS CloudTrail configuration changes pattern must be the benchmark's text, "
+            "verbatim.",
+        ),
+        (
+            "key_alarms.tftest.hcl",
+            "($.eventName = CreateGrant) }",
+            "($.eventName = CreateGrants) }",
+            "The KMS DeleteImportedKeyMaterial, DisableKeyRotation, CreateGrant and ReplicateKey "
+            "filters are wrong.",
         ),
     ],
 }
