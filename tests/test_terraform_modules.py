@@ -102,14 +102,13 @@ MUTATIONS: dict[str, list[tuple[str, str, str, str]]] = {
             "cloudtrail.tftest.hcl",
             '"aws:SourceAccount" = "111122223333"',
             '"aws:SourceAccount" = "444455556666"',
-            "The CloudWatch Logs role trust must require aws:SourceArn and aws:SourceAccount "
-            "(confused deputy).",
+            "The CloudWatch Logs role trust needs aws:SourceArn and aws:SourceAccount.",
         ),
         (
             "cloudtrail.tftest.hcl",
             '{ "aws:PrincipalArn" = "arn:aws:iam::111122223333:role/BreakGlassKms" }',
             '{ "aws:PrincipalArn" = "arn:aws:iam::111122223333:role/Other" }',
-            "Both audit keys must deny DisableKey and ScheduleKeyDeletion to all but break-glass.",
+            "Audit keys: only break-glass may DisableKey or ScheduleKeyDeletion.",
         ),
         (
             "cloudtrail.tftest.hcl",
@@ -149,15 +148,13 @@ MUTATIONS: dict[str, list[tuple[str, str, str, str]]] = {
             "key_alarms.tftest.hcl",
             '($.eventName = StopLogging) }"',
             '($.eventName = StopLogging)}"',
-            "The CIS CloudTrail configuration changes pattern must be the benchmark's text, "
-            "verbatim.",
+            "The CIS 4.5 CloudTrail changes pattern must be verbatim.",
         ),
         (
             "key_alarms.tftest.hcl",
             "($.eventName = CreateGrant) }",
             "($.eventName = CreateGrants) }",
-            "The KMS DeleteImportedKeyMaterial, DisableKeyRotation, CreateGrant and ReplicateKey "
-            "filters are wrong.",
+            "The KMS lifecycle metric filter patterns are wrong.",
         ),
     ],
 }

@@ -244,7 +244,7 @@ run "cloudwatch_logs_role_trust_names_this_trail" {
       "aws:SourceArn"     = "arn:aws:cloudtrail:us-east-1:111122223333:trail/acme-byok"
       "aws:SourceAccount" = "111122223333"
     }
-    error_message = "The CloudWatch Logs role trust must require aws:SourceArn and aws:SourceAccount (confused deputy)."
+    error_message = "The CloudWatch Logs role trust needs aws:SourceArn and aws:SourceAccount."
   }
 }
 
@@ -268,7 +268,7 @@ run "only_break_glass_disables_or_deletes_audit_keys" {
           Condition = { ArnNotEquals = { "aws:PrincipalArn" = "arn:aws:iam::111122223333:role/BreakGlassKms" } }
       }]
     ])
-    error_message = "Both audit keys must deny DisableKey and ScheduleKeyDeletion to all but break-glass."
+    error_message = "Audit keys: only break-glass may DisableKey or ScheduleKeyDeletion."
   }
 
   assert {

@@ -56,7 +56,7 @@ run "cis_cloudtrail_changes_filter_is_verbatim" {
 
   assert {
     condition     = aws_cloudwatch_log_metric_filter.this["CloudTrailChanges"].pattern == "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) || ($.eventName = StopLogging) }"
-    error_message = "The CIS CloudTrail configuration changes pattern must be the benchmark's text, verbatim."
+    error_message = "The CIS 4.5 CloudTrail changes pattern must be verbatim."
   }
 
   assert {
@@ -80,7 +80,7 @@ run "kms_lifecycle_filters" {
       GrantCreated        = "{ ($.eventSource = kms.amazonaws.com) && ($.eventName = CreateGrant) }"
       KeyReplicated       = "{ ($.eventSource = kms.amazonaws.com) && ($.eventName = ReplicateKey) }"
     }
-    error_message = "The KMS DeleteImportedKeyMaterial, DisableKeyRotation, CreateGrant and ReplicateKey filters are wrong."
+    error_message = "The KMS lifecycle metric filter patterns are wrong."
   }
 
   assert {
