@@ -96,14 +96,13 @@ def key_section(ck: CompiledKey) -> str:
         "",
         "**Who can use or manage the key**",
         "",
-        f"- the organization's account `{org.account_id}` (root): everything, delegated to IAM "
-        "(keeps the key manageable; proofs below are relative to IAM policies)",
+        f"- the organization's account `{org.account_id}` (root): everything but the guard "
+        "rails below, delegated to IAM (keeps the key manageable; proofs below are relative "
+        "to IAM policies)",
         f"- key administrators {_codes(list(org.key_administrators))}: manage only, no "
         "cryptographic use",
     ]
-    if org.break_glass:
-        lines.append(f"- break-glass `{org.break_glass}`: everything")
-    lines += _vendor_section(ck)
+    lines += _break_glass_line(org.break_glass) + _vendor_section(ck) + _guard_lines(ck)
     lines += ["", "**Revocations in force**", "", *_revocation_lines(ck), ""]
     lines.append(
         f"**Policy size**: {ck.size} of {POLICY_LIMIT} bytes ({pct:.1f}%); further values "
@@ -118,6 +117,38 @@ def key_section(ck: CompiledKey) -> str:
         )
         lines.append("")
     return "\n".join(lines)
+
+
+def _break_glass_line(arn: str | None) -> list[str]:
+    if arn is None:
+        return []
+    return [
+        f"- break-glass `{arn}`: everything but grants that are not for AWS resources; the only "
+        "principal that may disable or schedule deletion of the key"
+    ]
+
+
+def _guard_lines(ck: CompiledKey) -> list[str]:
+    """The guard-rail Denies (compile._guards), as proved by verify (E507, E520, E521)."""
+    org, vendor = ck.key.org, ck.key.vendor
+    who = (
+        f"every principal but break-glass `{org.break_glass}`"
+        if org.break_glass
+        else (
+            "every principal (no break-glass role: decommissioning first needs a reviewed change "
+            "that adds one)"
+        )
+    )
+    grants = "denied unless the grant is for an AWS resource (`kms:GrantIsForAWSResource`)"
+    if vendor.create_grant is not None:
+        grants += f"; {_md(vendor.display_name)}'s principals are exempt (`create_grant`)"
+    return [
+        "",
+        "**Guard rails** (explicit Denies: no IAM policy or grant overrides them)",
+        "",
+        f"- `kms:DisableKey`, `kms:ScheduleKeyDeletion`: denied to {who}",
+        f"- `kms:CreateGrant`: {grants}",
+    ]
 
 
 def render_access(compiled: Compiled) -> str:
