@@ -21,7 +21,7 @@ from .compile import (
     grant_exempt_patterns,
 )
 from .diagnostics import Diagnostic
-from .model import Org, Vendor
+from .model import Grant, Org, Vendor
 from .policy import catalog
 from .policy.compare import compare
 from .policy.evaluate import Request, evaluate, evaluate_each
@@ -336,12 +336,25 @@ def _no_break_glass(org: Org) -> Iterator[Diagnostic]:
         )
 
 
+def _only_for_aws_resources(grant: Grant) -> bool:
+    """The grant itself requires `Bool kms:GrantIsForAWSResource = true` (AWS's own pattern for
+    letting an integrated service create grants)."""
+    return any(
+        c.operator == "Bool"
+        and c.key.lower() == GRANT_FOR_AWS.lower()
+        and [getattr(v, "lower", lambda: "")() for v in c.values] == ["true"]
+        for c in grant.conditions
+    )
+
+
 def _undeclared_grants(vendor: Vendor) -> Iterator[Diagnostic]:
     """A vendor granted kms:CreateGrant without declaring `create_grant` would be denied it by
     the guard: the grant would print as granted and do nothing."""
     if vendor.create_grant is not None:
         return
     for grant in vendor.grants:
+        if _only_for_aws_resources(grant):
+            continue  # the guard never denies what this grant allows
         if any("kms:CreateGrant" in catalog.expand_actions(a) for a in grant.actions):
             yield Diagnostic.make(
                 "E522",

@@ -279,3 +279,34 @@ def test_declared_create_grant_exempts_only_the_vendor(tmp_path: Path) -> None:
     slack = next(c for c in result.compiled.keys if c.key.name == "slack-prod")
     (plain,) = [s for s in slack.policy.statements if s.sid == GUARD_GRANTS_SID]
     assert len(plain.conditions) == 1
+
+
+def test_create_grant_only_for_aws_resources_needs_no_declaration(tmp_path: Path) -> None:
+    """A grant that itself requires `kms:GrantIsForAWSResource` true (AWS's pattern for letting
+    an integrated service create grants) is never denied by the guard: no E522."""
+    project = _zoom_project(tmp_path, declare=False)
+    path = project / "vendors" / "zoom.yaml"
+    text = path.read_text()
+    extra = (
+        "  - name: service-grants\n"
+        "    actions: [kms:CreateGrant]\n"
+        "    conditions:\n"
+        "      - operator: Bool\n"
+        "        key: kms:GrantIsForAWSResource\n"
+        '        values: ["true"]\n'
+        '    source: "https://support.zoom.com/hc/en/article?id=zm_kb&sysparm_article=KB0065902"\n'
+        "    verified: false\n"
+    )
+    text = text.replace(_ZOOM_CREATE_GRANT, _ZOOM_GRANT).replace(
+        "\nkey:\n", "\n" + extra + "\nkey:\n"
+    )
+    path.write_text(text)
+    result = build_tree(project, TODAY)
+    ck = next(c for c in result.compiled.keys if c.key.name == "zoom-prod")
+    req = _as(
+        "arn:aws:iam::409910850980:role/Zoom",
+        "kms:CreateGrant",
+        **{"kms:GrantIsForAWSResource": "true"},
+    )
+    assert evaluate(ck.policy, req).decision == "allow"
+    assert evaluate(ck.policy, req.model_copy(update={"context": {}})).reason == "explicit_deny"
