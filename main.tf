@@ -20,8 +20,16 @@
 #   }
 # }
 
+locals {
+  # The account and Region generated/ was compiled for (org.yaml `account_id` and `region`).
+  # The provider works only there: another Region cannot be chosen, and credentials of another
+  # account fail the plan before anything is created.
+  organization = jsondecode(file("${path.module}/generated/organization.json"))
+}
+
 provider "aws" {
-  region = var.region
+  region              = local.organization.region
+  allowed_account_ids = [local.organization.account_id]
 
   default_tags {
     tags = {

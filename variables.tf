@@ -1,10 +1,2 @@
-variable "region" {
-  description = "AWS Region of the keys, the trail's home Region, log groups and alarms (org.yaml region)."
-  type        = string
-  default     = "us-east-1"
-
-  validation {
-    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
-    error_message = "region must be an AWS Region code such as us-east-1."
-  }
-}
+# The root module takes no variables: the Region and the account come from org.yaml, compiled
+# into generated/organization.json (see main.tf), so a plan cannot target anything else.

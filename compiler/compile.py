@@ -1,8 +1,9 @@
 """Stage 4, compile: a `ResolvedKey` -> its key policy as typed IR (`iam.Policy`).
 
 Statement order is fixed and meaningful (organization, administrators, break-glass, vendor
-grants, revocations, suspension); Sids come from names, never counters, so a diff names what
-changed. Revocations of one scope share one Deny with sorted values (packing, see size()).
+grants, guard rails, revocations, suspension); Sids come from names, never counters, so a diff
+names what changed. Revocations of one scope share one Deny with sorted values (packing, see
+size()).
 """
 
 from __future__ import annotations
@@ -142,6 +143,64 @@ def _grant_statements(
     return out
 
 
+# Only these principals may disable or schedule deletion of a key (see `_guards`).
+LIFECYCLE_ACTIONS = ("kms:DisableKey", "kms:ScheduleKeyDeletion")
+GUARD_LIFECYCLE_SID = "OnlyBreakGlassDisablesOrDeletes"
+GUARD_GRANTS_SID = "GrantsOnlyForAwsResources"
+PRINCIPAL_ARN = "aws:PrincipalArn"
+GRANT_FOR_AWS = "kms:GrantIsForAWSResource"
+
+
+def grant_exempt_patterns(key: ResolvedKey) -> tuple[str, ...]:
+    """`aws:PrincipalArn` patterns of the principals that may create grants for themselves: the
+    vendor's, when its file declares `create_grant`. An account root names every principal of
+    that account, whose `aws:PrincipalArn` is a role or user ARN, so it becomes `...:<id>:*`.
+
+    >>> from types import SimpleNamespace as N
+    >>> k = N(vendor=N(create_grant=object()), principals=(
+    ...     "arn:aws:iam::111111111111:root", "arn:aws:iam::222222222222:role/R"))
+    >>> grant_exempt_patterns(k)  # type: ignore[arg-type]
+    ('arn:aws:iam::111111111111:*', 'arn:aws:iam::222222222222:role/R')
+    """
+    if key.vendor.create_grant is None:
+        return ()
+    return tuple(
+        sorted({p[: -len("root")] + "*" if p.endswith(":root") else p for p in key.principals})
+    )
+
+
+def _guards(key: ResolvedKey) -> tuple[list[iam.Statement], dict[str, Loc | None]]:
+    """Deny statements every key carries, whatever the vendor (issue 12).
+
+    - Only the break-glass role disables or schedules deletion. `aws:PrincipalArn` is the role
+      ARN for a role session, so the break-glass role's sessions keep both actions. Without a
+      break-glass role nobody may: decommission needs a reviewed policy change that adds one.
+    - `kms:CreateGrant` only for AWS resources (`kms:GrantIsForAWSResource` true): account-root
+      delegation would otherwise let any IAM principal of the account grant anyone use.
+      `BoolIfExists` also denies a request that lacks the key.
+    Neither statement covers `kms:DescribeKey` (moto breaks DescribeKey under such a Deny)."""
+    org = key.org
+    lifecycle: tuple[iam.Condition, ...] = ()
+    if org.break_glass:
+        lifecycle = (
+            iam.Condition(operator="ArnNotEquals", key=PRINCIPAL_ARN, values=(org.break_glass,)),
+        )
+    grant_conds = [iam.Condition(operator="BoolIfExists", key=GRANT_FOR_AWS, values=("false",))]
+    exempt = grant_exempt_patterns(key)
+    if exempt:
+        grant_conds.append(iam.Condition(operator="ArnNotLike", key=PRINCIPAL_ARN, values=exempt))
+    stmts = [
+        _stmt(GUARD_LIFECYCLE_SID, "Deny", ["*"], LIFECYCLE_ACTIONS, lifecycle),
+        _stmt(GUARD_GRANTS_SID, "Deny", ["*"], ["kms:CreateGrant"], tuple(grant_conds)),
+    ]
+    grant_origin = key.vendor.create_grant.where.loc if key.vendor.create_grant else org.where.loc
+    origins: dict[str, Loc | None] = {
+        GUARD_LIFECYCLE_SID: org.where.at("break_glass") if org.break_glass else org.where.loc,
+        GUARD_GRANTS_SID: grant_origin,
+    }
+    return stmts, origins
+
+
 def _denies(key: ResolvedKey) -> tuple[list[iam.Statement], dict[str, Loc | None]]:
     vendor = key.vendor
     actions = vendor.revocation.actions
@@ -163,6 +222,9 @@ def _denies(key: ResolvedKey) -> tuple[list[iam.Statement], dict[str, Loc | None
 
 def compile_key(key: ResolvedKey) -> CompiledKey:
     base, origins = _base(key)
+    guards, guard_origins = _guards(key)
+    base += guards
+    origins.update(guard_origins)
     denies, deny_origins = _denies(key)
     origins.update(deny_origins)
     pid = f"{key.org.organization}-{key.name}"

@@ -154,6 +154,12 @@ _CODES = (
         "data (all but metadata reads such as kms:DescribeKey), after wildcard expansion; "
         "otherwise a suspension or revocation leaves the vendor reading data.",
     ),
+    Code(
+        "E330",
+        "not an STS ExternalId",
+        "The logging ExternalId must be 2-1224 characters of A-Z a-z 0-9 _ + = , . @ : / - "
+        "(what STS and the vendor-log-role module accept), whatever the vendor's pattern allows.",
+    ),
     # E4xx: compile (resolved keys -> policy IR)
     Code("E401", "duplicate Sid", "Two statements of one policy share a Sid."),
     Code(
@@ -184,7 +190,8 @@ _CODES = (
         "E507",
         "lockout",
         "The organization's account or key administrators could not call "
-        "kms:PutKeyPolicy on the key any more.",
+        "kms:PutKeyPolicy on the key any more, or the break-glass role could not call "
+        "kms:DisableKey or kms:ScheduleKeyDeletion.",
     ),
     Code("E508", "revocation not effective", "A revoked request is still allowed."),
     Code("E509", "collateral damage", "Revocations changed a decision they should not touch."),
@@ -215,6 +222,25 @@ _CODES = (
         "A vendor request without a context key its vendor file declares always present "
         "is allowed.",
     ),
+    Code(
+        "E520",
+        "disable or delete not guarded",
+        "A principal other than the break-glass role may call kms:DisableKey or "
+        "kms:ScheduleKeyDeletion on the key.",
+    ),
+    Code(
+        "E521",
+        "grants not guarded",
+        "A principal may call kms:CreateGrant for a grant that is not for an AWS resource "
+        "(kms:GrantIsForAWSResource false or absent) without its vendor declaring `create_grant`.",
+    ),
+    Code(
+        "E522",
+        "undeclared kms:CreateGrant",
+        "A vendor grant allows kms:CreateGrant but the vendor file does not declare "
+        "`create_grant` (with its source); every key denies such grants, so the grant would "
+        "do nothing.",
+    ),
     # Warnings
     Code(
         "W101",
@@ -234,6 +260,12 @@ _CODES = (
         "stale acknowledgement",
         "A revocation acknowledges an unconfirmed context key, but the vendor file now marks the "
         "scope `verified: true`; remove `unconfirmed_context_key`.",
+    ),
+    Code(
+        "W108",
+        "no break-glass role",
+        "org.yaml names no `break_glass` role, so nobody may disable or schedule deletion of "
+        "any key; decommissioning first needs a reviewed change that adds one.",
     ),
 )
 CATALOGUE: dict[str, Code] = {c.code: c for c in _CODES}

@@ -17,6 +17,7 @@ from .diagnostics import CompileError, Loc
 from .load import LMap, LNode, LScalar, LSeq, locate
 from .model_errors import validation_diagnostics
 from .modeltypes import (
+    LOGS_ACTION_PATTERN,
     AccountId,
     Email,
     HttpsUrl,
@@ -147,8 +148,14 @@ class Logging(Fact):
     principals: Annotated[tuple[Principal, ...], Field(min_length=1)]
     external_id_parameter: ParamName
     actions: Annotated[
-        tuple[Annotated[str, Field(pattern=r"^logs:[A-Za-z*]+$")], ...], Field(min_length=1)
+        tuple[Annotated[str, Field(pattern=LOGS_ACTION_PATTERN)], ...], Field(min_length=1)
     ]
+
+
+class CreateGrantNeed(Fact):
+    """The vendor documents that it creates grants on the key itself (not through an AWS
+    service): its principals are exempt from the key's Deny on `kms:CreateGrant` for grants
+    that are not for AWS resources. Absent: every grant not for an AWS resource is denied."""
 
 
 class Vendor(Model):
@@ -162,6 +169,7 @@ class Vendor(Model):
     key: KeyRequirements
     revocation: Revocation
     logging: Logging | None = None
+    create_grant: CreateGrantNeed | None = None
 
 
 class KeyOptions(Model):

@@ -64,6 +64,45 @@ def is_iam_arn(value: str) -> bool:
     return re.match(IAM_ARN_PATTERN, value) is not None
 
 
+# STS AssumeRole ExternalId: 2-1224 characters of `[\w+=,.@:/-]` (ASCII `\w`: letters, digits, `_`).
+# https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html#API_AssumeRole_RequestParameters
+EXTERNAL_ID_CHARS = "A-Za-z0-9_+=,.@:/-"
+EXTERNAL_ID_LENGTH = (2, 1224)
+EXTERNAL_ID_PATTERN = rf"^[{EXTERNAL_ID_CHARS}]{{{EXTERNAL_ID_LENGTH[0]},{EXTERNAL_ID_LENGTH[1]}}}$"
+# CloudWatch Logs actions a vendor's log role may hold: named actions only, no wildcards.
+LOGS_ACTION_PATTERN = r"^logs:[A-Za-z]+$"
+
+
+def terraform_validations() -> dict[tuple[str, str], str]:
+    """The `validation` condition of each module variable the compiler fills, rendered from the
+    patterns above: the single source of these rules. tests/test_terraform_modules.py checks the
+    modules carry exactly these conditions. Terraform's RE2 refuses repeat counts over 1000, so
+    the ExternalId length is checked with `length()`, not inside the regex.
+
+    >>> terraform_validations()[("vendor-log-role", "external_id")][:34]
+    'length(var.external_id) >= 2 && le'
+    """
+    lo, hi = EXTERNAL_ID_LENGTH
+    ext = "var.external_id"
+    return {
+        ("vendor-log-role", "external_id"): (
+            f"length({ext}) >= {lo} && length({ext}) <= {hi} && "
+            f'can(regex("^[{EXTERNAL_ID_CHARS}]+$", {ext}))'
+        ),
+        ("vendor-log-role", "actions"): (
+            "length(var.actions) > 0 && alltrue([for a in var.actions : "
+            f'can(regex("{LOGS_ACTION_PATTERN}", a))])'
+        ),
+        ("vendor-log-role", "trusted_principal_arns"): (
+            f'alltrue([for a in var.trusted_principal_arns : can(regex("{IAM_ARN_PATTERN}", a))])'
+        ),
+        ("cloudtrail", "break_glass_role_arn"): (
+            "var.break_glass_role_arn == null || "
+            f'can(regex("{IAM_ARN_PATTERN}", var.break_glass_role_arn))'
+        ),
+    }
+
+
 EMAIL_PATTERN = r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,185}\.[A-Za-z]{2,}$"
 # Printable ASCII but space, quotes, `<`, `>` and backtick (no look-alike or invisible characters).
 URL_PATTERN = r"^https://[!#-&(-;=?-_a-~]{3,500}$"

@@ -19,7 +19,7 @@ from .load import load_file
 from .model import Org, Vendor, build
 from .render import render_all
 from .resolve import resolve
-from .verify import Proof, verify_key
+from .verify import Proof, verify_inputs, verify_key
 
 ORG_FILE = "org.yaml"
 VENDORS_DIR = "vendors"
@@ -105,7 +105,7 @@ def _build_tree(root: Path, today: date | None) -> Result:
     org, vendors = load_inputs(root)
     resolved = resolve(org, vendors, today or date.today())
     compiled = compile_all(resolved)
-    diags: list[Diagnostic] = []
+    diags: list[Diagnostic] = verify_inputs(resolved)
     proofs: list[Proof] = []
     for ck in compiled.keys:
         found, proof = verify_key(ck)

@@ -96,7 +96,8 @@ def _org_lines(org: Org) -> list[str]:
     """The organization's own principals, with what the key policy alone grants them and what
     an IAM policy of the account can add through the account-root statement."""
     lines = [
-        f"- the organization's account `{org.account_id}` (root): everything, delegated to IAM: "
+        f"- the organization's account `{org.account_id}` (root): everything but the guard rails "
+        "below, delegated to IAM: "
         "any principal of the account whose IAM policies allow it (keeps the key manageable; "
         "proofs below are relative to IAM policies)",
         f"- key administrators {_codes(list(org.key_administrators))} (and their role "
@@ -106,8 +107,9 @@ def _org_lines(org: Org) -> list[str]:
     ]
     if org.break_glass:
         lines.append(
-            f"- break-glass `{org.break_glass}` (and its role sessions): everything, by this "
-            "policy alone (no IAM policy needed)"
+            f"- break-glass `{org.break_glass}` (and its role sessions): everything but grants "
+            "that are not for AWS resources, by this policy alone (no IAM policy needed); the "
+            "only principal that may disable or schedule deletion of the key"
         )
     return lines
 
@@ -128,8 +130,8 @@ def key_section(ck: CompiledKey) -> str:
         "**Who can use or manage the key**",
         "",
         *_org_lines(org),
-        *_vendor_section(ck),
     ]
+    lines += _vendor_section(ck) + _guard_lines(ck)
     lines += ["", "**Revocations in force**", "", *_revocation_lines(ck), ""]
     lines.append(
         f"**Policy size**: {ck.size} of {POLICY_LIMIT} bytes ({pct:.1f}%); further values "
@@ -144,6 +146,29 @@ def key_section(ck: CompiledKey) -> str:
         )
         lines.append("")
     return "\n".join(lines)
+
+
+def _guard_lines(ck: CompiledKey) -> list[str]:
+    """The guard-rail Denies (compile._guards), as proved by verify (E507, E520, E521)."""
+    org, vendor = ck.key.org, ck.key.vendor
+    who = (
+        f"every principal but break-glass `{org.break_glass}`"
+        if org.break_glass
+        else (
+            "every principal (no break-glass role: decommissioning first needs a reviewed change "
+            "that adds one)"
+        )
+    )
+    grants = "denied unless the grant is for an AWS resource (`kms:GrantIsForAWSResource`)"
+    if vendor.create_grant is not None:
+        grants += f"; {_md(vendor.display_name)}'s principals are exempt (`create_grant`)"
+    return [
+        "",
+        "**Guard rails** (explicit Denies: no IAM policy or grant overrides them)",
+        "",
+        f"- `kms:DisableKey`, `kms:ScheduleKeyDeletion`: denied to {who}",
+        f"- `kms:CreateGrant`: {grants}",
+    ]
 
 
 def render_access(compiled: Compiled) -> str:

@@ -11,7 +11,7 @@ from datetime import date
 from .diagnostics import Diagnostic, did_you_mean
 from .load import show
 from .model import App, Org, ParamRef, RevocationEntry, Scope, Vendor, VendorCondition, Where
-from .modeltypes import is_iam_arn
+from .modeltypes import EXTERNAL_ID_CHARS, EXTERNAL_ID_PATTERN, is_iam_arn
 from .policy import catalog
 from .resolve_revocations import check_context_key_confirmed, check_revocation_actions
 
@@ -342,6 +342,22 @@ def _check_parameters(app: App, vendor: Vendor) -> Iterator[Diagnostic]:
             app.where.at("vendor"),
         )
     yield from _check_principal_parameters(app, vendor, bad)
+    yield from _check_external_id(app, vendor, bad)
+
+
+def _check_external_id(app: App, vendor: Vendor, bad: set[str]) -> Iterator[Diagnostic]:
+    """The logging ExternalId must be one STS accepts (and so the vendor-log-role module, whose
+    rule is rendered from the same pattern), whatever the vendor file's own pattern allows."""
+    name = vendor.logging.external_id_parameter if vendor.logging else None
+    value = app.parameters.get(name or "")
+    if name is None or value is None or name in bad or re.fullmatch(EXTERNAL_ID_PATTERN, value):
+        return
+    yield Diagnostic.make(
+        "E330",
+        f"parameter `{name}` value `{show(value)}` is not an STS ExternalId",
+        app.where.at("parameters", name),
+        f"an ExternalId is 2-1224 characters of {EXTERNAL_ID_CHARS} (`{EXTERNAL_ID_PATTERN}`)",
+    )
 
 
 def _check_principal_parameters(app: App, vendor: Vendor, bad: set[str]) -> Iterator[Diagnostic]:

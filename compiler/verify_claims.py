@@ -41,6 +41,16 @@ def suspension_line(ck: CompiledKey) -> str | None:
     )
 
 
+def guard_lines(ck: CompiledKey) -> list[str]:
+    """The guard-rail proofs (verify E507, E520, E521), in the key policy only."""
+    k = ck.key
+    who = "only break-glass may" if k.org.break_glass else "nobody may (no break_glass role)"
+    grants = "proved: kms:CreateGrant denied unless the grant is for an AWS resource"
+    if k.vendor.create_grant is not None:
+        grants += f" (vendor `{k.vendor.name}` exempt: declares create_grant)"
+    return [f"proved: {who} call kms:DisableKey and kms:ScheduleKeyDeletion", grants]
+
+
 def proof_lines(ck: CompiledKey, proof: Proof) -> list[str]:
     """The claims for one key, in a fixed order."""
     k = ck.key
@@ -54,6 +64,7 @@ def proof_lines(ck: CompiledKey, proof: Proof) -> list[str]:
             f"proved: {proof.revocations_checked} revoked value(s) denied for every granted data "
             "action when the request carries the value under its context key"
         )
+    lines += guard_lines(ck)
     lines += [line for line in (unconfirmed_line(ck), suspension_line(ck)) if line]
     lines += [
         f"proved: vendor requests without {CONTEXT_PREFIX}{key} denied for every granted "

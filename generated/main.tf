@@ -8,6 +8,7 @@
 locals {
   account_id         = "111122223333"
   region             = "us-east-1"
+  break_glass        = "arn:aws:iam::111122223333:role/BreakGlassKms"
   trail_name         = "acme-byok"
   log_retention_days = 365
   alarm_emails       = ["kms-oncall@acme.example", "secops@acme.example"]
@@ -109,14 +110,24 @@ locals {
   }
 }
 
-data "aws_region" "current" {}
+# The account and Region this module was compiled for: a plan anywhere else fails here, before
+# anything is created (a `check` block would only warn). The root provider also pins both
+# (allowed_account_ids, region from organization.json).
+data "aws_caller_identity" "current" {
+  lifecycle {
+    postcondition {
+      condition     = self.account_id == local.account_id
+      error_message = "This configuration was compiled for account ${local.account_id} (org.yaml account_id); the credentials are for account ${self.account_id}."
+    }
+  }
+}
 
-data "aws_caller_identity" "current" {}
-
-check "organization_account_and_region" {
-  assert {
-    condition     = data.aws_caller_identity.current.account_id == local.account_id && data.aws_region.current.name == local.region
-    error_message = "This configuration was compiled for account ${local.account_id} in ${local.region}."
+data "aws_region" "current" {
+  lifecycle {
+    postcondition {
+      condition     = self.name == local.region
+      error_message = "This configuration was compiled for Region ${local.region} (org.yaml region); the provider is configured for ${self.name}."
+    }
   }
 }
 
@@ -146,9 +157,10 @@ module "key" {
 module "cloudtrail" {
   source = "../modules/cloudtrail"
 
-  name               = local.trail_name
-  log_retention_days = local.log_retention_days
-  tags               = local.tags
+  name                 = local.trail_name
+  log_retention_days   = local.log_retention_days
+  break_glass_role_arn = local.break_glass
+  tags                 = local.tags
 }
 
 ################################################################################
@@ -170,7 +182,8 @@ module "vendor_log_role" {
 }
 
 ################################################################################
-# CIS alarms: a key disabled, scheduled for deletion or its policy replaced
+# CIS alarms: a key disabled, scheduled for deletion, its policy, rotation, material or grants
+# changed, or the trail reconfigured. The topic uses the alarm path's own key, not the trail's.
 ################################################################################
 
 module "key_alarms" {
@@ -179,6 +192,6 @@ module "key_alarms" {
   name_prefix               = local.trail_name
   cloudtrail_log_group_name = module.cloudtrail.cloudwatch_log_group_name
   alarm_emails              = local.alarm_emails
-  kms_key_arn               = module.cloudtrail.kms_key_arn
+  kms_key_arn               = module.cloudtrail.alarm_kms_key_arn
   tags                      = local.tags
 }

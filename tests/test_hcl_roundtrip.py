@@ -222,6 +222,7 @@ def test_locals_organization(local: dict[str, Any], result: Result) -> None:
     assert set(local) == {
         "account_id",
         "region",
+        "break_glass",
         "trail_name",
         "log_retention_days",
         "alarm_emails",
@@ -231,6 +232,7 @@ def test_locals_organization(local: dict[str, Any], result: Result) -> None:
     }
     assert local["account_id"] == org.account_id
     assert local["region"] == org.region
+    assert local["break_glass"] == org.break_glass
     assert local["trail_name"] == f"{org.organization}-byok"
     assert local["log_retention_days"] == org.trail.log_retention_days
     assert local["alarm_emails"] == sorted(org.alarms.emails)
@@ -399,14 +401,20 @@ def test_cloudtrail_and_alarm_inputs(
     tags = _tags(result)
     trail_name = f"{org.organization}-byok"
     assert _instances(main, local, tree, "cloudtrail") == {
-        None: {"name": trail_name, "log_retention_days": org.trail.log_retention_days, "tags": tags}
+        None: {
+            "name": trail_name,
+            "log_retention_days": org.trail.log_retention_days,
+            "break_glass_role_arn": org.break_glass,
+            "tags": tags,
+        }
     }
     assert _instances(main, local, tree, "key_alarms") == {
         None: {
             "name_prefix": trail_name,
             "cloudtrail_log_group_name": Ref("module.cloudtrail.cloudwatch_log_group_name"),
             "alarm_emails": sorted(org.alarms.emails),
-            "kms_key_arn": Ref("module.cloudtrail.kms_key_arn"),
+            # the alarm path's own key: DisableKey on the trail key cannot silence its alarm
+            "kms_key_arn": Ref("module.cloudtrail.alarm_kms_key_arn"),
             "tags": tags,
         }
     }

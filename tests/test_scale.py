@@ -105,7 +105,7 @@ def test_revocations_of_one_scope_share_one_statement_with_sorted_unique_values(
         rng.shuffle(chunk)
         block += _entry("workspace", chunk, f"SEC-W{i}", "[prod, sandbox]")
     ck = _key(tmp_path, block)
-    denies = [s for s in ck.policy.statements if s.effect == "Deny"]
+    denies = [s for s in ck.policy.statements if (s.sid or "").startswith("Revoke")]
     assert [s.sid for s in denies] == ["RevokeSlackChannel", "RevokeSlackWorkspace"]
     for stmt, expected, key in (
         (denies[0], channels, "channel_id"),
@@ -116,7 +116,9 @@ def test_revocations_of_one_scope_share_one_statement_with_sorted_unique_values(
         assert list(cond.values) == sorted(set(expected))
         assert len(cond.values) == len(set(cond.values))
     doc = ck.policy.to_json()
-    written = [s["Condition"]["StringEquals"] for s in doc["Statement"] if s["Effect"] == "Deny"]
+    written = [
+        s["Condition"]["StringEquals"] for s in doc["Statement"] if s["Sid"].startswith("Revoke")
+    ]
     assert [next(iter(w.values())) for w in written] == [sorted(channels), sorted(workspaces)]
 
 
@@ -146,7 +148,7 @@ def _fill(ck: CompiledKey, scope: str, n: int, width: int) -> CompiledKey:
     return compile_key(key.model_copy(update={"revocations": revs}))
 
 
-def test_at_least_95_percent_of_the_limit_holds_revocation_values(tmp_path: Path) -> None:
+def test_at_least_94_percent_of_the_limit_holds_revocation_values(tmp_path: Path) -> None:
     empty = _key(tmp_path, "    revocations: []\n")
     assert empty.key.revocations == ()
     room = capacity(empty)["channel"]
@@ -154,12 +156,14 @@ def test_at_least_95_percent_of_the_limit_holds_revocation_values(tmp_path: Path
     full = _fill(empty, "channel", room, width)
     assert full.size <= POLICY_LIMIT
     assert _fill(empty, "channel", room + 1, width).size > POLICY_LIMIT
-    (deny,) = [s for s in full.policy.statements if s.effect == "Deny"]
+    (deny,) = [s for s in full.policy.statements if (s.sid or "").startswith("Revoke")]
     values = deny.conditions[0].values
     assert len(values) == room
     # The values' own bytes in the sent (compact) JSON: quotes and separating commas included.
     value_bytes = len(json.dumps(list(values), separators=(",", ":"))) - 2
-    assert value_bytes / POLICY_LIMIT >= 0.95, value_bytes
+    # 94%, not 95%: every key also carries the guard-rail Denies (break-glass-only disable and
+    # delete, grants only for AWS resources), about 430 bytes.
+    assert value_bytes / POLICY_LIMIT >= 0.94, value_bytes
     # Pretty-printing in generated/ costs users nothing: the limit applies to the compact form.
     assert full.size == policy_bytes(full.policy)
     assert len(json.dumps(full.policy.to_json(), indent=2)) > POLICY_LIMIT
@@ -179,14 +183,14 @@ def test_over_limit_diagnostic_says_by_how_much_and_names_the_scope(tmp_path: Pa
         build_tree(project, TODAY)
     rendered = [d.render() for d in err.value.diagnostics]
     assert rendered == [
-        "org.yaml:39:17: E402 key `slack-prod` policy is 36743 bytes, 3975 over the 32768-byte "
+        "org.yaml:39:17: E402 key `slack-prod` policy is 37176 bytes, 4408 over the 32768-byte "
         "limit\n  help: split the key, revoke a coarser scope (`channel` holds 2500 values), or "
         "remove revocations that are no longer needed"
     ]
-    # The same policy built value by value: 36743 compact bytes, 3975 of them over the limit.
+    # The same policy built value by value: 37176 compact bytes, 4408 of them over the limit.
     empty = _key(tmp_path / "empty", "    revocations: []\n")
     same = _fill(_fill(empty, "channel", 2500, 11), "workspace", 1, 9)
-    assert same.size == 36743 == POLICY_LIMIT + 3975
+    assert same.size == 37176 == POLICY_LIMIT + 4408
 
 
 def test_over_limit_size_is_the_compact_policy_size(tmp_path: Path) -> None:

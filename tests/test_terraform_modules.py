@@ -98,6 +98,24 @@ MUTATIONS: dict[str, list[tuple[str, str, str, str]]] = {
             "!aws_s3_bucket_public_access_block.this[0].restrict_public_buckets,",
             "All four public access block settings must be true.",
         ),
+        (
+            "cloudtrail.tftest.hcl",
+            '"aws:SourceAccount" = "111122223333"',
+            '"aws:SourceAccount" = "444455556666"',
+            "The CloudWatch Logs role trust needs aws:SourceArn and aws:SourceAccount.",
+        ),
+        (
+            "cloudtrail.tftest.hcl",
+            '{ "aws:PrincipalArn" = "arn:aws:iam::111122223333:role/BreakGlassKms" }',
+            '{ "aws:PrincipalArn" = "arn:aws:iam::111122223333:role/Other" }',
+            "Audit keys: only break-glass may DisableKey or ScheduleKeyDeletion.",
+        ),
+        (
+            "cloudtrail.tftest.hcl",
+            'log-group:/aws/cloudtrail/acme-byok"]',
+            'log-group:*"]',
+            "The alarm key may encrypt the trail's log group only.",
+        ),
     ],
     "vendor-log-role": [
         (
@@ -105,6 +123,12 @@ MUTATIONS: dict[str, list[tuple[str, str, str, str]]] = {
             '["sts:ExternalId"] == "slack-ekm-Abc123"',
             '["sts:ExternalId"] == "slack-ekm-Wrong"',
             "The trust policy must require sts:ExternalId (StringEquals).",
+        ),
+        (
+            "vendor_log_role.tftest.hcl",
+            '["sts:ExternalId"] == "acme_slack-EKM+=,.@:/09"',
+            '["sts:ExternalId"] == "acme-slack-EKM+=,.@:/09"',
+            "An ExternalId with `_` must reach the trust policy.",
         ),
     ],
     "key-alarms": [
@@ -119,6 +143,18 @@ MUTATIONS: dict[str, list[tuple[str, str, str, str]]] = {
             f'aws_sns_topic.this[0].kms_master_key_id == "{_KEY_ARN}1"',
             f'aws_sns_topic.this[0].kms_master_key_id == "{_KEY_ARN}2"',
             "The alarm topic must be KMS-encrypted with var.kms_key_arn.",
+        ),
+        (
+            "key_alarms.tftest.hcl",
+            '($.eventName = StopLogging) }"',
+            '($.eventName = StopLogging)}"',
+            "The CIS 4.5 CloudTrail changes pattern must be verbatim.",
+        ),
+        (
+            "key_alarms.tftest.hcl",
+            "($.eventName = CreateGrant) }",
+            "($.eventName = CreateGrants) }",
+            "The KMS lifecycle metric filter patterns are wrong.",
         ),
     ],
 }
@@ -261,3 +297,29 @@ def test_root_module_with_generated(tmp_path: Path) -> None:
     if not any(generated.glob("*.tf")):
         pytest.skip("generated/ holds no Terraform yet")
     _check_root(tmp_path, generated, smoke=False)
+
+
+def test_generated_refuses_another_account_or_region(tmp_path: Path) -> None:
+    """A plan with credentials of another account, or a provider in another Region, fails (data
+    source postconditions), and one in org.yaml's account and Region plans. A `check` block only
+    warns: https://developer.hashicorp.com/terraform/language/checks"""
+    root = copy_root(
+        tmp_path / "root", REPO_ROOT / "generated", [FIXTURES / "account_region_guard.tftest.hcl"]
+    )
+    env = tf_env(data_dir=tmp_path / "tfdata")
+    init(root, env)
+    proc = run_tf(["test", "-no-color"], root, 300, env=env, check=False)
+    assert re.search(r"Success! 3 passed, 0 failed\.", proc.stdout), proc.stdout + proc.stderr
+
+
+def test_root_provider_is_pinned_to_the_compiled_account_and_region() -> None:
+    """The root provider takes its Region and allowed account from generated/organization.json
+    (what org.yaml says), never from a variable or the environment.
+    https://registry.terraform.io/providers/hashicorp/aws/latest/docs#allowed_account_ids"""
+    text = (REPO_ROOT / "main.tf").read_text()
+    assert 'jsondecode(file("${path.module}/generated/organization.json"))' in text
+    assert "region              = local.organization.region" in text
+    assert "allowed_account_ids = [local.organization.account_id]" in text
+    assert "variable" not in (REPO_ROOT / "variables.tf").read_text().replace("variables", "")
+    org = json.loads((REPO_ROOT / "generated" / "organization.json").read_text())
+    assert org == {"account_id": "111122223333", "region": "us-east-1"}

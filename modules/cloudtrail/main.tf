@@ -12,16 +12,62 @@ locals {
   bucket_name    = coalesce(var.bucket_name, "${var.name}-cloudtrail-${local.account_id}")
   bucket_arn     = "arn:${local.partition}:s3:::${local.bucket_name}"
   log_group_name = "/aws/cloudtrail/${var.name}"
+  log_group_arn  = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}"
+
+  # Guard rails both audit keys carry, the same statements (and Sids) as every vendor key the
+  # compiler writes. Neither covers kms:DescribeKey.
+  guard_statements = [
+    # Only the break-glass role disables or schedules deletion of the key. aws:PrincipalArn is the
+    # role ARN for a role session. Without a break-glass role nobody may (the Deny is
+    # unconditional): decommissioning first needs a policy change that names one.
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn
+    merge(
+      {
+        Sid       = "OnlyBreakGlassDisablesOrDeletes"
+        Effect    = "Deny"
+        Principal = { AWS = "*" }
+        Action    = ["kms:DisableKey", "kms:ScheduleKeyDeletion"]
+        Resource  = "*"
+      },
+      var.break_glass_role_arn == null ? {} : {
+        Condition = { ArnNotEquals = { "aws:PrincipalArn" = var.break_glass_role_arn } }
+      },
+    ),
+    # Grants only for AWS resources: account-root delegation would otherwise let any IAM principal
+    # of the account grant anyone use of the key. BoolIfExists also denies when the key is absent.
+    # https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource
+    {
+      Sid       = "GrantsOnlyForAwsResources"
+      Effect    = "Deny"
+      Principal = { AWS = "*" }
+      Action    = "kms:CreateGrant"
+      Resource  = "*"
+      Condition = { BoolIfExists = { "kms:GrantIsForAWSResource" = "false" } }
+    },
+  ]
+
+  # Account root: delegate to IAM and keep the key manageable
+  # https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam
+  account_root_statement = {
+    Sid       = "AccountRoot"
+    Effect    = "Allow"
+    Principal = { AWS = local.account_root }
+    Action    = "kms:*"
+    Resource  = "*"
+  }
 }
 
 ################################################################################
-# KMS key (trail, its bucket, its log group and the alarm topics)
+# KMS key of the trail (its bucket, its delivery topic, the vendors' log groups)
+#
+# The alarm path (the trail's CloudWatch Logs group and the alarm topic) has its own key below,
+# so disabling this key cannot also silence the alarm that reports it.
 ################################################################################
 
 resource "aws_kms_key" "this" {
   count = var.create ? 1 : 0
 
-  description             = "Encrypts CloudTrail trail ${var.name}, its CloudWatch Logs group and its SNS topics"
+  description             = "Encrypts CloudTrail trail ${var.name}: log files, delivery topic, vendor log groups"
   key_usage               = "ENCRYPT_DECRYPT"
   deletion_window_in_days = var.kms_deletion_window_in_days
   enable_key_rotation     = true
@@ -31,16 +77,8 @@ resource "aws_kms_key" "this" {
 
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [
-      # Account root: delegate to IAM and keep the key manageable
-      # https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam
-      {
-        Sid       = "AccountRoot"
-        Effect    = "Allow"
-        Principal = { AWS = local.account_root }
-        Action    = "kms:*"
-        Resource  = "*"
-      },
+    Statement = concat([
+      local.account_root_statement,
       # CloudTrail encrypts log files for trails in this account only
       # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html
       {
@@ -106,21 +144,7 @@ resource "aws_kms_key" "this" {
           }
         }
       },
-      # CloudWatch alarms of this account publish to KMS-encrypted SNS topics (key-alarms module)
-      # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
-      {
-        Sid       = "CloudWatchAlarmsEncryptedTopic"
-        Effect    = "Allow"
-        Principal = { Service = "cloudwatch.amazonaws.com" }
-        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
-        Resource  = "*"
-        Condition = {
-          StringEquals = {
-            "aws:SourceAccount" = local.account_id
-          }
-        }
-      },
-    ]
+    ], local.guard_statements)
   })
 
   tags = var.tags
@@ -134,13 +158,79 @@ resource "aws_kms_alias" "this" {
 }
 
 ################################################################################
+# KMS key of the alarm path (the trail's CloudWatch Logs group, the alarm topic)
+################################################################################
+
+resource "aws_kms_key" "alarms" {
+  count = var.create ? 1 : 0
+
+  description             = "Encrypts the alarm path of CloudTrail trail ${var.name}: its CloudWatch Logs group and the alarm topic"
+  key_usage               = "ENCRYPT_DECRYPT"
+  deletion_window_in_days = var.kms_deletion_window_in_days
+  enable_key_rotation     = true
+  rotation_period_in_days = var.kms_rotation_period_in_days
+
+  bypass_policy_lockout_safety_check = false
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat([
+      local.account_root_statement,
+      # CloudWatch Logs encrypts the trail's log group only
+      # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+      {
+        Sid       = "CloudWatchLogsEncryptTrailLogGroup"
+        Effect    = "Allow"
+        Principal = { Service = "logs.${local.region}.amazonaws.com" }
+        Action = [
+          "kms:Encrypt*",
+          "kms:Decrypt*",
+          "kms:ReEncrypt*",
+          "kms:GenerateDataKey*",
+          "kms:Describe*",
+        ]
+        Resource = "*"
+        Condition = {
+          ArnEquals = {
+            "kms:EncryptionContext:aws:logs:arn" = local.log_group_arn
+          }
+        }
+      },
+      # CloudWatch alarms of this account publish to the KMS-encrypted alarm topic (key-alarms module)
+      # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+      {
+        Sid       = "CloudWatchAlarmsEncryptedTopic"
+        Effect    = "Allow"
+        Principal = { Service = "cloudwatch.amazonaws.com" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = {
+            "aws:SourceAccount" = local.account_id
+          }
+        }
+      },
+    ], local.guard_statements)
+  })
+
+  tags = var.tags
+}
+
+resource "aws_kms_alias" "alarms" {
+  count = var.create ? 1 : 0
+
+  name          = "alias/${var.name}-alarms"
+  target_key_id = aws_kms_key.alarms[0].key_id
+}
+
+################################################################################
 # S3 bucket
 ################################################################################
 
 resource "aws_s3_bucket" "this" {
   count = var.create ? 1 : 0
 
-  # checkov:skip=CKV_AWS_18: server access logging of the trail bucket needs a second log bucket; object-level access is already recorded by CloudTrail itself
+  # checkov:skip=CKV_AWS_18: no server access logging: it needs a second bucket outside this module. Reads of the log files are NOT recorded (the trail records management events only, no S3 data events; logging data events on the bucket that receives them would loop). The bucket policy admits only this trail's writes; log file validation detects tampering
   # checkov:skip=CKV_AWS_144: cross-Region replication is a DR choice left to the organization; the trail is multi-Region and versioned
   # checkov:skip=CKV2_AWS_62: no consumer for S3 event notifications; delivery notifications come from the trail's SNS topic
   bucket        = local.bucket_name
@@ -290,7 +380,8 @@ resource "aws_cloudwatch_log_group" "this" {
 
   name              = local.log_group_name
   retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.this[0].arn
+  # The alarm path's key: a disabled trail key must not stop the events that report it.
+  kms_key_id = aws_kms_key.alarms[0].arn
 
   tags = var.tags
 }
@@ -303,13 +394,20 @@ resource "aws_iam_role" "this" {
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
-      # CloudTrail assumes this role to write to CloudWatch Logs
+      # CloudTrail assumes this role to write to CloudWatch Logs, for this trail of this account
+      # only (confused deputy: aws:SourceArn and aws:SourceAccount)
       # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-required-policy-for-cloudwatch-logs.html
       {
         Sid       = "CloudTrailAssumeRole"
         Effect    = "Allow"
         Principal = { Service = "cloudtrail.amazonaws.com" }
         Action    = "sts:AssumeRole"
+        Condition = {
+          StringEquals = {
+            "aws:SourceArn"     = local.trail_arn
+            "aws:SourceAccount" = local.account_id
+          }
+        }
       },
     ]
   })

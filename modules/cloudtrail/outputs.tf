@@ -50,13 +50,23 @@ output "cloudwatch_logs_role_arn" {
 ################################################################################
 
 output "kms_key_arn" {
-  description = "ARN of the trail's own KMS key; its policy also lets CloudWatch Logs (log groups of this account), CloudTrail and CloudWatch alarms (encrypted SNS topics) use it."
+  description = "ARN of the trail's own KMS key (log files, delivery topic); its policy also lets CloudWatch Logs encrypt log groups of this account (the vendors' log groups)."
   value       = try(aws_kms_key.this[0].arn, null)
 }
 
 output "kms_key_id" {
   description = "ID of the trail's own KMS key."
   value       = try(aws_kms_key.this[0].key_id, null)
+}
+
+output "alarm_kms_key_arn" {
+  description = "ARN of the alarm path's KMS key: it encrypts the trail's CloudWatch Logs group, and CloudWatch alarms may use it for an encrypted topic (input kms_key_arn of the key-alarms module)."
+  value       = try(aws_kms_key.alarms[0].arn, null)
+}
+
+output "alarm_kms_key_id" {
+  description = "ID of the alarm path's KMS key."
+  value       = try(aws_kms_key.alarms[0].key_id, null)
 }
 
 ################################################################################

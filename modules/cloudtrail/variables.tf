@@ -58,8 +58,20 @@ variable "log_retention_days" {
 # KMS key
 ################################################################################
 
+variable "break_glass_role_arn" {
+  description = "The only principal (aws:PrincipalArn) that may disable or schedule deletion of the trail and alarm keys. Null: nobody may, until a reviewed policy change names one."
+  type        = string
+  default     = null
+
+  validation {
+    # Generated rule: compiler/modeltypes.py terraform_validations() (tests check they agree)
+    condition     = var.break_glass_role_arn == null || can(regex("^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(root|(role|user)/[A-Za-z0-9+=,.@_/-]{1,512})$", var.break_glass_role_arn))
+    error_message = "break_glass_role_arn must be an IAM role, user or account-root ARN."
+  }
+}
+
 variable "kms_deletion_window_in_days" {
-  description = "Waiting period, in days, before the trail key is deleted (7-30)."
+  description = "Waiting period, in days, before the trail or alarm key is deleted (7-30)."
   type        = number
   default     = 30
 
@@ -70,7 +82,7 @@ variable "kms_deletion_window_in_days" {
 }
 
 variable "kms_rotation_period_in_days" {
-  description = "Days between automatic rotations of the trail key (90-2560)."
+  description = "Days between automatic rotations of the trail and alarm keys (90-2560)."
   type        = number
   default     = 365
 

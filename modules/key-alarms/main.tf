@@ -10,6 +10,15 @@ locals {
     "v5.0.0" = "4.7"
     "v6.0.0" = "5.7"
   }
+  # ... and "Ensure a log metric filter and alarm exist for CloudTrail configuration changes"
+  # (AWS Security Hub CloudWatch.5), same numbering source.
+  cis_trail_control_ids = {
+    "v1.2.0" = "3.5"
+    "v1.4.0" = "4.5"
+    "v3.0.0" = "4.5"
+    "v5.0.0" = "4.5"
+    "v6.0.0" = "5.5"
+  }
 
   # One entry per control, keyed by a stable name: for_each addresses never shift.
   all_controls = {
@@ -20,10 +29,44 @@ locals {
       pattern     = "{($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)||($.eventName=ScheduleKeyDeletion)) }"
       cis_control = local.cis_control_ids[var.cis_version]
     }
-    # Not a CIS control: a key policy was replaced (vendor access may have widened or narrowed)
+    # CIS: CloudTrail configuration changes (pattern verbatim from the benchmark remediation)
+    # https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html#cloudwatch-5
+    CloudTrailChanges = {
+      description = "A CloudTrail trail was created, updated, deleted, started or stopped"
+      pattern     = "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) || ($.eventName = StopLogging) }"
+      cis_control = local.cis_trail_control_ids[var.cis_version]
+    }
+    # The rest are not CIS controls (the benchmark has no pattern for them); each watches one
+    # KMS API call in the benchmark's own filter style.
+    # https://docs.aws.amazon.com/kms/latest/developerguide/logging-using-cloudtrail.html
+    # A key policy was replaced (vendor access may have widened or narrowed)
     KeyPolicyChanges = {
       description = "The key policy of a KMS key was changed (PutKeyPolicy)"
       pattern     = "{ ($.eventSource = kms.amazonaws.com) && ($.eventName = PutKeyPolicy) }"
+      cis_control = null
+    }
+    # Imported key material was deleted: the key is unusable until the same material is imported
+    KeyMaterialDeleted = {
+      description = "Imported key material of a KMS key was deleted (DeleteImportedKeyMaterial)"
+      pattern     = "{ ($.eventSource = kms.amazonaws.com) && ($.eventName = DeleteImportedKeyMaterial) }"
+      cis_control = null
+    }
+    # Automatic rotation was turned off
+    KeyRotationDisabled = {
+      description = "Automatic rotation of a KMS key was disabled (DisableKeyRotation)"
+      pattern     = "{ ($.eventSource = kms.amazonaws.com) && ($.eventName = DisableKeyRotation) }"
+      cis_control = null
+    }
+    # A grant gives use of a key outside the key policy
+    GrantCreated = {
+      description = "A grant was created on a KMS key (CreateGrant)"
+      pattern     = "{ ($.eventSource = kms.amazonaws.com) && ($.eventName = CreateGrant) }"
+      cis_control = null
+    }
+    # A multi-Region key was replicated: the replica has its own key policy
+    KeyReplicated = {
+      description = "A multi-Region KMS key was replicated to another Region (ReplicateKey)"
+      pattern     = "{ ($.eventSource = kms.amazonaws.com) && ($.eventName = ReplicateKey) }"
       cis_control = null
     }
   }

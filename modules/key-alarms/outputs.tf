@@ -30,3 +30,8 @@ output "cis_control_id" {
   description = "CIS control id of the disable/schedule-deletion alarm for var.cis_version."
   value       = local.cis_control_ids[var.cis_version]
 }
+
+output "cis_trail_control_id" {
+  description = "CIS control id of the CloudTrail configuration changes alarm for var.cis_version."
+  value       = local.cis_trail_control_ids[var.cis_version]
+}

@@ -39,7 +39,7 @@ variable "cloudtrail_log_group_name" {
 }
 
 variable "cis_version" {
-  description = "CIS AWS Foundations Benchmark version the alarms are tagged with; sets the control id (v1.2.0: 3.7, v1.4.0/v3.0.0/v5.0.0: 4.7, v6.0.0: 5.7)."
+  description = "CIS AWS Foundations Benchmark version the alarms are tagged with; sets the control ids (key disabled or deleted: v1.2.0 3.7, v1.4.0/v3.0.0/v5.0.0 4.7, v6.0.0 5.7; CloudTrail changes: 3.5, 4.5, 5.5)."
   type        = string
   default     = "v1.4.0"
 
@@ -50,9 +50,14 @@ variable "cis_version" {
 }
 
 variable "disabled_controls" {
-  description = "Controls not to create (keys of locals.all_controls: DisableOrDeleteCMK, KeyPolicyChanges)."
+  description = "Controls not to create (keys of locals.all_controls: DisableOrDeleteCMK, CloudTrailChanges, KeyPolicyChanges, KeyMaterialDeleted, KeyRotationDisabled, GrantCreated, KeyReplicated)."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = alltrue([for c in var.disabled_controls : contains(["DisableOrDeleteCMK", "CloudTrailChanges", "KeyPolicyChanges", "KeyMaterialDeleted", "KeyRotationDisabled", "GrantCreated", "KeyReplicated"], c)])
+    error_message = "disabled_controls may only name DisableOrDeleteCMK, CloudTrailChanges, KeyPolicyChanges, KeyMaterialDeleted, KeyRotationDisabled, GrantCreated, KeyReplicated."
+  }
 }
 
 variable "namespace" {

@@ -38,7 +38,8 @@ variable "trusted_principal_arns" {
   }
 
   validation {
-    condition     = alltrue([for a in var.trusted_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/.+|user/.+)$", a))])
+    # Generated rule: compiler/modeltypes.py terraform_validations() (tests check they agree)
+    condition     = alltrue([for a in var.trusted_principal_arns : can(regex("^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(root|(role|user)/[A-Za-z0-9+=,.@_/-]{1,512})$", a))])
     error_message = "Each trusted principal must be an IAM account root, role or user ARN (arn:aws:iam::<12 digits>:root|role/...|user/...)."
   }
 }
@@ -48,8 +49,9 @@ variable "external_id" {
   type        = string
 
   validation {
-    condition     = length(var.external_id) >= 2 && length(var.external_id) <= 1224 && can(regex("^[A-Za-z0-9+=,.@:/-]+$", var.external_id))
-    error_message = "external_id must be 2-1224 characters of A-Z a-z 0-9 + = , . @ : / -."
+    # Generated rule: compiler/modeltypes.py terraform_validations() (tests check they agree)
+    condition     = length(var.external_id) >= 2 && length(var.external_id) <= 1224 && can(regex("^[A-Za-z0-9_+=,.@:/-]+$", var.external_id))
+    error_message = "external_id must be 2-1224 characters of A-Z a-z 0-9 _ + = , . @ : / - (STS ExternalId)."
   }
 }
 
@@ -59,6 +61,7 @@ variable "actions" {
   default     = ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
 
   validation {
+    # Generated rule: compiler/modeltypes.py terraform_validations() (tests check they agree)
     condition     = length(var.actions) > 0 && alltrue([for a in var.actions : can(regex("^logs:[A-Za-z]+$", a))])
     error_message = "actions must be a non-empty list of logs:<Action> names without wildcards."
   }

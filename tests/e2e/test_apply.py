@@ -62,6 +62,28 @@ CIS_KMS_PATTERN = (
     "(($.eventName=DisableKey)||($.eventName=ScheduleKeyDeletion)) }"
 )
 
+# CIS 4.5 (v1.4.0/v3.0.0; Security Hub CloudWatch.5): CloudTrail configuration changes, verbatim.
+# https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html#cloudwatch-5
+CIS_TRAIL_PATTERN = (
+    "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) "
+    "|| ($.eventName = StartLogging) || ($.eventName = StopLogging) }"
+)
+# KMS calls without a CIS pattern, in the benchmark's filter style.
+KMS_EVENT_PATTERNS = {
+    event: f"{{ ($.eventSource = kms.amazonaws.com) && ($.eventName = {event}) }}"
+    for event in (
+        "PutKeyPolicy",
+        "DeleteImportedKeyMaterial",
+        "DisableKeyRotation",
+        "CreateGrant",
+        "ReplicateKey",
+    )
+}
+
+# Guard statements every key policy (vendor, trail and alarm keys) carries.
+LIFECYCLE_GUARD = "OnlyBreakGlassDisablesOrDeletes"
+GRANT_GUARD = "GrantsOnlyForAwsResources"
+
 # The revocation added by test_revocation_is_applied: (vendor, scope, value).
 NEW_REVOCATION = ("slack", "channel", "C0999ZZZZ")
 
@@ -175,6 +197,31 @@ def _aliases(kms: Any) -> dict[str, str]:
     return out
 
 
+def _assert_guards(policy: Mapping[str, Any], break_glass: str | None, name: str) -> None:
+    """The guard Denies as applied: only break-glass disables or deletes, grants only for AWS
+    resources, and no Deny covers kms:DescribeKey."""
+    by_sid = {s.get("Sid"): s for s in policy["Statement"]}
+    life = by_sid[LIFECYCLE_GUARD]
+    assert life["Effect"] == "Deny" and life["Principal"] == {"AWS": "*"}, name
+    assert sorted(life["Action"]) == ["kms:DisableKey", "kms:ScheduleKeyDeletion"], name
+    if break_glass:
+        assert life["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": break_glass}}, name
+    else:
+        assert "Condition" not in life, name
+    grant = by_sid[GRANT_GUARD]
+    assert grant["Effect"] == "Deny" and grant["Action"] == "kms:CreateGrant", name
+    assert grant["Condition"]["BoolIfExists"] == {"kms:GrantIsForAWSResource": "false"}, name
+    for stmt in policy["Statement"]:
+        if stmt["Effect"] == "Deny":
+            actions = stmt["Action"] if isinstance(stmt["Action"], list) else [stmt["Action"]]
+            assert "kms:DescribeKey" not in actions and "kms:*" not in actions, name
+
+
+def _alarm_key_id(project: Project) -> str:
+    aliases = _aliases(project.moto.client("kms"))
+    return aliases[f"alias/{project.locals['trail_name']}-alarms"]
+
+
 def test_outputs(deployed: Project) -> None:
     """The root outputs name every key, the logging role, the trail and the alarm topic."""
     org, local = deployed.org, deployed.locals
@@ -227,6 +274,7 @@ def test_keys_policies_rotation_aliases(deployed: Project) -> None:
 
             stored = kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"]
             assert json.loads(stored) == deployed.policy(name), f"{name}: key policy differs"
+            _assert_guards(json.loads(stored), deployed.org.get("break_glass"), name)
 
             rotation = kms.get_key_rotation_status(KeyId=key_id)
             assert rotation["KeyRotationEnabled"] is (not spec["imported_key_material"]), name
@@ -297,10 +345,33 @@ def test_trail_bucket_and_log_groups(deployed: Project) -> None:
             for page in logs.get_paginator("describe_log_groups").paginate()
             for g in page["logGroups"]
         }
+        alarm_key = kms.describe_key(KeyId=_alarm_key_id(deployed))["KeyMetadata"]["Arn"]
+        assert alarm_key != trail_key and alarm_key not in vendor_keys
         for name in wanted:
             assert name in groups, f"log group {name} missing"
-            assert groups[name]["kmsKeyId"] == trail_key, name
+            # the trail's own log group feeds the alarms: it uses the alarm path's key
+            expected_key = alarm_key if name == trail_out["log_group_name"] else trail_key
+            assert groups[name]["kmsKeyId"] == expected_key, name
             assert groups[name]["retentionInDays"] == local["log_retention_days"], name
+
+        # both audit keys carry the same guards as the vendor keys
+        for key_id in (trail_key, alarm_key):
+            stored = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+            _assert_guards(stored, deployed.org.get("break_glass"), key_id)
+            assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is True
+
+        # CloudTrail may assume the CloudWatch Logs role for this trail of this account only
+        iam = deployed.moto.client("iam")
+        role_name = trail["CloudWatchLogsRoleArn"].rsplit("/", 1)[-1]
+        trust = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
+        trust = json.loads(trust) if isinstance(trust, str) else trust
+        (stmt,) = trust["Statement"]
+        assert stmt["Condition"] == {
+            "StringEquals": {
+                "aws:SourceArn": trail_out["arn"],
+                "aws:SourceAccount": str(deployed.org["account_id"]),
+            }
+        }
 
 
 def test_metric_filters_alarms_and_topics(deployed: Project) -> None:
@@ -314,8 +385,8 @@ def test_metric_filters_alarms_and_topics(deployed: Project) -> None:
             "metricFilters"
         ]
         by_pattern = {f["filterPattern"]: f for f in filters}
-        assert CIS_KMS_PATTERN in by_pattern, f"CIS pattern missing: {sorted(by_pattern)}"
-        assert any("PutKeyPolicy" in p for p in by_pattern), sorted(by_pattern)
+        wanted = {CIS_KMS_PATTERN, CIS_TRAIL_PATTERN, *KMS_EVENT_PATTERNS.values()}
+        assert set(by_pattern) == wanted, f"metric filters: {sorted(by_pattern)}"
 
         cw = deployed.moto.client("cloudwatch")
         alarms = [
@@ -341,9 +412,14 @@ def test_metric_filters_alarms_and_topics(deployed: Project) -> None:
             trailNameList=[trail_out["arn"]]
         )["trailList"][0]
         sns = deployed.moto.client("sns")
-        for arn in (topic_arn, trail["SnsTopicARN"]):
+        alarm_key = deployed.moto.client("kms").describe_key(KeyId=_alarm_key_id(deployed))
+        expected = {
+            topic_arn: alarm_key["KeyMetadata"]["Arn"],  # the alarm path's own key
+            trail["SnsTopicARN"]: trail["KmsKeyId"],
+        }
+        for arn, key in expected.items():
             attrs = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
-            assert attrs["KmsMasterKeyId"] == trail["KmsKeyId"], arn
+            assert attrs["KmsMasterKeyId"] == key, arn
         subs = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
         assert {s["Protocol"] for s in subs} == {"email"}
         assert sorted(s["Endpoint"] for s in subs) == sorted(local["alarm_emails"])
@@ -533,6 +609,62 @@ def test_revocation_is_applied(deployed: Project, tmp_path: Path) -> None:
         for name in set(keys) - affected:  # no collateral change on the other keys
             stored = kms.get_key_policy(KeyId=aliases[keys[name]], PolicyName="default")["Policy"]
             assert json.loads(stored) == json.loads(before[name]), name
+
+
+# --------------------------------------------------------------------------------------------
+# Wrong account or Region
+# --------------------------------------------------------------------------------------------
+
+
+def _recompiled(deployed: Project, tmp_path: Path, old: str, new: str) -> Project:
+    """A fresh copy of the repository root whose org.yaml has `old` replaced by `new`,
+    regenerated and initialised (no state: a plan would create everything)."""
+    root = copy_root(tmp_path / "root", REPO_ROOT / "generated")
+    text = (REPO_ROOT / "org.yaml").read_text()
+    assert old in text
+    (root / "org.yaml").write_text(text.replace(old, new))
+    shutil.copytree(REPO_ROOT / "vendors", root / "vendors")
+    proc = _byok_generate(root)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    env = {**deployed.env, "TF_DATA_DIR": str(tmp_path / "tfdata")}
+    project = Project(root=root, env=env, moto=deployed.moto, destroyed=True)
+    init(root, env)
+    return project
+
+
+def test_plan_with_another_accounts_credentials_fails(deployed: Project, tmp_path: Path) -> None:
+    """Compiled for another account than the credentials' (moto serves 111122223333): the plan
+    fails before anything is created (provider allowed_account_ids, then the postcondition).
+    https://registry.terraform.io/providers/hashicorp/aws/latest/docs#allowed_account_ids"""
+    account = str(deployed.org["account_id"])
+    project = _recompiled(deployed, tmp_path, account, "444455556666")
+    with step("terraform plan (wrong account)"):
+        proc = project.tf("plan", "-input=false", "-no-color", check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Plan:" not in proc.stdout
+    assert f"AWS account ID not allowed: {account}" in proc.stderr, proc.stderr
+
+
+def test_plan_runs_in_the_compiled_region(deployed: Project, tmp_path: Path) -> None:
+    """`region: eu-west-1` in org.yaml: the plan runs in eu-west-1 although the environment says
+    us-east-1 (AWS_REGION); the Region comes from the compiled configuration only."""
+    assert deployed.env["AWS_REGION"] == "us-east-1"
+    project = _recompiled(deployed, tmp_path, "region: us-east-1", "region: eu-west-1")
+    planfile = tmp_path / "region.tfplan"
+    with step("terraform plan (org.yaml region eu-west-1)"):
+        project.tf("plan", "-input=false", "-no-color", f"-out={planfile}")
+    plan = json.loads(project.tf("show", "-json", "-no-color", str(planfile)).stdout)
+    regions = [
+        r["values"]["name"]
+        for m in plan["prior_state"]["values"]["root_module"]["child_modules"]
+        for r in m["resources"]
+        if r["address"] == "module.byok.data.aws_region.current"
+    ]
+    assert regions == ["eu-west-1"], regions
+    for change in plan["resource_changes"]:
+        arn = (change["change"].get("after") or {}).get("arn")
+        if isinstance(arn, str):
+            assert ":us-east-1:" not in arn, (change["address"], arn)
 
 
 # --------------------------------------------------------------------------------------------

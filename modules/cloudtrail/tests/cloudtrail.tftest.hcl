@@ -33,6 +33,15 @@ override_resource {
 }
 
 override_resource {
+  target          = aws_kms_key.alarms
+  override_during = plan
+  values = {
+    arn    = "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000003"
+    key_id = "00000000-0000-0000-0000-000000000003"
+  }
+}
+
+override_resource {
   target          = aws_s3_bucket.this
   override_during = plan
   values = {
@@ -187,13 +196,28 @@ run "key_policy_and_log_group" {
   }
 
   assert {
-    condition     = contains([for s in jsondecode(aws_kms_key.this[0].policy).Statement : s.Principal.Service if s.Sid == "CloudWatchAlarmsEncryptedTopic"], "cloudwatch.amazonaws.com")
-    error_message = "The key policy must let CloudWatch alarms publish to encrypted topics."
+    condition     = contains([for s in jsondecode(aws_kms_key.alarms[0].policy).Statement : s.Principal.Service if s.Sid == "CloudWatchAlarmsEncryptedTopic"], "cloudwatch.amazonaws.com")
+    error_message = "The alarm key policy must let CloudWatch alarms publish to encrypted topics."
   }
 
   assert {
-    condition     = aws_cloudwatch_log_group.this[0].retention_in_days == 400 && aws_cloudwatch_log_group.this[0].kms_key_id == "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000001"
-    error_message = "The log group must be KMS-encrypted and keep var.log_retention_days."
+    condition     = !contains([for s in jsondecode(aws_kms_key.this[0].policy).Statement : s.Sid], "CloudWatchAlarmsEncryptedTopic")
+    error_message = "The trail key must not serve the alarm topic (one DisableKey would silence its own alarm)."
+  }
+
+  assert {
+    condition     = [for s in jsondecode(aws_kms_key.alarms[0].policy).Statement : s.Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"] if s.Sid == "CloudWatchLogsEncryptTrailLogGroup"] == ["arn:aws:logs:us-east-1:111122223333:log-group:/aws/cloudtrail/acme-byok"]
+    error_message = "The alarm key may encrypt the trail's log group only."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.this[0].retention_in_days == 400 && aws_cloudwatch_log_group.this[0].kms_key_id == "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000003"
+    error_message = "The trail's log group must be encrypted with the alarm key and keep var.log_retention_days."
+  }
+
+  assert {
+    condition     = output.alarm_kms_key_arn == "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000003"
+    error_message = "Output alarm_kms_key_arn is wrong."
   }
 
   assert {
@@ -212,6 +236,89 @@ run "key_policy_and_log_group" {
   }
 }
 
+run "cloudwatch_logs_role_trust_names_this_trail" {
+  command = plan
+
+  assert {
+    condition = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Condition.StringEquals == {
+      "aws:SourceArn"     = "arn:aws:cloudtrail:us-east-1:111122223333:trail/acme-byok"
+      "aws:SourceAccount" = "111122223333"
+    }
+    error_message = "The CloudWatch Logs role trust needs aws:SourceArn and aws:SourceAccount."
+  }
+}
+
+run "only_break_glass_disables_or_deletes_audit_keys" {
+  command = plan
+
+  variables {
+    break_glass_role_arn = "arn:aws:iam::111122223333:role/BreakGlassKms"
+  }
+
+  assert {
+    condition = alltrue([
+      for k in [aws_kms_key.this[0], aws_kms_key.alarms[0]] : [
+        for s in jsondecode(k.policy).Statement : s if s.Sid == "OnlyBreakGlassDisablesOrDeletes"
+        ] == [{
+          Sid       = "OnlyBreakGlassDisablesOrDeletes"
+          Effect    = "Deny"
+          Principal = { AWS = "*" }
+          Action    = ["kms:DisableKey", "kms:ScheduleKeyDeletion"]
+          Resource  = "*"
+          Condition = { ArnNotEquals = { "aws:PrincipalArn" = "arn:aws:iam::111122223333:role/BreakGlassKms" } }
+      }]
+    ])
+    error_message = "Audit keys: only break-glass may DisableKey or ScheduleKeyDeletion."
+  }
+
+  assert {
+    condition = alltrue([
+      for k in [aws_kms_key.this[0], aws_kms_key.alarms[0]] : [
+        for s in jsondecode(k.policy).Statement : s.Condition if s.Sid == "GrantsOnlyForAwsResources"
+      ] == [{ BoolIfExists = { "kms:GrantIsForAWSResource" = "false" } }]
+    ])
+    error_message = "Both audit keys must deny CreateGrant unless the grant is for an AWS resource."
+  }
+
+  assert {
+    condition = alltrue([
+      for k in [aws_kms_key.this[0], aws_kms_key.alarms[0]] : !anytrue([
+        for s in jsondecode(k.policy).Statement : contains(flatten([s.Action]), "kms:DescribeKey") || contains(flatten([s.Action]), "kms:*") if s.Effect == "Deny"
+      ])
+    ])
+    error_message = "No Deny may cover kms:DescribeKey."
+  }
+}
+
+run "without_break_glass_nobody_disables_or_deletes" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      for k in [aws_kms_key.this[0], aws_kms_key.alarms[0]] : [
+        for s in jsondecode(k.policy).Statement : s if s.Sid == "OnlyBreakGlassDisablesOrDeletes"
+        ] == [{
+          Sid       = "OnlyBreakGlassDisablesOrDeletes"
+          Effect    = "Deny"
+          Principal = { AWS = "*" }
+          Action    = ["kms:DisableKey", "kms:ScheduleKeyDeletion"]
+          Resource  = "*"
+      }]
+    ])
+    error_message = "Without a break-glass role the Deny must be unconditional."
+  }
+}
+
+run "rejects_bad_break_glass_arn" {
+  command = plan
+
+  variables {
+    break_glass_role_arn = "BreakGlassKms"
+  }
+
+  expect_failures = [var.break_glass_role_arn]
+}
+
 run "create_false_creates_nothing" {
   command = plan
 
@@ -220,7 +327,7 @@ run "create_false_creates_nothing" {
   }
 
   assert {
-    condition     = length(aws_cloudtrail.this) == 0 && length(aws_s3_bucket.this) == 0 && length(aws_kms_key.this) == 0
+    condition     = length(aws_cloudtrail.this) == 0 && length(aws_s3_bucket.this) == 0 && length(aws_kms_key.this) == 0 && length(aws_kms_key.alarms) == 0
     error_message = "create = false must not create any resource."
   }
 

@@ -42,8 +42,50 @@ run "cis_metric_filter_is_verbatim" {
   }
 
   assert {
-    condition     = keys(output.metric_filter_names) == ["DisableOrDeleteCMK", "KeyPolicyChanges"]
+    condition     = keys(output.metric_filter_names) == ["CloudTrailChanges", "DisableOrDeleteCMK", "GrantCreated", "KeyMaterialDeleted", "KeyPolicyChanges", "KeyReplicated", "KeyRotationDisabled"]
     error_message = "metric_filter_names must be keyed by control name."
+  }
+}
+
+# CIS AWS Foundations Benchmark 4.5 (v1.4.0/v3.0.0; 3.5 in v1.2.0) = Security Hub CloudWatch.5,
+# "Ensure a log metric filter and alarm exist for CloudTrail configuration changes"; the pattern
+# is the benchmark's remediation text, verbatim.
+# https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html#cloudwatch-5
+run "cis_cloudtrail_changes_filter_is_verbatim" {
+  command = plan
+
+  assert {
+    condition     = aws_cloudwatch_log_metric_filter.this["CloudTrailChanges"].pattern == "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) || ($.eventName = StopLogging) }"
+    error_message = "The CIS 4.5 CloudTrail changes pattern must be verbatim."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["CloudTrailChanges"].tags["CISControl"] == "4.5" && output.cis_trail_control_id == "4.5"
+    error_message = "CIS v1.4.0 must map CloudTrail configuration changes to control 4.5."
+  }
+}
+
+# KMS API calls without a CIS pattern: one filter each, in the benchmark's filter style.
+# https://docs.aws.amazon.com/kms/latest/developerguide/logging-using-cloudtrail.html
+run "kms_lifecycle_filters" {
+  command = plan
+
+  assert {
+    condition = {
+      for k in ["KeyMaterialDeleted", "KeyRotationDisabled", "GrantCreated", "KeyReplicated"] :
+      k => aws_cloudwatch_log_metric_filter.this[k].pattern
+      } == {
+      KeyMaterialDeleted  = "{ ($.eventSource = kms.amazonaws.com) && ($.eventName = DeleteImportedKeyMaterial) }"
+      KeyRotationDisabled = "{ ($.eventSource = kms.amazonaws.com) && ($.eventName = DisableKeyRotation) }"
+      GrantCreated        = "{ ($.eventSource = kms.amazonaws.com) && ($.eventName = CreateGrant) }"
+      KeyReplicated       = "{ ($.eventSource = kms.amazonaws.com) && ($.eventName = ReplicateKey) }"
+    }
+    error_message = "The KMS lifecycle metric filter patterns are wrong."
+  }
+
+  assert {
+    condition     = alltrue([for k in ["KeyMaterialDeleted", "KeyRotationDisabled", "GrantCreated", "KeyReplicated"] : !contains(keys(aws_cloudwatch_metric_alarm.this[k].tags), "CISControl")])
+    error_message = "Controls without a CIS number must not be tagged as CIS controls."
   }
 }
 
@@ -106,8 +148,8 @@ run "cis_v1_2_0_control_id" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.this["DisableOrDeleteCMK"].tags["CISControl"] == "3.7" && output.cis_control_id == "3.7"
-    error_message = "CIS v1.2.0 must map to control 3.7."
+    condition     = aws_cloudwatch_metric_alarm.this["DisableOrDeleteCMK"].tags["CISControl"] == "3.7" && output.cis_control_id == "3.7" && output.cis_trail_control_id == "3.5"
+    error_message = "CIS v1.2.0 must map to controls 3.7 and 3.5."
   }
 }
 
@@ -145,8 +187,8 @@ run "cis_v6_0_0_control_id" {
   }
 
   assert {
-    condition     = output.cis_control_id == "5.7"
-    error_message = "CIS v6.0.0 must map to control 5.7."
+    condition     = output.cis_control_id == "5.7" && output.cis_trail_control_id == "5.5"
+    error_message = "CIS v6.0.0 must map to controls 5.7 and 5.5."
   }
 }
 
@@ -154,7 +196,7 @@ run "disabled_control_is_dropped" {
   command = plan
 
   variables {
-    disabled_controls = ["KeyPolicyChanges"]
+    disabled_controls = ["CloudTrailChanges", "KeyPolicyChanges", "KeyMaterialDeleted", "KeyRotationDisabled", "GrantCreated", "KeyReplicated"]
   }
 
   assert {
@@ -179,6 +221,16 @@ run "create_false_creates_nothing" {
     condition     = output.sns_topic_arn == null && length(output.alarm_arns) == 0
     error_message = "Outputs must be empty when create = false."
   }
+}
+
+run "rejects_unknown_disabled_control" {
+  command = plan
+
+  variables {
+    disabled_controls = ["KeyPolicyChange"]
+  }
+
+  expect_failures = [var.disabled_controls]
 }
 
 run "rejects_invalid_email" {

@@ -153,6 +153,21 @@ run "rejects_empty_principals" {
   expect_failures = [var.trusted_principal_arns]
 }
 
+# STS accepts `_` in an ExternalId ([\w+=,.@:/-]), and so does the compiler: so must the module.
+# https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html#API_AssumeRole_RequestParameters
+run "accepts_every_sts_external_id_character" {
+  command = plan
+
+  variables {
+    external_id = "acme_slack-EKM+=,.@:/09"
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Condition.StringEquals["sts:ExternalId"] == "acme_slack-EKM+=,.@:/09"
+    error_message = "An ExternalId with `_` must reach the trust policy."
+  }
+}
+
 run "rejects_invalid_external_id" {
   command = plan
 
