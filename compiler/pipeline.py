@@ -19,7 +19,8 @@ from .load import load_file
 from .model import Org, Vendor, build
 from .render import render_all
 from .resolve import resolve
-from .verify import Proof, verify_inputs, verify_key
+from .verify import Proof, verify_key
+from .verify_guards import verify_inputs
 
 ORG_FILE = "org.yaml"
 VENDORS_DIR = "vendors"

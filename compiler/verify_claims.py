@@ -64,14 +64,13 @@ def proof_lines(ck: CompiledKey, proof: Proof) -> list[str]:
             f"proved: {proof.revocations_checked} revoked value(s) denied for every granted data "
             "action when the request carries the value under its context key"
         )
-    lines += guard_lines(ck)
     lines += [line for line in (unconfirmed_line(ck), suspension_line(ck)) if line]
     lines += [
         f"proved: vendor requests without {CONTEXT_PREFIX}{key} denied for every granted "
         "encryption-context action"
         for key in k.required_context_keys
     ]
-    return lines
+    return lines + guard_lines(ck)
 
 
 NOT_PROVED: tuple[str, ...] = (

@@ -130,18 +130,21 @@ def test_grants_for_aws_resources_stay_with_the_account(shipped: Result) -> None
         "kms:CreateGrant",
         **{"kms:GrantIsForAWSResource": "true"},
     )
-    assert evaluate(ck.policy, req).decision == "allow"
+    assert evaluate(ck.policy, req, ACCOUNT).decision == "allow_if_iam"
 
 
 def test_generate_summary_states_the_guards(shipped: Result) -> None:
     from compiler.cli.generate import _summary
 
     lines = _summary(shipped).splitlines()
-    assert lines[0] == (
-        "databricks-prod: 2158/32768 bytes; proved: revocations only narrow access (equivalent), "
-        "0 revoked value(s) denied, administrators keep kms:PutKeyPolicy, only break-glass may "
-        "disable or schedule deletion, kms:CreateGrant denied unless for an AWS resource"
-    )
+    assert lines[:5] == [
+        "databricks-prod: key policy 2158/32768 bytes",
+        "  proved: revocations and suspension only narrow access against the same policy "
+        "without them (equivalent)",
+        "  proved: the account root and the key administrators keep kms:PutKeyPolicy",
+        "  proved: only break-glass may call kms:DisableKey and kms:ScheduleKeyDeletion",
+        "  proved: kms:CreateGrant denied unless the grant is for an AWS resource",
+    ]
 
 
 # --------------------------------------------------------------------------- proofs can fail
@@ -160,7 +163,7 @@ def test_lifecycle_proof_fails_without_the_guard(shipped: Result) -> None:
     rendered = sorted({d.render() for d in diags if d.code == "E520"})
     assert rendered[0] == (
         "org.yaml:13:14: E520 key `zoom-prod`: `arn:aws:iam::111122223333:role/AnyOtherRole` may "
-        "call kms:DisableKey (allow); only the break-glass role may"
+        "call kms:DisableKey (delegated); only the break-glass role may"
     )
     # root, both administrators, any other role of the account (via root delegation); Zoom's
     # principal is not granted kms:DisableKey in the first place
@@ -226,7 +229,7 @@ def test_without_break_glass_nobody_disables_or_deletes(tmp_path: Path) -> None:
         # administrators can still repair the policy (and so add a break-glass role)
         admin = f"arn:aws:iam::{ACCOUNT}:role/KmsKeyAdministrators"
         assert evaluate(ck.policy, _as(admin, "kms:PutKeyPolicy")).decision == "allow"
-    assert "nobody (no break_glass role) may disable or schedule deletion" in (
+    assert "proved: nobody may (no break_glass role) call kms:DisableKey and kms:Schedule" in (
         __import__("compiler.cli.generate", fromlist=["_summary"])._summary(result)
     )
 
@@ -248,6 +251,10 @@ def _zoom_project(tmp_path: Path, declare: bool) -> Path:
     text = path.read_text()
     assert text.count(_ZOOM_GRANT) == 1
     text = text.replace(_ZOOM_GRANT, _ZOOM_CREATE_GRANT)
+    # a suspension must deny every granted data action (E326): kms:CreateGrant too
+    revoke = "    - kms:GenerateDataKey*\n  kill_switch:"
+    assert text.count(revoke) == 1
+    text = text.replace(revoke, "    - kms:CreateGrant\n" + revoke)
     path.write_text(text + (_DECLARATION if declare else ""))
     return project
 
@@ -272,7 +279,9 @@ def test_declared_create_grant_exempts_only_the_vendor(tmp_path: Path) -> None:
         ("ArnNotLike", "aws:PrincipalArn", ("arn:aws:iam::409910850980:*",)),
     ]
     zoom_role = "arn:aws:iam::409910850980:role/ZoomKms"
-    assert evaluate(ck.policy, _as(zoom_role, "kms:CreateGrant")).decision == "allow"
+    assert (
+        evaluate(ck.policy, _as(zoom_role, "kms:CreateGrant"), ACCOUNT).decision == "allow_if_iam"
+    )
     other = f"arn:aws:iam::{ACCOUNT}:role/App"
     assert evaluate(ck.policy, _as(other, "kms:CreateGrant")).reason == "explicit_deny"
     # the other vendors' keys keep the plain guard
@@ -308,5 +317,6 @@ def test_create_grant_only_for_aws_resources_needs_no_declaration(tmp_path: Path
         "kms:CreateGrant",
         **{"kms:GrantIsForAWSResource": "true"},
     )
-    assert evaluate(ck.policy, req).decision == "allow"
+    # cross-account: Zoom's own IAM policies must also allow (key-policy-modifying-external-accounts)
+    assert evaluate(ck.policy, req, ACCOUNT).decision == "allow_if_iam"
     assert evaluate(ck.policy, req.model_copy(update={"context": {}})).reason == "explicit_deny"

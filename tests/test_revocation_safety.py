@@ -127,17 +127,21 @@ def test_shipped_summary_states_exactly_what_is_proved(project: Path) -> None:
     code, out, err = _run(project)
     assert code == 0, err
     assert out == (
-        "databricks-prod: key policy 1725/32768 bytes\n"
+        "databricks-prod: key policy 2158/32768 bytes\n"
         "  proved: revocations and suspension only narrow access against the same policy "
         "without them (equivalent)\n"
         "  proved: the account root and the key administrators keep kms:PutKeyPolicy\n"
-        "databricks-staging: key policy 1919/32768 bytes\n"
+        "  proved: only break-glass may call kms:DisableKey and kms:ScheduleKeyDeletion\n"
+        "  proved: kms:CreateGrant denied unless the grant is for an AWS resource\n"
+        "databricks-staging: key policy 2352/32768 bytes\n"
         "  proved: revocations and suspension only narrow access against the same policy "
         "without them (narrower)\n"
         "  proved: the account root and the key administrators keep kms:PutKeyPolicy\n"
         "  proved: suspended: every granted data action denied (8 action(s); metadata reads "
         "not denied: kms:DescribeKey)\n"
-        "slack-prod: key policy 1769/32768 bytes\n"
+        "  proved: only break-glass may call kms:DisableKey and kms:ScheduleKeyDeletion\n"
+        "  proved: kms:CreateGrant denied unless the grant is for an AWS resource\n"
+        "slack-prod: key policy 2202/32768 bytes\n"
         "  proved: revocations and suspension only narrow access against the same policy "
         "without them (narrower)\n"
         "  proved: the account root and the key administrators keep kms:PutKeyPolicy\n"
@@ -146,7 +150,9 @@ def test_shipped_summary_states_exactly_what_is_proved(project: Path) -> None:
         "  unconfirmed: may deny nothing: 3 revoked value(s) on "
         "kms:EncryptionContext:channel_id (SEC-124), kms:EncryptionContext:workspace_id "
         "(SEC-132); slack has not confirmed it sends these keys\n"
-        "slack-sandbox: key policy 1518/32768 bytes\n"
+        "  proved: only break-glass may call kms:DisableKey and kms:ScheduleKeyDeletion\n"
+        "  proved: kms:CreateGrant denied unless the grant is for an AWS resource\n"
+        "slack-sandbox: key policy 1951/32768 bytes\n"
         "  proved: revocations and suspension only narrow access against the same policy "
         "without them (narrower)\n"
         "  proved: the account root and the key administrators keep kms:PutKeyPolicy\n"
@@ -155,10 +161,14 @@ def test_shipped_summary_states_exactly_what_is_proved(project: Path) -> None:
         "  unconfirmed: may deny nothing: 1 revoked value(s) on "
         "kms:EncryptionContext:workspace_id (SEC-132); slack has not confirmed it sends these "
         "keys\n"
-        "zoom-prod: key policy 1304/32768 bytes\n"
+        "  proved: only break-glass may call kms:DisableKey and kms:ScheduleKeyDeletion\n"
+        "  proved: kms:CreateGrant denied unless the grant is for an AWS resource\n"
+        "zoom-prod: key policy 1737/32768 bytes\n"
         "  proved: revocations and suspension only narrow access against the same policy "
         "without them (equivalent)\n"
         "  proved: the account root and the key administrators keep kms:PutKeyPolicy\n"
+        "  proved: only break-glass may call kms:DisableKey and kms:ScheduleKeyDeletion\n"
+        "  proved: kms:CreateGrant denied unless the grant is for an AWS resource\n"
         "not proved: IAM policies and SCPs (the AccountRoot statement delegates each key to IAM "
         "in your account); the proofs cover the key policies in generated/policies only\n"
         "not proved: grants; a grant created before a revocation or suspension may keep "
@@ -167,7 +177,7 @@ def test_shipped_summary_states_exactly_what_is_proved(project: Path) -> None:
         "KMS requests\n"
         "not proved: that a vendor sends an unconfirmed context key; a revocation denies only "
         "requests that carry the revoked value under that key\n"
-        "generated/: 15 files unchanged\n"
+        "generated/: 16 files unchanged\n"
     )
 
 
@@ -299,7 +309,7 @@ def test_suspension_that_misses_a_granted_action_is_caught() -> None:
     bad = ck.model_copy(update={"policy": ck.policy.model_copy(update={"statements": broken})})
     assert [d.render() for d in verify_key(bad)[0]] == [
         "org.yaml:9:5: E517 key `acme-vendor-prod`: suspended "
-        "`arn:aws:iam::444455556666:root` may still call `kms:ReEncryptTo` (allow)"
+        "`arn:aws:iam::444455556666:root` may still call `kms:ReEncryptTo` (cross_account)"
     ]
 
 
@@ -437,6 +447,8 @@ def test_summary_lines_for_an_always_present_suspended_vendor() -> None:
         "not denied: kms:DescribeKey)",
         "proved: vendor requests without kms:EncryptionContext:tenant_id denied for every "
         "granted encryption-context action",
+        "proved: nobody may (no break_glass role) call kms:DisableKey and kms:ScheduleKeyDeletion",
+        "proved: kms:CreateGrant denied unless the grant is for an AWS resource",
     ]
 
 
