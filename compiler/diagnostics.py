@@ -125,6 +125,31 @@ _CODES = (
         "A key administrator is also the vendor, or no "
         "principal of the organization can manage the key.",
     ),
+    Code(
+        "E320",
+        "key removed without a decommission",
+        "`generated/` holds a key that org.yaml no longer produces (an app or environment was "
+        "removed). Terraform would delete the key, and everything the vendor encrypted under it "
+        "would become unreadable: restore it, or declare it under `decommissions:` (README, "
+        '"Decommissioning a key").',
+    ),
+    Code(
+        "E321",
+        "decommissioned key still in use",
+        "A decommission names a key that an app of org.yaml still produces.",
+    ),
+    Code(
+        "E322",
+        "decommission confirmed in the future",
+        "`vendor_confirmed` is the date the vendor confirmed re-encryption or deletion: it "
+        "cannot be after today.",
+    ),
+    Code(
+        "E323",
+        "stale generated/",
+        "`byok diff` reviews the files Terraform applies: a file under `generated/` differs "
+        "from what org.yaml and vendors/ compile to (hand edit, or `make generate` not run).",
+    ),
     # E4xx: compile (resolved keys -> policy IR)
     Code("E401", "duplicate Sid", "Two statements of one policy share a Sid."),
     Code(

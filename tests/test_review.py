@@ -41,11 +41,18 @@ def repo(tmp_path: Path) -> Path:
     return project
 
 
+def _generate(project: Path) -> None:
+    """`byok diff` reviews the generated/ Terraform applies: regenerate after an input edit."""
+    res = _run(project, "generate")
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
 def _edit(project: Path, old: str, new: str) -> None:
     org = project / "org.yaml"
     text = org.read_text()
     assert old in text
     org.write_text(text.replace(old, new, 1))
+    _generate(project)
 
 
 def test_unchanged_inputs_report_no_changes(repo: Path) -> None:
@@ -107,6 +114,7 @@ def test_new_app_is_widening(repo: Path) -> None:
         org.read_text() + "\n  - vendor: box\n    environments: [prod]\n"
         "    parameters:\n      principal_arn: arn:aws:iam::999988887777:role/BoxKeySafe\n"
     )
+    _generate(repo)
     res = _run(repo, "diff")
     assert res.returncode == 3, res.stdout + res.stderr
     assert res.stdout.startswith("box-prod: NEW ACCESS: new key for Box (999988887777), prod\n")
@@ -117,6 +125,7 @@ def test_lifted_suspension_is_widening(repo: Path) -> None:
     text = (repo / "org.yaml").read_text()
     start = text.index("    suspension:")
     (repo / "org.yaml").write_text(text[:start])
+    _generate(repo)
     res = _run(repo, "diff")
     assert res.returncode == 3, res.stdout + res.stderr
     assert (
