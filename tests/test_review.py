@@ -138,3 +138,153 @@ def test_bad_base_ref_is_an_error(repo: Path) -> None:
     res = _run(repo, "diff", "--base", "no-such-ref")
     assert res.returncode == 1
     assert res.stderr.startswith("byok: error: cannot read policies at `no-such-ref`")
+
+
+# --------------------------------------------------------------------------- issue 11, items 3-4
+
+
+def _drop_statement(project: Path, key: str, sid: str) -> int:
+    """Remove statement `sid` from generated/policies/<key>.json by hand; its first line."""
+    path = project / "generated" / "policies" / f"{key}.json"
+    text = path.read_text()
+    doc = json.loads(text)
+    doc["Statement"] = [s for s in doc["Statement"] if s["Sid"] != sid]
+    path.write_text(json.dumps(doc, indent=2) + "\n")
+    return text.splitlines().index(f'      "Sid": "{sid}",') + 1
+
+
+def test_hand_edit_of_a_generated_policy_is_never_no_access_changes(repo: Path) -> None:
+    line = _drop_statement(repo, "slack-prod", "RevokeSlackChannel")
+    res = _run(repo, "diff")
+    assert (res.returncode, res.stdout) == (1, ""), res.stdout
+    assert res.stderr == (
+        f"generated/policies/slack-prod.json:{line}:1: E323 generated/ is stale: differs from "
+        "what the inputs compile to\n"
+        "  help: run `make generate` (a hand edit of generated/ is overwritten), review, commit\n"
+        "byok: generated/ is stale: run `make generate`, then review\n"
+    )
+    assert _run(repo, "diff", "--allow-widening").returncode == 1
+
+
+def test_the_verdict_is_computed_on_the_json_terraform_applies(repo: Path) -> None:
+    """`review` judges the policy files, not the compiled keys: given the compiled words of the
+    shipped inputs and a working-tree policy without its revocation, it reports new access."""
+    from compiler.gitbase import committed_policies, working_policies
+    from compiler.pipeline import build_tree
+    from compiler.review import Words, review
+
+    compiled = build_tree(repo).compiled
+    words = Words(compiled={ck.key.name: ck for ck in compiled.keys})
+    _drop_statement(repo, "slack-prod", "RevokeSlackChannel")
+    changes = review(working_policies(repo), committed_policies(repo, "HEAD"), words)
+    changed = [c for c in changes if c.status != "unchanged"]
+    assert [(c.key, c.relation, c.widens) for c in changed] == [("slack-prod", "wider", True)]
+    assert changed[0].lines == (
+        "slack-prod: NEW ACCESS: Slack (152659312504) regains kms:Decrypt, kms:GenerateDataKey "
+        "when kms:EncryptionContext:channel_id = C0123ABCD, C07QX4M2PLR (revocation lifted)",
+    )
+    witness = changed[0].new_access
+    assert witness is not None
+    assert witness.context["kms:EncryptionContext:channel_id"] in ("C0123ABCD", "C07QX4M2PLR")
+
+
+def _drop_app(project: Path, vendor: str, next_vendor: str) -> None:
+    org = project / "org.yaml"
+    text = org.read_text()
+    start, end = text.index(f"  - vendor: {vendor}\n"), text.index(f"  - vendor: {next_vendor}\n")
+    org.write_text(text[:start] + text[end:])
+
+
+ZOOM_DELETION = (
+    "zoom-prod: KEY DELETION: the key leaves generated/ without a decommission in org.yaml; "
+    "Terraform would schedule its deletion, and everything Zoom (409910850980) encrypted under "
+    "it would become unreadable once it is deleted\n"
+    "\n"
+    "KEY DELETION of zoom-prod: restore its app or environment, or declare `decommissions: "
+    "[{key: zoom-prod, reason: ..., ticket: ..., vendor_confirmed: YYYY-MM-DD}]` in org.yaml "
+    "once the vendor has confirmed\n"
+)
+
+
+def test_removing_an_app_is_destructive_before_and_after_generate(repo: Path) -> None:
+    _drop_app(repo, "zoom", "databricks")
+    res = _run(repo, "diff", "--allow-widening")
+    assert (res.returncode, res.stdout) == (4, ZOOM_DELETION), res.stderr
+    assert res.stderr == "byok: generated/ is also stale (`make generate`)\n"
+    gen = _run(repo, "generate")
+    assert gen.returncode == 1
+    assert gen.stderr.startswith(
+        "org.yaml:32:1: E320 key `zoom-prod` is in generated/ but org.yaml no longer produces "
+        "it: Terraform would delete it, and everything Zoom encrypted under it would become "
+        "unreadable\n"
+        "  help: restore the app, or decommission the key under `decommissions:` with "
+        "`key: zoom-prod`, `reason`, `ticket` and `vendor_confirmed` (README, "
+        '"Decommissioning a key")\n'
+    ), gen.stderr
+    # Deleting the key's files by hand gets generate through; the review still refuses it.
+    for rel in ("policies/zoom-prod.json", "handoff/zoom-prod.md"):
+        (repo / "generated" / rel).unlink()
+    _generate(repo)
+    res = _run(repo, "diff")
+    assert (res.returncode, res.stdout, res.stderr) == (4, ZOOM_DELETION, "")
+    doc = json.loads(_run(repo, "diff", "--format", "json").stdout)
+    assert doc["destroys"] is True and doc["widens"] is False
+    (zoom,) = [k for k in doc["keys"] if k["key"] == "zoom-prod"]
+    assert (zoom["status"], zoom["destroys"]) == ("removed", True)
+
+
+def test_removing_an_environment_is_destructive(repo: Path) -> None:
+    _edit_raw(repo, "environments: [prod, sandbox]", "environments: [prod]")
+    res = _run(repo, "diff")
+    assert res.returncode == 4
+    assert res.stdout.startswith(
+        "slack-sandbox: KEY DELETION: the key leaves generated/ without a decommission in "
+        "org.yaml; Terraform would schedule its deletion, and everything Slack (152659312504) "
+        "encrypted under it would become unreadable once it is deleted\n"
+    ), res.stdout
+    gen = _run(repo, "generate")
+    assert gen.returncode == 1
+    assert gen.stderr.startswith(
+        "org.yaml:34:19: E320 key `slack-sandbox` is in generated/ but org.yaml no longer "
+        "produces it"
+    ), gen.stderr
+
+
+def _edit_raw(project: Path, old: str, new: str) -> None:
+    org = project / "org.yaml"
+    text = org.read_text()
+    assert text.count(old) == 1
+    org.write_text(text.replace(old, new))
+
+
+DECOMMISSION = """
+decommissions:
+  - key: zoom-prod
+    reason: Zoom contract ended; Zoom deleted the data
+    ticket: SEC-200
+    vendor_confirmed: 2026-11-20
+"""
+
+
+def test_a_declared_decommission_lets_the_key_leave(repo: Path) -> None:
+    _drop_app(repo, "zoom", "databricks")
+    (repo / "org.yaml").write_text((repo / "org.yaml").read_text() + DECOMMISSION)
+    assert _run(repo, "diff").returncode == 1  # generated/ not regenerated yet: stale
+    _generate(repo)
+    assert not (repo / "generated" / "policies" / "zoom-prod.json").exists()
+    res = _run(repo, "diff")
+    assert (res.returncode, res.stdout) == (
+        0,
+        "zoom-prod: decommissioned (SEC-200: Zoom contract ended; Zoom deleted the data; "
+        "Zoom (409910850980) confirmed re-encryption or deletion on 2026-11-20): the key leaves "
+        'Terraform; delete it with the break-glass runbook (README, "Decommissioning a key")\n',
+    ), res.stderr
+    # A decommission of a key an app still produces is refused.
+    text = (repo / "org.yaml").read_text()
+    (repo / "org.yaml").write_text(text.replace("key: zoom-prod", "key: slack-prod"))
+    gen = _run(repo, "generate")
+    assert gen.returncode == 1
+    assert gen.stderr.startswith(
+        "org.yaml:61:10: E321 key `slack-prod` is decommissioned but an app still produces it\n"
+        "  help: remove the environment (or the app) that produces it, or drop the decommission\n"
+    ), gen.stderr

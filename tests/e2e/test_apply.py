@@ -176,8 +176,8 @@ def release_keys(project: Project) -> dict[str, str]:
     """The break-glass step of the README ("Decommissioning a key"): take each vendor key out of
     Terraform's state (its `prevent_destroy` refuses a destroy). Returns name -> address."""
     found = key_resources(project)
-    for address in found.values():
-        project.tf("state", "rm", "-no-color", address, check=False)
+    if found:
+        project.tf("state", "rm", "-no-color", *found.values(), check=False)
     return found
 
 
