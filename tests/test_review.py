@@ -272,6 +272,15 @@ def test_a_declared_decommission_lets_the_key_leave(repo: Path) -> None:
     assert _run(repo, "diff").returncode == 1  # generated/ not regenerated yet: stale
     _generate(repo)
     assert not (repo / "generated" / "policies" / "zoom-prod.json").exists()
+    access = (repo / "generated" / "ACCESS.md").read_text()
+    assert access.endswith(
+        "\n## Decommissioned keys\n\n"
+        "No longer managed here: each left through a reviewed decommission and is deleted by the "
+        'break-glass step of the README ("Decommissioning a key"); once deleted, what the vendor '
+        "encrypted under it is unreadable.\n\n"
+        "- `zoom-prod`: SEC-200: Zoom contract ended; Zoom deleted the data; the vendor confirmed "
+        "re-encryption or deletion on 2026-11-20\n"
+    )
     res = _run(repo, "diff")
     assert (res.returncode, res.stdout) == (
         0,
