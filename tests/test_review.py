@@ -297,3 +297,53 @@ def test_a_declared_decommission_lets_the_key_leave(repo: Path) -> None:
         "org.yaml:61:10: E321 key `slack-prod` is decommissioned but an app still produces it\n"
         "  help: remove the environment (or the app) that produces it, or drop the decommission\n"
     ), gen.stderr
+
+
+@pytest.mark.slow
+def test_property_no_hand_edit_of_generated_passes_review(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever file of generated/ is edited by hand, and however, `byok diff` refuses it (exit 1,
+    E323 naming that file) and never prints "no access changes"."""
+    import contextlib
+    import io
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from compiler.cli import main as cli
+
+    project = copy_inputs(tmp_path_factory.mktemp("prop") / "repo")
+    env = {**os.environ, **GIT_ENV}
+    for cmd in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "base"]):
+        subprocess.run(["git", "-C", str(project), *cmd], check=True, env=env)
+    files = sorted(p for p in (project / "generated").rglob("*") if p.is_file())
+
+    @settings(max_examples=25)
+    @given(
+        index=st.integers(0, len(files) - 1),
+        at=st.floats(0, 1),
+        cut=st.integers(0, 40),
+        insert=st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8),
+    )
+    def check(index: int, at: float, cut: int, insert: str) -> None:
+        path = files[index]
+        original = path.read_bytes()
+        text = original.decode("utf-8")
+        pos = int(at * len(text))
+        edited = (text[:pos] + insert + text[pos + cut :]).encode("utf-8")
+        if edited == original:
+            return
+        path.write_bytes(edited)
+        out, err = io.StringIO(), io.StringIO()
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = cli.main(["-C", str(project), "diff"])
+        finally:
+            path.write_bytes(original)
+        rel = path.relative_to(project).as_posix()
+        assert (code, out.getvalue()) == (1, ""), err.getvalue()
+        assert f"{rel}:" in err.getvalue() and " E323 generated/ is stale" in err.getvalue()
+
+    monkeypatch.setenv("BYOK_TODAY", GIT_ENV["BYOK_TODAY"])
+    check()
