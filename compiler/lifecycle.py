@@ -44,8 +44,9 @@ def _removed(org: Org, key: str, vendors: Mapping[str, Vendor]) -> Diagnostic:
     who = vendor_label(key, vendors)
     return Diagnostic.make(
         "E320",
-        f"key `{key}` is in generated/ but org.yaml no longer produces it: Terraform would "
-        f"delete it, and everything {who} encrypted under it would become unreadable",
+        f"key `{key}` is in generated/ but org.yaml no longer produces it: deleting it would "
+        f"make everything {who} encrypted under it unreadable (Terraform's plan refuses: "
+        "prevent_destroy)",
         loc,
         f"restore the {what}, or decommission the key under `decommissions:` with `key: {key}`, "
         '`reason`, `ticket` and `vendor_confirmed` (README, "Decommissioning a key")',

@@ -8,8 +8,9 @@ refuses a `generated/` that is not what the inputs compile to (E323) before revi
 
 Classes of change: a new key, a removed revocation value and a lifted suspension are
 widenings, and so is any comparison the comparer cannot decide (`unknown`): the review fails
-closed. A key that leaves `generated/` is destructive (Terraform would delete it and the vendor's
-data under it would become unreadable) unless org.yaml declares its decommission.
+closed. A key that leaves `generated/` is destructive (deleting it makes the vendor's data
+under it unreadable; `modules/kms-key` makes Terraform refuse) unless org.yaml declares its
+decommission.
 """
 
 from __future__ import annotations
@@ -195,7 +196,7 @@ def key_change(name: str, new: iam.Policy, old: iam.Policy | None, words: Words)
 
 
 def removal(name: str, old: iam.Policy, words: Words) -> KeyChange:
-    """A key the base has and the working tree does not: Terraform would delete it."""
+    """A key the base has and the working tree does not: it leaves Terraform's configuration."""
     who = words.label(name, old)
     d = words.decommissions.get(name)
     if d is not None:
@@ -207,8 +208,8 @@ def removal(name: str, old: iam.Policy, words: Words) -> KeyChange:
         return KeyChange(name, "decommissioned", "narrower", (line,))
     line = (
         f"{name}: KEY DELETION: the key leaves generated/ without a decommission in org.yaml; "
-        f"Terraform would schedule its deletion, and everything {who} encrypted under it "
-        "would become unreadable once it is deleted"
+        f"deleting it would make everything {who} encrypted under it unreadable "
+        "(Terraform's plan refuses: prevent_destroy)"
     )
     return KeyChange(name, "removed", "narrower", (line,))
 

@@ -197,8 +197,8 @@ def _drop_app(project: Path, vendor: str, next_vendor: str) -> None:
 
 ZOOM_DELETION = (
     "zoom-prod: KEY DELETION: the key leaves generated/ without a decommission in org.yaml; "
-    "Terraform would schedule its deletion, and everything Zoom (409910850980) encrypted under "
-    "it would become unreadable once it is deleted\n"
+    "deleting it would make everything Zoom (409910850980) encrypted under it unreadable "
+    "(Terraform's plan refuses: prevent_destroy)\n"
     "\n"
     "KEY DELETION of zoom-prod: restore its app or environment, or declare `decommissions: "
     "[{key: zoom-prod, reason: ..., ticket: ..., vendor_confirmed: YYYY-MM-DD}]` in org.yaml "
@@ -215,8 +215,8 @@ def test_removing_an_app_is_destructive_before_and_after_generate(repo: Path) ->
     assert gen.returncode == 1
     assert gen.stderr.startswith(
         "org.yaml:32:1: E320 key `zoom-prod` is in generated/ but org.yaml no longer produces "
-        "it: Terraform would delete it, and everything Zoom encrypted under it would become "
-        "unreadable\n"
+        "it: deleting it would make everything Zoom encrypted under it unreadable (Terraform's "
+        "plan refuses: prevent_destroy)\n"
         "  help: restore the app, or decommission the key under `decommissions:` with "
         "`key: zoom-prod`, `reason`, `ticket` and `vendor_confirmed` (README, "
         '"Decommissioning a key")\n'
@@ -239,8 +239,8 @@ def test_removing_an_environment_is_destructive(repo: Path) -> None:
     assert res.returncode == 4
     assert res.stdout.startswith(
         "slack-sandbox: KEY DELETION: the key leaves generated/ without a decommission in "
-        "org.yaml; Terraform would schedule its deletion, and everything Slack (152659312504) "
-        "encrypted under it would become unreadable once it is deleted\n"
+        "org.yaml; deleting it would make everything Slack (152659312504) encrypted under it "
+        "unreadable (Terraform's plan refuses: prevent_destroy)\n"
     ), res.stdout
     gen = _run(repo, "generate")
     assert gen.returncode == 1
@@ -299,7 +299,6 @@ def test_a_declared_decommission_lets_the_key_leave(repo: Path) -> None:
     ), gen.stderr
 
 
-@pytest.mark.slow
 def test_property_no_hand_edit_of_generated_passes_review(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
