@@ -129,9 +129,9 @@ _CODES = (
         "E320",
         "key removed without a decommission",
         "`generated/` holds a key that org.yaml no longer produces (an app or environment was "
-        "removed). Terraform would delete the key, and everything the vendor encrypted under it "
-        "would become unreadable: restore it, or declare it under `decommissions:` (README, "
-        '"Decommissioning a key").',
+        "removed). Deleting the key would make everything the vendor encrypted under it "
+        "unreadable (Terraform refuses: `prevent_destroy`): restore it, or declare it under "
+        '`decommissions:` (README, "Decommissioning a key").',
     ),
     Code(
         "E321",
