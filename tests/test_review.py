@@ -211,6 +211,11 @@ def test_removing_an_app_is_destructive_before_and_after_generate(repo: Path) ->
     res = _run(repo, "diff", "--allow-widening")
     assert (res.returncode, res.stdout) == (4, ZOOM_DELETION), res.stderr
     assert res.stderr == "byok: generated/ is also stale (`make generate`)\n"
+    res = _run(repo, "diff", "--format", "json")
+    assert res.returncode == 4
+    assert [(k["key"], k["destroys"]) for k in json.loads(res.stdout)["keys"]] == [
+        ("zoom-prod", True)
+    ]
     gen = _run(repo, "generate")
     assert gen.returncode == 1
     assert gen.stderr.startswith(

@@ -85,7 +85,22 @@ def _words(result: Result) -> Words:
     )
 
 
-def _report(root: Path, result: Result, base: dict[str, iam.Policy]) -> Report | int:
+def _emit(report: Report, args: argparse.Namespace) -> None:
+    if args.format == "json":
+        doc = {
+            "base": args.base,
+            "widens": report.widens,
+            "destroys": report.destroys,
+            "keys": [c.to_json() for c in report.changes],
+        }
+        sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    else:
+        sys.stdout.write(report.text())
+
+
+def _report(
+    root: Path, result: Result, base: dict[str, iam.Policy], args: argparse.Namespace
+) -> Report | int:
     """The review of the working tree, or an exit code when it cannot be trusted."""
     words = _words(result)
     produced = {ck.key.name for ck in result.compiled.keys}
@@ -94,7 +109,7 @@ def _report(root: Path, result: Result, base: dict[str, iam.Policy]) -> Report |
         # A key the inputs drop is destructive whatever generated/ says: that is the finding.
         gone = [removal(n, base[n], words) for n in sorted(set(base) - produced)]
         if any(c.destroys for c in gone):
-            sys.stdout.write(Report(gone).text())
+            _emit(Report(gone), args)
             print(f"byok: {OUT_DIR}/ is also stale (`make generate`)", file=sys.stderr)
             return EXIT_DESTROY
         print_diagnostics(stale)
@@ -112,22 +127,13 @@ def cmd_diff(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     try:
         base = committed_policies(root, args.base)
-        report = _report(root, result, base)
+        report = _report(root, result, base, args)
     except (GitError, ValueError, OSError) as exc:
         print(f"byok: error: cannot read policies at `{args.base}`: {exc}", file=sys.stderr)
         return EXIT_INPUT
     if isinstance(report, int):
         return report
-    if args.format == "json":
-        doc = {
-            "base": args.base,
-            "widens": report.widens,
-            "destroys": report.destroys,
-            "keys": [c.to_json() for c in report.changes],
-        }
-        sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
-    else:
-        sys.stdout.write(report.text())
+    _emit(report, args)
     if report.destroys:
         return EXIT_DESTROY
     return EXIT_WIDER if report.widens and not args.allow_widening else EXIT_OK
