@@ -44,6 +44,14 @@ def committed_policies(root: Path, ref: str) -> dict[str, iam.Policy]:
     }
 
 
+def changed_terraform(root: Path, ref: str) -> tuple[str, ...]:
+    """The `generated/*.tf` files of the working tree that differ from `ref` (or are new)."""
+    tracked = _git(root, "diff", "--name-only", ref, "--", "generated").split("\n")
+    untracked = _git(root, "ls-files", "--others", "--exclude-standard", "--", "generated")
+    names = {n for n in [*tracked, *untracked.split("\n")] if n.endswith(".tf")}
+    return tuple(sorted(names))
+
+
 def working_policies(root: Path) -> dict[str, iam.Policy]:
     """Key name -> policy as the working tree's `generated/policies/*.json` hold it."""
     folder = root / POLICY_DIR

@@ -226,6 +226,8 @@ def review(
 @dataclass
 class Report:
     changes: list[KeyChange] = field(default_factory=list)
+    # Generated Terraform files that differ from the base: applied too, but not judged here.
+    unjudged: tuple[str, ...] = ()
 
     @property
     def widens(self) -> bool:
@@ -237,9 +239,7 @@ class Report:
 
     def text(self) -> str:
         changed = [c for c in self.changes if c.status != "unchanged"]
-        if not changed:
-            return "no access changes\n"
-        out: list[str] = []
+        out: list[str] = [] if changed else ["no access changes in the key policies"]
         for c in changed:
             out += list(c.lines) or [f"{c.key}: policy changed ({c.relation})"]
         for c in (c for c in changed if c.widens):
@@ -261,4 +261,9 @@ class Report:
                 f"`decommissions: [{{key: {c.key}, reason: ..., ticket: ..., "
                 "vendor_confirmed: YYYY-MM-DD}]` in org.yaml once the vendor has confirmed",
             ]
+        out += [
+            f"{path} also changed: Terraform outside the key policies (key options, vendor "
+            "logging roles, trail, alarms) is not judged by this review; read its diff"
+            for path in self.unjudged
+        ]
         return "\n".join(out) + "\n"

@@ -57,7 +57,9 @@ def _edit(project: Path, old: str, new: str) -> None:
 
 def test_unchanged_inputs_report_no_changes(repo: Path) -> None:
     res = _run(repo, "diff")
-    assert (res.returncode, res.stdout) == (0, "no access changes\n"), res.stderr
+    assert (res.returncode, res.stdout) == (0, "no access changes in the key policies\n"), (
+        res.stderr
+    )
 
 
 def test_added_revocation_names_key_vendor_actions_value(repo: Path) -> None:
@@ -206,6 +208,12 @@ ZOOM_DELETION = (
 )
 
 
+MAIN_TF_CHANGED = (
+    "generated/main.tf also changed: Terraform outside the key policies (key options, vendor "
+    "logging roles, trail, alarms) is not judged by this review; read its diff\n"
+)
+
+
 def test_removing_an_app_is_destructive_before_and_after_generate(repo: Path) -> None:
     _drop_app(repo, "zoom", "databricks")
     res = _run(repo, "diff", "--allow-widening")
@@ -231,7 +239,7 @@ def test_removing_an_app_is_destructive_before_and_after_generate(repo: Path) ->
         (repo / "generated" / rel).unlink()
     _generate(repo)
     res = _run(repo, "diff")
-    assert (res.returncode, res.stdout, res.stderr) == (4, ZOOM_DELETION, "")
+    assert (res.returncode, res.stdout, res.stderr) == (4, ZOOM_DELETION + MAIN_TF_CHANGED, "")
     doc = json.loads(_run(repo, "diff", "--format", "json").stdout)
     assert doc["destroys"] is True and doc["widens"] is False
     (zoom,) = [k for k in doc["keys"] if k["key"] == "zoom-prod"]
@@ -291,7 +299,8 @@ def test_a_declared_decommission_lets_the_key_leave(repo: Path) -> None:
         0,
         "zoom-prod: decommissioned (SEC-200: Zoom contract ended; Zoom deleted the data; "
         "Zoom (409910850980) confirmed re-encryption or deletion on 2026-11-20): the key leaves "
-        'Terraform; delete it with the break-glass runbook (README, "Decommissioning a key")\n',
+        'Terraform; delete it with the break-glass runbook (README, "Decommissioning a key")\n'
+        + MAIN_TF_CHANGED,
     ), res.stderr
     # A decommission of a key an app still produces is refused.
     text = (repo / "org.yaml").read_text()
@@ -351,3 +360,12 @@ def test_property_no_hand_edit_of_generated_passes_review(
 
     monkeypatch.setenv("BYOK_TODAY", GIT_ENV["BYOK_TODAY"])
     check()
+
+
+def test_terraform_changes_outside_the_policies_are_named_not_judged(repo: Path) -> None:
+    _edit(repo, "      deletion_window_days: 30", "      deletion_window_days: 14")
+    res = _run(repo, "diff")
+    assert (res.returncode, res.stdout) == (
+        0,
+        "no access changes in the key policies\n" + MAIN_TF_CHANGED,
+    ), res.stderr

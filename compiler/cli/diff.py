@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..diagnostics import CompileError, Diagnostic, Loc
-from ..gitbase import GitError, committed_policies, working_policies
+from ..gitbase import GitError, changed_terraform, committed_policies, working_policies
 from ..pipeline import OUT_DIR, Result, build_tree
 from ..policy import iam
 from ..review import Report, Words, removal, review
@@ -115,7 +115,8 @@ def _report(
         print_diagnostics(stale)
         print(f"byok: {OUT_DIR}/ is stale: run `make generate`, then review", file=sys.stderr)
         return EXIT_INPUT
-    return Report(review(working_policies(root), base, words))
+    changes = review(working_policies(root), base, words)
+    return Report(changes, changed_terraform(root, args.base))
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
