@@ -235,6 +235,7 @@ def cell(
     out["diff"]["changed_lines"] = runs[-1].stdout.count("\n")
 
     make_project(proj, keys, values, extra_values=extra, extra_admin=True)
+    run([*byok, "generate"], proj, env)  # `byok diff` reviews generated/: bring it up to date
     out["diff_all"] = _best([run([*byok, "diff", "--base", "HEAD"], proj, env)])
     trash.take(proj)
     return out

@@ -140,6 +140,31 @@ _CODES = (
         "undocumented.",
     ),
     Code(
+        "E320",
+        "key removed without a decommission",
+        "`generated/` holds a key that org.yaml no longer produces (an app or environment was "
+        "removed). Deleting the key would make everything the vendor encrypted under it "
+        "unreadable (Terraform refuses: `prevent_destroy`): restore it, or declare it under "
+        '`decommissions:` (README, "Decommissioning a key").',
+    ),
+    Code(
+        "E321",
+        "decommissioned key still in use",
+        "A decommission names a key that an app of org.yaml still produces.",
+    ),
+    Code(
+        "E322",
+        "decommission confirmed in the future",
+        "`vendor_confirmed` is the date the vendor confirmed re-encryption or deletion: it "
+        "cannot be after today.",
+    ),
+    Code(
+        "E323",
+        "stale generated/",
+        "`byok diff` reviews the files Terraform applies: a file under `generated/` differs "
+        "from what org.yaml and vendors/ compile to (hand edit, or `make generate` not run).",
+    ),
+    Code(
         "E325",
         "revocation on an unconfirmed context key",
         "The scope's context key is `verified: false`: if the vendor does not send exactly that "

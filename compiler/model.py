@@ -241,6 +241,20 @@ class App(Model):
     revocations: tuple[RevocationEntry, ...] = ()
 
 
+KeyName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,62}$")]
+
+
+class Decommission(Model):
+    """A key taken out of service on purpose: it may leave `generated/` (and Terraform) only
+    through one of these, reviewed in org.yaml. `vendor_confirmed` is the date the vendor
+    confirmed that it re-encrypted or deleted everything it had encrypted under the key."""
+
+    key: KeyName
+    reason: Text
+    ticket: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:#/\-]{0,63}$")]
+    vendor_confirmed: LenientDate
+
+
 class Alarms(Model):
     emails: Annotated[tuple[Email, ...], Field(min_length=1)]
 
@@ -283,6 +297,7 @@ class Org(Model):
     defaults: Defaults = Field(default_factory=Defaults)
     tags: Annotated[dict[TagKey, TagValue], NoWhere] = Field(default_factory=dict)
     apps: Annotated[tuple[App, ...], Field(min_length=1)]
+    decommissions: tuple[Decommission, ...] = ()
 
 
 # --------------------------------------------------------------------------- validation

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .compile import Compiled, compile_all
 from .diagnostics import CompileError, Diagnostic, Loc, sort_diagnostics
+from .lifecycle import check_lifecycle
 from .load import load_file
 from .model import Org, Vendor, build
 from .render import render_all
@@ -96,15 +97,31 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def build_tree(root: Path, today: date | None = None) -> Result:
-    """Compile the inputs under `root` into the files of `generated/`; raise on any error."""
+def existing_keys(root: Path) -> frozenset[str]:
+    """The keys `generated/` holds now (one `policies/<key>.json` each): what Terraform manages."""
+    policies = root / OUT_DIR / "policies"
+    return frozenset(p.stem for p in policies.glob("*.json")) if policies.is_dir() else frozenset()
+
+
+def build_tree(root: Path, today: date | None = None, *, guard: bool = True) -> Result:
+    """Compile the inputs under `root` into the files of `generated/`; raise on any error.
+
+    With `guard`, a key that `generated/` holds and the inputs no longer produce is an error
+    (E320) unless org.yaml decommissions it; `byok diff` turns the guard off and reports such a
+    key itself, against the reviewed base.
+    """
     with _no_cycle_collection():
-        return _build_tree(root, today)
+        return _build_tree(root, today or date.today(), guard)
 
 
-def _build_tree(root: Path, today: date | None) -> Result:
+def _build_tree(root: Path, today: date, guard: bool) -> Result:
     org, vendors = load_inputs(root)
-    resolved = resolve(org, vendors, today or date.today())
+    resolved = resolve(org, vendors, today)
+    existing = existing_keys(root) if guard else None
+    produced = {k.name for k in resolved.keys}
+    lifecycle = check_lifecycle(org, produced, existing, vendors, today)
+    if lifecycle:
+        raise CompileError(lifecycle)
     compiled = compile_all(resolved)
     diags: list[Diagnostic] = verify_inputs(resolved)
     proofs: list[Proof] = []

@@ -189,7 +189,28 @@ def render_access(compiled: Compiled) -> str:
         f"{len(keys)} key(s).",
         "",
     ]
-    return "\n".join(head) + "\n" + "\n".join(key_section(ck) for ck in keys)
+    return "\n".join(head) + "\n" + "\n".join(key_section(ck) for ck in keys) + _decommissioned(org)
+
+
+def _decommissioned(org: Org) -> str:
+    """The record of keys taken out of service (they are no longer in `generated/`)."""
+    if not org.decommissions:
+        return ""
+    lines = [
+        "",
+        "## Decommissioned keys",
+        "",
+        "No longer managed here: each left through a reviewed decommission and is deleted by the "
+        'break-glass step of the README ("Decommissioning a key"); once deleted, what the '
+        "vendor encrypted under it is unreadable.",
+        "",
+    ]
+    for d in sorted(org.decommissions, key=lambda d: d.key):
+        lines.append(
+            f"- {_code(d.key)}: {_md(d.ticket)}: {_md(d.reason)}; the vendor confirmed "
+            f"re-encryption or deletion on {d.vendor_confirmed.isoformat()}"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def render_handoff(ck: CompiledKey, compiled: Compiled) -> str:

@@ -1,35 +1,37 @@
-"""`byok diff`: what the current inputs change, per key, against the policies committed at a
-git ref — in plain language, with every widening proved by a concrete request.
+"""`byok diff`: what a change does to access, per key, in plain language, with every widening
+proved by a concrete request.
 
-The base side is read with `git show REF:generated/policies/<key>.json` (no checkout). A new
-key, a removed revocation value and a lifted suspension are widenings; so is any comparison the
-comparer cannot decide (`unknown`): the review fails closed.
+The verdict is computed on the files Terraform applies: the working tree's
+`generated/policies/*.json` against the same files committed at the base ref (`gitbase.py`).
+The compiled inputs only supply words (vendor names, tickets), never a verdict; `byok diff`
+refuses a `generated/` that is not what the inputs compile to (E323) before reviewing it.
+
+Classes of change: a new key, a removed revocation value and a lifted suspension are
+widenings, and so is any comparison the comparer cannot decide (`unknown`): the review fails
+closed. A key that leaves `generated/` is destructive (deleting it makes the vendor's data
+under it unreadable; `modules/kms-key` makes Terraform refuse) unless org.yaml declares its
+decommission.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from .compile import CompiledKey
+from .lifecycle import vendor_label
+from .model import Decommission, Vendor
 from .policy import iam
 from .policy.compare import compare
 from .policy.evaluate import Request
-
-POLICY_DIR = "generated/policies"
-
-
-class GitError(RuntimeError):
-    """The base ref or its policies cannot be read."""
 
 
 @dataclass(frozen=True)
 class KeyChange:
     key: str
-    status: str  # added | removed | changed | unchanged
+    status: str  # added | removed | decommissioned | changed | unchanged
     relation: str  # equivalent | narrower | wider | incomparable | unknown
     lines: tuple[str, ...]
     new_access: Request | None = None
@@ -40,12 +42,18 @@ class KeyChange:
     def widens(self) -> bool:
         return self.relation in ("wider", "incomparable", "unknown")
 
+    @property
+    def destroys(self) -> bool:
+        """The key leaves Terraform without a reviewed decommission."""
+        return self.status == "removed"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "key": self.key,
             "status": self.status,
             "relation": self.relation,
             "widens": self.widens,
+            "destroys": self.destroys,
             "changes": list(self.lines),
             "reason": self.reason,
             "new_access": _req(self.new_access),
@@ -57,73 +65,33 @@ def _req(r: Request | None) -> dict[str, Any] | None:
     return None if r is None else r.to_json()
 
 
-def _git(root: Path, *args: str) -> str:
-    try:
-        proc = subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, text=True, check=False, timeout=60
+@dataclass(frozen=True)
+class Words:
+    """What the compiled inputs say about the keys: for the plain-language lines only."""
+
+    compiled: Mapping[str, CompiledKey] = field(default_factory=dict)
+    decommissions: Mapping[str, Decommission] = field(default_factory=dict)
+    vendors: Mapping[str, Vendor] = field(default_factory=dict)
+    # the account the keys live in: same-account principals named directly need no IAM policy,
+    # others only through the account-root delegation (compiler.policy.evaluate)
+    account: str | None = None
+
+    def label(self, name: str, policy: iam.Policy) -> str:
+        """`Slack (152659312504)`: the vendor and the accounts of its principals."""
+        ck = self.compiled.get(name)
+        if ck is not None:
+            accounts = sorted({p.split(":")[4] for p in ck.key.principals})
+            return f"{ck.key.vendor.display_name} ({', '.join(accounts)})"
+        arns = {
+            arn
+            for s in policy.statements
+            if (s.sid or "").startswith("Vendor") and s.principal is not None
+            for arn in s.principal.aws
+        }
+        accounts = sorted({a.split(":")[4] for a in arns if a.count(":") >= 5})
+        return (
+            f"{vendor_label(name, self.vendors)} ({', '.join(accounts) or 'no vendor principal'})"
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise GitError(f"cannot run git: {exc}") from exc
-    if proc.returncode != 0:
-        raise GitError(proc.stderr.strip() or f"git {' '.join(args)} failed")
-    return proc.stdout
-
-
-def committed_policies(root: Path, ref: str) -> dict[str, iam.Policy]:
-    """Key name -> policy as committed at `ref` (empty when generated/ did not exist yet)."""
-    _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    listing = (
-        _git(root, "ls-tree", "--name-only", f"{ref}:{POLICY_DIR}") if _has_dir(root, ref) else ""
-    )
-    names = [name for name in listing.split() if name.endswith(".json")]
-    texts = _blobs(root, [f"{ref}:{POLICY_DIR}/{name}" for name in names])
-    return {
-        name.removesuffix(".json"): iam.Policy.from_json(json.loads(text))
-        for name, text in zip(names, texts, strict=True)
-    }
-
-
-def _blobs(root: Path, specs: list[str]) -> list[str]:
-    """The text of each `REF:PATH` blob, read by one `git cat-file --batch` (not one `git show`
-    per key: a thousand keys would be a thousand processes)."""
-    if not specs:
-        return []
-    try:
-        proc = subprocess.run(
-            ["git", "-C", str(root), "cat-file", "--batch"],
-            capture_output=True,
-            input="".join(f"{s}\n" for s in specs).encode("utf-8"),
-            check=False,
-            timeout=60,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise GitError(f"cannot run git: {exc}") from exc
-    if proc.returncode != 0:
-        raise GitError(proc.stderr.decode("utf-8", "replace").strip() or "git cat-file failed")
-    out: list[str] = []
-    data, at = proc.stdout, 0
-    for spec in specs:
-        end = data.find(b"\n", at)
-        header = data[at:end].decode("utf-8", "replace").split()
-        if end < 0 or len(header) != 3 or header[1] != "blob":
-            raise GitError(f"cannot read `{spec}`: {' '.join(header[1:]) or 'no answer'}")
-        size = int(header[2])
-        out.append(data[end + 1 : end + 1 + size].decode("utf-8"))
-        at = end + 1 + size + 1
-    return out
-
-
-def _has_dir(root: Path, ref: str) -> bool:
-    try:
-        _git(root, "cat-file", "-e", f"{ref}:{POLICY_DIR}")
-    except GitError:
-        return False
-    return True
-
-
-def _vendor_label(ck: CompiledKey) -> str:
-    accounts = sorted({p.split(":")[4] for p in ck.key.principals})
-    return f"{ck.key.vendor.display_name} ({', '.join(accounts)})"
 
 
 def _by_sid(policy: iam.Policy | None) -> dict[str, iam.Statement]:
@@ -136,37 +104,48 @@ def _cond_values(s: iam.Statement) -> tuple[str, set[str]]:
     return "", set()
 
 
-def _tickets(ck: CompiledKey, values: set[str]) -> str:
+def _tickets(ck: CompiledKey | None, values: set[str]) -> str:
+    if ck is None:
+        return ""
     tickets = sorted(
         {e.ticket for r in ck.key.revocations for e in r.entries if values & set(e.values)}
     )
     return f" (revocation {', '.join(tickets)})" if tickets else ""
 
 
-def _deny_lines(ck: CompiledKey, old: iam.Statement | None, new: iam.Statement | None) -> list[str]:
-    who = _vendor_label(ck)
+def _deny_lines(
+    name: str,
+    who: str,
+    ck: CompiledKey | None,
+    old: iam.Statement | None,
+    new: iam.Statement | None,
+) -> list[str]:
     stmt = new or old
     assert stmt is not None
-    actions = ", ".join(stmt.action or ())
+    actions = ", ".join(stmt.action or stmt.not_action or ())
     key, new_vals = _cond_values(new) if new else ("", set())
     okey, old_vals = _cond_values(old) if old else ("", set())
     key = key or okey
     if not key:  # a suspension
         if new and not old:
-            return [f"{ck.key.name}: {who} loses {actions} entirely (suspended)"]
-        return [f"{ck.key.name}: NEW ACCESS: {who} regains {actions} (suspension lifted)"]
+            return [f"{name}: {who} loses {actions} entirely (suspended)"]
+        if old and not new:
+            return [f"{name}: NEW ACCESS: {who} regains {actions} (suspension lifted)"]
+        return [f"{name}: Deny statement `{stmt.sid}` changed"]
     out = []
     added, removed = sorted(new_vals - old_vals), sorted(old_vals - new_vals)
     if added:
         out.append(
-            f"{ck.key.name}: {who} loses {actions} when {key} = {', '.join(added)}"
+            f"{name}: {who} loses {actions} when {key} = {', '.join(added)}"
             f"{_tickets(ck, set(added))}"
         )
     if removed:
         out.append(
-            f"{ck.key.name}: NEW ACCESS: {who} regains {actions} when {key} = "
+            f"{name}: NEW ACCESS: {who} regains {actions} when {key} = "
             f"{', '.join(removed)} (revocation lifted)"
         )
+    if not out:
+        out.append(f"{name}: Deny statement `{stmt.sid}` changed")
     return out
 
 
@@ -180,73 +159,90 @@ def _allow_lines(
     return [f"{name}: statement `{sid}` changed"]
 
 
-def describe(ck: CompiledKey, old: iam.Policy | None) -> list[str]:
-    """Plain-language lines for the statement-level changes of one key."""
-    before, after = _by_sid(old), _by_sid(ck.policy)
+def describe(name: str, new: iam.Policy, old: iam.Policy | None, words: Words) -> list[str]:
+    """Plain-language lines for the statement-level changes of one key (a statement whose
+    meaning the lines do not spell out is still named; the verdict is `compare`'s)."""
+    before, after = _by_sid(old), _by_sid(new)
+    who, ck = words.label(name, new), words.compiled.get(name)
     lines: list[str] = []
     for sid in sorted(set(before) | set(after)):
         o, n = before.get(sid), after.get(sid)
         if o == n:
             continue
         if (n or o) is not None and (n or o).effect == "Deny":  # type: ignore[union-attr]
-            lines += _deny_lines(ck, o, n)
+            lines += _deny_lines(name, who, ck, o, n)
         else:
-            lines += _allow_lines(ck.key.name, sid, o, n)
+            lines += _allow_lines(name, sid, o, n)
     return lines
 
 
-def key_change(ck: CompiledKey, old: iam.Policy | None) -> KeyChange:
-    name = ck.key.name
+def key_change(name: str, new: iam.Policy, old: iam.Policy | None, words: Words) -> KeyChange:
+    """The change of one key that the working tree's `generated/` holds."""
     if old is None:
-        line = f"{name}: NEW ACCESS: new key for {_vendor_label(ck)}, {ck.key.environment}"
-        empty = iam.Policy(statements=())
-        result = compare(empty, ck.policy, ck.key.org.account_id)
+        ck = words.compiled.get(name)
+        env = f", {ck.key.environment}" if ck is not None else ""
+        line = f"{name}: NEW ACCESS: new key for {words.label(name, new)}{env}"
+        result = compare(iam.Policy(statements=()), new, words.account)
         return KeyChange(name, "added", "wider", (line,), result.new_access, None, None)
-    if old == ck.policy:
+    if old == new:
         return KeyChange(name, "unchanged", "equivalent", ())
-    result = compare(old, ck.policy, ck.key.org.account_id)
+    result = compare(old, new, words.account)
     return KeyChange(
         name,
         "changed",
         result.relation,
-        tuple(describe(ck, old)),
+        tuple(describe(name, new, old, words)),
         result.new_access,
         result.lost_access,
         result.reason,
     )
 
 
-def review(keys: tuple[CompiledKey, ...], base: dict[str, iam.Policy]) -> list[KeyChange]:
-    current = {ck.key.name: ck for ck in keys}
-    changes = [key_change(current[n], base.get(n)) for n in sorted(current)]
-    for name in sorted(set(base) - set(current)):
-        changes.append(
-            KeyChange(
-                name,
-                "removed",
-                "narrower",
-                (
-                    f"{name}: key removed from the configuration (Terraform will "
-                    "schedule its deletion)",
-                ),
-            )
+def removal(name: str, old: iam.Policy, words: Words) -> KeyChange:
+    """A key the base has and the working tree does not: it leaves Terraform's configuration."""
+    who = words.label(name, old)
+    d = words.decommissions.get(name)
+    if d is not None:
+        line = (
+            f"{name}: decommissioned ({d.ticket}: {d.reason}; {who} confirmed re-encryption or "
+            f"deletion on {d.vendor_confirmed.isoformat()}): the key leaves Terraform; delete it "
+            'with the break-glass runbook (README, "Decommissioning a key")'
         )
+        return KeyChange(name, "decommissioned", "narrower", (line,))
+    line = (
+        f"{name}: KEY DELETION: the key leaves generated/ without a decommission in org.yaml; "
+        f"deleting it would make everything {who} encrypted under it unreadable "
+        "(Terraform's plan refuses: prevent_destroy)"
+    )
+    return KeyChange(name, "removed", "narrower", (line,))
+
+
+def review(
+    current: Mapping[str, iam.Policy], base: Mapping[str, iam.Policy], words: Words
+) -> list[KeyChange]:
+    """Every key of either side: `current` is what Terraform will apply, `base` what it did."""
+    changes = [key_change(n, current[n], base.get(n), words) for n in sorted(current)]
+    changes += [removal(n, base[n], words) for n in sorted(set(base) - set(current))]
     return changes
 
 
 @dataclass
 class Report:
     changes: list[KeyChange] = field(default_factory=list)
+    # Generated Terraform files that differ from the base: applied too, but not judged here.
+    unjudged: tuple[str, ...] = ()
 
     @property
     def widens(self) -> bool:
         return any(c.widens for c in self.changes)
 
+    @property
+    def destroys(self) -> bool:
+        return any(c.destroys for c in self.changes)
+
     def text(self) -> str:
         changed = [c for c in self.changes if c.status != "unchanged"]
-        if not changed:
-            return "no access changes\n"
-        out: list[str] = []
+        out: list[str] = [] if changed else ["no access changes in the key policies"]
         for c in changed:
             out += list(c.lines) or [f"{c.key}: policy changed ({c.relation})"]
         for c in (c for c in changed if c.widens):
@@ -261,4 +257,16 @@ class Report:
                     "  witness request (allowed now; denied before, or allowed only if IAM "
                     "also allowed): " + json.dumps(c.new_access.to_json(), sort_keys=True)
                 )
+        for c in (c for c in changed if c.destroys):
+            out += [
+                "",
+                f"KEY DELETION of {c.key}: restore its app or environment, or declare "
+                f"`decommissions: [{{key: {c.key}, reason: ..., ticket: ..., "
+                "vendor_confirmed: YYYY-MM-DD}]` in org.yaml once the vendor has confirmed",
+            ]
+        out += [
+            f"{path} also changed: Terraform outside the key policies (key options, vendor "
+            "logging roles, trail, alarms) is not judged by this review; read its diff"
+            for path in self.unjudged
+        ]
         return "\n".join(out) + "\n"

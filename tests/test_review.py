@@ -41,16 +41,25 @@ def repo(tmp_path: Path) -> Path:
     return project
 
 
+def _generate(project: Path) -> None:
+    """`byok diff` reviews the generated/ Terraform applies: regenerate after an input edit."""
+    res = _run(project, "generate")
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
 def _edit(project: Path, old: str, new: str) -> None:
     org = project / "org.yaml"
     text = org.read_text()
     assert old in text
     org.write_text(text.replace(old, new, 1))
+    _generate(project)
 
 
 def test_unchanged_inputs_report_no_changes(repo: Path) -> None:
     res = _run(repo, "diff")
-    assert (res.returncode, res.stdout) == (0, "no access changes\n"), res.stderr
+    assert (res.returncode, res.stdout) == (0, "no access changes in the key policies\n"), (
+        res.stderr
+    )
 
 
 def test_added_revocation_names_key_vendor_actions_value(repo: Path) -> None:
@@ -112,6 +121,7 @@ def test_new_app_is_widening(repo: Path) -> None:
         org.read_text() + "\n  - vendor: box\n    environments: [prod]\n"
         "    parameters:\n      principal_arn: arn:aws:iam::999988887777:role/BoxKeySafe\n"
     )
+    _generate(repo)
     res = _run(repo, "diff")
     assert res.returncode == 3, res.stdout + res.stderr
     assert res.stdout.startswith("box-prod: NEW ACCESS: new key for Box (999988887777), prod\n")
@@ -122,6 +132,7 @@ def test_lifted_suspension_is_widening(repo: Path) -> None:
     text = (repo / "org.yaml").read_text()
     start = text.index("    suspension:")
     (repo / "org.yaml").write_text(text[:start])
+    _generate(repo)
     res = _run(repo, "diff")
     assert res.returncode == 3, res.stdout + res.stderr
     assert (
@@ -134,3 +145,232 @@ def test_bad_base_ref_is_an_error(repo: Path) -> None:
     res = _run(repo, "diff", "--base", "no-such-ref")
     assert res.returncode == 1
     assert res.stderr.startswith("byok: error: cannot read policies at `no-such-ref`")
+
+
+# --------------------------------------------------------------------------- issue 11, items 3-4
+
+
+def _drop_statement(project: Path, key: str, sid: str) -> int:
+    """Remove statement `sid` from generated/policies/<key>.json by hand; its first line."""
+    path = project / "generated" / "policies" / f"{key}.json"
+    text = path.read_text()
+    doc = json.loads(text)
+    doc["Statement"] = [s for s in doc["Statement"] if s["Sid"] != sid]
+    path.write_text(json.dumps(doc, indent=2) + "\n")
+    return text.splitlines().index(f'      "Sid": "{sid}",') + 1
+
+
+def test_hand_edit_of_a_generated_policy_is_never_no_access_changes(repo: Path) -> None:
+    line = _drop_statement(repo, "slack-prod", "RevokeSlackChannel")
+    res = _run(repo, "diff")
+    assert (res.returncode, res.stdout) == (1, ""), res.stdout
+    assert res.stderr == (
+        f"generated/policies/slack-prod.json:{line}:1: E323 generated/ is stale: differs from "
+        "what the inputs compile to\n"
+        "  help: run `make generate` (a hand edit of generated/ is overwritten), review, commit\n"
+        "byok: generated/ is stale: run `make generate`, then review\n"
+    )
+    assert _run(repo, "diff", "--allow-widening").returncode == 1
+
+
+def test_the_verdict_is_computed_on_the_json_terraform_applies(repo: Path) -> None:
+    """`review` judges the policy files, not the compiled keys: given the compiled words of the
+    shipped inputs and a working-tree policy without its revocation, it reports new access."""
+    from compiler.gitbase import committed_policies, working_policies
+    from compiler.pipeline import build_tree
+    from compiler.review import Words, review
+
+    compiled = build_tree(repo).compiled
+    words = Words(compiled={ck.key.name: ck for ck in compiled.keys})
+    _drop_statement(repo, "slack-prod", "RevokeSlackChannel")
+    changes = review(working_policies(repo), committed_policies(repo, "HEAD"), words)
+    changed = [c for c in changes if c.status != "unchanged"]
+    assert [(c.key, c.relation, c.widens) for c in changed] == [("slack-prod", "wider", True)]
+    assert changed[0].lines == (
+        "slack-prod: NEW ACCESS: Slack (152659312504) regains kms:Decrypt, kms:GenerateDataKey "
+        "when kms:EncryptionContext:channel_id = C0123ABCD, C07QX4M2PLR (revocation lifted)",
+    )
+    witness = changed[0].new_access
+    assert witness is not None
+    assert witness.context["kms:EncryptionContext:channel_id"] in ("C0123ABCD", "C07QX4M2PLR")
+
+
+def _drop_app(project: Path, vendor: str, next_vendor: str) -> None:
+    org = project / "org.yaml"
+    text = org.read_text()
+    start, end = text.index(f"  - vendor: {vendor}\n"), text.index(f"  - vendor: {next_vendor}\n")
+    org.write_text(text[:start] + text[end:])
+
+
+ZOOM_DELETION = (
+    "zoom-prod: KEY DELETION: the key leaves generated/ without a decommission in org.yaml; "
+    "deleting it would make everything Zoom (409910850980) encrypted under it unreadable "
+    "(Terraform's plan refuses: prevent_destroy)\n"
+    "\n"
+    "KEY DELETION of zoom-prod: restore its app or environment, or declare `decommissions: "
+    "[{key: zoom-prod, reason: ..., ticket: ..., vendor_confirmed: YYYY-MM-DD}]` in org.yaml "
+    "once the vendor has confirmed\n"
+)
+
+
+MAIN_TF_CHANGED = (
+    "generated/main.tf also changed: Terraform outside the key policies (key options, vendor "
+    "logging roles, trail, alarms) is not judged by this review; read its diff\n"
+)
+
+
+def test_removing_an_app_is_destructive_before_and_after_generate(repo: Path) -> None:
+    _drop_app(repo, "zoom", "databricks")
+    res = _run(repo, "diff", "--allow-widening")
+    assert (res.returncode, res.stdout) == (4, ZOOM_DELETION), res.stderr
+    assert res.stderr == "byok: generated/ is also stale (`make generate`)\n"
+    res = _run(repo, "diff", "--format", "json")
+    assert res.returncode == 4
+    assert [(k["key"], k["destroys"]) for k in json.loads(res.stdout)["keys"]] == [
+        ("zoom-prod", True)
+    ]
+    gen = _run(repo, "generate")
+    assert gen.returncode == 1
+    assert gen.stderr.startswith(
+        "org.yaml:32:1: E320 key `zoom-prod` is in generated/ but org.yaml no longer produces "
+        "it: deleting it would make everything Zoom encrypted under it unreadable (Terraform's "
+        "plan refuses: prevent_destroy)\n"
+        "  help: restore the app, or decommission the key under `decommissions:` with "
+        "`key: zoom-prod`, `reason`, `ticket` and `vendor_confirmed` (README, "
+        '"Decommissioning a key")\n'
+    ), gen.stderr
+    # Deleting the key's files by hand gets generate through; the review still refuses it.
+    for rel in ("policies/zoom-prod.json", "handoff/zoom-prod.md"):
+        (repo / "generated" / rel).unlink()
+    _generate(repo)
+    res = _run(repo, "diff")
+    assert (res.returncode, res.stdout, res.stderr) == (4, ZOOM_DELETION + MAIN_TF_CHANGED, "")
+    doc = json.loads(_run(repo, "diff", "--format", "json").stdout)
+    assert doc["destroys"] is True and doc["widens"] is False
+    (zoom,) = [k for k in doc["keys"] if k["key"] == "zoom-prod"]
+    assert (zoom["status"], zoom["destroys"]) == ("removed", True)
+
+
+def test_removing_an_environment_is_destructive(repo: Path) -> None:
+    _edit_raw(repo, "environments: [prod, sandbox]", "environments: [prod]")
+    res = _run(repo, "diff")
+    assert res.returncode == 4
+    assert res.stdout.startswith(
+        "slack-sandbox: KEY DELETION: the key leaves generated/ without a decommission in "
+        "org.yaml; deleting it would make everything Slack (152659312504) encrypted under it "
+        "unreadable (Terraform's plan refuses: prevent_destroy)\n"
+    ), res.stdout
+    gen = _run(repo, "generate")
+    assert gen.returncode == 1
+    assert gen.stderr.startswith(
+        "org.yaml:34:19: E320 key `slack-sandbox` is in generated/ but org.yaml no longer "
+        "produces it"
+    ), gen.stderr
+
+
+def _edit_raw(project: Path, old: str, new: str) -> None:
+    org = project / "org.yaml"
+    text = org.read_text()
+    assert text.count(old) == 1
+    org.write_text(text.replace(old, new))
+
+
+DECOMMISSION = """
+decommissions:
+  - key: zoom-prod
+    reason: Zoom contract ended; Zoom deleted the data
+    ticket: SEC-200
+    vendor_confirmed: 2026-11-20
+"""
+
+
+def test_a_declared_decommission_lets_the_key_leave(repo: Path) -> None:
+    _drop_app(repo, "zoom", "databricks")
+    (repo / "org.yaml").write_text((repo / "org.yaml").read_text() + DECOMMISSION)
+    assert _run(repo, "diff").returncode == 1  # generated/ not regenerated yet: stale
+    _generate(repo)
+    assert not (repo / "generated" / "policies" / "zoom-prod.json").exists()
+    access = (repo / "generated" / "ACCESS.md").read_text()
+    assert access.endswith(
+        "\n## Decommissioned keys\n\n"
+        "No longer managed here: each left through a reviewed decommission and is deleted by the "
+        'break-glass step of the README ("Decommissioning a key"); once deleted, what the vendor '
+        "encrypted under it is unreadable.\n\n"
+        "- `zoom-prod`: SEC-200: Zoom contract ended; Zoom deleted the data; the vendor confirmed "
+        "re-encryption or deletion on 2026-11-20\n"
+    )
+    res = _run(repo, "diff")
+    assert (res.returncode, res.stdout) == (
+        0,
+        "zoom-prod: decommissioned (SEC-200: Zoom contract ended; Zoom deleted the data; "
+        "Zoom (409910850980) confirmed re-encryption or deletion on 2026-11-20): the key leaves "
+        'Terraform; delete it with the break-glass runbook (README, "Decommissioning a key")\n'
+        + MAIN_TF_CHANGED,
+    ), res.stderr
+    # A decommission of a key an app still produces is refused.
+    text = (repo / "org.yaml").read_text()
+    (repo / "org.yaml").write_text(text.replace("key: zoom-prod", "key: slack-prod"))
+    gen = _run(repo, "generate")
+    assert gen.returncode == 1
+    assert gen.stderr.startswith(
+        "org.yaml:61:10: E321 key `slack-prod` is decommissioned but an app still produces it\n"
+        "  help: remove the environment (or the app) that produces it, or drop the decommission\n"
+    ), gen.stderr
+
+
+def test_property_no_hand_edit_of_generated_passes_review(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever file of generated/ is edited by hand, and however, `byok diff` refuses it (exit 1,
+    E323 naming that file) and never prints "no access changes"."""
+    import contextlib
+    import io
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from compiler.cli import main as cli
+
+    project = copy_inputs(tmp_path_factory.mktemp("prop") / "repo")
+    env = {**os.environ, **GIT_ENV}
+    for cmd in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "base"]):
+        subprocess.run(["git", "-C", str(project), *cmd], check=True, env=env)
+    files = sorted(p for p in (project / "generated").rglob("*") if p.is_file())
+
+    @settings(max_examples=25)
+    @given(
+        index=st.integers(0, len(files) - 1),
+        at=st.floats(0, 1),
+        cut=st.integers(0, 40),
+        insert=st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8),
+    )
+    def check(index: int, at: float, cut: int, insert: str) -> None:
+        path = files[index]
+        original = path.read_bytes()
+        text = original.decode("utf-8")
+        pos = int(at * len(text))
+        edited = (text[:pos] + insert + text[pos + cut :]).encode("utf-8")
+        if edited == original:
+            return
+        path.write_bytes(edited)
+        out, err = io.StringIO(), io.StringIO()
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = cli.main(["-C", str(project), "diff"])
+        finally:
+            path.write_bytes(original)
+        rel = path.relative_to(project).as_posix()
+        assert (code, out.getvalue()) == (1, ""), err.getvalue()
+        assert f"{rel}:" in err.getvalue() and " E323 generated/ is stale" in err.getvalue()
+
+    monkeypatch.setenv("BYOK_TODAY", GIT_ENV["BYOK_TODAY"])
+    check()
+
+
+def test_terraform_changes_outside_the_policies_are_named_not_judged(repo: Path) -> None:
+    _edit(repo, "      deletion_window_days: 30", "      deletion_window_days: 14")
+    res = _run(repo, "diff")
+    assert (res.returncode, res.stdout) == (
+        0,
+        "no access changes in the key policies\n" + MAIN_TF_CHANGED,
+    ), res.stderr

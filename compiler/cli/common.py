@@ -9,7 +9,7 @@ from datetime import date
 
 from ..diagnostics import MAX_DIAGNOSTICS, Diagnostic
 
-EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_WIDER = 0, 1, 2, 3
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_WIDER, EXIT_DESTROY = 0, 1, 2, 3, 4
 
 
 def today() -> date:

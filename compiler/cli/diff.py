@@ -1,46 +1,141 @@
-"""`byok diff [--base REF] [--format text|json] [--allow-widening]`."""
+"""`byok diff [--base REF] [--format text|json] [--allow-widening]`: the review gate.
+
+Exit codes: 0 no new access (and no key deleted), 1 the inputs do not compile or `generated/`
+is not what they compile to (E323: the review reads the files Terraform applies, so they must
+be current), 2 usage, 3 new access (unless `--allow-widening`), 4 a key would be deleted
+without a decommission in org.yaml (never waived by `--allow-widening`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..diagnostics import CompileError
-from ..pipeline import build_tree
-from ..review import GitError, Report, committed_policies, review
-from .common import EXIT_INPUT, EXIT_OK, EXIT_WIDER, print_diagnostics, today
+from ..diagnostics import CompileError, Diagnostic, Loc
+from ..gitbase import GitError, changed_terraform, committed_policies, working_policies
+from ..pipeline import OUT_DIR, Result, build_tree
+from ..policy import iam
+from ..review import Report, Words, removal, review
+from ..write import read_tree
+from .common import EXIT_DESTROY, EXIT_INPUT, EXIT_OK, EXIT_WIDER, print_diagnostics, today
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("diff", help="semantic access diff of the current inputs against a git ref")
+    p = sub.add_parser(
+        "diff", help="semantic access diff of generated/ against the policies at a git ref"
+    )
     p.add_argument("--base", default="HEAD", help="git ref holding the reviewed policies (HEAD)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--allow-widening", action="store_true", help="exit 0 even when access widens")
     p.set_defaults(func=cmd_diff)
 
 
-def cmd_diff(args: argparse.Namespace) -> int:
-    root = Path(args.directory)
-    try:
-        result = build_tree(root, today())
-        base = committed_policies(root, args.base)
-    except CompileError as err:
-        print_diagnostics(err.diagnostics)
-        return EXIT_INPUT
-    except (GitError, ValueError) as exc:
-        print(f"byok: error: cannot read policies at `{args.base}`: {exc}", file=sys.stderr)
-        return EXIT_INPUT
-    report = Report(review(result.compiled.keys, base))
+def _first_difference(a: bytes, b: bytes) -> int:
+    """1-based number of the first line where `a` and `b` differ."""
+    a_lines, b_lines = a.splitlines(), b.splitlines()
+    for i, (x, y) in enumerate(zip(a_lines, b_lines, strict=False)):
+        if x != y:
+            return i + 1
+    return min(len(a_lines), len(b_lines)) + 1
+
+
+def stale_files(root: Path, expected: Mapping[str, bytes]) -> list[Diagnostic]:
+    """One E323 per file of `generated/` that differs from what the inputs compile to."""
+    actual = read_tree(root / OUT_DIR)
+    out: list[Diagnostic] = []
+    for rel in sorted(set(actual) | set(expected)):
+        have, want = actual.get(rel), expected.get(rel)
+        path = f"{OUT_DIR}/{rel}"
+        if have == want:
+            continue
+        if have is None:
+            msg, loc = f"generated/ is stale: `{path}` is missing", None
+        elif want is None:
+            msg, loc = (
+                "generated/ is stale: the inputs no longer produce this file",
+                Loc(file=path, line=1, col=1),
+            )
+        else:
+            line = _first_difference(have, want)
+            msg, loc = (
+                "generated/ is stale: differs from what the inputs compile to",
+                Loc(file=path, line=line, col=1),
+            )
+        out.append(
+            Diagnostic.make(
+                "E323",
+                msg,
+                loc,
+                "run `make generate` (a hand edit of generated/ is overwritten), review, commit",
+            )
+        )
+    return out
+
+
+def _words(result: Result) -> Words:
+    resolved = result.compiled.resolved
+    return Words(
+        compiled={ck.key.name: ck for ck in result.compiled.keys},
+        decommissions={d.key: d for d in resolved.org.decommissions},
+        vendors={v.name: v for v in resolved.vendors},
+        account=resolved.org.account_id,
+    )
+
+
+def _emit(report: Report, args: argparse.Namespace) -> None:
     if args.format == "json":
         doc = {
             "base": args.base,
             "widens": report.widens,
+            "destroys": report.destroys,
             "keys": [c.to_json() for c in report.changes],
         }
         sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     else:
         sys.stdout.write(report.text())
+
+
+def _report(
+    root: Path, result: Result, base: dict[str, iam.Policy], args: argparse.Namespace
+) -> Report | int:
+    """The review of the working tree, or an exit code when it cannot be trusted."""
+    words = _words(result)
+    produced = {ck.key.name for ck in result.compiled.keys}
+    stale = stale_files(root, result.files)
+    if stale:
+        # A key the inputs drop is destructive whatever generated/ says: that is the finding.
+        gone = [removal(n, base[n], words) for n in sorted(set(base) - produced)]
+        if any(c.destroys for c in gone):
+            _emit(Report(gone), args)
+            print(f"byok: {OUT_DIR}/ is also stale (`make generate`)", file=sys.stderr)
+            return EXIT_DESTROY
+        print_diagnostics(stale)
+        print(f"byok: {OUT_DIR}/ is stale: run `make generate`, then review", file=sys.stderr)
+        return EXIT_INPUT
+    changes = review(working_policies(root), base, words)
+    return Report(changes, changed_terraform(root, args.base))
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    root = Path(args.directory)
+    try:
+        result = build_tree(root, today(), guard=False)
+    except CompileError as err:
+        print_diagnostics(err.diagnostics)
+        return EXIT_INPUT
+    try:
+        base = committed_policies(root, args.base)
+        report = _report(root, result, base, args)
+    except (GitError, ValueError, OSError) as exc:
+        print(f"byok: error: cannot read policies at `{args.base}`: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    if isinstance(report, int):
+        return report
+    _emit(report, args)
+    if report.destroys:
+        return EXIT_DESTROY
     return EXIT_WIDER if report.widens and not args.allow_widening else EXIT_OK

@@ -1,4 +1,5 @@
-"""`byok`: the command line. Exit codes: 0 ok, 1 input errors, 2 usage, 3 access widened."""
+"""`byok`: the command line. Exit codes: 0 ok, 1 input errors, 2 usage, 3 access widened,
+4 a key would be deleted without a decommission (`diff`)."""
 
 from __future__ import annotations
 

@@ -31,6 +31,16 @@ resource "aws_kms_key" "this" {
   bypass_policy_lockout_safety_check = false
 
   tags = var.tags
+
+  # Deleting a key makes everything encrypted under it unreadable for good, so Terraform never
+  # does it: removing the key from the configuration (a for_each instance, or create = false)
+  # fails the plan with "Instance cannot be destroyed". A key leaves only through a decommission
+  # in org.yaml and the break-glass runbook (README, "Decommissioning a key"): `terraform state
+  # rm` of this resource, then `aws kms schedule-key-deletion` as the break-glass role.
+  # https://developer.hashicorp.com/terraform/language/meta-arguments/lifecycle#prevent_destroy
+  lifecycle {
+    prevent_destroy = true
+  }
 }
 
 # Key with imported (BYOK) material: automatic rotation is not available for it
@@ -49,6 +59,16 @@ resource "aws_kms_external_key" "this" {
   bypass_policy_lockout_safety_check = false
 
   tags = var.tags
+
+  # Deleting a key makes everything encrypted under it unreadable for good, so Terraform never
+  # does it: removing the key from the configuration (a for_each instance, or create = false)
+  # fails the plan with "Instance cannot be destroyed". A key leaves only through a decommission
+  # in org.yaml and the break-glass runbook (README, "Decommissioning a key"): `terraform state
+  # rm` of this resource, then `aws kms schedule-key-deletion` as the break-glass role.
+  # https://developer.hashicorp.com/terraform/language/meta-arguments/lifecycle#prevent_destroy
+  lifecycle {
+    prevent_destroy = true
+  }
 }
 
 ################################################################################

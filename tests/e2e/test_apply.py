@@ -1,6 +1,7 @@
 """End to end against moto: apply the repository root (and so ``generated/``) for the shipped
 ``org.yaml``, read every resource back with boto3, re-plan, add a revocation, regenerate, apply,
-read the new policy back, destroy.
+read the new policy back; destroy is refused for the vendor keys (``prevent_destroy``) until
+the break-glass step of the README takes them out of the state and schedules their deletion.
 
 The emulator is configured from the outside only: ``AWS_ENDPOINT_URL`` and dummy credentials in
 the environment of ``terraform`` (see ``support.MotoServer.terraform_env``), ``MOTO_ACCOUNT_ID``
@@ -176,11 +177,30 @@ def deployed(
     finally:
         if not project.destroyed:
             with step("terraform destroy (fixture cleanup)"):
+                release_keys(project)
                 project.tf("destroy", "-auto-approve", "-input=false", "-no-color", check=False)
         try:
             moto_server.reset()  # also drops the trail moto keeps after destroy
         except OSError as exc:  # a dead server is reported by the failing test, not here
             note(f"moto reset failed: {exc}")
+
+
+def key_resources(project: Project) -> dict[str, str]:
+    """Key name -> state address of its key resource (`aws_kms_key` or `aws_kms_external_key`)."""
+    listed = project.tf("state", "list", "-no-color", check=False).stdout.split()
+    pattern = re.compile(
+        r'^module\.byok\.module\.key\["([^"]+)"\]\.aws_kms_(?:external_)?key\.this\[0\]$'
+    )
+    return {m.group(1): a for a in listed if (m := pattern.match(a))}
+
+
+def release_keys(project: Project) -> dict[str, str]:
+    """The break-glass step of the README ("Decommissioning a key"): take each vendor key out of
+    Terraform's state (its `prevent_destroy` refuses a destroy). Returns name -> address."""
+    found = key_resources(project)
+    if found:
+        project.tf("state", "rm", "-no-color", *found.values(), check=False)
+    return found
 
 
 # --------------------------------------------------------------------------------------------
@@ -673,10 +693,27 @@ def test_plan_runs_in_the_compiled_region(deployed: Project, tmp_path: Path) -> 
 
 
 def test_destroy(deployed: Project) -> None:
-    """``terraform destroy`` leaves no state and nothing of ours in moto (but the trail quirk)."""
+    """``terraform destroy`` refuses to delete a vendor key (``prevent_destroy``); after the
+    break-glass step (``state rm`` + ``ScheduleKeyDeletion``) it leaves no state and nothing of
+    ours in moto (but the trail quirk), and the keys are pending deletion."""
     local = deployed.locals
     keys = deployed.output("keys")
     trail_out = deployed.output("trail")
+    with step("terraform destroy (refused: prevent_destroy)"):
+        proc = deployed.tf(
+            "destroy", "-auto-approve", "-input=false", "-no-color", timeout=300, check=False
+        )
+    assert proc.returncode != 0, proc.stdout
+    refused = set(re.findall(r'module\.byok\.module\.key\["([^"]+)"\]', proc.stderr))
+    assert "Error: Instance cannot be destroyed" in proc.stderr, proc.stderr
+    assert refused == set(keys), proc.stderr
+    with step("break-glass: state rm + ScheduleKeyDeletion"):
+        released = release_keys(deployed)
+        assert set(released) == set(keys)
+        kms = deployed.moto.client("kms")
+        for name, key in keys.items():
+            window = local["keys"][name]["deletion_window_in_days"]
+            kms.schedule_key_deletion(KeyId=key["key_id"], PendingWindowInDays=window)
     with step("terraform destroy"):
         proc = deployed.tf("destroy", "-auto-approve", "-input=false", "-no-color", timeout=300)
     deployed.destroyed = True

@@ -1,0 +1,101 @@
+"""The two sides `byok diff` compares: the key policies committed at a git ref (read with
+`git cat-file`, no checkout) and the policy files of the working tree's `generated/` — the files
+Terraform applies (`generated/main.tf` sends `policies/<key>.json` as each key's policy).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from .policy import iam
+
+POLICY_DIR = "generated/policies"
+
+
+class GitError(RuntimeError):
+    """The base ref or its policies cannot be read."""
+
+
+def _git(root: Path, *args: str) -> str:
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, check=False, timeout=60
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise GitError(f"cannot run git: {exc}") from exc
+    if proc.returncode != 0:
+        raise GitError(proc.stderr.strip() or f"git {' '.join(args)} failed")
+    return proc.stdout
+
+
+def committed_policies(root: Path, ref: str) -> dict[str, iam.Policy]:
+    """Key name -> policy as committed at `ref` (empty when generated/ did not exist yet)."""
+    _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    listing = (
+        _git(root, "ls-tree", "--name-only", f"{ref}:{POLICY_DIR}") if _has_dir(root, ref) else ""
+    )
+    names = [name for name in listing.split() if name.endswith(".json")]
+    texts = _blobs(root, [f"{ref}:{POLICY_DIR}/{name}" for name in names])
+    return {
+        name.removesuffix(".json"): iam.Policy.from_json(json.loads(text))
+        for name, text in zip(names, texts, strict=True)
+    }
+
+
+def changed_terraform(root: Path, ref: str) -> tuple[str, ...]:
+    """The `generated/*.tf` files of the working tree that differ from `ref` (or are new)."""
+    tracked = _git(root, "diff", "--name-only", ref, "--", "generated").split("\n")
+    untracked = _git(root, "ls-files", "--others", "--exclude-standard", "--", "generated")
+    names = {n for n in [*tracked, *untracked.split("\n")] if n.endswith(".tf")}
+    return tuple(sorted(names))
+
+
+def working_policies(root: Path) -> dict[str, iam.Policy]:
+    """Key name -> policy as the working tree's `generated/policies/*.json` hold it."""
+    folder = root / POLICY_DIR
+    if not folder.is_dir():
+        return {}
+    return {
+        path.stem: iam.Policy.from_json(json.loads(path.read_text(encoding="utf-8")))
+        for path in sorted(folder.glob("*.json"))
+    }
+
+
+def _blobs(root: Path, specs: list[str]) -> list[str]:
+    """The text of each `REF:PATH` blob, read by one `git cat-file --batch` (not one `git show`
+    per key: a thousand keys would be a thousand processes)."""
+    if not specs:
+        return []
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(root), "cat-file", "--batch"],
+            capture_output=True,
+            input="".join(f"{s}\n" for s in specs).encode("utf-8"),
+            check=False,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise GitError(f"cannot run git: {exc}") from exc
+    if proc.returncode != 0:
+        raise GitError(proc.stderr.decode("utf-8", "replace").strip() or "git cat-file failed")
+    out: list[str] = []
+    data, at = proc.stdout, 0
+    for spec in specs:
+        end = data.find(b"\n", at)
+        header = data[at:end].decode("utf-8", "replace").split()
+        if end < 0 or len(header) != 3 or header[1] != "blob":
+            raise GitError(f"cannot read `{spec}`: {' '.join(header[1:]) or 'no answer'}")
+        size = int(header[2])
+        out.append(data[end + 1 : end + 1 + size].decode("utf-8"))
+        at = end + 1 + size + 1
+    return out
+
+
+def _has_dir(root: Path, ref: str) -> bool:
+    try:
+        _git(root, "cat-file", "-e", f"{ref}:{POLICY_DIR}")
+    except GitError:
+        return False
+    return True
