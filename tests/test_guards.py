@@ -317,6 +317,7 @@ def test_create_grant_only_for_aws_resources_needs_no_declaration(tmp_path: Path
         "kms:CreateGrant",
         **{"kms:GrantIsForAWSResource": "true"},
     )
-    # cross-account: Zoom's own IAM policies must also allow (key-policy-modifying-external-accounts)
+    # cross-account: Zoom's own IAM policies must also allow
+    # (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html)
     assert evaluate(ck.policy, req, ACCOUNT).decision == "allow_if_iam"
     assert evaluate(ck.policy, req.model_copy(update={"context": {}})).reason == "explicit_deny"

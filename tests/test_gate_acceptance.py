@@ -1,0 +1,176 @@
+"""Acceptance tests for the review gate and safety issues (11, 12), written from the issues'
+"Done when" alone, independently of the implementation: every bypass is tried through the
+command line, as a careless or malicious contributor would.
+
+AWS references:
+- same-account principals named in a key policy need no IAM policy, account-root delegation
+  does: https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
+- role ARNs match their sessions:
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, copy_inputs
+
+ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+    "BYOK_TODAY": "2026-11-23",
+}
+
+
+def byok(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "compiler", "-C", str(project), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **ENV},
+        cwd=REPO,
+        timeout=180,
+    )
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    project = copy_inputs(tmp_path / "repo")
+    for cmd in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "base"]):
+        subprocess.run(["git", "-C", str(project), *cmd], check=True, env={**os.environ, **ENV})
+    return project
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_break_glass_swap_is_new_access(repo: Path) -> None:
+    edit(
+        repo / "org.yaml",
+        "break_glass: arn:aws:iam::111122223333:role/BreakGlassKms",
+        "break_glass: arn:aws:iam::111122223333:role/Attacker",
+    )
+    assert byok(repo, "generate").returncode == 0
+    res = byok(repo, "diff")
+    assert res.returncode == 3, res.stdout + res.stderr
+    assert "role/Attacker" in res.stdout
+
+
+def test_new_key_administrator_is_new_access(repo: Path) -> None:
+    edit(
+        repo / "org.yaml",
+        "  - arn:aws:iam::111122223333:role/SecurityEngineering\n",
+        "  - arn:aws:iam::111122223333:role/SecurityEngineering\n"
+        "  - arn:aws:iam::111122223333:role/NewAdmin\n",
+    )
+    assert byok(repo, "generate").returncode == 0
+    res = byok(repo, "diff")
+    assert res.returncode == 3, res.stdout + res.stderr
+    assert "role/NewAdmin" in res.stdout
+
+
+def test_hand_edit_of_generated_policy_never_passes(repo: Path) -> None:
+    path = repo / "generated" / "policies" / "slack-prod.json"
+    doc = json.loads(path.read_text())
+    doc["Statement"] = [s for s in doc["Statement"] if not s["Sid"].startswith("Revoke")]
+    path.write_text(json.dumps(doc, indent=2) + "\n")
+    res = byok(repo, "diff")
+    assert res.returncode != 0, res.stdout + res.stderr
+    assert "no access changes" not in res.stdout
+    assert "slack-prod" in res.stdout + res.stderr
+
+
+def test_removing_an_app_is_refused_without_decommission(repo: Path) -> None:
+    text = (repo / "org.yaml").read_text()
+    start, end = text.index("  - vendor: zoom"), text.index("  - vendor: databricks")
+    (repo / "org.yaml").write_text(text[:start] + text[end:])
+    before = {p.name: p.read_bytes() for p in (repo / "generated").rglob("*") if p.is_file()}
+    gen = byok(repo, "generate")
+    assert gen.returncode == 1, gen.stdout + gen.stderr
+    assert gen.stderr.startswith("org.yaml:") and "zoom-prod" in gen.stderr
+    after = {p.name: p.read_bytes() for p in (repo / "generated").rglob("*") if p.is_file()}
+    assert before == after
+    res = byok(repo, "diff")
+    assert res.returncode not in (0, 3), res.stdout + res.stderr
+
+
+def _policy(tmp_path: Path, name: str, statements: list[dict[str, object]]) -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps({"Version": "2012-10-17", "Statement": statements}))
+    return path
+
+
+ROOT = {
+    "Sid": "Root",
+    "Effect": "Allow",
+    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+    "Action": "kms:*",
+    "Resource": "*",
+}
+
+
+def test_actions_outside_the_catalog_are_compared(tmp_path: Path) -> None:
+    deny = {
+        "Sid": "D",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "kms:SynchronizeMultiRegionKey",
+        "Resource": "*",
+    }
+    old = _policy(tmp_path, "old.json", [ROOT, deny])
+    new = _policy(tmp_path, "new.json", [ROOT])
+    res = byok(tmp_path, "compare", str(old), str(new), "--fail-on-wider")
+    assert res.returncode == 3, res.stdout + res.stderr
+    assert json.loads(res.stdout)["relation"] != "equivalent"
+
+
+def test_undocumented_construct_makes_compare_unknown(tmp_path: Path) -> None:
+    allow = {
+        "Sid": "V",
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::152659312504:root"},
+        "Action": "kms:Decrypt",
+        "Resource": "*",
+        "Condition": {
+            "ForAnyValue:StringEqualsIfExists": {"aws:PrincipalTag/team": ["a"]},
+        },
+    }
+    old = _policy(tmp_path, "old.json", [ROOT])
+    new = _policy(tmp_path, "new.json", [ROOT, allow])
+    res = byok(tmp_path, "compare", str(old), str(new))
+    assert res.returncode in (0, 1), res.stdout + res.stderr
+    if res.returncode == 0:
+        assert json.loads(res.stdout)["relation"] == "unknown"
+
+
+def test_role_arn_matches_its_sessions(tmp_path: Path) -> None:
+    allow = {
+        "Sid": "V",
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::999988887777:role/path/BoxKeySafe"},
+        "Action": "kms:Decrypt",
+        "Resource": "*",
+    }
+    policy = _policy(tmp_path, "p.json", [ROOT, allow])
+    req = tmp_path / "r.json"
+    req.write_text(
+        json.dumps(
+            {
+                "principal": "arn:aws:sts::999988887777:assumed-role/BoxKeySafe/s1",
+                "action": "kms:Decrypt",
+            }
+        )
+    )
+    res = byok(tmp_path, "eval", str(policy), str(req))
+    assert json.loads(res.stdout)["decision"] == "allow", res.stdout + res.stderr
