@@ -1,0 +1,62 @@
+"""boto3 clients for the live commands, and AWS errors as one-line messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+INSTALL_HINT = "pip install 'byok-compiler[aws]'"
+
+
+class LiveError(Exception):
+    """A problem reaching AWS, said in one line (no traceback): exit 1."""
+
+
+class Clients:
+    """One boto3 session for one Region; clients are created once per service."""
+
+    def __init__(self, region: str) -> None:
+        try:
+            import boto3
+            from botocore.config import Config
+        except ImportError as exc:  # the optional extra is not installed
+            raise LiveError(f"boto3 is not installed: {INSTALL_HINT}") from exc
+        self.region = region
+        self._session = boto3.session.Session(region_name=region)
+        self._config = Config(
+            connect_timeout=10, read_timeout=60, retries={"max_attempts": 4, "mode": "standard"}
+        )
+        self._clients: dict[str, Any] = {}
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self._session.client(service, config=self._config)
+        return self._clients[service]
+
+
+def describe_error(exc: BaseException) -> str | None:
+    """A one-line message for an AWS/botocore error, or None when `exc` is not one."""
+    try:
+        from botocore import exceptions as bx
+    except ImportError:
+        return None
+    if isinstance(exc, bx.NoCredentialsError | bx.PartialCredentialsError):
+        return (
+            "no AWS credentials: set them through the standard chain (AWS_PROFILE, "
+            "environment variables, SSO or an instance role)"
+        )
+    if isinstance(exc, bx.ClientError):
+        err = exc.response.get("Error", {})
+        op = getattr(exc, "operation_name", "a call")
+        return f"AWS refused {op}: {err.get('Code', '?')}: {err.get('Message', '')}".rstrip(": ")
+    if isinstance(exc, bx.BotoCoreError):
+        return f"cannot reach AWS: {exc}"
+    return None
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The AWS error code of a ClientError (None for anything else)."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code")
+        return str(code) if code is not None else None
+    return None

@@ -1,0 +1,104 @@
+"""Read what is deployed, with boto3, into plain values the checks (`audit.py`) compare.
+
+Every read is one documented API call; a call the endpoint does not offer (moto has no
+`GetKeyLastUsage`) is recorded as `unavailable: <why>`, never guessed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .aws import Clients, error_code
+
+UNSUPPORTED = {"InvalidAction", "NotImplemented", "UnknownOperationException", "UnknownOperation"}
+
+
+@dataclass
+class KeyState:
+    alias: str
+    key_id: str | None = None  # None: the alias does not exist
+    meta: dict[str, Any] = field(default_factory=dict)  # DescribeKey KeyMetadata
+    policy: dict[str, Any] | None = None
+    rotation: dict[str, Any] = field(default_factory=dict)  # GetKeyRotationStatus
+    grants: list[dict[str, Any]] = field(default_factory=list)
+    last_use: dict[str, Any] | str | None = None  # GetKeyLastUsage, or why unavailable
+
+
+@dataclass
+class TrailState:
+    trail: dict[str, Any] | None = None
+    status: dict[str, Any] = field(default_factory=dict)
+    filters: dict[str, dict[str, Any]] = field(default_factory=dict)  # filter name -> filter
+    alarms: dict[str, dict[str, Any]] = field(default_factory=dict)  # alarm name -> alarm
+    topic_arn: str | None = None
+    subscriptions: list[dict[str, Any]] = field(default_factory=list)
+
+
+def aliases(clients: Clients) -> dict[str, str]:
+    """Alias name -> target key id."""
+    out: dict[str, str] = {}
+    for page in clients.client("kms").get_paginator("list_aliases").paginate():
+        for a in page["Aliases"]:
+            if "TargetKeyId" in a:
+                out[a["AliasName"]] = a["TargetKeyId"]
+    return out
+
+
+def _last_use(kms: Any, key_id: str) -> dict[str, Any] | str:
+    try:
+        resp: dict[str, Any] = kms.get_key_last_usage(KeyId=key_id)
+    except Exception as exc:
+        code = error_code(exc)
+        if code in UNSUPPORTED:
+            return f"unavailable: the endpoint does not offer GetKeyLastUsage ({code or exc})"
+        raise
+    resp.pop("ResponseMetadata", None)
+    return resp
+
+
+def read_key(clients: Clients, alias: str, key_id: str | None) -> KeyState:
+    state = KeyState(alias=alias, key_id=key_id)
+    if key_id is None:
+        return state
+    kms = clients.client("kms")
+    state.meta = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+    raw = kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"]
+    state.policy = json.loads(raw)
+    if state.meta.get("KeyState") != "PendingDeletion":
+        state.rotation = kms.get_key_rotation_status(KeyId=key_id)
+    for page in kms.get_paginator("list_grants").paginate(KeyId=key_id):
+        state.grants.extend(page.get("Grants", []))
+    state.last_use = _last_use(kms, key_id)
+    return state
+
+
+def _trail(clients: Clients, name: str, state: TrailState) -> None:
+    ct = clients.client("cloudtrail")
+    found = [t for t in ct.describe_trails()["trailList"] if t.get("Name") == name]
+    if found:
+        state.trail = found[0]
+        state.status = ct.get_trail_status(Name=found[0]["TrailARN"])
+
+
+def read_trail(clients: Clients, name: str, log_group: str) -> TrailState:
+    state = TrailState()
+    _trail(clients, name, state)
+    logs = clients.client("logs")
+    for page in logs.get_paginator("describe_metric_filters").paginate(logGroupName=log_group):
+        state.filters.update({f["filterName"]: f for f in page["metricFilters"]})
+    cw = clients.client("cloudwatch")
+    for page in cw.get_paginator("describe_alarms").paginate(AlarmNamePrefix=f"{name}-"):
+        state.alarms.update({a["AlarmName"]: a for a in page["MetricAlarms"]})
+    sns = clients.client("sns")
+    topic = f"{name}-kms-alarms"
+    for page in sns.get_paginator("list_topics").paginate():
+        for t in page["Topics"]:
+            if t["TopicArn"].rsplit(":", 1)[-1] == topic:
+                state.topic_arn = t["TopicArn"]
+    if state.topic_arn:
+        pages = sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=state.topic_arn)
+        for page in pages:
+            state.subscriptions.extend(page["Subscriptions"])
+    return state
