@@ -5,6 +5,7 @@ Written for a security reviewer, not a parser; deterministic (no dates but the i
 
 from __future__ import annotations
 
+from . import cost
 from .compile import POLICY_LIMIT, Compiled, CompiledKey, capacity
 from .model import Org
 from .resolve import KeyOptionsResolved
@@ -189,7 +190,23 @@ def render_access(compiled: Compiled) -> str:
         f"{len(keys)} key(s).",
         "",
     ]
-    return "\n".join(head) + "\n" + "\n".join(key_section(ck) for ck in keys) + _decommissioned(org)
+    body = "\n".join(key_section(ck) for ck in keys) + _decommissioned(org)
+    return "\n".join(head) + "\n" + body + _cost_section(compiled)
+
+
+def _cost_section(compiled: Compiled) -> str:
+    """The monthly cost estimate (`compiler.cost`) under its default assumptions."""
+    org, keys = compiled.resolved.org, compiled.keys
+    assume = cost.Assumptions()
+    lines = cost.estimate(
+        vendor_keys=len(keys),
+        rotating_keys=sum(ck.key.options.automatic_rotation for ck in keys) + cost.ALARM_PATH_KEYS,
+        replicas=0,
+        retention_days=org.trail.log_retention_days,
+        emails=len(org.alarms.emails),
+        a=assume,
+    )
+    return "\n## Estimated monthly cost\n\n" + cost.markdown(lines, assume)
 
 
 def _decommissioned(org: Org) -> str:

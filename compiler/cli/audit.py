@@ -1,0 +1,203 @@
+"""`byok audit`, `byok activity`, `byok cost`: the live account against `generated/`.
+
+`byok audit` exit codes: 0 clean; 3 a deployed key policy grants access the reviewed one does
+not; 5 any other finding (narrower policy, key state, rotation, grant, trail, alarms,
+subscriptions); 1 errors (no credentials, inputs that do not compile, AWS refusing a read).
+`byok activity` and `byok cost`: 0, or 1 on errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .. import cost
+from ..diagnostics import CompileError
+from .common import EXIT_INPUT, EXIT_OK, print_diagnostics, today
+
+AUDIT_EPILOG = (
+    "exit codes: 0 clean, 3 a deployed policy grants access the reviewed one does not, "
+    "5 other findings, 1 errors (e.g. no credentials). Reads only; needs boto3 "
+    "(pip install 'byok-compiler[aws]'), the standard credential chain, and honours "
+    "AWS_ENDPOINT_URL."
+)
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser(
+        "audit",
+        help="compare the deployed keys, grants and trail with generated/",
+        epilog=AUDIT_EPILOG,
+    )
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.add_argument("--quiet", action="store_true", help="text: print findings only, not passes")
+    p.add_argument(
+        "--access-analyzer",
+        action="store_true",
+        help="also ask IAM Access Analyzer (ValidatePolicy, CheckNoNewAccess) about each key "
+        "policy; AWS bills each check",
+    )
+    p.set_defaults(func=cmd_audit)
+    a = sub.add_parser("activity", help="who used the keys, from the trail's CloudWatch Logs")
+    a.add_argument("key", nargs="?", help="one key name (default: every key)")
+    a.add_argument("--since", default="24h", help="how far back: 30m, 24h, 7d (default 24h)")
+    a.add_argument("--vendor", help="only the keys of this vendor")
+    a.add_argument("--format", choices=("text", "json"), default="text")
+    a.set_defaults(func=cmd_activity)
+    c = sub.add_parser("cost", help="estimate the monthly cost of what generated/ creates")
+    d = cost.Assumptions()
+    c.add_argument("--requests-per-month", type=int, default=d.requests_per_month)
+    c.add_argument("--log-gb-per-month", type=float, default=d.log_gb_per_month)
+    c.add_argument("--write-events-per-month", type=int, default=d.write_events_per_month)
+    c.add_argument("--replicas", type=int, default=0, help="replica keys (each billed as a key)")
+    c.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    c.set_defaults(func=cmd_cost)
+
+
+def _guarded(run: Callable[[], int]) -> int:
+    """Run a live command; errors become one line on stderr and exit 1 (no traceback)."""
+    from ..live.aws import LiveError, describe_error
+
+    try:
+        return run()
+    except CompileError as err:
+        print_diagnostics(err.diagnostics)
+        return EXIT_INPUT
+    except LiveError as exc:
+        print(f"byok: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except Exception as exc:
+        message = describe_error(exc)
+        if message is None:
+            raise
+        print(f"byok: error: {message}", file=sys.stderr)
+        return EXIT_INPUT
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    def run() -> int:
+        from ..live import report
+        from ..live.aws import Clients
+        from ..live.expected import load_expected
+        from ..live.findings import exit_code
+        from ..live.run import run_audit
+
+        exp = load_expected(Path(args.directory), today())
+        findings = run_audit(exp, Clients(exp.region), analyzer=args.access_analyzer)
+        if args.format == "json":
+            sys.stdout.write(report.to_json(findings))
+        elif args.format == "markdown":
+            sys.stdout.write(report.markdown(findings))
+        else:
+            sys.stdout.write(report.text(findings, verbose=not args.quiet))
+        return exit_code(findings)
+
+    return _guarded(run)
+
+
+class _Progress:
+    """`scanned N events` on stderr, at most every half second, only on a terminal."""
+
+    def __init__(self) -> None:
+        self.on = sys.stderr.isatty()
+        self.last = 0.0
+
+    def __call__(self, seen: int) -> None:
+        now = time.monotonic()
+        if self.on and now - self.last > 0.5:
+            self.last = now
+            sys.stderr.write(f"\rscanned {seen} KMS events...")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.on and self.last:
+            sys.stderr.write("\r\033[K")
+
+
+def cmd_activity(args: argparse.Namespace) -> int:
+    def run() -> int:
+        from ..live import activity
+        from ..live.aws import Clients, LiveError
+        from ..live.expected import load_expected
+        from ..live.state import aliases
+        from ..live.trail import log_group
+
+        try:
+            since = activity.parse_since(args.since)
+        except ValueError as exc:
+            raise LiveError(f"--since: {exc}") from exc
+        exp = load_expected(Path(args.directory), today(), patterns=False)
+        specs = {
+            n: s
+            for n, s in exp.keys.items()
+            if (args.key is None or n == args.key)
+            and (args.vendor is None or s.vendor == args.vendor)
+        }
+        if not specs:
+            raise LiveError(f"no key matches {args.key or ''} {args.vendor or ''}".rstrip())
+        clients = Clients(exp.region)
+        ids = _key_ids(clients, specs, aliases(clients))
+        start_ms = int((time.time() - since.total_seconds()) * 1000)
+        progress = _Progress()
+        records = activity.scan(clients, log_group(exp.trail_name), start_ms, progress)
+        acts = activity.summarize(records, ids, specs)
+        progress.done()
+        if args.format == "json":
+            doc = {"since": args.since, "keys": {n: a.to_json() for n, a in sorted(acts.items())}}
+            sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+        else:
+            sys.stdout.write(activity.text(acts, args.since))
+        return EXIT_OK
+
+    return _guarded(run)
+
+
+def _key_ids(clients: Any, specs: dict[str, Any], found: dict[str, str]) -> dict[str, str]:
+    """Key id, key ARN and alias -> key name, for the keys in `specs` that exist."""
+    ids: dict[str, str] = {}
+    for name, spec in specs.items():
+        key_id = found.get(spec.alias)
+        if key_id is None:
+            continue
+        arn = clients.client("kms").describe_key(KeyId=key_id)["KeyMetadata"]["Arn"]
+        ids.update({key_id: name, arn: name, spec.alias: name})
+    return ids
+
+
+def cmd_cost(args: argparse.Namespace) -> int:
+    from ..pipeline import build_tree
+
+    try:
+        result = build_tree(Path(args.directory), today(), guard=False)
+    except CompileError as err:
+        print_diagnostics(err.diagnostics)
+        return EXIT_INPUT
+    org, keys = result.compiled.resolved.org, result.compiled.keys
+    assume = cost.Assumptions(
+        requests_per_month=args.requests_per_month,
+        log_gb_per_month=args.log_gb_per_month,
+        write_events_per_month=args.write_events_per_month,
+    )
+    lines = cost.estimate(
+        vendor_keys=len(keys),
+        rotating_keys=sum(ck.key.options.automatic_rotation for ck in keys) + cost.ALARM_PATH_KEYS,
+        replicas=args.replicas,
+        retention_days=org.trail.log_retention_days,
+        emails=len(org.alarms.emails),
+        a=assume,
+    )
+    if args.format == "json":
+        doc = {
+            "prices": {k: cost.prices()[k] for k in ("as_of", "region", "currency")},
+            "lines": [vars(x) for x in lines],
+            "total": round(sum(x.monthly for x in lines), 2),
+        }
+        sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    else:
+        sys.stdout.write(cost.markdown(lines, assume))
+    return EXIT_OK

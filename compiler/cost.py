@@ -1,0 +1,125 @@
+"""A monthly cost estimate of what `generated/` creates, from stated assumptions and the list
+prices in `data/prices.json` (one file, with its date and sources). Deterministic: no clock,
+no network; `byok cost` and ACCESS.md print the same numbers for the same inputs.
+
+What is counted (us-east-1 list prices): every customer managed key (vendor keys, the trail's
+key and the alarm path's key; each replica is billed as a key), the extra backing-key versions
+of automatic rotation (AWS bills the first two rotations, so a rotating key costs $1 more per
+month after its first rotation and $2 more from its second on: the estimate takes the steady
+state), KMS requests beyond the free tier, the trail (the first copy of management events is
+free: the estimate assumes this trail is the account's first), CloudTrail Insights (call rate
+on write management events, error rate on all of them), CloudWatch Logs ingestion and storage of the
+trail's log group, S3 storage of log files, metric alarms and alarm emails.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+INSIGHT_TYPES = 2  # ApiCallRateInsight and ApiErrorRateInsight (modules/cloudtrail)
+ALARM_PATH_KEYS = 2  # the trail's key and the alarm path's key (modules/cloudtrail)
+ALARMS = 7  # the key-alarms module's controls
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    requests_per_month: int = 1_000_000  # KMS requests on all keys together
+    log_gb_per_month: float = 1.0  # CloudTrail events into the log group (and S3)
+    write_events_per_month: int = 10_000  # write management events Insights analyzes
+    alarm_emails_per_month: int = 10
+
+
+@dataclass(frozen=True)
+class Line:
+    item: str
+    quantity: str
+    monthly: float
+
+
+def prices() -> dict[str, Any]:
+    raw = resources.files("compiler").joinpath("data/prices.json").read_text()
+    data: dict[str, Any] = json.loads(raw)
+    return data
+
+
+def estimate(
+    vendor_keys: int,
+    rotating_keys: int,
+    replicas: int,
+    retention_days: int,
+    emails: int,
+    a: Assumptions,
+) -> list[Line]:
+    p = prices()
+    kms, ct, cw, sns = p["kms"], p["cloudtrail"], p["cloudwatch"], p["sns"]
+    keys = vendor_keys + ALARM_PATH_KEYS + replicas
+    billed_requests = max(0, a.requests_per_month - kms["free_requests_month"])
+    stored_gb = a.log_gb_per_month * min(retention_days, 3653) / 30
+    versions = rotating_keys * kms["rotation_versions_billed"]
+    email_msgs = a.alarm_emails_per_month * emails
+    # Call rate analyzes write events, error rate every event: writes twice, reads (KMS
+    # cryptographic calls are read-only management events) once.
+    # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/insights-events-costs.html
+    analyzed = a.write_events_per_month * INSIGHT_TYPES + a.requests_per_month
+    return [
+        Line("KMS keys", f"{keys} keys ({replicas} replicas)", keys * kms["key_month"]),
+        Line(
+            "KMS rotation",
+            f"{versions} key versions (steady state: 2 per rotating key)",
+            versions * kms["rotation_version_month"],
+        ),
+        Line(
+            "KMS requests",
+            f"{a.requests_per_month:,} / month",
+            billed_requests / 10_000 * kms["requests_per_10k"],
+        ),
+        Line("CloudTrail trail", "first copy of management events", ct["first_management_copy"]),
+        Line(
+            "CloudTrail Insights",
+            f"{analyzed:,} events analyzed",
+            analyzed / 100_000 * ct["insights_per_100k_analyzed"],
+        ),
+        Line(
+            "CloudWatch Logs ingestion",
+            f"{a.log_gb_per_month:g} GB / month",
+            a.log_gb_per_month * cw["logs_ingest_gb"],
+        ),
+        Line(
+            "CloudWatch Logs storage",
+            f"{stored_gb:.1f} GB kept {retention_days} days (uncompressed: upper bound)",
+            stored_gb * cw["logs_storage_gb_month"],
+        ),
+        Line(
+            "S3 log files",
+            f"{stored_gb:.1f} GB in Standard (upper bound)",
+            stored_gb * p["s3"]["standard_gb_month"],
+        ),
+        Line("CloudWatch alarms", f"{ALARMS} alarms", ALARMS * cw["alarm_month"]),
+        Line(
+            "SNS email",
+            f"{email_msgs} emails",
+            max(0, email_msgs - sns["free_email_month"]) / 100_000 * sns["email_per_100k"],
+        ),
+    ]
+
+
+def markdown(lines: list[Line], a: Assumptions) -> str:
+    p = prices()
+    total = sum(line.monthly for line in lines)
+    out = [
+        f"Assumptions: {a.requests_per_month:,} KMS requests / month, {a.log_gb_per_month:g} GB "
+        f"of trail events / month, {a.write_events_per_month:,} write management events / "
+        f"month; the trail is the account's first (its management events are free); free "
+        f"tiers not counted except KMS's and SNS's. List prices ({p['region']}, {p['currency']}) "
+        f"as of {p['as_of']} from `compiler/data/prices.json`; `byok cost` recomputes with "
+        "other assumptions.",
+        "",
+        "| item | quantity | USD / month |",
+        "| --- | --- | ---: |",
+        *(f"| {x.item} | {x.quantity} | {x.monthly:.2f} |" for x in lines),
+        f"| **total** | | **{total:.2f}** |",
+    ]
+    return "\n".join(out) + "\n"
