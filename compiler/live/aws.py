@@ -26,6 +26,8 @@ class Clients:
             connect_timeout=10, read_timeout=60, retries={"max_attempts": 4, "mode": "standard"}
         )
         self._clients: dict[str, Any] = {}
+        # operation -> why it is unavailable at this endpoint (asked once per run)
+        self.unsupported: dict[str, str] = {}
 
     def client(self, service: str) -> Any:
         if service not in self._clients:

@@ -46,13 +46,19 @@ def aliases(clients: Clients) -> dict[str, str]:
     return out
 
 
-def _last_use(kms: Any, key_id: str) -> dict[str, Any] | str:
+def _last_use(clients: Clients, key_id: str) -> dict[str, Any] | str:
+    """GetKeyLastUsage (botocore >= 1.44 knows it). An endpoint without it (an unknown
+    operation, or an emulator's bare HTTP 500 page where AWS sends a JSON error) is asked once."""
+    if clients.unsupported.get("GetKeyLastUsage"):
+        return clients.unsupported["GetKeyLastUsage"]
     try:
-        resp: dict[str, Any] = kms.get_key_last_usage(KeyId=key_id)
+        resp: dict[str, Any] = clients.client("kms").get_key_last_usage(KeyId=key_id)
     except Exception as exc:
         code = error_code(exc)
-        if code in UNSUPPORTED:
-            return f"unavailable: the endpoint does not offer GetKeyLastUsage ({code or exc})"
+        if code in UNSUPPORTED or code in ("500", "501"):
+            why = f"unavailable: the endpoint does not answer GetKeyLastUsage ({code})"
+            clients.unsupported["GetKeyLastUsage"] = why
+            return why
         raise
     resp.pop("ResponseMetadata", None)
     return resp
@@ -70,7 +76,7 @@ def read_key(clients: Clients, alias: str, key_id: str | None) -> KeyState:
         state.rotation = kms.get_key_rotation_status(KeyId=key_id)
     for page in kms.get_paginator("list_grants").paginate(KeyId=key_id):
         state.grants.extend(page.get("Grants", []))
-    state.last_use = _last_use(kms, key_id)
+    state.last_use = _last_use(clients, key_id)
     return state
 
 

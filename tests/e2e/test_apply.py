@@ -43,6 +43,7 @@ import hcl2
 import pytest
 import yaml
 
+from tests.e2e import live
 from tests.e2e.plans import (
     ROTATION_ATTR,
     accept_rotation_quirk,
@@ -538,6 +539,134 @@ def test_replan_shows_no_changes(deployed: Project, tmp_path: Path) -> None:
 # --------------------------------------------------------------------------------------------
 # Revocation
 # --------------------------------------------------------------------------------------------
+
+
+# --------------------------------------------------------------------------------------------
+# byok audit and byok activity against the deployment
+# --------------------------------------------------------------------------------------------
+
+
+def test_audit_clean_then_tampered(deployed: Project) -> None:
+    """`byok audit` is clean right after the apply; each out-of-band change is named (key, new
+    principal, finding) with exit 3 (wider) and 5 (other findings); undone, clean again.
+    moto has no GetKeyLastUsage (it answers HTTP 500): audit reports last use as unavailable
+    (the formatting of AWS's documented answer is tested with botocore's Stubber in
+    tests/test_live.py)."""
+    kms = deployed.moto.client("kms")
+    keys = {n: k["key_id"] for n, k in deployed.output("keys").items()}
+    with step("byok audit (clean)"):
+        code, findings = live.audit_json(deployed.root, deployed.env)
+    assert (code, live.problems(findings)) == (0, []), findings
+    last = {f["subject"]: f["message"] for f in findings if f["check"] == "last use"}
+    assert set(last.values()) == {
+        "unavailable: the endpoint does not answer GetKeyLastUsage (500)"
+    }, last
+
+    before = {
+        n: json.loads(kms.get_key_policy(KeyId=k, PolicyName="default")["Policy"])
+        for n, k in keys.items()
+    }
+    live.widen(kms, keys["slack-sandbox"])
+    live.narrow(kms, keys["slack-prod"])
+    kms.disable_key_rotation(KeyId=keys["databricks-prod"])
+    kms.schedule_key_deletion(KeyId=keys["zoom-prod"], PendingWindowInDays=30)
+    grant = kms.create_grant(
+        KeyId=keys["databricks-staging"],
+        GranteePrincipal=live.INTRUDER_ROLE,
+        Operations=["Decrypt"],
+    )["GrantId"]
+    try:
+        with step("byok audit (tampered)"):
+            code, findings = live.audit_json(deployed.root, deployed.env)
+        found = {(f["subject"], f["check"]): f for f in live.problems(findings)}
+        assert code == 3, findings
+        assert sorted(found) == [
+            ("databricks-prod", "rotation"),
+            ("databricks-staging", "grant"),
+            ("slack-prod", "policy"),
+            ("slack-sandbox", "policy"),
+            ("zoom-prod", "state"),
+        ], found
+        wider = found[("slack-sandbox", "policy")]
+        assert wider["severity"] == "wider"
+        assert wider["message"] == f"WIDER than reviewed: `{live.OUTSIDER}` gained `kms:Decrypt`"
+        assert wider["detail"]["new_access"]["principal"] == live.OUTSIDER
+        narrower = found[("slack-prod", "policy")]
+        assert narrower["severity"] == "finding"
+        assert narrower["detail"]["adopt"] == (
+            "# org.yaml, under the app `vendor: slack`, in `revocations:`\n"
+            "  - scope: channel\n"
+            f"    values: [{live.NARROW_VALUE}]\n"
+            "    reason: <why: the emergency change made in the console>\n"
+            "    ticket: <TICKET>\n"
+            "    environments: [prod]"
+        )
+        assert found[("databricks-prod", "rotation")]["message"] == (
+            "automatic rotation is off, generated/ says on"
+        )
+        assert found[("zoom-prod", "state")]["message"].startswith("pending deletion")
+        assert found[("databricks-staging", "grant")]["message"] == (
+            f"grant {grant} to `{live.INTRUDER_ROLE}`, a principal the policy does not name "
+            "(Decrypt)"
+        )
+        text = live.byok(deployed.root, deployed.env, "audit", "--quiet")
+        assert (
+            text.returncode == 3
+            and "audit: 1 wider than reviewed, 4 other finding(s)" in text.stdout
+        )
+    finally:
+        for name in ("slack-sandbox", "slack-prod"):
+            live.restore_policy(kms, keys[name], before[name])
+        kms.enable_key_rotation(KeyId=keys["databricks-prod"])
+        kms.cancel_key_deletion(KeyId=keys["zoom-prod"])
+        kms.enable_key(KeyId=keys["zoom-prod"])
+        kms.revoke_grant(KeyId=keys["databricks-staging"], GrantId=grant)
+    with step("byok audit (restored)"):
+        code, findings = live.audit_json(deployed.root, deployed.env)
+    assert (code, live.problems(findings)) == (0, []), findings
+
+
+def test_activity_reports_denied_calls_of_a_revoked_channel(deployed: Project) -> None:
+    """CloudTrail records in the trail's log group: `byok activity` counts the vendor's calls,
+    the denied ones, and labels the denied channel with the revocation's ticket (SEC-123)."""
+    keys = deployed.output("keys")
+    slack = "152659312504"  # the vendor account of vendors/slack.yaml
+    account = str(deployed.org["account_id"])
+    arn = keys["slack-prod"]["key_arn"]
+    records = [
+        live.cloudtrail_record(arn, account, slack, {"channel_id": "C0123ABCD"}, denied=True),
+        live.cloudtrail_record(arn, account, slack, {"channel_id": "C0123ABCD"}, denied=True),
+        live.cloudtrail_record(arn, account, slack, {"channel_id": "C0OTHER01"}, denied=False),
+        live.cloudtrail_record(
+            keys["zoom-prod"]["key_arn"], account, "409910850980", {}, denied=False
+        ),
+    ]
+    live.put_records(
+        deployed.moto.client("logs"), deployed.output("trail")["log_group_name"], records
+    )
+    with step("byok activity"):
+        proc = live.byok(
+            deployed.root, deployed.env, "activity", "--vendor", "slack", "--since", "1h"
+        )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == (
+        "slack-prod: 3 call(s), 2 denied\n"
+        f"  account {slack} Decrypt: 3 (2 denied)\n"
+        "  denied with context channel_id=C0123ABCD: 2 (revoked by SEC-123)\n"
+    )
+    proc = live.byok(deployed.root, deployed.env, "activity", "zoom-prod", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {
+        "since": "24h",
+        "keys": {
+            "zoom-prod": {
+                "calls": [
+                    {"caller": "account 409910850980", "count": 1, "denied": 0, "event": "Decrypt"}
+                ],
+                "denied_context": [],
+            }
+        },
+    }
 
 
 def _byok_generate(root: Path) -> subprocess.CompletedProcess[str]:
