@@ -14,6 +14,7 @@ from typing import Any
 
 from ..policy import iam
 from ..policy.compare import compare
+from ..policy.evaluate import Request, statement_applies
 from .adopt import adoption
 from .expected import KeySpec, named_principals
 from .findings import Finding
@@ -26,6 +27,20 @@ def _ok(name: str, check: str, message: str, **detail: Any) -> Finding:
 
 def _bad(name: str, check: str, message: str, **detail: Any) -> Finding:
     return Finding(name, check, "finding", message, detail)
+
+
+def granting_principals(generated: iam.Policy, deployed: iam.Policy, request: Request) -> list[str]:
+    """The `Principal` values of the deployed Allow statements the review never saw that
+    apply to `request`: the principal that gained access, as the policy names it."""
+    ctx = {k.lower(): (v,) if isinstance(v, str) else tuple(v) for k, v in request.context.items()}
+    out: set[str] = set()
+    for st in deployed.statements:
+        if st.effect != "Allow" or st in generated.statements or st.principal is None:
+            continue
+        if statement_applies(st, request, ctx) is not None:
+            p = st.principal
+            out |= {"*"} if p.star else {*p.aws, *p.service, *p.federated}
+    return sorted(out)
 
 
 def policy_finding(spec: KeySpec, deployed_doc: dict[str, Any], account: str) -> Finding:
@@ -42,11 +57,14 @@ def policy_finding(spec: KeySpec, deployed_doc: dict[str, Any], account: str) ->
         return _ok(name, check, f"equivalent to generated/policies/{name}.json")
     if cmp.relation in ("wider", "incomparable"):
         assert cmp.new_access is not None
-        who, what = cmp.new_access.principal, cmp.new_access.action
-        msg = f"WIDER than reviewed: `{who}` gained `{what}`"
+        req = cmp.new_access
+        named = granting_principals(spec.policy, deployed, req) or [req.principal]
+        who = ", ".join(f"`{p}`" for p in named)
+        msg = f"WIDER than reviewed: {who} gained `{req.action}` (e.g. as `{req.principal}`)"
         if lost:
             msg += " (and some reviewed access was removed)"
-        return Finding(name, check, "wider", msg, {"new_access": new, "lost_access": lost})
+        detail = {"principals": named, "new_access": new, "lost_access": lost}
+        return Finding(name, check, "wider", msg, detail)
     if cmp.relation == "narrower":
         entry = adoption(spec.policy, deployed, spec)
         advice = (
