@@ -45,25 +45,10 @@ def prices() -> dict[str, Any]:
     return data
 
 
-def estimate(
-    vendor_keys: int,
-    rotating_keys: int,
-    replicas: int,
-    retention_days: int,
-    emails: int,
-    a: Assumptions,
-) -> list[Line]:
-    p = prices()
-    kms, ct, cw, sns = p["kms"], p["cloudtrail"], p["cloudwatch"], p["sns"]
-    keys = vendor_keys + ALARM_PATH_KEYS + replicas
+def _kms(p: dict[str, Any], keys: int, replicas: int, rotating: int, a: Assumptions) -> list[Line]:
+    kms = p["kms"]
     billed_requests = max(0, a.requests_per_month - kms["free_requests_month"])
-    stored_gb = a.log_gb_per_month * min(retention_days, 3653) / 30
-    versions = rotating_keys * kms["rotation_versions_billed"]
-    email_msgs = a.alarm_emails_per_month * emails
-    # Call rate analyzes write events, error rate every event: writes twice, reads (KMS
-    # cryptographic calls are read-only management events) once.
-    # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/insights-events-costs.html
-    analyzed = a.write_events_per_month * INSIGHT_TYPES + a.requests_per_month
+    versions = rotating * kms["rotation_versions_billed"]
     return [
         Line("KMS keys", f"{keys} keys ({replicas} replicas)", keys * kms["key_month"]),
         Line(
@@ -76,6 +61,17 @@ def estimate(
             f"{a.requests_per_month:,} / month",
             billed_requests / 10_000 * kms["requests_per_10k"],
         ),
+    ]
+
+
+def _trail(p: dict[str, Any], retention_days: int, a: Assumptions) -> list[Line]:
+    ct, cw = p["cloudtrail"], p["cloudwatch"]
+    stored_gb = a.log_gb_per_month * min(retention_days, 3653) / 30
+    # Call rate analyzes write events, error rate every event: writes twice, reads (KMS
+    # cryptographic calls are read-only management events) once.
+    # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/insights-events-costs.html
+    analyzed = a.write_events_per_month * INSIGHT_TYPES + a.requests_per_month
+    return [
         Line("CloudTrail trail", "first copy of management events", ct["first_management_copy"]),
         Line(
             "CloudTrail Insights",
@@ -97,6 +93,24 @@ def estimate(
             f"{stored_gb:.1f} GB in Standard (upper bound)",
             stored_gb * p["s3"]["standard_gb_month"],
         ),
+    ]
+
+
+def estimate(
+    vendor_keys: int,
+    rotating_keys: int,
+    replicas: int,
+    retention_days: int,
+    emails: int,
+    a: Assumptions,
+) -> list[Line]:
+    p = prices()
+    cw, sns = p["cloudwatch"], p["sns"]
+    keys = vendor_keys + ALARM_PATH_KEYS + replicas
+    email_msgs = a.alarm_emails_per_month * emails
+    return [
+        *_kms(p, keys, replicas, rotating_keys, a),
+        *_trail(p, retention_days, a),
         Line("CloudWatch alarms", f"{ALARMS} alarms", ALARMS * cw["alarm_month"]),
         Line(
             "SNS email",

@@ -63,8 +63,8 @@ def policy_finding(spec: KeySpec, deployed_doc: dict[str, Any], account: str) ->
         msg = f"WIDER than reviewed: {who} gained `{req.action}` (e.g. as `{req.principal}`)"
         if lost:
             msg += " (and some reviewed access was removed)"
-        detail = {"principals": named, "new_access": new, "lost_access": lost}
-        return Finding(name, check, "wider", msg, detail)
+        wide: dict[str, Any] = {"principals": named, "new_access": new, "lost_access": lost}
+        return Finding(name, check, "wider", msg, wide)
     if cmp.relation == "narrower":
         entry = adoption(spec.policy, deployed, spec)
         advice = (
