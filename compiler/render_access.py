@@ -190,8 +190,8 @@ def render_access(compiled: Compiled) -> str:
         f"{len(keys)} key(s).",
         "",
     ]
-    body = "\n".join(key_section(ck) for ck in keys) + _decommissioned(org)
-    return "\n".join(head) + "\n" + body + _cost_section(compiled)
+    body = "\n".join(key_section(ck) for ck in keys) + _cost_section(compiled)
+    return "\n".join(head) + "\n" + body + _decommissioned(org)
 
 
 def _cost_section(compiled: Compiled) -> str:
@@ -206,6 +206,7 @@ def _cost_section(compiled: Compiled) -> str:
         emails=len(org.alarms.emails),
         a=assume,
     )
+    # Before the decommissioned keys: that section closes the file (tests/test_review.py).
     return "\n## Estimated monthly cost\n\n" + cost.markdown(lines, assume)
 
 
