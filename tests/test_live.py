@@ -387,3 +387,19 @@ def test_cli_without_credentials_or_boto3(
     assert capsys.readouterr().err == (
         "byok: error: boto3 is not installed: pip install 'byok-compiler[aws]'\n"
     )
+
+
+def test_cost_cli_matches_access_md(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Under the default assumptions `byok cost` prints the table ACCESS.md carries."""
+    assert main(["-C", str(project), "cost"]) == 0
+    table = capsys.readouterr().out
+    access = (project / "generated" / "ACCESS.md").read_text()
+    assert "\n## Estimated monthly cost\n\n" + table in access
+    assert (
+        main(["-C", str(project), "cost", "--requests-per-month", "20000", "--format", "json"]) == 0
+    )
+    doc = json.loads(capsys.readouterr().out)
+    lines = {x["item"]: x["monthly"] for x in doc["lines"]}
+    assert lines["KMS requests"] == 0.0  # within the free tier
+    assert doc["total"] == round(sum(lines.values()), 2)
+    assert doc["prices"] == {"as_of": "2026-03-01", "region": "us-east-1", "currency": "USD"}
