@@ -205,8 +205,21 @@ def test_not_action_against_the_catalog() -> None:
 
 
 def test_principal_star_versus_account() -> None:
-    r = check(pol(allow(Principal={"AWS": ACCT})), pol(allow(Principal="*")), "wider")
-    assert r.new_access is not None and f":{ACCT}:" not in r.new_access.principal
+    """`*` widens the account statement twice over: other accounts' principals gain access
+    (deny -> allow_if_iam) and the account's own principals need no IAM policy any more
+    (allow_if_iam -> allow). Either is a valid witness (`check` replays it); both exist."""
+    old, new = pol(allow(Principal={"AWS": ACCT})), pol(allow(Principal="*"))
+    check(old, new, "wider")
+    other = Request(principal="arn:aws:iam::444455556666:role/X", action="kms:Decrypt")
+    own = Request(principal=f"arn:aws:iam::{ACCT}:role/X", action="kms:Decrypt")
+    assert (evaluate(old, other, ACCT).decision, evaluate(new, other, ACCT).decision) == (
+        "deny",
+        "allow_if_iam",
+    )
+    assert (evaluate(old, own, ACCT).decision, evaluate(new, own, ACCT).decision) == (
+        "allow_if_iam",
+        "allow",
+    )
 
 
 def test_aws_star_excludes_service_principals() -> None:
