@@ -15,7 +15,6 @@ from pydantic_core import PydanticCustomError
 
 from .diagnostics import CompileError, Loc
 from .load import LMap, LNode, LScalar, LSeq, locate
-from .policy import keyspecs
 from .model_errors import validation_diagnostics
 from .modeltypes import (
     LOGS_ACTION_PATTERN,
@@ -32,6 +31,7 @@ from .modeltypes import (
     Text,
     ValueStr,
 )
+from .policy import keyspecs
 
 
 class Where:

@@ -43,7 +43,7 @@ def vendor_accounts(app: App, vendor: Vendor) -> set[str]:
 def check_extras(app: App, vendor: Vendor, today: date) -> Iterator[Diagnostic]:
     names: set[str] = set()
     envs = set(app.environments)
-    for i, x in enumerate(app.statements):
+    for x in app.statements:
         w = x.where
         if x.name in names:
             yield Diagnostic.make("E206", f"duplicate statement `{x.name}`", w.at("name"))

@@ -11,7 +11,6 @@ perform (`data/key_specs.json`, with its sources).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from types import MappingProxyType
