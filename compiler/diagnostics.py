@@ -185,52 +185,15 @@ _CODES = (
         "The logging ExternalId must be 2-1224 characters of A-Z a-z 0-9 _ + = , . @ : / - "
         "(what STS and the vendor-log-role module accept), whatever the vendor's pattern allows.",
     ),
-    Code(
-        "E360",
-        "list parameter outside principals",
-        "A parameter given as a list in org.yaml is used as a condition value or ExternalId, "
-        "which takes one value; lists are for principal parameters.",
-    ),
-    Code(
-        "E361",
-        "customer grant without principals",
-        "A vendor grant with `party: customer` must name the customer's own principals.",
-    ),
-    Code(
-        "E362",
-        "key usage not valid for the key spec",
-        "`key.usage` is missing for a spec with several usages (RSA, ECC, SM2) or names a "
-        f"usage the spec does not allow ({_KMS_DOC}/symm-asymm-choose-key-usage.html).",
-    ),
-    Code(
-        "E363",
-        "action the key spec cannot perform",
-        "A vendor grant names only cryptographic operations a key of its spec and usage cannot "
-        f"perform, such as kms:GenerateDataKey on an RSA key ({_KMS_DOC}/"
-        "symm-asymm-choose-key-spec.html).",
-    ),
-    Code(
-        "E364",
-        "automatic rotation for a key spec that cannot rotate",
-        f"AWS rotates only symmetric encryption keys automatically ({_KMS_DOC}/rotate-keys.html).",
-    ),
-    Code(
-        "E365",
-        "organization statement allows everyone",
-        "An `apps[].statements` Allow names `*` without a condition.",
-    ),
-    Code(
-        "E366",
-        "organization statement gives the vendor an unrevocable action",
-        "An `apps[].statements` Allow names a principal of the vendor's accounts (or `*`) with "
-        "a data action its `revocation.actions` do not deny: a suspension would leave it open.",
-    ),
-    Code(
-        "E367",
-        "service principal on a vendor grant",
-        "An AWS service principal acts for the customer, not the vendor: name it on a grant "
-        "with `party: customer`.",
-    ),
+    # Issue 17: per-grant principals, key specs, the organization's own statements.
+    Code("E360", "list parameter outside principals", "A list feeds a condition or ExternalId."),
+    Code("E361", "customer grant without principals", "`party: customer` names no principals."),
+    Code("E362", "key usage not valid for the spec", "Missing or impossible `key.usage`."),
+    Code("E363", "action the key spec cannot perform", "E.g. kms:GenerateDataKey on an RSA key."),
+    Code("E364", "automatic rotation impossible", "AWS rotates only symmetric encryption keys."),
+    Code("E365", "organization statement allows everyone", "`*` without a condition."),
+    Code("E366", "org statement exceeds revocation", "Gives the vendor an unrevoked data action."),
+    Code("E367", "service principal on a vendor grant", "A service acts for the customer."),
     # E4xx: compile (resolved keys -> policy IR)
     Code("E401", "duplicate Sid", "Two statements of one policy share a Sid."),
     Code(
@@ -338,12 +301,7 @@ _CODES = (
         "org.yaml names no `break_glass` role, so nobody may disable or schedule deletion of "
         "any key; decommissioning first needs a reviewed change that adds one.",
     ),
-    Code(
-        "W130",
-        "organization statement expired",
-        "An `apps[].statements` entry is past its `expires` date: it is removed from the policy "
-        "(unlike a revocation, which stays in force).",
-    ),
+    Code("W130", "organization statement expired", "Past `expires`: removed from the policy."),
 )
 CATALOGUE: dict[str, Code] = {c.code: c for c in _CODES}
 

@@ -5,8 +5,10 @@ perform (`data/key_specs.json`, with its sources).
 (True, 'GENERATE_VERIFY_MAC')
 >>> sorted(unusable("RSA_2048", "ENCRYPT_DECRYPT", ["kms:GenerateDataKey*", "kms:Decrypt"]))
 ['kms:GenerateDataKey*']
->>> unusable("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT", ["kms:*", "kms:DescribeKey"])
+>>> unusable("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT", ["kms:*", "kms:DescribeKey", "kms:Get*"])
 []
+>>> unusable("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT", ["kms:Sign", "kms:GetPublicKey"])
+['kms:Sign', 'kms:GetPublicKey']
 """
 
 from __future__ import annotations
@@ -77,7 +79,8 @@ def unusable(spec: str, usage: str, actions: Iterable[str]) -> list[str]:
     ok = allowed_actions(spec, usage)
     out = []
     for entry in actions:
-        ops = expand_actions(entry) & RESTRICTED
-        if ops and not ops & ok:
+        ops = expand_actions(entry)
+        # Operations outside RESTRICTED (metadata, grants, administration) work on any key.
+        if ops and not (ops - RESTRICTED) and not ops & ok:
             out.append(entry)
     return out
