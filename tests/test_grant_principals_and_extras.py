@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compiler.compile import CompiledKey
+from compiler.diagnostics import CompileError
 from compiler.pipeline import Result, build_tree
 from compiler.policy import iam, keyspecs
 from compiler.policy.compare import compare
@@ -288,3 +289,38 @@ def test_signing_vendor_compiles_with_its_spec(tmp_path: Path) -> None:
         r'"zoom-prod" = \{[^}]*"key_spec" += "RSA_2048"\n +"key_usage" += "SIGN_VERIFY"', main
     )
     assert "`RSA_2048` key for `SIGN_VERIFY`" in result.files["ACCESS.md"].decode()
+
+
+def _with_extra(tmp_path: Path, extra: str) -> Path:
+    root = copy_inputs(tmp_path / "p", with_generated=False)
+    org = (root / "org.yaml").read_text()
+    anchor = "  - vendor: zoom\n"
+    (root / "org.yaml").write_text(org.replace(anchor, extra + "\n" + anchor, 1))
+    return root
+
+
+def test_org_deny_that_locks_out_administrators_is_refused(tmp_path: Path) -> None:
+    """An extra Deny goes through the lockout proof (E507) like every other statement."""
+    root = _with_extra(
+        tmp_path,
+        "    statements:\n"
+        "      - {name: freeze, effect: Deny, principals: ['*'], actions: [kms:PutKeyPolicy],"
+        " reason: change freeze, ticket: SEC-1}\n",
+    )
+    with pytest.raises(CompileError) as err:
+        build_tree(root, TODAY)
+    assert {d.code for d in err.value.diagnostics} == {"E507"}
+
+
+def test_org_allow_cannot_open_a_guard_rail(tmp_path: Path) -> None:
+    """An extra Allow of kms:DisableKey: the guard-rail Deny still wins (explicit deny)."""
+    role = f"arn:aws:iam::{ACCOUNT}:role/Ops"
+    root = _with_extra(
+        tmp_path,
+        "    statements:\n"
+        f"      - {{name: ops, effect: Allow, principals: ['{role}'], actions: [kms:DisableKey],"
+        " reason: ops wants it, ticket: SEC-2}\n",
+    )
+    ck = _key(build_tree(root, TODAY), "slack-prod")
+    req = Request(principal=role, action="kms:DisableKey", context={"aws:PrincipalArn": role})
+    assert evaluate(ck.policy, req, ACCOUNT).reason == "explicit_deny"
