@@ -15,6 +15,7 @@ from datetime import date
 
 from .diagnostics import Diagnostic, did_you_mean
 from .model import App, ExtraStatement, Vendor
+from .modeltypes import is_iam_arn
 from .policy import catalog
 from .resolve_conditions import check_actions, check_condition
 from .resolve_grants import all_principals, principal_values
@@ -36,7 +37,8 @@ def vendor_accounts(app: App, vendor: Vendor) -> set[str]:
     out = set()
     for p in all_principals(vendor, party="vendor"):
         if p.service is None and (p.parameter is None or p.parameter in app.parameters):
-            out |= {v.split(":")[4] for v in principal_values(app, p)}
+            # A value that is not an ARN is reported as E306; it names no account here.
+            out |= {v.split(":")[4] for v in principal_values(app, p) if is_iam_arn(v)}
     return out
 
 
