@@ -324,3 +324,27 @@ def test_org_allow_cannot_open_a_guard_rail(tmp_path: Path) -> None:
     ck = _key(build_tree(root, TODAY), "slack-prod")
     req = Request(principal=role, action="kms:DisableKey", context={"aws:PrincipalArn": role})
     assert evaluate(ck.policy, req, ACCOUNT).reason == "explicit_deny"
+
+
+def test_vendor_grant_with_a_service_principal(tmp_path: Path) -> None:
+    """A `party: customer` grant naming an AWS service principal compiles to `Principal.Service`
+    and allows that service only; the vendor's suspension does not name it."""
+    root = copy_inputs(tmp_path / "p", with_generated=False)
+    path = root / "vendors" / "zoom.yaml"
+    text = path.read_text()
+    grant = (
+        "  - name: logs\n"
+        "    party: customer\n"
+        "    principals:\n"
+        "      - {service: logs.us-east-1.amazonaws.com, source: 'https://example.com/s', "
+        "verified: true}\n"
+        "    actions: [kms:Decrypt]\n"
+        "    source: 'https://example.com/s'\n"
+        "    verified: true\n"
+    )
+    path.write_text(text.replace("\nkey:\n", "\n" + grant + "\nkey:\n", 1))
+    ck = _key(build_tree(root, TODAY), "zoom-prod")
+    assert _stmt(ck, "VendorZoomLogs")["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+    req = Request(principal="logs.us-east-1.amazonaws.com", action="kms:Decrypt")
+    assert evaluate(ck.policy, req, ACCOUNT).decision == "allow"
+    assert ck.key.principals == ("arn:aws:iam::409910850980:root",)
