@@ -64,11 +64,15 @@ def _stmt(
     principals: Iterable[str],
     actions: Iterable[str],
     conditions: tuple[iam.Condition, ...] = (),
+    services: Iterable[str] = (),
 ) -> iam.Statement:
+    principal = iam.Principals(
+        aws=tuple(sorted(set(principals))), service=tuple(sorted(set(services)))
+    )
     return iam.Statement(
         sid=sid,
         effect=effect,
-        principal=iam.Principals(aws=tuple(sorted(set(principals)))),
+        principal=principal,
         action=tuple(sorted(set(actions))),
         resource=ANY,
         conditions=conditions,
@@ -89,11 +93,30 @@ def _base(key: ResolvedKey) -> tuple[list[iam.Statement], dict[str, Loc | None]]
     if org.break_glass:
         stmts.append(_stmt("BreakGlass", "Allow", [org.break_glass], ["kms:*"]))
         origins["BreakGlass"] = org.where.at("break_glass")
-    for grant, (name, actions, conds) in zip(vendor.grants, key.grants, strict=True):
+    for i, (grant, (name, actions, conds)) in enumerate(
+        zip(vendor.grants, key.grants, strict=True)
+    ):
         sid = f"Vendor{pascal(vendor.name)}{pascal(name)}"
-        for stmt in _grant_statements(key, sid, actions, conds):
+        for stmt in _grant_statements(key, i, sid, actions, conds):
             stmts.append(stmt)
             origins[stmt.sid or ""] = grant.where.loc
+    return stmts, origins
+
+
+def _extras(key: ResolvedKey, effect: str) -> tuple[list[iam.Statement], dict[str, Loc | None]]:
+    """The organization's own statements of one effect (Allows follow the vendor grants, Denies
+    the guard rails); Sids `Org<Name>`."""
+    stmts, origins = [], {}
+    for x in key.extras:
+        if x.effect != effect:
+            continue
+        sid = f"Org{pascal(x.name)}"
+        conds = tuple(
+            iam.Condition(operator=c.operator, key=c.key, values=tuple(sorted(set(c.values))))
+            for c in x.conditions
+        )
+        stmts.append(_stmt(sid, x.effect, x.principals, x.actions, conds))
+        origins[sid] = x.where.loc
     return stmts, origins
 
 
@@ -122,14 +145,27 @@ def split_context_actions(actions: Iterable[str]) -> tuple[list[str], list[str]]
     return sorted(with_ctx), sorted(rest)
 
 
+def grant_principals(key: ResolvedKey, index: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(AWS principals, service principals) grant `index` names: its own, else the vendor's."""
+    if key.grant_who:
+        who = key.grant_who[index]
+        return who.aws, who.service
+    return key.principals, ()
+
+
 def _grant_statements(
-    key: ResolvedKey, sid: str, actions: tuple[str, ...], conds: tuple[iam.Condition, ...]
+    key: ResolvedKey,
+    index: int,
+    sid: str,
+    actions: tuple[str, ...],
+    conds: tuple[iam.Condition, ...],
 ) -> list[iam.Statement]:
     """One Allow per grant; when the vendor documents context keys on every request, its
     encryption-context operations require them (`Null` = false: a request without one is
     denied) and the operations that take no context keep a `...WithoutContext` statement."""
+    aws, svc = grant_principals(key, index)
     if not key.required_context_keys:
-        return [_stmt(sid, "Allow", key.principals, actions, conds)]
+        return [_stmt(sid, "Allow", aws, actions, conds, svc)]
     with_ctx, rest = split_context_actions(actions)
     present = tuple(
         iam.Condition(operator="Null", key=CONTEXT_PREFIX + k, values=("false",))
@@ -137,9 +173,9 @@ def _grant_statements(
     )
     out = []
     if with_ctx:
-        out.append(_stmt(sid, "Allow", key.principals, with_ctx, conds + present))
+        out.append(_stmt(sid, "Allow", aws, with_ctx, conds + present, svc))
     if rest:
-        out.append(_stmt(sid + "WithoutContext", "Allow", key.principals, rest, conds))
+        out.append(_stmt(sid + "WithoutContext", "Allow", aws, rest, conds, svc))
     return out
 
 
@@ -222,9 +258,9 @@ def _denies(key: ResolvedKey) -> tuple[list[iam.Statement], dict[str, Loc | None
 
 def compile_key(key: ResolvedKey) -> CompiledKey:
     base, origins = _base(key)
-    guards, guard_origins = _guards(key)
-    base += guards
-    origins.update(guard_origins)
+    for part in (_extras(key, "Allow"), _guards(key), _extras(key, "Deny")):
+        base += part[0]
+        origins.update(part[1])
     denies, deny_origins = _denies(key)
     origins.update(deny_origins)
     pid = f"{key.org.organization}-{key.name}"

@@ -185,6 +185,15 @@ _CODES = (
         "The logging ExternalId must be 2-1224 characters of A-Z a-z 0-9 _ + = , . @ : / - "
         "(what STS and the vendor-log-role module accept), whatever the vendor's pattern allows.",
     ),
+    # Issue 17: per-grant principals, key specs, the organization's own statements.
+    Code("E360", "list parameter outside principals", "A list feeds a condition or ExternalId."),
+    Code("E361", "customer grant without principals", "`party: customer` names no principals."),
+    Code("E362", "key usage not valid for the spec", "Missing or impossible `key.usage`."),
+    Code("E363", "action the key spec cannot perform", "E.g. kms:GenerateDataKey on an RSA key."),
+    Code("E364", "automatic rotation impossible", "AWS rotates only symmetric encryption keys."),
+    Code("E365", "organization statement allows everyone", "`*` without a condition."),
+    Code("E366", "org statement exceeds revocation", "Gives the vendor an unrevoked data action."),
+    Code("E367", "service principal on a vendor grant", "A service acts for the customer."),
     # E4xx: compile (resolved keys -> policy IR)
     Code("E401", "duplicate Sid", "Two statements of one policy share a Sid."),
     Code(
@@ -292,6 +301,7 @@ _CODES = (
         "org.yaml names no `break_glass` role, so nobody may disable or schedule deletion of "
         "any key; decommissioning first needs a reviewed change that adds one.",
     ),
+    Code("W130", "organization statement expired", "Past `expires`: removed from the policy."),
 )
 CATALOGUE: dict[str, Code] = {c.code: c for c in _CODES}
 

@@ -31,6 +31,7 @@ from .modeltypes import (
     Text,
     ValueStr,
 )
+from .policy import keyspecs
 
 
 class Where:
@@ -97,8 +98,16 @@ class Parameter(Model):
     pattern: Regex
 
 
+# A service principal (`ec2.amazonaws.com`), as a key policy's `Principal.Service` names it.
+ServiceName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{0,100}\.amazonaws\.com(\.cn)?$")]
+
+
 class Principal(Fact):
+    """Exactly one of: a fixed ARN, a service principal, or an organization parameter (one ARN
+    or a list of ARNs in org.yaml)."""
+
     arn: IamArn | None = None
+    service: ServiceName | None = None
     parameter: ParamName | None = None
 
 
@@ -112,10 +121,29 @@ class Grant(Fact):
     name: Name
     actions: Annotated[tuple[Annotated[str, Field(max_length=80)], ...], Field(min_length=1)]
     conditions: tuple[VendorCondition, ...] = ()
+    # The grant's own principals (default: the vendor's `principals`). `party: customer` marks
+    # principals that are the organization's own (Databricks' EBS cross-account role): a
+    # suspension or revocation of the vendor does not deny them.
+    principals: Annotated[tuple[Principal, ...], Field(min_length=1)] | None = None
+    party: Literal["vendor", "customer"] = "vendor"
+
+
+def _key_spec(value: str) -> str:
+    if value not in keyspecs.KEY_SPECS:
+        raise ValueError(f"unknown key spec `{value}` (one of {', '.join(keyspecs.KEY_SPECS)})")
+    return value
+
+
+def _key_usage(value: str) -> str:
+    if value not in keyspecs.KEY_USAGES:
+        raise ValueError(f"unknown key usage `{value}` (one of {', '.join(keyspecs.KEY_USAGES)})")
+    return value
 
 
 class KeyRequirements(Fact):
-    spec: Literal["SYMMETRIC_DEFAULT"] = "SYMMETRIC_DEFAULT"
+    spec: Annotated[str, AfterValidator(_key_spec)] = "SYMMETRIC_DEFAULT"
+    # Required when the spec allows several usages (RSA, ECC, SM2); see `keyspecs`.
+    usage: Annotated[str, AfterValidator(_key_usage)] | None = None
     multi_region: Literal["required", "optional", "unsupported"]
     automatic_rotation: Literal["supported", "unsupported"]
     replacement_needs_new_arn: bool
@@ -232,10 +260,35 @@ class RevocationEntry(Suspension):
     unconfirmed_context_key: Acknowledgement | None = None
 
 
+class OrgCondition(Model):
+    operator: Annotated[str, Field(pattern=r"^[A-Za-z:]{2,60}$")]
+    key: Annotated[str, Field(pattern=r"^[A-Za-z0-9:/._\-*?]{3,200}$")]
+    values: Annotated[tuple[ValueStr, ...], Field(min_length=1)]
+
+
+class ExtraStatement(Model):
+    """The organization's own reviewed statement on an app's keys. Unlike a revocation, an
+    expired one leaves the policy (W130), and `byok diff` shows the removal."""
+
+    name: Name
+    effect: Literal["Allow", "Deny"]
+    principals: Annotated[tuple[IamArn | Literal["*"], ...], Field(min_length=1)]
+    actions: Annotated[tuple[Annotated[str, Field(max_length=80)], ...], Field(min_length=1)]
+    conditions: tuple[OrgCondition, ...] = ()
+    reason: Text
+    ticket: Ticket
+    expires: LenientDate | None = None
+    environments: tuple[Name, ...] | None = None
+
+
+ParamValue = ValueStr | Annotated[tuple[ValueStr, ...], Field(min_length=1, max_length=20)]
+
+
 class App(Model):
     vendor: Slug
     environments: Annotated[tuple[Name, ...], Field(min_length=1, max_length=20)]
-    parameters: Annotated[dict[ParamName, ValueStr], NoWhere] = Field(default_factory=dict)
+    parameters: Annotated[dict[ParamName, ParamValue], NoWhere] = Field(default_factory=dict)
+    statements: tuple[ExtraStatement, ...] = ()
     key: KeyOptions = Field(default_factory=KeyOptions)
     suspension: Suspension | None = None
     revocations: tuple[RevocationEntry, ...] = ()

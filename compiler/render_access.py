@@ -6,9 +6,11 @@ Written for a security reviewer, not a parser; deterministic (no dates but the i
 from __future__ import annotations
 
 from . import cost
-from .compile import POLICY_LIMIT, Compiled, CompiledKey, capacity
+from .compile import POLICY_LIMIT, Compiled, CompiledKey, capacity, pascal
 from .model import Org
+from .policy import iam
 from .resolve import KeyOptionsResolved
+from .resolve_grants import key_usage
 
 
 def _rotation(o: KeyOptionsResolved) -> str:
@@ -16,6 +18,11 @@ def _rotation(o: KeyOptionsResolved) -> str:
         return f"automatic rotation every {o.rotation_period_days} days"
     why = "imported key material" if o.imported_key_material else "the vendor does not support it"
     return f"no automatic rotation ({why})"
+
+
+def _spec(ck: CompiledKey) -> str:
+    spec = ck.key.vendor.key.spec
+    return "" if spec == "SYMMETRIC_DEFAULT" else f"; `{spec}` key for `{key_usage(ck.key.vendor)}`"
 
 
 def _md(text: str) -> str:
@@ -45,19 +52,61 @@ def _vendor_section(ck: CompiledKey) -> list[str]:
     lines = [
         f"- **{_md(k.vendor.display_name)}** ({_md(k.vendor.product)}), as {_codes(k.principals)}:"
     ]
-    for name, actions, conds in k.grants:
-        when = ""
-        if conds:
-            when = " when " + " and ".join(
-                f"`{c.key}` {c.operator} {_codes(list(c.values))}" for c in conds
+    for i, (name, actions, conds) in enumerate(k.grants):
+        who = k.grant_who[i] if k.grant_who else None
+        as_ = ""
+        if who is not None and (who.aws, who.service) != (k.principals, ()):
+            party = (
+                "the organization's own principals, not the vendor: a suspension or "
+                "revocation does not deny them"
+                if who.party == "customer"
+                else "the vendor's"
             )
-        lines.append(f"  - `{name}`: {_codes(sorted(actions))}{when}")
+            as_ = f" (as {_codes(list(who.aws + who.service))}: {party})"
+        lines.append(f"  - `{name}`{as_}: {_codes(sorted(actions))}{_when(conds)}")
     for key in k.required_context_keys:
         lines.append(
             f"  - every encryption-context request must carry `kms:EncryptionContext:{key}` "
             "(the vendor documents it on every request): a request without it is denied"
         )
     return lines
+
+
+def _when(conds: tuple[iam.Condition, ...] | list[iam.Condition]) -> str:
+    if not conds:
+        return ""
+    return " when " + " and ".join(
+        f"`{c.key}` {c.operator} {_codes(list(c.values))}" for c in conds
+    )
+
+
+def _extra_lines(ck: CompiledKey) -> list[str]:
+    """The organization's own statements (`apps[].statements`), each with its review."""
+    lines = []
+    for x in ck.key.extras:
+        sid = f"Org{pascal(x.name)}"
+        st = next(s for s in ck.policy.statements if s.sid == sid)
+        exp = f"; expires {x.expires.isoformat()}, then leaves the policy" if x.expires else ""
+        lines.append(
+            f"- `{x.name}` ({x.effect}): {_codes(list(st.principal.aws if st.principal else ()))}"
+            f": {_codes(list(st.action or ()))}{_when(st.conditions)} "
+            f"({_md(x.ticket)}: {_md(x.reason)}{exp})"
+        )
+    if any(x.effect == "Allow" for x in ck.key.extras):
+        lines.append(
+            "- an Allow here never re-opens a revocation or suspension of the vendor, or a "
+            "guard rail: those are Denies, and Deny wins (proved for every revoked value)"
+        )
+    return lines
+
+
+def _granted(ck: CompiledKey) -> str:
+    if any(w.party == "customer" for w in ck.key.grant_who):
+        return (
+            "data action granted to the vendor's principals (not the organization's own "
+            "principals of `party: customer` grants)"
+        )
+    return "granted data action"
 
 
 def _revocation_lines(ck: CompiledKey) -> list[str]:
@@ -68,7 +117,7 @@ def _revocation_lines(ck: CompiledKey) -> list[str]:
         s = k.suspension
         lines.append(
             f"- **SUSPENDED**: {k.vendor.display_name} is denied {denied} on this key, which "
-            f"covers every granted data action ({_md(s.ticket)}: {_md(s.reason)})"
+            f"covers every {_granted(ck)} ({_md(s.ticket)}: {_md(s.reason)})"
         )
     for rev in k.revocations:
         lines.append(
@@ -126,13 +175,15 @@ def key_section(ck: CompiledKey) -> str:
         "",
         f"Alias `{k.alias}`; {_rotation(k.options)}"
         f"; deletion window {k.options.deletion_window_days} days; "
-        f"{'multi-Region' if k.options.multi_region else 'single-Region'}.",
+        f"{'multi-Region' if k.options.multi_region else 'single-Region'}" + _spec(ck) + ".",
         "",
         "**Who can use or manage the key**",
         "",
         *_org_lines(org),
     ]
     lines += _vendor_section(ck) + _guard_lines(ck)
+    if k.extras:
+        lines += ["", "**Organization statements** (reviewed in org.yaml)", "", *_extra_lines(ck)]
     lines += ["", "**Revocations in force**", "", *_revocation_lines(ck), ""]
     lines.append(
         f"**Policy size**: {ck.size} of {POLICY_LIMIT} bytes ({pct:.1f}%); further values "

@@ -10,9 +10,21 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict
 
 from .diagnostics import CompileError, Diagnostic, Loc, did_you_mean
-from .model import App, Grant, Org, ParamRef, Principal, RevocationEntry, Scope, Suspension, Vendor
+from .model import (
+    App,
+    ExtraStatement,
+    Grant,
+    Org,
+    ParamRef,
+    RevocationEntry,
+    Scope,
+    Suspension,
+    Vendor,
+)
 from .policy import iam
 from .resolve_checks import check_app, check_vendor
+from .resolve_extras import active_extras
+from .resolve_grants import grant_principals, is_service, principal_values
 
 
 class Frozen(BaseModel):
@@ -47,6 +59,12 @@ class KeyOptionsResolved(Frozen):
     automatic_rotation: bool  # off for imported material and for vendors that cannot follow it
 
 
+class GrantWho(Frozen):
+    aws: tuple[str, ...]
+    service: tuple[str, ...]
+    party: str  # "vendor" or "customer"
+
+
 class ResolvedKey(Frozen):
     name: str
     alias: str
@@ -63,6 +81,11 @@ class ResolvedKey(Frozen):
     # Context keys the vendor documents on every request (scopes with `always_present`),
     # sorted: its Allow statements require them for encryption-context operations.
     required_context_keys: tuple[str, ...] = ()
+    # Per grant (parallel to `grants`): who it names. `principals` above are the vendor's
+    # (its own and its `party: vendor` grants' ARNs): revocations and suspension deny them.
+    grant_who: tuple[GrantWho, ...] = ()
+    # The organization's own statements in force on this key (expired ones left out).
+    extras: tuple[ExtraStatement, ...] = ()
 
 
 class ResolvedLogging(Frozen):
@@ -96,7 +119,7 @@ def resolve(org: Org, vendors: Mapping[str, Vendor], today: date) -> Resolved:
         diags += app_diags
         if any(d.severity == "error" for d in app_diags):
             continue
-        keys.extend(_keys(org, app, vendor))
+        keys.extend(_keys(org, app, vendor, today))
         if vendor.logging is not None:
             logging.append(_logging(app, vendor))
     errors = [d for d in diags if d.severity == "error"]
@@ -139,12 +162,11 @@ def _app_vendor(
     return vendor, []
 
 
-def _param(app: App, value: str | ParamRef) -> str:
-    return app.parameters[value.parameter] if isinstance(value, ParamRef) else value
-
-
-def _principal_arn(app: App, p: Principal) -> str:
-    return p.arn if p.arn is not None else app.parameters[str(p.parameter)]
+def _param(app: App, value: str | ParamRef) -> tuple[str, ...]:
+    if not isinstance(value, ParamRef):
+        return (value,)
+    given = app.parameters[value.parameter]
+    return (given,) if isinstance(given, str) else given
 
 
 def _options(org: Org, app: App, vendor: Vendor) -> KeyOptionsResolved:
@@ -172,7 +194,7 @@ def _grants(
             iam.Condition(
                 operator=c.operator,
                 key=c.key,
-                values=tuple(sorted({_param(app, v) for v in c.values})),
+                values=tuple(sorted({x for v in c.values for x in _param(app, v)})),
             )
             for c in g.conditions
         )
@@ -185,9 +207,26 @@ def _suspension(app: App, env: str) -> Suspension | None:
     return None if s is None or (s.environments is not None and env not in s.environments) else s
 
 
-def _keys(org: Org, app: App, vendor: Vendor) -> Iterator[ResolvedKey]:
+def _grant_who(app: App, vendor: Vendor) -> tuple[GrantWho, ...]:
+    out = []
+    for g in vendor.grants:
+        who = grant_principals(app, vendor, g)
+        out.append(
+            GrantWho(
+                aws=tuple(w for w in who if not is_service(w)),
+                service=tuple(w for w in who if is_service(w)),
+                party=g.party,
+            )
+        )
+    return tuple(out)
+
+
+def _keys(org: Org, app: App, vendor: Vendor, today: date) -> Iterator[ResolvedKey]:
     options, grants = _options(org, app, vendor), _grants(app, vendor)
-    principals = tuple(sorted({_principal_arn(app, p) for p in vendor.principals}))
+    who = _grant_who(app, vendor)
+    own = {v for p in vendor.principals for v in principal_values(app, p)}
+    own |= {a for w in who if w.party == "vendor" for a in w.aws}
+    principals = tuple(sorted(own))
     for env in app.environments:
         revs = _scope_revocations(app, vendor, env)
         suspension = _suspension(app, env)
@@ -205,6 +244,8 @@ def _keys(org: Org, app: App, vendor: Vendor) -> Iterator[ResolvedKey]:
             options=options,
             facts=_facts(vendor, revs, suspension is not None),
             required_context_keys=required_context_keys(vendor),
+            grant_who=who,
+            extras=active_extras(app, env, today),
         )
 
 
@@ -232,12 +273,12 @@ def required_context_keys(vendor: Vendor) -> tuple[str, ...]:
 def _facts(vendor: Vendor, revs: tuple[ScopeRevocation, ...], suspended: bool) -> tuple[Fact, ...]:
     out = [
         Fact(
-            what=f"principal `{p.arn or p.parameter}`",
+            what=f"principal `{p.arn or p.service or p.parameter}`",
             verified=p.verified,
             source=p.source,
             loc=p.where.loc,
         )
-        for p in vendor.principals
+        for p in list(vendor.principals) + [q for g in vendor.grants for q in g.principals or ()]
     ]
     out += [
         Fact(what=f"grant `{g.name}`", verified=g.verified, source=g.source, loc=g.where.loc)
@@ -276,8 +317,8 @@ def _logging(app: App, vendor: Vendor) -> ResolvedLogging:
     return ResolvedLogging(
         app=vendor.name,
         vendor=vendor,
-        principals=tuple(sorted({_principal_arn(app, p) for p in lg.principals})),
-        external_id=app.parameters[lg.external_id_parameter],
+        principals=tuple(sorted({v for p in lg.principals for v in principal_values(app, p)})),
+        external_id=str(app.parameters[lg.external_id_parameter]),
         actions=tuple(sorted(set(lg.actions))),
     )
 

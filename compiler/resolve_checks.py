@@ -13,6 +13,8 @@ from .load import show
 from .model import App, Org, ParamRef, RevocationEntry, Scope, Vendor, Where
 from .modeltypes import EXTERNAL_ID_CHARS, EXTERNAL_ID_PATTERN, is_iam_arn
 from .resolve_conditions import check_actions, check_condition
+from .resolve_extras import check_extras
+from .resolve_grants import all_principals, check_grants, list_parameters_misused, param_items
 from .resolve_revocations import check_context_key_confirmed, check_revocation_actions
 
 
@@ -41,6 +43,7 @@ def check_vendor(vendor: Vendor) -> Iterator[Diagnostic]:
     yield from check_actions(vendor.revocation.where, "actions", vendor.revocation.actions)
     yield from check_revocation_actions(vendor)
     yield from _check_scopes(vendor)
+    yield from check_grants(vendor)
 
 
 def _check_scopes(vendor: Vendor) -> Iterator[Diagnostic]:
@@ -61,11 +64,12 @@ def _check_scopes(vendor: Vendor) -> Iterator[Diagnostic]:
 def _check_params_declared(vendor: Vendor) -> Iterator[Diagnostic]:
     declared = {p.name for p in vendor.parameters}
     refs: list[tuple[str, Where, str]] = []
-    principals = list(vendor.principals) + list(vendor.logging.principals if vendor.logging else ())
-    for p in principals:
-        if (p.arn is None) == (p.parameter is None):
+    for p in all_principals(vendor):
+        if sum(x is not None for x in (p.arn, p.service, p.parameter)) != 1:
             yield Diagnostic.make(
-                "E204", "a principal needs exactly one of `arn` or `parameter`", p.where.loc
+                "E204",
+                "a principal needs exactly one of `arn`, `service` or `parameter`",
+                p.where.loc,
             )
         elif p.parameter is not None:
             refs.append((p.parameter, p.where, "parameter"))
@@ -93,6 +97,8 @@ def check_app(org: Org, app: App, vendor: Vendor, today: date) -> Iterator[Diagn
     # any app: repeat those errors here (identical diagnostics collapse) so the app is skipped.
     yield from _check_params_declared(vendor)
     yield from _check_parameters(app, vendor)
+    yield from list_parameters_misused(app, vendor)
+    yield from check_extras(app, vendor, today)
     yield from _check_admins(org, vendor)
     yield from _check_own_account(org, app, vendor)
     yield from _check_key_names(org, app)
@@ -214,14 +220,16 @@ def _check_parameters(app: App, vendor: Vendor) -> Iterator[Diagnostic]:
                 app.where.at("parameters", name, key=True),
                 help_ or did_you_mean(name, declared),
             )
-        elif not re.fullmatch(param.pattern, value):
-            bad.add(name)
-            yield Diagnostic.make(
-                "E306",
-                f"parameter `{name}` value `{show(value)}` does not "
-                f"match `{show(param.pattern, 300)}`",
-                app.where.at("parameters", name),
-            )
+        else:
+            for item, path in param_items(name, value):
+                if not re.fullmatch(param.pattern, item):
+                    bad.add(name)
+                    yield Diagnostic.make(
+                        "E306",
+                        f"parameter `{name}` value `{show(item)}` does not "
+                        f"match `{show(param.pattern, 300)}`",
+                        app.where.at(*path),
+                    )
     for name in sorted(missing):
         yield Diagnostic.make(
             "E304",
@@ -237,7 +245,9 @@ def _check_external_id(app: App, vendor: Vendor, bad: set[str]) -> Iterator[Diag
     rule is rendered from the same pattern), whatever the vendor file's own pattern allows."""
     name = vendor.logging.external_id_parameter if vendor.logging else None
     value = app.parameters.get(name or "")
-    if name is None or value is None or name in bad or re.fullmatch(EXTERNAL_ID_PATTERN, value):
+    if name is None or not isinstance(value, str) or name in bad:
+        return  # a list here is E360 (`check_list_parameters`)
+    if re.fullmatch(EXTERNAL_ID_PATTERN, value):
         return
     yield Diagnostic.make(
         "E330",
@@ -249,33 +259,36 @@ def _check_external_id(app: App, vendor: Vendor, bad: set[str]) -> Iterator[Diag
 
 def _check_principal_parameters(app: App, vendor: Vendor, bad: set[str]) -> Iterator[Diagnostic]:
     """A parameter that stands for a principal must be a principal ARN (once per parameter)."""
-    for p in vendor.principals:
+    for p in all_principals(vendor):
         given = app.parameters.get(p.parameter or "")
-        if p.parameter and p.parameter not in bad and given is not None and not is_iam_arn(given):
-            bad.add(p.parameter)
-            yield Diagnostic.make(
-                "E306",
-                f"parameter `{p.parameter}` must be an IAM role, user or "
-                f"account root ARN, not `{show(given)}`",
-                app.where.at("parameters", p.parameter),
-            )
+        if not p.parameter or p.parameter in bad or given is None:
+            continue
+        for item, path in param_items(p.parameter, given):
+            if not is_iam_arn(item):
+                bad.add(p.parameter)
+                yield Diagnostic.make(
+                    "E306",
+                    f"parameter `{p.parameter}` must be an IAM role, user or "
+                    f"account root ARN, not `{show(item)}`",
+                    app.where.at(*path),
+                )
 
 
 def _check_own_account(org: Org, app: App, vendor: Vendor) -> Iterator[Diagnostic]:
     """A vendor principal the organization supplies must not be one of its own identities:
     its key administrators (or root) would then hold the vendor's grants."""
-    principals = list(vendor.principals) + list(vendor.logging.principals if vendor.logging else ())
+    principals = all_principals(vendor, party="vendor")
     names = sorted({p.parameter for p in principals if p.parameter})
     for name in names:
-        given = app.parameters.get(name)
-        if given is not None and is_iam_arn(given) and given.split(":")[4] == org.account_id:
-            yield Diagnostic.make(
-                "E317",
-                f"vendor `{vendor.name}` principal `{given}` is in the "
-                f"organization's own account {org.account_id}",
-                app.where.at("parameters", name),
-                "supply the vendor's principal, never one of your identities",
-            )
+        for given, path in param_items(name, app.parameters.get(name, ())):
+            if is_iam_arn(given) and given.split(":")[4] == org.account_id:
+                yield Diagnostic.make(
+                    "E317",
+                    f"vendor `{vendor.name}` principal `{given}` is in the "
+                    f"organization's own account {org.account_id}",
+                    app.where.at(*path),
+                    "supply the vendor's principal, never one of your identities",
+                )
 
 
 def _check_admins(org: Org, vendor: Vendor) -> Iterator[Diagnostic]:

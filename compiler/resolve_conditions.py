@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from .diagnostics import Diagnostic, did_you_mean
 from .load import show
-from .model import VendorCondition, Where
+from .model import OrgCondition, VendorCondition, Where
 from .policy import catalog
 
 BASE_OPERATORS = (
@@ -69,7 +69,7 @@ def check_actions(where: Where, field: str, actions: tuple[str, ...]) -> Iterato
             )
 
 
-def check_condition(where: Where, cond: VendorCondition) -> Iterator[Diagnostic]:
+def check_condition(where: Where, cond: VendorCondition | OrgCondition) -> Iterator[Diagnostic]:
     if not known_operator(cond.operator):
         yield Diagnostic.make(
             "E316",

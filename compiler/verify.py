@@ -161,9 +161,20 @@ def _collateral(ck: CompiledKey, action: str, ctx: dict[str, str]) -> Diagnostic
     )
 
 
+def vendor_grants(ck: CompiledKey) -> list[tuple[str, tuple[str, ...]]]:
+    """(name, actions) of the grants to the vendor's own principals: `party: customer` grants
+    name the organization's principals, which a suspension or revocation does not deny."""
+    parties = [w.party for w in ck.key.grant_who] or ["vendor"] * len(ck.key.grants)
+    return [
+        (name, actions)
+        for (name, actions, _), party in zip(ck.key.grants, parties, strict=True)
+        if party == "vendor"
+    ]
+
+
 def granted_data_actions(ck: CompiledKey) -> list[str]:
     """Every data action the vendor's grants give on this key (wildcards expanded)."""
-    return sorted(catalog.data_actions(a for _, actions, _ in ck.key.grants for a in actions))
+    return sorted(catalog.data_actions(a for _, actions in vendor_grants(ck) for a in actions))
 
 
 def _suspension_complete(ck: CompiledKey) -> Iterator[Diagnostic]:

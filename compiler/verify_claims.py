@@ -9,7 +9,7 @@ from __future__ import annotations
 from .compile import CONTEXT_PREFIX, CompiledKey
 from .policy import catalog
 from .resolve import ScopeRevocation
-from .verify import Proof, granted_data_actions
+from .verify import Proof, granted_data_actions, vendor_grants
 
 
 def unconfirmed_line(ck: CompiledKey) -> str | None:
@@ -32,13 +32,33 @@ def unconfirmed_line(ck: CompiledKey) -> str | None:
 def suspension_line(ck: CompiledKey) -> str | None:
     if ck.key.suspension is None:
         return None
-    granted = catalog.expand_all(a for _, acts, _ in ck.key.grants for a in acts)
+    granted = catalog.expand_all(a for _, acts in vendor_grants(ck) for a in acts)
     reads = sorted(granted & catalog.METADATA_READ_ACTIONS)
     still = f"; metadata reads not denied: {', '.join(reads)}" if reads else ""
-    return (
-        f"proved: suspended: every granted data action denied "
-        f"({len(granted_data_actions(ck))} action(s){still})"
+    customer = sorted({a for w in ck.key.grant_who if w.party == "customer" for a in w.aws})
+    own = (
+        f"; not denied: the organization's own principals of `party: customer` grants "
+        f"({', '.join(customer)})"
+        if customer
+        else ""
     )
+    what = "every data action granted to the vendor" if customer else "every granted data action"
+    return (
+        f"proved: suspended: {what} denied ({len(granted_data_actions(ck))} action(s){still}{own})"
+    )
+
+
+def extra_lines(ck: CompiledKey) -> list[str]:
+    """The organization's own statements: an Allow among them cannot re-open a revocation or
+    suspension (the revocation proofs above ran on the policy that contains it)."""
+    allows = [x.name for x in ck.key.extras if x.effect == "Allow"]
+    if not allows or not (ck.key.revocations or ck.key.suspension):
+        return []
+    return [
+        "proved: the organization's Allow statements ("
+        + ", ".join(allows)
+        + ") re-open no revoked value and no suspension: Deny wins"
+    ]
 
 
 def guard_lines(ck: CompiledKey) -> list[str]:
@@ -65,6 +85,7 @@ def proof_lines(ck: CompiledKey, proof: Proof) -> list[str]:
             "action when the request carries the value under its context key"
         )
     lines += [line for line in (unconfirmed_line(ck), suspension_line(ck)) if line]
+    lines += extra_lines(ck)
     lines += [
         f"proved: vendor requests without {CONTEXT_PREFIX}{key} denied for every granted "
         "encryption-context action"

@@ -117,11 +117,22 @@ def _no_break_glass(org: Org) -> Iterator[Diagnostic]:
 
 def _only_for_aws_resources(grant: Grant) -> bool:
     """The grant itself requires `Bool kms:GrantIsForAWSResource = true` (AWS's own pattern for
-    letting an integrated service create grants)."""
+    letting an integrated service create grants), or confines every request to one made through
+    an AWS service (`kms:ViaService` matched by a positive string operator): such a CreateGrant
+    is the service's, on the caller's behalf, which is when kms:GrantIsForAWSResource is true
+    (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html
+    #conditions-kms-grant-is-for-aws-resource; #conditions-kms-via-service). The guard then
+    never denies what the grant allows."""
     return any(
-        c.operator == "Bool"
-        and c.key.lower() == GRANT_FOR_AWS.lower()
-        and [getattr(v, "lower", lambda: "")() for v in c.values] == ["true"]
+        (
+            c.operator == "Bool"
+            and c.key.lower() == GRANT_FOR_AWS.lower()
+            and [getattr(v, "lower", lambda: "")() for v in c.values] == ["true"]
+        )
+        or (
+            c.key.lower() == "kms:viaservice"
+            and c.operator.removeprefix("ForAnyValue:") in ("StringEquals", "StringLike")
+        )
         for c in grant.conditions
     )
 

@@ -27,6 +27,8 @@ locals {
       "deletion_window_in_days"   = 30
       "multi_region"              = false
       "imported_key_material"     = false
+      "key_spec"                  = "SYMMETRIC_DEFAULT"
+      "key_usage"                 = "ENCRYPT_DECRYPT"
       "enable_key_rotation"       = true
       "replacement_needs_new_arn" = true
       "tags" = {
@@ -43,6 +45,8 @@ locals {
       "deletion_window_in_days"   = 30
       "multi_region"              = false
       "imported_key_material"     = false
+      "key_spec"                  = "SYMMETRIC_DEFAULT"
+      "key_usage"                 = "ENCRYPT_DECRYPT"
       "enable_key_rotation"       = true
       "replacement_needs_new_arn" = true
       "tags" = {
@@ -59,6 +63,8 @@ locals {
       "deletion_window_in_days"   = 30
       "multi_region"              = false
       "imported_key_material"     = false
+      "key_spec"                  = "SYMMETRIC_DEFAULT"
+      "key_usage"                 = "ENCRYPT_DECRYPT"
       "enable_key_rotation"       = true
       "replacement_needs_new_arn" = true
       "tags" = {
@@ -75,6 +81,8 @@ locals {
       "deletion_window_in_days"   = 30
       "multi_region"              = false
       "imported_key_material"     = false
+      "key_spec"                  = "SYMMETRIC_DEFAULT"
+      "key_usage"                 = "ENCRYPT_DECRYPT"
       "enable_key_rotation"       = true
       "replacement_needs_new_arn" = true
       "tags" = {
@@ -91,6 +99,8 @@ locals {
       "deletion_window_in_days"   = 30
       "multi_region"              = true
       "imported_key_material"     = false
+      "key_spec"                  = "SYMMETRIC_DEFAULT"
+      "key_usage"                 = "ENCRYPT_DECRYPT"
       "enable_key_rotation"       = true
       "replacement_needs_new_arn" = true
       "tags" = {
@@ -147,6 +157,8 @@ module "key" {
   deletion_window_in_days = each.value.deletion_window_in_days
   multi_region            = each.value.multi_region
   imported_key_material   = each.value.imported_key_material
+  key_spec                = each.value.key_spec
+  key_usage               = each.value.key_usage
   tags                    = merge(local.tags, each.value.tags)
 }
 

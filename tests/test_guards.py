@@ -138,7 +138,7 @@ def test_generate_summary_states_the_guards(shipped: Result) -> None:
 
     lines = _summary(shipped).splitlines()
     assert lines[:5] == [
-        "databricks-prod: key policy 2158/32768 bytes",
+        "databricks-prod: key policy 3028/32768 bytes",
         "  proved: revocations and suspension only narrow access against the same policy "
         "without them (equivalent)",
         "  proved: the account root and the key administrators keep kms:PutKeyPolicy",

@@ -24,6 +24,7 @@ import pytest
 
 from compiler.compile import CompiledKey
 from compiler.pipeline import Result, build_tree
+from compiler.policy import keyspecs
 
 REPO = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 23)
@@ -251,6 +252,8 @@ def _expected_key(ck: CompiledKey) -> dict[str, Any]:
         "imported_key_material": k.options.imported_key_material,
         "enable_key_rotation": k.options.automatic_rotation,
         "replacement_needs_new_arn": k.vendor.key.replacement_needs_new_arn,
+        "key_spec": k.vendor.key.spec,
+        "key_usage": k.vendor.key.usage or keyspecs.default_usage(k.vendor.key.spec),
         "tags": {"byok:vendor": k.vendor.name, "byok:environment": k.environment},
     }
 
@@ -376,6 +379,8 @@ def test_key_module_inputs(
             "deletion_window_in_days": k.options.deletion_window_days,
             "multi_region": k.options.multi_region,
             "imported_key_material": k.options.imported_key_material,
+            "key_spec": k.vendor.key.spec,
+            "key_usage": k.vendor.key.usage or keyspecs.default_usage(k.vendor.key.spec),
             "tags": {
                 **_tags(result),
                 "byok:vendor": k.vendor.name,

@@ -47,7 +47,7 @@ from compiler.verify import verify_key
 from compiler.verify_claims import proof_lines
 from compiler.write import read_tree
 from tests.conftest import REPO, copy_inputs
-from tests.test_compiler_properties import orgs, vendors
+from tests.test_compiler_properties import ACTIONS, orgs, vendors
 
 TODAY = date(2026, 11, 23)
 SRC = "https://example.com/source"
@@ -127,18 +127,21 @@ def test_shipped_summary_states_exactly_what_is_proved(project: Path) -> None:
     code, out, err = _run(project)
     assert code == 0, err
     assert out == (
-        "databricks-prod: key policy 2158/32768 bytes\n"
+        "databricks-prod: key policy 3028/32768 bytes\n"
         "  proved: revocations and suspension only narrow access against the same policy "
         "without them (equivalent)\n"
         "  proved: the account root and the key administrators keep kms:PutKeyPolicy\n"
         "  proved: only break-glass may call kms:DisableKey and kms:ScheduleKeyDeletion\n"
         "  proved: kms:CreateGrant denied unless the grant is for an AWS resource\n"
-        "databricks-staging: key policy 2352/32768 bytes\n"
+        "databricks-staging: key policy 3037/32768 bytes\n"
         "  proved: revocations and suspension only narrow access against the same policy "
         "without them (narrower)\n"
         "  proved: the account root and the key administrators keep kms:PutKeyPolicy\n"
-        "  proved: suspended: every granted data action denied (8 action(s); metadata reads "
-        "not denied: kms:DescribeKey)\n"
+        "  proved: suspended: every data action granted to the vendor denied (10 action(s); "
+        "metadata reads not denied: kms:DescribeKey, kms:ListGrants; not denied: the "
+        "organization's own principals of `party: customer` grants "
+        "(arn:aws:iam::111122223333:role/databricks-cross-account-prod, "
+        "arn:aws:iam::111122223333:role/databricks-cross-account-staging))\n"
         "  proved: only break-glass may call kms:DisableKey and kms:ScheduleKeyDeletion\n"
         "  proved: kms:CreateGrant denied unless the grant is for an AWS resource\n"
         "slack-prod: key policy 2202/32768 bytes\n"
@@ -463,7 +466,7 @@ def test_access_md_states_the_required_context_key() -> None:
 
 ACTION_ENTRIES = st.sampled_from(
     [
-        *sorted(catalog.KMS_ACTIONS - catalog.NON_KEY_ACTIONS),
+        *ACTIONS,  # what a SYMMETRIC_DEFAULT key can perform (E363 rejects the rest)
         "kms:GenerateDataKey*",
         "kms:ReEncrypt*",
         "kms:Get*",

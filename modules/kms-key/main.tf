@@ -16,8 +16,8 @@ resource "aws_kms_key" "this" {
   count = local.create_generated ? 1 : 0
 
   description              = var.description
-  key_usage                = "ENCRYPT_DECRYPT"
-  customer_master_key_spec = "SYMMETRIC_DEFAULT"
+  key_usage                = var.key_usage
+  customer_master_key_spec = var.key_spec
   multi_region             = var.multi_region
   deletion_window_in_days  = var.deletion_window_in_days
   is_enabled               = var.is_enabled

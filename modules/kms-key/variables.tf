@@ -78,6 +78,30 @@ variable "multi_region" {
   default     = false
 }
 
+variable "key_spec" {
+  description = "KMS key spec. Asymmetric and HMAC keys cannot rotate automatically (set enable_key_rotation = false) and cannot hold imported material here."
+  type        = string
+  default     = "SYMMETRIC_DEFAULT"
+
+  # https://docs.aws.amazon.com/kms/latest/developerguide/symm-asymm-choose-key-spec.html
+  validation {
+    condition     = contains(["SYMMETRIC_DEFAULT", "RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1", "SM2", "HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512"], var.key_spec)
+    error_message = "key_spec must be a KMS key spec (SYMMETRIC_DEFAULT, RSA_*, ECC_*, SM2, HMAC_*)."
+  }
+}
+
+variable "key_usage" {
+  description = "KMS key usage: ENCRYPT_DECRYPT, SIGN_VERIFY, GENERATE_VERIFY_MAC or KEY_AGREEMENT (must suit key_spec)."
+  type        = string
+  default     = "ENCRYPT_DECRYPT"
+
+  # https://docs.aws.amazon.com/kms/latest/developerguide/symm-asymm-choose-key-usage.html
+  validation {
+    condition     = contains(["ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"], var.key_usage)
+    error_message = "key_usage must be ENCRYPT_DECRYPT, SIGN_VERIFY, GENERATE_VERIFY_MAC or KEY_AGREEMENT."
+  }
+}
+
 variable "is_enabled" {
   description = "Whether the key is enabled. Disabling the key cuts the vendor off completely."
   type        = bool
