@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.runtime
 CHECKOV_VENV := .venv-checkov
 TF_RC := $(CURDIR)/.build/terraformrc
 export TF_CLI_CONFIG_FILE := $(TF_RC)
@@ -18,18 +19,26 @@ PYTEST_ARGS ?=
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# `generate` needs only the runtime dependencies; the dev toolchain (moto, mypy, ...) comes with
+# the first target that tests or checks, into the same venv.
+$(RUN_STAMP): pyproject.toml setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
-	touch $@
+	touch $(RUN_STAMP) $@
 
 venv: $(STAMP) ## create .venv with the compiler and its dev tools
 
 tf-config: ## write the project's Terraform CLI config (.build/terraformrc)
 	@scripts/tf-cli-config.sh $(TF_RC)
 
-generate: $(STAMP) ## compile org.yaml + vendors/ into generated/
+generate: $(RUN_STAMP) ## compile org.yaml + vendors/ into generated/
 	$(BIN)/byok generate
 
 check-generated: $(STAMP) ## fail if generated/ is not what `make generate` produces
