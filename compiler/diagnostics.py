@@ -162,7 +162,7 @@ _CODES = (
         "E323",
         "stale generated/",
         "`byok diff` reviews the files Terraform applies: a file under `generated/` differs "
-        "from what org.yaml and vendors/ compile to (hand edit, or `make generate` not run).",
+        "from what org.yaml and vendors/ compile to (hand edit, or `byok generate` not run).",
     ),
     Code(
         "E325",

@@ -49,7 +49,7 @@ def test_check_passes_on_shipped_tree_and_fails_when_stale(project: Path) -> Non
     assert stale.stdout.startswith(
         "--- generated/policies/zoom-prod.json\n+++ generated/policies/zoom-prod.json (expected)\n"
     )
-    assert "byok: generated/ is stale: run `make generate` and commit the result" in stale.stderr
+    assert "byok: generated/ is stale: run `byok generate` and commit the result" in stale.stderr
     assert "kms:Encrypt2" in policy.read_text()  # --check writes nothing
 
 

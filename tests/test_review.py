@@ -167,8 +167,8 @@ def test_hand_edit_of_a_generated_policy_is_never_no_access_changes(repo: Path) 
     assert res.stderr == (
         f"generated/policies/slack-prod.json:{line}:1: E323 generated/ is stale: differs from "
         "what the inputs compile to\n"
-        "  help: run `make generate` (a hand edit of generated/ is overwritten), review, commit\n"
-        "byok: generated/ is stale: run `make generate`, then review\n"
+        "  help: run `byok generate` (a hand edit of generated/ is overwritten), review, commit\n"
+        "byok: generated/ is stale: run `byok generate`, then review\n"
     )
     assert _run(repo, "diff", "--allow-widening").returncode == 1
 
@@ -223,7 +223,7 @@ def test_removing_an_app_is_destructive_before_and_after_generate(repo: Path) ->
     _drop_app(repo, "zoom", "databricks")
     res = _run(repo, "diff", "--allow-widening")
     assert (res.returncode, res.stdout) == (4, ZOOM_DELETION), res.stderr
-    assert res.stderr == "byok: generated/ is also stale (`make generate`)\n"
+    assert res.stderr == "byok: generated/ is also stale (`byok generate`)\n"
     res = _run(repo, "diff", "--format", "json")
     assert res.returncode == 4
     assert [(k["key"], k["destroys"]) for k in json.loads(res.stdout)["keys"]] == [

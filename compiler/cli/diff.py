@@ -70,7 +70,7 @@ def stale_files(root: Path, expected: Mapping[str, bytes]) -> list[Diagnostic]:
                 "E323",
                 msg,
                 loc,
-                "run `make generate` (a hand edit of generated/ is overwritten), review, commit",
+                "run `byok generate` (a hand edit of generated/ is overwritten), review, commit",
             )
         )
     return out
@@ -111,10 +111,10 @@ def _report(
         gone = [removal(n, base[n], words) for n in sorted(set(base) - produced)]
         if any(c.destroys for c in gone):
             _emit(Report(gone), args)
-            print(f"byok: {OUT_DIR}/ is also stale (`make generate`)", file=sys.stderr)
+            print(f"byok: {OUT_DIR}/ is also stale (`byok generate`)", file=sys.stderr)
             return EXIT_DESTROY
         print_diagnostics(stale)
-        print(f"byok: {OUT_DIR}/ is stale: run `make generate`, then review", file=sys.stderr)
+        print(f"byok: {OUT_DIR}/ is stale: run `byok generate`, then review", file=sys.stderr)
         return EXIT_INPUT
     changes = review(working_policies(root), base, words)
     return Report(changes, changed_terraform(root, args.base))
