@@ -74,8 +74,10 @@ $(CHECKOV_VENV)/.installed:
 lint-tf: $(CHECKOV_VENV)/.installed ## checkov on modules/ and generated/ (own venv)
 	$(CHECKOV_VENV)/bin/checkov -d modules -d generated --framework terraform --compact --quiet --skip-download
 
-docs: $(STAMP) ## regenerate docs/diagnostics.md and the module READMEs' tables
+docs: $(STAMP) ## regenerate docs/diagnostics.md, docs/schema/*.json and the module READMEs' tables
 	$(BIN)/byok docs > docs/diagnostics.md
+	$(BIN)/byok schema org > docs/schema/org.json
+	$(BIN)/byok schema vendor > docs/schema/vendor.json
 	$(BIN)/python scripts/tf_docs.py
 
 review: $(STAMP) ## semantic access diff of the current inputs against HEAD
@@ -89,6 +91,7 @@ fuzz: $(STAMP) ## long fuzzing run of the loader and model
 
 check-docs: $(STAMP) ## fail if docs/diagnostics.md or the module READMEs are stale
 	$(BIN)/byok docs | diff -u docs/diagnostics.md - || { echo "docs/diagnostics.md is stale: run 'make docs'"; exit 1; }
+	for k in org vendor; do $(BIN)/byok schema $$k | diff -u docs/schema/$$k.json - || { echo "docs/schema/$$k.json is stale: run 'make docs'"; exit 1; }; done
 	$(BIN)/python scripts/tf_docs.py --check
 
 static: lint typecheck check-generated lint-tf check-docs ## every check but the tests
