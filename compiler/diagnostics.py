@@ -293,7 +293,27 @@ _CODES = (
         "any key; decommissioning first needs a reviewed change that adds one.",
     ),
 )
-CATALOGUE: dict[str, Code] = {c.code: c for c in _CODES}
+_ACCEPTANCE_CODES = (
+    Code(
+        "E210",
+        "not an acceptable warning",
+        "An `accepted_warnings` entry names a code that is not a warning in the catalogue; "
+        "errors cannot be accepted.",
+    ),
+    Code(
+        "W120",
+        "accepted warning expired",
+        "An `accepted_warnings` entry's `expires` date has passed: the warning it accepted is "
+        "reported again until the entry is renewed (with a reason) or removed.",
+    ),
+    Code(
+        "W121",
+        "acceptance matches no warning",
+        "An `accepted_warnings` entry matches no warning of this run (fixed, or the target is "
+        "misspelt): remove it so it cannot silently accept a future warning.",
+    ),
+)
+CATALOGUE: dict[str, Code] = {c.code: c for c in (*_CODES, *_ACCEPTANCE_CODES)}
 
 
 class Loc(BaseModel):
@@ -374,6 +394,6 @@ def catalogue_markdown() -> str:
         "| code | severity | title | description |",
         "|---|---|---|---|",
     ]
-    for c in _CODES:
+    for c in sorted(CATALOGUE.values(), key=lambda c: (c.code[0] == "W", c.code)):
         lines.append(f"| {c.code} | {c.severity} | {c.title} | {c.description} |")
     return "\n".join(lines) + "\n"

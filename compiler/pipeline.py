@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from .accept import Accepted, bad_codes
+from .accept import apply as accept_warnings
 from .compile import Compiled, compile_all
 from .diagnostics import CompileError, Diagnostic, Loc, sort_diagnostics
 from .lifecycle import check_lifecycle
@@ -35,6 +37,7 @@ class Result:
     files: dict[str, bytes]
     warnings: tuple[Diagnostic, ...]
     proofs: tuple[Proof, ...]
+    accepted: tuple[Accepted, ...] = ()
 
 
 def _load_one(root: Path, rel: str, cls: type[Org] | type[Vendor]) -> Org | Vendor:
@@ -143,10 +146,14 @@ def _build_tree(root: Path, today: date, guard: bool) -> Result:
         found, proof = verify_key(ck)
         diags += found
         proofs.append(proof)
-    errors = [d for d in diags if d.severity == "error"]
+    errors = [d for d in diags if d.severity == "error"] + bad_codes(org)
     if errors:
         raise CompileError(errors)
-    warnings = sort_diagnostics([*resolved.warnings, *diags])
+    kept, accepted = accept_warnings(org, [*resolved.warnings, *diags], today)
     return Result(
-        compiled=compiled, files=render_all(compiled), warnings=warnings, proofs=tuple(proofs)
+        compiled=compiled,
+        files=render_all(compiled),
+        warnings=sort_diagnostics(kept),
+        proofs=tuple(proofs),
+        accepted=tuple(accepted),
     )

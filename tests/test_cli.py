@@ -12,7 +12,7 @@ import pytest
 
 from compiler.diagnostics import catalogue_markdown
 from compiler.write import read_tree
-from tests.conftest import REPO
+from tests.conftest import REPO, drop_acceptances
 
 
 def byok(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -54,6 +54,7 @@ def test_check_passes_on_shipped_tree_and_fails_when_stale(project: Path) -> Non
 
 
 def test_strict_fails_on_warnings_and_writes_nothing(project: Path) -> None:
+    drop_acceptances(project)
     before = read_tree(project / "generated")
     res = byok(project, "generate", "--strict")
     assert res.returncode == 1

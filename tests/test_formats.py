@@ -129,6 +129,14 @@ def test_sarif_warnings_on_the_yaml_lines(
             "(https://github.com/fwdcloudsec/known_aws_accounts), then set `verified: true`)"
         },
         "ruleId": "W101",
+        # org.yaml accepts this warning: code scanning shows it as suppressed, with the reason
+        "suppressions": [
+            {
+                "justification": "listed as Slack EKM in fwdcloudsec/known_aws_accounts; "
+                "confirming the account with Slack (ticket SEC-150)",
+                "kind": "external",
+            }
+        ],
     }
     assert [r["id"] for r in doc["runs"][0]["tool"]["driver"]["rules"]] == sorted(
         {r["ruleId"] for r in results}
@@ -152,8 +160,10 @@ def test_json_errors_exit_1_with_locations(
                 "line": 4,
                 "message": "`account_id` must be a string, not int",
                 "severity": "error",
+                "target": "org: account_id must be a string, not int",
             }
         ],
+        "accepted": [],
         "errors": 1,
         "warnings": 0,
     }

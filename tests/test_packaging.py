@@ -79,8 +79,10 @@ def test_init_writes_the_repository_and_never_overwrites(
     new = tmp_path / "new"
     for rel in planned():
         assert (new / rel).exists(), rel
-    assert (new / "org.yaml").read_text().startswith(
-        "# yaml-language-server: $schema=./schema/org.json\n"
+    assert (
+        (new / "org.yaml")
+        .read_text()
+        .startswith("# yaml-language-server: $schema=./schema/org.json\n")
     )
     capsys.readouterr()
     before = (new / "org.yaml").read_bytes()

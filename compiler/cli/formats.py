@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..accept import Accepted, target
 from ..diagnostics import CATALOGUE, Diagnostic
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -30,15 +31,25 @@ def _one(d: Diagnostic) -> dict[str, Any]:
         "file": loc.file if loc else None,
         "line": loc.line if loc else None,
         "col": loc.col if loc else None,
+        "target": target(d),
     }
 
 
-def diagnostics_json(diags: Sequence[Diagnostic], root: Path) -> str:
+def _accepted(a: Accepted) -> dict[str, Any]:
+    e = a.entry
+    why = {"reason": e.reason, "ticket": e.ticket, "expires": e.expires and e.expires.isoformat()}
+    return {**_one(a.warning), "accepted": why}
+
+
+def diagnostics_json(
+    diags: Sequence[Diagnostic], root: Path, accepted: Sequence[Accepted] = ()
+) -> str:
     errors = sum(1 for d in diags if d.severity == "error")
     doc = {
         "errors": errors,
         "warnings": len(diags) - errors,
         "diagnostics": [_one(d) for d in diags],
+        "accepted": [_accepted(a) for a in accepted],
     }
     return json.dumps(doc, indent=2, sort_keys=True) + "\n"
 
@@ -84,10 +95,20 @@ def _rule(code: str) -> dict[str, Any]:
     }
 
 
-def diagnostics_sarif(diags: Sequence[Diagnostic], root: Path) -> str:
+def _suppressed(a: Accepted, root: Path) -> dict[str, Any]:
+    e = a.entry
+    return {
+        **_result(a.warning, root),
+        "suppressions": [{"kind": "external", "justification": f"{e.reason} (ticket {e.ticket})"}],
+    }
+
+
+def diagnostics_sarif(
+    diags: Sequence[Diagnostic], root: Path, accepted: Sequence[Accepted] = ()
+) -> str:
     from .main import _version
 
-    codes = sorted({d.code for d in diags})
+    codes = sorted({d.code for d in [*diags, *(a.warning for a in accepted)]})
     run = {
         "tool": {
             "driver": {
@@ -98,7 +119,7 @@ def diagnostics_sarif(diags: Sequence[Diagnostic], root: Path) -> str:
             }
         },
         "originalUriBaseIds": {"%SRCROOT%": {"uri": root.resolve().as_uri() + "/"}},
-        "results": [_result(d, root) for d in diags],
+        "results": [_result(d, root) for d in diags] + [_suppressed(a, root) for a in accepted],
     }
     doc = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
     return json.dumps(doc, indent=2, sort_keys=True) + "\n"

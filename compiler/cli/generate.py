@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .common import EXIT_INPUT, EXIT_OK, format_diagnostics, not_a_project, today
 
 if TYPE_CHECKING:
+    from ..accept import Accepted
     from ..diagnostics import Diagnostic
     from ..pipeline import Result
 
@@ -31,6 +32,12 @@ def _summary(result: Result) -> str:
         lines.append(f"{ck.key.name}: key policy {ck.size}/{POLICY_LIMIT} bytes")
         lines += [f"  {line}" for line in proof_lines(ck, proofs[ck.key.name])]
     lines += NOT_PROVED
+    if result.accepted:
+        codes = sorted({a.warning.code for a in result.accepted})
+        lines.append(
+            f"accepted: {len(result.accepted)} warning(s) ({', '.join(codes)}) by org.yaml "
+            "`accepted_warnings`, each with its reason and ticket"
+        )
     return "".join(f"{line}\n" for line in lines)
 
 
@@ -122,12 +129,15 @@ def _write(root: Path, result: Result, fp: str | None, warnings: str, summary: s
     )
 
 
-def _machine(args: argparse.Namespace, diags: Sequence[Diagnostic]) -> None:
-    """`--format json|sarif`: every diagnostic of the run on stdout, nothing else there."""
+def _machine(
+    args: argparse.Namespace, diags: Sequence[Diagnostic], accepted: Sequence[Accepted] = ()
+) -> None:
+    """`--format json|sarif`: every diagnostic of the run on stdout, nothing else there; the
+    accepted warnings too, marked with their reason (SARIF: as suppressed results)."""
     from .formats import diagnostics_json, diagnostics_sarif
 
     render = diagnostics_json if args.format == "json" else diagnostics_sarif
-    sys.stdout.write(render(diags, Path(args.directory)))
+    sys.stdout.write(render(diags, Path(args.directory), accepted))
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -171,7 +181,7 @@ def _generate_machine(args: argparse.Namespace, root: Path, now: date) -> int:
     except CompileError as err:
         _machine(args, err.diagnostics)
         return EXIT_INPUT
-    _machine(args, result.warnings)
+    _machine(args, result.warnings, result.accepted)
     return EXIT_INPUT if args.strict and result.warnings else EXIT_OK
 
 
