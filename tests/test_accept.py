@@ -39,7 +39,7 @@ def test_expired_acceptance_reports_the_warning_again(
 ) -> None:
     org = project / "org.yaml"
     text = org.read_text()
-    marker = '    target: "databricks: kill switch"'
+    marker = "    target: 'databricks: kill switch'"
     head, tail = text.split(marker)
     org.write_text(head + marker + tail.replace("expires: 2027-03-31", "expires: 2025-12-31", 1))
     line = _org_line(project, "expires: 2025-12-31")
@@ -64,14 +64,13 @@ def test_acceptance_that_matches_nothing_is_reported(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     org = project / "org.yaml"
-    org.write_text(org.read_text().replace('"slack: logging role"', '"slack: loging role"'))
+    org.write_text(org.read_text().replace("'slack: logging role'", "'slack: loging role'"))
     line = _org_line(project, "loging role")
     code, err = _generate(project, capsys)
     assert code == 0
     assert err.splitlines()[:2] == [
         f"org.yaml:{line}:13: W121 acceptance of W101 `slack: loging role` matches no warning",
-        "  help: remove it (or correct `target`: `byok generate --format json` lists each "
-        "warning)",
+        "  help: remove it (or correct `target`: `byok generate --format json` lists each warning)",
     ]
     assert "W101 unverified vendor fact reaches generated output: logging role" in err
 

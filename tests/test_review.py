@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, copy_inputs
+from tests.conftest import ACCEPTANCES, REPO, copy_inputs
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t",
@@ -117,10 +117,12 @@ def test_removed_revocation_is_new_access_with_confirmed_witness(
 
 def test_new_app_is_widening(repo: Path) -> None:
     org = repo / "org.yaml"
-    org.write_text(
-        org.read_text() + "\n  - vendor: box\n    environments: [prod]\n"
+    box = (
+        "\n  - vendor: box\n    environments: [prod]\n"
         "    parameters:\n      principal_arn: arn:aws:iam::999988887777:role/BoxKeySafe\n"
     )
+    # the last app: before org.yaml's closing `accepted_warnings` block
+    org.write_text(org.read_text().replace(ACCEPTANCES, box + ACCEPTANCES))
     _generate(repo)
     res = _run(repo, "diff")
     assert res.returncode == 3, res.stdout + res.stderr
@@ -310,10 +312,11 @@ def test_a_declared_decommission_lets_the_key_leave(repo: Path) -> None:
     # A decommission of a key an app still produces is refused.
     text = (repo / "org.yaml").read_text()
     (repo / "org.yaml").write_text(text.replace("key: zoom-prod", "key: slack-prod"))
+    line = text[: text.index("key: zoom-prod")].count("\n") + 1
     gen = _run(repo, "generate")
     assert gen.returncode == 1
     assert gen.stderr.startswith(
-        "org.yaml:63:10: E321 key `slack-prod` is decommissioned but an app still produces it\n"
+        f"org.yaml:{line}:10: E321 key `slack-prod` is decommissioned but an app still produces it\n"
         "  help: remove the environment (or the app) that produces it, or drop the decommission\n"
     ), gen.stderr
 
