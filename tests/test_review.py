@@ -316,7 +316,8 @@ def test_a_declared_decommission_lets_the_key_leave(repo: Path) -> None:
     gen = _run(repo, "generate")
     assert gen.returncode == 1
     assert gen.stderr.startswith(
-        f"org.yaml:{line}:10: E321 key `slack-prod` is decommissioned but an app still produces it\n"
+        f"org.yaml:{line}:10: E321 key `slack-prod` is decommissioned but an app still "
+        "produces it\n"
         "  help: remove the environment (or the app) that produces it, or drop the decommission\n"
     ), gen.stderr
 

@@ -14,8 +14,8 @@ are the compiler's alone and the schema is not claimed to catch them.
 from __future__ import annotations
 
 import json
-from datetime import date
 import shutil
+from datetime import date
 from pathlib import Path
 from typing import Any
 

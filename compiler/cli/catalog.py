@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .common import EXIT_INPUT, EXIT_OK, print_diagnostics
 
 if TYPE_CHECKING:
+    from ..diagnostics import Diagnostic
     from ..model import Vendor
 
 
@@ -49,7 +50,8 @@ def cmd_vendors(args: argparse.Namespace) -> int:
     from ..model import Vendor, build
     from ..pipeline import vendor_sources
 
-    root, problems = Path(args.directory), []
+    root = Path(args.directory)
+    problems: list[Diagnostic] = []
     for name, (path, shown) in vendor_sources(root).items():
         try:
             vendor = build(Vendor, load_file(path, shown))

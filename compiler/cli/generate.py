@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
 from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 

@@ -89,7 +89,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     dest.mkdir(parents=True, exist_ok=True)
     _write(dest)
-    here = "" if dest == Path(".") else f"cd {dest} && "
+    here = "" if dest == Path() else f"cd {dest} && "
     print(f"byok: scaffolded an organization repository in `{dest}`")
     print("next: edit org.yaml (account, Region, administrators, vendors), then")
     print(f"  {here}byok generate && terraform init && terraform plan")
