@@ -107,12 +107,28 @@ def test_removed_revocation_is_new_access_with_confirmed_witness(
     assert changed[0]["relation"] == "wider" and changed[0]["widens"] is True
     assert changed[0]["changes"] == [
         "slack-prod: NEW ACCESS: Slack (152659312504) regains kms:Decrypt, kms:GenerateDataKey "
-        "when kms:EncryptionContext:channel_id = C07QX4M2PLR (revocation lifted)"
+        "when kms:EncryptionContext:channel_id = C07QX4M2PLR (revocation SEC-123 lifted)"
     ]
     _witness_check(repo, tmp_path, "slack-prod", changed[0]["new_access"])
     text = _run(repo, "diff", "--base", "HEAD")
     assert "NEW ACCESS in slack-prod (wider)" in text.stdout and text.returncode == 3
     assert _run(repo, "diff", "--allow-widening").returncode == 0
+
+
+def test_new_vendor_key_witness_is_the_vendor(repo: Path) -> None:
+    """The witness of a new key is what the vendor gains, not our own root managing the key."""
+    org = repo / "org.yaml"
+    box = (
+        "\n  - vendor: box\n    environments: [prod]\n"
+        "    parameters:\n      principal_arn: arn:aws:iam::999988887777:role/BoxKeySafe\n"
+    )
+    org.write_text(org.read_text().replace(ACCEPTANCES, box + ACCEPTANCES))
+    _generate(repo)
+    res = _run(repo, "diff", "--format", "json")
+    keys = {k["key"]: k for k in json.loads(res.stdout)["keys"]}
+    assert (
+        keys["box-prod"]["new_access"]["principal"] == "arn:aws:iam::999988887777:role/BoxKeySafe"
+    )
 
 
 def test_new_app_is_widening(repo: Path) -> None:
@@ -191,7 +207,7 @@ def test_the_verdict_is_computed_on_the_json_terraform_applies(repo: Path) -> No
     assert changed[0].lines == (
         "slack-prod: NEW ACCESS: Slack (152659312504) regains kms:Decrypt, kms:GenerateDataKey "
         "when kms:EncryptionContext:channel_id = C0123ABCD, C07QX4M2PLR (revocation lifted)",
-    )
+    )  # Words without the base's org.yaml: the line cannot name the ticket
     witness = changed[0].new_access
     assert witness is not None
     assert witness.context["kms:EncryptionContext:channel_id"] in ("C0123ABCD", "C07QX4M2PLR")
