@@ -24,6 +24,19 @@ def _md(text: str) -> str:
     return text.replace("\n", " ")
 
 
+def _md_spans(text: str) -> str:
+    """Compiler wording with `code spans` around values (`Fact.what`): the spans stay code
+    spans, the words around them are neutralised like user text.
+
+    >>> _md_spans("scope `channel_id` of *x*")
+    'scope `channel_id` of \\\\*x\\\\*'
+    """
+    parts = text.split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: no spans to keep
+        return _md(text)
+    return "".join(_md(p) if i % 2 == 0 else _code(p) for i, p in enumerate(parts))
+
+
 def _code(text: str) -> str:
     """A Markdown code span that holds `text` exactly, backticks included.
 
@@ -141,7 +154,7 @@ def key_section(ck: CompiledKey) -> str:
     if unverified:
         lines.append(
             "**Unverified vendor facts in use** (confirm with the vendor): "
-            + "; ".join(_md(u) for u in unverified)
+            + "; ".join(_md_spans(u) for u in unverified)
             + "."
         )
         lines.append("")
@@ -216,21 +229,26 @@ def _decommissioned(org: Org) -> str:
 def render_handoff(ck: CompiledKey, compiled: Compiled) -> str:
     k = ck.key
     logging = next((lg for lg in compiled.resolved.logging if lg.app == k.vendor.name), None)
+    who = _md(k.vendor.display_name)
     out = [
-        f"# Vendor handoff: `{k.name}` ({_md(k.vendor.display_name)})",
+        f"# Vendor handoff: `{k.name}` ({who})",
         "",
-        f"After `terraform apply`, send {_md(k.vendor.display_name)} these values "
-        f"(`terraform output -json handoff` prints them; `{k.name}` below):",
+        f"After `terraform apply`, send {who} these values. The ARNs exist only once applied; "
+        "print them at the root module with the commands shown:",
         "",
-        f'- key ARN: `handoff["{k.name}"].key_arn`',
+        f"- key ARN: `terraform output -json handoff | jq -r '.[\"{k.name}\"].key_arn'`",
         f"- key alias: `{k.alias}`",
         f"- AWS account: `{k.org.account_id}`, region `{k.org.region}`",
     ]
     if logging is not None:
         out += [
-            f'- logging role ARN: `handoff["{k.name}"].logging_role_arn`',
+            "- logging role ARN: "
+            f"`terraform output -json handoff | jq -r '.[\"{k.name}\"].logging_role_arn'`",
             f"- log group: `/byok/{k.org.organization}/{k.vendor.name}`",
-            f"- ExternalId: {_code(logging.external_id)}",
+            "",
+            f"Do not send the ExternalId: {who} presents it when it assumes the logging role, and "
+            f"the role's trust policy requires `sts:ExternalId` = {_code(logging.external_id)} "
+            f"(org.yaml `parameters`). Check it equals the ExternalId {who} shows you.",
         ]
     rotation = (
         "the vendor keeps the key ARN across automatic rotation; replacing the key "

@@ -67,3 +67,22 @@ def test_diff_outside_git_and_before_the_first_commit(
         "there is nothing to compare with: commit the reviewed state first "
         "(git add -A && git commit)\n"
     )
+
+
+def test_access_md_keeps_code_spans_in_the_unverified_facts_line() -> None:
+    access = (Path(__file__).parent.parent / "generated" / "ACCESS.md").read_text()
+    assert (
+        "**Unverified vendor facts in use** (confirm with the vendor): principal "
+        "`arn:aws:iam::152659312504:root`; grant `data-keys`; revocation scope `channel` "
+        "(context key `channel_id`); revocation scope `workspace` (context key `workspace_id`)."
+    ) in access
+    assert "\\`" not in access
+
+
+def test_handoff_gives_runnable_commands_and_does_not_send_the_external_id() -> None:
+    """The ExternalId is what the vendor presents in sts:AssumeRole, checked by the role's trust
+    policy (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_common-scenarios_third-party.html)."""
+    text = (Path(__file__).parent.parent / "generated" / "handoff" / "slack-prod.md").read_text()
+    assert "- key ARN: `terraform output -json handoff | jq -r '.[\"slack-prod\"].key_arn'`" in text
+    assert "Do not send the ExternalId: Slack presents it when it assumes the logging role" in text
+    assert 'handoff["slack-prod"]' not in text
