@@ -14,7 +14,7 @@ export CHECKPOINT_DISABLE := 1
 PYTEST_ARGS ?=
 
 .PHONY: help venv tf-config generate check-generated test test-fast e2e check static lint \
-        typecheck fmt lint-tf docs check-docs review bench fuzz clean
+        typecheck fmt lint-tf docs check-docs review bench fuzz clean sandbox sandbox-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -82,6 +82,12 @@ docs: $(STAMP) ## regenerate docs/diagnostics.md, docs/schema/*.json and the mod
 
 review: $(STAMP) ## semantic access diff of the current inputs against HEAD
 	$(BIN)/byok diff --base HEAD
+
+sandbox: $(STAMP) tf-config ## apply the root to a local moto server that keeps running
+	$(BIN)/python scripts/sandbox.py up
+
+sandbox-down: ## stop the `make sandbox` moto server (by its PID)
+	$(PYTHON) scripts/sandbox.py down
 
 bench: $(STAMP) ## benchmarks: generate / diff / check-generated / checkov at scale
 	$(BIN)/python -m bench.run
