@@ -91,6 +91,7 @@ sandbox-down: ## stop the `make sandbox` moto server (by its PID)
 
 bench: $(STAMP) ## benchmarks: generate / diff / check-generated / checkov at scale
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.startup
 
 fuzz: $(STAMP) ## long fuzzing run of the loader and model
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/test_fuzz.py $(PYTEST_ARGS)
