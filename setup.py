@@ -1,7 +1,9 @@
-"""Ship the vendor catalog, the Terraform modules and the CI example inside the package: a wheel built from this tree carries `vendors/`, `modules/`, `examples/` and the
-repository's root Terraform files under `<package>/_shipped/`. A source checkout (and its
-editable install) reads them from the repository root instead (see shipped.py), so they live in
-git exactly once. Everything else is configured in pyproject.toml."""
+"""Ship the vendor catalog, the Terraform modules and the CI example inside the package.
+
+A wheel built from this tree carries `vendors/`, `modules/`, `examples/`, `docs/schema/` and
+the repository's root files (`*.tf`, LICENSE) under `<package>/_shipped/`. A source checkout
+(and its editable install) reads them from the repository root instead (see shipped.py), so
+they live in git exactly once. Everything else is configured in pyproject.toml."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
-SHIPPED = ("vendors", "modules", "examples")
+# docs/schema: the JSON Schemas the vendor files' `yaml-language-server` modelines point at
+SHIPPED = ("vendors", "modules", "examples", "docs/schema")
 ROOT_FILES = ("main.tf", "versions.tf", "variables.tf", "outputs.tf", "LICENSE")
 IGNORE = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*", "__pycache__")
 
