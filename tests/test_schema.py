@@ -13,6 +13,7 @@ are the compiler's alone and the schema is not claimed to catch them.
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 from datetime import date
@@ -21,6 +22,8 @@ from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from compiler.cli import main as cli
@@ -152,3 +155,76 @@ def test_byok_schema_prints_the_org_schema(capsys: pytest.CaptureFixture[str]) -
     assert (REPO / "docs" / "schema" / "org.json").read_text() == json.dumps(
         schema("org"), indent=2, sort_keys=True
     ) + "\n"
+
+
+# --------------------------------------------------------------------------- properties
+
+
+_SHIPPED_ORG = _plain(load_file(REPO / "org.yaml"))
+_LIKELY = ["111122223333", "us-east-1", "prod", "W101", "SEC-1", "arn:aws:iam::111122223333:root"]
+_SCALARS = st.one_of(
+    st.text(max_size=12), st.integers(-5, 5000), st.booleans(), st.none(), st.sampled_from(_LIKELY)
+)
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix]
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+_ORG_PATHS = _paths(_SHIPPED_ORG)[1:]
+
+
+def _edit(doc: Any, path: tuple[Any, ...], how: str, value: Any) -> Any:
+    doc = copy.deepcopy(doc)
+    parent = doc
+    for p in path[:-1]:
+        parent = parent[p]
+    last = path[-1]
+    if how == "set":
+        parent[last] = value
+    elif how == "drop" and isinstance(parent, dict):
+        del parent[last]
+    elif how == "extra" and isinstance(parent, dict):
+        parent[f"{last}x"] = value
+    return doc
+
+
+def _from_plain(data: Any) -> Any:
+    """The model's input shape for `data` (what `_with_where` builds from YAML nodes)."""
+    if isinstance(data, dict):
+        return {k: _from_plain(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return tuple(_from_plain(v) for v in data)
+    return data
+
+
+@given(
+    path=st.sampled_from(_ORG_PATHS),
+    how=st.sampled_from(["set", "drop", "extra"]),
+    value=_SCALARS,
+)
+def test_model_and_schema_agree_on_edited_org_documents(
+    path: tuple[Any, ...], how: str, value: Any
+) -> None:
+    """One edit of the shipped org.yaml (a field set to a scalar, dropped, or a field added):
+    the schema accepts whatever the model accepts, and rejects whatever the model rejects for
+    schema-expressible reasons only. Dates stay strings here, as YAML 1.2 editors see them;
+    the model reads them with `strict=False`, like the loader's dates."""
+    doc = _edit(_SHIPPED_ORG, path, how, value)
+    try:
+        Org.model_validate(_from_plain(doc))
+        model: set[str] | None = None
+    except ValidationError as exc:
+        model = {_kind(e["type"], e["input"]) for e in exc.errors()}
+    schema_ok = VALIDATORS["org"].is_valid(doc)
+    if model is None:
+        assert schema_ok
+    elif model <= EXPRESSIBLE:
+        assert not schema_ok, sorted(model)
