@@ -41,7 +41,9 @@ _IGNORE = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("init", help="scaffold an organization repository in DIR")
-    p.add_argument("dir", nargs="?", default=".", help="where (default: .; created if missing)")
+    p.add_argument(
+        "dir", nargs="?", default=None, help="where (default: -C's directory, or .; created)"
+    )
     p.set_defaults(func=cmd_init)
 
 
@@ -75,7 +77,7 @@ def _write(dest: Path) -> None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    dest = Path(args.dir)
+    dest = Path(args.dir if args.dir is not None else args.directory)
     taken = [rel for rel in planned() if (dest / rel).exists()]
     if taken:
         print(
