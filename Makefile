@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.runtime
 CHECKOV_VENV := .venv-checkov
 TF_RC := $(CURDIR)/.build/terraformrc
 export TF_CLI_CONFIG_FILE := $(TF_RC)
@@ -13,23 +14,31 @@ export CHECKPOINT_DISABLE := 1
 PYTEST_ARGS ?=
 
 .PHONY: help venv tf-config generate check-generated test test-fast e2e check static lint \
-        typecheck fmt lint-tf docs check-docs review bench fuzz clean
+        typecheck fmt lint-tf docs check-docs review bench fuzz clean sandbox sandbox-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# `generate` needs only the runtime dependencies; the dev toolchain (moto, mypy, ...) comes with
+# the first target that tests or checks, into the same venv.
+$(RUN_STAMP): pyproject.toml setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
-	touch $@
+	touch $(RUN_STAMP) $@
 
 venv: $(STAMP) ## create .venv with the compiler and its dev tools
 
 tf-config: ## write the project's Terraform CLI config (.build/terraformrc)
 	@scripts/tf-cli-config.sh $(TF_RC)
 
-generate: $(STAMP) ## compile org.yaml + vendors/ into generated/
+generate: $(RUN_STAMP) ## compile org.yaml + vendors/ into generated/
 	$(BIN)/byok generate
 
 check-generated: $(STAMP) ## fail if generated/ is not what `make generate` produces
@@ -65,21 +74,31 @@ $(CHECKOV_VENV)/.installed:
 lint-tf: $(CHECKOV_VENV)/.installed ## checkov on modules/ and generated/ (own venv)
 	$(CHECKOV_VENV)/bin/checkov -d modules -d generated --framework terraform --compact --quiet --skip-download
 
-docs: $(STAMP) ## regenerate docs/diagnostics.md and the module READMEs' tables
+docs: $(STAMP) ## regenerate docs/diagnostics.md, docs/schema/*.json and the module READMEs' tables
 	$(BIN)/byok docs > docs/diagnostics.md
+	$(BIN)/byok schema org > docs/schema/org.json
+	$(BIN)/byok schema vendor > docs/schema/vendor.json
 	$(BIN)/python scripts/tf_docs.py
 
 review: $(STAMP) ## semantic access diff of the current inputs against HEAD
 	$(BIN)/byok diff --base HEAD
 
+sandbox: $(STAMP) tf-config ## apply the root to a local moto server that keeps running
+	$(BIN)/python scripts/sandbox.py up
+
+sandbox-down: ## stop the `make sandbox` moto server (by its PID)
+	$(PYTHON) scripts/sandbox.py down
+
 bench: $(STAMP) ## benchmarks: generate / diff / check-generated / checkov at scale
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.startup
 
 fuzz: $(STAMP) ## long fuzzing run of the loader and model
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/test_fuzz.py $(PYTEST_ARGS)
 
 check-docs: $(STAMP) ## fail if docs/diagnostics.md or the module READMEs are stale
 	$(BIN)/byok docs | diff -u docs/diagnostics.md - || { echo "docs/diagnostics.md is stale: run 'make docs'"; exit 1; }
+	for k in org vendor; do $(BIN)/byok schema $$k | diff -u docs/schema/$$k.json - || { echo "docs/schema/$$k.json is stale: run 'make docs'"; exit 1; }; done
 	$(BIN)/python scripts/tf_docs.py --check
 
 static: lint typecheck check-generated lint-tf check-docs ## every check but the tests

@@ -41,7 +41,8 @@ def _feed(h: hashlib._Hash, label: str, data: bytes) -> None:
 def fingerprint(root: Path, inputs: list[Path], today: date) -> str:
     h = hashlib.sha256()
     for path in inputs:
-        _feed(h, path.relative_to(root).as_posix(), path.read_bytes())
+        label = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        _feed(h, label, path.read_bytes())
     src = Path(__file__).parent
     sources = [*src.rglob("*.py"), *src.rglob("*.json"), *src.rglob("*.j2")]
     for path in sorted(p for p in sources if "__pycache__" not in p.parts):

@@ -162,7 +162,7 @@ _CODES = (
         "E323",
         "stale generated/",
         "`byok diff` reviews the files Terraform applies: a file under `generated/` differs "
-        "from what org.yaml and vendors/ compile to (hand edit, or `make generate` not run).",
+        "from what org.yaml and vendors/ compile to (hand edit, or `byok generate` not run).",
     ),
     Code(
         "E325",
@@ -303,7 +303,27 @@ _CODES = (
     ),
     Code("W130", "organization statement expired", "Past `expires`: removed from the policy."),
 )
-CATALOGUE: dict[str, Code] = {c.code: c for c in _CODES}
+_ACCEPTANCE_CODES = (
+    Code(
+        "E210",
+        "not an acceptable warning",
+        "An `accepted_warnings` entry names a code that is not a warning in the catalogue; "
+        "errors cannot be accepted.",
+    ),
+    Code(
+        "W120",
+        "accepted warning expired",
+        "An `accepted_warnings` entry's `expires` date has passed: the warning it accepted is "
+        "reported again until the entry is renewed (with a reason) or removed.",
+    ),
+    Code(
+        "W121",
+        "acceptance matches no warning",
+        "An `accepted_warnings` entry matches no warning of this run (fixed, or the target is "
+        "misspelt): remove it so it cannot silently accept a future warning.",
+    ),
+)
+CATALOGUE: dict[str, Code] = {c.code: c for c in (*_CODES, *_ACCEPTANCE_CODES)}
 
 
 class Loc(BaseModel):
@@ -384,6 +404,6 @@ def catalogue_markdown() -> str:
         "| code | severity | title | description |",
         "|---|---|---|---|",
     ]
-    for c in _CODES:
+    for c in sorted(CATALOGUE.values(), key=lambda c: (c.code[0] == "W", c.code)):
         lines.append(f"| {c.code} | {c.severity} | {c.title} | {c.description} |")
     return "\n".join(lines) + "\n"

@@ -30,9 +30,31 @@ def _git(root: Path, *args: str) -> str:
     return proc.stdout
 
 
+def _check_ref(root: Path, ref: str) -> None:
+    """Say in words why `ref` cannot be read: no repository, no commit yet, or no such ref."""
+    try:
+        _git(root, "rev-parse", "--is-inside-work-tree")
+    except GitError:
+        raise GitError(
+            f"`{root.resolve()}` is not in a git repository: `byok diff` compares the working "
+            "tree with a commit (git init, then commit the reviewed state)"
+        ) from None
+    try:
+        _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+    except GitError:
+        raise GitError(
+            "the repository has no commits yet, so there is nothing to compare with: commit "
+            "the reviewed state first (git add -A && git commit)"
+        ) from None
+    try:
+        _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except GitError:
+        raise GitError(f"`{ref}` is not a commit of this repository") from None
+
+
 def committed_policies(root: Path, ref: str) -> dict[str, iam.Policy]:
     """Key name -> policy as committed at `ref` (empty when generated/ did not exist yet)."""
-    _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    _check_ref(root, ref)
     listing = (
         _git(root, "ls-tree", "--name-only", f"{ref}:{POLICY_DIR}") if _has_dir(root, ref) else ""
     )

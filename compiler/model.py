@@ -308,6 +308,18 @@ class Decommission(Model):
     vendor_confirmed: LenientDate
 
 
+class AcceptedWarning(Model):
+    """A warning the organization accepts for one target, with why, its ticket and optionally
+    until when (accept.py); `--strict` then passes. `target` is the warning's subject as
+    `byok generate` names it: `<vendor or file>: <what>`, e.g. `slack: logging role`."""
+
+    code: Annotated[str, Field(pattern=r"^W[0-9]{3}$")]
+    target: Text
+    reason: Text
+    ticket: Ticket
+    expires: LenientDate | None = None
+
+
 class Alarms(Model):
     emails: Annotated[tuple[Email, ...], Field(min_length=1)]
 
@@ -351,6 +363,7 @@ class Org(Model):
     tags: Annotated[dict[TagKey, TagValue], NoWhere] = Field(default_factory=dict)
     apps: Annotated[tuple[App, ...], Field(min_length=1)]
     decommissions: tuple[Decommission, ...] = ()
+    accepted_warnings: tuple[AcceptedWarning, ...] = ()
 
 
 # --------------------------------------------------------------------------- validation

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from .accept import Accepted, bad_codes
+from .accept import apply as accept_warnings
 from .compile import Compiled, compile_all
 from .diagnostics import CompileError, Diagnostic, Loc, sort_diagnostics
 from .lifecycle import check_lifecycle
@@ -20,6 +22,7 @@ from .load import load_file
 from .model import Org, Vendor, build
 from .render import render_all
 from .resolve import resolve
+from .shipped import vendor_files
 from .verify import Proof, verify_key
 from .verify_guards import verify_inputs
 
@@ -34,40 +37,54 @@ class Result:
     files: dict[str, bytes]
     warnings: tuple[Diagnostic, ...]
     proofs: tuple[Proof, ...]
+    accepted: tuple[Accepted, ...] = ()
 
 
 def _load_one(root: Path, rel: str, cls: type[Org] | type[Vendor]) -> Org | Vendor:
     return build(cls, load_file(root / rel, rel))  # type: ignore[no-any-return]
 
 
-def load_inputs(root: Path) -> tuple[Org, dict[str, Vendor]]:
-    """Load and model org.yaml and every vendors/*.yaml, reporting problems of all files."""
-    diags: list[Diagnostic] = []
-    vendors: dict[str, Vendor] = {}
+def vendor_sources(root: Path) -> dict[str, tuple[Path, str]]:
+    """Vendor name -> (file, name shown in diagnostics): the shipped catalog, then the project's
+    own `vendors/*.yaml`, which add vendors or replace a shipped one of the same name."""
+    found = {name: (path, str(path)) for name, path in vendor_files().items()}
     vdir = root / VENDORS_DIR
-    if not vdir.is_dir():
-        diags.append(
-            Diagnostic.make(
-                "E108",
-                f"no `{VENDORS_DIR}/` directory next to {ORG_FILE}",
-                Loc(file=f"{VENDORS_DIR}/", line=1, col=1),
-            )
-        )
-    for path in sorted(vdir.glob("*.yml")) if vdir.is_dir() else ():
-        rel = f"{VENDORS_DIR}/{path.name}"
-        diags.append(
-            Diagnostic.make(
-                "E108",
-                "vendor file would be ignored: vendor files end in `.yaml`",
-                Loc(file=rel, line=1, col=1),
-                help=f"rename it to `{VENDORS_DIR}/{path.stem}.yaml`",
-            )
-        )
     for path in sorted(vdir.glob("*.yaml")) if vdir.is_dir() else ():
+        found[path.stem] = (path, f"{VENDORS_DIR}/{path.name}")
+    return dict(sorted(found.items()))
+
+
+def _layout_problems(root: Path) -> list[Diagnostic]:
+    vdir = root / VENDORS_DIR
+    if vdir.exists() and not vdir.is_dir():
+        return [
+            Diagnostic.make(
+                "E108",
+                f"`{VENDORS_DIR}` is not a directory",
+                Loc(file=VENDORS_DIR, line=1, col=1),
+                help=f"local vendor files go in `{VENDORS_DIR}/<name>.yaml`",
+            )
+        ]
+    return [
+        Diagnostic.make(
+            "E108",
+            "vendor file would be ignored: vendor files end in `.yaml`",
+            Loc(file=f"{VENDORS_DIR}/{path.name}", line=1, col=1),
+            help=f"rename it to `{VENDORS_DIR}/{path.stem}.yaml`",
+        )
+        for path in (sorted(vdir.glob("*.yml")) if vdir.is_dir() else ())
+    ]
+
+
+def load_inputs(root: Path) -> tuple[Org, dict[str, Vendor]]:
+    """Load and model org.yaml and every vendor file, reporting problems of all files."""
+    diags = _layout_problems(root)
+    vendors: dict[str, Vendor] = {}
+    for name, (path, shown) in vendor_sources(root).items():
         try:
-            vendor = _load_one(root, f"{VENDORS_DIR}/{path.name}", Vendor)
+            vendor = build(Vendor, load_file(path, shown))
             assert isinstance(vendor, Vendor)
-            vendors[path.stem] = vendor
+            vendors[name] = vendor
         except CompileError as err:
             diags.extend(err.diagnostics)
     org: Org | None = None
@@ -129,10 +146,14 @@ def _build_tree(root: Path, today: date, guard: bool) -> Result:
         found, proof = verify_key(ck)
         diags += found
         proofs.append(proof)
-    errors = [d for d in diags if d.severity == "error"]
+    errors = [d for d in diags if d.severity == "error"] + bad_codes(org)
     if errors:
         raise CompileError(errors)
-    warnings = sort_diagnostics([*resolved.warnings, *diags])
+    kept, accepted = accept_warnings(org, [*resolved.warnings, *diags], today)
     return Result(
-        compiled=compiled, files=render_all(compiled), warnings=warnings, proofs=tuple(proofs)
+        compiled=compiled,
+        files=render_all(compiled),
+        warnings=sort_diagnostics(kept),
+        proofs=tuple(proofs),
+        accepted=tuple(accepted),
     )

@@ -22,7 +22,7 @@ from typing import Any
 
 from .compile import CompiledKey
 from .lifecycle import vendor_label
-from .model import Decommission, Vendor
+from .model import Decommission, Org, Vendor
 from .policy import iam
 from .policy.compare import compare
 from .policy.evaluate import Request
@@ -75,6 +75,8 @@ class Words:
     # the account the keys live in: same-account principals named directly need no IAM policy,
     # others only through the account-root delegation (compiler.policy.evaluate)
     account: str | None = None
+    # key name -> revoked value -> tickets, from org.yaml at the base ref (`lifted_tickets`)
+    base_tickets: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def label(self, name: str, policy: iam.Policy) -> str:
         """`Slack (152659312504)`: the vendor and the accounts of its principals."""
@@ -113,13 +115,21 @@ def _tickets(ck: CompiledKey | None, values: set[str]) -> str:
     return f" (revocation {', '.join(tickets)})" if tickets else ""
 
 
+def _lifted_ticket(base: Mapping[str, tuple[str, ...]], values: list[str]) -> str:
+    """The ticket(s) under which the base's org.yaml revoked `values` (the working tree's no
+    longer holds the entry), or nothing when the base's org.yaml cannot tell."""
+    tickets = sorted({t for v in values for t in base.get(v, ())})
+    return f" {', '.join(tickets)}" if tickets else ""
+
+
 def _deny_lines(
     name: str,
     who: str,
-    ck: CompiledKey | None,
+    words: Words,
     old: iam.Statement | None,
     new: iam.Statement | None,
 ) -> list[str]:
+    ck = words.compiled.get(name)
     stmt = new or old
     assert stmt is not None
     actions = ", ".join(stmt.action or stmt.not_action or ())
@@ -142,7 +152,8 @@ def _deny_lines(
     if removed:
         out.append(
             f"{name}: NEW ACCESS: {who} regains {actions} when {key} = "
-            f"{', '.join(removed)} (revocation lifted)"
+            f"{', '.join(removed)} (revocation"
+            f"{_lifted_ticket(words.base_tickets.get(name, {}), removed)} lifted)"
         )
     if not out:
         out.append(f"{name}: Deny statement `{stmt.sid}` changed")
@@ -163,17 +174,40 @@ def describe(name: str, new: iam.Policy, old: iam.Policy | None, words: Words) -
     """Plain-language lines for the statement-level changes of one key (a statement whose
     meaning the lines do not spell out is still named; the verdict is `compare`'s)."""
     before, after = _by_sid(old), _by_sid(new)
-    who, ck = words.label(name, new), words.compiled.get(name)
+    who = words.label(name, new)
     lines: list[str] = []
     for sid in sorted(set(before) | set(after)):
         o, n = before.get(sid), after.get(sid)
         if o == n:
             continue
         if (n or o) is not None and (n or o).effect == "Deny":  # type: ignore[union-attr]
-            lines += _deny_lines(name, who, ck, o, n)
+            lines += _deny_lines(name, who, words, o, n)
         else:
             lines += _allow_lines(name, sid, o, n)
     return lines
+
+
+def _vendor_witness(new: iam.Policy, account: str | None) -> Request | None:
+    """For a new key, a request of the *vendor*: what the same policy without its `Vendor*`
+    statements denies and the new policy allows. Against an empty policy the first witness is
+    any principal at all (typically our own root managing the key), which says nothing about
+    what the change gives the vendor."""
+    own = tuple(s for s in new.statements if not (s.sid or "").startswith("Vendor"))
+    if len(own) == len(new.statements):
+        return None
+    return compare(iam.Policy(statements=own), new, account).new_access
+
+
+def lifted_tickets(org: Org) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Key name (`<vendor>-<environment>`) -> revoked value -> tickets, from one org.yaml."""
+    out: dict[str, dict[str, set[str]]] = {}
+    for app in org.apps:
+        for env in app.environments:
+            for e in app.revocations:
+                if e.environments is None or env in e.environments:
+                    for v in e.values:
+                        out.setdefault(f"{app.vendor}-{env}", {}).setdefault(v, set()).add(e.ticket)
+    return {k: {v: tuple(sorted(t)) for v, t in m.items()} for k, m in out.items()}
 
 
 def key_change(name: str, new: iam.Policy, old: iam.Policy | None, words: Words) -> KeyChange:
@@ -182,8 +216,10 @@ def key_change(name: str, new: iam.Policy, old: iam.Policy | None, words: Words)
         ck = words.compiled.get(name)
         env = f", {ck.key.environment}" if ck is not None else ""
         line = f"{name}: NEW ACCESS: new key for {words.label(name, new)}{env}"
-        result = compare(iam.Policy(statements=()), new, words.account)
-        return KeyChange(name, "added", "wider", (line,), result.new_access, None, None)
+        witness = _vendor_witness(new, words.account)
+        if witness is None:
+            witness = compare(iam.Policy(statements=()), new, words.account).new_access
+        return KeyChange(name, "added", "wider", (line,), witness, None, None)
     if old == new:
         return KeyChange(name, "unchanged", "equivalent", ())
     result = compare(old, new, words.account)

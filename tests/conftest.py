@@ -33,6 +33,17 @@ def copy_inputs(dest: Path, with_generated: bool = True) -> Path:
     return dest
 
 
+ACCEPTANCES = "\n# Warnings we accept, one target each"
+
+
+def drop_acceptances(project: Path) -> None:
+    """Remove org.yaml's `accepted_warnings` (its last block), so its warnings are reported."""
+    org = project / "org.yaml"
+    text = org.read_text()
+    assert text.count(ACCEPTANCES) == 1
+    org.write_text(text[: text.index(ACCEPTANCES)])
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     return copy_inputs(tmp_path / "project")

@@ -9,6 +9,7 @@ import pytest
 
 from compiler.cli import main as cli
 from compiler.write import read_tree
+from tests.conftest import drop_acceptances
 
 
 @pytest.fixture(autouse=True)
@@ -52,6 +53,7 @@ def test_changed_input_is_recompiled(project: Path, capsys: pytest.CaptureFixtur
 def test_strict_still_fails_on_replayed_warnings(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    drop_acceptances(project)
     _run(project, capsys)
     rc, out, err = _run(project, capsys, "--strict")
     assert rc == 1 and out == ""

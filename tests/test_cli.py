@@ -12,7 +12,7 @@ import pytest
 
 from compiler.diagnostics import catalogue_markdown
 from compiler.write import read_tree
-from tests.conftest import REPO
+from tests.conftest import REPO, drop_acceptances
 
 
 def byok(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -49,11 +49,12 @@ def test_check_passes_on_shipped_tree_and_fails_when_stale(project: Path) -> Non
     assert stale.stdout.startswith(
         "--- generated/policies/zoom-prod.json\n+++ generated/policies/zoom-prod.json (expected)\n"
     )
-    assert "byok: generated/ is stale: run `make generate` and commit the result" in stale.stderr
+    assert "byok: generated/ is stale: run `byok generate` and commit the result" in stale.stderr
     assert "kms:Encrypt2" in policy.read_text()  # --check writes nothing
 
 
 def test_strict_fails_on_warnings_and_writes_nothing(project: Path) -> None:
+    drop_acceptances(project)
     before = read_tree(project / "generated")
     res = byok(project, "generate", "--strict")
     assert res.returncode == 1

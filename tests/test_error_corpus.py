@@ -297,7 +297,7 @@ BYTE_CASES = (
         "org.yaml",
         _org_with("region: us-east-1", "region: us-east-x")
         + b"# "
-        + b"y" * (MAX_BYTES - 4000)
+        + b"y" * (MAX_BYTES - 8000)
         + b"\n",
         (
             "org.yaml:5:9: E204 invalid `region`: `us-east-x` is not an AWS region such as "

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, copy_inputs
+from tests.conftest import ACCEPTANCES, REPO, copy_inputs
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t",
@@ -107,7 +107,7 @@ def test_removed_revocation_is_new_access_with_confirmed_witness(
     assert changed[0]["relation"] == "wider" and changed[0]["widens"] is True
     assert changed[0]["changes"] == [
         "slack-prod: NEW ACCESS: Slack (152659312504) regains kms:Decrypt, kms:GenerateDataKey "
-        "when kms:EncryptionContext:channel_id = C07QX4M2PLR (revocation lifted)"
+        "when kms:EncryptionContext:channel_id = C07QX4M2PLR (revocation SEC-123 lifted)"
     ]
     _witness_check(repo, tmp_path, "slack-prod", changed[0]["new_access"])
     text = _run(repo, "diff", "--base", "HEAD")
@@ -115,12 +115,30 @@ def test_removed_revocation_is_new_access_with_confirmed_witness(
     assert _run(repo, "diff", "--allow-widening").returncode == 0
 
 
-def test_new_app_is_widening(repo: Path) -> None:
+def test_new_vendor_key_witness_is_the_vendor(repo: Path) -> None:
+    """The witness of a new key is what the vendor gains, not our own root managing the key."""
     org = repo / "org.yaml"
-    org.write_text(
-        org.read_text() + "\n  - vendor: box\n    environments: [prod]\n"
+    box = (
+        "\n  - vendor: box\n    environments: [prod]\n"
         "    parameters:\n      principal_arn: arn:aws:iam::999988887777:role/BoxKeySafe\n"
     )
+    org.write_text(org.read_text().replace(ACCEPTANCES, box + ACCEPTANCES))
+    _generate(repo)
+    res = _run(repo, "diff", "--format", "json")
+    keys = {k["key"]: k for k in json.loads(res.stdout)["keys"]}
+    assert (
+        keys["box-prod"]["new_access"]["principal"] == "arn:aws:iam::999988887777:role/BoxKeySafe"
+    )
+
+
+def test_new_app_is_widening(repo: Path) -> None:
+    org = repo / "org.yaml"
+    box = (
+        "\n  - vendor: box\n    environments: [prod]\n"
+        "    parameters:\n      principal_arn: arn:aws:iam::999988887777:role/BoxKeySafe\n"
+    )
+    # the last app: before org.yaml's closing `accepted_warnings` block
+    org.write_text(org.read_text().replace(ACCEPTANCES, box + ACCEPTANCES))
     _generate(repo)
     res = _run(repo, "diff")
     assert res.returncode == 3, res.stdout + res.stderr
@@ -167,8 +185,8 @@ def test_hand_edit_of_a_generated_policy_is_never_no_access_changes(repo: Path) 
     assert res.stderr == (
         f"generated/policies/slack-prod.json:{line}:1: E323 generated/ is stale: differs from "
         "what the inputs compile to\n"
-        "  help: run `make generate` (a hand edit of generated/ is overwritten), review, commit\n"
-        "byok: generated/ is stale: run `make generate`, then review\n"
+        "  help: run `byok generate` (a hand edit of generated/ is overwritten), review, commit\n"
+        "byok: generated/ is stale: run `byok generate`, then review\n"
     )
     assert _run(repo, "diff", "--allow-widening").returncode == 1
 
@@ -189,7 +207,7 @@ def test_the_verdict_is_computed_on_the_json_terraform_applies(repo: Path) -> No
     assert changed[0].lines == (
         "slack-prod: NEW ACCESS: Slack (152659312504) regains kms:Decrypt, kms:GenerateDataKey "
         "when kms:EncryptionContext:channel_id = C0123ABCD, C07QX4M2PLR (revocation lifted)",
-    )
+    )  # Words without the base's org.yaml: the line cannot name the ticket
     witness = changed[0].new_access
     assert witness is not None
     assert witness.context["kms:EncryptionContext:channel_id"] in ("C0123ABCD", "C07QX4M2PLR")
@@ -223,7 +241,7 @@ def test_removing_an_app_is_destructive_before_and_after_generate(repo: Path) ->
     _drop_app(repo, "zoom", "databricks")
     res = _run(repo, "diff", "--allow-widening")
     assert (res.returncode, res.stdout) == (4, ZOOM_DELETION), res.stderr
-    assert res.stderr == "byok: generated/ is also stale (`make generate`)\n"
+    assert res.stderr == "byok: generated/ is also stale (`byok generate`)\n"
     res = _run(repo, "diff", "--format", "json")
     assert res.returncode == 4
     assert [(k["key"], k["destroys"]) for k in json.loads(res.stdout)["keys"]] == [
@@ -310,10 +328,12 @@ def test_a_declared_decommission_lets_the_key_leave(repo: Path) -> None:
     # A decommission of a key an app still produces is refused.
     text = (repo / "org.yaml").read_text()
     (repo / "org.yaml").write_text(text.replace("key: zoom-prod", "key: slack-prod"))
+    line = text[: text.index("key: zoom-prod")].count("\n") + 1
     gen = _run(repo, "generate")
     assert gen.returncode == 1
     assert gen.stderr.startswith(
-        "org.yaml:78:10: E321 key `slack-prod` is decommissioned but an app still produces it\n"
+        f"org.yaml:{line}:10: E321 key `slack-prod` is decommissioned but an app still "
+        "produces it\n"
         "  help: remove the environment (or the app) that produces it, or drop the decommission\n"
     ), gen.stderr
 

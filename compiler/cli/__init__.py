@@ -5,4 +5,10 @@
 - `generate`: `byok generate` and `byok docs` (the compiler pipeline).
 - `diff`: `byok diff` (the review gate).
 - `semantics`: `byok eval` and `byok compare` (the policy engine alone).
+- `init`: `byok init` (scaffold an organization repository from the shipped files).
+- `catalog`: `byok vendors` and `byok schema`.
+- `formats`: `generate --format json|sarif` renderings of the diagnostics.
+
+`main` imports a command's module only when that command runs (`COMMANDS`), so the start-up of
+`byok --help` pays for no heavy dependency.
 """

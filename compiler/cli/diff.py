@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,9 +18,11 @@ from typing import Any
 
 from ..diagnostics import CompileError, Diagnostic, Loc
 from ..gitbase import GitError, changed_terraform, committed_policies, working_policies
-from ..pipeline import OUT_DIR, Result, build_tree
+from ..load import load_bytes
+from ..model import Org, build
+from ..pipeline import ORG_FILE, OUT_DIR, Result, build_tree
 from ..policy import iam
-from ..review import Report, Words, removal, review
+from ..review import Report, Words, lifted_tickets, removal, review
 from ..write import read_tree
 from .common import EXIT_DESTROY, EXIT_INPUT, EXIT_OK, EXIT_WIDER, print_diagnostics, today
 
@@ -70,19 +73,36 @@ def stale_files(root: Path, expected: Mapping[str, bytes]) -> list[Diagnostic]:
                 "E323",
                 msg,
                 loc,
-                "run `make generate` (a hand edit of generated/ is overwritten), review, commit",
+                "run `byok generate` (a hand edit of generated/ is overwritten), review, commit",
             )
         )
     return out
 
 
-def _words(result: Result) -> Words:
+def _base_tickets(root: Path, ref: str) -> dict[str, dict[str, tuple[str, ...]]]:
+    """The revocation tickets of org.yaml at `ref`, to name the ticket of a lifted revocation.
+    Words only: when the base's org.yaml cannot be read or modelled, lines just omit them."""
+    try:
+        data = subprocess.run(
+            ["git", "-C", str(root), "show", f"{ref}:{ORG_FILE}"],
+            capture_output=True,
+            check=True,
+            timeout=60,
+        ).stdout
+        org = build(Org, load_bytes(data, ORG_FILE))
+    except (OSError, subprocess.SubprocessError, CompileError):
+        return {}
+    return lifted_tickets(org)
+
+
+def _words(result: Result, root: Path, ref: str) -> Words:
     resolved = result.compiled.resolved
     return Words(
         compiled={ck.key.name: ck for ck in result.compiled.keys},
         decommissions={d.key: d for d in resolved.org.decommissions},
         vendors={v.name: v for v in resolved.vendors},
         account=resolved.org.account_id,
+        base_tickets=_base_tickets(root, ref),
     )
 
 
@@ -103,7 +123,7 @@ def _report(
     root: Path, result: Result, base: dict[str, iam.Policy], args: argparse.Namespace
 ) -> Report | int:
     """The review of the working tree, or an exit code when it cannot be trusted."""
-    words = _words(result)
+    words = _words(result, root, args.base)
     produced = {ck.key.name for ck in result.compiled.keys}
     stale = stale_files(root, result.files)
     if stale:
@@ -111,10 +131,10 @@ def _report(
         gone = [removal(n, base[n], words) for n in sorted(set(base) - produced)]
         if any(c.destroys for c in gone):
             _emit(Report(gone), args)
-            print(f"byok: {OUT_DIR}/ is also stale (`make generate`)", file=sys.stderr)
+            print(f"byok: {OUT_DIR}/ is also stale (`byok generate`)", file=sys.stderr)
             return EXIT_DESTROY
         print_diagnostics(stale)
-        print(f"byok: {OUT_DIR}/ is stale: run `make generate`, then review", file=sys.stderr)
+        print(f"byok: {OUT_DIR}/ is stale: run `byok generate`, then review", file=sys.stderr)
         return EXIT_INPUT
     changes = review(working_policies(root), base, words)
     return Report(changes, changed_terraform(root, args.base))

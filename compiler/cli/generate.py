@@ -1,31 +1,43 @@
-"""`byok generate [--strict] [--check]` and `byok docs`: the compiler pipeline's commands."""
+"""`byok generate [--strict] [--check] [--format text|json|sarif]` and `byok docs`: the compiler
+pipeline's commands. The pipeline is imported inside the commands (see main.py)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .. import cache
-from ..compile import POLICY_LIMIT
-from ..diagnostics import CompileError, catalogue_markdown
-from ..pipeline import ORG_FILE, OUT_DIR, VENDORS_DIR, Result, build_tree
-from ..verify_claims import NOT_PROVED, proof_lines
-from ..write import diff_trees, read_tree, write_tree
-from .common import EXIT_INPUT, EXIT_OK, format_diagnostics, print_diagnostics, today
+from .common import EXIT_INPUT, EXIT_OK, format_diagnostics, not_a_project, today
+
+if TYPE_CHECKING:
+    from ..accept import Accepted
+    from ..diagnostics import Diagnostic
+    from ..pipeline import Result
+
+ORG_FILE, VENDORS_DIR, OUT_DIR = "org.yaml", "vendors", "generated"
 
 
 def _summary(result: Result) -> str:
     """Per key its size and exactly what was proved about its key policy; then, once, what the
     proofs do not cover (README, "What the proofs do and do not cover")."""
+    from ..compile import POLICY_LIMIT
+    from ..verify_claims import NOT_PROVED, proof_lines
+
     proofs = {p.key: p for p in result.proofs}
     lines = []
     for ck in sorted(result.compiled.keys, key=lambda c: c.key.name):
         lines.append(f"{ck.key.name}: key policy {ck.size}/{POLICY_LIMIT} bytes")
         lines += [f"  {line}" for line in proof_lines(ck, proofs[ck.key.name])]
     lines += NOT_PROVED
+    if result.accepted:
+        codes = sorted({a.warning.code for a in result.accepted})
+        lines.append(
+            f"accepted: {len(result.accepted)} warning(s) ({', '.join(codes)}) by org.yaml "
+            "`accepted_warnings`, each with its reason and ticket"
+        )
     return "".join(f"{line}\n" for line in lines)
 
 
@@ -38,10 +50,16 @@ def _strict_failure(warnings: str, strict: bool) -> bool:
 
 
 def _inputs(root: Path) -> list[Path]:
-    return [root / ORG_FILE, *sorted((root / VENDORS_DIR).glob("*.y*ml"))]
+    from ..pipeline import vendor_sources
+
+    # every vendor file the build reads (shipped or local), and stray `.yml` files it reports
+    vendors = [path for path, _ in vendor_sources(root).values()]
+    return [root / ORG_FILE, *vendors, *sorted((root / VENDORS_DIR).glob("*.yml"))]
 
 
 def _fingerprint(root: Path, day: date) -> str | None:
+    from .. import cache
+
     try:
         return cache.fingerprint(root, _inputs(root), day)
     except OSError:  # unreadable inputs: no shortcut; the compiler reports them
@@ -50,6 +68,9 @@ def _fingerprint(root: Path, day: date) -> str | None:
 
 def _from_cache(root: Path, day: date, strict: bool) -> int | None:
     """Replay the last run when nothing it depends on changed (see cache.py)."""
+    from .. import cache
+    from ..write import read_tree
+
     fp = _fingerprint(root, day)
     if fp is None:
         return None
@@ -66,37 +87,30 @@ def _from_cache(root: Path, day: date, strict: bool) -> int | None:
 
 
 def _check(root: Path, result: Result) -> int:
+    from ..write import diff_trees, read_tree
+
     diff = diff_trees(read_tree(root / OUT_DIR), result.files, OUT_DIR)
     if diff:
         sys.stdout.write(diff)
         print(
-            f"byok: {OUT_DIR}/ is stale: run `make generate` and commit the result", file=sys.stderr
+            f"byok: {OUT_DIR}/ is stale: run `byok generate` and commit the result", file=sys.stderr
         )
         return EXIT_INPUT
     print(f"{OUT_DIR}/ is up to date")
     return EXIT_OK
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
-    root, now = Path(args.directory), today()
-    replayed = None if args.check else _from_cache(root, now, args.strict)
-    if replayed is not None:
-        return replayed
-    fp = _fingerprint(root, now)
-    try:
-        result = build_tree(root, now)
-    except CompileError as err:
-        print_diagnostics(err.diagnostics)
-        return EXIT_INPUT
-    warnings = format_diagnostics(result.warnings)
-    sys.stderr.write(warnings)
-    if _strict_failure(warnings, args.strict):
-        return EXIT_INPUT
-    if args.check:
-        return _check(root, result)
-    summary = _summary(result)
-    sys.stdout.write(summary)
-    changed = write_tree(root / OUT_DIR, result.files)
+def _changed(before: Mapping[str, bytes], after: Mapping[str, bytes]) -> int:
+    """How many files a write of `after` over `before` creates, changes or removes."""
+    return sum(1 for rel in set(before) | set(after) if before.get(rel) != after.get(rel))
+
+
+def _write(root: Path, result: Result, fp: str | None, warnings: str, summary: str) -> None:
+    from .. import cache
+    from ..write import read_tree, write_tree
+
+    before = read_tree(root / OUT_DIR)
+    write_tree(root / OUT_DIR, result.files)
     if fp is not None:
         cache.store(
             root,
@@ -107,11 +121,73 @@ def cmd_generate(args: argparse.Namespace) -> int:
                 stdout=summary,
             ),
         )
-    print(f"{OUT_DIR}/: {len(result.files)} files {'written' if changed else 'unchanged'}")
+    changed = _changed(before, result.files)
+    print(
+        f"{OUT_DIR}/: {changed} of {len(result.files)} files written"
+        if changed
+        else f"{OUT_DIR}/: {len(result.files)} files unchanged"
+    )
+
+
+def _machine(
+    args: argparse.Namespace, diags: Sequence[Diagnostic], accepted: Sequence[Accepted] = ()
+) -> None:
+    """`--format json|sarif`: every diagnostic of the run on stdout, nothing else there; the
+    accepted warnings too, marked with their reason (SARIF: as suppressed results)."""
+    from .formats import diagnostics_json, diagnostics_sarif
+
+    render = diagnostics_json if args.format == "json" else diagnostics_sarif
+    sys.stdout.write(render(diags, Path(args.directory), accepted))
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    root, now = Path(args.directory), today()
+    if not_a_project(root):
+        return EXIT_INPUT
+    if args.format != "text":
+        return _generate_machine(args, root, now)
+    replayed = None if args.check else _from_cache(root, now, args.strict)
+    if replayed is not None:
+        return replayed
+    from ..diagnostics import CompileError
+    from ..pipeline import build_tree
+
+    fp = _fingerprint(root, now)
+    try:
+        result = build_tree(root, now)
+    except CompileError as err:
+        sys.stderr.write(format_diagnostics(err.diagnostics))
+        return EXIT_INPUT
+    warnings = format_diagnostics(result.warnings)
+    sys.stderr.write(warnings)
+    if _strict_failure(warnings, args.strict):
+        return EXIT_INPUT
+    if args.check:
+        return _check(root, result)
+    summary = _summary(result)
+    sys.stdout.write(summary)
+    _write(root, result, fp, warnings, summary)
     return EXIT_OK
 
 
+def _generate_machine(args: argparse.Namespace, root: Path, now: date) -> int:
+    """Compile, report every diagnostic in the machine format and write nothing: a code-scanning
+    step runs this beside the real `generate` (or `generate --check`)."""
+    from ..diagnostics import CompileError
+    from ..pipeline import build_tree
+
+    try:
+        result = build_tree(root, now)
+    except CompileError as err:
+        _machine(args, err.diagnostics)
+        return EXIT_INPUT
+    _machine(args, result.warnings, result.accepted)
+    return EXIT_INPUT if args.strict and result.warnings else EXIT_OK
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
+    from ..diagnostics import catalogue_markdown
+
     sys.stdout.write(catalogue_markdown())
     return EXIT_OK
 
@@ -124,6 +200,12 @@ def add_parsers(sub: Any) -> None:
         "--check",
         action="store_true",
         help="write nothing; exit 1 with a diff if generated/ is stale",
+    )
+    gen.add_argument(
+        "--format",
+        choices=("text", "json", "sarif"),
+        default="text",
+        help="json or sarif: print the diagnostics on stdout in that format and write nothing",
     )
     gen.set_defaults(func=cmd_generate)
     docs = sub.add_parser("docs", help="print the diagnostics catalogue as Markdown")

@@ -15,13 +15,14 @@ comparison is `unknown`: a check that cannot rule out new access fails closed.
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import re
 import sys
 from pathlib import Path
 from typing import Any
 
-from ..policy import iam
+from ..policy import catalog, iam
 from ..policy.compare import compare
 from ..policy.evaluate import Request, evaluate
 from .common import EXIT_INPUT, EXIT_OK, EXIT_WIDER
@@ -106,9 +107,25 @@ def _emit(doc: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(doc, indent=2) + "\n")
 
 
+def _unknown_kms_action(action: str) -> str | None:
+    """Why `action` cannot be judged: a `kms:` name AWS does not define is a typo, and deciding
+    it (always `implicit_deny`) would read as if the policy denied the real action."""
+    if not action.lower().startswith("kms:"):
+        return None
+    known = {*catalog.KMS_ACTIONS, *catalog.IAM_ONLY_ACTIONS, *catalog.EXCLUDED_ACTIONS}
+    if action.lower() in {a.lower() for a in known}:
+        return None
+    close = difflib.get_close_matches(action, sorted(known), n=1, cutoff=0.6)
+    hint = f"; did you mean `{close[0]}`?" if close else ""
+    return f"`{action}` is not a KMS action{hint}"
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     try:
         policy, request = _policy(args.policy), _request(args.request)
+        unknown = _unknown_kms_action(request.action)
+        if unknown is not None:
+            raise _InputError(f"{args.request}: {unknown}")
         decision = evaluate(policy, request, args.key_account)
     except _InputError as exc:
         return _fail(str(exc))

@@ -1,0 +1,78 @@
+"""`byok vendors` (the vendor catalog: shipped files and the project's own, with each fact's
+status) and `byok schema [org|vendor]` (JSON Schemas from the models)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .common import EXIT_INPUT, EXIT_OK, print_diagnostics
+
+if TYPE_CHECKING:
+    from ..diagnostics import Diagnostic
+    from ..model import Vendor
+
+
+def add_parsers(sub: Any) -> None:
+    """Register `vendors` and `schema` on an argparse subparsers object."""
+    ven = sub.add_parser("vendors", help="list the vendors available and their facts")
+    ven.set_defaults(func=cmd_vendors)
+    sch = sub.add_parser("schema", help="print the JSON Schema of org.yaml or a vendor file")
+    sch.add_argument("kind", nargs="?", choices=("org", "vendor"), default="org")
+    sch.set_defaults(func=cmd_schema)
+
+
+def _facts(vendor: Vendor) -> list[tuple[str, bool]]:
+    """Every fact of the vendor file, labelled, with whether it is verified."""
+    out = [
+        (f"principal `{p.arn or '<' + str(p.parameter) + '>'}`", p.verified)
+        for p in vendor.principals
+    ]
+    out += [(f"grant `{g.name}`", g.verified) for g in vendor.grants]
+    out.append(("key requirements", vendor.key.verified))
+    out.append(("kill switch", vendor.revocation.kill_switch.verified))
+    out += [
+        (f"revocation scope `{s.name}` ({s.context_key})", s.verified)
+        for s in vendor.revocation.scopes
+    ]
+    if vendor.logging is not None:
+        out.append(("logging role", vendor.logging.verified))
+    if vendor.create_grant is not None:
+        out.append(("creates grants", vendor.create_grant.verified))
+    return out
+
+
+def cmd_vendors(args: argparse.Namespace) -> int:
+    from ..diagnostics import CompileError
+    from ..load import load_file
+    from ..model import Vendor, build
+    from ..pipeline import vendor_sources
+
+    root = Path(args.directory)
+    problems: list[Diagnostic] = []
+    for name, (path, shown) in vendor_sources(root).items():
+        try:
+            vendor = build(Vendor, load_file(path, shown))
+        except CompileError as err:
+            problems.extend(err.diagnostics)
+            continue
+        origin = "local" if not Path(shown).is_absolute() else "shipped"
+        facts = _facts(vendor)
+        verified = sum(1 for _, ok in facts if ok)
+        print(f"{name}: {vendor.display_name} ({vendor.product}), {origin} {shown}")
+        print(f"  {verified}/{len(facts)} facts verified")
+        for label, ok in facts:
+            print(f"    {'verified  ' if ok else 'UNVERIFIED'} {label}")
+    if problems:
+        print_diagnostics(problems)
+        return EXIT_INPUT
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from ..schema import schema_text
+
+    sys.stdout.write(schema_text(args.kind))
+    return EXIT_OK

@@ -1,0 +1,109 @@
+"""`byok --help` and `--version` import no heavy dependency (pydantic, z3, jinja2, yaml, the
+pipeline): the command modules are imported only for the command that runs (cli/main.py). Time
+itself is measured by `make bench`, not asserted here. Plus the parser's rough edges: `-C`
+after the subcommand, "did you mean" for a misspelt command, and the help of every command
+listed without importing it equals the help its module registers."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from compiler.cli import main as cli
+
+PACKAGE = cli.__name__.split(".")[0]
+HEAVY = ("pydantic", "z3", "jinja2", "yaml")
+_PROBE = """
+import json, sys
+from {pkg}.cli.main import main
+try:
+    main({argv!r})
+except SystemExit:
+    pass
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in {heavy!r})
+ours = sorted(m for m in sys.modules if m.startswith("{pkg}.") and not m.startswith("{pkg}.cli"))
+print(json.dumps([heavy, ours]))
+"""
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"]])
+def test_help_and_version_import_nothing_heavy(argv: list[str]) -> None:
+    code = _PROBE.format(pkg=PACKAGE, argv=argv, heavy=HEAVY)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    heavy, ours = json.loads(proc.stdout.splitlines()[-1])
+    assert heavy == [] and ours == [], (heavy, ours)
+
+
+def test_a_command_imports_its_module_only_when_it_runs() -> None:
+    code = _PROBE.format(pkg=PACKAGE, argv=["schema", "--help"], heavy=HEAVY)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    heavy, _ = json.loads(proc.stdout.splitlines()[-1])
+    assert heavy == []  # `schema --help` parses arguments; the models load only when it runs
+
+
+def _registered_help(name: str) -> str:
+    module, registrar, _ = cli.COMMANDS[name]
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers()
+    getattr(importlib.import_module(f"{PACKAGE}.cli.{module}"), registrar)(sub)
+    action = next(a for a in sub._choices_actions if a.dest == name)
+    return str(action.help)
+
+
+@pytest.mark.parametrize("name", sorted(cli.COMMANDS))
+def test_listed_help_equals_the_modules_help(name: str) -> None:
+    assert cli.COMMANDS[name][2] == _registered_help(name)
+
+
+def test_misspelt_command_gets_did_you_mean(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["generat"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "byok: error: unknown command `generat`",
+        "  help: did you mean `generate`?",
+        "  help: `byok --help` lists the commands",
+    ]
+
+
+def test_directory_after_the_subcommand(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["generate", "--check", "-C", str(project)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "generated/ is up to date"
+    assert cli.main(["generate", f"--directory={project}", "--check"]) == 0
+
+
+def test_outside_a_project_names_the_directory_and_hints_init(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["-C", str(tmp_path), "generate"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"byok: error: `{tmp_path.resolve()}` is not a byok project: it has no org.yaml",
+        f"  help: `byok init {tmp_path}` scaffolds one there, or `byok -C DIR ...` names the "
+        "project directory",
+    ]
+
+
+def test_files_written_counts_only_changed_files(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    access = project / "generated" / "ACCESS.md"
+    access.write_text("hand edit\n")
+    total = sum(1 for p in (project / "generated").rglob("*") if p.is_file())
+    assert cli.main(["-C", str(project), "generate"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"generated/: 1 of {total} files written"
+    assert cli.main(["-C", str(project), "generate"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"generated/: {total} files unchanged"
+
+
+def test_stale_message_names_the_command_not_make(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "generated" / "ACCESS.md").write_text("hand edit\n")
+    assert cli.main(["-C", str(project), "generate", "--check"]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "byok: generated/ is stale: run `byok generate` and commit the result"
+    )

@@ -1,0 +1,118 @@
+"""The tool as a user installs it: a wheel built from this tree, installed into a fresh venv,
+used outside the source tree (`byok init`, `generate`, `terraform init/validate`), plus the
+scaffold's own guarantees. The wheel is built offline (`--no-build-isolation`, the dev extra
+carries setuptools and wheel); the new venv reuses this venv's site-packages for the runtime
+dependencies through a `.pth` line, so nothing is downloaded."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from compiler import shipped
+from compiler.cli import main as cli
+from compiler.cli.init import WORKFLOW_EDITS, planned, workflow_text
+
+REPO = Path(__file__).resolve().parent.parent
+PACKAGE = shipped.__name__.split(".")[0]  # the import package, whatever it is called
+
+
+def _run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
+    proc = subprocess.run(
+        cmd, cwd=cwd, capture_output=True, text=True, timeout=300, env=env or os.environ.copy()
+    )
+    assert proc.returncode == 0, f"{cmd}: {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    return proc.stdout
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv with the wheel of this tree installed (not editable): its bin/ directory."""
+    base = tmp_path_factory.mktemp("installed")
+    pip = [sys.executable, "-m", "pip"]
+    _run([*pip, "wheel", "-q", "--no-deps", "--no-build-isolation", "--no-index",
+          "-w", str(base / "dist"), str(REPO)], cwd=base)  # fmt: skip
+    wheel = next((base / "dist").glob("*.whl"))
+    _run([sys.executable, "-m", "venv", "--without-pip", str(base / "venv")], cwd=base)
+    py = base / "venv" / "bin" / "python"
+    _run([*pip, "--python", str(py), "install", "-q", "--no-deps", "--no-index", str(wheel)], base)
+    site = _run([str(py), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], base)
+    # runtime dependencies from this venv; appended after the new site-packages, so the
+    # installed package wins over this tree's editable install
+    Path(site.strip(), "zz-deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    return base / "venv" / "bin"
+
+
+@pytest.mark.terraform
+def test_installed_wheel_scaffolds_a_repository_that_validates(
+    installed: Path, tmp_path: Path
+) -> None:
+    env = {**os.environ, "PYTHONPATH": "", "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
+    env["TF_CLI_CONFIG_FILE"] = str(REPO / ".build" / "terraformrc")
+    where = _run([str(installed / "python"), "-c",
+                  f"from {PACKAGE}.shipped import shipped_root; print(shipped_root())"],
+                 tmp_path, env)  # fmt: skip
+    # the catalog and modules come from the installed package, not from this checkout
+    assert Path(where.strip()).is_relative_to(installed.parent), where
+    assert _run([str(installed / "byok"), "--version"], tmp_path, env).startswith("byok ")
+    org = tmp_path / "org-repo"
+    org.mkdir()
+    _run([str(installed / "byok"), "init", "."], org, env)
+    assert sorted(p.name for p in (org / "modules").iterdir()) == sorted(
+        p.name for p in (REPO / "modules").iterdir()
+    )
+    out = _run([str(installed / "byok"), "generate"], org, env)
+    assert out.splitlines()[-1].startswith("generated/: ")
+    _run(["terraform", "init", "-input=false", "-backend=false"], org, env)
+    assert "Success" in _run(["terraform", "validate", "-no-color"], org, env)
+
+
+def test_init_writes_the_repository_and_never_overwrites(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["init", str(tmp_path / "new")]) == 0
+    new = tmp_path / "new"
+    for rel in planned():
+        assert (new / rel).exists(), rel
+    assert (
+        (new / "org.yaml")
+        .read_text()
+        .startswith("# yaml-language-server: $schema=./schema/org.json\n")
+    )
+    capsys.readouterr()
+    before = (new / "org.yaml").read_bytes()
+    (new / "org.yaml").write_text("organization: edited\n")
+    assert cli.main(["init", str(new)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == (
+        f"byok: error: `{new}` already has org.yaml, README.md, .pre-commit-config.yaml, "
+        ".gitignore, main.tf, versions.tf, variables.tf, outputs.tf, modules, "
+        ".github/workflows/byok-review.yml, schema/org.json, schema/vendor.json: nothing written"
+    )
+    assert (new / "org.yaml").read_text() == "organization: edited\n" != before.decode()
+
+
+def test_scaffolded_workflow_uses_the_installed_byok() -> None:
+    example = (REPO / "examples" / "github-actions-review.yml").read_text()
+    text = workflow_text(example)
+    assert "make " not in text and ".venv" not in text
+    for _, new in WORKFLOW_EDITS:
+        assert new in text
+    with pytest.raises(ValueError, match="no longer contains"):
+        workflow_text(example.replace("make check-generated", "make verify"))
+
+
+def test_local_vendor_overrides_a_shipped_one_by_name(project: Path) -> None:
+    """A project's vendors/zoom.yaml replaces the shipped zoom; other shipped vendors stay."""
+    from compiler.pipeline import vendor_sources
+
+    (project / "vendors" / "slack.yaml").unlink()
+    sources = vendor_sources(project)
+    assert sources["zoom"] == (project / "vendors" / "zoom.yaml", "vendors/zoom.yaml")
+    assert sources["slack"][0] == shipped.vendor_files()["slack"]
+    assert sources["slack"][1] == str(shipped.vendor_files()["slack"])
