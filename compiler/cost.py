@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 INSIGHT_TYPES = 2  # ApiCallRateInsight and ApiErrorRateInsight (modules/cloudtrail)
@@ -40,7 +40,7 @@ class Line:
 
 
 def prices() -> dict[str, Any]:
-    raw = resources.files("compiler").joinpath("data/prices.json").read_text()
+    raw = (Path(__file__).parent / "data" / "prices.json").read_text(encoding="utf-8")
     data: dict[str, Any] = json.loads(raw)
     return data
 

@@ -37,20 +37,42 @@ def _key_node(ck: CompiledKey) -> str:
     return f'  {_id("k", k.name)}["{label}"]{cls}'
 
 
-def _vendor_lines(vendor: str, keys: list[CompiledKey]) -> list[str]:
+def _edges(ck: CompiledKey, party: str) -> dict[str, list[str]]:
+    """Principal ARN -> the names of the grants of `party` that name it on this key."""
+    out: dict[str, list[str]] = {}
+    for (name, _, _), who in zip(ck.key.grants, ck.key.grant_who, strict=True):
+        if who.party == party:
+            for arn in who.aws:
+                out.setdefault(arn, []).append(name)
+    return out
+
+
+def _party_lines(vendor: str, keys: list[CompiledKey], party: str) -> list[str]:
+    """One subgraph of the vendor's principals (or of the organization's own principals that a
+    `party: customer` grant names: a suspension does not deny those), with an edge per key."""
+    edges = {ck.key.name: _edges(ck, party) for ck in keys}
+    principals = sorted({p for e in edges.values() for p in e})
+    if not principals:
+        return []
     display = keys[0].key.vendor.display_name
-    principals = sorted({p for ck in keys for p in ck.key.principals})
-    lines = [f"  subgraph {_id('v', vendor)}[{_label(display)}]"]
-    lines += [f"    {_id('p_' + vendor, str(i))}[{_label(p)}]" for i, p in enumerate(principals)]
+    title = display if party == "vendor" else f"your principals for {display}"
+    tag = ("p_" if party == "vendor" else "c_") + vendor
+    lines = [f"  subgraph {_id('v' if party == 'vendor' else 'cv', vendor)}[{_label(title)}]"]
+    lines += [f"    {_id(tag, str(i))}[{_label(p)}]" for i, p in enumerate(principals)]
     lines.append("  end")
     for ck in keys:
-        grants = ", ".join(name for name, _, _ in ck.key.grants)
-        arrow = "-.->" if ck.key.suspension is not None else "-->"
-        edge = f"suspended: {grants}" if ck.key.suspension is not None else grants
-        for p in ck.key.principals:
-            src = _id("p_" + vendor, str(principals.index(p)))
+        denied = party == "vendor" and ck.key.suspension is not None
+        for p, names in sorted(edges[ck.key.name].items()):
+            grants = ", ".join(names)
+            edge = f"suspended: {grants}" if denied else grants
+            arrow = "-.->" if denied else "-->"
+            src = _id(tag, str(principals.index(p)))
             lines.append(f"  {src} {arrow}|{_label(edge)}| {_id('k', ck.key.name)}")
     return lines
+
+
+def _vendor_lines(vendor: str, keys: list[CompiledKey]) -> list[str]:
+    return _party_lines(vendor, keys, "vendor") + _party_lines(vendor, keys, "customer")
 
 
 def render_diagram(compiled: Compiled) -> str:

@@ -50,7 +50,7 @@ def test_expired_acceptance_reports_the_warning_again(
         f"org.yaml:{line}:14: W120 acceptance of W101 `databricks: kill switch` expired on "
         "2025-12-31 (ticket SEC-152)",
         "  help: renew it with a reason and a new date, or fix what it accepted",
-        "vendors/databricks.yaml:84:5: W101 unverified vendor fact reaches generated output: "
+        "vendors/databricks.yaml:138:5: W101 unverified vendor fact reaches generated output: "
         "kill switch",
         "  help: confirm it (https://github.com/databricks/terraform-databricks-sra/blob/"
         "13a17418865aa31ec8370aea10d38823d5b2c23a/aws/tf/modules/sra/cmk.tf), then set "

@@ -32,9 +32,14 @@ def test_diagram_of_the_shipped_example() -> None:
     assert '    p_slack_0["arn:aws:iam::152659312504:root"]' in lines
     assert '  p_slack_0 -->|"data-keys"| k_slack_prod' in lines
     assert (
-        '  p_databricks_0 -.->|"suspended: managed-services, workspace-storage"| '
-        "k_databricks_staging"
+        '  p_databricks_0 -.->|"suspended: managed-services, workspace-storage-grants, '
+        'workspace-storage"| k_databricks_staging'
     ) in lines
+    # the customer's own EBS roles (`party: customer`) are not the vendor: a suspension does
+    # not deny them, so their edges stay solid and unlabelled as suspended
+    assert '  subgraph cv_databricks["your principals for Databricks"]' in lines
+    assert '  c_databricks_0 -->|"workspace-storage-ebs"| k_databricks_staging' in lines
+    assert not any(line.startswith("  p_databricks") and "ebs" in line for line in lines)
     for k in keys:
         assert f"  k_{k.replace('-', '_')} -.->|logged| trail" in lines
     assert lines[-4:-2] == ["  trail --> alarms", "  alarms --> topic"]
