@@ -22,6 +22,7 @@ from .render import render_all
 from .resolve import resolve
 from .verify import Proof, verify_key
 from .verify_guards import verify_inputs
+from .verify_replicas import check_replica_policies
 
 ORG_FILE = "org.yaml"
 VENDORS_DIR = "vendors"
@@ -133,6 +134,8 @@ def _build_tree(root: Path, today: date, guard: bool) -> Result:
     if errors:
         raise CompileError(errors)
     warnings = sort_diagnostics([*resolved.warnings, *diags])
-    return Result(
-        compiled=compiled, files=render_all(compiled), warnings=warnings, proofs=tuple(proofs)
-    )
+    files = render_all(compiled)
+    replicas = check_replica_policies(compiled, files)
+    if replicas:
+        raise CompileError(replicas)
+    return Result(compiled=compiled, files=files, warnings=warnings, proofs=tuple(proofs))

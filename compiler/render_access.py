@@ -226,6 +226,11 @@ def render_handoff(ck: CompiledKey, compiled: Compiled) -> str:
         f"- key alias: `{k.alias}`",
         f"- AWS account: `{k.org.account_id}`, region `{k.org.region}`",
     ]
+    out += [
+        f'- replica key ARN in `{r}`: `handoff["{k.name}"].replica_key_arns["{r}"]` '
+        f"(alias `{k.alias}` there too)"
+        for r in k.options.replica_regions
+    ]
     if logging is not None:
         out += [
             f'- logging role ARN: `handoff["{k.name}"].logging_role_arn`',

@@ -45,6 +45,7 @@ class KeyOptionsResolved(Frozen):
     multi_region: bool
     imported_key_material: bool
     automatic_rotation: bool  # off for imported material and for vendors that cannot follow it
+    replica_regions: tuple[str, ...] = ()  # sorted; each gets a replica with the same policy
 
 
 class ResolvedKey(Frozen):
@@ -161,6 +162,7 @@ def _options(org: Org, app: App, vendor: Vendor) -> KeyOptionsResolved:
         or (d.multi_region if k.multi_region is None else k.multi_region),
         imported_key_material=imported,
         automatic_rotation=not imported and vendor.key.automatic_rotation == "supported",
+        replica_regions=tuple(sorted(set(k.replica_regions or ()))),
     )
 
 

@@ -70,7 +70,18 @@ def proof_lines(ck: CompiledKey, proof: Proof) -> list[str]:
         "encryption-context action"
         for key in k.required_context_keys
     ]
-    return lines + guard_lines(ck)
+    return lines + guard_lines(ck) + replica_lines(ck)
+
+
+def replica_lines(ck: CompiledKey) -> list[str]:
+    """The E530 check (verify_replicas.py), which ran on the rendered files before any claim."""
+    regions = ck.key.options.replica_regions
+    if not regions:
+        return []
+    return [
+        f"proved: replicas in {', '.join(regions)} get this policy file, the primary's "
+        "(one apply sets every Region's policy; checked in generated/replicas.tf)"
+    ]
 
 
 NOT_PROVED: tuple[str, ...] = (

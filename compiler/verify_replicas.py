@@ -1,0 +1,84 @@
+"""Check of the rendered replicas (E530): every replica of every key, in every Region the app
+lists, is rendered with exactly the primary's policy expression, which reads the same
+`policies/<key>.json` file; so one apply sets the same key policy (revocations, suspension,
+guards) on the primary and every replica. KMS never copies a key policy to a replica:
+https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-replicate.html
+
+It reads the bytes render produced (it imports nothing from render) and fails closed: a block
+it cannot find, a Region or key set that differs, or another policy expression is an error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from .compile import Compiled
+from .diagnostics import Diagnostic
+
+_RESOURCE = re.compile(
+    r'^resource "aws_kms_replica_key" "([a-z0-9_]+)" \{\n'
+    r"  provider = aws\.([a-z0-9_]+)\n"
+    r"  for_each = toset\(\[([^\]]*)\]\)\n(.*?)^\}\n",
+    re.M | re.S,
+)
+_PROVIDER = re.compile(
+    r'^provider "aws" \{\n  alias  +\= "([a-z0-9_]+)"\n  region  +\= "([a-z0-9-]+)"\n', re.M
+)
+_POLICY = re.compile(r"^  policy +\= (.+)$", re.M)
+_PRIMARY = re.compile(r'^module "key" \{\n(.*?)^\}\n', re.M | re.S)
+
+
+def _expected(compiled: Compiled) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for ck in compiled.keys:
+        for region in ck.key.options.replica_regions:
+            out.setdefault(region, set()).add(ck.key.name)
+    return out
+
+
+def _rendered(text: str) -> tuple[dict[str, set[str]], dict[str, str]]:
+    """Region -> keys with a replica there, and Region -> that replica's policy expression."""
+    regions = {alias: region for alias, region in _PROVIDER.findall(text)}
+    keys: dict[str, set[str]] = {}
+    policies: dict[str, str] = {}
+    for name, alias, listed, body in _RESOURCE.findall(text):
+        region = regions.get(alias, f"<no provider for {alias}>")
+        if name != alias:
+            region = f"<resource {name} uses provider {alias}>"
+        keys[region] = {k.strip().strip('"') for k in listed.split(",") if k.strip()}
+        found = _POLICY.findall(body)
+        policies[region] = found[0] if len(found) == 1 else f"<{len(found)} policy lines>"
+    return keys, policies
+
+
+def check_replica_policies(compiled: Compiled, files: Mapping[str, bytes]) -> list[Diagnostic]:
+    expected = _expected(compiled)
+    if not expected:
+        return []
+    loc = compiled.resolved.org.where.loc
+    main = files.get("main.tf", b"").decode()
+    primary = _PRIMARY.search(main)
+    policy = _POLICY.findall(primary.group(1)) if primary else []
+    if len(policy) != 1:
+        return [Diagnostic.make("E530", "primary key policy expression not found", loc)]
+    keys, policies = _rendered(files.get("replicas.tf", b"").decode())
+    out: list[Diagnostic] = []
+    for region in sorted(set(expected) | set(keys)):
+        if keys.get(region) != expected.get(region):
+            want, got = sorted(expected.get(region, ())), sorted(keys.get(region, ()))
+            out.append(
+                Diagnostic.make(
+                    "E530", f"replicas in `{region}`: rendered {got}, org.yaml lists {want}", loc
+                )
+            )
+        elif policies.get(region) != policy[0]:
+            out.append(
+                Diagnostic.make(
+                    "E530",
+                    f"replicas in `{region}` are rendered with policy `{policies.get(region)}`, "
+                    f"not the primary's `{policy[0]}`",
+                    loc,
+                )
+            )
+    return out
