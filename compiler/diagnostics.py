@@ -185,25 +185,10 @@ _CODES = (
         "The logging ExternalId must be 2-1224 characters of A-Z a-z 0-9 _ + = , . @ : / - "
         "(what STS and the vendor-log-role module accept), whatever the vendor's pattern allows.",
     ),
-    Code(
-        "E340",
-        "replica in the primary's Region",
-        "A multi-Region key has one key per Region: `replica_regions` must not list org.yaml "
-        f"`region` ({_KMS_DOC}/multi-region-keys-replicate.html).",
-    ),
+    Code("E340", "replica in the primary's Region", "`replica_regions` lists org.yaml `region`."),
     Code("E341", "duplicate replica Region", "A Region is listed twice in `replica_regions`."),
-    Code(
-        "E342",
-        "replicas of a single-Region key",
-        "Only a multi-Region primary key can be replicated; `multi_region` is fixed when the "
-        f"key is created ({_KMS_DOC}/multi-region-keys-overview.html).",
-    ),
-    Code(
-        "E343",
-        "replicas of imported key material",
-        "A replica of a key with imported material needs the same material imported in its "
-        "Region, which byok does not automate: replicate only keys with AWS-generated material.",
-    ),
+    Code("E342", "replicas of a single-Region key", "Only a multi-Region key has replicas."),
+    Code("E343", "replicas of imported key material", "Replicate only AWS-generated material."),
     # E4xx: compile (resolved keys -> policy IR)
     Code("E401", "duplicate Sid", "Two statements of one policy share a Sid."),
     Code(
@@ -285,13 +270,7 @@ _CODES = (
         "`create_grant` (with its source); every key denies such grants, so the grant would "
         "do nothing.",
     ),
-    Code(
-        "E530",
-        "replica policy differs from the primary's",
-        "Every replica of a multi-Region key must be rendered with exactly the primary's policy "
-        "file, so that one apply sets the same policy (revocations, suspension) in every Region; "
-        "KMS does not copy key policies to replicas.",
-    ),
+    Code("E530", "replica policy differs from the primary's", "KMS never copies key policies."),
     # Warnings
     Code(
         "W101",

@@ -115,7 +115,9 @@ def render_all(compiled: Compiled) -> dict[str, bytes]:
         "main.tf": env.get_template("main.tf.j2")
         .render(locals=attributes(locals_block(compiled), 1))
         .encode(),
-        "outputs.tf": env.get_template("outputs.tf.j2").render(replicas=replicas is not None).encode(),
+        "outputs.tf": env.get_template("outputs.tf.j2")
+        .render(replicas=replicas is not None)
+        .encode(),
         "versions.tf": VERSIONS_TF.encode(),
         "organization.json": organization_json(compiled),
         "ACCESS.md": render_access(compiled).encode(),

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 
 from .compile import Compiled
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, Loc
 
 _RESOURCE = re.compile(
     r'^resource "aws_kms_replica_key" "([a-z0-9_]+)" \{\n'
@@ -37,9 +37,17 @@ def _expected(compiled: Compiled) -> dict[str, set[str]]:
     return out
 
 
+def _loc(compiled: Compiled, region: str) -> Loc | None:
+    """The org.yaml `replica_regions` that lists `region` (else the file's first line)."""
+    for ck in compiled.keys:
+        if region in ck.key.options.replica_regions:
+            return ck.key.app.key.where.at("replica_regions")
+    return compiled.resolved.org.where.loc
+
+
 def _rendered(text: str) -> tuple[dict[str, set[str]], dict[str, str]]:
     """Region -> keys with a replica there, and Region -> that replica's policy expression."""
-    regions = {alias: region for alias, region in _PROVIDER.findall(text)}
+    regions = dict(_PROVIDER.findall(text))
     keys: dict[str, set[str]] = {}
     policies: dict[str, str] = {}
     for name, alias, listed, body in _RESOURCE.findall(text):
@@ -56,15 +64,16 @@ def check_replica_policies(compiled: Compiled, files: Mapping[str, bytes]) -> li
     expected = _expected(compiled)
     if not expected:
         return []
-    loc = compiled.resolved.org.where.loc
     main = files.get("main.tf", b"").decode()
     primary = _PRIMARY.search(main)
     policy = _POLICY.findall(primary.group(1)) if primary else []
     if len(policy) != 1:
+        loc = compiled.resolved.org.where.loc
         return [Diagnostic.make("E530", "primary key policy expression not found", loc)]
     keys, policies = _rendered(files.get("replicas.tf", b"").decode())
     out: list[Diagnostic] = []
     for region in sorted(set(expected) | set(keys)):
+        loc = _loc(compiled, region)
         if keys.get(region) != expected.get(region):
             want, got = sorted(expected.get(region, ())), sorted(keys.get(region, ()))
             out.append(

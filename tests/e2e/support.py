@@ -161,15 +161,16 @@ class MotoServer:
             "no_proxy": f"{LOOPBACK},localhost",
         }
 
-    def client(self, service: str) -> Any:
-        """A boto3 client for this server, with bounded timeouts and retries."""
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A boto3 client for this server (in `region`, default the organization's), with
+        bounded timeouts and retries."""
         import boto3
         from botocore.config import Config
 
         return boto3.client(
             service,
             endpoint_url=self.endpoint,
-            region_name=self.region,
+            region_name=region or self.region,
             aws_access_key_id="test",
             aws_secret_access_key="test",
             config=Config(
@@ -216,3 +217,12 @@ def add_revocation_value(org_path: Path, vendor: str, scope: str, value: str) ->
     org_path.write_text(yaml.safe_dump(org, sort_keys=False, allow_unicode=True))
     environments = entry.get("environments") or app["environments"]
     return {f"{vendor}-{env}" for env in environments}
+
+
+def add_suspension(org_path: Path, vendor: str) -> set[str]:
+    """Suspend every key of the app of ``vendor`` in org.yaml; return those keys."""
+    org = yaml.safe_load(org_path.read_text())
+    (app,) = [a for a in org["apps"] if a["vendor"] == vendor]
+    app["suspension"] = {"reason": "e2e test", "ticket": "E2E-2"}
+    org_path.write_text(yaml.safe_dump(org, sort_keys=False, allow_unicode=True))
+    return {f"{vendor}-{env}" for env in app["environments"]}

@@ -49,7 +49,14 @@ from tests.e2e.plans import (
     only_rotation_quirk,
     plan_changes,
 )
-from tests.e2e.support import MotoServer, add_revocation_value, env_without_aws, note, step
+from tests.e2e.support import (
+    MotoServer,
+    add_revocation_value,
+    add_suspension,
+    env_without_aws,
+    note,
+    step,
+)
 from tests.tfhelpers import REPO_ROOT, copy_root, init, run_tf, tf_env
 
 pytestmark = pytest.mark.e2e
@@ -85,8 +92,10 @@ KMS_EVENT_PATTERNS = {
 LIFECYCLE_GUARD = "OnlyBreakGlassDisablesOrDeletes"
 GRANT_GUARD = "GrantsOnlyForAwsResources"
 
-# The revocation added by test_revocation_is_applied: (vendor, scope, value).
+# The revocation added by test_revocation_is_applied: (vendor, scope, value); in the same
+# change, the vendor with multi-Region replicas is suspended (Zoom has no revocation scopes).
 NEW_REVOCATION = ("slack", "channel", "C0999ZZZZ")
+SUSPENDED = "zoom"
 
 _HCL = hcl2.SerializationOptions(
     strip_string_quotes=True, explicit_blocks=False, with_comments=False, preserve_heredocs=False
@@ -198,9 +207,32 @@ def release_keys(project: Project) -> dict[str, str]:
     """The break-glass step of the README ("Decommissioning a key"): take each vendor key out of
     Terraform's state (its `prevent_destroy` refuses a destroy). Returns name -> address."""
     found = key_resources(project)
-    if found:
-        project.tf("state", "rm", "-no-color", *found.values(), check=False)
+    replicas = replica_resources(project)
+    if found or replicas:
+        project.tf("state", "rm", "-no-color", *found.values(), *replicas, check=False)
     return found
+
+
+def replica_resources(project: Project) -> dict[str, tuple[str, str]]:
+    """State address of each replica -> (key name, Region)."""
+    listed = project.tf("state", "list", "-no-color", check=False).stdout.split()
+    pattern = re.compile(r'^module\.byok\.aws_kms_replica_key\.([a-z0-9_]+)\["([^"]+)"\]$')
+    found = ((a, pattern.match(a)) for a in listed)
+    return {a: (m.group(2), m.group(1).replace("_", "-")) for a, m in found if m}
+
+
+def expected_replicas(org: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Key name -> the Regions org.yaml replicates it to (sorted)."""
+    return {
+        f"{app['vendor']}-{env}": sorted(app["key"]["replica_regions"])
+        for app in org["apps"]
+        if app.get("key", {}).get("replica_regions")
+        for env in app["environments"]
+    }
+
+
+def _replica_address(name: str, region: str) -> str:
+    return f'module.byok.aws_kms_replica_key.{region.replace("-", "_")}["{name}"]'
 
 
 # --------------------------------------------------------------------------------------------
@@ -267,6 +299,33 @@ def test_outputs(deployed: Project) -> None:
         lg = local["logging"].get(h["vendor"])
         assert h["external_id"] == (lg["external_id"] if lg else None)
         assert h["logging_role_arn"] == (logging[h["vendor"]]["role_arn"] if lg else None)
+        regions = expected_replicas(org).get(name, [])
+        key_id = keys[name]["key_id"]
+        assert h["replica_key_arns"] == {
+            r: f"arn:aws:kms:{r}:{account}:key/{key_id}" for r in regions
+        }, name
+    assert expected_replicas(org), "the shipped org.yaml replicates a key (Zoom)"
+
+
+def test_replicas_have_the_primary_policy(deployed: Project) -> None:
+    """Each replica, read back in its own Region: a REPLICA of the primary with the same key id,
+    the policy file of the primary stored, the alias there too. KMS never copies the policy:
+    https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-replicate.html"""
+    with step("boto3 read-back: replicas"):
+        keys = deployed.output("keys")
+        for name, regions in expected_replicas(deployed.org).items():
+            for region in regions:
+                kms = deployed.moto.client("kms", region)
+                meta = kms.describe_key(KeyId=keys[name]["key_id"])["KeyMetadata"]
+                assert meta["Arn"] == deployed.output("handoff")[name]["replica_key_arns"][region]
+                assert meta["MultiRegion"] is True
+                config = meta["MultiRegionConfiguration"]
+                assert config["MultiRegionKeyType"] == "REPLICA", (name, region)
+                assert config["PrimaryKey"]["Arn"] == keys[name]["key_arn"]
+                stored = kms.get_key_policy(KeyId=meta["KeyId"], PolicyName="default")["Policy"]
+                assert json.loads(stored) == deployed.policy(name), f"{name} in {region}"
+                _assert_guards(json.loads(stored), deployed.org.get("break_glass"), name)
+                assert _aliases(kms)[keys[name]["alias_name"]] == meta["KeyId"]
 
 
 def test_keys_policies_rotation_aliases(deployed: Project) -> None:
@@ -564,7 +623,11 @@ def test_revocation_is_applied(deployed: Project, tmp_path: Path) -> None:
     policies = generated / "policies"
     before = {p.stem: p.read_bytes() for p in policies.glob("*.json")}
     terraform_before = {p.name: p.read_bytes() for p in generated.glob("*.tf")}
-    affected = add_revocation_value(deployed.root / "org.yaml", vendor, scope, value)
+    revoked = add_revocation_value(deployed.root / "org.yaml", vendor, scope, value)
+    suspended = add_suspension(deployed.root / "org.yaml", SUSPENDED)
+    affected = revoked | suspended
+    replicas = {n: r for n, r in expected_replicas(deployed.org).items() if n in suspended}
+    assert replicas, "the suspended vendor has replicas"
     with step("byok generate (revocation added)"):
         proc = _byok_generate(deployed.root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -576,7 +639,7 @@ def test_revocation_is_applied(deployed: Project, tmp_path: Path) -> None:
     after = {p.stem: p.read_bytes() for p in policies.glob("*.json")}
     changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
     assert changed == affected, f"policies changed: {sorted(changed)}, expected {sorted(affected)}"
-    for name in affected:
+    for name in revoked:
         denied = [
             s
             for s in deployed.policy(name)["Statement"]
@@ -609,6 +672,12 @@ def test_revocation_is_applied(deployed: Project, tmp_path: Path) -> None:
         if ROTATION_ATTR in c.attributes:
             assert accept_rotation_quirk(c), c
         assert json.loads(c.after["policy"]) == deployed.policy(name)
+    for name, regions in replicas.items():  # the same plan updates every replica's policy
+        for region in regions:
+            c = by_address.pop(_replica_address(name, region), None)
+            assert c is not None, f"{name}: the plan does not update the replica in {region}"
+            assert c.actions == ("update",) and c.attributes == {"policy"}, c
+            assert json.loads(c.after["policy"]) == deployed.policy(name)
     unexpected = [c for c in by_address.values() if not only_rotation_quirk(c)]
     assert not unexpected, "the revocation plan changes more than the revoked keys' policies:\n" + (
         "\n".join(f"{c.address} {c.actions} {sorted(c.attributes)}" for c in unexpected)
@@ -625,7 +694,14 @@ def test_revocation_is_applied(deployed: Project, tmp_path: Path) -> None:
         for name in affected:
             stored = kms.get_key_policy(KeyId=aliases[keys[name]], PolicyName="default")["Policy"]
             assert json.loads(stored) == deployed.policy(name), f"{name}: new policy not stored"
-            assert value in stored
+            assert value in stored or name in suspended
+        for name, regions in replicas.items():
+            for region in regions:
+                replica = deployed.moto.client("kms", region)
+                key_id = _aliases(replica)[keys[name]]
+                stored = replica.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"]
+                assert json.loads(stored) == deployed.policy(name), f"{name} in {region}"
+                assert json.loads(stored) != json.loads(before[name]), f"{name} in {region}"
         for name in set(keys) - affected:  # no collateral change on the other keys
             stored = kms.get_key_policy(KeyId=aliases[keys[name]], PolicyName="default")["Policy"]
             assert json.loads(stored) == json.loads(before[name]), name
@@ -714,6 +790,12 @@ def test_destroy(deployed: Project) -> None:
         for name, key in keys.items():
             window = local["keys"][name]["deletion_window_in_days"]
             kms.schedule_key_deletion(KeyId=key["key_id"], PendingWindowInDays=window)
+        for name, regions in expected_replicas(deployed.org).items():
+            for region in regions:
+                window = local["keys"][name]["deletion_window_in_days"]
+                deployed.moto.client("kms", region).schedule_key_deletion(
+                    KeyId=keys[name]["key_id"], PendingWindowInDays=window
+                )
     with step("terraform destroy"):
         proc = deployed.tf("destroy", "-auto-approve", "-input=false", "-no-color", timeout=300)
     deployed.destroyed = True
