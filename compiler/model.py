@@ -187,6 +187,9 @@ class Defaults(Model):
     deletion_window_days: Annotated[int, Field(ge=7, le=30)] = 30
     multi_region: bool = False
     imported_key_material: bool = False
+    # `byok import-material`: imported material expires this many days after the import
+    # (ImportKeyMaterial ValidTo); absent: it never expires.
+    imported_material_valid_days: Annotated[int, Field(ge=1, le=3650)] | None = None
 
 
 # AWS tag character set (ASCII subset); `aws:` is reserved for AWS's own tags.

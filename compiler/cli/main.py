@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import diff, generate, semantics
+from . import diff, generate, import_material, semantics
 from .common import EXIT_OK
 
 
@@ -23,6 +23,7 @@ def parser() -> argparse.ArgumentParser:
     generate.add_parsers(sub)
     semantics.add_parsers(sub)
     diff.add_parser(sub)
+    import_material.add_parser(sub)
     return p
 
 
