@@ -188,8 +188,8 @@ class Defaults(Model):
     multi_region: bool = False
     imported_key_material: bool = False
     # `byok import-material`: imported material expires this many days after the import
-    # (ImportKeyMaterial ValidTo); absent: it never expires.
-    imported_material_valid_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    # (ImportKeyMaterial ValidTo, at most 365 days ahead); absent: it never expires.
+    imported_material_valid_days: Annotated[int, Field(ge=1, le=365)] | None = None
 
 
 # AWS tag character set (ASCII subset); `aws:` is reserved for AWS's own tags.

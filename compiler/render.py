@@ -113,7 +113,10 @@ def render_all(compiled: Compiled) -> dict[str, bytes]:
     replicas = render_replicas(compiled)
     files: dict[str, bytes] = {
         "main.tf": env.get_template("main.tf.j2")
-        .render(locals=attributes(locals_block(compiled), 1))
+        .render(
+            locals=attributes(locals_block(compiled), 1),
+            imported=any(ck.key.options.imported_key_material for ck in compiled.keys),
+        )
         .encode(),
         "outputs.tf": env.get_template("outputs.tf.j2")
         .render(replicas=replicas is not None)
