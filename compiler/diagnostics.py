@@ -189,6 +189,7 @@ _CODES = (
     Code("E341", "duplicate replica Region", "A Region is listed twice in `replica_regions`."),
     Code("E342", "replicas of a single-Region key", "Only a multi-Region key has replicas."),
     Code("E343", "replicas of imported key material", "Replicate only AWS-generated material."),
+    Code("E344", "contradictory key origin", "`origin` and `imported_key_material` disagree."),
     # E4xx: compile (resolved keys -> policy IR)
     Code("E401", "duplicate Sid", "Two statements of one policy share a Sid."),
     Code(

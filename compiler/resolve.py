@@ -13,6 +13,7 @@ from .diagnostics import CompileError, Diagnostic, Loc, did_you_mean
 from .model import App, Grant, Org, ParamRef, Principal, RevocationEntry, Scope, Suspension, Vendor
 from .policy import iam
 from .resolve_checks import check_app, check_vendor
+from .resolve_replicas import imported_material
 
 
 class Frozen(BaseModel):
@@ -152,9 +153,7 @@ def _options(org: Org, app: App, vendor: Vendor) -> KeyOptionsResolved:
     """The app's key options over the org defaults; a vendor that needs a multi-Region key
     gets one."""
     d, k = org.defaults, app.key
-    imported = (
-        d.imported_key_material if k.imported_key_material is None else k.imported_key_material
-    )
+    imported = imported_material(org, app)
     return KeyOptionsResolved(
         rotation_period_days=k.rotation_period_days or d.rotation_period_days,
         deletion_window_days=k.deletion_window_days or d.deletion_window_days,

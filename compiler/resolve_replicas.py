@@ -22,9 +22,24 @@ def _multi_region(org: Org, app: App, vendor: Vendor) -> bool:
     return org.defaults.multi_region if chosen is None else chosen
 
 
-def _imported(org: Org, app: App) -> bool:
+def imported_material(org: Org, app: App) -> bool:
+    """The app's `origin` or `imported_key_material`, else the organization's default."""
+    if app.key.origin is not None:
+        return app.key.origin == "EXTERNAL"
     chosen = app.key.imported_key_material
     return org.defaults.imported_key_material if chosen is None else chosen
+
+
+def check_origin(app: App) -> Iterator[Diagnostic]:
+    k = app.key
+    chosen = k.imported_key_material
+    if k.origin is not None and chosen is not None and (k.origin == "EXTERNAL") != chosen:
+        yield Diagnostic.make(
+            "E344",
+            f"`origin: {k.origin}` contradicts `imported_key_material: {str(chosen).lower()}`",
+            k.where.at("origin"),
+            help="keep one of the two (`origin: EXTERNAL` is `imported_key_material: true`)",
+        )
 
 
 def check_replicas(org: Org, app: App, vendor: Vendor) -> Iterator[Diagnostic]:
@@ -54,7 +69,7 @@ def check_replicas(org: Org, app: App, vendor: Vendor) -> Iterator[Diagnostic]:
             help="set `multi_region: true` on the app's key (only at creation: AWS cannot "
             "convert a single-Region key)",
         )
-    if _imported(org, app):
+    if imported_material(org, app):
         yield Diagnostic.make(
             "E343",
             f"`{vendor.name}` key has imported key material: replicas are not supported",

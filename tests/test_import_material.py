@@ -193,3 +193,50 @@ def test_cli_refuses_short_material(
         "byok: key material must be exactly 32 bytes (256 bits) for a SYMMETRIC_DEFAULT key; "
         "got 16\n"
     )
+
+
+def test_origin_external_is_imported_material_with_an_expiry_alarm(project: Path) -> None:
+    """`origin: EXTERNAL` creates the key without material (no key_material_base64 anywhere in
+    generated/) and wires the key's expiry alarm; the shipped org.yaml has neither."""
+    from compiler.pipeline import build_tree
+    from tests.test_golden import TODAY
+
+    shipped = build_tree(project, TODAY).files
+    assert b"expiring_key_ids" not in shipped["main.tf"]
+    org = project / "org.yaml"
+    text = org.read_text().replace("      replica_regions: [us-west-2]\n", "", 1)
+    org.write_text(
+        text.replace(
+            "    key:\n      deletion_window_days: 30\n", "    key:\n      origin: EXTERNAL\n", 1
+        )
+    )
+    files = build_tree(project, TODAY).files
+    main = files["main.tf"].decode()
+    assert '"imported_key_material"     = true' in main
+    assert (
+        "  expiring_key_ids = { for k, v in local.keys : k => module.key[k].key_id "
+        "if v.imported_key_material }\n"
+    ) in main
+    assert not any(b"key_material_base64" in body for body in files.values())
+
+
+def test_origin_contradicting_imported_key_material_is_refused(project: Path) -> None:
+    from compiler.diagnostics import CompileError
+    from compiler.pipeline import build_tree
+    from tests.test_golden import TODAY
+
+    org = project / "org.yaml"
+    text = org.read_text().replace("      replica_regions: [us-west-2]\n", "", 1)
+    anchor = "    key:\n      deletion_window_days: 30\n"
+    line = text[: text.index(anchor)].count("\n") + 2
+    org.write_text(
+        text.replace(
+            anchor, anchor + "      origin: AWS_KMS\n      imported_key_material: true\n", 1
+        )
+    )
+    with pytest.raises(CompileError) as err:
+        build_tree(project, TODAY)
+    assert [d.render() for d in err.value.diagnostics] == [
+        f"org.yaml:{line + 1}:15: E344 `origin: AWS_KMS` contradicts `imported_key_material: "
+        "true`\n  help: keep one of the two (`origin: EXTERNAL` is `imported_key_material: true`)"
+    ]
