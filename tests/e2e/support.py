@@ -61,6 +61,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+MOTO_MAIN = Path(__file__).with_name("moto_main.py")
+
+
 def moto_server_bin() -> Path:
     """``moto_server`` of the interpreter running the tests (the project venv)."""
     return Path(sys.executable).with_name("moto_server")
@@ -94,8 +97,9 @@ class MotoServer:
         # sts:GetCallerIdentity and the generated module's account check match org.yaml.
         env["MOTO_ACCOUNT_ID"] = self.account_id
         with self.log_path.open("ab") as log:
+            # moto_main.py: moto_server with ReplicateKey applying Policy, Description, Tags.
             self.proc = subprocess.Popen(
-                [str(exe), "-H", LOOPBACK, "-p", str(self.port)],
+                [sys.executable, str(MOTO_MAIN), "-H", LOOPBACK, "-p", str(self.port)],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,

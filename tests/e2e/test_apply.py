@@ -21,6 +21,9 @@ under "e2e step timings" in the terminal summary):
   null) before and the configured period after, is the *only* change (``accept_rotation_quirk``).
 * ``DeleteTrail`` by ARN (what the provider sends) is a no-op in moto: after destroy the trail may
   still be listed. The fixture resets moto at the end.
+* ``ReplicateKey`` ignores the request's ``Policy``, ``Description`` and ``Tags`` in moto 5.2
+  (AWS applies them): the server runs as ``moto_main.py``, which applies them, so a replica's
+  policy read back is what Terraform sent, not moto's copy of the primary.
 * moto evaluates no policies (key, trust, bucket): the run proves what is stored, not what AWS
   would allow. The policy semantics are proved offline by ``byok`` itself.
 """
@@ -311,6 +314,7 @@ def test_replicas_have_the_primary_policy(deployed: Project) -> None:
     """Each replica, read back in its own Region: a REPLICA of the primary with the same key id,
     the policy file of the primary stored, the alias there too. KMS never copies the policy:
     https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-replicate.html"""
+    note("moto divergence patched (tests/e2e/moto_main.py): ReplicateKey applies Policy, Tags")
     with step("boto3 read-back: replicas"):
         keys = deployed.output("keys")
         for name, regions in expected_replicas(deployed.org).items():
@@ -787,15 +791,17 @@ def test_destroy(deployed: Project) -> None:
         released = release_keys(deployed)
         assert set(released) == set(keys)
         kms = deployed.moto.client("kms")
-        for name, key in keys.items():
-            window = local["keys"][name]["deletion_window_in_days"]
-            kms.schedule_key_deletion(KeyId=key["key_id"], PendingWindowInDays=window)
+        # Replicas first: AWS deletes a primary only after its replicas.
+        # https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-delete.html
         for name, regions in expected_replicas(deployed.org).items():
             for region in regions:
                 window = local["keys"][name]["deletion_window_in_days"]
                 deployed.moto.client("kms", region).schedule_key_deletion(
                     KeyId=keys[name]["key_id"], PendingWindowInDays=window
                 )
+        for name, key in keys.items():
+            window = local["keys"][name]["deletion_window_in_days"]
+            kms.schedule_key_deletion(KeyId=key["key_id"], PendingWindowInDays=window)
     with step("terraform destroy"):
         proc = deployed.tf("destroy", "-auto-approve", "-input=false", "-no-color", timeout=300)
     deployed.destroyed = True
