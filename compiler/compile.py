@@ -217,7 +217,23 @@ def _denies(key: ResolvedKey) -> tuple[list[iam.Statement], dict[str, Loc | None
         sid = f"Suspend{pascal(vendor.name)}"
         stmts.append(_stmt(sid, "Deny", key.principals, actions))
         origins[sid] = key.suspension.where.loc
+    if key.decrypt_only and key.retiring is not None:
+        # Replaced key in its grace period: the vendor keeps kms:Decrypt only.
+        sid = f"DecryptOnly{pascal(vendor.name)}"
+        stmts.append(_stmt(sid, "Deny", key.principals, decrypt_only_denied(actions)))
+        origins[sid] = key.retiring.where.at("decrypt_only_until")
     return stmts, origins
+
+
+def decrypt_only_denied(actions: Iterable[str]) -> tuple[str, ...]:
+    """The revocation actions, wildcards expanded, but kms:Decrypt: what a key in its
+    replacement grace period denies its vendor.
+
+    >>> decrypt_only_denied(["kms:Decrypt", "kms:GenerateDataKey"])
+    ('kms:GenerateDataKey',)
+    """
+    expanded = {a for pattern in actions for a in catalog.expand_actions(pattern)}
+    return tuple(sorted(expanded - {"kms:Decrypt"}))
 
 
 def compile_key(key: ResolvedKey) -> CompiledKey:

@@ -190,6 +190,8 @@ _CODES = (
     Code("E342", "replicas of a single-Region key", "Only a multi-Region key has replicas."),
     Code("E343", "replicas of imported key material", "Replicate only AWS-generated material."),
     Code("E344", "contradictory key origin", "`origin` and `imported_key_material` disagree."),
+    Code("E345", "replacement of an unknown environment", "The app does not list it."),
+    Code("E346", "replacement generations out of order", "Generations are 2, 3, ... once each."),
     # E4xx: compile (resolved keys -> policy IR)
     Code("E401", "duplicate Sid", "Two statements of one policy share a Sid."),
     Code(
@@ -272,6 +274,7 @@ _CODES = (
         "do nothing.",
     ),
     Code("E530", "replica policy differs from the primary's", "KMS never copies key policies."),
+    Code("E531", "old key not decrypt-only", "A replaced key in its grace period allows more."),
     # Warnings
     Code(
         "W101",
@@ -298,6 +301,7 @@ _CODES = (
         "org.yaml names no `break_glass` role, so nobody may disable or schedule deletion of "
         "any key; decommissioning first needs a reviewed change that adds one.",
     ),
+    Code("W110", "replacement grace period over", "Decommission the replaced key."),
 )
 CATALOGUE: dict[str, Code] = {c.code: c for c in _CODES}
 

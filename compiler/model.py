@@ -240,6 +240,20 @@ class RevocationEntry(Suspension):
     unconfirmed_context_key: Acknowledgement | None = None
 
 
+class Replacement(Model):
+    """A planned replacement of an environment's key (manual rotation, suspected compromise):
+    generation N is a new key `<vendor>-<env>-gN` beside generation N-1. Step 1 adds the entry
+    (both keys, full access); step 2 sets `decrypt_only_until` (the old key keeps only
+    kms:Decrypt for the vendor, a grace period to re-encrypt); step 3 decommissions the old key
+    (`decommissions:`). README, "Replacing a key"."""
+
+    environment: Name
+    generation: Annotated[int, Field(ge=2, le=99)]
+    reason: Text
+    ticket: Ticket
+    decrypt_only_until: LenientDate | None = None
+
+
 class App(Model):
     vendor: Slug
     environments: Annotated[tuple[Name, ...], Field(min_length=1, max_length=20)]
@@ -247,6 +261,7 @@ class App(Model):
     key: KeyOptions = Field(default_factory=KeyOptions)
     suspension: Suspension | None = None
     revocations: tuple[RevocationEntry, ...] = ()
+    replacements: tuple[Replacement, ...] = ()
 
 
 KeyName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,62}$")]

@@ -237,6 +237,7 @@ def render_handoff(ck: CompiledKey, compiled: Compiled) -> str:
             f"- log group: `/byok/{k.org.organization}/{k.vendor.name}`",
             f"- ExternalId: {_code(logging.external_id)}",
         ]
+    out += replacement_handoff(ck)
     rotation = (
         "the vendor keeps the key ARN across automatic rotation; replacing the key "
         "means registering the new key ARN with the vendor"
@@ -245,3 +246,26 @@ def render_handoff(ck: CompiledKey, compiled: Compiled) -> str:
     )
     out += ["", f"Rotation: {rotation}.", f"Vendor documentation: {k.vendor.homepage}", ""]
     return "\n".join(out)
+
+
+def replacement_handoff(ck: CompiledKey) -> list[str]:
+    """What a key replacement in progress means for the vendor (README, "Replacing a key")."""
+    k = ck.key
+    out = []
+    if k.replaces is not None:
+        out.append(
+            f"- replaces `{k.replaces}`: register this new key ARN with the vendor; "
+            f"`{k.replaces}` keeps working until its grace period"
+        )
+    if k.replaced_by is not None and k.retiring is not None:
+        until = k.retiring.decrypt_only_until
+        state = (
+            f"decrypt-only until {until.isoformat()}, then decommissioned"
+            if until is not None
+            else "full access until the grace period is declared"
+        )
+        out.append(
+            f"- being replaced by `{k.replaced_by}` ({_md(k.retiring.ticket)}): {state}; "
+            "the vendor re-encrypts its data under the new key"
+        )
+    return out

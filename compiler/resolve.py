@@ -10,9 +10,21 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict
 
 from .diagnostics import CompileError, Diagnostic, Loc, did_you_mean
-from .model import App, Grant, Org, ParamRef, Principal, RevocationEntry, Scope, Suspension, Vendor
+from .model import (
+    App,
+    Grant,
+    Org,
+    ParamRef,
+    Principal,
+    Replacement,
+    RevocationEntry,
+    Scope,
+    Suspension,
+    Vendor,
+)
 from .policy import iam
 from .resolve_checks import check_app, check_vendor
+from .resolve_replacements import generations
 from .resolve_replicas import imported_material
 
 
@@ -65,6 +77,15 @@ class ResolvedKey(Frozen):
     # Context keys the vendor documents on every request (scopes with `always_present`),
     # sorted: its Allow statements require them for encryption-context operations.
     required_context_keys: tuple[str, ...] = ()
+    # Key replacement (resolve_replacements.py): the keys this one replaces / is replaced by,
+    # and the entry replacing it; its `decrypt_only_until` makes this key decrypt-only.
+    replaces: str | None = None
+    replaced_by: str | None = None
+    retiring: Replacement | None = None
+
+    @property
+    def decrypt_only(self) -> bool:
+        return self.retiring is not None and self.retiring.decrypt_only_until is not None
 
 
 class ResolvedLogging(Frozen):
@@ -189,12 +210,15 @@ def _suspension(app: App, env: str) -> Suspension | None:
 def _keys(org: Org, app: App, vendor: Vendor) -> Iterator[ResolvedKey]:
     options, grants = _options(org, app, vendor), _grants(app, vendor)
     principals = tuple(sorted({_principal_arn(app, p) for p in vendor.principals}))
-    for env in app.environments:
+    for env, gen in ((e, g) for e in app.environments for g in generations(org, app, e)):
         revs = _scope_revocations(app, vendor, env)
         suspension = _suspension(app, env)
         yield ResolvedKey(
-            name=f"{vendor.name}-{env}",
-            alias=f"alias/{org.organization}-{vendor.name}-{env}",
+            name=gen.name,
+            alias=f"alias/{org.organization}-{gen.name}",
+            replaces=gen.replaces,
+            replaced_by=gen.replaced_by,
+            retiring=gen.retiring,
             environment=env,
             org=org,
             app=app,

@@ -13,6 +13,7 @@ from .load import show
 from .model import App, Org, ParamRef, RevocationEntry, Scope, Vendor, Where
 from .modeltypes import EXTERNAL_ID_CHARS, EXTERNAL_ID_PATTERN, is_iam_arn
 from .resolve_conditions import check_actions, check_condition
+from .resolve_replacements import check_replacements
 from .resolve_replicas import check_origin, check_replicas
 from .resolve_revocations import check_context_key_confirmed, check_revocation_actions
 
@@ -119,6 +120,7 @@ def check_app(org: Org, app: App, vendor: Vendor, today: date) -> Iterator[Diagn
             "E310", f"`{vendor.name}` requires a multi-Region key", app.key.where.at("multi_region")
         )
     yield from check_origin(app)
+    yield from check_replacements(org, app, today)
     yield from check_replicas(org, app, vendor)
 
 

@@ -3,7 +3,8 @@ request's ``Policy``, ``Description`` and ``Tags`` (moto 5.2 copies the primary 
 default policy). AWS applies all three to the new replica:
 https://docs.aws.amazon.com/kms/latest/APIReference/API_ReplicateKey.html#API_ReplicateKey_RequestSyntax
 
-Without the tags the provider's ``aws_kms_replica_key`` create waits forever for them to
+It also gives the replica its own aliases (moto shares the primary's). Without the tags the
+provider's ``aws_kms_replica_key`` create waits forever for them to
 propagate; without the policy the e2e read-back of a replica's policy would read the primary's
 copy, not what Terraform sent. Patched here, in the test server only (started by
 ``support.MotoServer``), and reported as a note in the e2e summary.
@@ -26,6 +27,9 @@ def replicate_key(self: KmsResponse) -> str:
     meta = json.loads(out)["ReplicaKeyMetadata"]
     backend = kms_backends[self.current_account][self._get_param("ReplicaRegion")]
     key = backend.keys[meta["KeyId"]]
+    # moto copies the primary shallowly: the replica would share the primary's aliases, grants
+    # and rotations (an alias created in the replica's Region then "already exists" there).
+    key.aliases, key.grants, key.rotations = {}, {}, []
     if self._get_param("Policy"):
         key.policy = self._get_param("Policy")
     if self._get_param("Description") is not None:
