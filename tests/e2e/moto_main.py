@@ -3,8 +3,9 @@ request's ``Policy``, ``Description`` and ``Tags`` (moto 5.2 copies the primary 
 default policy). AWS applies all three to the new replica:
 https://docs.aws.amazon.com/kms/latest/APIReference/API_ReplicateKey.html#API_ReplicateKey_RequestSyntax
 
-It also gives the replica its own aliases (moto shares the primary's). Without the tags the
-provider's ``aws_kms_replica_key`` create waits forever for them to
+It also gives the replica its own aliases and multi-Region configuration (moto shares the
+primary's, so an alias "already exists" and the primary reads back as a replica).
+Without the tags the provider's ``aws_kms_replica_key`` create waits forever for them to
 propagate; without the policy the e2e read-back of a replica's policy would read the primary's
 copy, not what Terraform sent. Patched here, in the test server only (started by
 ``support.MotoServer``), and reported as a note in the e2e summary.
@@ -12,6 +13,7 @@ copy, not what Terraform sent. Patched here, in the test server only (started by
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 
@@ -30,6 +32,11 @@ def replicate_key(self: KmsResponse) -> str:
     # moto copies the primary shallowly: the replica would share the primary's aliases, grants
     # and rotations (an alias created in the replica's Region then "already exists" there).
     key.aliases, key.grants, key.rotations = {}, {}, []
+    # ... and its multi-Region configuration, which moto's DescribeKey of the replica turns to
+    # REPLICA, making the primary look like a replica too.
+    config = copy.deepcopy(key.multi_region_configuration)
+    config["MultiRegionKeyType"] = "REPLICA"
+    key.multi_region_configuration = config
     if self._get_param("Policy"):
         key.policy = self._get_param("Policy")
     if self._get_param("Description") is not None:
