@@ -29,11 +29,13 @@ venv: $(STAMP) ## create .venv with the compiler and its dev tools
 tf-config: ## write the project's Terraform CLI config (.build/terraformrc)
 	@scripts/tf-cli-config.sh $(TF_RC)
 
-generate: $(STAMP) ## compile org.yaml + vendors/ into generated/
+generate: $(STAMP) ## compile org.yaml + vendors/ into generated/ (and examples/enterprise)
 	$(BIN)/byok generate
+	$(BIN)/byok -C examples/enterprise generate
 
 check-generated: $(STAMP) ## fail if generated/ is not what `make generate` produces
 	$(BIN)/byok generate --check
+	$(BIN)/byok -C examples/enterprise generate --check
 
 test: $(STAMP) tf-config ## unit, golden, property, Terraform static and module tests
 	$(BIN)/pytest -m 'not e2e' $(PYTEST_ARGS)
