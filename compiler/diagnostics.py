@@ -192,6 +192,9 @@ _CODES = (
     Code("E344", "contradictory key origin", "`origin` and `imported_key_material` disagree."),
     Code("E345", "replacement of an unknown environment", "The app does not list it."),
     Code("E346", "replacement generations out of order", "Generations are 2, 3, ... once each."),
+    Code("E347", "duplicate stack", "Each account and Region is one stack, not the org's own."),
+    Code("E348", "environment in two stacks", "An environment's keys live in one stack."),
+    Code("E349", "stack identity in another account", "Stack roles are of the stack account."),
     # E4xx: compile (resolved keys -> policy IR)
     Code("E401", "duplicate Sid", "Two statements of one policy share a Sid."),
     Code(

@@ -309,6 +309,18 @@ class Trail(Model):
     ] = 365
 
 
+class Stack(Model):
+    """Environments whose keys live in another account and/or Region: one Terraform root of its
+    own under `generated/stacks/<account_id>-<region>/` (README, "Several accounts"). Its key
+    administrators and break-glass role are identities of that account."""
+
+    account_id: AccountId
+    region: Region
+    environments: Annotated[tuple[Name, ...], Field(min_length=1)]
+    key_administrators: Annotated[tuple[IamArn, ...], Field(min_length=1)]
+    break_glass: IamArn | None = None
+
+
 class Org(Model):
     organization: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,20}$")]
     account_id: AccountId
@@ -321,6 +333,7 @@ class Org(Model):
     tags: Annotated[dict[TagKey, TagValue], NoWhere] = Field(default_factory=dict)
     apps: Annotated[tuple[App, ...], Field(min_length=1)]
     decommissions: tuple[Decommission, ...] = ()
+    stacks: tuple[Stack, ...] = ()
 
 
 # --------------------------------------------------------------------------- validation

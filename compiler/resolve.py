@@ -26,6 +26,7 @@ from .policy import iam
 from .resolve_checks import check_app, check_vendor
 from .resolve_replacements import generations
 from .resolve_replicas import imported_material
+from .resolve_stacks import check_stacks, key_org
 
 
 class Frozen(BaseModel):
@@ -107,6 +108,7 @@ class Resolved(Frozen):
 def resolve(org: Org, vendors: Mapping[str, Vendor], today: date) -> Resolved:
     """Join `org` with the vendor catalog; raise `CompileError` listing every problem."""
     diags = [d for vendor in vendors.values() for d in check_vendor(vendor)]
+    diags += check_stacks(org)
     keys: list[ResolvedKey] = []
     logging: list[ResolvedLogging] = []
     seen: dict[str, Loc | None] = {}
@@ -216,11 +218,11 @@ def _keys(org: Org, app: App, vendor: Vendor) -> Iterator[ResolvedKey]:
         yield ResolvedKey(
             name=gen.name,
             alias=f"alias/{org.organization}-{gen.name}",
+            org=key_org(org, env),
             replaces=gen.replaces,
             replaced_by=gen.replaced_by,
             retiring=gen.retiring,
             environment=env,
-            org=org,
             app=app,
             vendor=vendor,
             principals=principals,

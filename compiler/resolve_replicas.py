@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from .diagnostics import Diagnostic
 from .model import App, Org, Vendor
+from .resolve_stacks import key_org
 
 
 def _multi_region(org: Org, app: App, vendor: Vendor) -> bool:
@@ -48,8 +49,9 @@ def check_replicas(org: Org, app: App, vendor: Vendor) -> Iterator[Diagnostic]:
         return
     w = app.key.where
     seen: set[str] = set()
+    primaries = {key_org(org, env).region for env in app.environments}
     for i, region in enumerate(regions):
-        if region == org.region:
+        if region in primaries:
             yield Diagnostic.make(
                 "E340",
                 f"replica Region `{region}` is the primary key's Region (org.yaml `region`)",

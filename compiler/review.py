@@ -127,7 +127,7 @@ def _deny_lines(
     okey, old_vals = _cond_values(old) if old else ("", set())
     key = key or okey
     if not key:  # a suspension, or a replaced key's decrypt-only grace period
-        why = "decrypt-only" if stmt.sid.startswith("DecryptOnly") else "suspended"
+        why = "decrypt-only" if (stmt.sid or "").startswith("DecryptOnly") else "suspended"
         if new and not old:
             return [f"{name}: {who} loses {actions} entirely ({why})"]
         if old and not new:

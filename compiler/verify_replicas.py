@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from .compile import Compiled
+from .compile import Compiled, CompiledKey
 from .diagnostics import Diagnostic, Loc
+from .resolve_stacks import stack_id, stack_of
 
 _RESOURCE = re.compile(
     r'^resource "aws_kms_replica_key" "([a-z0-9_]+)" \{\n'
@@ -29,20 +30,31 @@ _POLICY = re.compile(r"^  policy +\= (.+)$", re.M)
 _PRIMARY = re.compile(r'^module "key" \{\n(.*?)^\}\n', re.M | re.S)
 
 
-def _expected(compiled: Compiled) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
+def _roots(compiled: Compiled) -> dict[str, list[CompiledKey]]:
+    """File prefix of each Terraform root ("" or `stacks/<id>/`) -> its keys."""
+    org = compiled.resolved.org
+    out: dict[str, list[CompiledKey]] = {}
     for ck in compiled.keys:
+        stack = stack_of(org, ck.key.environment)
+        prefix = "" if stack is None else f"stacks/{stack_id(stack.account_id, stack.region)}/"
+        out.setdefault(prefix, []).append(ck)
+    return out
+
+
+def _expected(keys: list[CompiledKey]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for ck in keys:
         for region in ck.key.options.replica_regions:
             out.setdefault(region, set()).add(ck.key.name)
     return out
 
 
-def _loc(compiled: Compiled, region: str) -> Loc | None:
-    """The org.yaml `replica_regions` that lists `region` (else the file's first line)."""
-    for ck in compiled.keys:
+def _loc(keys: list[CompiledKey], region: str) -> Loc | None:
+    """The org.yaml `replica_regions` that lists `region` (else org.yaml's first line)."""
+    for ck in keys:
         if region in ck.key.options.replica_regions:
             return ck.key.app.key.where.at("replica_regions")
-    return compiled.resolved.org.where.loc
+    return keys[0].key.org.where.loc
 
 
 def _rendered(text: str) -> tuple[dict[str, set[str]], dict[str, str]]:
@@ -61,21 +73,31 @@ def _rendered(text: str) -> tuple[dict[str, set[str]], dict[str, str]]:
 
 
 def check_replica_policies(compiled: Compiled, files: Mapping[str, bytes]) -> list[Diagnostic]:
-    expected = _expected(compiled)
+    """Every Terraform root (generated/ and each stack) checked on its own files."""
+    out: list[Diagnostic] = []
+    for prefix, keys in sorted(_roots(compiled).items()):
+        out += _check_root(keys, files, prefix)
+    return out
+
+
+def _check_root(
+    keys: list[CompiledKey], files: Mapping[str, bytes], prefix: str
+) -> list[Diagnostic]:
+    expected = _expected(keys)
     if not expected:
         return []
-    main = files.get("main.tf", b"").decode()
+    main = files.get(prefix + "main.tf", b"").decode()
     primary = _PRIMARY.search(main)
     policy = _POLICY.findall(primary.group(1)) if primary else []
     if len(policy) != 1:
-        loc = compiled.resolved.org.where.loc
+        loc = keys[0].key.org.where.loc
         return [Diagnostic.make("E530", "primary key policy expression not found", loc)]
-    keys, policies = _rendered(files.get("replicas.tf", b"").decode())
+    rendered, policies = _rendered(files.get(prefix + "replicas.tf", b"").decode())
     out: list[Diagnostic] = []
-    for region in sorted(set(expected) | set(keys)):
-        loc = _loc(compiled, region)
-        if keys.get(region) != expected.get(region):
-            want, got = sorted(expected.get(region, ())), sorted(keys.get(region, ()))
+    for region in sorted(set(expected) | set(rendered)):
+        loc = _loc(keys, region)
+        if rendered.get(region) != expected.get(region):
+            want, got = sorted(expected.get(region, ())), sorted(rendered.get(region, ()))
             out.append(
                 Diagnostic.make(
                     "E530", f"replicas in `{region}`: rendered {got}, org.yaml lists {want}", loc
