@@ -61,8 +61,8 @@ def test_the_org_account_and_region_is_not_a_stack(project: Path) -> None:
     line = _stacks_line(project)
     assert _errors(project) == [
         f"org.yaml:{line}:5: E347 stack `111122223333-us-east-1` is declared twice "
-        "(or is org.yaml's own account and Region)\n  help: list each environment once, in the stack of its "
-        "account and Region"
+        "(or is org.yaml's own account and Region)\n"
+        "  help: list each environment once, in the stack of its account and Region"
     ]
 
 
