@@ -47,7 +47,6 @@ output "handoff" {
       log_group_name            = try(module.vendor_log_role[v.vendor].log_group_name, null)
       external_id               = try(local.logging[v.vendor].external_id, null)
       replacement_needs_new_arn = v.replacement_needs_new_arn
-      replica_key_arns          = try(local.replica_key_arns[k], {})
     }
   }
 }

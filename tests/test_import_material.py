@@ -108,7 +108,7 @@ def test_call_sequence(expires: datetime | None) -> None:
 
 def _external(project: Path, days: int | None) -> None:
     org = project / "org.yaml"
-    text = org.read_text().replace("      replica_regions: [us-west-2]\n", "", 1)
+    text = org.read_text()
     text = text.replace(
         "      deletion_window_days: 30\n",
         "      deletion_window_days: 30\n      imported_key_material: true\n",
@@ -204,7 +204,7 @@ def test_origin_external_is_imported_material_with_an_expiry_alarm(project: Path
     shipped = build_tree(project, TODAY).files
     assert b"expiring_key_ids" not in shipped["main.tf"]
     org = project / "org.yaml"
-    text = org.read_text().replace("      replica_regions: [us-west-2]\n", "", 1)
+    text = org.read_text()
     org.write_text(
         text.replace(
             "    key:\n      deletion_window_days: 30\n", "    key:\n      origin: EXTERNAL\n", 1
@@ -226,7 +226,7 @@ def test_origin_contradicting_imported_key_material_is_refused(project: Path) ->
     from tests.test_golden import TODAY
 
     org = project / "org.yaml"
-    text = org.read_text().replace("      replica_regions: [us-west-2]\n", "", 1)
+    text = org.read_text()
     anchor = "    key:\n      deletion_window_days: 30\n"
     line = text[: text.index(anchor)].count("\n") + 2
     org.write_text(

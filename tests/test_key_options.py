@@ -26,11 +26,8 @@ def test_vendor_without_automatic_rotation_gets_none(project: Path) -> None:
 
 def test_imported_key_material_turns_rotation_off(project: Path) -> None:
     org = project / "org.yaml"
-    # Replicas of imported material are refused (E343): drop Zoom's replica Region first.
     org.write_text(
-        org.read_text()
-        .replace("      replica_regions: [us-west-2]\n", "", 1)
-        .replace(
+        org.read_text().replace(
             "      deletion_window_days: 30\n",
             "      deletion_window_days: 30\n      imported_key_material: true\n",
             1,

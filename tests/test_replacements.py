@@ -23,7 +23,7 @@ from tests.test_gate_acceptance import ENV, byok, edit, repo  # noqa: F401 - fix
 from tests.test_golden import TODAY
 
 ZOOM = "arn:aws:iam::409910850980:root"
-ANCHOR = "      replica_regions: [us-west-2]\n"
+ANCHOR = "      deletion_window_days: 30\n"  # the end of the Zoom app's key options
 STEP1 = (
     ANCHOR + "    replacements:\n      - environment: prod\n        generation: 2\n"
     "        reason: manual rotation of the Zoom key\n        ticket: SEC-210\n"

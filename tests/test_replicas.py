@@ -22,6 +22,17 @@ from compiler.verify_replicas import check_replica_policies
 from tests.test_golden import TODAY
 
 SHIPPED = "      replica_regions: [us-west-2]\n"
+ZOOM_KEY = "      deletion_window_days: 30\n"  # the Zoom app's key options in the shipped org.yaml
+
+
+@pytest.fixture
+def project(project: Path) -> Path:
+    """The shipped project with Zoom's key replicated to us-west-2 (as `make e2e` applies it)."""
+    org = project / "org.yaml"
+    text = org.read_text()
+    assert text.count(ZOOM_KEY) == 1
+    org.write_text(text.replace(ZOOM_KEY, ZOOM_KEY + SHIPPED))
+    return project
 
 
 def _regions(project: Path, line: str, extra: str = "") -> None:
@@ -39,10 +50,10 @@ def _errors(project: Path) -> list[str]:
 
 def _line() -> int:
     text = (Path(__file__).resolve().parents[1] / "org.yaml").read_text()
-    return text[: text.index(SHIPPED)].count("\n") + 1
+    return text[: text.index(ZOOM_KEY)].count("\n") + 2
 
 
-def test_shipped_zoom_replica_is_rendered_with_the_primary_policy(project: Path) -> None:
+def test_zoom_replica_is_rendered_with_the_primary_policy(project: Path) -> None:
     files = build_tree(project, TODAY).files
     text = files["replicas.tf"].decode()
     assert (
@@ -157,6 +168,8 @@ def test_every_listed_region_gets_a_replica_with_the_primary_policy(regions: lis
 
     with tempfile.TemporaryDirectory() as tmp:
         project = copy_inputs(Path(tmp) / "p", with_generated=False)
+        org = project / "org.yaml"
+        org.write_text(org.read_text().replace(ZOOM_KEY, ZOOM_KEY + SHIPPED))
         _regions(project, f"      replica_regions: [{', '.join(regions)}]\n")
         result = build_tree(project, TODAY)
         text = result.files["replicas.tf"].decode()

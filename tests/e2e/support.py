@@ -230,3 +230,12 @@ def add_suspension(org_path: Path, vendor: str) -> set[str]:
     app["suspension"] = {"reason": "e2e test", "ticket": "E2E-2"}
     org_path.write_text(yaml.safe_dump(org, sort_keys=False, allow_unicode=True))
     return {f"{vendor}-{env}" for env in app["environments"]}
+
+
+def add_replica_region(org_path: Path, vendor: str, region: str) -> None:
+    """Replicate the keys of the app of ``vendor`` to ``region`` in org.yaml."""
+    org = yaml.safe_load(org_path.read_text())
+    (app,) = [a for a in org["apps"] if a["vendor"] == vendor]
+    key = app.setdefault("key", {})
+    key["replica_regions"] = [*key.get("replica_regions", []), region]
+    org_path.write_text(yaml.safe_dump(org, sort_keys=False, allow_unicode=True))

@@ -5,8 +5,9 @@ the break-glass step of the README takes them out of the state and schedules the
 
 The emulator is configured from the outside only: ``AWS_ENDPOINT_URL`` and dummy credentials in
 the environment of ``terraform`` (see ``support.MotoServer.terraform_env``), ``MOTO_ACCOUNT_ID``
-in the environment of ``moto_server``. The copy that is applied is byte-for-byte the repository's
-root ``*.tf``, ``modules/`` and ``generated/``.
+in the environment of ``moto_server``. The copy that is applied is the repository's root ``*.tf``,
+``modules/`` and ``generated/``, regenerated after one change to its org.yaml: Zoom's key gets a
+replica in us-west-2 (``add_replica_region``).
 
 The tests of this module run in file order and share one deployment (``deployed``); each also
 works on its own (``-k``), because the fixture applies first and destroys last if
@@ -54,6 +55,7 @@ from tests.e2e.plans import (
 )
 from tests.e2e.support import (
     MotoServer,
+    add_replica_region,
     add_revocation_value,
     add_suspension,
     env_without_aws,
@@ -99,6 +101,9 @@ GRANT_GUARD = "GrantsOnlyForAwsResources"
 # change, the vendor with multi-Region replicas is suspended (Zoom has no revocation scopes).
 NEW_REVOCATION = ("slack", "channel", "C0999ZZZZ")
 SUSPENDED = "zoom"
+# The shipped org.yaml has no multi-Region replica: the deployment adds one (Zoom requires a
+# multi-Region key), so the same apply and revocation cover the primary and its replica.
+REPLICATED, REPLICA_REGION = "zoom", "us-west-2"
 
 _HCL = hcl2.SerializationOptions(
     strip_string_quotes=True, explicit_blocks=False, with_comments=False, preserve_heredocs=False
@@ -172,6 +177,10 @@ def deployed(
     root = copy_root(base / "project", REPO_ROOT / "generated")
     shutil.copy2(REPO_ROOT / "org.yaml", root / "org.yaml")
     shutil.copytree(REPO_ROOT / "vendors", root / "vendors")
+    add_replica_region(root / "org.yaml", REPLICATED, REPLICA_REGION)
+    with step("byok generate (replica added)"):
+        proc = _byok_generate(root)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     env = env_without_aws(tf_env(data_dir=base / "tfdata"))
     env.update(moto_server.terraform_env(base))
     project = Project(root=root, env=env, moto=moto_server)
