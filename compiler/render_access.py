@@ -8,6 +8,7 @@ from __future__ import annotations
 from .compile import POLICY_LIMIT, Compiled, CompiledKey, capacity
 from .model import Org
 from .resolve import KeyOptionsResolved
+from .resolve_stacks import stack_id, stack_of
 
 
 def _rotation(o: KeyOptionsResolved) -> str:
@@ -219,8 +220,8 @@ def render_handoff(ck: CompiledKey, compiled: Compiled) -> str:
     out = [
         f"# Vendor handoff: `{k.name}` ({_md(k.vendor.display_name)})",
         "",
-        f"After `terraform apply`, send {_md(k.vendor.display_name)} these values "
-        f"(`terraform output -json handoff` prints them; `{k.name}` below):",
+        f"After `terraform apply`{_where(ck, compiled)}, send {_md(k.vendor.display_name)} "
+        f"these values (`terraform output -json handoff` prints them; `{k.name}` below):",
         "",
         f'- key ARN: `handoff["{k.name}"].key_arn`',
         f"- key alias: `{k.alias}`",
@@ -246,6 +247,14 @@ def render_handoff(ck: CompiledKey, compiled: Compiled) -> str:
     )
     out += ["", f"Rotation: {rotation}.", f"Vendor documentation: {k.vendor.homepage}", ""]
     return "\n".join(out)
+
+
+def _where(ck: CompiledKey, compiled: Compiled) -> str:
+    """Where the key is applied: a stack's directory (several accounts), else nothing."""
+    stack = stack_of(compiled.resolved.org, ck.key.environment)
+    if stack is None:
+        return ""
+    return f" in `generated/stacks/{stack_id(stack.account_id, stack.region)}`"
 
 
 def replacement_handoff(ck: CompiledKey) -> list[str]:
