@@ -38,11 +38,16 @@ venv: $(STAMP) ## create .venv with the compiler and its dev tools
 tf-config: ## write the project's Terraform CLI config (.build/terraformrc)
 	@scripts/tf-cli-config.sh $(TF_RC)
 
-generate: $(RUN_STAMP) ## compile org.yaml + vendors/ into generated/
+# The enterprise example (README, "Enterprise example"), regenerated and checked with the root.
+EXAMPLE := examples/enterprise
+
+generate: $(RUN_STAMP) ## compile org.yaml + vendors/ into generated/ (and examples/enterprise)
 	$(BIN)/byok generate
+	$(if $(wildcard $(EXAMPLE)/org.yaml),$(BIN)/byok -C $(EXAMPLE) generate)
 
 check-generated: $(STAMP) ## fail if generated/ is not what `make generate` produces
 	$(BIN)/byok generate --check
+	$(if $(wildcard $(EXAMPLE)/org.yaml),$(BIN)/byok -C $(EXAMPLE) generate --check)
 
 test: $(STAMP) tf-config ## unit, golden, property, Terraform static and module tests
 	$(BIN)/pytest -m 'not e2e' $(PYTEST_ARGS)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePath
 
-from .diagnostics import CATALOGUE, Diagnostic
+from .codes import CATALOGUE
+from .diagnostics import Diagnostic
 from .model import AcceptedWarning, Org
 
 

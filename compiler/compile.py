@@ -9,14 +9,14 @@ size()).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from .diagnostics import CompileError, Diagnostic, Loc
 from .policy import catalog, iam
-from .resolve import Resolved, ResolvedKey, ScopeRevocation
+from .resolve import Resolved, ResolvedKey
 
 POLICY_LIMIT = 32_768
 CONTEXT_PREFIX = "kms:EncryptionContext:"
@@ -58,7 +58,7 @@ def policy_bytes(policy: iam.Policy) -> int:
     return len(text.encode("utf-8")) + extra
 
 
-def _stmt(
+def statement(
     sid: str,
     effect: Literal["Allow", "Deny"],
     principals: Iterable[str],
@@ -83,15 +83,15 @@ def _base(key: ResolvedKey) -> tuple[list[iam.Statement], dict[str, Loc | None]]
     org, vendor = key.org, key.vendor
     root = f"arn:aws:iam::{org.account_id}:root"
     stmts = [
-        _stmt("AccountRoot", "Allow", [root], ["kms:*"]),
-        _stmt("KeyAdministration", "Allow", org.key_administrators, catalog.MANAGEMENT_ACTIONS),
+        statement("AccountRoot", "Allow", [root], ["kms:*"]),
+        statement("KeyAdministration", "Allow", org.key_administrators, catalog.MANAGEMENT_ACTIONS),
     ]
     origins: dict[str, Loc | None] = {
         "AccountRoot": org.where.at("account_id"),
         "KeyAdministration": org.where.at("key_administrators"),
     }
     if org.break_glass:
-        stmts.append(_stmt("BreakGlass", "Allow", [org.break_glass], ["kms:*"]))
+        stmts.append(statement("BreakGlass", "Allow", [org.break_glass], ["kms:*"]))
         origins["BreakGlass"] = org.where.at("break_glass")
     for i, (grant, (name, actions, conds)) in enumerate(
         zip(vendor.grants, key.grants, strict=True)
@@ -115,7 +115,7 @@ def _extras(key: ResolvedKey, effect: str) -> tuple[list[iam.Statement], dict[st
             iam.Condition(operator=c.operator, key=c.key, values=tuple(sorted(set(c.values))))
             for c in x.conditions
         )
-        stmts.append(_stmt(sid, x.effect, x.principals, x.actions, conds))
+        stmts.append(statement(sid, x.effect, x.principals, x.actions, conds))
         origins[sid] = x.where.loc
     return stmts, origins
 
@@ -165,7 +165,7 @@ def _grant_statements(
     denied) and the operations that take no context keep a `...WithoutContext` statement."""
     aws, svc = grant_principals(key, index)
     if not key.required_context_keys:
-        return [_stmt(sid, "Allow", aws, actions, conds, svc)]
+        return [statement(sid, "Allow", aws, actions, conds, svc)]
     with_ctx, rest = split_context_actions(actions)
     present = tuple(
         iam.Condition(operator="Null", key=CONTEXT_PREFIX + k, values=("false",))
@@ -173,9 +173,9 @@ def _grant_statements(
     )
     out = []
     if with_ctx:
-        out.append(_stmt(sid, "Allow", aws, with_ctx, conds + present, svc))
+        out.append(statement(sid, "Allow", aws, with_ctx, conds + present, svc))
     if rest:
-        out.append(_stmt(sid + "WithoutContext", "Allow", aws, rest, conds, svc))
+        out.append(statement(sid + "WithoutContext", "Allow", aws, rest, conds, svc))
     return out
 
 
@@ -226,8 +226,8 @@ def _guards(key: ResolvedKey) -> tuple[list[iam.Statement], dict[str, Loc | None
     if exempt:
         grant_conds.append(iam.Condition(operator="ArnNotLike", key=PRINCIPAL_ARN, values=exempt))
     stmts = [
-        _stmt(GUARD_LIFECYCLE_SID, "Deny", ["*"], LIFECYCLE_ACTIONS, lifecycle),
-        _stmt(GUARD_GRANTS_SID, "Deny", ["*"], ["kms:CreateGrant"], tuple(grant_conds)),
+        statement(GUARD_LIFECYCLE_SID, "Deny", ["*"], LIFECYCLE_ACTIONS, lifecycle),
+        statement(GUARD_GRANTS_SID, "Deny", ["*"], ["kms:CreateGrant"], tuple(grant_conds)),
     ]
     grant_origin = key.vendor.create_grant.where.loc if key.vendor.create_grant else org.where.loc
     origins: dict[str, Loc | None] = {
@@ -247,13 +247,29 @@ def _denies(key: ResolvedKey) -> tuple[list[iam.Statement], dict[str, Loc | None
         cond = iam.Condition(
             operator="StringEquals", key=CONTEXT_PREFIX + rev.scope.context_key, values=rev.values
         )
-        stmts.append(_stmt(sid, "Deny", key.principals, actions, (cond,)))
+        stmts.append(statement(sid, "Deny", key.principals, actions, (cond,)))
         origins[sid] = rev.entries[0].where.loc
     if key.suspension is not None:
         sid = f"Suspend{pascal(vendor.name)}"
-        stmts.append(_stmt(sid, "Deny", key.principals, actions))
+        stmts.append(statement(sid, "Deny", key.principals, actions))
         origins[sid] = key.suspension.where.loc
+    if key.decrypt_only and key.retiring is not None:
+        # Replaced key in its grace period: the vendor keeps kms:Decrypt only.
+        sid = f"DecryptOnly{pascal(vendor.name)}"
+        stmts.append(statement(sid, "Deny", key.principals, decrypt_only_denied(actions)))
+        origins[sid] = key.retiring.where.at("decrypt_only_until")
     return stmts, origins
+
+
+def decrypt_only_denied(actions: Iterable[str]) -> tuple[str, ...]:
+    """The revocation actions, wildcards expanded, but kms:Decrypt: what a key in its
+    replacement grace period denies its vendor.
+
+    >>> decrypt_only_denied(["kms:Decrypt", "kms:GenerateDataKey"])
+    ('kms:GenerateDataKey',)
+    """
+    expanded = {a for pattern in actions for a in catalog.expand_actions(pattern)}
+    return tuple(sorted(expanded - {"kms:Decrypt"}))
 
 
 def compile_key(key: ResolvedKey) -> CompiledKey:
@@ -317,73 +333,3 @@ def _too_large(ck: CompiledKey) -> Diagnostic:
         loc,
         help_,
     )
-
-
-def capacity(ck: CompiledKey) -> dict[str, int]:
-    """How many more values of each scope fit under the limit, exactly (see `added_bytes`).
-
-    The values counted are as wide as the longest value already revoked in that scope (its
-    bytes inside the JSON quotes), or `DEFAULT_WIDTH` bytes for a scope with none yet, and need
-    no JSON escaping (plain ASCII, no `<`, `>` or `&`); the number is then exact:
-    `capacity(ck)[s]` more values of `capacity_width(ck, s)` bytes fit and one more does not.
-    """
-    free = POLICY_LIMIT - ck.size
-    out: dict[str, int] = {}
-    for scope in ck.key.vendor.revocation.scopes:
-        width = capacity_width(ck, scope.name)
-        cost = _cost_of(ck, scope.name, width)
-        n = max(0, free // (width + 3))  # an upper bound: every value costs at least width + 3
-        while n > 0 and cost(n) > free:
-            n -= 1
-        out[scope.name] = n
-    return out
-
-
-DEFAULT_WIDTH = 12
-
-
-def value_bytes(value: str) -> int:
-    """Bytes one condition value costs inside its quotes, as `policy_bytes` counts them."""
-    text = json.dumps(value, ensure_ascii=False)
-    return len(text.encode("utf-8")) - 2 + 5 * sum(text.count(c) for c in "<>&")
-
-
-def _revocation(ck: CompiledKey, scope: str) -> ScopeRevocation | None:
-    return next((r for r in ck.key.revocations if r.scope.name == scope), None)
-
-
-def capacity_width(ck: CompiledKey, scope: str) -> int:
-    """The value width (bytes) `capacity` assumes for `scope` on this key."""
-    rev = _revocation(ck, scope)
-    return max(value_bytes(v) for v in rev.values) if rev else DEFAULT_WIDTH
-
-
-def added_bytes(ck: CompiledKey, scope: str, n: int, width: int) -> int:
-    """Exactly how many bytes `n` more values of `width` bytes in `scope` add to the policy."""
-    return _cost_of(ck, scope, width)(n)
-
-
-def _cost_of(ck: CompiledKey, scope: str, width: int) -> Callable[[int], int]:
-    rev = _revocation(ck, scope)
-    if rev is not None:
-        # `,"v"` each, plus the brackets when a bare single value becomes a list.
-        brackets = 2 if len(rev.values) == 1 else 0
-        return lambda n: n * (width + 3) + brackets if n > 0 else 0
-    context_key = next(s.context_key for s in ck.key.vendor.revocation.scopes if s.name == scope)
-    base = _new_statement_cost(ck, scope, context_key)
-    # a new statement: one value written bare, more as `["a","b"]`
-    return lambda n: 0 if n <= 0 else base + (width + 2 if n == 1 else n * (width + 3) + 1)
-
-
-def _new_statement_cost(ck: CompiledKey, scope: str, context_key: str) -> int:
-    """A new Revoke statement without its values (its empty value list `""` not counted), plus
-    the comma that separates it from its neighbour."""
-    stmt = _stmt(
-        f"Revoke{pascal(ck.key.vendor.name)}{pascal(scope)}",
-        "Deny",
-        ck.key.principals,
-        ck.key.vendor.revocation.actions,
-        (iam.Condition(operator="StringEquals", key=CONTEXT_PREFIX + context_key, values=("",)),),
-    )
-    text = json.dumps(stmt.to_json(), separators=(",", ":"), ensure_ascii=False)
-    return len(text.encode("utf-8")) + 5 * sum(text.count(c) for c in "<>&") - 2 + 1

@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
-from .diagnostics import CompileError, Loc
-from .load import LMap, LNode, LScalar, LSeq, locate
+from .diagnostics import CompileError
+from .load import LMap, LNode, LScalar, LSeq
+from .model_base import Model, NoWhere, Where
 from .model_errors import validation_diagnostics
 from .modeltypes import (
     LOGS_ACTION_PATTERN,
@@ -32,52 +33,6 @@ from .modeltypes import (
     ValueStr,
 )
 from .policy import keyspecs
-
-
-class Where:
-    """A handle on the YAML mapping a model came from; equal to every other `Where`."""
-
-    __slots__ = ("node",)
-
-    def __init__(self, node: LMap | None = None) -> None:
-        self.node = node
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Where)
-
-    def __hash__(self) -> int:
-        return 0
-
-    def __repr__(self) -> str:
-        return f"Where({self.loc})"
-
-    @property
-    def loc(self) -> Loc | None:
-        return self.node.loc if self.node else None
-
-    def at(self, *path: str | int, key: bool = False) -> Loc | None:
-        return locate(self.node, path, key=key) if self.node else None
-
-
-def _drop_where(value: Any) -> Any:
-    """Plain mappings (tags, parameters) are not models: drop the location handle."""
-    if isinstance(value, dict):
-        return {k: v for k, v in value.items() if k != "@where"}
-    return value
-
-
-NoWhere = BeforeValidator(_drop_where)
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        strict=True,
-        arbitrary_types_allowed=True,
-        populate_by_name=True,
-    )
-    where: Where = Field(default_factory=Where, alias="@where", exclude=True, repr=False)
 
 
 class Fact(Model):
@@ -205,6 +160,11 @@ class KeyOptions(Model):
     deletion_window_days: Annotated[int, Field(ge=7, le=30)] | None = None
     multi_region: bool | None = None
     imported_key_material: bool | None = None
+    # KMS's own spelling of the same choice (CreateKey `Origin`): EXTERNAL = imported material.
+    origin: Literal["AWS_KMS", "EXTERNAL"] | None = None
+    # Regions a multi-Region key is replicated to (AWS KMS does not copy the key policy to a
+    # replica: each replica gets the same compiled policy file, see render_replicas.py).
+    replica_regions: Annotated[tuple[Region, ...], Field(min_length=1, max_length=20)] | None = None
 
 
 class Defaults(Model):
@@ -212,6 +172,9 @@ class Defaults(Model):
     deletion_window_days: Annotated[int, Field(ge=7, le=30)] = 30
     multi_region: bool = False
     imported_key_material: bool = False
+    # `byok import-material`: imported material expires this many days after the import
+    # (ImportKeyMaterial ValidTo, at most 365 days ahead); absent: it never expires.
+    imported_material_valid_days: Annotated[int, Field(ge=1, le=365)] | None = None
 
 
 # AWS tag character set (ASCII subset); `aws:` is reserved for AWS's own tags.
@@ -284,6 +247,20 @@ class ExtraStatement(Model):
 ParamValue = ValueStr | Annotated[tuple[ValueStr, ...], Field(min_length=1, max_length=20)]
 
 
+class Replacement(Model):
+    """A planned replacement of an environment's key (manual rotation, suspected compromise):
+    generation N is a new key `<vendor>-<env>-gN` beside generation N-1. Step 1 adds the entry
+    (both keys, full access); step 2 sets `decrypt_only_until` (the old key keeps only
+    kms:Decrypt for the vendor, a grace period to re-encrypt); step 3 decommissions the old key
+    (`decommissions:`). README, "Replacing a key"."""
+
+    environment: Name
+    generation: Annotated[int, Field(ge=2, le=99)]
+    reason: Text
+    ticket: Ticket
+    decrypt_only_until: LenientDate | None = None
+
+
 class App(Model):
     vendor: Slug
     environments: Annotated[tuple[Name, ...], Field(min_length=1, max_length=20)]
@@ -292,6 +269,7 @@ class App(Model):
     key: KeyOptions = Field(default_factory=KeyOptions)
     suspension: Suspension | None = None
     revocations: tuple[RevocationEntry, ...] = ()
+    replacements: tuple[Replacement, ...] = ()
 
 
 KeyName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,62}$")]
@@ -351,6 +329,18 @@ class Trail(Model):
     ] = 365
 
 
+class Stack(Model):
+    """Environments whose keys live in another account and/or Region: one Terraform root of its
+    own under `generated/stacks/<account_id>-<region>/` (README, "Several accounts"). Its key
+    administrators and break-glass role are identities of that account."""
+
+    account_id: AccountId
+    region: Region
+    environments: Annotated[tuple[Name, ...], Field(min_length=1)]
+    key_administrators: Annotated[tuple[IamArn, ...], Field(min_length=1)]
+    break_glass: IamArn | None = None
+
+
 class Org(Model):
     organization: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,20}$")]
     account_id: AccountId
@@ -364,6 +354,7 @@ class Org(Model):
     apps: Annotated[tuple[App, ...], Field(min_length=1)]
     decommissions: tuple[Decommission, ...] = ()
     accepted_warnings: tuple[AcceptedWarning, ...] = ()
+    stacks: tuple[Stack, ...] = ()
 
 
 # --------------------------------------------------------------------------- validation

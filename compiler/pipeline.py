@@ -25,6 +25,7 @@ from .resolve import resolve
 from .shipped import vendor_files
 from .verify import Proof, verify_key
 from .verify_guards import verify_inputs
+from .verify_replicas import check_replica_policies
 
 ORG_FILE = "org.yaml"
 VENDORS_DIR = "vendors"
@@ -150,9 +151,13 @@ def _build_tree(root: Path, today: date, guard: bool) -> Result:
     if errors:
         raise CompileError(errors)
     kept, accepted = accept_warnings(org, [*resolved.warnings, *diags], today)
+    files = render_all(compiled)
+    replicas = check_replica_policies(compiled, files)
+    if replicas:
+        raise CompileError(replicas)
     return Result(
         compiled=compiled,
-        files=render_all(compiled),
+        files=files,
         warnings=sort_diagnostics(kept),
         proofs=tuple(proofs),
         accepted=tuple(accepted),

@@ -15,6 +15,8 @@ import jinja2
 from .compile import Compiled, CompiledKey
 from .hcl import HclValue, attributes
 from .render_access import render_access, render_handoff
+from .render_replicas import REPLICAS_FILE, render_replicas
+from .render_stacks import STACK_MODULES, STACK_POLICIES, atlantis_yaml, provider_tf, split
 from .resolve_grants import key_usage
 
 VERSIONS_TF = """\
@@ -110,21 +112,49 @@ def _name(ck: CompiledKey) -> str:
     return ck.key.name
 
 
-def render_all(compiled: Compiled) -> dict[str, bytes]:
+def render_module(
+    compiled: Compiled,
+    modules: str = "../modules",
+    policies: str = "policies",
+    assume_role: bool = False,
+) -> dict[str, bytes]:
+    """The Terraform of one root's keys: `generated/` itself, or a stack (render_stacks.py)."""
     env = _env()
-    files: dict[str, bytes] = {
+    replicas = render_replicas(compiled, policies, assume_role)
+    files = {
         "main.tf": env.get_template("main.tf.j2")
-        .render(locals=attributes(locals_block(compiled), 1))
+        .render(
+            locals=attributes(locals_block(compiled), 1),
+            imported=any(ck.key.options.imported_key_material for ck in compiled.keys),
+            modules=modules,
+            policies=policies,
+        )
         .encode(),
-        "outputs.tf": env.get_template("outputs.tf.j2").render().encode(),
+        "outputs.tf": env.get_template("outputs.tf.j2")
+        .render(replicas=replicas is not None)
+        .encode(),
         "versions.tf": VERSIONS_TF.encode(),
-        "organization.json": organization_json(compiled),
-        "ACCESS.md": render_access(compiled).encode(),
-        "README.md": _readme(compiled).encode(),
     }
+    if replicas is not None:
+        files[REPLICAS_FILE] = replicas
+    return files
+
+
+def render_all(compiled: Compiled) -> dict[str, bytes]:
+    root, stacks = split(compiled)
+    files = render_module(root)
+    files["organization.json"] = organization_json(compiled)
+    files["ACCESS.md"] = render_access(compiled).encode()
+    files["README.md"] = _readme(compiled).encode()
     for ck in compiled.keys:
         files[f"policies/{ck.key.name}.json"] = policy_json(ck)
         files[f"handoff/{ck.key.name}.md"] = render_handoff(ck, compiled).encode()
+    for sid, stack in stacks.items():
+        stack_files = render_module(stack, STACK_MODULES, STACK_POLICIES, assume_role=True)
+        stack_files["providers.tf"] = provider_tf(sid, stack)
+        files.update({f"stacks/{sid}/{name}": body for name, body in stack_files.items()})
+    if stacks:
+        files["atlantis.yaml"] = atlantis_yaml(list(stacks))
     return dict(sorted(files.items()))
 
 

@@ -16,6 +16,7 @@ from .model import (
     Grant,
     Org,
     ParamRef,
+    Replacement,
     RevocationEntry,
     Scope,
     Suspension,
@@ -25,6 +26,9 @@ from .policy import iam
 from .resolve_checks import check_app, check_vendor
 from .resolve_extras import active_extras
 from .resolve_grants import grant_principals, is_service, principal_values
+from .resolve_replacements import generations
+from .resolve_replicas import imported_material
+from .resolve_stacks import check_stacks, key_org
 
 
 class Frozen(BaseModel):
@@ -57,6 +61,7 @@ class KeyOptionsResolved(Frozen):
     multi_region: bool
     imported_key_material: bool
     automatic_rotation: bool  # off for imported material and for vendors that cannot follow it
+    replica_regions: tuple[str, ...] = ()  # sorted; each gets a replica with the same policy
 
 
 class GrantWho(Frozen):
@@ -86,6 +91,15 @@ class ResolvedKey(Frozen):
     grant_who: tuple[GrantWho, ...] = ()
     # The organization's own statements in force on this key (expired ones left out).
     extras: tuple[ExtraStatement, ...] = ()
+    # Key replacement (resolve_replacements.py): the keys this one replaces / is replaced by,
+    # and the entry replacing it; its `decrypt_only_until` makes this key decrypt-only.
+    replaces: str | None = None
+    replaced_by: str | None = None
+    retiring: Replacement | None = None
+
+    @property
+    def decrypt_only(self) -> bool:
+        return self.retiring is not None and self.retiring.decrypt_only_until is not None
 
 
 class ResolvedLogging(Frozen):
@@ -107,6 +121,7 @@ class Resolved(Frozen):
 def resolve(org: Org, vendors: Mapping[str, Vendor], today: date) -> Resolved:
     """Join `org` with the vendor catalog; raise `CompileError` listing every problem."""
     diags = [d for vendor in vendors.values() for d in check_vendor(vendor)]
+    diags += check_stacks(org)
     keys: list[ResolvedKey] = []
     logging: list[ResolvedLogging] = []
     seen: dict[str, Loc | None] = {}
@@ -173,9 +188,7 @@ def _options(org: Org, app: App, vendor: Vendor) -> KeyOptionsResolved:
     """The app's key options over the org defaults; a vendor that needs a multi-Region key
     gets one."""
     d, k = org.defaults, app.key
-    imported = (
-        d.imported_key_material if k.imported_key_material is None else k.imported_key_material
-    )
+    imported = imported_material(org, app)
     return KeyOptionsResolved(
         rotation_period_days=k.rotation_period_days or d.rotation_period_days,
         deletion_window_days=k.deletion_window_days or d.deletion_window_days,
@@ -183,6 +196,7 @@ def _options(org: Org, app: App, vendor: Vendor) -> KeyOptionsResolved:
         or (d.multi_region if k.multi_region is None else k.multi_region),
         imported_key_material=imported,
         automatic_rotation=not imported and vendor.key.automatic_rotation == "supported",
+        replica_regions=tuple(sorted(set(k.replica_regions or ()))),
     )
 
 
@@ -227,14 +241,17 @@ def _keys(org: Org, app: App, vendor: Vendor, today: date) -> Iterator[ResolvedK
     own = {v for p in vendor.principals for v in principal_values(app, p)}
     own |= {a for w in who if w.party == "vendor" for a in w.aws}
     principals = tuple(sorted(own))
-    for env in app.environments:
+    for env, gen in ((e, g) for e in app.environments for g in generations(org, app, e)):
         revs = _scope_revocations(app, vendor, env)
         suspension = _suspension(app, env)
         yield ResolvedKey(
-            name=f"{vendor.name}-{env}",
-            alias=f"alias/{org.organization}-{vendor.name}-{env}",
+            name=gen.name,
+            alias=f"alias/{org.organization}-{gen.name}",
+            org=key_org(org, env),
+            replaces=gen.replaces,
+            replaced_by=gen.replaced_by,
+            retiring=gen.retiring,
             environment=env,
-            org=org,
             app=app,
             vendor=vendor,
             principals=principals,

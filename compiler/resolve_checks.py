@@ -10,11 +10,14 @@ from datetime import date
 
 from .diagnostics import Diagnostic, did_you_mean
 from .load import show
-from .model import App, Org, ParamRef, RevocationEntry, Scope, Vendor, Where
+from .model import App, Org, ParamRef, RevocationEntry, Scope, Vendor
+from .model_base import Where
 from .modeltypes import EXTERNAL_ID_CHARS, EXTERNAL_ID_PATTERN, is_iam_arn
 from .resolve_conditions import check_actions, check_condition
 from .resolve_extras import check_extras
 from .resolve_grants import all_principals, check_grants, list_parameters_misused, param_items
+from .resolve_replacements import check_replacements
+from .resolve_replicas import check_origin, check_replicas
 from .resolve_revocations import check_context_key_confirmed, check_revocation_actions
 
 
@@ -123,6 +126,9 @@ def check_app(org: Org, app: App, vendor: Vendor, today: date) -> Iterator[Diagn
         yield Diagnostic.make(
             "E310", f"`{vendor.name}` requires a multi-Region key", app.key.where.at("multi_region")
         )
+    yield from check_origin(app)
+    yield from check_replacements(org, app, today)
+    yield from check_replicas(org, app, vendor)
 
 
 def _check_key_names(org: Org, app: App) -> Iterator[Diagnostic]:

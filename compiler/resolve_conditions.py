@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 from .diagnostics import Diagnostic, did_you_mean
 from .load import show
-from .model import OrgCondition, VendorCondition, Where
+from .model import OrgCondition, VendorCondition
+from .model_base import Where
 from .policy import catalog
 
 BASE_OPERATORS = (

@@ -136,11 +136,13 @@ def _deny_lines(
     key, new_vals = _cond_values(new) if new else ("", set())
     okey, old_vals = _cond_values(old) if old else ("", set())
     key = key or okey
-    if not key:  # a suspension
+    if not key:  # a suspension, or a replaced key's decrypt-only grace period
+        why = "decrypt-only" if (stmt.sid or "").startswith("DecryptOnly") else "suspended"
         if new and not old:
-            return [f"{name}: {who} loses {actions} entirely (suspended)"]
+            return [f"{name}: {who} loses {actions} entirely ({why})"]
         if old and not new:
-            return [f"{name}: NEW ACCESS: {who} regains {actions} (suspension lifted)"]
+            lifted = "decrypt-only lifted" if why == "decrypt-only" else "suspension lifted"
+            return [f"{name}: NEW ACCESS: {who} regains {actions} ({lifted})"]
         return [f"{name}: Deny statement `{stmt.sid}` changed"]
     out = []
     added, removed = sorted(new_vals - old_vals), sorted(old_vals - new_vals)

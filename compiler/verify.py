@@ -18,6 +18,7 @@ from .policy import catalog
 from .policy.compare import compare
 from .policy.evaluate import Request, evaluate, evaluate_each
 from .verify_guards import grants_only_for_aws, no_lockout, only_break_glass_disables
+from .verify_replacements import decrypt_only
 
 Check = Callable[[CompiledKey], Iterator[Diagnostic]]
 
@@ -266,6 +267,7 @@ CHECKS: tuple[Check, ...] = (
     grants_only_for_aws,
     _revocations_effective,
     _suspension_complete,
+    decrypt_only,
     _context_required,
     _allows_unchanged,
     _near_limit,

@@ -10,6 +10,7 @@ from .compile import CONTEXT_PREFIX, CompiledKey
 from .policy import catalog
 from .resolve import ScopeRevocation
 from .verify import Proof, granted_data_actions, vendor_grants
+from .verify_replacements import decrypt_only_actions
 
 
 def unconfirmed_line(ck: CompiledKey) -> str | None:
@@ -91,7 +92,31 @@ def proof_lines(ck: CompiledKey, proof: Proof) -> list[str]:
         "encryption-context action"
         for key in k.required_context_keys
     ]
-    return lines + guard_lines(ck)
+    return lines + guard_lines(ck) + replica_lines(ck) + replacement_lines(ck)
+
+
+def replacement_lines(ck: CompiledKey) -> list[str]:
+    """The E531 check (verify_replacements.py) for a replaced key in its grace period."""
+    k = ck.key
+    if not k.decrypt_only or k.retiring is None or k.retiring.decrypt_only_until is None:
+        return []
+    until = k.retiring.decrypt_only_until.isoformat()
+    denied = len(decrypt_only_actions(ck))
+    return [
+        f"proved: decrypt-only (replaced by {k.replaced_by}, grace period until {until}): "
+        f"every granted data action but kms:Decrypt denied ({denied} action(s))"
+    ]
+
+
+def replica_lines(ck: CompiledKey) -> list[str]:
+    """The E530 check (verify_replicas.py), which ran on the rendered files before any claim."""
+    regions = ck.key.options.replica_regions
+    if not regions:
+        return []
+    return [
+        f"proved: replicas in {', '.join(regions)} get this policy file, the primary's "
+        "(one apply sets every Region's policy; checked in generated/replicas.tf)"
+    ]
 
 
 NOT_PROVED: tuple[str, ...] = (

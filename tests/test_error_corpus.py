@@ -25,7 +25,8 @@ import pytest
 
 from compiler.cli import main as cli
 from compiler.cli.common import EXIT_INPUT
-from compiler.diagnostics import CATALOGUE, CompileError
+from compiler.codes import CATALOGUE
+from compiler.diagnostics import CompileError
 from compiler.load import MAX_BYTES, load_bytes
 from compiler.pipeline import build_tree
 from compiler.write import read_tree, write_tree

@@ -20,8 +20,9 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from compiler.codes import CATALOGUE
 from compiler.compile import compile_all
-from compiler.diagnostics import CATALOGUE, CompileError, Diagnostic
+from compiler.diagnostics import CompileError, Diagnostic
 from compiler.load import LMap, load_bytes
 from compiler.model import Org, Vendor, build
 from compiler.pipeline import build_tree, load_inputs

@@ -28,7 +28,8 @@ from hypothesis import event, example, given
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from compiler.diagnostics import CATALOGUE, CompileError
+from compiler.codes import CATALOGUE
+from compiler.diagnostics import CompileError
 from compiler.hcl import hcl_key, hcl_string
 from compiler.pipeline import Result, build_tree
 from compiler.write import write_tree

@@ -20,15 +20,8 @@ from hypothesis import strategies as st
 from compiler import load
 from compiler.cli import main as cli
 from compiler.cli.common import EXIT_OK
-from compiler.compile import (
-    POLICY_LIMIT,
-    CompiledKey,
-    added_bytes,
-    capacity,
-    capacity_width,
-    compile_key,
-    policy_bytes,
-)
+from compiler.compile import POLICY_LIMIT, CompiledKey, compile_key, policy_bytes
+from compiler.compile_capacity import added_bytes, capacity, capacity_width
 from compiler.diagnostics import CompileError
 from compiler.hcl import hcl_string
 from compiler.model import RevocationEntry

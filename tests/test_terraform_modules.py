@@ -156,6 +156,12 @@ MUTATIONS: dict[str, list[tuple[str, str, str, str]]] = {
             "($.eventName = CreateGrants) }",
             "The KMS lifecycle metric filter patterns are wrong.",
         ),
+        (
+            "key_alarms.tftest.hcl",
+            "].threshold == 1209600 &&",
+            "].threshold == 1209601 &&",
+            "The expiry alarm must fire material_expiry_warning_days before expiry.",
+        ),
     ],
 }
 

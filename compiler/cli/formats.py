@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..accept import Accepted, target
-from ..diagnostics import CATALOGUE, Diagnostic
+from ..codes import CATALOGUE
+from ..diagnostics import Diagnostic
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 DOCS = "docs/diagnostics.md"

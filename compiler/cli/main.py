@@ -35,6 +35,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "activity": ("audit", "add_parsers", "who used the keys, from the trail's CloudWatch Logs"),
     "cost": ("audit", "add_parsers", "estimate the monthly cost of what generated/ creates"),
+    "import-material": (
+        "import_material",
+        "add_parser",
+        "import key material into an EXTERNAL key",
+    ),
 }
 _DIRECTORY_HELP = "directory holding org.yaml, vendors/ and generated/ (default: .)"
 

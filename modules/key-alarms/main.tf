@@ -144,3 +144,31 @@ resource "aws_cloudwatch_metric_alarm" "this" {
     },
   )
 }
+
+################################################################################
+# Imported key material about to expire
+################################################################################
+
+# KMS publishes SecondsUntilKeyMaterialExpiration (AWS/KMS, dimension KeyId) for keys whose
+# imported material expires; when it expires KMS deletes it and the key becomes unusable until
+# the same material is imported again. The alarm fires material_expiry_warning_days before.
+# https://docs.aws.amazon.com/kms/latest/developerguide/monitoring-cloudwatch.html
+# No data (material that never expires, or not imported yet) is not an alarm.
+resource "aws_cloudwatch_metric_alarm" "material_expiry" {
+  for_each = var.create ? var.expiring_key_ids : {}
+
+  alarm_name          = "${var.name_prefix}-KeyMaterialExpiry-${each.key}"
+  alarm_description   = "Imported key material of ${each.key} expires in less than ${var.material_expiry_warning_days} days: re-import it (byok import-material)"
+  namespace           = "AWS/KMS"
+  metric_name         = "SecondsUntilKeyMaterialExpiration"
+  dimensions          = { KeyId = each.value }
+  statistic           = "Minimum"
+  period              = 86400
+  evaluation_periods  = 1
+  threshold           = var.material_expiry_warning_days * 86400
+  comparison_operator = "LessThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.this[0].arn]
+
+  tags = merge(var.tags, { Control = "KeyMaterialExpiry" })
+}

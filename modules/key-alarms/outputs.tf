@@ -35,3 +35,8 @@ output "cis_trail_control_id" {
   description = "CIS control id of the CloudTrail configuration changes alarm for var.cis_version."
   value       = local.cis_trail_control_ids[var.cis_version]
 }
+
+output "material_expiry_alarm_arns" {
+  description = "Map of key name to the ARN of its imported-material expiry alarm."
+  value       = { for k, v in aws_cloudwatch_metric_alarm.material_expiry : k => v.arn }
+}

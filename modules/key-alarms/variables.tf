@@ -112,3 +112,24 @@ variable "kms_key_arn" {
     error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
   }
 }
+
+################################################################################
+# Imported key material expiry
+################################################################################
+
+variable "expiring_key_ids" {
+  description = "Map of name to key id of keys with imported key material: each gets an alarm on the AWS/KMS SecondsUntilKeyMaterialExpiration metric before its material expires."
+  type        = map(string)
+  default     = {}
+}
+
+variable "material_expiry_warning_days" {
+  description = "Days before imported key material expires at which its alarm fires (1-365)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.material_expiry_warning_days >= 1 && var.material_expiry_warning_days <= 365 && floor(var.material_expiry_warning_days) == var.material_expiry_warning_days
+    error_message = "material_expiry_warning_days must be a whole number between 1 and 365."
+  }
+}

@@ -61,6 +61,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+MOTO_MAIN = Path(__file__).with_name("moto_main.py")
+
+
 def moto_server_bin() -> Path:
     """``moto_server`` of the interpreter running the tests (the project venv)."""
     return Path(sys.executable).with_name("moto_server")
@@ -94,8 +97,9 @@ class MotoServer:
         # sts:GetCallerIdentity and the generated module's account check match org.yaml.
         env["MOTO_ACCOUNT_ID"] = self.account_id
         with self.log_path.open("ab") as log:
+            # moto_main.py: moto_server with ReplicateKey applying Policy, Description, Tags.
             self.proc = subprocess.Popen(
-                [str(exe), "-H", LOOPBACK, "-p", str(self.port)],
+                [sys.executable, str(MOTO_MAIN), "-H", LOOPBACK, "-p", str(self.port)],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -161,15 +165,16 @@ class MotoServer:
             "no_proxy": f"{LOOPBACK},localhost",
         }
 
-    def client(self, service: str) -> Any:
-        """A boto3 client for this server, with bounded timeouts and retries."""
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A boto3 client for this server (in `region`, default the organization's), with
+        bounded timeouts and retries."""
         import boto3
         from botocore.config import Config
 
         return boto3.client(
             service,
             endpoint_url=self.endpoint,
-            region_name=self.region,
+            region_name=region or self.region,
             aws_access_key_id="test",
             aws_secret_access_key="test",
             config=Config(
@@ -216,3 +221,21 @@ def add_revocation_value(org_path: Path, vendor: str, scope: str, value: str) ->
     org_path.write_text(yaml.safe_dump(org, sort_keys=False, allow_unicode=True))
     environments = entry.get("environments") or app["environments"]
     return {f"{vendor}-{env}" for env in environments}
+
+
+def add_suspension(org_path: Path, vendor: str) -> set[str]:
+    """Suspend every key of the app of ``vendor`` in org.yaml; return those keys."""
+    org = yaml.safe_load(org_path.read_text())
+    (app,) = [a for a in org["apps"] if a["vendor"] == vendor]
+    app["suspension"] = {"reason": "e2e test", "ticket": "E2E-2"}
+    org_path.write_text(yaml.safe_dump(org, sort_keys=False, allow_unicode=True))
+    return {f"{vendor}-{env}" for env in app["environments"]}
+
+
+def add_replica_region(org_path: Path, vendor: str, region: str) -> None:
+    """Replicate the keys of the app of ``vendor`` to ``region`` in org.yaml."""
+    org = yaml.safe_load(org_path.read_text())
+    (app,) = [a for a in org["apps"] if a["vendor"] == vendor]
+    key = app.setdefault("key", {})
+    key["replica_regions"] = [*key.get("replica_regions", []), region]
+    org_path.write_text(yaml.safe_dump(org, sort_keys=False, allow_unicode=True))

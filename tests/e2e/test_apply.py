@@ -5,8 +5,9 @@ the break-glass step of the README takes them out of the state and schedules the
 
 The emulator is configured from the outside only: ``AWS_ENDPOINT_URL`` and dummy credentials in
 the environment of ``terraform`` (see ``support.MotoServer.terraform_env``), ``MOTO_ACCOUNT_ID``
-in the environment of ``moto_server``. The copy that is applied is byte-for-byte the repository's
-root ``*.tf``, ``modules/`` and ``generated/``.
+in the environment of ``moto_server``. The copy that is applied is the repository's root ``*.tf``,
+``modules/`` and ``generated/``, regenerated after one change to its org.yaml: Zoom's key gets a
+replica in us-west-2 (``add_replica_region``).
 
 The tests of this module run in file order and share one deployment (``deployed``); each also
 works on its own (``-k``), because the fixture applies first and destroys last if
@@ -21,6 +22,9 @@ under "e2e step timings" in the terminal summary):
   null) before and the configured period after, is the *only* change (``accept_rotation_quirk``).
 * ``DeleteTrail`` by ARN (what the provider sends) is a no-op in moto: after destroy the trail may
   still be listed. The fixture resets moto at the end.
+* ``ReplicateKey`` ignores the request's ``Policy``, ``Description`` and ``Tags`` in moto 5.2
+  (AWS applies them): the server runs as ``moto_main.py``, which applies them, so a replica's
+  policy read back is what Terraform sent, not moto's copy of the primary.
 * moto evaluates no policies (key, trust, bucket): the run proves what is stored, not what AWS
   would allow. The policy semantics are proved offline by ``byok`` itself.
 """
@@ -50,7 +54,15 @@ from tests.e2e.plans import (
     only_rotation_quirk,
     plan_changes,
 )
-from tests.e2e.support import MotoServer, add_revocation_value, env_without_aws, note, step
+from tests.e2e.support import (
+    MotoServer,
+    add_replica_region,
+    add_revocation_value,
+    add_suspension,
+    env_without_aws,
+    note,
+    step,
+)
 from tests.tfhelpers import REPO_ROOT, copy_root, init, run_tf, tf_env
 
 pytestmark = pytest.mark.e2e
@@ -86,8 +98,13 @@ KMS_EVENT_PATTERNS = {
 LIFECYCLE_GUARD = "OnlyBreakGlassDisablesOrDeletes"
 GRANT_GUARD = "GrantsOnlyForAwsResources"
 
-# The revocation added by test_revocation_is_applied: (vendor, scope, value).
+# The revocation added by test_revocation_is_applied: (vendor, scope, value); in the same
+# change, the vendor with multi-Region replicas is suspended (Zoom has no revocation scopes).
 NEW_REVOCATION = ("slack", "channel", "C0999ZZZZ")
+SUSPENDED = "zoom"
+# The shipped org.yaml has no multi-Region replica: the deployment adds one (Zoom requires a
+# multi-Region key), so the same apply and revocation cover the primary and its replica.
+REPLICATED, REPLICA_REGION = "zoom", "us-west-2"
 
 _HCL = hcl2.SerializationOptions(
     strip_string_quotes=True, explicit_blocks=False, with_comments=False, preserve_heredocs=False
@@ -161,6 +178,10 @@ def deployed(
     root = copy_root(base / "project", REPO_ROOT / "generated")
     shutil.copy2(REPO_ROOT / "org.yaml", root / "org.yaml")
     shutil.copytree(REPO_ROOT / "vendors", root / "vendors")
+    add_replica_region(root / "org.yaml", REPLICATED, REPLICA_REGION)
+    with step("byok generate (replica added)"):
+        proc = _byok_generate(root)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     env = env_without_aws(tf_env(data_dir=base / "tfdata"))
     env.update(moto_server.terraform_env(base))
     project = Project(root=root, env=env, moto=moto_server)
@@ -199,9 +220,32 @@ def release_keys(project: Project) -> dict[str, str]:
     """The break-glass step of the README ("Decommissioning a key"): take each vendor key out of
     Terraform's state (its `prevent_destroy` refuses a destroy). Returns name -> address."""
     found = key_resources(project)
-    if found:
-        project.tf("state", "rm", "-no-color", *found.values(), check=False)
+    replicas = replica_resources(project)
+    if found or replicas:
+        project.tf("state", "rm", "-no-color", *found.values(), *replicas, check=False)
     return found
+
+
+def replica_resources(project: Project) -> dict[str, tuple[str, str]]:
+    """State address of each replica -> (key name, Region)."""
+    listed = project.tf("state", "list", "-no-color", check=False).stdout.split()
+    pattern = re.compile(r'^module\.byok\.aws_kms_replica_key\.([a-z0-9_]+)\["([^"]+)"\]$')
+    found = ((a, pattern.match(a)) for a in listed)
+    return {a: (m.group(2), m.group(1).replace("_", "-")) for a, m in found if m}
+
+
+def expected_replicas(org: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Key name -> the Regions org.yaml replicates it to (sorted)."""
+    return {
+        f"{app['vendor']}-{env}": sorted(app["key"]["replica_regions"])
+        for app in org["apps"]
+        if app.get("key", {}).get("replica_regions")
+        for env in app["environments"]
+    }
+
+
+def _replica_address(name: str, region: str) -> str:
+    return f'module.byok.aws_kms_replica_key.{region.replace("-", "_")}["{name}"]'
 
 
 # --------------------------------------------------------------------------------------------
@@ -268,6 +312,34 @@ def test_outputs(deployed: Project) -> None:
         lg = local["logging"].get(h["vendor"])
         assert h["external_id"] == (lg["external_id"] if lg else None)
         assert h["logging_role_arn"] == (logging[h["vendor"]]["role_arn"] if lg else None)
+        regions = expected_replicas(org).get(name, [])
+        key_id = keys[name]["key_id"]
+        assert h["replica_key_arns"] == {
+            r: f"arn:aws:kms:{r}:{account}:key/{key_id}" for r in regions
+        }, name
+    assert expected_replicas(org), "the shipped org.yaml replicates a key (Zoom)"
+
+
+def test_replicas_have_the_primary_policy(deployed: Project) -> None:
+    """Each replica, read back in its own Region: a REPLICA of the primary with the same key id,
+    the policy file of the primary stored, the alias there too. KMS never copies the policy:
+    https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-replicate.html"""
+    note("moto divergence patched (tests/e2e/moto_main.py): ReplicateKey applies Policy, Tags")
+    with step("boto3 read-back: replicas"):
+        keys = deployed.output("keys")
+        for name, regions in expected_replicas(deployed.org).items():
+            for region in regions:
+                kms = deployed.moto.client("kms", region)
+                meta = kms.describe_key(KeyId=keys[name]["key_id"])["KeyMetadata"]
+                assert meta["Arn"] == deployed.output("handoff")[name]["replica_key_arns"][region]
+                assert meta["MultiRegion"] is True
+                config = meta["MultiRegionConfiguration"]
+                assert config["MultiRegionKeyType"] == "REPLICA", (name, region)
+                assert config["PrimaryKey"]["Arn"] == keys[name]["key_arn"]
+                stored = kms.get_key_policy(KeyId=meta["KeyId"], PolicyName="default")["Policy"]
+                assert json.loads(stored) == deployed.policy(name), f"{name} in {region}"
+                _assert_guards(json.loads(stored), deployed.org.get("break_glass"), name)
+                assert _aliases(kms)[keys[name]["alias_name"]] == meta["KeyId"]
 
 
 def test_keys_policies_rotation_aliases(deployed: Project) -> None:
@@ -695,7 +767,11 @@ def test_revocation_is_applied(deployed: Project, tmp_path: Path) -> None:
     policies = generated / "policies"
     before = {p.stem: p.read_bytes() for p in policies.glob("*.json")}
     terraform_before = {p.name: p.read_bytes() for p in generated.glob("*.tf")}
-    affected = add_revocation_value(deployed.root / "org.yaml", vendor, scope, value)
+    revoked = add_revocation_value(deployed.root / "org.yaml", vendor, scope, value)
+    suspended = add_suspension(deployed.root / "org.yaml", SUSPENDED)
+    affected = revoked | suspended
+    replicas = {n: r for n, r in expected_replicas(deployed.org).items() if n in suspended}
+    assert replicas, "the suspended vendor has replicas"
     with step("byok generate (revocation added)"):
         proc = _byok_generate(deployed.root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -707,7 +783,7 @@ def test_revocation_is_applied(deployed: Project, tmp_path: Path) -> None:
     after = {p.stem: p.read_bytes() for p in policies.glob("*.json")}
     changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
     assert changed == affected, f"policies changed: {sorted(changed)}, expected {sorted(affected)}"
-    for name in affected:
+    for name in revoked:
         denied = [
             s
             for s in deployed.policy(name)["Statement"]
@@ -740,6 +816,12 @@ def test_revocation_is_applied(deployed: Project, tmp_path: Path) -> None:
         if ROTATION_ATTR in c.attributes:
             assert accept_rotation_quirk(c), c
         assert json.loads(c.after["policy"]) == deployed.policy(name)
+    for name, regions in replicas.items():  # the same plan updates every replica's policy
+        for region in regions:
+            c = by_address.pop(_replica_address(name, region), None)
+            assert c is not None, f"{name}: the plan does not update the replica in {region}"
+            assert c.actions == ("update",) and c.attributes == {"policy"}, c
+            assert json.loads(c.after["policy"]) == deployed.policy(name)
     unexpected = [c for c in by_address.values() if not only_rotation_quirk(c)]
     assert not unexpected, "the revocation plan changes more than the revoked keys' policies:\n" + (
         "\n".join(f"{c.address} {c.actions} {sorted(c.attributes)}" for c in unexpected)
@@ -756,7 +838,14 @@ def test_revocation_is_applied(deployed: Project, tmp_path: Path) -> None:
         for name in affected:
             stored = kms.get_key_policy(KeyId=aliases[keys[name]], PolicyName="default")["Policy"]
             assert json.loads(stored) == deployed.policy(name), f"{name}: new policy not stored"
-            assert value in stored
+            assert value in stored or name in suspended
+        for name, regions in replicas.items():
+            for region in regions:
+                replica = deployed.moto.client("kms", region)
+                key_id = _aliases(replica)[keys[name]]
+                stored = replica.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"]
+                assert json.loads(stored) == deployed.policy(name), f"{name} in {region}"
+                assert json.loads(stored) != json.loads(before[name]), f"{name} in {region}"
         for name in set(keys) - affected:  # no collateral change on the other keys
             stored = kms.get_key_policy(KeyId=aliases[keys[name]], PolicyName="default")["Policy"]
             assert json.loads(stored) == json.loads(before[name]), name
@@ -836,12 +925,26 @@ def test_destroy(deployed: Project) -> None:
         )
     assert proc.returncode != 0, proc.stdout
     refused = set(re.findall(r'module\.byok\.module\.key\["([^"]+)"\]', proc.stderr))
+    replicas = set(
+        re.findall(r'module\.byok\.aws_kms_replica_key\.[a-z0-9_]+\["([^"]+)"\]', proc.stderr)
+    )
     assert "Error: Instance cannot be destroyed" in proc.stderr, proc.stderr
-    assert refused == set(keys), proc.stderr
+    # Terraform stops at the first refused instances of the destroy order: the replicas when
+    # there are some (destroyed before their primary), else every primary key.
+    expected = set(expected_replicas(deployed.org)) or set(keys)
+    assert (replicas or refused) == expected, proc.stderr
     with step("break-glass: state rm + ScheduleKeyDeletion"):
         released = release_keys(deployed)
         assert set(released) == set(keys)
         kms = deployed.moto.client("kms")
+        # Replicas first: AWS deletes a primary only after its replicas.
+        # https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-delete.html
+        for name, regions in expected_replicas(deployed.org).items():
+            for region in regions:
+                window = local["keys"][name]["deletion_window_in_days"]
+                deployed.moto.client("kms", region).schedule_key_deletion(
+                    KeyId=keys[name]["key_id"], PendingWindowInDays=window
+                )
         for name, key in keys.items():
             window = local["keys"][name]["deletion_window_in_days"]
             kms.schedule_key_deletion(KeyId=key["key_id"], PendingWindowInDays=window)

@@ -252,3 +252,48 @@ run "rejects_unknown_cis_version" {
 
   expect_failures = [var.cis_version]
 }
+
+run "imported_material_expiry_alarm" {
+  command = plan
+
+  variables {
+    expiring_key_ids             = { "acme-vendor-prod" = "1234abcd-12ab-34cd-56ef-1234567890ab" }
+    material_expiry_warning_days = 14
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.material_expiry) == 1
+    error_message = "One expiry alarm per key with imported material."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.material_expiry["acme-vendor-prod"].namespace == "AWS/KMS" &&
+      aws_cloudwatch_metric_alarm.material_expiry["acme-vendor-prod"].metric_name == "SecondsUntilKeyMaterialExpiration" &&
+      aws_cloudwatch_metric_alarm.material_expiry["acme-vendor-prod"].dimensions["KeyId"] == "1234abcd-12ab-34cd-56ef-1234567890ab"
+    )
+    error_message = "The expiry alarm must watch AWS/KMS SecondsUntilKeyMaterialExpiration of the key."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.material_expiry["acme-vendor-prod"].threshold == 1209600 &&
+      aws_cloudwatch_metric_alarm.material_expiry["acme-vendor-prod"].comparison_operator == "LessThanThreshold"
+    )
+    error_message = "The expiry alarm must fire material_expiry_warning_days before expiry."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.material_expiry["acme-vendor-prod"].alarm_actions == toset(["arn:aws:sns:us-east-1:111122223333:acme-byok-kms-alarms"])
+    error_message = "The expiry alarm must notify the alarm topic."
+  }
+}
+
+run "no_expiry_alarm_without_imported_material" {
+  command = plan
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.material_expiry) == 0
+    error_message = "No expiry alarm without keys with imported material."
+  }
+}

@@ -1,0 +1,55 @@
+"""``moto_server`` with one divergence from AWS removed: moto's ``ReplicateKey`` ignores the
+request's ``Policy``, ``Description`` and ``Tags`` (moto 5.2 copies the primary and answers a
+default policy). AWS applies all three to the new replica:
+https://docs.aws.amazon.com/kms/latest/APIReference/API_ReplicateKey.html#API_ReplicateKey_RequestSyntax
+
+It also gives the replica its own aliases and multi-Region configuration (moto shares the
+primary's, so an alias "already exists" and the primary reads back as a replica).
+Without the tags the provider's ``aws_kms_replica_key`` create waits forever for them to
+propagate; without the policy the e2e read-back of a replica's policy would read the primary's
+copy, not what Terraform sent. Patched here, in the test server only (started by
+``support.MotoServer``), and reported as a note in the e2e summary.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+
+from moto.kms.models import kms_backends
+from moto.kms.responses import KmsResponse
+from moto.server import main
+
+_replicate = KmsResponse.replicate_key
+
+
+def replicate_key(self: KmsResponse) -> str:
+    out = _replicate(self)
+    meta = json.loads(out)["ReplicaKeyMetadata"]
+    backend = kms_backends[self.current_account][self._get_param("ReplicaRegion")]
+    key = backend.keys[meta["KeyId"]]
+    # moto copies the primary shallowly: the replica would share the primary's aliases, grants
+    # and rotations (an alias created in the replica's Region then "already exists" there).
+    key.aliases, key.grants, key.rotations = {}, {}, []
+    # ... and its multi-Region configuration, which moto's DescribeKey of the replica turns to
+    # REPLICA, making the primary look like a replica too.
+    config = copy.deepcopy(key.multi_region_configuration)
+    config["MultiRegionKeyType"] = "REPLICA"
+    key.multi_region_configuration = config
+    if self._get_param("Policy"):
+        key.policy = self._get_param("Policy")
+    if self._get_param("Description") is not None:
+        key.description = self._get_param("Description")
+    tags = {t["TagKey"]: t.get("TagValue") for t in self._get_param("Tags") or []}
+    if tags:
+        backend.tag_resource(meta["KeyId"], tags)
+    return json.dumps(
+        {"ReplicaKeyMetadata": key.to_dict()["KeyMetadata"], "ReplicaPolicy": key.policy}
+    )
+
+
+KmsResponse.replicate_key = replicate_key  # type: ignore[method-assign]
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

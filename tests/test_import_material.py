@@ -1,0 +1,242 @@
+"""`byok import-material`: RSA-OAEP SHA-256 wrapping (unwrapped again with a locally generated
+RSA key) and the KMS call sequence against botocore's `Stubber` (moto does not implement
+GetParametersForImport / ImportKeyMaterial).
+
+https://docs.aws.amazon.com/kms/latest/developerguide/importing-keys.html
+https://docs.aws.amazon.com/kms/latest/APIReference/API_GetParametersForImport.html
+https://docs.aws.amazon.com/kms/latest/APIReference/API_ImportKeyMaterial.html
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3  # type: ignore[import-untyped]
+import pytest
+from botocore.stub import ANY, Stubber  # type: ignore[import-untyped]
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from compiler import kms_import
+from compiler.cli.main import main
+
+# 2048 bits keeps the test fast; KMS hands out RSA_4096 (WRAPPING_KEY_SPEC), same padding.
+PRIVATE = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+PUBLIC_DER = PRIVATE.public_key().public_bytes(
+    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+)
+KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def _unwrap(wrapped: bytes) -> bytes:
+    sha256 = hashes.SHA256()
+    oaep = padding.OAEP(mgf=padding.MGF1(algorithm=sha256), algorithm=sha256, label=None)
+    return PRIVATE.decrypt(wrapped, oaep)
+
+
+@settings(max_examples=10)
+@given(st.binary(min_size=32, max_size=32))
+def test_wrap_unwraps_to_the_material(material: bytes) -> None:
+    wrapped = kms_import.wrap(material, PUBLIC_DER)
+    assert len(wrapped) == 256 and wrapped != material
+    assert _unwrap(wrapped) == material
+
+
+def test_wrap_refuses_a_non_rsa_key() -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    der = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    with pytest.raises(kms_import.ImportFailure, match="not an RSA public key"):
+        kms_import.wrap(b"\0" * 32, der)
+
+
+def test_material_must_be_256_bits() -> None:
+    with pytest.raises(kms_import.ImportFailure) as err:
+        kms_import.check_material(b"\1" * 31)
+    assert str(err.value) == (
+        "key material must be exactly 32 bytes (256 bits) for a SYMMETRIC_DEFAULT key; got 31"
+    )
+    assert len(kms_import.generate_material()) == 32
+
+
+def _stubbed(key_id: str, expires: datetime | None) -> tuple[Any, Stubber, list[dict[str, Any]]]:
+    kms = boto3.client(
+        "kms", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    stub = Stubber(kms)
+    stub.add_response(
+        "get_parameters_for_import",
+        {"KeyId": KEY_ARN, "ImportToken": b"token", "PublicKey": PUBLIC_DER},
+        {"KeyId": key_id, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_4096"},
+    )
+    expected: dict[str, Any] = {
+        "KeyId": KEY_ARN,
+        "ImportToken": b"token",
+        "EncryptedKeyMaterial": ANY,
+        "ExpirationModel": "KEY_MATERIAL_EXPIRES" if expires else "KEY_MATERIAL_DOES_NOT_EXPIRE",
+    }
+    if expires:
+        expected["ValidTo"] = expires
+    stub.add_response("import_key_material", {}, expected)
+    sent: list[dict[str, Any]] = []
+    kms.meta.events.register(
+        "provide-client-params.kms.ImportKeyMaterial", lambda params, **_: sent.append(params)
+    )
+    return kms, stub, sent
+
+
+@pytest.mark.parametrize("expires", [None, datetime(2027, 6, 30, tzinfo=UTC)])
+def test_call_sequence(expires: datetime | None) -> None:
+    kms, stub, sent = _stubbed("alias/acme-zoom-prod", expires)
+    material = bytes(range(32))
+    with stub:
+        done = kms_import.import_material(kms, "alias/acme-zoom-prod", material, expires)
+        stub.assert_no_pending_responses()
+    assert done == kms_import.Imported(key_id=KEY_ARN, expires=expires)
+    (params,) = sent
+    assert _unwrap(params["EncryptedKeyMaterial"]) == material
+
+
+def _external(project: Path, days: int | None) -> None:
+    org = project / "org.yaml"
+    text = org.read_text()
+    text = text.replace(
+        "      deletion_window_days: 30\n",
+        "      deletion_window_days: 30\n      imported_key_material: true\n",
+        1,
+    )
+    if days:
+        text = text.replace(
+            "  multi_region: false\n",
+            f"  multi_region: false\n  imported_material_valid_days: {days}\n",
+        )
+    org.write_text(text)
+
+
+def test_cli_imports_material_from_stdin(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _external(project, None)
+    kms, stub, sent = _stubbed("alias/acme-zoom-prod", None)
+    monkeypatch.setattr(kms_import, "client", lambda region: kms if region == "us-east-1" else None)
+    material = bytes(range(100, 132))
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(material)))
+    with stub:
+        code = main(["-C", str(project), "import-material", "zoom-prod", "--material-file", "-"])
+    out = capsys.readouterr()
+    assert (code, out.err) == (0, "")
+    assert out.out == f"zoom-prod: key material imported into {KEY_ARN}; expires: never\n"
+    assert _unwrap(sent[0]["EncryptedKeyMaterial"]) == material
+
+
+def test_cli_generates_material_with_the_org_expiry(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _external(project, 365)
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    class Fake:
+        def get_parameters_for_import(self, **kw: Any) -> dict[str, Any]:
+            calls.append(("get", kw))
+            return {"KeyId": KEY_ARN, "ImportToken": b"t", "PublicKey": PUBLIC_DER}
+
+        def import_key_material(self, **kw: Any) -> dict[str, Any]:
+            calls.append(("import", kw))
+            return {}
+
+    monkeypatch.setattr(kms_import, "client", lambda region: Fake())
+    before = datetime.now(UTC)
+    code = main(["-C", str(project), "import-material", "zoom-prod", "--generate"])
+    assert code == 0, capsys.readouterr().err
+    (_, got), (_, imported) = calls
+    assert got["KeyId"] == "alias/acme-zoom-prod"
+    days = (imported["ValidTo"] - before).total_seconds() / 86400
+    assert imported["ExpirationModel"] == "KEY_MATERIAL_EXPIRES" and 364.99 < days < 365.01
+    assert len(_unwrap(imported["EncryptedKeyMaterial"])) == 32
+    assert capsys.readouterr().out.startswith(f"zoom-prod: key material imported into {KEY_ARN}")
+
+
+def test_cli_refuses_a_key_with_aws_material(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["-C", str(project), "import-material", "zoom-prod", "--generate"])
+    assert code == 1
+    assert capsys.readouterr().err == (
+        "byok: key `zoom-prod` has AWS-generated material: set `imported_key_material: true` on "
+        "its app (a new key: the origin is fixed when a key is created)\n"
+    )
+
+
+def test_cli_refuses_an_unknown_key(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["-C", str(project), "import-material", "nope", "--generate"]) == 1
+    assert capsys.readouterr().err.startswith("byok: no key `nope` in org.yaml (databricks-prod, ")
+
+
+def test_cli_refuses_short_material(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _external(project, None)
+    short = tmp_path / "m"
+    short.write_bytes(b"\1" * 16)
+    args = ["-C", str(project), "import-material", "zoom-prod", "--material-file", str(short)]
+    assert main(args) == 1
+    assert capsys.readouterr().err == (
+        "byok: key material must be exactly 32 bytes (256 bits) for a SYMMETRIC_DEFAULT key; "
+        "got 16\n"
+    )
+
+
+def test_origin_external_is_imported_material_with_an_expiry_alarm(project: Path) -> None:
+    """`origin: EXTERNAL` creates the key without material (no key_material_base64 anywhere in
+    generated/) and wires the key's expiry alarm; the shipped org.yaml has neither."""
+    from compiler.pipeline import build_tree
+    from tests.test_golden import TODAY
+
+    shipped = build_tree(project, TODAY).files
+    assert b"expiring_key_ids" not in shipped["main.tf"]
+    org = project / "org.yaml"
+    text = org.read_text()
+    org.write_text(
+        text.replace(
+            "    key:\n      deletion_window_days: 30\n", "    key:\n      origin: EXTERNAL\n", 1
+        )
+    )
+    files = build_tree(project, TODAY).files
+    main = files["main.tf"].decode()
+    assert '"imported_key_material"     = true' in main
+    assert (
+        "  expiring_key_ids = { for k, v in local.keys : k => module.key[k].key_id "
+        "if v.imported_key_material }\n"
+    ) in main
+    assert not any(b"key_material_base64" in body for body in files.values())
+
+
+def test_origin_contradicting_imported_key_material_is_refused(project: Path) -> None:
+    from compiler.diagnostics import CompileError
+    from compiler.pipeline import build_tree
+    from tests.test_golden import TODAY
+
+    org = project / "org.yaml"
+    text = org.read_text()
+    anchor = "    key:\n      deletion_window_days: 30\n"
+    line = text[: text.index(anchor)].count("\n") + 2
+    org.write_text(
+        text.replace(
+            anchor, anchor + "      origin: AWS_KMS\n      imported_key_material: true\n", 1
+        )
+    )
+    with pytest.raises(CompileError) as err:
+        build_tree(project, TODAY)
+    assert [d.render() for d in err.value.diagnostics] == [
+        f"org.yaml:{line + 1}:15: E344 `origin: AWS_KMS` contradicts `imported_key_material: "
+        "true`\n  help: keep one of the two (`origin: EXTERNAL` is `imported_key_material: true`)"
+    ]
