@@ -68,8 +68,9 @@ def test_zoom_replica_is_rendered_with_the_primary_policy(project: Path) -> None
     assert "prevent_destroy = true" in text
     handoff = files["handoff/zoom-prod.md"].decode()
     assert (
-        '- replica key ARN in `us-west-2`: `handoff["zoom-prod"].replica_key_arns["us-west-2"]` '
-        "(alias `alias/acme-zoom-prod` there too)\n"
+        "- replica key ARN in `us-west-2`: `terraform output -json handoff | jq -r "
+        '\'.["zoom-prod"].replica_key_arns["us-west-2"]\'` (alias `alias/acme-zoom-prod` there '
+        "too)\n"
     ) in handoff
     assert "replica_key_arns          = try(local.replica_key_arns[k], {})" in (
         files["outputs.tf"].decode()
