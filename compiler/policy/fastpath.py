@@ -25,7 +25,9 @@ NEW grants nothing OLD does not (`no_new_access`) when each Allow of NEW is cont
 Allow of OLD and each Deny of OLD in a Deny of NEW: a request NEW allows at some level is
 then denied by no Deny of OLD, and allowed by OLD at least as directly. Whether access was
 lost is then shown by a concrete request (built from the statements that differ) that the
-evaluator ranks lower under NEW than under OLD; without one the solver decides.
+evaluator ranks lower under NEW than under OLD; without one the solver decides. A change
+that both adds and takes away is `incomparable` as soon as each direction has a confirmed
+witness, with no proof at all.
 
 >>> from compiler.policy.iam import Policy
 >>> allow = {"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "kms:*",
@@ -231,16 +233,21 @@ def _differing(higher: iam.Policy, lower: iam.Policy) -> list[iam.Statement]:
 def monotone(
     old: iam.Policy, new: iam.Policy, key_account: str | None
 ) -> tuple[str, Request | None, Request | None] | None:
-    """(relation, new_access, lost_access) when the change is provably monotone and, unless
-    equivalent, a confirmed witness was found; None otherwise. Callers must have checked every
-    statement with `evaluate.check_statement` (the rule reasons about the evaluator)."""
+    """(relation, new_access, lost_access) when the structure and confirmed witnesses settle
+    it, None otherwise. `equivalent` needs both directions proved; `narrower`/`wider` one
+    direction proved and a witness for the other; `incomparable` needs no proof, only a
+    confirmed witness each way (a change that both adds and takes away, e.g. a key
+    administrator added while values are revoked). Callers must have checked every statement
+    with `evaluate.check_statement` (the rule reasons about the evaluator)."""
     narrows, widens = no_new_access(old, new), no_new_access(new, old)
     if narrows and widens:
         return ("equivalent", None, None)
-    if narrows:
-        lost = _witness(old, new, _differing(old, new), key_account)
-        return None if lost is None else ("narrower", None, lost)
-    if widens:
-        gained = _witness(new, old, _differing(new, old), key_account)
-        return None if gained is None else ("wider", gained, None)
+    gained = None if narrows else _witness(new, old, _differing(new, old), key_account)
+    lost = None if widens else _witness(old, new, _differing(old, new), key_account)
+    if gained is not None and lost is not None:
+        return ("incomparable", gained, lost)
+    if narrows and lost is not None:
+        return ("narrower", None, lost)
+    if widens and gained is not None:
+        return ("wider", gained, None)
     return None
