@@ -114,6 +114,16 @@ def build_tree(root: Path, today: date | None = None, *, guard: bool = True) -> 
         return _build_tree(root, today or date.today(), guard)
 
 
+def compile_verified(root: Path, today: date, files: dict[str, bytes]) -> Result:
+    """The compiled keys of inputs that a successful `generate` with the same fingerprint already
+    verified and rendered into `files` (the on-disk tree the cache vouches for, `cache.lookup`):
+    load, resolve and compile only. `byok diff` uses it to skip re-proving what was proved."""
+    with _no_cycle_collection():
+        org, vendors = load_inputs(root)
+        compiled = compile_all(resolve(org, vendors, today))
+    return Result(compiled=compiled, files=files, warnings=(), proofs=())
+
+
 def _build_tree(root: Path, today: date, guard: bool) -> Result:
     org, vendors = load_inputs(root)
     resolved = resolve(org, vendors, today)

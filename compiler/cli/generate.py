@@ -48,15 +48,23 @@ def _fingerprint(root: Path, day: date) -> str | None:
         return None
 
 
-def _from_cache(root: Path, day: date, strict: bool) -> int | None:
-    """Replay the last run when nothing it depends on changed (see cache.py)."""
+def cached(root: Path, day: date) -> tuple[cache.Entry, dict[str, bytes]] | None:
+    """The last successful run and the tree on disk, if that run's fingerprint still matches
+    and it wrote exactly this tree (see cache.py); None otherwise."""
     fp = _fingerprint(root, day)
     if fp is None:
         return None
     files = read_tree(root / OUT_DIR)
     entry = cache.lookup(root, fp, files)
-    if entry is None:
+    return None if entry is None else (entry, files)
+
+
+def _from_cache(root: Path, day: date, strict: bool) -> int | None:
+    """Replay the last run when nothing it depends on changed (see cache.py)."""
+    hit = cached(root, day)
+    if hit is None:
         return None
+    entry, files = hit
     sys.stderr.write(entry.stderr)
     if _strict_failure(entry.stderr, strict):
         return EXIT_INPUT

@@ -193,7 +193,9 @@ def _candidates(
     statement itself or (for `"*"`) from the Allows of the policy granting more."""
     donors = [p for s in richer.statements if s.effect == "Allow" for p in _principals_of(s)]
     for st in changed:
-        prefer = _changed_values(st, other.statements)
+        # Values new to `st` are the likely difference: compare with the policy without it.
+        elsewhere = other if any(s is st for s in richer.statements) else richer
+        prefer = _changed_values(st, elsewhere.statements)
         own = sorted(_principals_of(st), key=lambda v: v not in prefer)
         whos = list(dict.fromkeys(own or donors))[:_ARGS_PER_PART]
         grants = [
