@@ -18,14 +18,13 @@ from .diagnostics import CompileError, Diagnostic, Loc, sort_diagnostics
 from .lifecycle import check_lifecycle
 from .load import load_file
 from .model import Org, Vendor, build
+from .paths import ORG_FILE, OUT_DIR, VENDORS_DIR
 from .render import render_all
 from .resolve import resolve
 from .verify import Proof, verify_key
 from .verify_guards import verify_inputs
 
-ORG_FILE = "org.yaml"
-VENDORS_DIR = "vendors"
-OUT_DIR = "generated"
+__all__ = ["ORG_FILE", "OUT_DIR", "VENDORS_DIR"]  # re-exported: callers import them from here
 
 
 @dataclass(frozen=True)

@@ -6,20 +6,26 @@ import argparse
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import cache
-from ..compile import POLICY_LIMIT
-from ..diagnostics import CompileError, catalogue_markdown
-from ..pipeline import ORG_FILE, OUT_DIR, VENDORS_DIR, Result, build_tree
-from ..verify_claims import NOT_PROVED, proof_lines
+from ..paths import ORG_FILE, OUT_DIR, VENDORS_DIR
 from ..write import diff_trees, read_tree, write_tree
 from .common import EXIT_INPUT, EXIT_OK, format_diagnostics, print_diagnostics, today
+
+if TYPE_CHECKING:
+    from ..pipeline import Result
+
+# The pipeline (and with it the policy engine and z3) is imported only when there is something
+# to compile: a fingerprint replay needs none of it (issue 16: no-op generate <= 0.25 s).
 
 
 def _summary(result: Result) -> str:
     """Per key its size and exactly what was proved about its key policy; then, once, what the
     proofs do not cover (README, "What the proofs do and do not cover")."""
+    from ..compile import POLICY_LIMIT
+    from ..verify_claims import NOT_PROVED, proof_lines
+
     proofs = {p.key: p for p in result.proofs}
     lines = []
     for ck in sorted(result.compiled.keys, key=lambda c: c.key.name):
@@ -90,6 +96,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     replayed = None if args.check else _from_cache(root, now, args.strict)
     if replayed is not None:
         return replayed
+    from ..diagnostics import CompileError
+    from ..pipeline import build_tree
+
     fp = _fingerprint(root, now)
     try:
         result = build_tree(root, now)
@@ -120,6 +129,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
+    from ..diagnostics import catalogue_markdown
+
     sys.stdout.write(catalogue_markdown())
     return EXIT_OK
 
