@@ -21,8 +21,9 @@ from .model import Org, Vendor, build
 from .paths import ORG_FILE, OUT_DIR, VENDORS_DIR
 from .render import render_all
 from .resolve import resolve
-from .verify import Proof, verify_key
+from .verify import Proof
 from .verify_guards import verify_inputs
+from .verify_many import verify_all
 
 __all__ = ["ORG_FILE", "OUT_DIR", "VENDORS_DIR"]  # re-exported: callers import them from here
 
@@ -134,8 +135,7 @@ def _build_tree(root: Path, today: date, guard: bool) -> Result:
     compiled = compile_all(resolved)
     diags: list[Diagnostic] = verify_inputs(resolved)
     proofs: list[Proof] = []
-    for ck in compiled.keys:
-        found, proof = verify_key(ck)
+    for found, proof in verify_all(compiled.keys):
         diags += found
         proofs.append(proof)
     errors = [d for d in diags if d.severity == "error"]
