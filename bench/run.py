@@ -17,7 +17,8 @@ process (wall time, CPU time, peak RSS from wait4):
 
 Prints a table and writes `bench/out/results.json` (and a copy named after the commit) so runs
 compare across commits. BENCH_QUICK=1 runs a smaller matrix; BENCH_REPEAT=N sets repetitions;
-BENCH_NO_CHECKOV=1 skips checkov.
+BENCH_NO_CHECKOV=1 skips checkov; BENCH_NO_SCALE=1 skips the 10,000-key point (`bench/wait.py`:
+start-up, no-op, eval, diff, generate vs checkov and scale targets of issue 16).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from typing import Any
 
 from bench.measure import Run, run
 from bench.synth import make_project
+from bench.wait import WAIT, scale_point, startup, wait_targets
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "bench" / "out"
@@ -370,7 +372,7 @@ def targets(cells: list[dict[str, Any]], fit: dict[str, Any]) -> list[tuple[str,
         (c for c in cells if c["keys"] == TARGET["keys"] and c["values"] == TARGET["values"]), None
     )
     if big is None:
-        return [("targets need the full matrix (1,000 keys x 20,000 values)", None, "")]
+        return []
     g, d = big["generate"], big["diff"]
     ratios = [gr["upper_vs_lower"] for gr in growth(cells) if gr["upper_vs_lower"] is not None]
     out: list[tuple[str, bool | None, str]] = [
@@ -429,6 +431,20 @@ def _commit() -> dict[str, Any]:
     return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
 
 
+def _waits(tmp: Path, quick: bool) -> tuple[dict[str, float | None], dict[str, Any] | None]:
+    """Start-up figures on a small project; the 10,000-key point unless quick/BENCH_NO_SCALE."""
+    print("bench: start-up (--help, --version, eval) ...", flush=True)
+    proj = tmp / "startup"
+    make_project(proj, 10, 0)
+    run([*_byok(), "generate"], proj, _env())
+    start = startup(proj, _byok(), _env())
+    if quick or os.environ.get("BENCH_NO_SCALE"):
+        return start, None
+    keys, values = WAIT["scale_keys"], WAIT["scale_values"]
+    print(f"bench: {keys} keys, {values} values (one run) ...", flush=True)
+    return start, scale_point(tmp, int(keys), int(values), _byok(), _env(), _git)
+
+
 def main() -> int:
     quick = bool(os.environ.get("BENCH_QUICK"))
     repeat = int(os.environ.get("BENCH_REPEAT", "1" if quick else "3"))
@@ -442,8 +458,10 @@ def main() -> int:
             for v in values:
                 print(f"bench: {k} keys, {v} values ...", flush=True)
                 cells.append(cell(Path(tmp), k, v, repeat, checkov, trash))
+        start, scale = _waits(Path(tmp), quick)
     fit = linear_fit(cells, "generate")
-    checks = targets(cells, fit)
+    big = next((c for c in cells if (c["keys"], c["values"]) == (1000, 20000)), None)
+    checks = [*targets(cells, fit), *wait_targets(big, start, scale)]
     meta = {
         **_commit(),
         "quick": quick,
@@ -460,6 +478,8 @@ def main() -> int:
         "cells": cells,
         "fit_generate": fit,
         "fit_diff": linear_fit(cells, "diff"),
+        "startup": start,
+        "scale": scale,
         "targets": [{"target": t, "met": ok, "measured": m} for t, ok, m in checks],
     }
     OUT.mkdir(parents=True, exist_ok=True)

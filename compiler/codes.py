@@ -36,7 +36,7 @@ _CODES = (
         "Anchors/aliases are refused: they hide values and allow alias bombs.",
     ),
     Code("E104", "bad encoding", "The file is not UTF-8 or contains control characters (NUL...)."),
-    Code("E105", "file too large", "Input files are capped at 1 MiB."),
+    Code("E105", "file too large", "Input files are capped at 8 MiB."),
     Code("E106", "nesting too deep", "Mappings and lists nest at most 32 levels."),
     Code(
         "E107",

@@ -55,11 +55,17 @@ def _check_ref(root: Path, ref: str) -> None:
 def committed_policies(root: Path, ref: str) -> dict[str, iam.Policy]:
     """Key name -> policy as committed at `ref` (empty when generated/ did not exist yet)."""
     _check_ref(root, ref)
-    listing = (
-        _git(root, "ls-tree", "--name-only", f"{ref}:{POLICY_DIR}") if _has_dir(root, ref) else ""
-    )
-    names = [name for name in listing.split() if name.endswith(".json")]
-    texts = _blobs(root, [f"{ref}:{POLICY_DIR}/{name}" for name in names])
+    listing = _git(root, "ls-tree", "-z", f"{ref}:{POLICY_DIR}") if _has_dir(root, ref) else ""
+    # Blobs by object id: a `REF:PATH` lookup scans the directory's tree, so 10,000 of them
+    # cost 10,000 x 10,000 entry comparisons inside git (issue 16).
+    entries = [e.split("\t", 1) for e in listing.split("\0") if "\t" in e]
+    found = [
+        (name, meta.split()[2])
+        for meta, name in entries
+        if name.endswith(".json") and meta.split()[1] == "blob"
+    ]
+    names = [name for name, _ in found]
+    texts = _blobs(root, [oid for _, oid in found])
     return {
         name.removesuffix(".json"): iam.Policy.from_json(json.loads(text))
         for name, text in zip(names, texts, strict=True)
@@ -86,8 +92,8 @@ def working_policies(root: Path) -> dict[str, iam.Policy]:
 
 
 def _blobs(root: Path, specs: list[str]) -> list[str]:
-    """The text of each `REF:PATH` blob, read by one `git cat-file --batch` (not one `git show`
-    per key: a thousand keys would be a thousand processes)."""
+    """The text of each blob (`REF:PATH` or object id), read by one `git cat-file --batch`
+    (not one `git show` per key: a thousand keys would be a thousand processes)."""
     if not specs:
         return []
     try:

@@ -20,16 +20,16 @@ from .diagnostics import CompileError, Diagnostic, Loc, sort_diagnostics
 from .lifecycle import check_lifecycle
 from .load import load_file
 from .model import Org, Vendor, build
+from .paths import ORG_FILE, OUT_DIR, VENDORS_DIR
 from .render import render_all
 from .resolve import resolve
 from .shipped import vendor_files
-from .verify import Proof, verify_key
+from .verify import Proof
 from .verify_guards import verify_inputs
+from .verify_many import verify_all
 from .verify_replicas import check_replica_policies
 
-ORG_FILE = "org.yaml"
-VENDORS_DIR = "vendors"
-OUT_DIR = "generated"
+__all__ = ["ORG_FILE", "OUT_DIR", "VENDORS_DIR"]  # re-exported: callers import them from here
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,16 @@ def build_tree(root: Path, today: date | None = None, *, guard: bool = True) -> 
         return _build_tree(root, today or date.today(), guard)
 
 
+def compile_verified(root: Path, today: date, files: dict[str, bytes]) -> Result:
+    """The compiled keys of inputs that a successful `generate` with the same fingerprint already
+    verified and rendered into `files` (the on-disk tree the cache vouches for, `cache.lookup`):
+    load, resolve and compile only. `byok diff` uses it to skip re-proving what was proved."""
+    with _no_cycle_collection():
+        org, vendors = load_inputs(root)
+        compiled = compile_all(resolve(org, vendors, today))
+    return Result(compiled=compiled, files=files, warnings=(), proofs=())
+
+
 def _build_tree(root: Path, today: date, guard: bool) -> Result:
     org, vendors = load_inputs(root)
     resolved = resolve(org, vendors, today)
@@ -143,8 +153,7 @@ def _build_tree(root: Path, today: date, guard: bool) -> Result:
     compiled = compile_all(resolved)
     diags: list[Diagnostic] = verify_inputs(resolved)
     proofs: list[Proof] = []
-    for ck in compiled.keys:
-        found, proof = verify_key(ck)
+    for found, proof in verify_all(compiled.keys):
         diags += found
         proofs.append(proof)
     errors = [d for d in diags if d.severity == "error"] + bad_codes(org)

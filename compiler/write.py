@@ -26,13 +26,27 @@ _AT_FDCWD = -100
 
 
 def read_tree(root: Path) -> dict[str, bytes]:
+    """Every file under `root` but hidden ones (any part starting with `.`), by relative POSIX
+    path in path order. `os.walk` on strings: pathlib objects per file cost most of a no-op
+    `generate` at 2,000 files (issue 16)."""
     if not root.is_dir():
         return {}
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    }
+    found: list[tuple[list[str], str]] = []
+    top = os.fspath(root)
+    for here, dirs, names in os.walk(top, followlinks=True):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        rel = os.path.relpath(here, top)
+        for name in names:
+            full = os.path.join(here, name)  # noqa: PTH118 - strings: see the docstring
+            if not name.startswith(".") and os.path.isfile(full):  # noqa: PTH113
+                path = name if rel == "." else f"{rel.replace(os.sep, '/')}/{name}"
+                found.append((path.split("/"), full))
+    found.sort()
+    out: dict[str, bytes] = {}
+    for parts, full in found:
+        with open(full, "rb") as f:  # noqa: PTH123 - strings: see the docstring
+            out["/".join(parts)] = f.read()
+    return out
 
 
 @functools.cache

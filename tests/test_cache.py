@@ -10,6 +10,9 @@ import pytest
 from compiler.cli import main as cli
 from compiler.write import read_tree
 from tests.conftest import drop_acceptances
+from tests.test_gate_acceptance import byok, edit, repo
+
+__all__ = ["repo"]  # the git-repository fixture, shared with the gate's acceptance tests
 
 
 @pytest.fixture(autouse=True)
@@ -64,3 +67,21 @@ def test_corrupt_cache_is_ignored(project: Path, capsys: pytest.CaptureFixture[s
     first = _run(project, capsys)
     (project / ".build" / "byok-cache.json").write_text("not json")
     assert _run(project, capsys) == first
+
+
+def test_diff_on_a_cache_hit_says_what_the_full_build_says(repo: Path) -> None:
+    # On a cache hit `byok diff` skips verification (generate proved this very tree); its
+    # report must be byte-identical to the one after a full build (cache removed).
+    edit(
+        repo / "org.yaml",
+        "  - arn:aws:iam::111122223333:role/SecurityEngineering\n",
+        "  - arn:aws:iam::111122223333:role/SecurityEngineering\n"
+        "  - arn:aws:iam::111122223333:role/NewAdmin\n",
+    )
+    edit(repo / "org.yaml", "C0123ABCD", "C0123ABCE")
+    assert byok(repo, "generate").returncode == 0
+    hit = byok(repo, "diff")
+    (repo / ".build" / "byok-cache.json").unlink()
+    full = byok(repo, "diff")
+    assert (hit.returncode, hit.stdout, hit.stderr) == (full.returncode, full.stdout, full.stderr)
+    assert hit.returncode == 3 and "role/NewAdmin" in hit.stdout

@@ -172,7 +172,7 @@ def test_allow_changed_by_revocations_and_widening(keys: dict[str, CompiledKey])
         f"org.yaml:{_line('  - vendor: slack')}:5: E510 key `slack-prod`: cannot prove revocations "
         "only narrow access (incomparable: allowed now; denied before, or allowed only if IAM also "
         'allowed: {"action": "kms:Encrypt", '
-        '"context": {}, "principal": "arn:aws:iam::152659312504:role/Other"})'
+        '"context": {}, "principal": "arn:aws:iam::152659312504:root"})'
     )
 
 

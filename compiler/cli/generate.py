@@ -10,14 +10,14 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..paths import ORG_FILE, OUT_DIR, VENDORS_DIR
 from .common import EXIT_INPUT, EXIT_OK, format_diagnostics, not_a_project, today
 
 if TYPE_CHECKING:
     from ..accept import Accepted
+    from ..cache import Entry
     from ..diagnostics import Diagnostic
     from ..pipeline import Result
-
-ORG_FILE, VENDORS_DIR, OUT_DIR = "org.yaml", "vendors", "generated"
 
 
 def _summary(result: Result) -> str:
@@ -66,8 +66,10 @@ def _fingerprint(root: Path, day: date) -> str | None:
         return None
 
 
-def _from_cache(root: Path, day: date, strict: bool) -> int | None:
-    """Replay the last run when nothing it depends on changed (see cache.py)."""
+def cached(root: Path, day: date) -> tuple[Entry, dict[str, bytes]] | None:
+    """The last successful run and the tree on disk, if that run's fingerprint still matches
+    and it wrote exactly this tree (see cache.py); None otherwise. Imports neither the
+    pipeline nor z3 (issue 16: a no-op generate replays in a fraction of a second)."""
     from .. import cache
     from ..write import read_tree
 
@@ -76,8 +78,15 @@ def _from_cache(root: Path, day: date, strict: bool) -> int | None:
         return None
     files = read_tree(root / OUT_DIR)
     entry = cache.lookup(root, fp, files)
-    if entry is None:
+    return None if entry is None else (entry, files)
+
+
+def _from_cache(root: Path, day: date, strict: bool) -> int | None:
+    """Replay the last run when nothing it depends on changed (see cache.py)."""
+    hit = cached(root, day)
+    if hit is None:
         return None
+    entry, files = hit
     sys.stderr.write(entry.stderr)
     if _strict_failure(entry.stderr, strict):
         return EXIT_INPUT

@@ -20,6 +20,8 @@ What it promises:
   through the evaluator; `unknown` with a reason when it cannot decide or when a policy uses a
   construct whose AWS behaviour is undocumented (`condops.ambiguity`).
   `symbolic` encodes a policy for z3; `strsolve` and `matching` solve the string constraints.
+  `fastpath` first tries a proof from the structure alone (monotone changes: Denies added,
+  principals or condition values added/removed) with evaluator-confirmed witnesses.
 
 What it does not model: identity-based (IAM) policies, SCPs/RCPs, permission boundaries,
 session policies, grants, VPC endpoint policies and policy variables. A key-policy statement

@@ -20,6 +20,10 @@ in both directions. Principals, resources and condition values range over all st
 Soundness: `equivalent`/`narrower` are reported only when the solver proved that no class has
 a widening request; anything the encoding refuses, and any solver give-up, yields `unknown`.
 
+Before the solver, `fastpath.monotone` tries a proof from the structure alone: a change that
+only adds (or only takes away) access statement by statement, with a witness the evaluator
+confirms. It answers only what it proves; everything else goes to the solver.
+
 >>> from compiler.policy.iam import Policy
 >>> def pol(*values):
 ...     deny = {"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
@@ -46,6 +50,7 @@ from pydantic import BaseModel, ConfigDict
 from . import catalog, iam
 from .condops import UnsupportedPolicyError
 from .evaluate import Request, action_ok, check_statement, evaluate
+from .fastpath import monotone
 from .matching import StrPred, fold, glob, has_wildcard
 from .strsolve import realize
 from .symbolic import Encoder
@@ -228,10 +233,28 @@ def _relation(new_w: Request | None, lost_w: Request | None) -> Relation:
     return "narrower" if lost_w is not None else "equivalent"
 
 
-def compare(old: iam.Policy, new: iam.Policy, key_account: str | None = None) -> Comparison:
+def _from_structure(
+    old: iam.Policy,
+    new: iam.Policy,
+    key_account: str | None,
+    fast: tuple[str, Request | None, Request | None],
+) -> Comparison:
+    """The fast path's answer (`fastpath.monotone`), its witness simplified like the solver's."""
+    _, gained, lost = fast
+    if gained is not None:
+        gained = _simplified(gained, _Side(new, old, key_account))
+    if lost is not None:
+        lost = _simplified(lost, _Side(old, new, key_account))
+    return Comparison(relation=_relation(gained, lost), new_access=gained, lost_access=lost)
+
+
+def compare(
+    old: iam.Policy, new: iam.Policy, key_account: str | None = None, *, structural: bool = True
+) -> Comparison:
     """How NEW relates to OLD for a key in `key_account` (None: every principal counts as
     one of the key's account, see `principals.same_account`), with evaluator-confirmed
-    witness requests. Policies with a construct AWS does not document compare as `unknown`."""
+    witness requests. Policies with a construct AWS does not document compare as `unknown`.
+    `structural=False` skips the fast path (the differential test compares the two)."""
     try:
         for st in (*old.statements, *new.statements):
             check_statement(st)
@@ -239,6 +262,9 @@ def compare(old: iam.Policy, new: iam.Policy, key_account: str | None = None) ->
         return Comparison(relation="unknown", reason=str(exc))
     if old == new:
         return Comparison(relation="equivalent")
+    fast = monotone(old, new, key_account) if structural else None
+    if fast is not None:
+        return _from_structure(old, new, key_account, fast)
     state = _search(old, new, key_account)
     new_w, lost_w = state.found
     if state.undecided and (new_w is None or lost_w is None):
