@@ -85,11 +85,11 @@ def test_policy_equivalent_wider_narrower(exp: Expected) -> None:
         }
     )
     f = policy_finding(spec, wide, ACCOUNT)
-    assert (f.severity, f.message) == (
-        "wider",
-        f"WIDER than reviewed: `{outsider}` gained `kms:Encrypt` "
-        "(e.g. as `arn:aws:iam::999988887777:role/Other`)",
-    )
+    # the witness is any principal of that account (the comparer may pick the root itself);
+    # the message names the statement's principal, and the witness only when it differs
+    assert f.severity == "wider"
+    assert f.message.startswith(f"WIDER than reviewed: `{outsider}` gained `kms:Encrypt`")
+    assert f.detail["new_access"]["principal"].startswith("arn:aws:iam::999988887777:")
     assert f.detail["principals"] == [outsider]
     assert f.detail["new_access"]["action"] == "kms:Encrypt"
     assert exit_code([same, f]) == 3

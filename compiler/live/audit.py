@@ -60,7 +60,8 @@ def policy_finding(spec: KeySpec, deployed_doc: dict[str, Any], account: str) ->
         req = cmp.new_access
         named = granting_principals(spec.policy, deployed, req) or [req.principal]
         who = ", ".join(f"`{p}`" for p in named)
-        msg = f"WIDER than reviewed: {who} gained `{req.action}` (e.g. as `{req.principal}`)"
+        example = "" if named == [req.principal] else f" (e.g. as `{req.principal}`)"
+        msg = f"WIDER than reviewed: {who} gained `{req.action}`{example}"
         if lost:
             msg += " (and some reviewed access was removed)"
         wide: dict[str, Any] = {"principals": named, "new_access": new, "lost_access": lost}
