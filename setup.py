@@ -35,4 +35,18 @@ class BuildWithCatalog(build_py):
             shutil.copy2(HERE / name, dest / name)
 
 
-setup(cmdclass={"build_py": BuildWithCatalog})
+def _packages() -> list[str]:
+    """The import package is `byok`; its source folder is `compiler/` (package-dir mapping)."""
+    src = HERE / "compiler"
+    return sorted(
+        ".".join(("byok", *p.parent.relative_to(src).parts))
+        for p in src.rglob("__init__.py")
+        if "__pycache__" not in p.parts
+    )
+
+
+setup(
+    cmdclass={"build_py": BuildWithCatalog},
+    package_dir={"byok": "compiler"},
+    packages=_packages(),
+)

@@ -1,4 +1,4 @@
-"""Median time of `compiler.policy.compare.compare` on generated-shape key policies.
+"""Median time of `byok.policy.compare.compare` on generated-shape key policies.
 
 Shape (as `byok generate` emits it): account root `kms:*`, key administrators (management
 actions), a vendor `Allow`, and one revocation `Deny` with `StringEquals` over N encryption
@@ -26,8 +26,8 @@ import string
 import time
 from typing import Any
 
-from compiler.policy.compare import compare
-from compiler.policy.iam import Policy
+from byok.policy.compare import compare
+from byok.policy.iam import Policy
 
 ACCOUNT = "111122223333"
 VENDOR = "arn:aws:iam::152659312504:root"

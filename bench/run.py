@@ -72,7 +72,7 @@ def _env() -> dict[str, str]:
 
 def _byok() -> list[str]:
     script = Path(sys.executable).with_name("byok")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "compiler"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "byok"]
 
 
 def _git(proj: Path, *args: str) -> None:

@@ -36,12 +36,12 @@ def run_stages(root: Path, scratch: Path | None = None) -> dict[str, Any]:
 
 
 def _run_stages(root: Path, scratch: Path | None) -> dict[str, Any]:
-    from compiler.compile import compile_all
-    from compiler.pipeline import load_inputs
-    from compiler.render import render_all
-    from compiler.resolve import resolve
-    from compiler.verify import verify_key
-    from compiler.write import write_tree
+    from byok.compile import compile_all
+    from byok.pipeline import load_inputs
+    from byok.render import render_all
+    from byok.resolve import resolve
+    from byok.verify import verify_key
+    from byok.write import write_tree
 
     t: dict[str, float] = {}
     t0 = time.perf_counter()

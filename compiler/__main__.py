@@ -1,4 +1,4 @@
-"""`python -m compiler` is `byok`."""
+"""`python -m byok` is `byok`."""
 
 import sys
 

@@ -263,7 +263,7 @@ def render_access(compiled: Compiled) -> str:
 
 
 def _cost_section(compiled: Compiled) -> str:
-    """The monthly cost estimate (`compiler.cost`) under its default assumptions."""
+    """The monthly cost estimate (`byok.cost`) under its default assumptions."""
     org, keys = compiled.resolved.org, compiled.keys
     assume = cost.Assumptions()
     lines = cost.estimate(

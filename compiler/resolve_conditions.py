@@ -100,7 +100,7 @@ def check_condition(where: Where, cond: VendorCondition | OrgCondition) -> Itera
 
 def _check_documented(where: Where, op: str, key: str) -> Iterator[Diagnostic]:
     """E318/E319: operator and key combinations whose AWS behaviour is undocumented
-    (`compiler.policy.condops.ambiguity`, which the evaluator and comparer refuse too)."""
+    (`byok.policy.condops.ambiguity`, which the evaluator and comparer refuse too)."""
     prefixed = op.startswith(("ForAnyValue:", "ForAllValues:"))
     if prefixed and op.endswith("IfExists"):
         yield Diagnostic.make(

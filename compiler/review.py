@@ -73,7 +73,7 @@ class Words:
     decommissions: Mapping[str, Decommission] = field(default_factory=dict)
     vendors: Mapping[str, Vendor] = field(default_factory=dict)
     # the account the keys live in: same-account principals named directly need no IAM policy,
-    # others only through the account-root delegation (compiler.policy.evaluate)
+    # others only through the account-root delegation (byok.policy.evaluate)
     account: str | None = None
     # key name -> revoked value -> tickets, from org.yaml at the base ref (`lifted_tickets`)
     base_tickets: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)

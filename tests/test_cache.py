@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from compiler.cli import main as cli
-from compiler.write import read_tree
+from byok.cli import main as cli
+from byok.write import read_tree
 from tests.conftest import drop_acceptances
 from tests.test_gate_acceptance import byok, edit, repo
 

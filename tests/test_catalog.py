@@ -1,4 +1,4 @@
-"""compiler.policy.catalog against its own data files, policyuniverse, botocore and vendors/*.yaml.
+"""byok.policy.catalog against its own data files, policyuniverse, botocore and vendors/*.yaml.
 
 When botocore (or policyuniverse) moves, the failing assertion names the actions or keys to
 add to compiler/policy/data/*.json; nothing here is updated automatically.
@@ -18,8 +18,8 @@ import pytest
 import yaml
 from policyuniverse import all_permissions, service_data
 
-from compiler.policy import catalog
-from compiler.policy.catalog import (
+from byok.policy import catalog
+from byok.policy.catalog import (
     CRYPTOGRAPHIC_ACTIONS,
     EXCLUDED_ACTIONS,
     IAM_ONLY_ACTIONS,

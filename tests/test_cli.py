@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from compiler.diagnostics import catalogue_markdown
-from compiler.write import read_tree
+from byok.diagnostics import catalogue_markdown
+from byok.write import read_tree
 from tests.conftest import REPO, drop_acceptances
 
 
 def byok(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "BYOK_TODAY": "2026-11-23"}
     return subprocess.run(
-        [sys.executable, "-m", "compiler", "-C", str(project), *args],
+        [sys.executable, "-m", "byok", "-C", str(project), *args],
         capture_output=True,
         text=True,
         env=env,

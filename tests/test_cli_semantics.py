@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from compiler.cli import semantics as semantics_cli
+from byok.cli import semantics as semantics_cli
 
 VENDOR = "arn:aws:iam::152659312504:root"
 EC = "kms:EncryptionContext:channel_id"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.cli import main as cli
+from byok.cli import main as cli
 
 PACKAGE = cli.__name__.split(".")[0]
 HEAVY = ("pydantic", "z3", "jinja2", "yaml")

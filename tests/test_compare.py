@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from compiler.policy import catalog
-from compiler.policy.compare import Comparison, action_classes, compare
-from compiler.policy.evaluate import Request, evaluate
-from compiler.policy.iam import Policy
+from byok.policy import catalog
+from byok.policy.compare import Comparison, action_classes, compare
+from byok.policy.evaluate import Request, evaluate
+from byok.policy.iam import Policy
 
 ACCT = "111122223333"
 VENDOR = "arn:aws:iam::152659312504:root"

@@ -18,13 +18,13 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from compiler.compile import CONTEXT_PREFIX, CompiledKey, compile_key
-from compiler.load import load_bytes
-from compiler.model import Org, Vendor, build
-from compiler.policy import catalog, keyspecs
-from compiler.policy.compare import compare
-from compiler.policy.evaluate import Request, evaluate
-from compiler.resolve import resolve
+from byok.compile import CONTEXT_PREFIX, CompiledKey, compile_key
+from byok.load import load_bytes
+from byok.model import Org, Vendor, build
+from byok.policy import catalog, keyspecs
+from byok.policy.compare import compare
+from byok.policy.evaluate import Request, evaluate
+from byok.resolve import resolve
 
 ACCOUNT = "111122223333"
 SRC = "https://example.com/source"

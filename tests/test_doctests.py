@@ -8,12 +8,10 @@ import pkgutil
 
 import pytest
 
-import compiler
+import byok
 
 MODULES = sorted(
-    m.name
-    for m in pkgutil.walk_packages(compiler.__path__, "compiler.")
-    if m.name != "compiler.__main__"
+    m.name for m in pkgutil.walk_packages(byok.__path__, "byok.") if m.name != "byok.__main__"
 )
 
 

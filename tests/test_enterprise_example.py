@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from compiler.pipeline import build_tree
-from compiler.write import diff_trees, read_tree
+from byok.pipeline import build_tree
+from byok.write import diff_trees, read_tree
 from tests.test_golden import REPO, TODAY
 from tests.tfhelpers import copy_root, init, run_tf, tf_env
 

@@ -3,8 +3,8 @@ every byte-level case in `BYTE_CASES` must make `byok generate` exit 1 with exac
 stderr (one `file:line:col: CODE message` per problem, sorted, capped), no traceback, and leave
 `generated/` byte-identical.
 
-Most cases run in-process through `compiler.cli.main.main` (the same code path as the command line);
-`SUBPROCESS` names the ones that also run as a real `python -m compiler` process.
+Most cases run in-process through `byok.cli.main.main` (the same code path as the command line);
+`SUBPROCESS` names the ones that also run as a real `python -m byok` process.
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ from pathlib import Path
 
 import pytest
 
-from compiler.cli import main as cli
-from compiler.cli.common import EXIT_INPUT
-from compiler.codes import CATALOGUE
-from compiler.diagnostics import CompileError
-from compiler.load import MAX_BYTES, load_bytes
-from compiler.pipeline import build_tree
-from compiler.write import read_tree, write_tree
+from byok.cli import main as cli
+from byok.cli.common import EXIT_INPUT
+from byok.codes import CATALOGUE
+from byok.diagnostics import CompileError
+from byok.load import MAX_BYTES, load_bytes
+from byok.pipeline import build_tree
+from byok.write import read_tree, write_tree
 from tests.conftest import REPO, copy_inputs
 
 CASES_DIR = Path(__file__).resolve().parent / "errors"
@@ -387,7 +387,7 @@ def run_subprocess(root: Path) -> tuple[int, str, str]:
     # ASCII stdio: every diagnostic escapes what is not printable ASCII, whatever the input.
     env = {**os.environ, "BYOK_TODAY": TODAY, "PYTHONIOENCODING": "ascii:strict"}
     proc = subprocess.run(
-        [sys.executable, "-m", "compiler", "-C", str(root), "generate"],
+        [sys.executable, "-m", "byok", "-C", str(root), "generate"],
         capture_output=True,
         text=True,
         env=env,
@@ -497,7 +497,7 @@ def test_billion_laughs_process_stays_small(tmp_path: Path) -> None:
     (root / "org.yaml").write_bytes(_bomb(12))
     script = (
         "import resource, sys\n"
-        "from compiler import pipeline\nfrom compiler.cli import main as cli\n"
+        "from byok import pipeline\nfrom byok.cli import main as cli\n"
         "code = cli.main(['-C', sys.argv[1], 'generate']) if sys.argv[2] == 'run' else 0\n"
         "print(code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
     )

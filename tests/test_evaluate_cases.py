@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from compiler.policy.condops import AmbiguousPolicyError, UnsupportedPolicyError
-from compiler.policy.evaluate import Decision, Request, RequestFormatError, evaluate
-from compiler.policy.iam import Policy, PolicyFormatError
+from byok.policy.condops import AmbiguousPolicyError, UnsupportedPolicyError
+from byok.policy.evaluate import Decision, Request, RequestFormatError, evaluate
+from byok.policy.iam import Policy, PolicyFormatError
 
 IAM = "https://docs.aws.amazon.com/IAM/latest/UserGuide/"
 OPS = IAM + "reference_policies_elements_condition_operators.html"

@@ -1,4 +1,4 @@
-"""Differential test: the structural fast path (`compiler.policy.fastpath`) never disagrees
+"""Differential test: the structural fast path (`byok.policy.fastpath`) never disagrees
 with the solver-only comparer on anything it claims.
 
 Pairs are a random policy and an edit of it that is often monotone (a Deny added or removed,
@@ -21,10 +21,10 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from compiler.policy.compare import compare
-from compiler.policy.evaluate import Request, check_statement, evaluate
-from compiler.policy.fastpath import monotone
-from compiler.policy.iam import Policy
+from byok.policy.compare import compare
+from byok.policy.evaluate import Request, check_statement, evaluate
+from byok.policy.fastpath import monotone
+from byok.policy.iam import Policy
 from tests.test_semantics_properties import (
     KEY_ACCOUNTS,
     KEYS,

@@ -15,8 +15,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from compiler.cli import main as cli
-from compiler.write import read_tree
+from byok.cli import main as cli
+from byok.write import read_tree
 
 _LOCATION = {
     "type": "object",

@@ -20,14 +20,14 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from compiler.codes import CATALOGUE
-from compiler.compile import compile_all
-from compiler.diagnostics import CompileError, Diagnostic
-from compiler.load import LMap, load_bytes
-from compiler.model import Org, Vendor, build
-from compiler.pipeline import build_tree, load_inputs
-from compiler.render import render_all
-from compiler.resolve import resolve
+from byok.codes import CATALOGUE
+from byok.compile import compile_all
+from byok.diagnostics import CompileError, Diagnostic
+from byok.load import LMap, load_bytes
+from byok.model import Org, Vendor, build
+from byok.pipeline import build_tree, load_inputs
+from byok.render import render_all
+from byok.resolve import resolve
 from tests.conftest import REPO, copy_inputs
 
 TODAY = date(2026, 1, 1)

@@ -32,7 +32,7 @@ ENV = {
 
 def byok(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "compiler", "-C", str(project), *args],
+        [sys.executable, "-m", "byok", "-C", str(project), *args],
         capture_output=True,
         text=True,
         env={**os.environ, **ENV},

@@ -9,8 +9,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from compiler.pipeline import build_tree
-from compiler.write import diff_trees, read_tree
+from byok.pipeline import build_tree
+from byok.write import diff_trees, read_tree
 
 REPO = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 23)
@@ -33,7 +33,7 @@ def _generate(dest: Path, seed: str) -> dict[str, bytes]:
     project = copy_inputs(dest, with_generated=False)
     env = {**os.environ, "PYTHONHASHSEED": seed, "BYOK_TODAY": TODAY.isoformat()}
     subprocess.run(
-        [sys.executable, "-m", "compiler", "-C", str(project), "generate"],
+        [sys.executable, "-m", "byok", "-C", str(project), "generate"],
         check=True,
         env=env,
         capture_output=True,

@@ -28,14 +28,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.compile import CompiledKey
-from compiler.diagnostics import CompileError
-from compiler.pipeline import Result, build_tree
-from compiler.policy import iam, keyspecs
-from compiler.policy.compare import compare
-from compiler.policy.evaluate import Request, evaluate
-from compiler.verify import verify_key
-from compiler.verify_claims import suspension_line
+from byok.compile import CompiledKey
+from byok.diagnostics import CompileError
+from byok.pipeline import Result, build_tree
+from byok.policy import iam, keyspecs
+from byok.policy.compare import compare
+from byok.policy.evaluate import Request, evaluate
+from byok.verify import verify_key
+from byok.verify_claims import suspension_line
 from tests.conftest import REPO, copy_inputs
 
 TODAY = date(2026, 11, 23)

@@ -25,12 +25,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from compiler.compile import GUARD_GRANTS_SID, GUARD_LIFECYCLE_SID, CompiledKey
-from compiler.diagnostics import CompileError
-from compiler.pipeline import Result, build_tree
-from compiler.policy import iam
-from compiler.policy.evaluate import Request, evaluate
-from compiler.verify import verify_key
+from byok.compile import GUARD_GRANTS_SID, GUARD_LIFECYCLE_SID, CompiledKey
+from byok.diagnostics import CompileError
+from byok.pipeline import Result, build_tree
+from byok.policy import iam
+from byok.policy.evaluate import Request, evaluate
+from byok.verify import verify_key
 from tests.conftest import REPO, copy_inputs
 
 TODAY = date(2026, 11, 23)
@@ -134,7 +134,7 @@ def test_grants_for_aws_resources_stay_with_the_account(shipped: Result) -> None
 
 
 def test_generate_summary_states_the_guards(shipped: Result) -> None:
-    from compiler.cli.generate import _summary
+    from byok.cli.generate import _summary
 
     lines = _summary(shipped).splitlines()
     assert lines[:5] == [
@@ -230,7 +230,7 @@ def test_without_break_glass_nobody_disables_or_deletes(tmp_path: Path) -> None:
         admin = f"arn:aws:iam::{ACCOUNT}:role/KmsKeyAdministrators"
         assert evaluate(ck.policy, _as(admin, "kms:PutKeyPolicy")).decision == "allow"
     assert "proved: nobody may (no break_glass role) call kms:DisableKey and kms:Schedule" in (
-        __import__("compiler.cli.generate", fromlist=["_summary"])._summary(result)
+        __import__("byok.cli.generate", fromlist=["_summary"])._summary(result)
     )
 
 

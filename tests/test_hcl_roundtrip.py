@@ -1,7 +1,7 @@
 """python-hcl2 round trip: the generated HCL says what the compiler's model says.
 
 Every generated ``.tf`` file is parsed with python-hcl2 (an HCL parser independent of the Jinja
-templates that wrote it) and compared with ``compiler.pipeline.build_tree(REPO)``: the ``locals``
+templates that wrote it) and compared with ``byok.pipeline.build_tree(REPO)``: the ``locals``
 values, the module calls (sources, ``for_each``) and every module input, *evaluated* per
 instance with a tiny evaluator for the few expression shapes the templates use, against the
 resolved and compiled model. An expression shape the evaluator does not know fails the test
@@ -22,9 +22,9 @@ from typing import Any
 import hcl2
 import pytest
 
-from compiler.compile import CompiledKey
-from compiler.pipeline import Result, build_tree
-from compiler.policy import keyspecs
+from byok.compile import CompiledKey
+from byok.pipeline import Result, build_tree
+from byok.policy import keyspecs
 
 REPO = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 23)

@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compiler import kms_import
-from compiler.cli.main import main
+from byok import kms_import
+from byok.cli.main import main
 
 # 2048 bits keeps the test fast; KMS hands out RSA_4096 (WRAPPING_KEY_SPEC), same padding.
 PRIVATE = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -198,7 +198,7 @@ def test_cli_refuses_short_material(
 def test_origin_external_is_imported_material_with_an_expiry_alarm(project: Path) -> None:
     """`origin: EXTERNAL` creates the key without material (no key_material_base64 anywhere in
     generated/) and wires the key's expiry alarm; the shipped org.yaml has neither."""
-    from compiler.pipeline import build_tree
+    from byok.pipeline import build_tree
     from tests.test_golden import TODAY
 
     shipped = build_tree(project, TODAY).files
@@ -221,8 +221,8 @@ def test_origin_external_is_imported_material_with_an_expiry_alarm(project: Path
 
 
 def test_origin_contradicting_imported_key_material_is_refused(project: Path) -> None:
-    from compiler.diagnostics import CompileError
-    from compiler.pipeline import build_tree
+    from byok.diagnostics import CompileError
+    from byok.pipeline import build_tree
     from tests.test_golden import TODAY
 
     org = project / "org.yaml"

@@ -28,11 +28,11 @@ from hypothesis import event, example, given
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from compiler.codes import CATALOGUE
-from compiler.diagnostics import CompileError
-from compiler.hcl import hcl_key, hcl_string
-from compiler.pipeline import Result, build_tree
-from compiler.write import write_tree
+from byok.codes import CATALOGUE
+from byok.diagnostics import CompileError
+from byok.hcl import hcl_key, hcl_string
+from byok.pipeline import Result, build_tree
+from byok.write import write_tree
 from tests import tfhelpers
 
 TODAY = date(2026, 1, 1)

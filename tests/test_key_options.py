@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compiler.pipeline import build_tree
+from byok.pipeline import build_tree
 from tests.test_golden import TODAY
 
 

@@ -17,18 +17,18 @@ from botocore.stub import Stubber
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compiler import cost
-from compiler.cli.main import main
-from compiler.live import activity, report
-from compiler.live.adopt import adoption
-from compiler.live.analyzer import second_opinion
-from compiler.live.audit import audit_key, policy_finding
-from compiler.live.aws import Clients, LiveError
-from compiler.live.expected import Expected, alarm_patterns, load_expected
-from compiler.live.findings import Finding, exit_code
-from compiler.live.state import KeyState, TrailState, read_key
-from compiler.live.trail import audit_trail
-from compiler.policy import iam
+from byok import cost
+from byok.cli.main import main
+from byok.live import activity, report
+from byok.live.adopt import adoption
+from byok.live.analyzer import second_opinion
+from byok.live.audit import audit_key, policy_finding
+from byok.live.aws import Clients, LiveError
+from byok.live.expected import Expected, alarm_patterns, load_expected
+from byok.live.findings import Finding, exit_code
+from byok.live.state import KeyState, TrailState, read_key
+from byok.live.trail import audit_trail
+from byok.policy import iam
 
 REPO = Path(__file__).resolve().parent.parent
 ACCOUNT = "111122223333"

@@ -1,6 +1,6 @@
 """The evaluator and the comparer against an independent brute-force oracle (issue 11).
 
-The oracle below shares no code with `compiler.policy`: it re-implements, from the AWS pages
+The oracle below shares no code with `byok.policy`: it re-implements, from the AWS pages
 cited next to each rule, the few policy forms used here, and decides every request of a
 finite space (principals of the key's account named directly, through the account root, or
 as role sessions; vendor roots and roles of other accounts; a service; catalogued actions, an
@@ -36,9 +36,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.policy.compare import compare
-from compiler.policy.evaluate import Request, evaluate
-from compiler.policy.iam import Policy
+from byok.policy.compare import compare
+from byok.policy.evaluate import Request, evaluate
+from byok.policy.iam import Policy
 
 KEY = "111122223333"
 VENDOR = "444455556666"

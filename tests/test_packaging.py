@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from compiler import shipped
-from compiler.cli import main as cli
-from compiler.cli.init import WORKFLOW_EDITS, planned, workflow_text
+from byok import shipped
+from byok.cli import main as cli
+from byok.cli.init import WORKFLOW_EDITS, planned, workflow_text
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = shipped.__name__.split(".")[0]  # the import package, whatever it is called
@@ -109,7 +109,7 @@ def test_scaffolded_workflow_uses_the_installed_byok() -> None:
 
 def test_local_vendor_overrides_a_shipped_one_by_name(project: Path) -> None:
     """A project's vendors/zoom.yaml replaces the shipped zoom; other shipped vendors stay."""
-    from compiler.pipeline import vendor_sources
+    from byok.pipeline import vendor_sources
 
     (project / "vendors" / "slack.yaml").unlink()
     sources = vendor_sources(project)

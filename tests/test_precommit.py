@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.cli import main as cli
+from byok.cli import main as cli
 from tests.conftest import REPO
 
 PRE_COMMIT = [sys.executable, "-m", "pre_commit"]

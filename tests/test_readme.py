@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.cli import main as cli
+from byok.cli import main as cli
 from tests.conftest import REPO
 
 README = (REPO / "README.md").read_text()

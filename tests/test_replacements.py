@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from compiler.compile import decrypt_only_denied
-from compiler.diagnostics import CompileError
-from compiler.pipeline import build_tree
-from compiler.policy.evaluate import Request, evaluate
-from compiler.verify_replacements import decrypt_only
+from byok.compile import decrypt_only_denied
+from byok.diagnostics import CompileError
+from byok.pipeline import build_tree
+from byok.policy.evaluate import Request, evaluate
+from byok.verify_replacements import decrypt_only
 from tests.test_gate_acceptance import ENV, byok, edit, repo  # noqa: F401 - fixture
 from tests.test_golden import TODAY
 

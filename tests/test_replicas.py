@@ -15,10 +15,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from compiler.diagnostics import CompileError
-from compiler.pipeline import build_tree
-from compiler.render_replicas import POLICY_EXPR
-from compiler.verify_replicas import check_replica_policies
+from byok.diagnostics import CompileError
+from byok.pipeline import build_tree
+from byok.render_replicas import POLICY_EXPR
+from byok.verify_replicas import check_replica_policies
 from tests.test_golden import TODAY
 
 SHIPPED = "      replica_regions: [us-west-2]\n"

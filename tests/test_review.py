@@ -23,7 +23,7 @@ GIT_ENV = {
 
 def _run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "compiler", "-C", str(project), *args],
+        [sys.executable, "-m", "byok", "-C", str(project), *args],
         capture_output=True,
         text=True,
         env={**os.environ, **GIT_ENV},
@@ -194,9 +194,9 @@ def test_hand_edit_of_a_generated_policy_is_never_no_access_changes(repo: Path) 
 def test_the_verdict_is_computed_on_the_json_terraform_applies(repo: Path) -> None:
     """`review` judges the policy files, not the compiled keys: given the compiled words of the
     shipped inputs and a working-tree policy without its revocation, it reports new access."""
-    from compiler.gitbase import committed_policies, working_policies
-    from compiler.pipeline import build_tree
-    from compiler.review import Words, review
+    from byok.gitbase import committed_policies, working_policies
+    from byok.pipeline import build_tree
+    from byok.review import Words, review
 
     compiled = build_tree(repo).compiled
     words = Words(compiled={ck.key.name: ck for ck in compiled.keys})
@@ -349,7 +349,7 @@ def test_property_no_hand_edit_of_generated_passes_review(
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from compiler.cli import main as cli
+    from byok.cli import main as cli
 
     project = copy_inputs(tmp_path_factory.mktemp("prop") / "repo")
     env = {**os.environ, **GIT_ENV}

@@ -16,9 +16,9 @@ import json
 import subprocess
 from pathlib import Path
 
-from compiler.policy.compare import compare
-from compiler.policy.evaluate import Request, evaluate
-from compiler.policy.iam import Policy
+from byok.policy.compare import compare
+from byok.policy.evaluate import Request, evaluate
+from byok.policy.iam import Policy
 from tests.test_review import _edit, _run, repo
 
 __all__ = ["repo"]  # the git-repository fixture, shared with test_review

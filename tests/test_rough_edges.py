@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.cli import main as cli
+from byok.cli import main as cli
 
 
 def test_eval_refuses_a_misspelt_kms_action(

@@ -17,19 +17,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from compiler import load
-from compiler.cli import main as cli
-from compiler.cli.common import EXIT_OK
-from compiler.compile import POLICY_LIMIT, CompiledKey, compile_key, policy_bytes
-from compiler.compile_capacity import added_bytes, capacity, capacity_width
-from compiler.diagnostics import CompileError
-from compiler.hcl import hcl_string
-from compiler.model import RevocationEntry
-from compiler.pipeline import build_tree
-from compiler.policy.evaluate import Request, evaluate, evaluate_each
-from compiler.policy.iam import Policy
-from compiler.resolve import ScopeRevocation
-from compiler.write import read_tree
+from byok import load
+from byok.cli import main as cli
+from byok.cli.common import EXIT_OK
+from byok.compile import POLICY_LIMIT, CompiledKey, compile_key, policy_bytes
+from byok.compile_capacity import added_bytes, capacity, capacity_width
+from byok.diagnostics import CompileError
+from byok.hcl import hcl_string
+from byok.model import RevocationEntry
+from byok.pipeline import build_tree
+from byok.policy.evaluate import Request, evaluate, evaluate_each
+from byok.policy.iam import Policy
+from byok.resolve import ScopeRevocation
+from byok.write import read_tree
 from tests.conftest import REPO, copy_inputs
 
 TODAY = date(2026, 11, 23)
@@ -481,8 +481,8 @@ def test_hcl_string_fast_path_writes_what_the_loop_writes(value: str) -> None:
 
 def _effective_reference(ck: CompiledKey) -> set[str]:
     """verify's E508/E509 check as first written: one `evaluate` per value, principal, action."""
-    from compiler.diagnostics import Diagnostic
-    from compiler.policy import catalog
+    from byok.diagnostics import Diagnostic
+    from byok.policy import catalog
 
     k = ck.key
     out: set[str] = set()
@@ -537,7 +537,7 @@ def _effective_reference(ck: CompiledKey) -> set[str]:
 def test_revocation_proofs_find_what_one_evaluation_per_value_finds(
     tmp_path: Path, operator: str, actions: tuple[str, ...]
 ) -> None:
-    from compiler.verify import _revocations_effective
+    from byok.verify import _revocations_effective
 
     block = (
         "    revocations:\n"

@@ -26,11 +26,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from compiler.cli import main as cli
-from compiler.diagnostics import CompileError
-from compiler.load import LMap, LNode, LScalar, LSeq, load_file
-from compiler.model import Org, Vendor, _with_where
-from compiler.schema import schema
+from byok.cli import main as cli
+from byok.diagnostics import CompileError
+from byok.load import LMap, LNode, LScalar, LSeq, load_file
+from byok.model import Org, Vendor, _with_where
+from byok.schema import schema
 from tests.conftest import REPO
 from tests.test_error_corpus import CASES, apply_case
 

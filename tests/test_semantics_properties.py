@@ -19,11 +19,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.policy.compare import compare
-from compiler.policy.evaluate import Request, evaluate
-from compiler.policy.iam import Policy
-from compiler.policy.matching import StrPred, arn_glob, fold, glob
-from compiler.policy.strsolve import realize
+from byok.policy.compare import compare
+from byok.policy.evaluate import Request, evaluate
+from byok.policy.iam import Policy
+from byok.policy.matching import StrPred, arn_glob, fold, glob
+from byok.policy.strsolve import realize
 
 ACCT = "111122223333"
 PRINCIPALS: list[Any] = [

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from compiler.diagnostics import CompileError
-from compiler.pipeline import build_tree
+from byok.diagnostics import CompileError
+from byok.pipeline import build_tree
 from tests.test_golden import TODAY
 
 STACK = """stacks:

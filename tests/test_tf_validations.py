@@ -3,7 +3,7 @@ module it feeds accepts at `terraform plan` (a run that "proved" and then failed
 bug this guards against: the vendor-log-role module once rejected `_` in an ExternalId, which the
 compiler and STS accept).
 
-The rules live in one place, `compiler.modeltypes` (`terraform_validations()` renders them); the
+The rules live in one place, `byok.modeltypes` (`terraform_validations()` renders them); the
 first test checks each module carries exactly the rendered condition, the property tests check
 every value the compiler accepts passes the module's regex (read from the module's own text;
 Terraform's RE2 and Python's `re` agree on these plain classes and bounded repeats).
@@ -21,16 +21,16 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from compiler.model import App, Org, Vendor
-from compiler.modeltypes import (
+from byok.model import App, Org, Vendor
+from byok.modeltypes import (
     EXTERNAL_ID_PATTERN,
     IAM_ARN_PATTERN,
     LOGS_ACTION_PATTERN,
     SLUG_PATTERN,
     terraform_validations,
 )
-from compiler.pipeline import load_inputs
-from compiler.resolve_checks import check_app
+from byok.pipeline import load_inputs
+from byok.resolve_checks import check_app
 
 REPO = Path(__file__).resolve().parent.parent
 MODULES = REPO / "modules"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.cli import main as cli
+from byok.cli import main as cli
 
 
 def test_vendors_lists_facts_and_local_overrides(

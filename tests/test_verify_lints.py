@@ -7,12 +7,12 @@ from datetime import date
 
 import pytest
 
-from compiler.compile import CompiledKey, compile_all
-from compiler.diagnostics import Diagnostic
-from compiler.pipeline import load_inputs
-from compiler.policy import iam
-from compiler.resolve import resolve
-from compiler.verify import CHECKS, verify_key
+from byok.compile import CompiledKey, compile_all
+from byok.diagnostics import Diagnostic
+from byok.pipeline import load_inputs
+from byok.policy import iam
+from byok.resolve import resolve
+from byok.verify import CHECKS, verify_key
 from tests.conftest import REPO
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from compiler import verify_many
-from compiler.compile import CompiledKey, compile_all
-from compiler.pipeline import load_inputs
-from compiler.resolve import resolve
+from byok import verify_many
+from byok.compile import CompiledKey, compile_all
+from byok.pipeline import load_inputs
+from byok.resolve import resolve
 
 TODAY = date(2026, 11, 23)
 

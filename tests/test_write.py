@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.write import read_tree, recover, write_tree
+from byok.write import read_tree, recover, write_tree
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -56,7 +56,7 @@ def test_recover_restores_moved_tree_and_drops_temporaries(tmp_path: Path) -> No
 _WRITER = """
 import sys
 from pathlib import Path
-from compiler.write import write_tree
+from byok.write import write_tree
 out, tag, n = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 write_tree(out, {f"d{i % 7}/f{i}.txt": f"{tag} {i}\\n".encode() * 50 for i in range(n)})
 """
@@ -94,7 +94,7 @@ def test_sigkill_at_random_points_leaves_old_or_new_tree(tmp_path: Path) -> None
 @pytest.mark.slow
 def test_cli_generate_killed_leaves_old_or_new(project: Path) -> None:
     env = {**os.environ, "BYOK_TODAY": "2026-11-23"}
-    cmd = [sys.executable, "-m", "compiler", "-C", str(project), "generate"]
+    cmd = [sys.executable, "-m", "byok", "-C", str(project), "generate"]
     subprocess.run(cmd, check=True, env=env, capture_output=True, cwd=REPO)
     old = read_tree(project / "generated")
     org = project / "org.yaml"

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
-# Command -> (module of compiler.cli that registers it, its registrar, one-line help).
+# Command -> (module of byok.cli that registers it, its registrar, one-line help).
 # Modules are imported only for the command being run, so `byok --help` and `byok --version`
 # never import pydantic, z3, jinja2 or the pipeline (tests/test_cli_startup.py). The help text
 # here must equal the module's (checked by the same test).

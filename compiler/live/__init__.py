@@ -4,6 +4,6 @@ keys (`byok activity`).
 boto3 is optional (`pip install 'byok-compiler[aws]'`) and imported only when a live command
 runs (`aws.Clients`). Credentials come from the standard chain, the Region from
 `generated/organization.json`, and `AWS_ENDPOINT_URL` (honoured by botocore itself) points the
-clients at an emulator. The policy comparison is the engine's (`compiler.policy.compare`); this
+clients at an emulator. The policy comparison is the engine's (`byok.policy.compare`); this
 package only reads, compares and formats: it never changes anything in the account.
 """

@@ -15,7 +15,7 @@ Access is three-valued as in the evaluator (`allow`, `allow_if_iam`, `deny`, giv
 account `key_account`): NEW grants new access when some request ranks higher under NEW than
 under OLD, so delegated (root-only) access becoming direct access is new access.
 
-Each remaining class is one exact finite problem (`compiler.policy.symbolic`) that z3 decides
+Each remaining class is one exact finite problem (`byok.policy.symbolic`) that z3 decides
 in both directions. Principals, resources and condition values range over all strings.
 Soundness: `equivalent`/`narrower` are reported only when the solver proved that no class has
 a widening request; anything the encoding refuses, and any solver give-up, yields `unknown`.
@@ -24,7 +24,7 @@ Before the solver, `fastpath.monotone` tries a proof from the structure alone: a
 only adds (or only takes away) access statement by statement, with a witness the evaluator
 confirms. It answers only what it proves; everything else goes to the solver.
 
->>> from compiler.policy.iam import Policy
+>>> from byok.policy.iam import Policy
 >>> def pol(*values):
 ...     deny = {"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
 ...             "Condition": {"StringEquals": {"kms:EncryptionContext:ch": list(values)}}}

@@ -5,7 +5,7 @@ implicitly denied. Context keys come only from the request's `context` (nothing 
 condition key names are case-insensitive. A statement without `Principal`/`NotPrincipal`,
 `Action`/`NotAction` or `Resource`/`NotResource` never matches (KMS ignores such statements).
 
-Principals (`compiler.policy.principals`): `"*"` is everyone; `{"AWS": "*"}` every AWS
+Principals (`byok.policy.principals`): `"*"` is everyone; `{"AWS": "*"}` every AWS
 principal (an ARN); a role ARN the role and its assumed-role sessions; an account id or
 `arn:<partition>:iam::<account>:root` every IAM/STS principal of that account in `Principal`,
 but only by delegation to IAM (and only the account principal itself in `NotPrincipal`);
@@ -20,7 +20,7 @@ because only an account-root statement matches it (reason `delegated`) or becaus
 to another account, whose own IAM policy must always allow too (reason `cross_account`).
 `key_account=None` counts every principal as one of the key's account. Explicit deny wins.
 
->>> from compiler.policy.iam import Policy
+>>> from byok.policy.iam import Policy
 >>> p = Policy.from_json({"Statement": [
 ...     {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "kms:*",
 ...      "Resource": "*"},

@@ -29,7 +29,7 @@ evaluator ranks lower under NEW than under OLD; without one the solver decides. 
 that both adds and takes away is `incomparable` as soon as each direction has a confirmed
 witness, with no proof at all.
 
->>> from compiler.policy.iam import Policy
+>>> from byok.policy.iam import Policy
 >>> allow = {"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "kms:*",
 ...          "Resource": "*"}
 >>> deny = {"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",

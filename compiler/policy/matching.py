@@ -2,7 +2,7 @@
 
 A `StrPred` is a union of exact literals, case-folded literals and token patterns (globs). The
 evaluator calls `StrPred.matches`; the comparer reads the same structure to build automata
-(`compiler.policy.strsolve`), so the two agree on every string by construction.
+(`byok.policy.strsolve`), so the two agree on every string by construction.
 
 A pattern is a tuple of tokens `(repeats, charset)`; a charset is `(negated, chars)`, so
 `(False, {"a"})` is the letter `a` and `(True, {":"})` is any character but a colon.

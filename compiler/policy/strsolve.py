@@ -16,7 +16,7 @@ signature some string has, with such a string, exactly and over all Unicode stri
 This replaces SMT string theory, which costs tens of milliseconds per query, with a small
 finite domain the solver sees as an integer per string.
 
->>> from compiler.policy.matching import StrPred, glob
+>>> from byok.policy.matching import StrPred, glob
 >>> r = realize((StrPred(lits=frozenset({"a", "b"})), StrPred(globs=(glob("a*"),))), ("zz",))
 >>> sorted(zip(r.sigs, r.strings))
 [((False, False), 'zz'), ((False, True), 'ax'), ((True, False), 'b'), ((True, True), 'a')]

@@ -13,7 +13,7 @@ vanish from the formulas. What is left of a request:
   (K is 1 for a key the catalog lists as single-valued: no request carries a list for it);
 - `resource` may be absent (a request on this key, named only by `"*"`).
 
-Principals carry the three-valued access of `compiler.policy.evaluate`: each statement's
+Principals carry the three-valued access of `byok.policy.evaluate`: each statement's
 principal element gives two atoms (names the principal directly; names it only through an
 account), and two more say whether the principal is an ARN with an account and whether that
 account is the key's. `levels` gives "allowed at least if IAM allows" and "allowed by the key

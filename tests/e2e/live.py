@@ -24,7 +24,7 @@ NARROW_VALUE = "C0555TAMPR"  # a Slack channel revoked in the console, out of ba
 
 def byok(root: Path, env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "compiler", "-C", str(root), *args],
+        [sys.executable, "-m", "byok", "-C", str(root), *args],
         cwd=REPO_ROOT,
         env={**env, "BYOK_TODAY": "2026-11-23"},
         capture_output=True,

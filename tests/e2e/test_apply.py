@@ -662,8 +662,9 @@ def test_audit_clean_then_tampered(deployed: Project) -> None:
         wider = found[("slack-sandbox", "policy")]
         assert wider["severity"] == "wider"
         assert wider["message"].startswith(
-            f"WIDER than reviewed: `{live.OUTSIDER}` gained `kms:Decrypt` (e.g. as "
+            f"WIDER than reviewed: `{live.OUTSIDER}` gained `kms:Decrypt`"
         ), wider
+        assert wider["detail"]["new_access"]["principal"].startswith("arn:aws:iam::999988887777:")
         assert wider["detail"]["principals"] == [live.OUTSIDER]
         narrower = found[("slack-prod", "policy")]
         assert narrower["severity"] == "finding"
@@ -746,7 +747,7 @@ def test_activity_reports_denied_calls_of_a_revoked_channel(deployed: Project) -
 def _byok_generate(root: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "BYOK_TODAY": TODAY}
     return subprocess.run(
-        [sys.executable, "-m", "compiler", "-C", str(root), "generate"],
+        [sys.executable, "-m", "byok", "-C", str(root), "generate"],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from compiler.pipeline import build_tree
+from byok.pipeline import build_tree
 from tests.e2e.plans import ROTATION_ATTR, accept_rotation_quirk, only_rotation_quirk, plan_changes
 from tests.e2e.support import add_revocation_value, free_port
 
