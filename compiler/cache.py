@@ -15,22 +15,35 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
 from datetime import date
 from importlib import metadata
 from pathlib import Path
-
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 CACHE_FILE = ".build/byok-cache.json"
 _LIBRARIES = ("pydantic", "PyYAML", "Jinja2", "z3-solver")
 
 
-class Entry(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+@dataclass(frozen=True)
+class Entry:
+    """One successful run. A plain dataclass, not a pydantic model: the no-op `generate` that
+    replays it must not pay for importing pydantic (issue 16)."""
+
     fingerprint: str
     tree: str
     stderr: str
     stdout: str
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> Entry:
+        """Exactly the four string fields, or ValueError (a damaged cache is only a miss)."""
+        doc = json.loads(raw)
+        names = [f.name for f in fields(cls)]
+        if not isinstance(doc, dict) or sorted(doc) != sorted(names):
+            raise ValueError("not a cache entry")
+        if not all(isinstance(doc[n], str) for n in names):
+            raise ValueError("not a cache entry")
+        return cls(**doc)
 
 
 def _feed(h: hashlib._Hash, label: str, data: bytes) -> None:
@@ -62,8 +75,8 @@ def tree_digest(files: Mapping[str, bytes]) -> str:
 
 def lookup(root: Path, fp: str, files_on_disk: Mapping[str, bytes]) -> Entry | None:
     try:
-        entry = Entry.model_validate_json((root / CACHE_FILE).read_bytes())
-    except (OSError, ValidationError, ValueError):
+        entry = Entry.from_json((root / CACHE_FILE).read_bytes())
+    except (OSError, ValueError):
         return None
     if entry.fingerprint != fp or entry.tree != tree_digest(files_on_disk):
         return None
@@ -76,7 +89,7 @@ def store(root: Path, entry: Entry) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp-{os.getpid()}")
-        tmp.write_text(json.dumps(entry.model_dump(), indent=1, sort_keys=True))
+        tmp.write_text(json.dumps(asdict(entry), indent=1, sort_keys=True))
         tmp.replace(path)
     except OSError:
         return

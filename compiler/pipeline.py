@@ -23,7 +23,7 @@ from .model import Org, Vendor, build
 from .paths import ORG_FILE, OUT_DIR, VENDORS_DIR
 from .render import render_all
 from .resolve import resolve
-from .shipped import vendor_files
+from .shipped import vendor_sources
 from .verify import Proof
 from .verify_guards import verify_inputs
 from .verify_many import verify_all
@@ -43,16 +43,6 @@ class Result:
 
 def _load_one(root: Path, rel: str, cls: type[Org] | type[Vendor]) -> Org | Vendor:
     return build(cls, load_file(root / rel, rel))  # type: ignore[no-any-return]
-
-
-def vendor_sources(root: Path) -> dict[str, tuple[Path, str]]:
-    """Vendor name -> (file, name shown in diagnostics): the shipped catalog, then the project's
-    own `vendors/*.yaml`, which add vendors or replace a shipped one of the same name."""
-    found = {name: (path, str(path)) for name, path in vendor_files().items()}
-    vdir = root / VENDORS_DIR
-    for path in sorted(vdir.glob("*.yaml")) if vdir.is_dir() else ():
-        found[path.stem] = (path, f"{VENDORS_DIR}/{path.name}")
-    return dict(sorted(found.items()))
 
 
 def _layout_problems(root: Path) -> list[Diagnostic]:

@@ -14,6 +14,8 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
+from .paths import VENDORS_DIR
+
 SHIPPED_DIR = "_shipped"
 
 
@@ -42,3 +44,13 @@ def modules_dir() -> Path:
 def scaffold_dir() -> Path:
     """Templates of `byok init` that are not also files of this repository (package data)."""
     return package_dir() / "scaffold"
+
+
+def vendor_sources(root: Path) -> dict[str, tuple[Path, str]]:
+    """Vendor name -> (file, name shown in diagnostics): the shipped catalog, then the project's
+    own `vendors/*.yaml`, which add vendors or replace a shipped one of the same name."""
+    found = {name: (path, str(path)) for name, path in vendor_files().items()}
+    vdir = root / VENDORS_DIR
+    for path in sorted(vdir.glob("*.yaml")) if vdir.is_dir() else ():
+        found[path.stem] = (path, f"{VENDORS_DIR}/{path.name}")
+    return dict(sorted(found.items()))

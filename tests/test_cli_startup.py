@@ -107,3 +107,21 @@ def test_stale_message_names_the_command_not_make(
     assert capsys.readouterr().err.splitlines()[-1] == (
         "byok: generated/ is stale: run `byok generate` and commit the result"
     )
+
+
+def test_a_no_op_generate_replays_without_the_pipeline(project: Path) -> None:
+    """Issue 16: a `generate` whose inputs, compiler and `generated/` are unchanged replays the
+    cached result (cache.py) and imports no heavy dependency and no pipeline stage; a changed
+    input goes through the whole pipeline again."""
+    assert cli.main(["-C", str(project), "generate"]) == 0  # fills the cache
+    argv = ["-C", str(project), "generate"]
+    code = _PROBE.format(pkg=PACKAGE, argv=argv, heavy=HEAVY)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    heavy, ours = json.loads(proc.stdout.splitlines()[-1])
+    assert "generated/: " in proc.stdout and "files unchanged" in proc.stdout, proc.stdout
+    assert heavy == [], heavy
+    assert f"{PACKAGE}.pipeline" not in ours and f"{PACKAGE}.policy.compare" not in ours, ours
+    (project / "org.yaml").write_text((project / "org.yaml").read_text() + "\n# touched\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    heavy, ours = json.loads(proc.stdout.splitlines()[-1])
+    assert f"{PACKAGE}.pipeline" in ours and "pydantic" in heavy, (heavy, ours)

@@ -109,7 +109,7 @@ def test_scaffolded_workflow_uses_the_installed_byok() -> None:
 
 def test_local_vendor_overrides_a_shipped_one_by_name(project: Path) -> None:
     """A project's vendors/zoom.yaml replaces the shipped zoom; other shipped vendors stay."""
-    from byok.pipeline import vendor_sources
+    from byok.shipped import vendor_sources
 
     (project / "vendors" / "slack.yaml").unlink()
     sources = vendor_sources(project)

@@ -48,7 +48,7 @@ def cmd_vendors(args: argparse.Namespace) -> int:
     from ..diagnostics import CompileError
     from ..load import load_file
     from ..model import Vendor, build
-    from ..pipeline import vendor_sources
+    from ..shipped import vendor_sources
 
     root = Path(args.directory)
     problems: list[Diagnostic] = []

@@ -50,7 +50,7 @@ def _strict_failure(warnings: str, strict: bool) -> bool:
 
 
 def _inputs(root: Path) -> list[Path]:
-    from ..pipeline import vendor_sources
+    from ..shipped import vendor_sources
 
     # every vendor file the build reads (shipped or local), and stray `.yml` files it reports
     vendors = [path for path, _ in vendor_sources(root).values()]
