@@ -72,10 +72,16 @@ def committed_policies(root: Path, ref: str) -> dict[str, iam.Policy]:
     }
 
 
+# Every Terraform file `terraform apply` at the root reads: the generated module, the
+# hand-written modules it calls and the hand-owned root module.
+TERRAFORM_PATHS = ("generated", "modules", ":(glob)*.tf")
+
+
 def changed_terraform(root: Path, ref: str) -> tuple[str, ...]:
-    """The `generated/*.tf` files of the working tree that differ from `ref` (or are new)."""
-    tracked = _git(root, "diff", "--name-only", ref, "--", "generated").split("\n")
-    untracked = _git(root, "ls-files", "--others", "--exclude-standard", "--", "generated")
+    """The Terraform files (`TERRAFORM_PATHS`) of the working tree that differ from `ref` (or
+    are new): `diff` judges only the key policies and names these for a human to read."""
+    tracked = _git(root, "diff", "--name-only", ref, "--", *TERRAFORM_PATHS).split("\n")
+    untracked = _git(root, "ls-files", "--others", "--exclude-standard", "--", *TERRAFORM_PATHS)
     names = {n for n in [*tracked, *untracked.split("\n")] if n.endswith(".tf")}
     return tuple(sorted(names))
 

@@ -303,8 +303,8 @@ class Report:
                 "vendor_confirmed: YYYY-MM-DD}]` in org.yaml once the vendor has confirmed",
             ]
         out += [
-            f"{path} also changed: Terraform outside the key policies (key options, vendor "
-            "logging roles, trail, alarms) is not judged by this review; read its diff"
+            f"{path} also changed: Terraform outside the key policies (key options, modules, "
+            "vendor logging roles, trail, alarms) is not judged by this review; read its diff"
             for path in self.unjudged
         ]
         return "\n".join(out) + "\n"

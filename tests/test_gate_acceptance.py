@@ -149,9 +149,11 @@ def test_undocumented_construct_makes_compare_unknown(tmp_path: Path) -> None:
     old = _policy(tmp_path, "old.json", [ROOT])
     new = _policy(tmp_path, "new.json", [ROOT, allow])
     res = byok(tmp_path, "compare", str(old), str(new))
-    assert res.returncode in (0, 1), res.stdout + res.stderr
-    if res.returncode == 0:
-        assert json.loads(res.stdout)["relation"] == "unknown"
+    assert res.returncode == 0, res.stdout + res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["relation"] == "unknown" and "IfExists" in doc["reason"], doc
+    # a gate that cannot rule out new access fails closed
+    assert byok(tmp_path, "compare", str(old), str(new), "--fail-on-wider").returncode == 3
 
 
 def test_role_arn_matches_its_sessions(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -231,10 +232,35 @@ ZOOM_DELETION = (
 )
 
 
-MAIN_TF_CHANGED = (
-    "generated/main.tf also changed: Terraform outside the key policies (key options, vendor "
-    "logging roles, trail, alarms) is not judged by this review; read its diff\n"
-)
+def _unjudged(path: str) -> str:
+    return (
+        f"{path} also changed: Terraform outside the key policies (key options, modules, vendor "
+        "logging roles, trail, alarms) is not judged by this review; read its diff\n"
+    )
+
+
+MAIN_TF_CHANGED = _unjudged("generated/main.tf")
+
+
+def test_a_hand_edit_to_the_modules_is_named_not_passed_silently(repo: Path) -> None:
+    """`diff` judges key policies only; the hand-written modules and the root module are
+    applied too, so an edit there (dropping `prevent_destroy`, say) is named for the reviewer."""
+    tf = repo / "modules" / "kms-key" / "main.tf"
+    tf.parent.mkdir(parents=True)
+    shutil.copy2(REPO / "modules" / "kms-key" / "main.tf", tf)
+    shutil.copy2(REPO / "main.tf", repo / "main.tf")
+    env = {**os.environ, **GIT_ENV}
+    for cmd in (["add", "-A"], ["commit", "-qm", "terraform"]):
+        subprocess.run(["git", "-C", str(repo), *cmd], check=True, env=env)
+    tf.write_text(tf.read_text().replace("prevent_destroy = true", "prevent_destroy = false"))
+    (repo / "main.tf").write_text((repo / "main.tf").read_text() + "\n# root edit\n")
+    res = _run(repo, "diff")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == (
+        "no access changes in the key policies\n"
+        + _unjudged("main.tf")
+        + _unjudged("modules/kms-key/main.tf")
+    )
 
 
 def test_removing_an_app_is_destructive_before_and_after_generate(repo: Path) -> None:
