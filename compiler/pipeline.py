@@ -122,13 +122,15 @@ def build_tree(root: Path, today: date | None = None, *, guard: bool = True) -> 
         return _build_tree(root, today or date.today(), guard)
 
 
-def compile_verified(root: Path, today: date, files: dict[str, bytes]) -> Result:
-    """The compiled keys of inputs that a successful `generate` with the same fingerprint already
-    verified and rendered into `files` (the on-disk tree the cache vouches for, `cache.lookup`):
-    load, resolve and compile only. `byok diff` uses it to skip re-proving what was proved."""
+def compile_verified(root: Path, today: date) -> Result:
+    """The compiled and rendered keys of inputs that a successful `generate` with the same
+    fingerprint already verified (`cache.lookup`): load, resolve, compile and render, but no
+    proofs. `byok diff` uses it to skip re-proving; it still renders, because the cache file is
+    in the working tree and a forged one must not vouch for a hand-edited `generated/`."""
     with _no_cycle_collection():
         org, vendors = load_inputs(root)
         compiled = compile_all(resolve(org, vendors, today))
+        files = render_all(compiled)
     return Result(compiled=compiled, files=files, warnings=(), proofs=())
 
 

@@ -11,6 +11,7 @@ from .load import show
 from .model import OrgCondition, VendorCondition
 from .model_base import Where
 from .policy import catalog
+from .policy.condops import multi_valued
 
 BASE_OPERATORS = (
     "StringEquals",
@@ -110,17 +111,10 @@ def _check_documented(where: Where, op: str, key: str) -> Iterator[Diagnostic]:
             f"use `{op.removesuffix('IfExists')}` (a missing key is then documented) "
             "or a separate `Null` condition",
         )
-    elif not prefixed and op != "Null" and _multi_valued(key):
+    elif not prefixed and op != "Null" and multi_valued(key):
         yield Diagnostic.make(
             "E319",
             f"`{op}` on multi-valued `{key}`: AWS documents only set operators for it",
             where.at("operator"),
             f"use `ForAnyValue:{op}` (some value matches) or `ForAllValues:{op}` (every value)",
         )
-
-
-def _multi_valued(key: str) -> bool:
-    try:
-        return not catalog.is_single_valued(key)
-    except KeyError:  # unknown keys are reported as E313
-        return False

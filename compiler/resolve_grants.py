@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from .diagnostics import Diagnostic
 from .model import App, Grant, ParamRef, ParamValue, Principal, Vendor
-from .policy import catalog, keyspecs
+from .policy import keyspecs
 
 
 def param_items(name: str, value: ParamValue) -> Iterator[tuple[str, tuple[str | int, ...]]]:
@@ -138,10 +138,3 @@ def _check_spec(vendor: Vendor) -> Iterator[Diagnostic]:
             key.where.at("automatic_rotation"),
             "set `automatic_rotation: unsupported`",
         )
-
-
-def customer_data_actions(vendor: Vendor) -> frozenset[str]:
-    """Data actions given only to the customer's own principals (not the vendor's)."""
-    return catalog.data_actions(
-        a for g in vendor.grants if g.party == "customer" for a in g.actions
-    )

@@ -78,6 +78,11 @@ class Words:
     # key name -> revoked value -> tickets, from org.yaml at the base ref (`lifted_tickets`)
     base_tickets: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
 
+    def account_of(self, name: str) -> str | None:
+        """The account key `name` lives in: its stack's (several accounts) or org.yaml's."""
+        ck = self.compiled.get(name)
+        return ck.key.org.account_id if ck is not None else self.account
+
     def label(self, name: str, policy: iam.Policy) -> str:
         """`Slack (152659312504)`: the vendor and the accounts of its principals."""
         ck = self.compiled.get(name)
@@ -218,13 +223,13 @@ def key_change(name: str, new: iam.Policy, old: iam.Policy | None, words: Words)
         ck = words.compiled.get(name)
         env = f", {ck.key.environment}" if ck is not None else ""
         line = f"{name}: NEW ACCESS: new key for {words.label(name, new)}{env}"
-        witness = _vendor_witness(new, words.account)
+        witness = _vendor_witness(new, words.account_of(name))
         if witness is None:
-            witness = compare(iam.Policy(statements=()), new, words.account).new_access
+            witness = compare(iam.Policy(statements=()), new, words.account_of(name)).new_access
         return KeyChange(name, "added", "wider", (line,), witness, None, None)
     if old == new:
         return KeyChange(name, "unchanged", "equivalent", ())
-    result = compare(old, new, words.account)
+    result = compare(old, new, words.account_of(name))
     return KeyChange(
         name,
         "changed",

@@ -86,9 +86,9 @@ def test_hand_edit_of_generated_policy_never_passes(repo: Path) -> None:
     doc["Statement"] = [s for s in doc["Statement"] if not s["Sid"].startswith("Revoke")]
     path.write_text(json.dumps(doc, indent=2) + "\n")
     res = byok(repo, "diff")
-    assert res.returncode != 0, res.stdout + res.stderr
+    assert res.returncode == 1, res.stdout + res.stderr
     assert "no access changes" not in res.stdout
-    assert "slack-prod" in res.stdout + res.stderr
+    assert "E323" in res.stderr and "generated/policies/slack-prod.json" in res.stderr
 
 
 def test_removing_an_app_is_refused_without_decommission(repo: Path) -> None:

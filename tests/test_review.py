@@ -242,7 +242,7 @@ def _unjudged(path: str) -> str:
 MAIN_TF_CHANGED = _unjudged("generated/main.tf")
 
 
-def test_a_hand_edit_to_the_modules_is_named_not_passed_silently(repo: Path) -> None:
+def test_a_hand_edit_to_the_modules_fails_closed(repo: Path) -> None:
     """`diff` judges key policies only; the hand-written modules and the root module are
     applied too, so an edit there (dropping `prevent_destroy`, say) is named for the reviewer."""
     tf = repo / "modules" / "kms-key" / "main.tf"
@@ -255,12 +255,14 @@ def test_a_hand_edit_to_the_modules_is_named_not_passed_silently(repo: Path) -> 
     tf.write_text(tf.read_text().replace("prevent_destroy = true", "prevent_destroy = false"))
     (repo / "main.tf").write_text((repo / "main.tf").read_text() + "\n# root edit\n")
     res = _run(repo, "diff")
-    assert res.returncode == 0, res.stderr
+    assert res.returncode == 3, res.stderr  # fails closed until approved
+    assert res.stderr == "byok: hand-written Terraform changed: review it; exit 3\n"
     assert res.stdout == (
         "no access changes in the key policies\n"
         + _unjudged("main.tf")
         + _unjudged("modules/kms-key/main.tf")
     )
+    assert _run(repo, "diff", "--allow-widening").returncode == 0
 
 
 def test_removing_an_app_is_destructive_before_and_after_generate(repo: Path) -> None:
@@ -420,3 +422,56 @@ def test_terraform_changes_outside_the_policies_are_named_not_judged(repo: Path)
         0,
         "no access changes in the key policies\n" + MAIN_TF_CHANGED,
     ), res.stderr
+
+
+def test_a_stack_key_is_judged_in_its_own_account() -> None:
+    """A key of a stack lives in the stack's account, not org.yaml's: a role of that account
+    named directly gains access without any IAM policy (delegated -> direct is new access,
+    https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html)."""
+    from datetime import date
+
+    from byok.pipeline import build_tree
+    from byok.policy import iam
+    from byok.review import Words, key_change
+
+    compiled = build_tree(REPO / "examples" / "enterprise", date(2026, 11, 23)).compiled
+    ck = next(c for c in compiled.keys if c.key.name == "slack-staging")
+    assert ck.key.org.account_id == "444455556666" != compiled.resolved.org.account_id
+    direct = iam.Statement(
+        sid="Anyone",
+        effect="Allow",
+        principal=iam.Principals(aws=("arn:aws:iam::444455556666:role/Anyone",)),
+        action=("kms:Decrypt",),
+        resource=("*",),
+    )
+    new = ck.policy.model_copy(update={"statements": (*ck.policy.statements, direct)})
+    words = Words(compiled={ck.key.name: ck}, account=compiled.resolved.org.account_id)
+    change = key_change(ck.key.name, new, ck.policy, words)
+    assert change.relation == "wider", change
+    assert change.new_access is not None
+    assert change.new_access.principal == "arn:aws:iam::444455556666:role/Anyone"
+
+
+def test_a_forged_generate_cache_cannot_hide_a_hand_edit(repo: Path) -> None:
+    """The cache lives in the working tree (`.build/`), so a contributor can write one that
+    vouches for a hand-edited `generated/`: `diff` still renders the inputs and compares."""
+    from datetime import date
+
+    from byok import cache
+    from byok.cli.generate import _fingerprint
+    from byok.write import read_tree
+
+    assert _run(repo, "generate").returncode == 0
+    main_tf = repo / "generated" / "main.tf"
+    text = main_tf.read_text()
+    needle = '"deletion_window_in_days"   = 30'
+    assert needle in text
+    main_tf.write_text(text.replace(needle, '"deletion_window_in_days"   = 7', 1))
+    day = date.fromisoformat(GIT_ENV["BYOK_TODAY"])
+    fp = _fingerprint(repo, day)
+    assert fp is not None
+    tree = cache.tree_digest(read_tree(repo / "generated"))
+    cache.store(repo, cache.Entry(fingerprint=fp, tree=tree, stderr="", stdout=""))
+    res = _run(repo, "diff")
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "E323" in res.stderr and "generated/main.tf" in res.stderr

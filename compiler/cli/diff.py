@@ -159,13 +159,9 @@ def _diff(args: argparse.Namespace) -> int:
     root, day = Path(args.directory), today()
     hit = cached(root, day)
     try:
-        # A cache hit means generate proved and wrote exactly this tree from these inputs with
-        # this compiler: only the compiled keys are needed to word the review.
-        result = (
-            build_tree(root, day, guard=False)
-            if hit is None
-            else compile_verified(root, day, hit[1])
-        )
+        # A cache hit means generate proved these inputs with this compiler: the proofs are
+        # skipped, but the tree is still rendered and compared with generated/ (stale check).
+        result = build_tree(root, day, guard=False) if hit is None else compile_verified(root, day)
     except CompileError as err:
         print_diagnostics(err.diagnostics)
         return EXIT_INPUT
@@ -180,4 +176,12 @@ def _diff(args: argparse.Namespace) -> int:
     _emit(report, args)
     if report.destroys:
         return EXIT_DESTROY
-    return EXIT_WIDER if report.widens and not args.allow_widening else EXIT_OK
+    # Hand-written Terraform (modules/, the root module) is applied too but is no output of the
+    # reviewed inputs: it may grant access the review cannot see, so fail closed (like
+    # `compare --fail-on-wider` on `unknown`) until a human approves. generated/*.tf is what the
+    # inputs compile to (the stale check above holds), so it is named, not blocking.
+    handwritten = any(not p.startswith(f"{OUT_DIR}/") for p in report.unjudged)
+    widens = report.widens or handwritten
+    if handwritten:
+        print("byok: hand-written Terraform changed: review it; exit 3", file=sys.stderr)
+    return EXIT_WIDER if widens and not args.allow_widening else EXIT_OK

@@ -66,7 +66,7 @@ def ambiguity(operator: str, key: str) -> str | None:
             f"`{operator}` on `{key}`: AWS documents `{op.set_op}:` and `...IfExists` each "
             "on its own, not what they mean together (for a missing key in particular)"
         )
-    if not op.set_op and op.view != "null" and _multi_valued(key):
+    if not op.set_op and op.view != "null" and multi_valued(key):
         return (
             f"`{operator}` on multi-valued `{key}`: AWS documents only `ForAnyValue:`/"
             "`ForAllValues:` for multi-valued keys, not how a plain operator reads a list"
@@ -74,7 +74,8 @@ def ambiguity(operator: str, key: str) -> str | None:
     return None
 
 
-def _multi_valued(key: str) -> bool:
+def multi_valued(key: str) -> bool:
+    """A catalog key documented as multi-valued (unknown keys: no cardinality to go on)."""
     try:
         return not is_single_valued(key)
     except KeyError:  # a key the catalog does not know: no documented cardinality to go on
