@@ -90,7 +90,10 @@ def _parameters(app: App, index: int) -> dict[str, str]:
     if app.base == "slack":
         return {"external_id": f"acme-{app.vendor}-ekm-{index:04d}"}
     if app.base == "databricks":
-        return {"databricks_account_id": f"{index:08x}-0000-4000-8000-{index:012x}"}
+        return {
+            "databricks_account_id": f"{index:08x}-0000-4000-8000-{index:012x}",
+            "cross_account_role_arn": f"arn:aws:iam::{ACCOUNT}:role/{app.vendor}-cross-account",
+        }
     if app.base == "zoom":
         return {}
     return {"principal_arn": f"arn:aws:iam::{200000000000 + index:012d}:role/{app.vendor}-byok"}

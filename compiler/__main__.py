@@ -1,7 +1,5 @@
 """`python -m byok` is `byok`."""
 
-import sys
+from .cli.main import run
 
-from .cli.main import main
-
-sys.exit(main())
+run()

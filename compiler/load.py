@@ -4,88 +4,53 @@ Rejected here, each with its own code: non-UTF-8 or control bytes (E104), oversi
 (E105), syntax errors (E101), anchors and aliases (E103; no alias bomb can expand), deep nesting
 (E106), duplicate keys with both lines (E102), non-string keys (E109), empty or non-mapping
 documents (E107).
+
+Well-formed input is read by `load_fast` (libyaml's events straight into located nodes); input
+it declines, and every input with an error, is read here by PyYAML's reference loader, whose
+messages and positions every diagnostic uses.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import yaml
 from yaml.composer import Composer
-from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent, CollectionStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from yaml.resolver import Resolver
 
 from .diagnostics import CompileError, Diagnostic, Loc
+from .lnodes import (
+    PLAIN_TAGS,
+    RESERVED_KEY_PREFIX,
+    LMap,
+    LNode,
+    LScalar,
+    LSeq,
+    bad_tag,
+    duplicate,
+    key_problem,
+    loc_at,
+    scalar_node,
+    scalar_value,
+    show,
+)
+from .load_fast import MAX_DEPTH, compose_fast
+
+__all__ = ["RESERVED_KEY_PREFIX", "LMap", "LNode", "LScalar", "LSeq", "show"]
 
 # 8 MiB: room for an organization of 10,000 keys and 200,000 revoked values (about 4 MB of
 # org.yaml, the scale `make bench` proves: issue 16), still a bound on what a file can cost.
 MAX_BYTES = 8 << 20
-MAX_DEPTH = 32
-RESERVED_KEY_PREFIX = "@"
 # C0 controls other than tab/LF/CR, DEL, C1 controls, a BOM past the start, the Unicode line
 # separators (YAML counts them as line breaks, editors do not: locations would drift) and the
 # bidirectional controls that can make a reviewer read text in another order ("Trojan Source").
 _CONTROL = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff]"
 )
-# Tags the loader constructs; any other (`!foo`, `!!python/...`, `!!binary`) is refused.
-_PLAIN_TAGS = frozenset(
-    f"tag:yaml.org,2002:{t}"
-    for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
-)
-# YAML 1.2 core forms: `yes`/`on`/`no`, `010` (octal in YAML 1.1) or `1:30` (base 60) stay text.
-_PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
-_PLAIN_BOOL = frozenset(("true", "True", "TRUE", "false", "False", "FALSE"))
-_SURROGATE = re.compile("[\ud800-\udfff]")
-# Where libyaml and PyYAML may disagree (found by differential fuzzing), the reference loader
-# alone reads the file: a tab anywhere, a block-scalar header running into a comment (`|#`),
-# a `?` anywhere (PyYAML ends a plain scalar there in flow context) and anything that starts
-# a tag or a directive (`!`, `%`).
-_LIBYAML_ONLY = re.compile(r"\t|\?|[|>][-+0-9]*#|(?:^|[\s\[\]{},:-])[!%]", re.MULTILINE)
-_SHOW_LIMIT = 80
-
-
-def show(value: object, limit: int = _SHOW_LIMIT) -> str:
-    """User text made safe for a one-line diagnostic: anything but printable ASCII becomes an
-    escape (`\\n`, `\\u202e`, `\\u0430`; no terminal control, no look-alike letters), and long
-    text is cut short.
-
-    >>> show("a\\nb\\u0430"), show("x" * 100)[-5:]
-    ('a\\\\nb\\\\u0430', 'xx...')
-    """
-    text = str(value)
-    if len(text) > limit:
-        text = text[: limit - 3] + "..."
-    return "".join(ch if " " <= ch <= "~" else ascii(ch)[1:-1] for ch in text)
-
-
-@dataclass(frozen=True, eq=False)
-class LScalar:
-    value: Any
-    loc: Loc
-
-
-@dataclass(frozen=True, eq=False)
-class LSeq:
-    items: tuple[LNode, ...]
-    loc: Loc
-
-
-@dataclass(frozen=True, eq=False)
-class LMap:
-    """A mapping; `keys` holds each key's own location (for unknown-field diagnostics)."""
-
-    items: dict[str, LNode]
-    loc: Loc
-    keys: dict[str, Loc] = field(default_factory=dict)
-
-
-LNode = LScalar | LSeq | LMap
 
 
 class _Guarded(Composer):
@@ -125,38 +90,10 @@ class _Loader(_Guarded, yaml.SafeLoader):
     fetch_alias = fetch_anchor
 
 
-_CParser: Any
-try:
-    import yaml.cyaml
-
-    _CParser = getattr(yaml.cyaml, "CParser", None)
-except ImportError:  # pragma: no cover - PyYAML built without libyaml: the reference loader only
-    _CParser = None
-
-
-if _CParser is not None:
-
-    class _FastLoader(_Guarded, _CParser, SafeConstructor, Resolver):  # type: ignore[misc]
-        """libyaml's scanner and parser (C) under the same Python composer, guards, resolver
-        and constructor: the fast path for well-formed input. Anything it does not accept
-        cleanly is loaded again by `_Loader`, so every diagnostic stays the reference one."""
-
-        def __init__(self, stream: str, name: str) -> None:
-            _CParser.__init__(self, stream)
-            Composer.__init__(self)
-            SafeConstructor.__init__(self)
-            Resolver.__init__(self)
-            self.name = name
-
-
 class _LoadProblem(Exception):
     def __init__(self, code: str, message: str, mark: Any) -> None:
         super().__init__(message)
         self.code, self.message, self.mark = code, message, mark
-
-
-def _loc(name: str, mark: Any) -> Loc:
-    return Loc(file=name, line=mark.line + 1, col=mark.column + 1)
 
 
 def load_file(path: Path, display: str | None = None) -> LMap:
@@ -193,27 +130,14 @@ def _decode(data: bytes, name: str) -> str:
     return text.removeprefix("\ufeff")
 
 
-def _fast(text: str, name: str) -> tuple[Node | None, Any] | None:
-    """The document composed by libyaml, or None when it is absent or had any objection."""
-    if _CParser is None or _LIBYAML_ONLY.search(text):
-        return None
-    loader = None
-    try:
-        loader = _FastLoader(text, name)
-        return loader.get_single_node(), loader
-    except Exception:  # any objection: the reference loader reports (or accepts) it
-        return None
-    finally:
-        if loader is not None:
-            loader.dispose()
-
-
 def load_bytes(data: bytes, name: str) -> LMap:
     text = _decode(data, name)
-    fast = _fast(text, name)
+    fast = compose_fast(text, name)
     if fast is not None:
-        root, loader = fast
-        return _document(root, loader, name)
+        root, diags = fast
+        if diags or root is None:
+            raise CompileError(diags)
+        return root
     return _document(*_compose(text, name), name)
 
 
@@ -222,7 +146,7 @@ def _compose(text: str, name: str) -> tuple[Node | None, Any]:
     try:
         root = loader.get_single_node()
     except _LoadProblem as p:
-        raise CompileError([Diagnostic.make(p.code, p.message, _loc(name, p.mark))]) from p
+        raise CompileError([Diagnostic.make(p.code, p.message, loc_at(name, p.mark))]) from p
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = (exc.problem or exc.context or "invalid YAML").strip()
@@ -232,7 +156,7 @@ def _compose(text: str, name: str) -> tuple[Node | None, Any]:
             opened = re.sub(r"^while (scanning|parsing) an? ", "", exc.context)
             opened = opened.replace("quoted scalar", "quoted string")
             what = f"unclosed {opened} (the file ends inside it)"
-        where = _loc(name, mark) if mark else Loc(file=name, line=1, col=1)
+        where = loc_at(name, mark) if mark else Loc(file=name, line=1, col=1)
         if "single document" in (exc.context or ""):
             raise CompileError(
                 [Diagnostic.make("E107", "expected a single YAML document", where)]
@@ -256,7 +180,7 @@ def _document(root: Node | None, loader: Any, name: str) -> LMap:
         raise CompileError([_diag("E107", "file is empty", name)])
     if not isinstance(root, MappingNode):
         raise CompileError(
-            [Diagnostic.make("E107", "top level must be a mapping", _loc(name, root.start_mark))]
+            [Diagnostic.make("E107", "top level must be a mapping", loc_at(name, root.start_mark))]
         )
     diags: list[Diagnostic] = []
     out = _convert(root, loader, name, diags)
@@ -267,55 +191,18 @@ def _document(root: Node | None, loader: Any, name: str) -> LMap:
 
 
 def _convert(node: Node, loader: Any, name: str, diags: list[Diagnostic]) -> LNode:
-    loc = _loc(name, node.start_mark)
-    if node.tag not in _PLAIN_TAGS:
-        diags.append(_bad_tag(node, loc))
-        return LScalar(None, loc)
+    loc = loc_at(name, node.start_mark)
     if isinstance(node, ScalarNode):
-        value = _scalar(node, loader)
-        if isinstance(value, str) and _SURROGATE.search(value):
-            diags.append(_surrogate(value, loc))
-        return LScalar(value, loc)
+        return scalar_node(
+            node.tag, node.value, loc, diags, lambda: loader.construct_object(node, deep=True)
+        )
+    if node.tag not in PLAIN_TAGS:
+        diags.append(bad_tag(node.tag, loc))
+        return LScalar(None, loc)
     if isinstance(node, SequenceNode):
         return LSeq(tuple(_convert(n, loader, name, diags) for n in node.value), loc)
     assert isinstance(node, MappingNode)
     return _convert_map(node, loader, name, diags, loc)
-
-
-def _bad_tag(node: Node, loc: Loc) -> Diagnostic:
-    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-    return Diagnostic.make(
-        "E101",
-        f"unsupported YAML tag `{show(tag)}`",
-        loc,
-        "write plain values: tags are not part of the schema",
-    )
-
-
-def _surrogate(value: str, loc: Loc) -> Diagnostic:
-    hit = _SURROGATE.search(value)
-    assert hit is not None
-    msg = f"escape for the unpaired surrogate U+{ord(hit.group()):04X}"
-    return Diagnostic.make("E104", msg, loc)
-
-
-_STR_TAG = "tag:yaml.org,2002:str"
-
-
-def _scalar(node: ScalarNode, loader: Any) -> Any:
-    if node.tag == _STR_TAG:  # what SafeConstructor.construct_yaml_str returns, without its cache
-        return node.value
-    try:
-        value = loader.construct_object(node, deep=True)
-    except (yaml.YAMLError, ValueError, OverflowError):
-        # e.g. `2020-13-01` looks like a date but is none: keep the text, the model says why.
-        return node.value
-    if isinstance(value, bool) and node.value not in _PLAIN_BOOL:
-        return node.value
-    plain_int = _PLAIN_INT.fullmatch(node.value)
-    if isinstance(value, int) and not isinstance(value, bool) and not plain_int:
-        return node.value
-    return value
 
 
 def _convert_map(
@@ -324,34 +211,25 @@ def _convert_map(
     items: dict[str, LNode] = {}
     keys: dict[str, Loc] = {}
     for knode, vnode in node.value:
-        kloc = _loc(name, knode.start_mark)
-        if knode.tag == "tag:yaml.org,2002:merge":
-            diags.append(Diagnostic.make("E103", "merge keys (`<<`) are not allowed", kloc))
-            continue
-        if knode.tag not in _PLAIN_TAGS:
-            diags.append(_bad_tag(knode, kloc))
-            continue
-        key = _scalar(knode, loader) if isinstance(knode, ScalarNode) else None
-        if isinstance(key, str) and _SURROGATE.search(key):
-            diags.append(_surrogate(key, kloc))
-            continue
-        if not isinstance(key, str) or not key or key.startswith(RESERVED_KEY_PREFIX):
-            what = "a list" if isinstance(knode, SequenceNode) else "a mapping"
-            if isinstance(knode, ScalarNode):
-                what = f"`{show(knode.value)}`" if knode.value else "an empty key"
-            msg = f"mapping key must be a plain name, not {what}"
-            diags.append(Diagnostic.make("E109", msg, kloc))
-            continue
-        if key in items:
-            first = keys[key]
-            diags.append(
-                Diagnostic.make(
-                    "E102",
-                    f"duplicate key `{show(key)}` (first defined at line {first.line})",
-                    kloc,
-                )
+        kloc = loc_at(name, knode.start_mark)
+        key = None
+        if isinstance(knode, ScalarNode) and knode.tag in PLAIN_TAGS:
+            key = scalar_value(
+                knode.tag, knode.value, partial(loader.construct_object, knode, deep=True)
             )
+        kind = (
+            "scalar"
+            if isinstance(knode, ScalarNode)
+            else ("seq" if isinstance(knode, SequenceNode) else "map")
+        )
+        text = knode.value if isinstance(knode, ScalarNode) else ""
+        problem = key_problem(kind, knode.tag, text, key, kloc)
+        if problem is None and key in items:
+            problem = duplicate(key, keys[key], kloc)
+        if problem is not None:
+            diags.append(problem)
             continue
+        assert isinstance(key, str)  # key_problem refuses every other key
         keys[key] = kloc
         items[key] = _convert(vnode, loader, name, diags)
     return LMap(items, loc, keys)

@@ -7,7 +7,7 @@ across files before stopping so that one run reports all the bad inputs at once.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -26,7 +26,7 @@ from .resolve import resolve
 from .shipped import vendor_sources
 from .verify import Proof
 from .verify_guards import verify_inputs
-from .verify_many import verify_all
+from .verify_many import verify_while
 from .verify_replicas import check_replica_policies
 
 __all__ = ["ORG_FILE", "OUT_DIR", "VENDORS_DIR"]  # re-exported: callers import them from here
@@ -111,15 +111,22 @@ def existing_keys(root: Path) -> frozenset[str]:
     return frozenset(p.stem for p in policies.glob("*.json")) if policies.is_dir() else frozenset()
 
 
-def build_tree(root: Path, today: date | None = None, *, guard: bool = True) -> Result:
+Rendered = Callable[[dict[str, bytes]], object]
+
+
+def build_tree(
+    root: Path, today: date | None = None, *, guard: bool = True, on_render: Rendered | None = None
+) -> Result:
     """Compile the inputs under `root` into the files of `generated/`; raise on any error.
 
     With `guard`, a key that `generated/` holds and the inputs no longer produce is an error
     (E320) unless org.yaml decommissions it; `byok diff` turns the guard off and reports such a
-    key itself, against the reviewed base.
+    key itself, against the reviewed base. `on_render` is called with the files as soon as they
+    are rendered, while the proofs may still be running (`generate` stages the new tree then);
+    what it does must be undone by the caller if this raises.
     """
     with _no_cycle_collection():
-        return _build_tree(root, today or date.today(), guard)
+        return _build_tree(root, today or date.today(), guard, on_render)
 
 
 def compile_verified(root: Path, today: date) -> Result:
@@ -134,7 +141,17 @@ def compile_verified(root: Path, today: date) -> Result:
     return Result(compiled=compiled, files=files, warnings=(), proofs=())
 
 
-def _build_tree(root: Path, today: date, guard: bool) -> Result:
+def _render(compiled: Compiled, on_render: Rendered | None) -> dict[str, bytes] | Exception:
+    try:
+        files = render_all(compiled)
+        if on_render is not None:
+            on_render(files)
+        return files
+    except Exception as exc:  # raised by the caller once the proofs have been reported
+        return exc
+
+
+def _build_tree(root: Path, today: date, guard: bool, on_render: Rendered | None) -> Result:
     org, vendors = load_inputs(root)
     resolved = resolve(org, vendors, today)
     existing = existing_keys(root) if guard else None
@@ -145,14 +162,19 @@ def _build_tree(root: Path, today: date, guard: bool) -> Result:
     compiled = compile_all(resolved)
     diags: list[Diagnostic] = verify_inputs(resolved)
     proofs: list[Proof] = []
-    for found, proof in verify_all(compiled.keys):
+    # Rendering does not read the proofs: it runs while a worker verifies. Nothing rendered
+    # leaves this function unless every proof held.
+    results, rendered = verify_while(compiled.keys, lambda: _render(compiled, on_render))
+    for found, proof in results:
         diags += found
         proofs.append(proof)
     errors = [d for d in diags if d.severity == "error"] + bad_codes(org)
     if errors:
         raise CompileError(errors)
+    if isinstance(rendered, Exception):
+        raise rendered  # after the proofs' diagnostics, which say more than a crash
+    files = rendered
     kept, accepted = accept_warnings(org, [*resolved.warnings, *diags], today)
-    files = render_all(compiled)
     replicas = check_replica_policies(compiled, files)
     if replicas:
         raise CompileError(replicas)

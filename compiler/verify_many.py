@@ -1,14 +1,16 @@
 """Verification of every key, on both cores when there are enough keys to pay for it.
 
-Each key is verified on its own (`verify.verify_key`), so the keys can be split between
-worker processes. Below `PARALLEL_MIN_KEYS` a second process costs more than it saves (forking
-a process that holds the whole compiled organization, and shipping the results back), so the
-keys are verified in this process. Results are put back in key order, so the diagnostics,
-proofs and everything rendered from them are byte-identical either way
+Each key is verified on its own (`verify.verify_key`), so the keys can be split between this
+process and a forked worker. The worker takes the larger share; this process verifies the rest
+and meanwhile does other work that does not depend on the proofs (`verify_while`: the pipeline
+renders the tree), so both cores are busy. Below `PARALLEL_MIN_KEYS` a second process costs more
+than it saves (forking a process that holds the whole compiled organization, and shipping the
+results back), so the keys are verified in this process. Results are put back in key order, so
+the diagnostics, proofs and everything rendered from them are byte-identical either way
 (`tests/test_verify_many.py`). A worker that raises makes the whole verification raise: an
 exception in a check is an error, never a pass (fail closed).
 
-Workers are forked (POSIX): they inherit the compiled keys and receive only index ranges.
+Workers are forked (POSIX): they inherit the compiled keys and receive only an index range.
 Where `fork` is unavailable everything runs in this process.
 """
 
@@ -16,16 +18,21 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
 
 from .compile import CompiledKey
 from .diagnostics import Diagnostic
 from .verify import Proof, verify_key
 
-PARALLEL_MIN_KEYS = 2000
-_WORKERS = 2
+PARALLEL_MIN_KEYS = 200
+# This process's share of the keys when it also does the `meanwhile` work (rendering costs about
+# half as much per key as verifying), and when it does not.
+_SHARE_BUSY = 0.25
+_SHARE_IDLE = 0.5
 _Result = tuple[list[Diagnostic], Proof]
+T = TypeVar("T")
 # The keys a forked worker verifies: set in the parent just before the fork, inherited.
 _KEYS: Sequence[CompiledKey] = ()
 
@@ -41,23 +48,32 @@ def workers_for(n_keys: int) -> int:
         return 1
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
-    return _WORKERS
+    return 2
 
 
 def verify_all(keys: Sequence[CompiledKey], workers: int | None = None) -> list[_Result]:
     """`verify_key` of each key, in order; `workers` overrides `workers_for` (tests)."""
+    return verify_while(keys, lambda: None, workers)[0]
+
+
+def verify_while(
+    keys: Sequence[CompiledKey], meanwhile: Callable[[], T], workers: int | None = None
+) -> tuple[list[_Result], T]:
+    """`verify_key` of each key, in order, and the result of `meanwhile()`, which runs in this
+    process while a worker verifies. `meanwhile` must not depend on the proofs."""
     n = workers_for(len(keys)) if workers is None else workers
     if n <= 1:
-        return [verify_key(ck) for ck in keys]
+        return [verify_key(ck) for ck in keys], meanwhile()
     global _KEYS
     _KEYS = keys
-    # More chunks than workers so that one slow chunk does not leave a core idle.
-    step = max(1, -(-len(keys) // (n * 4)))
-    bounds = [(i, min(i + step, len(keys))) for i in range(0, len(keys), step)]
+    share = _SHARE_IDLE if workers is not None else _SHARE_BUSY
+    mine = min(len(keys), int(len(keys) * share))
     try:
         ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-            futures = [pool.submit(_verify_range, a, b) for a, b in bounds]
-            return [r for f in futures for r in f.result()]
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+            theirs = pool.submit(_verify_range, mine, len(keys))
+            own = [verify_key(ck) for ck in keys[:mine]]
+            other = meanwhile()
+            return own + theirs.result(), other
     finally:
         _KEYS = ()

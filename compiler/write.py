@@ -127,26 +127,62 @@ def _durable(tmp: Path, paths: list[Path], dirs: list[Path]) -> None:
             os.close(fd)
 
 
-def write_tree(out: Path, files: Mapping[str, bytes]) -> bool:
-    """Make `out` hold exactly `files`; return False when it already did (nothing written)."""
+class Staged:
+    """A new tree written and synced beside `out`, not yet in place: `commit` swaps it in,
+    `discard` removes it. `generate` stages while the proofs run and commits only if they hold;
+    until then `out` is untouched (a killed run leaves a hidden `.generated.tmp-*` that the
+    next run removes)."""
+
+    def __init__(self, out: Path, tmp: Path | None) -> None:
+        self.out, self.tmp = out, tmp  # tmp None: `out` already holds the tree
+
+    def commit(self) -> bool:
+        """Put the staged tree in place; False when `out` already held it (nothing written)."""
+        tmp, out = self.tmp, self.out
+        if tmp is None:
+            return False
+        self.tmp = None
+        if out.exists() and _exchange(tmp, out):
+            shutil.rmtree(tmp)
+            return True
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        if out.exists():
+            out.rename(old)
+        tmp.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+        return True
+
+    def discard(self) -> None:
+        if self.tmp is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.tmp = None
+
+
+def stage_tree(
+    out: Path, files: Mapping[str, bytes], current: Mapping[str, bytes] | None = None
+) -> Staged:
+    """Write `files` into a temporary tree beside `out` and make it durable; `current` is
+    `read_tree(out)` when the caller has it already."""
     recover(out)
-    current = read_tree(out)
+    if current is None:
+        current = read_tree(out)
     if current == dict(files):
-        return False
+        return Staged(out, None)
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    _keep_hidden(out, tmp)
-    _fill(tmp, files, out, current)
-    if out.exists() and _exchange(tmp, out):
-        shutil.rmtree(tmp)
-        return True
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
-    if out.exists():
-        out.rename(old)
-    tmp.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
-    return True
+    try:
+        _keep_hidden(out, tmp)
+        _fill(tmp, files, out, current)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return Staged(out, tmp)
+
+
+def write_tree(out: Path, files: Mapping[str, bytes]) -> bool:
+    """Make `out` hold exactly `files`; return False when it already did (nothing written)."""
+    return stage_tree(out, files).commit()
 
 
 def _keep_hidden(out: Path, tmp: Path) -> None:

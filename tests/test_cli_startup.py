@@ -125,3 +125,28 @@ def test_a_no_op_generate_replays_without_the_pipeline(project: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     heavy, ours = json.loads(proc.stdout.splitlines()[-1])
     assert f"{PACKAGE}.pipeline" in ours and "pydantic" in heavy, (heavy, ours)
+
+
+def test_the_executable_flushes_everything_and_keeps_the_exit_code(project: Path) -> None:
+    """`byok` (cli.main.run) ends with a hard exit after flushing (issue 16): piped output is
+    complete and every exit code passes through."""
+    run = [sys.executable, "-m", PACKAGE, "-C", str(project)]
+    proc = subprocess.run([*run, "generate"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    in_process = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _PROBE.format(pkg=PACKAGE, argv=["-C", str(project), "generate"], heavy=HEAVY),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.stdout == "\n".join(in_process.stdout.splitlines()[:-1]) + "\n"
+    assert proc.stdout.endswith(" files unchanged\n")
+    (project / "org.yaml").write_text("organization: [\n")
+    proc = subprocess.run([*run, "generate"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and proc.stderr.startswith("org.yaml:"), proc.stderr
+    proc = subprocess.run([*run, "generat"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "did you mean `generate`?" in proc.stderr

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from byok import load
+from byok import load, load_fast
 from byok.cli import main as cli
 from byok.cli.common import EXIT_OK
 from byok.compile import POLICY_LIMIT, CompiledKey, compile_key, policy_bytes
@@ -382,10 +382,13 @@ def _outcome(data: bytes, fast: bool) -> object:
     try:
         text = load._decode(data, "x.yaml")
         if fast:
-            got = load._fast(text, "x.yaml")
+            got = load_fast.compose_fast(text, "x.yaml")
             if got is None:
                 return None
-            return ("ok", _tree(load._document(*got, "x.yaml")))
+            root, diags = got
+            if diags or root is None:
+                raise CompileError(diags)
+            return ("ok", _tree(root))
         return ("ok", _tree(load._document(*load._compose(text, "x.yaml"), "x.yaml")))
     except CompileError as err:
         return ("error", tuple(d.render() for d in err.diagnostics))

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ..cache import Entry
     from ..diagnostics import Diagnostic
     from ..pipeline import Result
+    from ..write import Staged
 
 
 def _summary(result: Result) -> str:
@@ -70,23 +71,22 @@ def cached(root: Path, day: date) -> tuple[Entry, dict[str, bytes]] | None:
     """The last successful run and the tree on disk, if that run's fingerprint still matches
     and it wrote exactly this tree (see cache.py); None otherwise. Imports neither the
     pipeline nor z3 (issue 16: a no-op generate replays in a fraction of a second)."""
-    from .. import cache
     from ..write import read_tree
 
     fp = _fingerprint(root, day)
-    if fp is None:
-        return None
     files = read_tree(root / OUT_DIR)
-    entry = cache.lookup(root, fp, files)
+    entry = _lookup(root, fp, files)
     return None if entry is None else (entry, files)
 
 
-def _from_cache(root: Path, day: date, strict: bool) -> int | None:
-    """Replay the last run when nothing it depends on changed (see cache.py)."""
-    hit = cached(root, day)
-    if hit is None:
-        return None
-    entry, files = hit
+def _lookup(root: Path, fp: str | None, files: dict[str, bytes]) -> Entry | None:
+    from .. import cache
+
+    return None if fp is None else cache.lookup(root, fp, files)
+
+
+def _replay(entry: Entry, files: Mapping[str, bytes], strict: bool) -> int:
+    """Replay the last run: nothing it depends on changed (see cache.py)."""
     sys.stderr.write(entry.stderr)
     if _strict_failure(entry.stderr, strict):
         return EXIT_INPUT
@@ -114,23 +114,21 @@ def _changed(before: Mapping[str, bytes], after: Mapping[str, bytes]) -> int:
     return sum(1 for rel in set(before) | set(after) if before.get(rel) != after.get(rel))
 
 
-def _write(root: Path, result: Result, fp: str | None, warnings: str, summary: str) -> None:
+def _commit(run: _Run, result: Result, warnings: str, summary: str) -> None:
+    """Swap the staged tree in, record the run for replay, say what was written."""
     from .. import cache
-    from ..write import read_tree, write_tree
 
-    before = read_tree(root / OUT_DIR)
-    write_tree(root / OUT_DIR, result.files)
-    if fp is not None:
-        cache.store(
-            root,
-            cache.Entry(
-                fingerprint=fp,
-                tree=cache.tree_digest(result.files),
-                stderr=warnings,
-                stdout=summary,
-            ),
+    assert run.staged is not None  # build_tree stages before it returns
+    run.staged.commit()
+    if run.fp is not None:
+        entry = cache.Entry(
+            fingerprint=run.fp,
+            tree=cache.tree_digest(result.files),
+            stderr=warnings,
+            stdout=summary,
         )
-    changed = _changed(before, result.files)
+        cache.store(run.root, entry)
+    changed = _changed(run.before, result.files)
     print(
         f"{OUT_DIR}/: {changed} of {len(result.files)} files written"
         if changed
@@ -149,21 +147,47 @@ def _machine(
     sys.stdout.write(render(diags, Path(args.directory), accepted))
 
 
+class _Run:
+    """One `generate`: the inputs' fingerprint, the tree on disk before, the staged new tree."""
+
+    def __init__(self, root: Path, day: date) -> None:
+        from ..write import read_tree
+
+        self.root, self.day, self.fp = root, day, _fingerprint(root, day)
+        self.before = read_tree(root / OUT_DIR)
+        self.staged: Staged | None = None
+
+    def stage(self, files: dict[str, bytes]) -> None:
+        """Called by build_tree as soon as the tree is rendered: written and synced beside
+        `generated/` while the proofs run, swapped in only once they all hold."""
+        from ..write import stage_tree
+
+        self.staged = stage_tree(self.root / OUT_DIR, files, self.before)
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     root, now = Path(args.directory), today()
     if not_a_project(root):
         return EXIT_INPUT
     if args.format != "text":
         return _generate_machine(args, root, now)
-    replayed = None if args.check else _from_cache(root, now, args.strict)
-    if replayed is not None:
-        return replayed
+    run = _Run(root, now)
+    entry = None if args.check else _lookup(root, run.fp, run.before)
+    if entry is not None:
+        return _replay(entry, run.before, args.strict)
+    try:
+        return _build_and_write(args, run)
+    finally:
+        if run.staged is not None:
+            run.staged.discard()  # a no-op once committed
+
+
+def _build_and_write(args: argparse.Namespace, run: _Run) -> int:
     from ..diagnostics import CompileError
     from ..pipeline import build_tree
 
-    fp = _fingerprint(root, now)
     try:
-        result = build_tree(root, now)
+        result = build_tree(run.root, run.day, on_render=None if args.check else run.stage)
     except CompileError as err:
         sys.stderr.write(format_diagnostics(err.diagnostics))
         return EXIT_INPUT
@@ -172,10 +196,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if _strict_failure(warnings, args.strict):
         return EXIT_INPUT
     if args.check:
-        return _check(root, result)
+        return _check(run.root, result)
     summary = _summary(result)
     sys.stdout.write(summary)
-    _write(root, result, fp, warnings, summary)
+    _commit(run, result, warnings, summary)
     return EXIT_OK
 
 

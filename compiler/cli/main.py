@@ -4,10 +4,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
+import gc
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -108,5 +112,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
+def run() -> NoReturn:
+    """The `byok` executable: `main`, then a hard exit.
+
+    A run of `byok` is one short-lived process, so the cyclic garbage collector is off for all
+    of it (a large build holds about a million objects and allocates almost no cycles: a full
+    collection pass is a tenth of a second of pure overhead), and the process ends with
+    `os._exit` once its output is flushed: tearing down every object one by one at
+    interpreter exit costs another fifth of a second at 1,000 keys and frees nothing the
+    kernel does not (mypy does the same). Nothing is left to finish: files are written and
+    synced, and worker processes joined, before `main` returns.
+    """
+    gc.disable()
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BrokenPipeError, ValueError):  # a closed pipe: nothing to say
+            stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

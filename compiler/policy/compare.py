@@ -42,9 +42,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import z3
 from pydantic import BaseModel, ConfigDict
 
 from . import catalog, iam
@@ -53,7 +52,9 @@ from .evaluate import Request, action_ok, check_statement, evaluate
 from .fastpath import monotone
 from .matching import StrPred, fold, glob, has_wildcard
 from .strsolve import realize
-from .symbolic import Encoder
+
+if TYPE_CHECKING:
+    from .symbolic import Encoder
 
 Relation = Literal["equivalent", "narrower", "wider", "incomparable", "unknown"]
 SOLVER_TIMEOUT_MS = 60_000
@@ -139,6 +140,8 @@ def _solve(solver: Any, enc: Encoder, goal: Any, action: str) -> Request | None:
     try:
         solver.add(goal)
         result = solver.check()
+        import z3
+
         if result == z3.unsat:
             return None
         if result != z3.sat:
@@ -152,6 +155,12 @@ def _check_class(
     cls: ActionClass, want: tuple[bool, bool], key_account: str | None
 ) -> tuple[Request | None, ...]:
     """Witnesses (new_access, lost_access) for one action class; None where there is none."""
+    # z3 is imported where a class needs the solver: most comparisons are decided by the
+    # structural fast path, and importing z3 is a tenth of a second of every start (issue 16).
+    import z3
+
+    from .symbolic import Encoder
+
     enc = Encoder((*cls.old, *cls.new), key_account)
     (old1, old2), (new1, new2) = enc.levels(cls.old), enc.levels(cls.new)
     solver = z3.Solver()

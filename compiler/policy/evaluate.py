@@ -45,7 +45,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from . import iam
 from .condops import (
@@ -60,77 +60,12 @@ from .condops import (
 )
 from .matching import StrPred, glob_matches, patterns
 from .principals import principal_preds, same_account
+from .request import ContextValue, Request, RequestFormatError, lowered
 
-ContextValue = str | tuple[str, ...]
+# Requests live in `request`; callers import them from here, beside `evaluate`.
+__all__ = ["ContextValue", "Decision", "Request", "RequestFormatError", "evaluate", "evaluate_each"]
+
 Kind = Literal["direct", "delegated"]
-_REQUEST_FIELDS = {"principal", "action", "resource", "context"}
-
-
-class RequestFormatError(ValueError):
-    """A request document that is not `{"principal", "action", "resource"?, "context"?}`."""
-
-
-class Request(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    principal: str
-    action: str
-    resource: str | None = None
-    context: dict[str, ContextValue] = Field(default_factory=dict)
-
-    @classmethod
-    def from_json(cls, doc: Any) -> Request:
-        if not isinstance(doc, Mapping):
-            raise RequestFormatError("a request must be a JSON object")
-        unknown = set(doc) - _REQUEST_FIELDS
-        if unknown:
-            raise RequestFormatError(f"unknown request field `{sorted(unknown)[0]}`")
-        # An empty principal is odd but well-formed (the comparer may name one); no action is not.
-        if not isinstance(doc.get("principal"), str):
-            raise RequestFormatError("`principal` must be a string")
-        if not isinstance(doc.get("action"), str) or not doc["action"]:
-            raise RequestFormatError("`action` must be a non-empty string")
-        resource = doc.get("resource")
-        if resource is not None and not isinstance(resource, str):
-            raise RequestFormatError("`resource` must be a string or null")
-        ctx = _context_from_json(doc.get("context", {}))
-        return cls(principal=doc["principal"], action=doc["action"], resource=resource, context=ctx)
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"principal": self.principal, "action": self.action}
-        if self.resource is not None:
-            out["resource"] = self.resource
-        out["context"] = {k: v if isinstance(v, str) else list(v) for k, v in self.context.items()}
-        return out
-
-
-def _scalar(v: Any, key: str) -> str:
-    text = iam.scalar_text(v)
-    if text is None:
-        raise RequestFormatError(f"context key `{key}`: values must be strings or lists of strings")
-    return text
-
-
-def _context_from_json(raw: Any) -> dict[str, ContextValue]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, Mapping):
-        raise RequestFormatError("`context` must be an object of condition keys")
-    out: dict[str, ContextValue] = {}
-    for key, val in raw.items():
-        out[key] = (
-            tuple(_scalar(v, key) for v in val) if isinstance(val, list) else _scalar(val, key)
-        )
-    _lowered(out)
-    return out
-
-
-def _lowered(ctx: Mapping[str, ContextValue]) -> dict[str, tuple[str, ...]]:
-    out: dict[str, tuple[str, ...]] = {}
-    for key, val in ctx.items():
-        if key.lower() in out:
-            raise RequestFormatError(f"context key `{key}` is given twice (key names ignore case)")
-        out[key.lower()] = (val,) if isinstance(val, str) else tuple(val)
-    return out
 
 
 DecisionName = Literal["allow", "allow_if_iam", "deny"]
@@ -236,38 +171,95 @@ def check_statement(st: iam.Statement) -> None:
             element_predicate(op, c.values)
 
 
-# Statements `check_statement` accepted, by identity: the verifier evaluates the same few
-# statements of a key tens of times, and checking is a third of an evaluation (issue 16). The
-# entry holds the statement itself, so an id is never reused while it is cached.
-_CHECKED: dict[int, iam.Statement] = {}
-_CHECKED_MAX = 1 << 16
+class _Compiled:
+    """A statement `check_statement` accepted, with its parsed conditions and memos of how it
+    answers the principals, actions and resources asked so far. The verifier asks the same few
+    statements of a key tens of times about the same handful of principals and actions
+    (issue 16); each answer is the pure function above, computed once."""
+
+    __slots__ = ("actions", "conds", "kinds", "resources", "st")
+
+    def __init__(self, st: iam.Statement) -> None:
+        check_statement(st)  # raises: nothing is cached for a refused statement
+        self.st = st
+        self.conds = tuple(
+            (c.key.lower(), parse_operator(c.operator), c.values) for c in st.conditions
+        )
+        self.kinds: dict[str, Kind | None] = {}
+        self.actions: dict[str, bool] = {}
+        self.resources: dict[str | None, bool] = {}
+
+    def kind(self, who: str) -> Kind | None:
+        if who not in self.kinds:
+            if len(self.kinds) >= _MEMO_MAX:
+                self.kinds.clear()  # a comparer's witnesses can be many: keep memos bounded
+            self.kinds[who] = principal_kind(self.st, who)
+        return self.kinds[who]
+
+    def names(self, action: str, resource: str | None) -> bool:
+        """Whether the action and resource elements name this request."""
+        if action not in self.actions:
+            if len(self.actions) >= _MEMO_MAX:
+                self.actions.clear()
+            self.actions[action] = action_ok(self.st, action)
+        if not self.actions[action]:
+            return False
+        if resource not in self.resources:
+            if len(self.resources) >= _MEMO_MAX:
+                self.resources.clear()
+            self.resources[resource] = _resource_ok(self.st, resource)
+        return self.resources[resource]
 
 
-def _check_once(st: iam.Statement) -> None:
-    if _CHECKED.get(id(st)) is st:
-        return
-    check_statement(st)  # raises: nothing is cached for a refused statement
-    if len(_CHECKED) >= _CHECKED_MAX:
-        _CHECKED.clear()
-    _CHECKED[id(st)] = st
+# By identity: the entry holds the statement itself, so an id is never reused while cached.
+# Bounded (cleared when full): the verifier works through the keys one at a time, so only the
+# last few policies matter, and a cache must not keep a long test run's policies alive.
+_COMPILED: dict[int, _Compiled] = {}
+_COMPILED_MAX = 1 << 12
+_MEMO_MAX = 1 << 10
+# Each policy's compiled statements, by identity like `_COMPILED`.
+_POLICIES: dict[int, tuple[iam.Policy, list[_Compiled]]] = {}
+_POLICIES_MAX = 1 << 8
+
+
+def _compiled_policy(policy: iam.Policy) -> list[_Compiled]:
+    got = _POLICIES.get(id(policy))
+    if got is not None and got[0] is policy:
+        return got[1]
+    made = [_compiled(st) for st in policy.statements]
+    if len(_POLICIES) >= _POLICIES_MAX:
+        _POLICIES.clear()
+    _POLICIES[id(policy)] = (policy, made)
+    return made
+
+
+def _compiled(st: iam.Statement) -> _Compiled:
+    got = _COMPILED.get(id(st))
+    if got is not None and got.st is st:
+        return got
+    made = _Compiled(st)
+    if len(_COMPILED) >= _COMPILED_MAX:
+        _COMPILED.clear()
+    _COMPILED[id(st)] = made
+    return made
+
+
+def _applies(cs: _Compiled, request: Request, ctx: Mapping[str, tuple[str, ...]]) -> Kind | None:
+    kind = cs.kind(request.principal)
+    ok = (
+        kind is not None
+        and cs.names(request.action, request.resource)
+        and all(condition_holds(op, vals, ctx.get(key)) for key, op, vals in cs.conds)
+    )
+    return kind if ok else None
 
 
 def statement_applies(
     st: iam.Statement, request: Request, ctx: Mapping[str, tuple[str, ...]]
 ) -> Kind | None:
     """How the statement names the request (see `principal_kind`), or None if it does not
-    apply to it."""
-    kind = principal_kind(st, request.principal)
-    ok = (
-        kind is not None
-        and action_ok(st, request.action)
-        and _resource_ok(st, request.resource)
-        and all(
-            condition_holds(parse_operator(c.operator), c.values, ctx.get(c.key.lower()))
-            for c in st.conditions
-        )
-    )
-    return kind if ok else None
+    apply to it. `ctx` is the request's context with lower-case keys."""
+    return _applies(_compiled(st), request, ctx)
 
 
 def evaluate_each(
@@ -310,28 +302,24 @@ _Live = tuple[str, str, tuple[tuple[Operator, tuple[str, ...]], ...]]
 def _live_statements(policy: iam.Policy, request: Request, wanted: str) -> list[_Live]:
     """(label, effect, the statement's conditions on `wanted`) for each statement that applies
     whatever the value of `wanted` is, as far as its other parts go."""
-    for st in policy.statements:
-        _check_once(st)
-    ctx = _lowered({k: v for k, v in request.context.items() if k.lower() != wanted})
+    compiled = _compiled_policy(policy)
+    ctx = lowered({k: v for k, v in request.context.items() if k.lower() != wanted})
     live: list[_Live] = []
-    for i, st in enumerate(policy.statements):
-        fixed = [c for c in st.conditions if c.key.lower() != wanted]
-        kind = principal_kind(st, request.principal)
+    for i, cs in enumerate(compiled):
+        kind = cs.kind(request.principal)
         if not (
             kind is not None
-            and action_ok(st, request.action)
-            and _resource_ok(st, request.resource)
+            and cs.names(request.action, request.resource)
             and all(
-                condition_holds(parse_operator(c.operator), c.values, ctx.get(c.key.lower()))
-                for c in fixed
+                condition_holds(op, vals, ctx.get(key))
+                for key, op, vals in cs.conds
+                if key != wanted
             )
         ):
             continue
-        varying = tuple(
-            (parse_operator(c.operator), c.values) for c in st.conditions if c.key.lower() == wanted
-        )
-        slot = "Deny" if st.effect == "Deny" else (kind or "direct")
-        live.append((statement_label(st, i), slot, varying))
+        varying = tuple((op, vals) for key, op, vals in cs.conds if key == wanted)
+        slot = "Deny" if cs.st.effect == "Deny" else (kind or "direct")
+        live.append((statement_label(cs.st, i), slot, varying))
     return live
 
 
@@ -351,13 +339,12 @@ def _decide(
 def evaluate(policy: iam.Policy, request: Request, key_account: str | None = None) -> Decision:
     """Decide `request` against `policy` for a key in `key_account`: explicit deny, else
     allow (`allow` or `allow_if_iam`, see the module docstring), else implicit deny."""
-    for st in policy.statements:
-        _check_once(st)
-    ctx = _lowered(request.context)
+    compiled = _compiled_policy(policy)
+    ctx = lowered(request.context)
     hits: dict[str, list[str]] = {"Deny": [], "direct": [], "delegated": []}
-    for i, st in enumerate(policy.statements):
-        kind = statement_applies(st, request, ctx)
+    for i, cs in enumerate(compiled):
+        kind = _applies(cs, request, ctx)
         if kind is not None:
-            hits["Deny" if st.effect == "Deny" else kind].append(statement_label(st, i))
+            hits["Deny" if cs.st.effect == "Deny" else kind].append(statement_label(cs.st, i))
     same = same_account(request.principal, key_account)
     return _decide(tuple(hits["Deny"]), tuple(hits["direct"]), tuple(hits["delegated"]), same)

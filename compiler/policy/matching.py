@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 CharSet = tuple[bool, frozenset[str]]
 Token = tuple[bool, CharSet]
@@ -148,7 +148,13 @@ class StrPred:
         """The non-literal part only: what a string outside every literal set can satisfy."""
         if self.folded and fold(s) in self.folded:
             return True
-        return bool(self.globs) and _union(self.globs).fullmatch(s) is not None
+        return self._regex is not None and self._regex.fullmatch(s) is not None
+
+    @cached_property
+    def _regex(self) -> re.Pattern[str] | None:
+        # Compiled once per predicate: hashing the glob tuple for `_union`'s cache on every
+        # match cost more than the match itself (issue 16). Not a field: equality ignores it.
+        return _union(self.globs) if self.globs else None
 
     def automaton_globs(self) -> tuple[Glob, ...]:
         """The non-literal part as token patterns (folded literals become character classes)."""

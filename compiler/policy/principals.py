@@ -118,6 +118,7 @@ def account_pred(account: str) -> StrPred:
     return StrPred(globs=tuple(_account_glob(account, svc) for svc in ("iam", "sts")))
 
 
+@lru_cache(maxsize=4096)
 def same_account(who: str, key_account: str | None) -> bool:
     """Whether `who` counts as a principal of the key's account.
 
