@@ -133,21 +133,42 @@ def check_app(org: Org, app: App, vendor: Vendor, today: date) -> Iterator[Diagn
 
 def _check_key_names(org: Org, app: App) -> Iterator[Diagnostic]:
     """Key names (and aliases) are `<vendor>-<env>`: vendor `a-b` with `c` and vendor `a` with
-    `b-c` would both make `a-b-c`. Reported on the later app."""
+    `b-c` would both make `a-b-c`. Reported on the later app, in the order of the earlier
+    apps and their environments."""
+    index, position = _key_names(org)
+    me = position[id(app)]
     mine = {f"{app.vendor}-{env}": i for i, env in enumerate(app.environments)}
-    for other in org.apps:
-        if other is app:
-            return
-        if other.vendor == app.vendor:
-            continue
-        for env in other.environments:
-            name = f"{other.vendor}-{env}"
-            if name in mine:
-                yield Diagnostic.make(
-                    "E311",
-                    f"key `{name}` is also the key of vendor `{other.vendor}` environment `{env}`",
-                    app.where.at("environments", mine[name]),
-                )
+    hits = sorted(
+        (hit, name)
+        for name in mine
+        for hit in index.get(name, ())
+        if hit[0] < me and org.apps[hit[0]].vendor != app.vendor
+    )
+    for (i, j), name in hits:
+        other = org.apps[i]
+        env = other.environments[j]
+        yield Diagnostic.make(
+            "E311",
+            f"key `{name}` is also the key of vendor `{other.vendor}` environment `{env}`",
+            app.where.at("environments", mine[name]),
+        )
+
+
+# The last organization's key names: (app index, environment index) by name, and each app's
+# index by identity. One pass per organization, not one per pair of apps (10,000 keys: issue 16).
+_NAMES: list[tuple[Org, dict[str, list[tuple[int, int]]], dict[int, int]]] = []
+
+
+def _key_names(org: Org) -> tuple[dict[str, list[tuple[int, int]]], dict[int, int]]:
+    if _NAMES and _NAMES[0][0] is org:
+        return _NAMES[0][1], _NAMES[0][2]
+    index: dict[str, list[tuple[int, int]]] = {}
+    for i, other in enumerate(org.apps):
+        for j, env in enumerate(other.environments):
+            index.setdefault(f"{other.vendor}-{env}", []).append((i, j))
+    position = {id(a): i for i, a in enumerate(org.apps)}
+    _NAMES[:] = [(org, index, position)]
+    return index, position
 
 
 def _check_envs(

@@ -95,10 +95,10 @@ def _replay(entry: Entry, files: Mapping[str, bytes], strict: bool) -> int:
     return EXIT_OK
 
 
-def _check(root: Path, result: Result) -> int:
-    from ..write import diff_trees, read_tree
+def _check(before: Mapping[str, bytes], result: Result) -> int:
+    from ..write import diff_trees
 
-    diff = diff_trees(read_tree(root / OUT_DIR), result.files, OUT_DIR)
+    diff = diff_trees(before, result.files, OUT_DIR)
     if diff:
         sys.stdout.write(diff)
         print(
@@ -196,7 +196,7 @@ def _build_and_write(args: argparse.Namespace, run: _Run) -> int:
     if _strict_failure(warnings, args.strict):
         return EXIT_INPUT
     if args.check:
-        return _check(run.root, result)
+        return _check(run.before, result)
     summary = _summary(result)
     sys.stdout.write(summary)
     _commit(run, result, warnings, summary)
