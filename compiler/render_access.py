@@ -292,8 +292,11 @@ def _decommissioned(org: Org) -> str:
         "",
     ]
     for d in sorted(org.decommissions, key=lambda d: d.key):
+        place = (("account", d.account_id), ("Region", d.region))
+        left = ", ".join(f"{what} {v}" for what, v in place if v)
+        where = f" (left behind in {left} when it moved)" if left else ""
         lines.append(
-            f"- {_code(d.key)}: {_md(d.ticket)}: {_md(d.reason)}; the vendor confirmed "
+            f"- {_code(d.key)}{where}: {_md(d.ticket)}: {_md(d.reason)}; the vendor confirmed "
             f"re-encryption or deletion on {d.vendor_confirmed.isoformat()}"
         )
     return "\n".join(lines) + "\n"
