@@ -264,12 +264,10 @@ def render_access(compiled: Compiled) -> str:
 
 def _cost_section(compiled: Compiled) -> str:
     """The monthly cost estimate (`byok.cost`) under its default assumptions."""
-    org, keys = compiled.resolved.org, compiled.keys
+    org = compiled.resolved.org
     assume = cost.Assumptions()
     lines = cost.estimate(
-        vendor_keys=len(keys),
-        rotating_keys=sum(ck.key.options.automatic_rotation for ck in keys) + cost.ALARM_PATH_KEYS,
-        replicas=0,
+        cost.resources(compiled),
         retention_days=org.trail.log_retention_days,
         emails=len(org.alarms.emails),
         a=assume,

@@ -9,6 +9,7 @@ subscriptions); 1 errors (no credentials, inputs that do not compile, AWS refusi
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -54,7 +55,11 @@ def add_parsers(sub: Any) -> None:
     c.add_argument("--requests-per-month", type=int, default=d.requests_per_month)
     c.add_argument("--log-gb-per-month", type=float, default=d.log_gb_per_month)
     c.add_argument("--write-events-per-month", type=int, default=d.write_events_per_month)
-    c.add_argument("--replicas", type=int, default=0, help="replica keys (each billed as a key)")
+    c.add_argument(
+        "--replicas",
+        type=int,
+        help="replica keys, each billed as a key (default: the replicas generated/ creates)",
+    )
     c.add_argument("--format", choices=("markdown", "json"), default="markdown")
     c.set_defaults(func=cmd_cost)
 
@@ -177,16 +182,17 @@ def cmd_cost(args: argparse.Namespace) -> int:
     except CompileError as err:
         print_diagnostics(err.diagnostics)
         return EXIT_INPUT
-    org, keys = result.compiled.resolved.org, result.compiled.keys
+    org = result.compiled.resolved.org
+    counted = cost.resources(result.compiled)
+    if args.replicas is not None:
+        counted = dataclasses.replace(counted, replicas=args.replicas)
     assume = cost.Assumptions(
         requests_per_month=args.requests_per_month,
         log_gb_per_month=args.log_gb_per_month,
         write_events_per_month=args.write_events_per_month,
     )
     lines = cost.estimate(
-        vendor_keys=len(keys),
-        rotating_keys=sum(ck.key.options.automatic_rotation for ck in keys) + cost.ALARM_PATH_KEYS,
-        replicas=args.replicas,
+        counted,
         retention_days=org.trail.log_retention_days,
         emails=len(org.alarms.emails),
         a=assume,
