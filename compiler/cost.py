@@ -2,14 +2,18 @@
 prices in `data/prices.json` (one file, with its date and sources). Deterministic: no clock,
 no network; `byok cost` and ACCESS.md print the same numbers for the same inputs.
 
-What is counted (us-east-1 list prices): every customer managed key (vendor keys, the trail's
-key and the alarm path's key; each replica is billed as a key), the extra backing-key versions
-of automatic rotation (AWS bills the first two rotations, so a rotating key costs $1 more per
-month after its first rotation and $2 more from its second on: the estimate takes the steady
-state), KMS requests beyond the free tier, the trail (the first copy of management events is
-free: the estimate assumes this trail is the account's first), CloudTrail Insights (call rate
-on write management events, error rate on all of them), CloudWatch Logs ingestion and storage of the
-trail's log group, S3 storage of log files, metric alarms and alarm emails.
+What is counted (us-east-1 list prices), in every Terraform root `generated/` holds (the
+repository root and each stack, `render_stacks.split`): every customer managed key (vendor keys,
+each root's trail key and alarm path key; each replica is billed as a key), the extra backing-
+key versions of automatic rotation (AWS bills the first two rotations, so a rotating key costs
+$1 more per month after its first rotation and $2 more from its second on: the estimate takes
+the steady state), KMS requests beyond the free tier, the trail (the first copy of management
+events is free: the estimate assumes this trail is the account's first), CloudTrail Insights
+(call rate on write management events, error rate on all of them), CloudWatch Logs ingestion and
+storage of the trail's log group, S3 storage of log files, metric alarms (each root's controls
+and one material-expiry alarm per key with imported material) and alarm emails. Each root has
+its own trail; the first in an account records management events for free, another in the same
+account is an extra copy, billed per event: named, not estimated.
 """
 
 from __future__ import annotations
@@ -17,7 +21,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .compile import Compiled
 
 INSIGHT_TYPES = 2  # ApiCallRateInsight and ApiErrorRateInsight (modules/cloudtrail)
 ALARM_PATH_KEYS = 2  # the trail's key and the alarm path's key (modules/cloudtrail)
@@ -30,6 +37,38 @@ class Assumptions:
     log_gb_per_month: float = 1.0  # CloudTrail events into the log group (and S3)
     write_events_per_month: int = 10_000  # write management events Insights analyzes
     alarm_emails_per_month: int = 10
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What `generated/` creates that is billed by the month, over all its Terraform roots."""
+
+    vendor_keys: int
+    rotating_keys: int  # with automatic rotation, the trail and alarm path keys included
+    replicas: int
+    expiring_keys: int = 0  # imported material: one material-expiry alarm each (key-alarms)
+    roots: int = 1  # each: a trail, ALARM_PATH_KEYS keys and ALARMS alarms
+    accounts: int = 1  # the accounts of the roots (a trail beyond an account's first is billed)
+
+
+def resources(compiled: Compiled) -> Resources:
+    """Counted from what the renderers generate: the roots of `render_stacks.split` and, in
+    each, the replicas of `render_replicas.replica_regions`."""
+    from .render_replicas import replica_regions
+    from .render_stacks import split
+
+    root, stacks = split(compiled)
+    roots = [root, *stacks.values()]
+    keys = [ck.key for r in roots for ck in r.keys]
+    return Resources(
+        vendor_keys=len(keys),
+        rotating_keys=sum(k.options.automatic_rotation for k in keys)
+        + ALARM_PATH_KEYS * len(roots),
+        replicas=sum(len(names) for r in roots for names in replica_regions(r).values()),
+        expiring_keys=sum(k.options.imported_key_material for k in keys),
+        roots=len(roots),
+        accounts=len({r.resolved.org.account_id for r in roots}),
+    )
 
 
 @dataclass(frozen=True)
@@ -64,6 +103,25 @@ def _kms(p: dict[str, Any], keys: int, replicas: int, rotating: int, a: Assumpti
     ]
 
 
+def _trails(p: dict[str, Any], roots: int, accounts: int) -> list[Line]:
+    ct = p["cloudtrail"]
+    first = "first copy of management events"
+    per = first if roots == 1 else f"{roots} trails: the {first} in {accounts} account(s)"
+    lines = [Line("CloudTrail trail", per, accounts * ct["first_management_copy"])]
+    if roots > accounts:  # two roots in one account: the second trail is a paid copy
+        extra = roots - accounts
+        price = ct["extra_management_copy_per_100k"]
+        lines.append(
+            Line(
+                "CloudTrail extra copies",
+                f"{extra} trail(s) beyond their account's first: ${price:.2f} per 100,000 "
+                "management events each (not estimated)",
+                0.0,
+            )
+        )
+    return lines
+
+
 def _trail(p: dict[str, Any], retention_days: int, a: Assumptions) -> list[Line]:
     ct, cw = p["cloudtrail"], p["cloudwatch"]
     stored_gb = a.log_gb_per_month * min(retention_days, 3653) / 30
@@ -72,7 +130,6 @@ def _trail(p: dict[str, Any], retention_days: int, a: Assumptions) -> list[Line]
     # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/insights-events-costs.html
     analyzed = a.write_events_per_month * INSIGHT_TYPES + a.requests_per_month
     return [
-        Line("CloudTrail trail", "first copy of management events", ct["first_management_copy"]),
         Line(
             "CloudTrail Insights",
             f"{analyzed:,} events analyzed",
@@ -96,22 +153,17 @@ def _trail(p: dict[str, Any], retention_days: int, a: Assumptions) -> list[Line]
     ]
 
 
-def estimate(
-    vendor_keys: int,
-    rotating_keys: int,
-    replicas: int,
-    retention_days: int,
-    emails: int,
-    a: Assumptions,
-) -> list[Line]:
+def estimate(r: Resources, retention_days: int, emails: int, a: Assumptions) -> list[Line]:
     p = prices()
     cw, sns = p["cloudwatch"], p["sns"]
-    keys = vendor_keys + ALARM_PATH_KEYS + replicas
+    keys = r.vendor_keys + ALARM_PATH_KEYS * r.roots + r.replicas
+    alarms = ALARMS * r.roots + r.expiring_keys
     email_msgs = a.alarm_emails_per_month * emails
     return [
-        *_kms(p, keys, replicas, rotating_keys, a),
+        *_kms(p, keys, r.replicas, r.rotating_keys, a),
+        *_trails(p, r.roots, r.accounts),
         *_trail(p, retention_days, a),
-        Line("CloudWatch alarms", f"{ALARMS} alarms", ALARMS * cw["alarm_month"]),
+        Line("CloudWatch alarms", f"{alarms} alarms", alarms * cw["alarm_month"]),
         Line(
             "SNS email",
             f"{email_msgs} emails",

@@ -6,12 +6,24 @@ Terraform applies (`generated/main.tf` sends `policies/<key>.json` as each key's
 from __future__ import annotations
 
 import json
+import re
 import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from .policy import iam
 
 POLICY_DIR = "generated/policies"
+ORG_JSON = "generated/organization.json"
+STACKS_DIR = "generated/stacks"
+# In a stack's main.tf (render.locals_block): its account and Region, and its `keys` block,
+# whose entries are the only lines `    "<key>" = {` between `  keys = {` and `  }`.
+_PLACE = re.compile(r'^  (account_id|region) += "([^"]*)"$', re.MULTILINE)
+_KEYS = re.compile(r"^  keys = \{\n(.*?)^  \}$", re.MULTILINE | re.DOTALL)
+_KEY = re.compile(r'^    "([^"]+)" = \{$', re.MULTILINE)
+
+Place = tuple[str, str]  # (account id, Region)
 
 
 class GitError(RuntimeError):
@@ -127,9 +139,48 @@ def _blobs(root: Path, specs: list[str]) -> list[str]:
     return out
 
 
-def _has_dir(root: Path, ref: str) -> bool:
+def _has_dir(root: Path, ref: str, path: str = POLICY_DIR) -> bool:
     try:
-        _git(root, "cat-file", "-e", f"{ref}:{POLICY_DIR}")
+        _git(root, "cat-file", "-e", f"{ref}:{path}")
     except GitError:
         return False
     return True
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the generated Terraform at a ref creates each key: the root module's account
+    and Region (`organization.json`; None when the ref has none) and each stack's keys."""
+
+    root: Place | None
+    stacks: Mapping[str, Place]  # key name -> the account and Region of its stack
+
+    def of(self, name: str) -> Place | None:
+        return self.stacks.get(name, self.root)
+
+
+def _stack_keys(sid: str, main_tf: str) -> dict[str, Place]:
+    place = {m.group(1): m.group(2) for m in _PLACE.finditer(main_tf)}
+    block = _KEYS.search(main_tf)
+    if set(place) != {"account_id", "region"} or block is None:
+        raise GitError(f"cannot read the account, Region and keys of stack `{sid}`")
+    where = (place["account_id"], place["region"])
+    return dict.fromkeys(_KEY.findall(block.group(1)), where)
+
+
+def committed_placement(root: Path, ref: str) -> Placement:
+    """The `Placement` of the generated Terraform committed at `ref`."""
+    where = None
+    if _has_dir(root, ref, ORG_JSON):
+        doc = json.loads(_blobs(root, [f"{ref}:{ORG_JSON}"])[0])
+        where = (str(doc["account_id"]), str(doc["region"]))
+    sids: list[str] = []
+    if _has_dir(root, ref, STACKS_DIR):
+        listing = _git(root, "ls-tree", "-z", f"{ref}:{STACKS_DIR}").split("\0")
+        entries = [e.split("\t", 1) for e in listing if "\t" in e]
+        sids = sorted(name for meta, name in entries if meta.split()[1] == "tree")
+    mains = _blobs(root, [f"{ref}:{STACKS_DIR}/{sid}/main.tf" for sid in sids])
+    stacks: dict[str, Place] = {}
+    for sid, text in zip(sids, mains, strict=True):
+        stacks.update(_stack_keys(sid, text))
+    return Placement(where, stacks)

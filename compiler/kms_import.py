@@ -73,6 +73,24 @@ def client(region: str) -> Any:
     return boto3.client("kms", region_name=region)
 
 
+def caller_account(region: str) -> str:
+    """The account of the default credential chain (STS GetCallerIdentity needs no permission:
+    https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html)."""
+    from .live.aws import describe_error
+
+    try:
+        import boto3
+    except ImportError as exc:
+        raise ImportFailure(MISSING) from exc
+    try:
+        return str(boto3.client("sts", region_name=region).get_caller_identity()["Account"])
+    except Exception as exc:
+        message = describe_error(exc)
+        if message is None:
+            raise
+        raise ImportFailure(message) from exc
+
+
 def import_material(
     kms: Any, key_id: str, material: bytes | bytearray, valid_to: datetime | None
 ) -> Imported:

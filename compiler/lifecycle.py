@@ -14,7 +14,9 @@ from collections.abc import Collection, Iterator, Mapping
 from datetime import date
 
 from .diagnostics import Diagnostic, Loc
-from .model import Org, Vendor
+from .model import Decommission, Org, Vendor
+
+Place = tuple[str, str]  # (account id, Region): with the key name, a key's identity
 
 
 def vendor_of(key: str, vendors: Mapping[str, Vendor]) -> Vendor | None:
@@ -53,15 +55,22 @@ def _removed(org: Org, key: str, vendors: Mapping[str, Vendor]) -> Diagnostic:
     )
 
 
-def _declared(org: Org, produced: Collection[str], today: date) -> Iterator[Diagnostic]:
-    seen: set[str] = set()
+def left_at(d: Decommission, produced: Mapping[str, Place]) -> Place | None:
+    """The account and Region of the key `d` decommissions, when an app still produces a key
+    of that name (a moved key: `d` names where it was); None when none does."""
+    now = produced.get(d.key)
+    return None if now is None else (d.account_id or now[0], d.region or now[1])
+
+
+def _declared(org: Org, produced: Mapping[str, Place], today: date) -> Iterator[Diagnostic]:
+    seen: set[tuple[str, Place | None]] = set()
     for i, d in enumerate(org.decommissions):
-        if d.key in seen:
+        if (d.key, left_at(d, produced)) in seen:
             yield Diagnostic.make(
                 "E206", f"duplicate decommission of `{d.key}`", org.where.at("decommissions", i)
             )
-        seen.add(d.key)
-        if d.key in produced:
+        seen.add((d.key, left_at(d, produced)))
+        if d.key in produced and left_at(d, produced) == produced[d.key]:
             yield Diagnostic.make(
                 "E321",
                 f"key `{d.key}` is decommissioned but an app still produces it",
@@ -80,13 +89,14 @@ def _declared(org: Org, produced: Collection[str], today: date) -> Iterator[Diag
 
 def check_lifecycle(
     org: Org,
-    produced: Collection[str],
+    produced: Mapping[str, Place],
     existing: Collection[str] | None,
     vendors: Mapping[str, Vendor],
     today: date,
 ) -> list[Diagnostic]:
-    """Every problem of the decommissions in `org`, and (when `existing`, the keys now in
-    `generated/`, is given) every key that would disappear without one."""
+    """Every problem of the decommissions in `org` (`produced`: key name -> the account and
+    Region it is produced in), and (when `existing`, the keys now in `generated/`, is given)
+    every key that would disappear without one."""
     diags = list(_declared(org, produced, today))
     if existing is not None:
         declared = {d.key for d in org.decommissions}

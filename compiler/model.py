@@ -278,12 +278,17 @@ KeyName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,62}$")]
 class Decommission(Model):
     """A key taken out of service on purpose: it may leave `generated/` (and Terraform) only
     through one of these, reviewed in org.yaml. `vendor_confirmed` is the date the vendor
-    confirmed that it re-encrypted or deleted everything it had encrypted under the key."""
+    confirmed that it re-encrypted or deleted everything it had encrypted under the key.
+    `account_id`/`region` locate the key a moved key left behind (README, "Several accounts")."""
 
     key: KeyName
     reason: Text
     ticket: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:#/\-]{0,63}$")]
     vendor_confirmed: LenientDate
+    # A key moved to another account or Region (a stack) is a new key there, and the one it
+    # leaves behind is decommissioned: name where it was (each defaults to where the key is now).
+    account_id: AccountId | None = None
+    region: Region | None = None
 
 
 class AcceptedWarning(Model):

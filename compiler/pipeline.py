@@ -155,7 +155,7 @@ def _build_tree(root: Path, today: date, guard: bool, on_render: Rendered | None
     org, vendors = load_inputs(root)
     resolved = resolve(org, vendors, today)
     existing = existing_keys(root) if guard else None
-    produced = {k.name for k in resolved.keys}
+    produced = {k.name: (k.org.account_id, k.org.region) for k in resolved.keys}
     lifecycle = check_lifecycle(org, produced, existing, vendors, today)
     if lifecycle:
         raise CompileError(lifecycle)

@@ -264,12 +264,10 @@ def render_access(compiled: Compiled) -> str:
 
 def _cost_section(compiled: Compiled) -> str:
     """The monthly cost estimate (`byok.cost`) under its default assumptions."""
-    org, keys = compiled.resolved.org, compiled.keys
+    org = compiled.resolved.org
     assume = cost.Assumptions()
     lines = cost.estimate(
-        vendor_keys=len(keys),
-        rotating_keys=sum(ck.key.options.automatic_rotation for ck in keys) + cost.ALARM_PATH_KEYS,
-        replicas=0,
+        cost.resources(compiled),
         retention_days=org.trail.log_retention_days,
         emails=len(org.alarms.emails),
         a=assume,
@@ -292,8 +290,11 @@ def _decommissioned(org: Org) -> str:
         "",
     ]
     for d in sorted(org.decommissions, key=lambda d: d.key):
+        place = (("account", d.account_id), ("Region", d.region))
+        left = ", ".join(f"{what} {v}" for what, v in place if v)
+        where = f" (left behind in {left} when it moved)" if left else ""
         lines.append(
-            f"- {_code(d.key)}: {_md(d.ticket)}: {_md(d.reason)}; the vendor confirmed "
+            f"- {_code(d.key)}{where}: {_md(d.ticket)}: {_md(d.reason)}; the vendor confirmed "
             f"re-encryption or deletion on {d.vendor_confirmed.isoformat()}"
         )
     return "\n".join(lines) + "\n"

@@ -26,12 +26,18 @@ class Generation:
     retiring: Replacement | None  # the entry that replaces this key (None: the newest)
 
 
+def decommissioned(org: Org) -> set[str]:
+    """The keys org.yaml decommissions, but not one a moved key left behind (located by
+    `account_id`/`region`): the key of that name still exists where it moved."""
+    return {d.key for d in org.decommissions if d.account_id is None and d.region is None}
+
+
 def generations(org: Org, app: App, env: str) -> list[Generation]:
     """The keys of `env`, oldest first, without old generations already decommissioned."""
     entries = sorted((r for r in app.replacements if r.environment == env), key=_generation)
     base = f"{app.vendor}-{env}"
     names = [base] + [f"{base}-g{r.generation}" for r in entries]
-    gone = {d.key for d in org.decommissions}
+    gone = decommissioned(org)
     out = []
     for i, name in enumerate(names):
         newest = i == len(names) - 1
@@ -63,7 +69,7 @@ def check_replacements(org: Org, app: App, today: date) -> Iterator[Diagnostic]:
                 r.where.at("environment"),
             )
         by_env.setdefault(r.environment, []).append(r)
-    gone = {d.key for d in org.decommissions}
+    gone = decommissioned(org)
     for env, entries in sorted(by_env.items()):
         gens = sorted(entries, key=_generation)
         for i, r in enumerate(gens):

@@ -16,7 +16,7 @@ decommission.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,18 +65,49 @@ def _req(r: Request | None) -> dict[str, Any] | None:
     return None if r is None else r.to_json()
 
 
+Place = tuple[str, str]  # (account id, Region)
+
+
+@dataclass(frozen=True)
+class Move:
+    """A key whose name stays but whose account or Region changes: for Terraform a destroy in
+    one root and a create in another, so the old key (and what it encrypted) is removed."""
+
+    old: Place
+    new: Place
+    # a root of the working tree still manages `old` (it plans to destroy the key); otherwise
+    # no root applies there any more and the old key is left as it is, unmanaged
+    old_root_kept: bool
+
+    def phrase(self) -> str:
+        (a, r), (b, s) = self.old, self.new
+        return f"moved from account {a}/Region {r} to account {b}/Region {s}"
+
+
 @dataclass(frozen=True)
 class Words:
     """What the compiled inputs say about the keys: for the plain-language lines only."""
 
     compiled: Mapping[str, CompiledKey] = field(default_factory=dict)
-    decommissions: Mapping[str, Decommission] = field(default_factory=dict)
+    decommissions: Sequence[Decommission] = ()
+    # key name -> its move, from the base's generated Terraform to the working tree's
+    moves: Mapping[str, Move] = field(default_factory=dict)
     vendors: Mapping[str, Vendor] = field(default_factory=dict)
     # the account the keys live in: same-account principals named directly need no IAM policy,
     # others only through the account-root delegation (byok.policy.evaluate)
     account: str | None = None
     # key name -> revoked value -> tickets, from org.yaml at the base ref (`lifted_tickets`)
     base_tickets: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+
+    def decommission(self, name: str) -> Decommission | None:
+        """The decommission of the base's key `name`: for a moved key, the one naming where
+        the key was (`account_id`/`region`, each defaulting to where it is now)."""
+        move = self.moves.get(name)
+        for d in self.decommissions:
+            left = None if move is None else (d.account_id or move.new[0], d.region or move.new[1])
+            if d.key == name and (move is None or left == move.old):
+                return d
+        return None
 
     def account_of(self, name: str) -> str | None:
         """The account key `name` lives in: its stack's (several accounts) or org.yaml's."""
@@ -241,10 +272,40 @@ def key_change(name: str, new: iam.Policy, old: iam.Policy | None, words: Words)
     )
 
 
+def _moved(name: str, who: str, move: Move, d: Decommission | None) -> KeyChange:
+    (a, r), (b, s) = move.old, move.new
+    if move.old_root_kept:
+        fate = (
+            f"Terraform destroys the old key (the root of account {a}/Region {r} no longer lists "
+            f"it) and creates a new one in account {b}/Region {s}"
+        )
+    else:
+        fate = (
+            f"no root of generated/ manages account {a}/Region {r} any more, so Terraform "
+            f"leaves the old key there unmanaged and creates a new one in account {b}/Region {s}"
+        )
+    if d is not None:
+        line = (
+            f"{name}: decommissioned ({d.ticket}: {d.reason}; {who} confirmed re-encryption or "
+            f"deletion on {d.vendor_confirmed.isoformat()}): {move.phrase()}: {fate}; delete the "
+            'old key with the break-glass runbook (README, "Decommissioning a key")'
+        )
+        return KeyChange(name, "decommissioned", "narrower", (line,))
+    line = (
+        f"{name}: KEY DELETION: {move.phrase()}: {fate}; everything {who} encrypted under the "
+        "old key needs the old key, which leaves generated/ without a decommission in org.yaml"
+        + (" (Terraform's plan refuses: prevent_destroy)" if move.old_root_kept else "")
+    )
+    return KeyChange(name, "removed", "narrower", (line,))
+
+
 def removal(name: str, old: iam.Policy, words: Words) -> KeyChange:
-    """A key the base has and the working tree does not: it leaves Terraform's configuration."""
+    """A key the base has and the working tree does not (or has elsewhere: `Move`): it leaves
+    Terraform's configuration."""
     who = words.label(name, old)
-    d = words.decommissions.get(name)
+    d = words.decommission(name)
+    if name in words.moves:
+        return _moved(name, who, words.moves[name], d)
     if d is not None:
         line = (
             f"{name}: decommissioned ({d.ticket}: {d.reason}; {who} confirmed re-encryption or "
@@ -264,7 +325,12 @@ def review(
     current: Mapping[str, iam.Policy], base: Mapping[str, iam.Policy], words: Words
 ) -> list[KeyChange]:
     """Every key of either side: `current` is what Terraform will apply, `base` what it did."""
-    changes = [key_change(n, current[n], base.get(n), words) for n in sorted(current)]
+    changes: list[KeyChange] = []
+    for n in sorted(current):
+        if n in words.moves and n in base:  # the old key goes, a new one comes
+            changes += [removal(n, base[n], words), key_change(n, current[n], None, words)]
+        else:
+            changes.append(key_change(n, current[n], base.get(n), words))
     changes += [removal(n, base[n], words) for n in sorted(set(base) - set(current))]
     return changes
 
@@ -274,6 +340,7 @@ class Report:
     changes: list[KeyChange] = field(default_factory=list)
     # Generated Terraform files that differ from the base: applied too, but not judged here.
     unjudged: tuple[str, ...] = ()
+    moves: Mapping[str, Move] = field(default_factory=dict)
 
     @property
     def widens(self) -> bool:
@@ -282,6 +349,22 @@ class Report:
     @property
     def destroys(self) -> bool:
         return any(c.destroys for c in self.changes)
+
+    def _restore(self, key: str) -> str:
+        move = self.moves.get(key)
+        if move is None:
+            return (
+                f"KEY DELETION of {key}: restore its app or environment, or declare "
+                f"`decommissions: [{{key: {key}, reason: ..., ticket: ..., "
+                "vendor_confirmed: YYYY-MM-DD}]` in org.yaml once the vendor has confirmed"
+            )
+        (a, r) = move.old
+        return (
+            f"KEY DELETION of {key}: keep its environment in account {a}/Region {r}, or declare "
+            f'`decommissions: [{{key: {key}, account_id: "{a}", region: {r}, reason: ..., '
+            "ticket: ..., vendor_confirmed: YYYY-MM-DD}]` in org.yaml once the vendor has "
+            "confirmed"
+        )
 
     def text(self) -> str:
         changed = [c for c in self.changes if c.status != "unchanged"]
@@ -301,12 +384,7 @@ class Report:
                     "also allowed): " + json.dumps(c.new_access.to_json(), sort_keys=True)
                 )
         for c in (c for c in changed if c.destroys):
-            out += [
-                "",
-                f"KEY DELETION of {c.key}: restore its app or environment, or declare "
-                f"`decommissions: [{{key: {c.key}, reason: ..., ticket: ..., "
-                "vendor_confirmed: YYYY-MM-DD}]` in org.yaml once the vendor has confirmed",
-            ]
+            out += ["", self._restore(c.key)]
         out += [
             f"{path} also changed: Terraform outside the key policies (key options, modules, "
             "vendor logging roles, trail, alarms) is not judged by this review; read its diff"

@@ -128,6 +128,7 @@ def test_cli_imports_material_from_stdin(
     _external(project, None)
     kms, stub, sent = _stubbed("alias/acme-zoom-prod", None)
     monkeypatch.setattr(kms_import, "client", lambda region: kms if region == "us-east-1" else None)
+    monkeypatch.setattr(kms_import, "caller_account", lambda region: "111122223333")
     material = bytes(range(100, 132))
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(material)))
     with stub:
@@ -154,6 +155,7 @@ def test_cli_generates_material_with_the_org_expiry(
             return {}
 
     monkeypatch.setattr(kms_import, "client", lambda region: Fake())
+    monkeypatch.setattr(kms_import, "caller_account", lambda region: "111122223333")
     before = datetime.now(UTC)
     code = main(["-C", str(project), "import-material", "zoom-prod", "--generate"])
     assert code == 0, capsys.readouterr().err
@@ -240,3 +242,37 @@ def test_origin_contradicting_imported_key_material_is_refused(project: Path) ->
         f"org.yaml:{line + 1}:15: E344 `origin: AWS_KMS` contradicts `imported_key_material: "
         "true`\n  help: keep one of the two (`origin: EXTERNAL` is `imported_key_material: true`)"
     ]
+
+
+@pytest.mark.parametrize("caller", ["111122223333", "444455556666"])
+def test_cli_imports_into_a_stack_key_in_its_own_account_and_region(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], caller: str
+) -> None:
+    """A key of a stack is addressed in the stack's Region, with credentials of its account:
+    other credentials are refused before any KMS call (the alias would not be found there)."""
+    from tests.test_stacks import STACK, _with_stack
+
+    _external(project, None)
+    _with_stack(project, STACK.replace("[staging]", "[prod]"))
+    regions: list[str] = []
+
+    class Fake:
+        def get_parameters_for_import(self, **kw: Any) -> dict[str, Any]:
+            return {"KeyId": KEY_ARN, "ImportToken": b"t", "PublicKey": PUBLIC_DER}
+
+        def import_key_material(self, **kw: Any) -> dict[str, Any]:
+            return {}
+
+    monkeypatch.setattr(kms_import, "client", lambda region: regions.append(region) or Fake())
+    monkeypatch.setattr(kms_import, "caller_account", lambda region: caller)
+    code = main(["-C", str(project), "import-material", "zoom-prod", "--generate"])
+    out = capsys.readouterr()
+    if caller == "444455556666":
+        assert (code, out.err, regions) == (0, "", ["eu-west-1"])
+        assert out.out == f"zoom-prod: key material imported into {KEY_ARN}; expires: never\n"
+    else:
+        assert (code, out.out, regions) == (1, "", [])
+        assert out.err == (
+            "byok: key `zoom-prod` is in account 444455556666, Region eu-west-1; the credentials "
+            "are for account 111122223333: import with credentials of account 444455556666\n"
+        )

@@ -355,7 +355,7 @@ def test_cost_estimate_arithmetic() -> None:
         p["as_of"] == "2026-03-01" and p["kms"]["source"] == "https://aws.amazon.com/kms/pricing/"
     )
     a = cost.Assumptions(requests_per_month=120_000, log_gb_per_month=2.0, write_events_per_month=0)
-    lines = {x.item: x.monthly for x in cost.estimate(5, 7, 1, 60, 2, a)}
+    lines = {x.item: x.monthly for x in cost.estimate(cost.Resources(5, 7, 1), 60, 2, a)}
     assert lines["KMS keys"] == 8.0  # 5 vendor keys + trail and alarm keys + 1 replica
     assert lines["KMS rotation"] == 14.0
     assert lines["KMS requests"] == pytest.approx(100_000 / 10_000 * 0.03)

@@ -3,12 +3,14 @@
 `byok audit` exit codes: 0 clean; 3 a deployed key policy grants access the reviewed one does
 not; 5 any other finding (narrower policy, key state, rotation, grant, trail, alarms,
 subscriptions); 1 errors (no credentials, inputs that do not compile, AWS refusing a read).
-`byok activity` and `byok cost`: 0, or 1 on errors.
+`byok activity` and `byok cost`: 0, or 1 on errors (`activity`: also when a key is in another
+account than the credentials', named on stderr after the others' activity).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -54,7 +56,11 @@ def add_parsers(sub: Any) -> None:
     c.add_argument("--requests-per-month", type=int, default=d.requests_per_month)
     c.add_argument("--log-gb-per-month", type=float, default=d.log_gb_per_month)
     c.add_argument("--write-events-per-month", type=int, default=d.write_events_per_month)
-    c.add_argument("--replicas", type=int, default=0, help="replica keys (each billed as a key)")
+    c.add_argument(
+        "--replicas",
+        type=int,
+        help="replica keys, each billed as a key (default: the replicas generated/ creates)",
+    )
     c.add_argument("--format", choices=("markdown", "json"), default="markdown")
     c.set_defaults(func=cmd_cost)
 
@@ -124,8 +130,6 @@ def cmd_activity(args: argparse.Namespace) -> int:
         from ..live import activity
         from ..live.aws import Clients, LiveError
         from ..live.expected import load_expected
-        from ..live.state import aliases
-        from ..live.trail import log_group
 
         try:
             since = activity.parse_since(args.since)
@@ -140,21 +144,48 @@ def cmd_activity(args: argparse.Namespace) -> int:
         }
         if not specs:
             raise LiveError(f"no key matches {args.key or ''} {args.vendor or ''}".rstrip())
-        clients = Clients(exp.region)
-        ids = _key_ids(clients, specs, aliases(clients))
         start_ms = int((time.time() - since.total_seconds()) * 1000)
         progress = _Progress()
-        records = activity.scan(clients, log_group(exp.trail_name), start_ms, progress)
-        acts = activity.summarize(records, ids, specs)
+        acts, unread = _activities(Clients(exp.region), exp.trail_name, specs, start_ms, progress)
         progress.done()
         if args.format == "json":
             doc = {"since": args.since, "keys": {n: a.to_json() for n, a in sorted(acts.items())}}
             sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
         else:
             sys.stdout.write(activity.text(acts, args.since))
-        return EXIT_OK
+        for line in unread:
+            print(f"byok: error: {line}", file=sys.stderr)
+        return EXIT_INPUT if unread else EXIT_OK
 
     return _guarded(run)
+
+
+def _activities(
+    clients: Any, trail: str, specs: dict[str, Any], start_ms: int, progress: _Progress
+) -> tuple[dict[str, Any], list[str]]:
+    """Each key's activity, read from the trail of its own account and Region (its stack's),
+    and a line for each key of another account than the credentials' (not read)."""
+    from ..live import activity
+    from ..live.state import aliases
+    from ..live.trail import log_group
+
+    caller = clients.account()
+    acts: dict[str, Any] = {}
+    unread: list[str] = []
+    for account, region in sorted({s.place for s in specs.values()}):
+        here = {n: s for n, s in specs.items() if s.place == (account, region)}
+        if account != caller:
+            unread += [
+                f"{n} is in account {account}, Region {region}; the credentials are for account "
+                f"{caller}: its activity was not read"
+                for n in sorted(here)
+            ]
+            continue
+        at = clients.at(region)
+        ids = _key_ids(at, here, aliases(at))
+        records = activity.scan(at, log_group(trail), start_ms, progress)
+        acts.update(activity.summarize(records, ids, here))
+    return acts, unread
 
 
 def _key_ids(clients: Any, specs: dict[str, Any], found: dict[str, str]) -> dict[str, str]:
@@ -177,16 +208,17 @@ def cmd_cost(args: argparse.Namespace) -> int:
     except CompileError as err:
         print_diagnostics(err.diagnostics)
         return EXIT_INPUT
-    org, keys = result.compiled.resolved.org, result.compiled.keys
+    org = result.compiled.resolved.org
+    counted = cost.resources(result.compiled)
+    if args.replicas is not None:
+        counted = dataclasses.replace(counted, replicas=args.replicas)
     assume = cost.Assumptions(
         requests_per_month=args.requests_per_month,
         log_gb_per_month=args.log_gb_per_month,
         write_events_per_month=args.write_events_per_month,
     )
     lines = cost.estimate(
-        vendor_keys=len(keys),
-        rotating_keys=sum(ck.key.options.automatic_rotation for ck in keys) + cost.ALARM_PATH_KEYS,
-        replicas=args.replicas,
+        counted,
         retention_days=org.trail.log_retention_days,
         emails=len(org.alarms.emails),
         a=assume,

@@ -3,7 +3,8 @@
 Exit codes: 0 no new access (and no key deleted), 1 the inputs do not compile or `generated/`
 is not what they compile to (E323: the review reads the files Terraform applies, so they must
 be current), 2 usage, 3 new access (unless `--allow-widening`), 4 a key would be deleted
-without a decommission in org.yaml (never waived by `--allow-widening`).
+(or moved to another account or Region) without a decommission in org.yaml (never waived by
+`--allow-widening`).
 """
 
 from __future__ import annotations
@@ -18,12 +19,19 @@ from pathlib import Path
 from typing import Any
 
 from ..diagnostics import CompileError, Diagnostic, Loc
-from ..gitbase import GitError, changed_terraform, committed_policies, working_policies
+from ..gitbase import (
+    GitError,
+    Placement,
+    changed_terraform,
+    committed_placement,
+    committed_policies,
+    working_policies,
+)
 from ..load import load_bytes
 from ..model import Org, build
 from ..pipeline import ORG_FILE, OUT_DIR, Result, build_tree, compile_verified
 from ..policy import iam
-from ..review import Report, Words, lifted_tickets, removal, review
+from ..review import Move, Report, Words, lifted_tickets, removal, review
 from ..write import read_tree
 from .common import EXIT_DESTROY, EXIT_INPUT, EXIT_OK, EXIT_WIDER, print_diagnostics, today
 from .generate import cached
@@ -97,11 +105,27 @@ def _base_tickets(root: Path, ref: str) -> dict[str, dict[str, tuple[str, ...]]]
     return lifted_tickets(org)
 
 
+def moves(result: Result, base: Placement) -> dict[str, Move]:
+    """Key name -> its move, for each key the base's Terraform creates in another account or
+    Region than the inputs now do (a key's identity is its account, Region and name). A base
+    without `organization.json` says nothing of its root's keys: those are matched by name."""
+    org = result.compiled.resolved.org
+    now = {ck.key.name: (ck.key.org.account_id, ck.key.org.region) for ck in result.compiled.keys}
+    roots = {(org.account_id, org.region), *now.values()}
+    out: dict[str, Move] = {}
+    for name, new in sorted(now.items()):
+        old = base.of(name)
+        if old is not None and old != new:
+            out[name] = Move(old, new, old in roots)
+    return out
+
+
 def _words(result: Result, root: Path, ref: str) -> Words:
     resolved = result.compiled.resolved
     return Words(
         compiled={ck.key.name: ck for ck in result.compiled.keys},
-        decommissions={d.key: d for d in resolved.org.decommissions},
+        decommissions=resolved.org.decommissions,
+        moves=moves(result, committed_placement(root, ref)),
         vendors={v.name: v for v in resolved.vendors},
         account=resolved.org.account_id,
         base_tickets=_base_tickets(root, ref),
@@ -130,16 +154,16 @@ def _report(
     stale = stale_files(root, result.files)
     if stale:
         # A key the inputs drop is destructive whatever generated/ says: that is the finding.
-        gone = [removal(n, base[n], words) for n in sorted(set(base) - produced)]
+        gone = [removal(n, base[n], words) for n in sorted(set(base) - produced | set(words.moves))]
         if any(c.destroys for c in gone):
-            _emit(Report(gone), args)
+            _emit(Report(gone, moves=words.moves), args)
             print(f"byok: {OUT_DIR}/ is also stale (`byok generate`)", file=sys.stderr)
             return EXIT_DESTROY
         print_diagnostics(stale)
         print(f"byok: {OUT_DIR}/ is stale: run `byok generate`, then review", file=sys.stderr)
         return EXIT_INPUT
     changes = review(working_policies(root), base, words)
-    return Report(changes, changed_terraform(root, args.base))
+    return Report(changes, changed_terraform(root, args.base), words.moves)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:

@@ -3,7 +3,8 @@
 
 The material comes from `--material-file PATH` (`-`: standard input) or `--generate` (32 random
 bytes made here); it stays in memory and is never written anywhere. The key is addressed by its
-alias in the organization's Region; the expiry is org.yaml `defaults.imported_material_valid_days`.
+alias in its own account and Region (its stack's, or org.yaml's): credentials of another account
+are refused before any KMS call. The expiry is org.yaml `defaults.imported_material_valid_days`.
 """
 
 from __future__ import annotations
@@ -44,6 +45,16 @@ def _key(root: Path, name: str) -> ResolvedKey:
     return key
 
 
+def _check_account(key: ResolvedKey) -> None:
+    account, region = key.org.account_id, key.org.region
+    caller = kms_import.caller_account(region)
+    if caller != account:
+        raise kms_import.ImportFailure(
+            f"key `{key.name}` is in account {account}, Region {region}; the credentials are for "
+            f"account {caller}: import with credentials of account {account}"
+        )
+
+
 def _material(args: argparse.Namespace) -> bytearray:
     if args.generate:
         return kms_import.generate_material()
@@ -61,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         valid_to = datetime.now(UTC) + timedelta(days=days) if days else None
         material = _material(args)
         kms_import.check_material(material)
+        _check_account(key)
         done = kms_import.import_material(
             kms_import.client(key.org.region), key.alias, material, valid_to
         )

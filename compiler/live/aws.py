@@ -12,7 +12,8 @@ class LiveError(Exception):
 
 
 class Clients:
-    """One boto3 session for one Region; clients are created once per service."""
+    """One boto3 session for one Region; clients are created once per service, and once per
+    Region for the keys of stacks in other Regions (`at`)."""
 
     def __init__(self, region: str) -> None:
         try:
@@ -28,6 +29,21 @@ class Clients:
         self._clients: dict[str, Any] = {}
         # operation -> why it is unavailable at this endpoint (asked once per run)
         self.unsupported: dict[str, str] = {}
+        self.regions: dict[str, Clients] = {region: self}
+        self.caller: str | None = None
+
+    def at(self, region: str) -> Clients:
+        """The clients of `region` (same credential chain)."""
+        if region not in self.regions:
+            self.regions[region] = Clients(region)
+        return self.regions[region]
+
+    def account(self) -> str:
+        """The account of the credentials, asked once (STS GetCallerIdentity needs no
+        permission: https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html)."""
+        if self.caller is None:
+            self.caller = str(self.client("sts").get_caller_identity()["Account"])
+        return self.caller
 
     def client(self, service: str) -> Any:
         if service not in self._clients:

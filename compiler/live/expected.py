@@ -47,6 +47,7 @@ class KeySpec:
     imported: bool
     vendor_principals: tuple[str, ...]
     scopes: dict[str, str]  # context key (without the kms:EncryptionContext: prefix) -> scope
+    place: tuple[str, str]  # the account and Region it lives in (its stack's, or org.yaml's)
     revoked: tuple[Revoked, ...] = ()
 
 
@@ -58,6 +59,12 @@ class Expected:
     alarm_emails: tuple[str, ...]
     keys: dict[str, KeySpec]
     filters: dict[str, str] = field(default_factory=dict)  # control -> pattern (verbatim)
+
+    def places(self) -> list[tuple[str, str]]:
+        """Every Terraform root's account and Region: the repository root's first, then the
+        stacks' (each has its keys, trail and alarms there)."""
+        root = (self.account, self.region)
+        return [root, *sorted({s.place for s in self.keys.values()} - {root})]
 
 
 def named_principals(policy: iam.Policy) -> set[str]:
@@ -113,6 +120,7 @@ def _spec(ck: CompiledKey, policy: iam.Policy) -> KeySpec:
         imported=o.imported_key_material,
         vendor_principals=k.principals,
         scopes=scopes,
+        place=(k.org.account_id, k.org.region),
         revoked=_revoked(ck),
     )
 

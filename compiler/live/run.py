@@ -1,8 +1,12 @@
-"""`byok audit` end to end: read every key and the trail, run the checks, optionally ask IAM
-Access Analyzer for a second opinion (`analyzer.py`)."""
+"""`byok audit` end to end: read every key and the trail of each Terraform root (the repository
+root, then each stack, in its own account and Region), run the checks, optionally ask IAM Access
+Analyzer for a second opinion (`analyzer.py`)."""
 
 from __future__ import annotations
 
+import dataclasses
+
+from ..resolve_stacks import stack_id
 from .audit import audit_key
 from .aws import Clients
 from .expected import Expected
@@ -11,17 +15,45 @@ from .state import aliases, read_key, read_trail
 from .trail import audit_trail, log_group
 
 
-def run_audit(exp: Expected, clients: Clients, *, analyzer: bool = False) -> list[Finding]:
+def elsewhere(subject: str, place: tuple[str, str], caller: str) -> Finding:
+    """A key or trail of another account than the credentials': not read, and said so."""
+    account, region = place
+    return Finding(
+        subject,
+        "account",
+        "finding",
+        f"in account {account}, Region {region}; the credentials are for account {caller}: "
+        f"not audited (run `byok audit` with credentials of account {account})",
+    )
+
+
+def _place(
+    exp: Expected, clients: Clients, names: list[str], trail: str, analyzer: bool
+) -> list[Finding]:
     found = aliases(clients)
     findings: list[Finding] = []
-    for name in sorted(exp.keys):
+    for name in names:
         spec = exp.keys[name]
         state = read_key(clients, spec.alias, found.get(spec.alias))
-        key_findings = audit_key(spec, state, exp.account)
+        key_findings = audit_key(spec, state, spec.place[0])
         if analyzer and state.policy is not None:
             from .analyzer import second_opinion
 
             key_findings += second_opinion(clients, spec, state.policy, key_findings)
         findings += key_findings
-    trail = read_trail(clients, exp.trail_name, log_group(exp.trail_name))
-    return findings + audit_trail(exp, trail)
+    read = read_trail(clients, exp.trail_name, log_group(exp.trail_name))
+    return findings + [dataclasses.replace(f, subject=trail) for f in audit_trail(exp, read)]
+
+
+def run_audit(exp: Expected, clients: Clients, *, analyzer: bool = False) -> list[Finding]:
+    """`clients` is for the repository root's Region; each stack's are made alongside."""
+    caller = clients.account()
+    findings: list[Finding] = []
+    for i, place in enumerate(exp.places()):
+        names = [n for n in sorted(exp.keys) if exp.keys[n].place == place]
+        trail = "trail" if i == 0 else f"trail {stack_id(*place)}"
+        if place[0] != caller:
+            findings += [elsewhere(subject, place, caller) for subject in [*names, trail]]
+        else:
+            findings += _place(exp, clients.at(place[1]), names, trail, analyzer)
+    return findings
