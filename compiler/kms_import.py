@@ -94,11 +94,15 @@ def caller_account(region: str) -> str:
 def import_material(
     kms: Any, key_id: str, material: bytes | bytearray, valid_to: datetime | None
 ) -> Imported:
-    """Run the three steps on `key_id` (an ARN, key id or alias); `valid_to` None: the
-    material does not expire."""
+    """Run the steps on `key_id` (an ARN, key id or alias); `valid_to` None: the material
+    does not expire. GetParametersForImport and ImportKeyMaterial take only a key id or key ARN
+    (https://docs.aws.amazon.com/kms/latest/APIReference/API_GetParametersForImport.html
+    #KMS-GetParametersForImport-request-KeyId), so an alias is first resolved with DescribeKey,
+    which accepts one."""
     check_material(material)
+    arn = str(kms.describe_key(KeyId=key_id)["KeyMetadata"]["Arn"])
     params = kms.get_parameters_for_import(
-        KeyId=key_id, WrappingAlgorithm=WRAPPING_ALGORITHM, WrappingKeySpec=WRAPPING_KEY_SPEC
+        KeyId=arn, WrappingAlgorithm=WRAPPING_ALGORITHM, WrappingKeySpec=WRAPPING_KEY_SPEC
     )
     wrapped = wrap(material, params["PublicKey"])
     args: dict[str, Any] = {

@@ -73,10 +73,20 @@ def _stubbed(key_id: str, expires: datetime | None) -> tuple[Any, Stubber, list[
         "kms", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
     )
     stub = Stubber(kms)
+    # GetParametersForImport takes a key id or key ARN only: the alias is resolved first.
+    stub.add_response(
+        "describe_key",
+        {"KeyMetadata": {"KeyId": KEY_ARN.rsplit("/", 1)[1], "Arn": KEY_ARN}},
+        {"KeyId": key_id},
+    )
     stub.add_response(
         "get_parameters_for_import",
         {"KeyId": KEY_ARN, "ImportToken": b"token", "PublicKey": PUBLIC_DER},
-        {"KeyId": key_id, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_4096"},
+        {
+            "KeyId": KEY_ARN,
+            "WrappingAlgorithm": "RSAES_OAEP_SHA_256",
+            "WrappingKeySpec": "RSA_4096",
+        },
     )
     expected: dict[str, Any] = {
         "KeyId": KEY_ARN,
@@ -146,6 +156,10 @@ def test_cli_generates_material_with_the_org_expiry(
     calls: list[tuple[str, dict[str, Any]]] = []
 
     class Fake:
+        def describe_key(self, **kw: Any) -> dict[str, Any]:
+            calls.append(("describe", kw))
+            return {"KeyMetadata": {"Arn": KEY_ARN}}
+
         def get_parameters_for_import(self, **kw: Any) -> dict[str, Any]:
             calls.append(("get", kw))
             return {"KeyId": KEY_ARN, "ImportToken": b"t", "PublicKey": PUBLIC_DER}
@@ -159,8 +173,8 @@ def test_cli_generates_material_with_the_org_expiry(
     before = datetime.now(UTC)
     code = main(["-C", str(project), "import-material", "zoom-prod", "--generate"])
     assert code == 0, capsys.readouterr().err
-    (_, got), (_, imported) = calls
-    assert got["KeyId"] == "alias/acme-zoom-prod"
+    (_, described), (_, got), (_, imported) = calls
+    assert described["KeyId"] == "alias/acme-zoom-prod" and got["KeyId"] == KEY_ARN
     days = (imported["ValidTo"] - before).total_seconds() / 86400
     assert imported["ExpirationModel"] == "KEY_MATERIAL_EXPIRES" and 364.99 < days < 365.01
     assert len(_unwrap(imported["EncryptedKeyMaterial"])) == 32
@@ -257,6 +271,9 @@ def test_cli_imports_into_a_stack_key_in_its_own_account_and_region(
     regions: list[str] = []
 
     class Fake:
+        def describe_key(self, **kw: Any) -> dict[str, Any]:
+            return {"KeyMetadata": {"Arn": KEY_ARN}}
+
         def get_parameters_for_import(self, **kw: Any) -> dict[str, Any]:
             return {"KeyId": KEY_ARN, "ImportToken": b"t", "PublicKey": PUBLIC_DER}
 
