@@ -12,47 +12,9 @@ AWS references:
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import REPO, copy_inputs
-
-ENV = {
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.com",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.com",
-    "BYOK_TODAY": "2026-11-23",
-}
-
-
-def byok(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "byok", "-C", str(project), *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **ENV},
-        cwd=REPO,
-        timeout=180,
-    )
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    project = copy_inputs(tmp_path / "repo")
-    for cmd in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "base"]):
-        subprocess.run(["git", "-C", str(project), *cmd], check=True, env={**os.environ, **ENV})
-    return project
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1))
+from tests.conftest import byok, edit
 
 
 def test_break_glass_swap_is_new_access(repo: Path) -> None:
