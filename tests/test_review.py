@@ -100,15 +100,22 @@ def test_removed_revocation_is_new_access_with_confirmed_witness(
     assert byok(repo, "diff", "--allow-widening").returncode == 0
 
 
+BOX = (
+    "\n  - vendor: box\n    environments: [prod]\n"
+    "    parameters:\n      principal_arn: arn:aws:iam::999988887777:role/BoxKeySafe\n"
+)
+
+
+def _add_box(project: Path) -> None:
+    """A new app, the last one: before org.yaml's closing `accepted_warnings` block."""
+    org = project / "org.yaml"
+    org.write_text(org.read_text().replace(ACCEPTANCES, BOX + ACCEPTANCES))
+    _generate(project)
+
+
 def test_new_vendor_key_witness_is_the_vendor(repo: Path) -> None:
     """The witness of a new key is what the vendor gains, not our own root managing the key."""
-    org = repo / "org.yaml"
-    box = (
-        "\n  - vendor: box\n    environments: [prod]\n"
-        "    parameters:\n      principal_arn: arn:aws:iam::999988887777:role/BoxKeySafe\n"
-    )
-    org.write_text(org.read_text().replace(ACCEPTANCES, box + ACCEPTANCES))
-    _generate(repo)
+    _add_box(repo)
     res = byok(repo, "diff", "--format", "json")
     keys = {k["key"]: k for k in json.loads(res.stdout)["keys"]}
     assert (
@@ -117,14 +124,7 @@ def test_new_vendor_key_witness_is_the_vendor(repo: Path) -> None:
 
 
 def test_new_app_is_widening(repo: Path) -> None:
-    org = repo / "org.yaml"
-    box = (
-        "\n  - vendor: box\n    environments: [prod]\n"
-        "    parameters:\n      principal_arn: arn:aws:iam::999988887777:role/BoxKeySafe\n"
-    )
-    # the last app: before org.yaml's closing `accepted_warnings` block
-    org.write_text(org.read_text().replace(ACCEPTANCES, box + ACCEPTANCES))
-    _generate(repo)
+    _add_box(repo)
     res = byok(repo, "diff")
     assert res.returncode == 3, res.stdout + res.stderr
     assert res.stdout.startswith(
