@@ -70,8 +70,7 @@ class Base:
             return f"merge-base of HEAD and {self.ref} ({self.short})"
         if self.rule == "head":
             return (
-                f"HEAD ({self.short}), the default: no origin/HEAD or upstream branch to take "
-                "a merge-base with"
+                f"HEAD ({self.short}), the default: no merge-base with origin/HEAD or an upstream"
             )
         return f"{self.ref} ({self.short})"
 

@@ -95,10 +95,7 @@ def committed_repo(project: Path) -> Path:
 def default_base(project: Path) -> str:
     """The first line of `byok diff` without `--base` in a repository with no remote branch."""
     short = git(project, "rev-parse", "--short", "HEAD").strip()
-    return (
-        f"base: HEAD ({short}), the default: no origin/HEAD or upstream branch to take a "
-        "merge-base with\n"
-    )
+    return f"base: HEAD ({short}), the default: no merge-base with origin/HEAD or an upstream\n"
 
 
 def edit(path: Path, old: str, new: str) -> None:
