@@ -11,6 +11,7 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from .policy import iam
 
@@ -62,6 +63,75 @@ def _check_ref(root: Path, ref: str) -> None:
         _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     except GitError:
         raise GitError(f"`{ref}` is not a commit of this repository") from None
+
+
+@dataclass(frozen=True)
+class Base:
+    """The commit `byok diff` compares with, and how it was chosen: `given` (`--base REF`),
+    `merge-base` (the default: where HEAD left the branch a pull request targets) or `head`
+    (the default when there is no such branch)."""
+
+    ref: str  # `HEAD`, `origin/main`, ... as named by the user or found for the default
+    commit: str  # full object id of the compared commit (for `merge-base`, the merge-base)
+    short: str
+    rule: Literal["given", "merge-base", "head"]
+
+    def describe(self) -> str:
+        if self.rule == "merge-base":
+            return f"merge-base of HEAD and {self.ref} ({self.short})"
+        if self.rule == "head":
+            return (
+                f"HEAD ({self.short}), the default: no merge-base with origin/HEAD or an upstream"
+            )
+        return f"{self.ref} ({self.short})"
+
+
+def _default_target(root: Path) -> str | None:
+    """origin's default branch (`refs/remotes/origin/HEAD`, which `git clone` sets), else the
+    current branch's upstream: the branch a pull request most likely targets."""
+    for args in (
+        ("symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD"),
+        ("rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}"),
+    ):
+        try:
+            name = _git(root, *args).strip()
+        except GitError:
+            continue
+        if name:
+            return name
+    return None
+
+
+def _base(root: Path, ref: str, rev: str, rule: Literal["given", "merge-base", "head"]) -> Base:
+    commit = _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").strip()
+    return Base(ref, commit, _git(root, "rev-parse", "--short", commit).strip(), rule)
+
+
+def resolve_base(root: Path, ref: str | None) -> Base:
+    """`ref` as given; without one, the merge-base of HEAD and `_default_target`, else HEAD."""
+    _check_ref(root, ref or "HEAD")
+    if ref is not None:
+        return _base(root, ref, ref, "given")
+    target = _default_target(root)
+    if target is not None:
+        try:
+            return _base(
+                root, target, _git(root, "merge-base", "HEAD", target).strip(), "merge-base"
+            )
+        except GitError:
+            pass  # unrelated histories: no merge-base, so HEAD (and the output says so)
+    return _base(root, "HEAD", "HEAD", "head")
+
+
+def committed(root: Path) -> bool:
+    """No tracked file differs from HEAD and no untracked file is where `byok` reads or
+    Terraform applies (an untracked CI report elsewhere is not a change under review)."""
+    tracked = _git(root, "status", "--porcelain", "--untracked-files=no")
+    untracked = _git(
+        root, "ls-files", "--others", "--exclude-standard", "--", "org.yaml", "vendors",
+        *TERRAFORM_PATHS,
+    )  # fmt: skip
+    return not tracked.strip() and not untracked.strip()
 
 
 def committed_policies(root: Path, ref: str) -> dict[str, iam.Policy]:

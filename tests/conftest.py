@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -47,3 +49,63 @@ def drop_acceptances(project: Path) -> None:
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     return copy_inputs(tmp_path / "project")
+
+
+# ------------------------------------------------ `byok` through its command line, in a git repo
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+    "BYOK_TODAY": "2026-11-23",
+}
+
+
+def byok(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m byok -C project ARGS`, as a user runs it (its own process, exit code, streams)."""
+    return subprocess.run(
+        [sys.executable, "-m", "byok", "-C", str(project), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **GIT_ENV},
+        cwd=REPO,
+        timeout=180,
+    )
+
+
+def git(project: Path, *args: str) -> str:
+    proc = subprocess.run(
+        ["git", "-C", str(project), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **GIT_ENV},
+    )
+    return proc.stdout
+
+
+def committed_repo(project: Path) -> Path:
+    """`project` as a git repository on `main` whose one commit holds everything in it."""
+    for cmd in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "base"]):
+        git(project, *cmd)
+    return project
+
+
+def default_base(project: Path) -> str:
+    """The first line of `byok diff` without `--base` in a repository with no remote branch."""
+    short = git(project, "rev-parse", "--short", "HEAD").strip()
+    return f"base: HEAD ({short}), the default: no merge-base with origin/HEAD or an upstream\n"
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the first `old` in the file (which must hold it)."""
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A committed copy of the shipped inputs and generated/ (no remote, no upstream)."""
+    return committed_repo(copy_inputs(tmp_path / "repo"))

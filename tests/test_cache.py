@@ -9,10 +9,7 @@ import pytest
 
 from byok.cli import main as cli
 from byok.write import read_tree
-from tests.conftest import drop_acceptances
-from tests.test_gate_acceptance import byok, edit, repo
-
-__all__ = ["repo"]  # the git-repository fixture, shared with the gate's acceptance tests
+from tests.conftest import byok, drop_acceptances, edit
 
 
 @pytest.fixture(autouse=True)

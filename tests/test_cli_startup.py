@@ -47,6 +47,16 @@ def test_a_command_imports_its_module_only_when_it_runs() -> None:
     assert heavy == []  # `schema --help` parses arguments; the models load only when it runs
 
 
+def test_diff_help_imports_neither_the_pipeline_nor_git() -> None:
+    """`diff --help` parses arguments only: the pipeline, the policy engine, git reading and the
+    review load when the review runs; of the compiler it needs the project's paths alone."""
+    code = _PROBE.format(pkg=PACKAGE, argv=["diff", "--help"], heavy=HEAVY)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.startswith("usage: byok diff "), proc.stdout
+    heavy, ours = json.loads(proc.stdout.splitlines()[-1])
+    assert (heavy, ours) == ([], [f"{PACKAGE}.paths"])
+
+
 def _registered_help(name: str) -> str:
     module, registrar, _ = cli.COMMANDS[name]
     p = argparse.ArgumentParser()

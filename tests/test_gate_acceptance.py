@@ -12,72 +12,35 @@ AWS references:
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, copy_inputs
-
-ENV = {
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.com",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.com",
-    "BYOK_TODAY": "2026-11-23",
-}
+from tests.conftest import byok, edit
 
 
-def byok(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "byok", "-C", str(project), *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **ENV},
-        cwd=REPO,
-        timeout=180,
-    )
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    project = copy_inputs(tmp_path / "repo")
-    for cmd in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "base"]):
-        subprocess.run(["git", "-C", str(project), *cmd], check=True, env={**os.environ, **ENV})
-    return project
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1))
-
-
-def test_break_glass_swap_is_new_access(repo: Path) -> None:
-    edit(
-        repo / "org.yaml",
-        "break_glass: arn:aws:iam::111122223333:role/BreakGlassKms",
-        "break_glass: arn:aws:iam::111122223333:role/Attacker",
-    )
+@pytest.mark.parametrize(
+    ("old", "new", "who"),
+    [
+        (  # the break-glass role swapped
+            "break_glass: arn:aws:iam::111122223333:role/BreakGlassKms",
+            "break_glass: arn:aws:iam::111122223333:role/Attacker",
+            "role/Attacker",
+        ),
+        (  # a key administrator added
+            "  - arn:aws:iam::111122223333:role/SecurityEngineering\n",
+            "  - arn:aws:iam::111122223333:role/SecurityEngineering\n"
+            "  - arn:aws:iam::111122223333:role/NewAdmin\n",
+            "role/NewAdmin",
+        ),
+    ],
+)
+def test_a_new_principal_is_new_access(repo: Path, old: str, new: str, who: str) -> None:
+    edit(repo / "org.yaml", old, new)
     assert byok(repo, "generate").returncode == 0
     res = byok(repo, "diff")
     assert res.returncode == 3, res.stdout + res.stderr
-    assert "role/Attacker" in res.stdout
-
-
-def test_new_key_administrator_is_new_access(repo: Path) -> None:
-    edit(
-        repo / "org.yaml",
-        "  - arn:aws:iam::111122223333:role/SecurityEngineering\n",
-        "  - arn:aws:iam::111122223333:role/SecurityEngineering\n"
-        "  - arn:aws:iam::111122223333:role/NewAdmin\n",
-    )
-    assert byok(repo, "generate").returncode == 0
-    res = byok(repo, "diff")
-    assert res.returncode == 3, res.stdout + res.stderr
-    assert "role/NewAdmin" in res.stdout
+    assert who in res.stdout
 
 
 def test_hand_edit_of_generated_policy_never_passes(repo: Path) -> None:
@@ -111,23 +74,15 @@ def _policy(tmp_path: Path, name: str, statements: list[dict[str, object]]) -> P
     return path
 
 
-ROOT = {
-    "Sid": "Root",
-    "Effect": "Allow",
-    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-    "Action": "kms:*",
-    "Resource": "*",
-}
+def _statement(sid: str, effect: str, principal: object, action: str) -> dict[str, object]:
+    return {"Sid": sid, "Effect": effect, "Principal": principal, "Action": action, "Resource": "*"}
+
+
+ROOT = _statement("Root", "Allow", {"AWS": "arn:aws:iam::111122223333:root"}, "kms:*")
 
 
 def test_actions_outside_the_catalog_are_compared(tmp_path: Path) -> None:
-    deny = {
-        "Sid": "D",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "kms:SynchronizeMultiRegionKey",
-        "Resource": "*",
-    }
+    deny = _statement("D", "Deny", "*", "kms:SynchronizeMultiRegionKey")
     old = _policy(tmp_path, "old.json", [ROOT, deny])
     new = _policy(tmp_path, "new.json", [ROOT])
     res = byok(tmp_path, "compare", str(old), str(new), "--fail-on-wider")
@@ -137,14 +92,8 @@ def test_actions_outside_the_catalog_are_compared(tmp_path: Path) -> None:
 
 def test_undocumented_construct_makes_compare_unknown(tmp_path: Path) -> None:
     allow = {
-        "Sid": "V",
-        "Effect": "Allow",
-        "Principal": {"AWS": "arn:aws:iam::152659312504:root"},
-        "Action": "kms:Decrypt",
-        "Resource": "*",
-        "Condition": {
-            "ForAnyValue:StringEqualsIfExists": {"aws:PrincipalTag/team": ["a"]},
-        },
+        **_statement("V", "Allow", {"AWS": "arn:aws:iam::152659312504:root"}, "kms:Decrypt"),
+        "Condition": {"ForAnyValue:StringEqualsIfExists": {"aws:PrincipalTag/team": ["a"]}},
     }
     old = _policy(tmp_path, "old.json", [ROOT])
     new = _policy(tmp_path, "new.json", [ROOT, allow])
@@ -157,13 +106,8 @@ def test_undocumented_construct_makes_compare_unknown(tmp_path: Path) -> None:
 
 
 def test_role_arn_matches_its_sessions(tmp_path: Path) -> None:
-    allow = {
-        "Sid": "V",
-        "Effect": "Allow",
-        "Principal": {"AWS": "arn:aws:iam::999988887777:role/path/BoxKeySafe"},
-        "Action": "kms:Decrypt",
-        "Resource": "*",
-    }
+    box = {"AWS": "arn:aws:iam::999988887777:role/path/BoxKeySafe"}
+    allow = _statement("V", "Allow", box, "kms:Decrypt")
     policy = _policy(tmp_path, "p.json", [ROOT, allow])
     req = tmp_path / "r.json"
     req.write_text(

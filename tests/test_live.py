@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from byok import cost
+from byok.cli.audit import exit_code
 from byok.cli.main import main
 from byok.live import activity, report
 from byok.live.adopt import adoption
@@ -25,7 +26,7 @@ from byok.live.analyzer import second_opinion
 from byok.live.audit import audit_key, policy_finding
 from byok.live.aws import Clients, LiveError
 from byok.live.expected import Expected, alarm_patterns, load_expected
-from byok.live.findings import Finding, exit_code
+from byok.live.findings import Finding
 from byok.live.state import KeyState, TrailState, read_key
 from byok.live.trail import audit_trail
 from byok.policy import iam
@@ -246,7 +247,7 @@ def test_report_formats() -> None:
         "  FINDING logging: NOT logging (StopLogging?)\n"
         "audit: 1 wider than reviewed, 1 other finding(s)\n"
     )
-    doc = json.loads(report.to_json(FINDINGS))
+    doc = json.loads(report.to_json(FINDINGS, exit_code(FINDINGS)))
     assert doc["exit_code"] == 3 and [f["severity"] for f in doc["findings"]] == [
         "ok",
         "wider",

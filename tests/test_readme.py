@@ -64,8 +64,11 @@ def test_walkthrough_revoke_a_slack_channel(tmp_path: Path) -> None:
     code, out, err = _byok("-C", str(root), "generate")
     assert code == 0, err
     assert block("byok generate") in out
-    code, out, err = _byok("-C", str(root), "diff")
-    assert (code, out, err) == (0, block("byok diff"), "")
+    code, out, err = _byok("-C", str(root), "diff", "--base", "HEAD")
+    short = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, check=True,
+                           capture_output=True, text=True).stdout.strip()  # fmt: skip
+    # the README's placeholder commit is this repository's
+    assert (code, out, err) == (0, block("byok diff").replace("(1a2b3c4)", f"({short})"), "")
 
 
 @pytest.mark.parametrize("line", block("install").splitlines())
@@ -89,3 +92,18 @@ def test_install_block_runs_in_a_scratch_folder(tmp_path: Path) -> None:
     code, out, err = _byok("-C", str(dest), "generate")
     assert code == 0, err
     assert out.endswith(" files written\n")
+
+
+def _readme_commands() -> list[str]:
+    """The commands of the README's "Command line" table, in its order."""
+    section = README[README.index("## Command line") :]
+    table = section[section.index("| command |") :]
+    table = table[: table.index("\n\n")]
+    return re.findall(r"^\| `byok ([a-z-]+)", table, re.M)
+
+
+def test_readme_command_table_lists_every_command() -> None:
+    """Every command the CLI dispatches (`COMMANDS`) has a row, and no row names another."""
+    rows = _readme_commands()
+    assert len(rows) == len(set(rows)), rows
+    assert sorted(rows) == sorted(cli.COMMANDS)

@@ -19,7 +19,7 @@ from byok.diagnostics import CompileError
 from byok.pipeline import build_tree
 from byok.policy.evaluate import Request, evaluate
 from byok.verify_replacements import decrypt_only
-from tests.test_gate_acceptance import ENV, byok, edit, repo  # noqa: F401 - fixture
+from tests.conftest import byok, default_base, edit, git
 from tests.test_golden import TODAY
 
 ZOOM = "arn:aws:iam::409910850980:root"
@@ -40,20 +40,22 @@ def review(project: Path) -> subprocess.CompletedProcess[str]:
     """`byok generate`, then `byok diff` against the last commit."""
     gen = byok(project, "generate")
     assert gen.returncode == 0, gen.stderr
-    return byok(project, "diff")
+    proc = byok(project, "diff")
+    assert proc.stdout.startswith(default_base(project)), proc.stdout  # the previous commit
+    return proc
 
 
 def commit(project: Path, message: str) -> None:
-    for cmd in (["add", "-A"], ["commit", "-qm", message]):
-        subprocess.run(["git", "-C", str(project), *cmd], check=True, env={**ENV})
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", message)
 
 
-def test_each_step_is_one_reviewable_change(repo: Path) -> None:  # noqa: F811
+def test_each_step_is_one_reviewable_change(repo: Path) -> None:
     org = repo / "org.yaml"
     edit(org, ANCHOR, STEP1)
     proc = review(repo)
     assert proc.returncode == 3, proc.stdout + proc.stderr
-    assert proc.stdout.splitlines()[0] == (
+    assert proc.stdout.splitlines()[1] == (
         "zoom-prod-g2: NEW ACCESS: new key for Zoom (409910850980), prod"
     )
     assert "zoom-prod:" not in proc.stdout  # the old key is unchanged
@@ -67,7 +69,7 @@ def test_each_step_is_one_reviewable_change(repo: Path) -> None:  # noqa: F811
     edit(org, GRACE, STEP2)
     proc = review(repo)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stdout.splitlines() == [
+    assert proc.stdout.splitlines()[1:] == [
         "zoom-prod: Zoom (409910850980) loses kms:Encrypt, kms:GenerateDataKey, "
         "kms:GenerateDataKeyPair, kms:GenerateDataKeyPairWithoutPlaintext, "
         "kms:GenerateDataKeyWithoutPlaintext entirely (decrypt-only)"
@@ -79,7 +81,7 @@ def test_each_step_is_one_reviewable_change(repo: Path) -> None:  # noqa: F811
     org.write_text(org.read_text() + STEP3)
     proc = review(repo)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stdout.splitlines()[0].startswith(
+    assert proc.stdout.splitlines()[1].startswith(
         "zoom-prod: decommissioned (SEC-211: replaced by zoom-prod-g2; "
     )
     commit(repo, "step 3")

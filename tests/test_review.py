@@ -3,48 +3,27 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ACCEPTANCES, REPO, copy_inputs
-
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.com",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.com",
-    "BYOK_TODAY": "2026-11-23",
-}
-
-
-def _run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "byok", "-C", str(project), *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **GIT_ENV},
-        cwd=REPO,
-        timeout=120,
-    )
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    project = copy_inputs(tmp_path / "repo")
-    env = {**os.environ, **GIT_ENV}
-    for cmd in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "base"]):
-        subprocess.run(["git", "-C", str(project), *cmd], check=True, env=env)
-    return project
+from tests.conftest import (
+    ACCEPTANCES,
+    GIT_ENV,
+    REPO,
+    byok,
+    committed_repo,
+    copy_inputs,
+    default_base,
+    git,
+)
 
 
 def _generate(project: Path) -> None:
     """`byok diff` reviews the generated/ Terraform applies: regenerate after an input edit."""
-    res = _run(project, "generate")
+    res = byok(project, "generate")
     assert res.returncode == 0, res.stdout + res.stderr
 
 
@@ -56,18 +35,21 @@ def _edit(project: Path, old: str, new: str) -> None:
     _generate(project)
 
 
-def test_unchanged_inputs_report_no_changes(repo: Path) -> None:
-    res = _run(repo, "diff")
-    assert (res.returncode, res.stdout) == (0, "no access changes in the key policies\n"), (
-        res.stderr
+def test_unchanged_inputs_report_no_changes_against_the_named_base(repo: Path) -> None:
+    short = git(repo, "rev-parse", "--short", "HEAD").strip()
+    res = byok(repo, "diff", "--base", "HEAD")
+    assert (res.returncode, res.stdout, res.stderr) == (
+        0,
+        f"base: HEAD ({short})\nno access changes in the key policies\n",
+        "",
     )
 
 
 def test_added_revocation_names_key_vendor_actions_value(repo: Path) -> None:
     _edit(repo, "values: [C0123ABCD, C07QX4M2PLR]", "values: [C0123ABCD, C07QX4M2PLR, C0999ZZZZ]")
-    res = _run(repo, "diff")
+    res = byok(repo, "diff")
     assert res.returncode == 0, res.stdout + res.stderr
-    assert res.stdout == (
+    assert res.stdout == default_base(repo) + (
         "slack-prod: Slack (152659312504) loses kms:Decrypt, kms:GenerateDataKey when "
         "kms:EncryptionContext:channel_id = C0999ZZZZ (revocation SEC-123)\n"
     )
@@ -85,24 +67,26 @@ def _witness_check(repo: Path, tmp_path: Path, key: str, witness: dict[str, obje
             check=True,
         ).stdout
     )
-    _run(repo, "generate")
+    byok(repo, "generate")
     new = repo / "generated" / "policies" / f"{key}.json"
     # A vendor is another account: the key policy's side of the allow is `allow_if_iam`.
     account = ("--key-account", "111122223333")
-    assert json.loads(_run(repo, "eval", str(new), str(req), *account).stdout)["decision"] in (
+    assert json.loads(byok(repo, "eval", str(new), str(req), *account).stdout)["decision"] in (
         "allow",
         "allow_if_iam",
     )
-    assert json.loads(_run(repo, "eval", str(old), str(req), *account).stdout)["decision"] == "deny"
+    assert json.loads(byok(repo, "eval", str(old), str(req), *account).stdout)["decision"] == "deny"
 
 
 def test_removed_revocation_is_new_access_with_confirmed_witness(
     repo: Path, tmp_path: Path
 ) -> None:
     _edit(repo, "values: [C0123ABCD, C07QX4M2PLR]", "values: [C0123ABCD]")
-    res = _run(repo, "diff", "--format", "json")
+    res = byok(repo, "diff", "--format", "json")
     assert res.returncode == 3, res.stdout + res.stderr
     doc = json.loads(res.stdout)
+    head = git(repo, "rev-parse", "HEAD").strip()
+    assert (doc["base"], doc["base_commit"], doc["base_rule"]) == ("HEAD", head, "head")
     changed = [k for k in doc["keys"] if k["status"] != "unchanged"]
     assert [k["key"] for k in changed] == ["slack-prod"]
     assert changed[0]["relation"] == "wider" and changed[0]["widens"] is True
@@ -111,21 +95,28 @@ def test_removed_revocation_is_new_access_with_confirmed_witness(
         "when kms:EncryptionContext:channel_id = C07QX4M2PLR (revocation SEC-123 lifted)"
     ]
     _witness_check(repo, tmp_path, "slack-prod", changed[0]["new_access"])
-    text = _run(repo, "diff", "--base", "HEAD")
+    text = byok(repo, "diff", "--base", "HEAD")
     assert "NEW ACCESS in slack-prod (wider)" in text.stdout and text.returncode == 3
-    assert _run(repo, "diff", "--allow-widening").returncode == 0
+    assert byok(repo, "diff", "--allow-widening").returncode == 0
+
+
+BOX = (
+    "\n  - vendor: box\n    environments: [prod]\n"
+    "    parameters:\n      principal_arn: arn:aws:iam::999988887777:role/BoxKeySafe\n"
+)
+
+
+def _add_box(project: Path) -> None:
+    """A new app, the last one: before org.yaml's closing `accepted_warnings` block."""
+    org = project / "org.yaml"
+    org.write_text(org.read_text().replace(ACCEPTANCES, BOX + ACCEPTANCES))
+    _generate(project)
 
 
 def test_new_vendor_key_witness_is_the_vendor(repo: Path) -> None:
     """The witness of a new key is what the vendor gains, not our own root managing the key."""
-    org = repo / "org.yaml"
-    box = (
-        "\n  - vendor: box\n    environments: [prod]\n"
-        "    parameters:\n      principal_arn: arn:aws:iam::999988887777:role/BoxKeySafe\n"
-    )
-    org.write_text(org.read_text().replace(ACCEPTANCES, box + ACCEPTANCES))
-    _generate(repo)
-    res = _run(repo, "diff", "--format", "json")
+    _add_box(repo)
+    res = byok(repo, "diff", "--format", "json")
     keys = {k["key"]: k for k in json.loads(res.stdout)["keys"]}
     assert (
         keys["box-prod"]["new_access"]["principal"] == "arn:aws:iam::999988887777:role/BoxKeySafe"
@@ -133,17 +124,12 @@ def test_new_vendor_key_witness_is_the_vendor(repo: Path) -> None:
 
 
 def test_new_app_is_widening(repo: Path) -> None:
-    org = repo / "org.yaml"
-    box = (
-        "\n  - vendor: box\n    environments: [prod]\n"
-        "    parameters:\n      principal_arn: arn:aws:iam::999988887777:role/BoxKeySafe\n"
-    )
-    # the last app: before org.yaml's closing `accepted_warnings` block
-    org.write_text(org.read_text().replace(ACCEPTANCES, box + ACCEPTANCES))
-    _generate(repo)
-    res = _run(repo, "diff")
+    _add_box(repo)
+    res = byok(repo, "diff")
     assert res.returncode == 3, res.stdout + res.stderr
-    assert res.stdout.startswith("box-prod: NEW ACCESS: new key for Box (999988887777), prod\n")
+    assert res.stdout.startswith(
+        default_base(repo) + "box-prod: NEW ACCESS: new key for Box (999988887777), prod\n"
+    )
     assert "NEW ACCESS in box-prod (wider)" in res.stdout
 
 
@@ -152,7 +138,7 @@ def test_lifted_suspension_is_widening(repo: Path) -> None:
     start = text.index("    suspension:")
     (repo / "org.yaml").write_text(text[:start])
     _generate(repo)
-    res = _run(repo, "diff")
+    res = byok(repo, "diff")
     assert res.returncode == 3, res.stdout + res.stderr
     assert (
         "databricks-staging: NEW ACCESS: Databricks (414351767826) regains" in res.stdout
@@ -161,7 +147,7 @@ def test_lifted_suspension_is_widening(repo: Path) -> None:
 
 
 def test_bad_base_ref_is_an_error(repo: Path) -> None:
-    res = _run(repo, "diff", "--base", "no-such-ref")
+    res = byok(repo, "diff", "--base", "no-such-ref")
     assert res.returncode == 1
     assert res.stderr.startswith("byok: error: cannot read policies at `no-such-ref`")
 
@@ -181,7 +167,7 @@ def _drop_statement(project: Path, key: str, sid: str) -> int:
 
 def test_hand_edit_of_a_generated_policy_is_never_no_access_changes(repo: Path) -> None:
     line = _drop_statement(repo, "slack-prod", "RevokeSlackChannel")
-    res = _run(repo, "diff")
+    res = byok(repo, "diff")
     assert (res.returncode, res.stdout) == (1, ""), res.stdout
     assert res.stderr == (
         f"generated/policies/slack-prod.json:{line}:1: E323 generated/ is stale: differs from "
@@ -189,7 +175,7 @@ def test_hand_edit_of_a_generated_policy_is_never_no_access_changes(repo: Path) 
         "  help: run `byok generate` (a hand edit of generated/ is overwritten), review, commit\n"
         "byok: generated/ is stale: run `byok generate`, then review\n"
     )
-    assert _run(repo, "diff", "--allow-widening").returncode == 1
+    assert byok(repo, "diff", "--allow-widening").returncode == 1
 
 
 def test_the_verdict_is_computed_on_the_json_terraform_applies(repo: Path) -> None:
@@ -249,33 +235,33 @@ def test_a_hand_edit_to_the_modules_fails_closed(repo: Path) -> None:
     tf.parent.mkdir(parents=True)
     shutil.copy2(REPO / "modules" / "kms-key" / "main.tf", tf)
     shutil.copy2(REPO / "main.tf", repo / "main.tf")
-    env = {**os.environ, **GIT_ENV}
-    for cmd in (["add", "-A"], ["commit", "-qm", "terraform"]):
-        subprocess.run(["git", "-C", str(repo), *cmd], check=True, env=env)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "terraform")
     tf.write_text(tf.read_text().replace("prevent_destroy = true", "prevent_destroy = false"))
     (repo / "main.tf").write_text((repo / "main.tf").read_text() + "\n# root edit\n")
-    res = _run(repo, "diff")
+    res = byok(repo, "diff")
     assert res.returncode == 3, res.stderr  # fails closed until approved
     assert res.stderr == "byok: hand-written Terraform changed: review it; exit 3\n"
     assert res.stdout == (
-        "no access changes in the key policies\n"
+        default_base(repo)
+        + "no access changes in the key policies\n"
         + _unjudged("main.tf")
         + _unjudged("modules/kms-key/main.tf")
     )
-    assert _run(repo, "diff", "--allow-widening").returncode == 0
+    assert byok(repo, "diff", "--allow-widening").returncode == 0
 
 
 def test_removing_an_app_is_destructive_before_and_after_generate(repo: Path) -> None:
     _drop_app(repo, "zoom", "databricks")
-    res = _run(repo, "diff", "--allow-widening")
-    assert (res.returncode, res.stdout) == (4, ZOOM_DELETION), res.stderr
+    res = byok(repo, "diff", "--allow-widening")
+    assert (res.returncode, res.stdout) == (4, default_base(repo) + ZOOM_DELETION), res.stderr
     assert res.stderr == "byok: generated/ is also stale (`byok generate`)\n"
-    res = _run(repo, "diff", "--format", "json")
+    res = byok(repo, "diff", "--format", "json")
     assert res.returncode == 4
     assert [(k["key"], k["destroys"]) for k in json.loads(res.stdout)["keys"]] == [
         ("zoom-prod", True)
     ]
-    gen = _run(repo, "generate")
+    gen = byok(repo, "generate")
     assert gen.returncode == 1
     assert gen.stderr.startswith(
         "org.yaml:32:1: E320 key `zoom-prod` is in generated/ but org.yaml no longer produces "
@@ -289,9 +275,10 @@ def test_removing_an_app_is_destructive_before_and_after_generate(repo: Path) ->
     for rel in ("policies/zoom-prod.json", "handoff/zoom-prod.md"):
         (repo / "generated" / rel).unlink()
     _generate(repo)
-    res = _run(repo, "diff")
-    assert (res.returncode, res.stdout, res.stderr) == (4, ZOOM_DELETION + MAIN_TF_CHANGED, "")
-    doc = json.loads(_run(repo, "diff", "--format", "json").stdout)
+    res = byok(repo, "diff")
+    expected = default_base(repo) + ZOOM_DELETION + MAIN_TF_CHANGED
+    assert (res.returncode, res.stdout, res.stderr) == (4, expected, "")
+    doc = json.loads(byok(repo, "diff", "--format", "json").stdout)
     assert doc["destroys"] is True and doc["widens"] is False
     (zoom,) = [k for k in doc["keys"] if k["key"] == "zoom-prod"]
     assert (zoom["status"], zoom["destroys"]) == ("removed", True)
@@ -299,14 +286,15 @@ def test_removing_an_app_is_destructive_before_and_after_generate(repo: Path) ->
 
 def test_removing_an_environment_is_destructive(repo: Path) -> None:
     _edit_raw(repo, "environments: [prod, sandbox]", "environments: [prod]")
-    res = _run(repo, "diff")
+    res = byok(repo, "diff")
     assert res.returncode == 4
     assert res.stdout.startswith(
-        "slack-sandbox: KEY DELETION: the key leaves generated/ without a decommission in "
+        default_base(repo)
+        + "slack-sandbox: KEY DELETION: the key leaves generated/ without a decommission in "
         "org.yaml; deleting it would make everything Slack (152659312504) encrypted under it "
         "unreadable (Terraform's plan refuses: prevent_destroy)\n"
     ), res.stdout
-    gen = _run(repo, "generate")
+    gen = byok(repo, "generate")
     assert gen.returncode == 1
     assert gen.stderr.startswith(
         "org.yaml:34:19: E320 key `slack-sandbox` is in generated/ but org.yaml no longer "
@@ -333,7 +321,7 @@ decommissions:
 def test_a_declared_decommission_lets_the_key_leave(repo: Path) -> None:
     _drop_app(repo, "zoom", "databricks")
     (repo / "org.yaml").write_text((repo / "org.yaml").read_text() + DECOMMISSION)
-    assert _run(repo, "diff").returncode == 1  # generated/ not regenerated yet: stale
+    assert byok(repo, "diff").returncode == 1  # generated/ not regenerated yet: stale
     _generate(repo)
     assert not (repo / "generated" / "policies" / "zoom-prod.json").exists()
     access = (repo / "generated" / "ACCESS.md").read_text()
@@ -345,10 +333,11 @@ def test_a_declared_decommission_lets_the_key_leave(repo: Path) -> None:
         "- `zoom-prod`: SEC-200: Zoom contract ended; Zoom deleted the data; the vendor confirmed "
         "re-encryption or deletion on 2026-11-20\n"
     )
-    res = _run(repo, "diff")
+    res = byok(repo, "diff")
     assert (res.returncode, res.stdout) == (
         0,
-        "zoom-prod: decommissioned (SEC-200: Zoom contract ended; Zoom deleted the data; "
+        default_base(repo)
+        + "zoom-prod: decommissioned (SEC-200: Zoom contract ended; Zoom deleted the data; "
         "Zoom (409910850980) confirmed re-encryption or deletion on 2026-11-20): the key leaves "
         'Terraform; delete it with the break-glass runbook (README, "Decommissioning a key")\n'
         + MAIN_TF_CHANGED,
@@ -357,7 +346,7 @@ def test_a_declared_decommission_lets_the_key_leave(repo: Path) -> None:
     text = (repo / "org.yaml").read_text()
     (repo / "org.yaml").write_text(text.replace("key: zoom-prod", "key: slack-prod"))
     line = text[: text.index("key: zoom-prod")].count("\n") + 1
-    gen = _run(repo, "generate")
+    gen = byok(repo, "generate")
     assert gen.returncode == 1
     assert gen.stderr.startswith(
         f"org.yaml:{line}:10: E321 key `slack-prod` is decommissioned but an app still "
@@ -379,10 +368,7 @@ def test_property_no_hand_edit_of_generated_passes_review(
 
     from byok.cli import main as cli
 
-    project = copy_inputs(tmp_path_factory.mktemp("prop") / "repo")
-    env = {**os.environ, **GIT_ENV}
-    for cmd in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "base"]):
-        subprocess.run(["git", "-C", str(project), *cmd], check=True, env=env)
+    project = committed_repo(copy_inputs(tmp_path_factory.mktemp("prop") / "repo"))
     files = sorted(p for p in (project / "generated").rglob("*") if p.is_file())
 
     @settings(max_examples=25)
@@ -417,10 +403,10 @@ def test_property_no_hand_edit_of_generated_passes_review(
 
 def test_terraform_changes_outside_the_policies_are_named_not_judged(repo: Path) -> None:
     _edit(repo, "      deletion_window_days: 30", "      deletion_window_days: 14")
-    res = _run(repo, "diff")
+    res = byok(repo, "diff")
     assert (res.returncode, res.stdout) == (
         0,
-        "no access changes in the key policies\n" + MAIN_TF_CHANGED,
+        default_base(repo) + "no access changes in the key policies\n" + MAIN_TF_CHANGED,
     ), res.stderr
 
 
@@ -461,7 +447,7 @@ def test_a_forged_generate_cache_cannot_hide_a_hand_edit(repo: Path) -> None:
     from byok.cli.generate import _fingerprint
     from byok.write import read_tree
 
-    assert _run(repo, "generate").returncode == 0
+    assert byok(repo, "generate").returncode == 0
     main_tf = repo / "generated" / "main.tf"
     text = main_tf.read_text()
     needle = '"deletion_window_in_days"   = 30'
@@ -472,6 +458,6 @@ def test_a_forged_generate_cache_cannot_hide_a_hand_edit(repo: Path) -> None:
     assert fp is not None
     tree = cache.tree_digest(read_tree(repo / "generated"))
     cache.store(repo, cache.Entry(fingerprint=fp, tree=tree, stderr="", stdout=""))
-    res = _run(repo, "diff")
+    res = byok(repo, "diff")
     assert res.returncode == 1, res.stdout + res.stderr
     assert "E323" in res.stderr and "generated/main.tf" in res.stderr

@@ -19,9 +19,8 @@ from pathlib import Path
 from byok.policy.compare import compare
 from byok.policy.evaluate import Request, evaluate
 from byok.policy.iam import Policy
-from tests.test_review import _edit, _run, repo
-
-__all__ = ["repo"]  # the git-repository fixture, shared with test_review
+from tests.conftest import byok
+from tests.test_review import _edit
 
 ACCT = "111122223333"
 ATTACKER = f"arn:aws:iam::{ACCT}:role/Attacker"
@@ -37,7 +36,7 @@ def _policies(project: Path, key: str) -> tuple[Policy, Policy]:
         text=True,
         check=True,
     ).stdout
-    res = _run(project, "generate")
+    res = byok(project, "generate")
     assert res.returncode == 0, res.stderr
     new = (project / "generated" / "policies" / f"{key}.json").read_text()
     return Policy.from_json(json.loads(old)), Policy.from_json(json.loads(new))
@@ -56,7 +55,7 @@ def _assert_new_direct_access(old: Policy, new: Policy, principal: str) -> None:
 
 def test_break_glass_swap_is_new_access(repo: Path) -> None:
     _edit(repo, BREAK_GLASS, f"break_glass: {ATTACKER}")
-    res = _run(repo, "diff", "--format", "json")
+    res = byok(repo, "diff", "--format", "json")
     assert res.returncode == 3, res.stdout + res.stderr
     doc = json.loads(res.stdout)
     changed = [k for k in doc["keys"] if k["status"] != "unchanged"]
@@ -67,7 +66,7 @@ def test_break_glass_swap_is_new_access(repo: Path) -> None:
 
 def test_new_key_administrator_is_new_access(repo: Path) -> None:
     _edit(repo, ADMINS, ADMINS + f"  - {ATTACKER}\n")
-    res = _run(repo, "diff")
+    res = byok(repo, "diff")
     assert res.returncode == 3, res.stdout + res.stderr
     assert "NEW ACCESS in slack-prod" in res.stdout
     old, new = _policies(repo, "slack-prod")

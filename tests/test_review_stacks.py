@@ -8,9 +8,9 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.test_review import GIT_ENV, _edit, _run, repo
-
-__all__ = ["repo"]  # the git-repository fixture, shared with test_review
+from tests.conftest import GIT_ENV, default_base
+from tests.conftest import byok as _run
+from tests.test_review import _edit
 
 STACK = """stacks:
   - account_id: "444455556666"
@@ -31,8 +31,10 @@ def _commit(project: Path) -> None:
 
 
 def _witness_free(stdout: str) -> list[str]:
-    """The lines before the first block of explanations (witnesses are tested elsewhere)."""
-    return stdout.split("\n\n", 1)[0].splitlines()
+    """The lines after the base line and before the first block of explanations (witnesses
+    are tested elsewhere)."""
+    assert stdout.startswith("base: "), stdout
+    return stdout.split("\n\n", 1)[0].splitlines()[1:]
 
 
 def test_moving_an_environment_to_a_stack_is_a_key_deletion(repo: Path) -> None:
@@ -112,7 +114,7 @@ def test_a_decommission_of_another_place_does_not_cover_the_move(repo: Path) -> 
 def test_a_stack_that_changes_region_leaves_its_old_key_unmanaged(repo: Path) -> None:
     _edit(repo, "apps:\n", STACK)
     _commit(repo)
-    assert _run(repo, "diff").returncode == 0
+    assert _run(repo, "diff", "--base", "HEAD").returncode == 0
     _edit(repo, "region: eu-west-1", "region: eu-central-1")
     res = _run(repo, "diff")
     assert res.returncode == 4, res.stdout + res.stderr
@@ -132,7 +134,9 @@ def test_a_move_is_destructive_before_generate_too(repo: Path) -> None:
     org.write_text(org.read_text().replace("apps:\n", STACK, 1))
     res = _run(repo, "diff")
     assert (res.returncode, res.stderr) == (4, "byok: generated/ is also stale (`byok generate`)\n")
-    assert res.stdout.startswith("databricks-staging: KEY DELETION: moved from account ")
+    assert res.stdout.startswith(
+        default_base(repo) + "databricks-staging: KEY DELETION: moved from account "
+    )
 
 
 def test_a_decommission_naming_where_the_key_still_is_is_refused(repo: Path) -> None:

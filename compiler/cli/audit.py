@@ -16,11 +16,14 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import cost
 from ..diagnostics import CompileError
-from .common import EXIT_INPUT, EXIT_OK, print_diagnostics, today
+from .common import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, EXIT_WIDER, print_diagnostics, today
+
+if TYPE_CHECKING:
+    from ..live.findings import Finding
 
 AUDIT_EPILOG = (
     "exit codes: 0 clean, 3 a deployed policy grants access the reviewed one does not, "
@@ -85,18 +88,26 @@ def _guarded(run: Callable[[], int]) -> int:
         return EXIT_INPUT
 
 
+def exit_code(findings: list[Finding]) -> int:
+    """3 when a deployed policy grants access the reviewed one does not; 5 any other finding."""
+    if any(f.severity == "wider" for f in findings):
+        return EXIT_WIDER
+    if any(f.severity == "finding" for f in findings):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     def run() -> int:
         from ..live import report
         from ..live.aws import Clients
         from ..live.expected import load_expected
-        from ..live.findings import exit_code
         from ..live.run import run_audit
 
         exp = load_expected(Path(args.directory), today())
         findings = run_audit(exp, Clients(exp.region), analyzer=args.access_analyzer)
         if args.format == "json":
-            sys.stdout.write(report.to_json(findings))
+            sys.stdout.write(report.to_json(findings, exit_code(findings)))
         elif args.format == "markdown":
             sys.stdout.write(report.markdown(findings))
         else:

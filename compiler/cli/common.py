@@ -12,7 +12,25 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # imported lazily: `byok --help` must not pay for pydantic
     from ..diagnostics import Diagnostic
 
-EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_WIDER, EXIT_DESTROY = 0, 1, 2, 3, 4
+# Every exit code any command returns, defined once: `byok --help` prints `EXIT_CODES` and
+# tests/test_cli_exit_codes.py checks that no module defines or returns a code of its own and
+# that the README's table lists each one.
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_WIDER, EXIT_DESTROY, EXIT_FINDINGS = 0, 1, 2, 3, 4, 5
+EXIT_INTERRUPTED = 130  # the shell's code for SIGINT (128 + 2)
+EXIT_CODES: dict[int, str] = {
+    EXIT_OK: "success (diff: no new access, no key deleted; audit: clean)",
+    EXIT_INPUT: "input errors; stale generated/; a base ref git cannot read; AWS errors",
+    EXIT_USAGE: "usage error; diff: nothing to review (see `byok diff --help`)",
+    EXIT_WIDER: "access widened (diff, compare --fail-on-wider, audit)",
+    EXIT_DESTROY: "diff: a key would be deleted without a decommission in org.yaml",
+    EXIT_FINDINGS: "audit: findings other than wider access",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+}
+
+
+def exit_codes_text() -> str:
+    """The exit-code list of `byok --help` (its epilog)."""
+    return "exit codes:\n" + "".join(f"  {c:<3}  {m}\n" for c, m in EXIT_CODES.items())
 
 
 def today() -> date:

@@ -2,9 +2,13 @@
 
 Exit codes: 0 no new access (and no key deleted), 1 the inputs do not compile or `generated/`
 is not what they compile to (E323: the review reads the files Terraform applies, so they must
-be current), 2 usage, 3 new access (unless `--allow-widening`), 4 a key would be deleted
+be current), 2 usage, or nothing to review (no `--base`, no branch to default to, and the
+working tree is committed), 3 new access (unless `--allow-widening`), 4 a key would be deleted
 (or moved to another account or Region) without a decommission in org.yaml (never waived by
 `--allow-widening`).
+
+The pipeline, the policy engine and git are imported inside the command: `byok diff --help`
+pays for none of them (tests/test_cli_startup.py).
 """
 
 from __future__ import annotations
@@ -16,32 +20,47 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..diagnostics import CompileError, Diagnostic, Loc
-from ..gitbase import (
-    GitError,
-    Placement,
-    changed_terraform,
-    committed_placement,
-    committed_policies,
-    working_policies,
+from ..paths import ORG_FILE, OUT_DIR
+from .common import (
+    EXIT_DESTROY,
+    EXIT_INPUT,
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_WIDER,
+    print_diagnostics,
+    today,
 )
-from ..load import load_bytes
-from ..model import Org, build
-from ..pipeline import ORG_FILE, OUT_DIR, Result, build_tree, compile_verified
-from ..policy import iam
-from ..review import Move, Report, Words, lifted_tickets, removal, review
-from ..write import read_tree
-from .common import EXIT_DESTROY, EXIT_INPUT, EXIT_OK, EXIT_WIDER, print_diagnostics, today
-from .generate import cached
+
+if TYPE_CHECKING:
+    from ..diagnostics import Diagnostic
+    from ..gitbase import Base, Placement
+    from ..pipeline import Result
+    from ..review import Move, Report, Words
+
+BASE_HELP = (
+    "git ref holding the reviewed policies (default: the merge-base of HEAD and origin's "
+    "default branch, refs/remotes/origin/HEAD, else of HEAD and its upstream branch, else "
+    "HEAD itself; in CI name the pull request's target branch, e.g. origin/main)"
+)
+
+DIFF_EPILOG = (
+    "exit codes: 0 no new access and no key deleted, 1 inputs that do not compile, a stale "
+    "generated/ or a base git cannot read, 2 usage, or nothing to review (no --base, no branch "
+    "to default to, and the working tree committed), 3 new access (unless --allow-widening), "
+    "4 a key would be deleted (or moved to another account or Region) without a decommission "
+    "in org.yaml"
+)
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
-        "diff", help="semantic access diff of generated/ against the policies at a git ref"
+        "diff",
+        help="semantic access diff of generated/ against the policies at a git ref",
+        epilog=DIFF_EPILOG,
     )
-    p.add_argument("--base", default="HEAD", help="git ref holding the reviewed policies (HEAD)")
+    p.add_argument("--base", metavar="REF", default=None, help=BASE_HELP)
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--allow-widening", action="store_true", help="exit 0 even when access widens")
     p.set_defaults(func=cmd_diff)
@@ -58,6 +77,9 @@ def _first_difference(a: bytes, b: bytes) -> int:
 
 def stale_files(root: Path, expected: Mapping[str, bytes]) -> list[Diagnostic]:
     """One E323 per file of `generated/` that differs from what the inputs compile to."""
+    from ..diagnostics import Diagnostic, Loc
+    from ..write import read_tree
+
     actual = read_tree(root / OUT_DIR)
     out: list[Diagnostic] = []
     for rel in sorted(set(actual) | set(expected)):
@@ -92,6 +114,11 @@ def stale_files(root: Path, expected: Mapping[str, bytes]) -> list[Diagnostic]:
 def _base_tickets(root: Path, ref: str) -> dict[str, dict[str, tuple[str, ...]]]:
     """The revocation tickets of org.yaml at `ref`, to name the ticket of a lifted revocation.
     Words only: when the base's org.yaml cannot be read or modelled, lines just omit them."""
+    from ..diagnostics import CompileError
+    from ..load import load_bytes
+    from ..model import Org, build
+    from ..review import lifted_tickets
+
     try:
         data = subprocess.run(
             ["git", "-C", str(root), "show", f"{ref}:{ORG_FILE}"],
@@ -109,6 +136,8 @@ def moves(result: Result, base: Placement) -> dict[str, Move]:
     """Key name -> its move, for each key the base's Terraform creates in another account or
     Region than the inputs now do (a key's identity is its account, Region and name). A base
     without `organization.json` says nothing of its root's keys: those are matched by name."""
+    from ..review import Move
+
     org = result.compiled.resolved.org
     now = {ck.key.name: (ck.key.org.account_id, ck.key.org.region) for ck in result.compiled.keys}
     roots = {(org.account_id, org.region), *now.values()}
@@ -121,6 +150,9 @@ def moves(result: Result, base: Placement) -> dict[str, Move]:
 
 
 def _words(result: Result, root: Path, ref: str) -> Words:
+    from ..gitbase import committed_placement
+    from ..review import Words
+
     resolved = result.compiled.resolved
     return Words(
         compiled={ck.key.name: ck for ck in result.compiled.keys},
@@ -132,38 +164,45 @@ def _words(result: Result, root: Path, ref: str) -> Words:
     )
 
 
-def _emit(report: Report, args: argparse.Namespace) -> None:
+def _emit(report: Report, base: Base, args: argparse.Namespace) -> None:
+    """The report, always naming the commit it was compared with (a pull request comment that
+    says "no access changes" must say against what)."""
     if args.format == "json":
         doc = {
-            "base": args.base,
+            "base": base.ref,
+            "base_commit": base.commit,
+            "base_rule": base.rule,
             "widens": report.widens,
             "destroys": report.destroys,
             "keys": [c.to_json() for c in report.changes],
         }
         sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     else:
-        sys.stdout.write(report.text())
+        sys.stdout.write(f"base: {base.describe()}\n" + report.text())
 
 
-def _report(
-    root: Path, result: Result, base: dict[str, iam.Policy], args: argparse.Namespace
-) -> Report | int:
+def _report(root: Path, result: Result, base: Base, args: argparse.Namespace) -> Report | int:
     """The review of the working tree, or an exit code when it cannot be trusted."""
-    words = _words(result, root, args.base)
+    from ..gitbase import changed_terraform, committed_policies, working_policies
+    from ..review import Report, removal, review
+
+    before = committed_policies(root, base.commit)
+    words = _words(result, root, base.commit)
     produced = {ck.key.name for ck in result.compiled.keys}
     stale = stale_files(root, result.files)
     if stale:
         # A key the inputs drop is destructive whatever generated/ says: that is the finding.
-        gone = [removal(n, base[n], words) for n in sorted(set(base) - produced | set(words.moves))]
+        lost = set(before) - produced | set(words.moves)
+        gone = [removal(n, before[n], words) for n in sorted(lost)]
         if any(c.destroys for c in gone):
-            _emit(Report(gone, moves=words.moves), args)
+            _emit(Report(gone, moves=words.moves), base, args)
             print(f"byok: {OUT_DIR}/ is also stale (`byok generate`)", file=sys.stderr)
             return EXIT_DESTROY
         print_diagnostics(stale)
         print(f"byok: {OUT_DIR}/ is stale: run `byok generate`, then review", file=sys.stderr)
         return EXIT_INPUT
-    changes = review(working_policies(root), base, words)
-    return Report(changes, changed_terraform(root, args.base), words.moves)
+    changes = review(working_policies(root), before, words)
+    return Report(changes, changed_terraform(root, base.commit), words.moves)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -179,25 +218,64 @@ def cmd_diff(args: argparse.Namespace) -> int:
             gc.enable()
 
 
-def _diff(args: argparse.Namespace) -> int:
-    root, day = Path(args.directory), today()
-    hit = cached(root, day)
+def _compile(root: Path) -> Result | None:
+    from ..diagnostics import CompileError
+    from ..pipeline import build_tree, compile_verified
+    from .generate import cached
+
+    day = today()
     try:
         # A cache hit means generate proved these inputs with this compiler: the proofs are
         # skipped, but the tree is still rendered and compared with generated/ (stale check).
-        result = build_tree(root, day, guard=False) if hit is None else compile_verified(root, day)
+        if cached(root, day) is None:
+            return build_tree(root, day, guard=False)
+        return compile_verified(root, day)
     except CompileError as err:
         print_diagnostics(err.diagnostics)
+        return None
+
+
+def _nothing_to_review(root: Path, base: Base, report: Report) -> bool:
+    """True, after saying so, when the default fell back to HEAD and the working tree is
+    committed: "no access changes" would be true of HEAD only, never of a pull request (in CI
+    the change is committed, so HEAD is the change itself)."""
+    from ..gitbase import committed
+
+    if base.rule != "head" or report.unjudged:
+        return False
+    if any(c.status != "unchanged" for c in report.changes) or not committed(root):
+        return False
+    print(
+        f"byok: no changes against HEAD ({base.short}): the working tree is committed; "
+        "pass --base <target branch> to review a pull request",
+        file=sys.stderr,
+    )
+    return True
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from ..gitbase import GitError, resolve_base
+
+    root = Path(args.directory)
+    result = _compile(root)
+    if result is None:
         return EXIT_INPUT
     try:
-        base = committed_policies(root, args.base)
+        base = resolve_base(root, args.base)
         report = _report(root, result, base, args)
+        if not isinstance(report, int) and _nothing_to_review(root, base, report):
+            return EXIT_USAGE
     except (GitError, ValueError, OSError) as exc:
-        print(f"byok: error: cannot read policies at `{args.base}`: {exc}", file=sys.stderr)
+        where = args.base or "HEAD"
+        print(f"byok: error: cannot read policies at `{where}`: {exc}", file=sys.stderr)
         return EXIT_INPUT
     if isinstance(report, int):
         return report
-    _emit(report, args)
+    _emit(report, base, args)
+    return _verdict(report, args)
+
+
+def _verdict(report: Report, args: argparse.Namespace) -> int:
     if report.destroys:
         return EXIT_DESTROY
     # Hand-written Terraform (modules/, the root module) is applied too but is no output of the

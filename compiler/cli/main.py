@@ -1,5 +1,4 @@
-"""`byok`: the command line. Exit codes: 0 ok, 1 input errors, 2 usage, 3 access widened,
-4 a key would be deleted without a decommission (`diff`)."""
+"""`byok`: compile org.yaml and vendors/ into KMS key policies and Terraform, and review them."""
 
 from __future__ import annotations
 
@@ -13,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-EXIT_OK, EXIT_USAGE = 0, 2
+from .common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exit_codes_text
 
 # Command -> (module of byok.cli that registers it, its registrar, one-line help).
 # Modules are imported only for the command being run, so `byok --help` and `byok --version`
@@ -73,7 +72,12 @@ def _command(argv: Sequence[str]) -> str | None:
 def parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; with `command`, that command's module registers its real arguments and the
     others are listed by name and help only."""
-    p = argparse.ArgumentParser(prog="byok", description=__doc__)
+    p = argparse.ArgumentParser(
+        prog="byok",
+        description=__doc__,
+        epilog=exit_codes_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--version", action="version", version=f"byok {_version()}")
     p.add_argument("-C", "--directory", default=".", help=_DIRECTORY_HELP)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -107,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
 

@@ -1,13 +1,9 @@
-"""A finding of `byok audit`, and the audit's exit codes."""
+"""A finding of `byok audit` (its exit code is the CLI's: cli/audit.py `exit_code`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Literal
-
-# 0 clean; 3 some deployed policy grants access the reviewed one does not; 5 other findings.
-# 1 (errors: no credentials, unreadable inputs) is the CLI's.
-EXIT_CLEAN, EXIT_WIDER, EXIT_FINDINGS = 0, 3, 5
 
 Severity = Literal["wider", "finding", "ok"]
 
@@ -32,11 +28,3 @@ class Finding:
         if self.detail:
             out["detail"] = self.detail
         return out
-
-
-def exit_code(findings: list[Finding]) -> int:
-    if any(f.severity == "wider" for f in findings):
-        return EXIT_WIDER
-    if any(f.severity == "finding" for f in findings):
-        return EXIT_FINDINGS
-    return EXIT_CLEAN

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from itertools import groupby
 
-from .findings import Finding, exit_code
+from .findings import Finding
 
 MARK = {"ok": "ok", "finding": "FINDING", "wider": "WIDER"}
 
@@ -42,9 +42,9 @@ def text(findings: list[Finding], *, verbose: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_json(findings: list[Finding]) -> str:
+def to_json(findings: list[Finding], exit_code: int) -> str:
     doc = {
-        "exit_code": exit_code(findings),
+        "exit_code": exit_code,
         "summary": _summary(findings),
         "findings": [f.to_json() for f in findings],
     }
