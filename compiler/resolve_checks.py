@@ -136,7 +136,7 @@ def _check_key_names(org: Org, app: App) -> Iterator[Diagnostic]:
     `b-c` would both make `a-b-c`. Reported on the later app, in the order of the earlier
     apps and their environments."""
     index, position = _key_names(org)
-    me = position[id(app)]
+    me = position.get(id(app), len(org.apps))  # an app outside org.apps: every app is earlier
     mine = {f"{app.vendor}-{env}": i for i, env in enumerate(app.environments)}
     hits = sorted(
         (hit, name)
