@@ -8,14 +8,15 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from .paths import OUT_DIR
 from .policy import iam
 
-POLICY_DIR = "generated/policies"
+POLICY_DIR = f"{OUT_DIR}/policies"
 ORG_JSON = "generated/organization.json"
 STACKS_DIR = "generated/stacks"
 # In a stack's main.tf (render.locals_block): its account and Region, and its `keys` block,
@@ -134,8 +135,11 @@ def committed(root: Path) -> bool:
     return not tracked.strip() and not untracked.strip()
 
 
-def committed_policies(root: Path, ref: str) -> dict[str, iam.Policy]:
-    """Key name -> policy as committed at `ref` (empty when generated/ did not exist yet)."""
+def committed_policies(
+    root: Path, ref: str, memo: dict[str, iam.Policy] | None = None
+) -> dict[str, iam.Policy]:
+    """Key name -> policy as committed at `ref` (empty when generated/ did not exist yet);
+    `memo` is shared with `working_policies` (see `_parser`)."""
     _check_ref(root, ref)
     listing = _git(root, "ls-tree", "-z", f"{ref}:{POLICY_DIR}") if _has_dir(root, ref) else ""
     # Blobs by object id: a `REF:PATH` lookup scans the directory's tree, so 10,000 of them
@@ -148,10 +152,24 @@ def committed_policies(root: Path, ref: str) -> dict[str, iam.Policy]:
     ]
     names = [name for name, _ in found]
     texts = _blobs(root, [oid for _, oid in found])
+    parse = _parser(memo)
     return {
-        name.removesuffix(".json"): iam.Policy.from_json(json.loads(text))
-        for name, text in zip(names, texts, strict=True)
+        name.removesuffix(".json"): parse(text) for name, text in zip(names, texts, strict=True)
     }
+
+
+def _parser(memo: dict[str, iam.Policy] | None) -> Callable[[str], iam.Policy]:
+    """Policy text -> policy, each distinct text parsed once: `diff` passes one memo for both
+    sides, so a key whose file is unchanged is parsed once and compares by identity."""
+    cache = {} if memo is None else memo
+
+    def parse(text: str) -> iam.Policy:
+        got = cache.get(text)
+        if got is None:
+            got = cache[text] = iam.Policy.from_json(json.loads(text))
+        return got
+
+    return parse
 
 
 # Every Terraform file `terraform apply` at the root reads: the generated module, the
@@ -168,14 +186,21 @@ def changed_terraform(root: Path, ref: str) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def working_policies(root: Path) -> dict[str, iam.Policy]:
-    """Key name -> policy as the working tree's `generated/policies/*.json` hold it."""
-    folder = root / POLICY_DIR
-    if not folder.is_dir():
-        return {}
+def working_policies(
+    tree: Path | Mapping[str, bytes], memo: dict[str, iam.Policy] | None = None
+) -> dict[str, iam.Policy]:
+    """Key name -> policy as the working tree's `generated/policies/*.json` hold it: read
+    from the project at `tree`, or taken from `tree`, `generated/` as `read_tree` returns it."""
+    parse = _parser(memo)
+    if isinstance(tree, Path):
+        folder = tree / POLICY_DIR
+        files = sorted(folder.glob("*.json")) if folder.is_dir() else []
+        return {path.stem: parse(path.read_text(encoding="utf-8")) for path in files}
+    prefix = POLICY_DIR.removeprefix(f"{OUT_DIR}/") + "/"
     return {
-        path.stem: iam.Policy.from_json(json.loads(path.read_text(encoding="utf-8")))
-        for path in sorted(folder.glob("*.json"))
+        rel[len(prefix) : -len(".json")]: parse(data.decode("utf-8"))
+        for rel, data in sorted(tree.items())
+        if rel.startswith(prefix) and rel.endswith(".json") and "/" not in rel[len(prefix) :]
     }
 
 

@@ -129,16 +129,15 @@ def build_tree(
         return _build_tree(root, today or date.today(), guard, on_render)
 
 
-def compile_verified(root: Path, today: date) -> Result:
-    """The compiled and rendered keys of inputs that a successful `generate` with the same
-    fingerprint already verified (`cache.lookup`): load, resolve, compile and render, but no
-    proofs. `byok diff` uses it to skip re-proving; it still renders, because the cache file is
-    in the working tree and a forged one must not vouch for a hand-edited `generated/`."""
+def compile_verified(root: Path, today: date) -> Compiled:
+    """The compiled keys of inputs that a successful `generate` with the same fingerprint
+    already verified (`cache.lookup`): load, resolve and compile, but no proofs. `byok diff`
+    uses it to skip re-proving; it still renders them (`render.render_all`) and compares the
+    result with `generated/`, because the cache file is in the working tree and a forged one
+    must not vouch for a hand-edited `generated/`."""
     with _no_cycle_collection():
         org, vendors = load_inputs(root)
-        compiled = compile_all(resolve(org, vendors, today))
-        files = render_all(compiled)
-    return Result(compiled=compiled, files=files, warnings=(), proofs=())
+        return compile_all(resolve(org, vendors, today))
 
 
 def _render(compiled: Compiled, on_render: Rendered | None) -> dict[str, bytes] | Exception:

@@ -258,7 +258,7 @@ def key_change(name: str, new: iam.Policy, old: iam.Policy | None, words: Words)
         if witness is None:
             witness = compare(iam.Policy(statements=()), new, words.account_of(name)).new_access
         return KeyChange(name, "added", "wider", (line,), witness, None, None)
-    if old == new:
+    if old is new or old == new:  # `is`: the same text, parsed once (gitbase._parser)
         return KeyChange(name, "unchanged", "equivalent", ())
     result = compare(old, new, words.account_of(name))
     return KeyChange(

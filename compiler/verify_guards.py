@@ -10,6 +10,7 @@ principal and another role of the account, with `aws:PrincipalArn` set as AWS se
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 
 from .compile import (
     GRANT_FOR_AWS,
@@ -29,7 +30,18 @@ from .resolve import Resolved
 def _as(who: str, action: str, **context: str) -> Request:
     """A request by `who`, with `aws:PrincipalArn` set as AWS sets it for that principal (the
     role ARN for a role session). The evaluator derives no context key by itself."""
-    return Request(principal=who, action=action, context={PRINCIPAL_ARN: who, **context})
+    return _request(who, action, tuple(sorted(context.items())))
+
+
+@lru_cache(maxsize=4096)
+def _bare(who: str, action: str) -> Request:
+    """A request without `aws:PrincipalArn` (a Deny conditioned on it must still hold)."""
+    return Request(principal=who, action=action)
+
+
+@lru_cache(maxsize=4096)  # requests are immutable; every key asks the same few (issue 16)
+def _request(who: str, action: str, context: tuple[tuple[str, str], ...]) -> Request:
+    return Request(principal=who, action=action, context={PRINCIPAL_ARN: who, **dict(context)})
 
 
 def no_lockout(ck: CompiledKey) -> Iterator[Diagnostic]:
@@ -74,7 +86,7 @@ def only_break_glass_disables(ck: CompiledKey) -> Iterator[Diagnostic]:
         if who == org.break_glass:
             continue
         for action in LIFECYCLE_ACTIONS:
-            for req in (_as(who, action), Request(principal=who, action=action)):
+            for req in (_as(who, action), _bare(who, action)):
                 d = evaluate(ck.policy, req, org.account_id)
                 if d.decision != "deny":
                     yield Diagnostic.make(

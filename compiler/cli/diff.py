@@ -18,7 +18,7 @@ import gc
 import json
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,9 +34,9 @@ from .common import (
 )
 
 if TYPE_CHECKING:
+    from ..compile import Compiled
     from ..diagnostics import Diagnostic
     from ..gitbase import Base, Placement
-    from ..pipeline import Result
     from ..review import Move, Report, Words
 
 BASE_HELP = (
@@ -75,12 +75,11 @@ def _first_difference(a: bytes, b: bytes) -> int:
     return min(len(a_lines), len(b_lines)) + 1
 
 
-def stale_files(root: Path, expected: Mapping[str, bytes]) -> list[Diagnostic]:
-    """One E323 per file of `generated/` that differs from what the inputs compile to."""
+def stale_files(actual: Mapping[str, bytes], expected: Mapping[str, bytes]) -> list[Diagnostic]:
+    """One E323 per file of `generated/` (`actual`) that differs from what the inputs compile
+    to (`expected`)."""
     from ..diagnostics import Diagnostic, Loc
-    from ..write import read_tree
 
-    actual = read_tree(root / OUT_DIR)
     out: list[Diagnostic] = []
     for rel in sorted(set(actual) | set(expected)):
         have, want = actual.get(rel), expected.get(rel)
@@ -132,14 +131,37 @@ def _base_tickets(root: Path, ref: str) -> dict[str, dict[str, tuple[str, ...]]]
     return lifted_tickets(org)
 
 
-def moves(result: Result, base: Placement) -> dict[str, Move]:
+class _LazyTickets(Mapping[str, Mapping[str, tuple[str, ...]]]):
+    """`_base_tickets`, read when a line first needs one: only a lifted revocation does, and
+    modelling the base's org.yaml costs as much as a third of a typical review (issue 16)."""
+
+    def __init__(self, root: Path, ref: str) -> None:
+        self.root, self.ref = root, ref
+        self._got: dict[str, dict[str, tuple[str, ...]]] | None = None
+
+    def _tickets(self) -> dict[str, dict[str, tuple[str, ...]]]:
+        if self._got is None:
+            self._got = _base_tickets(self.root, self.ref)
+        return self._got
+
+    def __getitem__(self, key: str) -> Mapping[str, tuple[str, ...]]:
+        return self._tickets()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tickets())
+
+    def __len__(self) -> int:
+        return len(self._tickets())
+
+
+def moves(compiled: Compiled, base: Placement) -> dict[str, Move]:
     """Key name -> its move, for each key the base's Terraform creates in another account or
     Region than the inputs now do (a key's identity is its account, Region and name). A base
     without `organization.json` says nothing of its root's keys: those are matched by name."""
     from ..review import Move
 
-    org = result.compiled.resolved.org
-    now = {ck.key.name: (ck.key.org.account_id, ck.key.org.region) for ck in result.compiled.keys}
+    org = compiled.resolved.org
+    now = {ck.key.name: (ck.key.org.account_id, ck.key.org.region) for ck in compiled.keys}
     roots = {(org.account_id, org.region), *now.values()}
     out: dict[str, Move] = {}
     for name, new in sorted(now.items()):
@@ -149,18 +171,18 @@ def moves(result: Result, base: Placement) -> dict[str, Move]:
     return out
 
 
-def _words(result: Result, root: Path, ref: str) -> Words:
+def _words(compiled: Compiled, root: Path, ref: str) -> Words:
     from ..gitbase import committed_placement
     from ..review import Words
 
-    resolved = result.compiled.resolved
+    resolved = compiled.resolved
     return Words(
-        compiled={ck.key.name: ck for ck in result.compiled.keys},
+        compiled={ck.key.name: ck for ck in compiled.keys},
         decommissions=resolved.org.decommissions,
-        moves=moves(result, committed_placement(root, ref)),
+        moves=moves(compiled, committed_placement(root, ref)),
         vendors={v.name: v for v in resolved.vendors},
         account=resolved.org.account_id,
-        base_tickets=_base_tickets(root, ref),
+        base_tickets=_LazyTickets(root, ref),
     )
 
 
@@ -181,15 +203,27 @@ def _emit(report: Report, base: Base, args: argparse.Namespace) -> None:
         sys.stdout.write(f"base: {base.describe()}\n" + report.text())
 
 
-def _report(root: Path, result: Result, base: Base, args: argparse.Namespace) -> Report | int:
+class Built:
+    """The compiled inputs, `generated/` as read once, and how to check that `generated/` is
+    what they compile to (`stale`: the E323 diagnostics)."""
+
+    def __init__(
+        self, compiled: Compiled, tree: dict[str, bytes], stale: Callable[[], list[Diagnostic]]
+    ) -> None:
+        self.compiled, self.tree, self.stale = compiled, tree, stale
+
+
+def _report(root: Path, built: Built, base: Base, args: argparse.Namespace) -> Report | int:
     """The review of the working tree, or an exit code when it cannot be trusted."""
     from ..gitbase import changed_terraform, committed_policies, working_policies
+    from ..policy import iam
     from ..review import Report, removal, review
 
-    before = committed_policies(root, base.commit)
-    words = _words(result, root, base.commit)
-    produced = {ck.key.name for ck in result.compiled.keys}
-    stale = stale_files(root, result.files)
+    memo: dict[str, iam.Policy] = {}
+    before = committed_policies(root, base.commit, memo)
+    words = _words(built.compiled, root, base.commit)
+    produced = {ck.key.name for ck in built.compiled.keys}
+    stale = built.stale()
     if stale:
         # A key the inputs drop is destructive whatever generated/ says: that is the finding.
         lost = set(before) - produced | set(words.moves)
@@ -201,7 +235,8 @@ def _report(root: Path, result: Result, base: Base, args: argparse.Namespace) ->
         print_diagnostics(stale)
         print(f"byok: {OUT_DIR}/ is stale: run `byok generate`, then review", file=sys.stderr)
         return EXIT_INPUT
-    changes = review(working_policies(root), before, words)
+    # Not stale: the policies in `tree` are the files on disk, byte for byte.
+    changes = review(working_policies(built.tree, memo), before, words)
     return Report(changes, changed_terraform(root, base.commit), words.moves)
 
 
@@ -218,21 +253,28 @@ def cmd_diff(args: argparse.Namespace) -> int:
             gc.enable()
 
 
-def _compile(root: Path) -> Result | None:
+def _compile(root: Path) -> Built | None:
+    """The compiled inputs and `generated/` as it is (read once, for the cache and the stale
+    check)."""
     from ..diagnostics import CompileError
     from ..pipeline import build_tree, compile_verified
-    from .generate import cached
+    from ..render import render_all
+    from ..write import read_tree
+    from .generate import fingerprint_lookup
 
     day = today()
+    tree = read_tree(root / OUT_DIR)
     try:
         # A cache hit means generate proved these inputs with this compiler: the proofs are
         # skipped, but the tree is still rendered and compared with generated/ (stale check).
-        if cached(root, day) is None:
-            return build_tree(root, day, guard=False)
-        return compile_verified(root, day)
+        if fingerprint_lookup(root, day, tree) is None:
+            result = build_tree(root, day, guard=False)
+            return Built(result.compiled, tree, lambda: stale_files(tree, result.files))
+        compiled = compile_verified(root, day)
     except CompileError as err:
         print_diagnostics(err.diagnostics)
         return None
+    return Built(compiled, tree, lambda: stale_files(tree, render_all(compiled)))
 
 
 def _nothing_to_review(root: Path, base: Base, report: Report) -> bool:
@@ -257,12 +299,12 @@ def _diff(args: argparse.Namespace) -> int:
     from ..gitbase import GitError, resolve_base
 
     root = Path(args.directory)
-    result = _compile(root)
-    if result is None:
+    built = _compile(root)
+    if built is None:
         return EXIT_INPUT
     try:
         base = resolve_base(root, args.base)
-        report = _report(root, result, base, args)
+        report = _report(root, built, base, args)
         if not isinstance(report, int) and _nothing_to_review(root, base, report):
             return EXIT_USAGE
     except (GitError, ValueError, OSError) as exc:

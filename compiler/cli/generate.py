@@ -79,6 +79,11 @@ def cached(root: Path, day: date) -> tuple[Entry, dict[str, bytes]] | None:
     return None if entry is None else (entry, files)
 
 
+def fingerprint_lookup(root: Path, day: date, files: dict[str, bytes]) -> Entry | None:
+    """`cached`, for a caller that has read `generated/` (`files`) already."""
+    return _lookup(root, _fingerprint(root, day), files)
+
+
 def _lookup(root: Path, fp: str | None, files: dict[str, bytes]) -> Entry | None:
     from .. import cache
 

@@ -211,13 +211,15 @@ class _Compiled:
         return self.resources[resource]
 
 
-# By identity: the entry holds the statement itself, so an id is never reused while cached.
-# Bounded (cleared when full): the verifier works through the keys one at a time, so only the
-# last few policies matter, and a cache must not keep a long test run's policies alive.
-_COMPILED: dict[int, _Compiled] = {}
+# By value: keys of one organization share most statements (the guard rails, the vendor grants
+# of every environment), so what one statement answered serves every equal one. Bounded (cleared
+# when full), so a long test run does not keep its statements alive.
+_COMPILED: dict[iam.Statement, _Compiled] = {}
 _COMPILED_MAX = 1 << 12
 _MEMO_MAX = 1 << 10
-# Each policy's compiled statements, by identity like `_COMPILED`.
+# Each policy's compiled statements, by identity: the entry holds the policy, so an id is never
+# reused while cached. The verifier works through the keys one at a time: only the last few
+# policies matter.
 _POLICIES: dict[int, tuple[iam.Policy, list[_Compiled]]] = {}
 _POLICIES_MAX = 1 << 8
 
@@ -234,13 +236,13 @@ def _compiled_policy(policy: iam.Policy) -> list[_Compiled]:
 
 
 def _compiled(st: iam.Statement) -> _Compiled:
-    got = _COMPILED.get(id(st))
-    if got is not None and got.st is st:
+    got = _COMPILED.get(st)
+    if got is not None:
         return got
     made = _Compiled(st)
     if len(_COMPILED) >= _COMPILED_MAX:
         _COMPILED.clear()
-    _COMPILED[id(st)] = made
+    _COMPILED[st] = made
     return made
 
 
@@ -323,6 +325,7 @@ def _live_statements(policy: iam.Policy, request: Request, wanted: str) -> list[
     return live
 
 
+@lru_cache(maxsize=4096)  # decisions are immutable: equal outcomes share one (issue 16)
 def _decide(
     denies: tuple[str, ...], direct: tuple[str, ...], delegated: tuple[str, ...], same: bool
 ) -> Decision:
