@@ -234,7 +234,9 @@ def cell(
     out["change"]["values_added"] = extra
     runs = [run([*byok, "diff", "--base", "HEAD"], proj, env) for _ in range(repeat)]
     out["diff"] = _best(runs)
-    out["diff"]["changed_lines"] = runs[-1].stdout.count("\n")
+    # every line but the first, which names the base (`base: HEAD (<sha>)`)
+    shown = runs[-1].stdout
+    out["diff"]["changed_lines"] = shown.count("\n") - shown.startswith("base: ")
 
     make_project(proj, keys, values, extra_values=extra, extra_admin=True)
     run([*byok, "generate"], proj, env)  # `byok diff` reviews generated/: bring it up to date
