@@ -48,3 +48,35 @@ def test_an_exception_in_a_worker_is_an_error(
 
 def test_small_organizations_stay_in_one_process() -> None:
     assert verify_many.workers_for(verify_many.PARALLEL_MIN_KEYS - 1) == 1
+
+
+@pytest.mark.parametrize("slow", ["worker", "here"])
+def test_the_split_adapts_and_keeps_key_order(
+    project: Path, monkeypatch: pytest.MonkeyPatch, slow: str
+) -> None:
+    """The worker takes keys from the front, this process from the back once its other work is
+    done: whichever side is slower, every key is verified once and the results are in order."""
+    import os
+    import time
+
+    keys = _keys(project)
+    parent = os.getpid()
+    taken: list[str] = []
+
+    def verify(ck: CompiledKey) -> object:
+        in_worker = os.getpid() != parent
+        if (slow == "worker") == in_worker:
+            time.sleep(0.05)
+        if not in_worker:
+            taken.append(ck.key.name)
+        return ("ok", ck.key.name)
+
+    monkeypatch.setattr(verify_many, "verify_key", verify)
+    got, other = verify_many.verify_while(keys, lambda: "rendered", workers=2)
+    assert other == "rendered"
+    assert got == [("ok", ck.key.name) for ck in keys]
+    names = [ck.key.name for ck in keys]
+    # this process verified a suffix of the keys: all of them but the first when the worker is
+    # slow, none when this process is
+    assert taken[::-1] == names[len(names) - len(taken) :]
+    assert (len(taken) >= 1) if slow == "worker" else (len(taken) < len(names))
