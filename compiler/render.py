@@ -155,7 +155,9 @@ def render_all(compiled: Compiled) -> dict[str, bytes]:
     for sid, stack in stacks.items():
         place = stack.resolved.org.account_id, stack.resolved.org.region
         suffix = name_suffix(compiled.resolved.org, *place)
-        stack_files = render_module(stack, STACK_MODULES, STACK_POLICIES, True, suffix)
+        stack_files = render_module(
+            stack, STACK_MODULES, STACK_POLICIES, assume_role=True, suffix=suffix
+        )
         stack_files["providers.tf"] = provider_tf(sid, stack)
         files.update({f"stacks/{sid}/{name}": body for name, body in stack_files.items()})
     if stacks:
