@@ -9,8 +9,12 @@ handoff name that account.
 Every root has its own trail, alarms and vendor log roles. A stack in an account that another
 root already deploys to (org.yaml's, or a stack listed before it) gives those its own names, with
 its Region (`name_suffix`): S3 bucket names are global and IAM role names unique in an account,
-so the same names would fail the second `terraform apply` (BucketAlreadyExists,
-EntityAlreadyExists). The first root of an account keeps the names it always had.
+so the same names would fail the second `terraform apply` (BucketAlreadyOwnedByYou,
+EntityAlreadyExists), or in us-east-1, where S3 answers success for a bucket its account owns,
+let it take over the first's bucket; a multi-Region trail is listed by name in every Region.
+The first root of an account keeps the names it always had.
+https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html
+https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_DescribeTrails.html
 https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-names
 """

@@ -2,7 +2,7 @@
 account, us-east-1) and a stack in eu-west-1 of the same account, both apply. The stack's trail
 bucket (S3 bucket names are global) and IAM roles (names unique in an account) carry its Region
 (README, "Several accounts"); with the root's names the second apply fails
-(BucketAlreadyExists, EntityAlreadyExists).
+(BucketAlreadyOwnedByYou, EntityAlreadyExists).
 
 The stack's provider assumes `var.role_arn`: moto's STS answers AssumeRole with credentials of
 the role's account, here moto's own, without the role existing (moto evaluates no policies).
