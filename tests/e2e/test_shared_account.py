@@ -96,6 +96,7 @@ def _apply(moto: MotoServer, workdir: Path, data: Path, *args: str) -> None:
 
 
 def test_two_roots_in_one_account_both_apply(moto_server: MotoServer, roots: Roots) -> None:
+    note("moto divergence patched (tests/e2e/moto_main.py): DescribeTrails honours trailNameList")
     with step("terraform apply (root)"):
         _apply(moto_server, roots.root, roots.base / "tfdata-root")
     with step("terraform apply (stack in the same account)"):
