@@ -193,6 +193,12 @@ _CODES = (
     Code("E365", "organization statement allows everyone", "`*` without a condition."),
     Code("E366", "org statement exceeds revocation", "Gives the vendor an unrevoked data action."),
     Code("E367", "service principal on a vendor grant", "A service acts for the customer."),
+    Code(
+        "E380",
+        "stack name too long in a shared account",
+        "A stack in an account another root deploys to names its trail and log roles with its "
+        "Region; one would exceed AWS's length limit.",
+    ),
     # E4xx: compile (resolved keys -> policy IR)
     Code("E401", "duplicate Sid", "Two statements of one policy share a Sid."),
     Code(

@@ -12,8 +12,10 @@ events is free: the estimate assumes this trail is the account's first), CloudTr
 (call rate on write management events, error rate on all of them), CloudWatch Logs ingestion and
 storage of the trail's log group, S3 storage of log files, metric alarms (each root's controls
 and one material-expiry alarm per key with imported material) and alarm emails. Each root has
-its own trail; the first in an account records management events for free, another in the same
-account is an extra copy, billed per event: named, not estimated.
+its own multi-Region trail (README, "Several accounts"); the first in an account records
+management events for free. Another root in the same account (a stack in another Region) records
+the same events again: a paid copy, with its own Insights, CloudWatch Logs and S3 log files:
+named, not estimated (how the assumed events divide between accounts is not known).
 """
 
 from __future__ import annotations
@@ -114,8 +116,9 @@ def _trails(p: dict[str, Any], roots: int, accounts: int) -> list[Line]:
         lines.append(
             Line(
                 "CloudTrail extra copies",
-                f"{extra} trail(s) beyond their account's first: ${price:.2f} per 100,000 "
-                "management events each (not estimated)",
+                f"{extra} trail(s) beyond their account's first, each recording that account's "
+                f"events again: ${price:.2f} per 100,000 management events, plus its Insights, "
+                "CloudWatch Logs and S3 log files (not estimated)",
                 0.0,
             )
         )

@@ -28,7 +28,7 @@ from .resolve_extras import active_extras
 from .resolve_grants import grant_principals, is_service, principal_values
 from .resolve_replacements import generations
 from .resolve_replicas import imported_material
-from .resolve_stacks import check_stacks, key_org
+from .resolve_stacks import check_stack_names, check_stacks, key_org
 
 
 class Frozen(BaseModel):
@@ -137,6 +137,9 @@ def resolve(org: Org, vendors: Mapping[str, Vendor], today: date) -> Resolved:
         keys.extend(_keys(org, app, vendor, today))
         if vendor.logging is not None:
             logging.append(_logging(app, vendor))
+    diags += check_stack_names(
+        org, {(k.vendor.name, k.environment) for k in keys if k.vendor.logging is not None}
+    )
     errors = [d for d in diags if d.severity == "error"]
     if errors:
         raise CompileError(errors)

@@ -77,8 +77,9 @@ def test_a_second_root_in_one_account_is_an_extra_trail_copy(project: Path) -> N
         ("CloudTrail trail", "2 trails: the first copy of management events in 1 account(s)", 0.0),
         (
             "CloudTrail extra copies",
-            "1 trail(s) beyond their account's first: $2.00 per 100,000 management events "
-            "each (not estimated)",
+            "1 trail(s) beyond their account's first, each recording that account's events "
+            "again: $2.00 per 100,000 management events, plus its Insights, CloudWatch Logs and "
+            "S3 log files (not estimated)",
             0.0,
         ),
     ]

@@ -97,23 +97,23 @@ def test_audit_reads_a_stack_key_in_its_own_region(
         ("rotation", "ok", "on (the endpoint did not report the period)"),
         ("last use", "ok", "unavailable (moto)"),
     ]
+    # a stack in the root's account has its own trail name (its Region), not the root's trail's
     assert _of(findings, "trail 111122223333-eu-west-1")[0] == (
         "trail",
         "finding",
-        "trail `acme-byok` does not exist",
+        "trail `acme-byok-eu-west-1` does not exist",
     )
 
 
-def _log(region: str, records: list[dict[str, Any]]) -> None:
+def _log(region: str, records: list[dict[str, Any]], trail: str = "acme-byok") -> None:
     logs = boto3.client("logs", region_name=region)
-    logs.create_log_group(logGroupName="/aws/cloudtrail/acme-byok")
-    logs.create_log_stream(logGroupName="/aws/cloudtrail/acme-byok", logStreamName="s")
+    group = f"/aws/cloudtrail/{trail}"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
     now = int(time.time() * 1000)
     events = [{"timestamp": now, "message": json.dumps(r)} for r in records]
     if events:
-        logs.put_log_events(
-            logGroupName="/aws/cloudtrail/acme-byok", logStreamName="s", logEvents=events
-        )
+        logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=events)
 
 
 def test_activity_reads_each_key_from_its_own_regions_trail(
@@ -128,7 +128,7 @@ def test_activity_reads_each_key_from_its_own_regions_trail(
         "userIdentity": {"accountId": "414351767826"},
         "resources": [{"ARN": arn}],
     }
-    _log("eu-west-1", [record])
+    _log("eu-west-1", [record], trail="acme-byok-eu-west-1")  # the stack's own trail
     assert main(["-C", str(project), "activity", "--since", "1h"]) == 0
     out = capsys.readouterr()
     assert (out.out, out.err) == (

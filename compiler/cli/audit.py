@@ -157,7 +157,7 @@ def cmd_activity(args: argparse.Namespace) -> int:
             raise LiveError(f"no key matches {args.key or ''} {args.vendor or ''}".rstrip())
         start_ms = int((time.time() - since.total_seconds()) * 1000)
         progress = _Progress()
-        acts, unread = _activities(Clients(exp.region), exp.trail_name, specs, start_ms, progress)
+        acts, unread = _activities(Clients(exp.region), exp, specs, start_ms, progress)
         progress.done()
         if args.format == "json":
             doc = {"since": args.since, "keys": {n: a.to_json() for n, a in sorted(acts.items())}}
@@ -172,7 +172,7 @@ def cmd_activity(args: argparse.Namespace) -> int:
 
 
 def _activities(
-    clients: Any, trail: str, specs: dict[str, Any], start_ms: int, progress: _Progress
+    clients: Any, exp: Any, specs: dict[str, Any], start_ms: int, progress: _Progress
 ) -> tuple[dict[str, Any], list[str]]:
     """Each key's activity, read from the trail of its own account and Region (its stack's),
     and a line for each key of another account than the credentials' (not read)."""
@@ -194,7 +194,7 @@ def _activities(
             continue
         at = clients.at(region)
         ids = _key_ids(at, here, aliases(at))
-        records = activity.scan(at, log_group(trail), start_ms, progress)
+        records = activity.scan(at, log_group(exp.trail_at((account, region))), start_ms, progress)
         acts.update(activity.summarize(records, ids, here))
     return acts, unread
 

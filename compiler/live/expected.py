@@ -17,6 +17,7 @@ from pathlib import Path
 from ..compile import CompiledKey
 from ..pipeline import OUT_DIR, build_tree
 from ..policy import iam
+from ..resolve_stacks import name_suffix, trail_name
 from .aws import LiveError
 
 ALARMS_MODULE = Path("modules") / "key-alarms" / "main.tf"
@@ -55,10 +56,16 @@ class KeySpec:
 class Expected:
     account: str
     region: str
-    trail_name: str
+    trail_name: str  # the repository root's
     alarm_emails: tuple[str, ...]
     keys: dict[str, KeySpec]
     filters: dict[str, str] = field(default_factory=dict)  # control -> pattern (verbatim)
+    # A stack's trail, where it differs (a stack sharing its account: resolve_stacks.trail_name)
+    trail_names: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def trail_at(self, place: tuple[str, str]) -> str:
+        """The trail of the root at `place` (account, Region)."""
+        return self.trail_names.get(place, self.trail_name)
 
     def places(self) -> list[tuple[str, str]]:
         """Every Terraform root's account and Region: the repository root's first, then the
@@ -142,11 +149,13 @@ def load_expected(root: Path, today: date, *, patterns: bool = True) -> Expected
     except (OSError, ValueError) as exc:
         raise LiveError(f"cannot read {OUT_DIR}/organization.json: {exc}") from exc
     keys = {ck.key.name: _spec(ck, _policy(root, ck.key.name)) for ck in result.compiled.keys}
+    places = {spec.place for spec in keys.values()}
     return Expected(
         account=str(where["account_id"]),
         region=str(where["region"]),
-        trail_name=f"{org.organization}-byok",
+        trail_name=trail_name(org.organization),
         alarm_emails=tuple(sorted(str(e) for e in org.alarms.emails)),
         keys=keys,
         filters=alarm_patterns(root) if patterns else {},
+        trail_names={p: trail_name(org.organization, name_suffix(org, *p)) for p in places},
     )

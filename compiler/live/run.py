@@ -28,7 +28,12 @@ def elsewhere(subject: str, place: tuple[str, str], caller: str) -> Finding:
 
 
 def _place(
-    exp: Expected, clients: Clients, names: list[str], trail: str, analyzer: bool
+    exp: Expected,
+    place: tuple[str, str],
+    clients: Clients,
+    names: list[str],
+    trail: str,
+    analyzer: bool,
 ) -> list[Finding]:
     found = aliases(clients)
     findings: list[Finding] = []
@@ -41,8 +46,9 @@ def _place(
 
             key_findings += second_opinion(clients, spec, state.policy, key_findings)
         findings += key_findings
-    read = read_trail(clients, exp.trail_name, log_group(exp.trail_name))
-    return findings + [dataclasses.replace(f, subject=trail) for f in audit_trail(exp, read)]
+    here = dataclasses.replace(exp, trail_name=exp.trail_at(place))
+    read = read_trail(clients, here.trail_name, log_group(here.trail_name))
+    return findings + [dataclasses.replace(f, subject=trail) for f in audit_trail(here, read)]
 
 
 def run_audit(exp: Expected, clients: Clients, *, analyzer: bool = False) -> list[Finding]:
@@ -55,5 +61,5 @@ def run_audit(exp: Expected, clients: Clients, *, analyzer: bool = False) -> lis
         if place[0] != caller:
             findings += [elsewhere(subject, place, caller) for subject in [*names, trail]]
         else:
-            findings += _place(exp, clients.at(place[1]), names, trail, analyzer)
+            findings += _place(exp, place, clients.at(place[1]), names, trail, analyzer)
     return findings

@@ -9,6 +9,13 @@ Without the tags the provider's ``aws_kms_replica_key`` create waits forever for
 propagate; without the policy the e2e read-back of a replica's policy would read the primary's
 copy, not what Terraform sent. Patched here, in the test server only (started by
 ``support.MotoServer``), and reported as a note in the e2e summary.
+
+Also ``DescribeTrails``: moto ignores ``trailNameList`` and answers every trail of the account,
+shadow copies of multi-Region trails included. AWS answers only the trails listed (a name: the
+current Region's trail of that name; an ARN: that trail, from any Region), so with two
+multi-Region trails in one account (two roots, test_shared_account.py) the provider's read by
+ARN got two trails and failed ("too many results").
+https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_DescribeTrails.html
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import copy
 import json
 import sys
 
+from moto.cloudtrail.responses import CloudTrailResponse
 from moto.kms.models import kms_backends
 from moto.kms.responses import KmsResponse
 from moto.server import main
@@ -49,7 +57,23 @@ def replicate_key(self: KmsResponse) -> str:
     )
 
 
+_describe_trails = CloudTrailResponse.describe_trails
+
+
+def describe_trails(self: CloudTrailResponse) -> str:
+    out = json.loads(_describe_trails(self))
+    wanted = self._get_param("trailNameList") or []
+    if wanted:
+        out["trailList"] = [
+            t
+            for t in out["trailList"]
+            if t["TrailARN"] in wanted or (t["Name"] in wanted and t["HomeRegion"] == self.region)
+        ]
+    return json.dumps(out)
+
+
 KmsResponse.replicate_key = replicate_key  # type: ignore[method-assign]
+CloudTrailResponse.describe_trails = describe_trails  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     main(sys.argv[1:])

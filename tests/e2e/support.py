@@ -97,7 +97,8 @@ class MotoServer:
         # sts:GetCallerIdentity and the generated module's account check match org.yaml.
         env["MOTO_ACCOUNT_ID"] = self.account_id
         with self.log_path.open("ab") as log:
-            # moto_main.py: moto_server with ReplicateKey applying Policy, Description, Tags.
+            # moto_main.py: moto_server with ReplicateKey applying Policy, Description, Tags,
+            # and DescribeTrails answering only the trails its trailNameList names.
             self.proc = subprocess.Popen(
                 [sys.executable, str(MOTO_MAIN), "-H", LOOPBACK, "-p", str(self.port)],
                 stdin=subprocess.DEVNULL,
