@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from json.encoder import encode_basestring
 
 from .compile import CONTEXT_PREFIX, POLICY_LIMIT, CompiledKey, pascal, statement
 from .policy import iam
@@ -36,7 +37,7 @@ DEFAULT_WIDTH = 12
 
 def value_bytes(value: str) -> int:
     """Bytes one condition value costs inside its quotes, as `policy_bytes` counts them."""
-    text = json.dumps(value, ensure_ascii=False)
+    text = encode_basestring(value)  # what json.dumps(value, ensure_ascii=False) returns
     return len(text.encode("utf-8")) - 2 + 5 * sum(text.count(c) for c in "<>&")
 
 

@@ -33,6 +33,7 @@ from yaml.resolver import Resolver
 from .diagnostics import Diagnostic, Loc
 from .lnodes import (
     PLAIN_TAGS,
+    STR_TAG,
     LMap,
     LNode,
     LScalar,
@@ -110,10 +111,7 @@ def _document(c: _Composer) -> tuple[LMap | None, list[Diagnostic]]:
 
 
 def _null(c: _Composer, event: Any) -> bool:
-    tag = event.tag
-    if tag is None or tag == "!":
-        tag = c.events.resolve(ScalarNode, event.value, event.implicit)
-    return bool(tag.endswith(":null"))
+    return c.scalar_tag(event).endswith(":null")
 
 
 class _Composer:
@@ -121,6 +119,23 @@ class _Composer:
 
     def __init__(self, events: Any, name: str) -> None:
         self.events, self.name = events, name
+        # PyYAML's implicit resolvers by first character: a plain scalar whose first character
+        # has none (and there are no wildcard resolvers) is a string, no regex tried.
+        self._implicit: dict[Any, Any] = events.yaml_implicit_resolvers
+        self._plain_str = None not in self._implicit and not events.yaml_path_resolvers
+
+    def scalar_tag(self, event: Any) -> str:
+        """`Resolver.resolve` of a scalar event, without its per-call overhead for the common
+        case of a plain value whose first character starts no implicit type."""
+        tag = event.tag
+        if tag is not None and tag != "!":
+            return str(tag)
+        value = event.value
+        if self._plain_str and (
+            not event.implicit[0] or (value and value[0] not in self._implicit)
+        ):
+            return STR_TAG  # quoted (no implicit type), or no implicit type starts so
+        return str(self.events.resolve(ScalarNode, value, event.implicit))
 
     def node(self, depth: int, diags: list[Diagnostic]) -> LNode:
         event = self.events.get_event()
@@ -142,9 +157,7 @@ class _Composer:
         return self._items(is_seq, depth + 1, diags, loc)
 
     def _scalar(self, event: Any, loc: Loc, diags: list[Diagnostic]) -> LScalar:
-        tag = event.tag
-        if tag is None or tag == "!":
-            tag = self.events.resolve(ScalarNode, event.value, event.implicit)
+        tag = self.scalar_tag(event)
         return scalar_node(tag, event.value, loc, diags, lambda: self._construct(event, tag))
 
     def _construct(self, event: Any, tag: str) -> Any:
@@ -181,9 +194,7 @@ class _Composer:
             self.events.get_event()
             if event.anchor is not None:
                 raise _Decline("anchor")
-            tag = event.tag
-            if tag is None or tag == "!":
-                tag = self.events.resolve(ScalarNode, event.value, event.implicit)
+            tag = self.scalar_tag(event)
             if tag in PLAIN_TAGS:
                 key = scalar_value(tag, event.value, lambda: self._construct(event, tag))
             problem = key_problem("scalar", tag, event.value, key, kloc)

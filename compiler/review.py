@@ -285,18 +285,22 @@ def _moved(name: str, who: str, move: Move, d: Decommission | None) -> KeyChange
             f"leaves the old key there unmanaged and creates a new one in account {b}/Region {s}"
         )
     if d is not None:
-        line = (
-            f"{name}: decommissioned ({d.ticket}: {d.reason}; {who} confirmed re-encryption or "
-            f"deletion on {d.vendor_confirmed.isoformat()}): {move.phrase()}: {fate}; delete the "
-            'old key with the break-glass runbook (README, "Decommissioning a key")'
-        )
-        return KeyChange(name, "decommissioned", "narrower", (line,))
+        return _decommissioned(name, who, d, f"{move.phrase()}: {fate}; delete the old key")
     line = (
         f"{name}: KEY DELETION: {move.phrase()}: {fate}; everything {who} encrypted under the "
         "old key needs the old key, which leaves generated/ without a decommission in org.yaml"
         + (" (Terraform's plan refuses: prevent_destroy)" if move.old_root_kept else "")
     )
     return KeyChange(name, "removed", "narrower", (line,))
+
+
+def _decommissioned(name: str, who: str, d: Decommission, what: str) -> KeyChange:
+    line = (
+        f"{name}: decommissioned ({d.ticket}: {d.reason}; {who} confirmed re-encryption or "
+        f"deletion on {d.vendor_confirmed.isoformat()}): {what} with the break-glass runbook "
+        '(README, "Decommissioning a key")'
+    )
+    return KeyChange(name, "decommissioned", "narrower", (line,))
 
 
 def removal(name: str, old: iam.Policy, words: Words) -> KeyChange:
@@ -307,12 +311,7 @@ def removal(name: str, old: iam.Policy, words: Words) -> KeyChange:
     if name in words.moves:
         return _moved(name, who, words.moves[name], d)
     if d is not None:
-        line = (
-            f"{name}: decommissioned ({d.ticket}: {d.reason}; {who} confirmed re-encryption or "
-            f"deletion on {d.vendor_confirmed.isoformat()}): the key leaves Terraform; delete it "
-            'with the break-glass runbook (README, "Decommissioning a key")'
-        )
-        return KeyChange(name, "decommissioned", "narrower", (line,))
+        return _decommissioned(name, who, d, "the key leaves Terraform; delete it")
     line = (
         f"{name}: KEY DELETION: the key leaves generated/ without a decommission in org.yaml; "
         f"deleting it would make everything {who} encrypted under it unreadable "
