@@ -24,15 +24,18 @@ start-up, no-op, eval, diff, generate vs checkov and scale targets of issue 16).
 from __future__ import annotations
 
 import compileall
+import contextlib
 import itertools
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -132,9 +135,11 @@ class Trash:
     """Trees the bench is done with are moved here and deleted only when the bench ends.
 
     On ext4 without a journal (this benchmark's VM), a new inode skips every inode freed in
-    the last ~35 s (`recently_deleted`), so deleting 2,000 files right before a timed run makes
-    that run's file creation several times slower than on a normal system. Nothing the
-    compiler does is measured after a mass delete of the bench's own making."""
+    the last minute or more (`recently_deleted`: 60 s, 360 s while the inode table is not yet
+    written back), so deleting thousands of files right before a timed run makes that run's
+    file creation ten times slower than on a normal system. Nothing the compiler does is
+    measured after a mass delete of the bench's own making, and `settle` waits out those of
+    other programs before the 1,000-key cells."""
 
     def __init__(self, root: Path) -> None:
         self.root = root / "trash"
@@ -151,11 +156,62 @@ class Trash:
         return self.root / str(self.n)
 
 
+# Creating this many files in a new directory takes 0.02-0.05 s on this VM's disk when it is
+# settled, and ten to fifty times longer within minutes of a mass delete (see `Trash`).
+PROBE_FILES = 300
+PROBE_SETTLED_S = 0.1
+PROBE_WAIT_S = 120
+
+
+def _probe(where: Path) -> float:
+    """Seconds to create `PROBE_FILES` small files in a new directory under `where` (kept:
+    deleting them would itself slow the next files created there)."""
+    d = Path(tempfile.mkdtemp(dir=where, prefix=".probe-"))
+    start = time.perf_counter()
+    for i in range(PROBE_FILES):
+        (d / f"{i}.json").write_bytes(b"{}\n")
+    return time.perf_counter() - start
+
+
+def settle(where: Path) -> dict[str, float]:
+    """Wait (up to `PROBE_WAIT_S`) until creating files under `where` is as fast as on a
+    settled disk, so `generate` is not timed against inodes another program just freed
+    (pytest's temporary directories, an earlier bench's trash). Returns what was measured."""
+    start = time.time()
+    took = _probe(where)
+    while took > PROBE_SETTLED_S and time.time() - start < PROBE_WAIT_S:
+        print(f"bench: creating files is slow here ({took:.2f} s for {PROBE_FILES}): "
+              "waiting for the disk to settle ...", flush=True)  # fmt: skip
+        time.sleep(20)
+        took = _probe(where)
+    return {"probe_s": round(took, 3), "waited_s": round(time.time() - start, 1)}
+
+
+@contextlib.contextmanager
+def _scratch() -> Iterator[str]:
+    """A new temporary directory where creating files is fast: ext4 places a new directory in
+    one of many block groups, and only those where many inodes were just freed are slow (see
+    `Trash`), so a few tries find a settled one. Removed with everything in it at the end."""
+    tried: list[str] = []
+    for _ in range(8):
+        tmp = tempfile.mkdtemp(prefix="byok-bench-")
+        if _probe(Path(tmp)) <= PROBE_SETTLED_S:
+            break
+        tried.append(tmp)
+    for slow in tried[: len(tried) - (tmp in tried)]:
+        shutil.rmtree(slow, ignore_errors=True)
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def cell(
     root: Path, keys: int, values: int, repeat: int, checkov: Path | None, trash: Trash
 ) -> dict[str, Any]:
     proj = root / f"k{keys}-v{values}"
     apps = make_project(proj, keys, values)
+    disk = settle(root) if keys >= 1000 else None
     env = _env()
     byok = _byok()
     _git(proj, "init", "-q", ".")
@@ -166,6 +222,7 @@ def cell(
         "values": values,
         "apps": len(apps),
         "revocable_keys": sum(len(a.envs) for a in apps if a.base == "slack"),
+        "disk": disk,
     }
 
     runs = []
@@ -463,7 +520,7 @@ def main() -> int:
     checkov = _checkov()
     started = time.time()
     cells: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="byok-bench-") as tmp:
+    with _scratch() as tmp:
         trash = Trash(Path(tmp))
         for k in keys:
             for v in values:
