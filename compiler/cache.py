@@ -2,11 +2,12 @@
 compiling and proving altogether (issue: no-op regeneration is faster than a full one).
 
 The fingerprint covers every input byte (org.yaml, vendors/*.yaml), "today" (expiry warnings
-depend on it), the compiler's own source and data files, and the versions of the libraries that
-shape the output. It is stored in `.build/byok-cache.json` beside the inputs, with a digest of
-the generated tree and the warnings and summary that run printed. The cache is used only when
-both the fingerprint and the tree on disk still match, so a hand-edited `generated/` is always
-rebuilt. `--check` never reads it.
+depend on it), the compiler's own source and data files, and the installed distributions and
+their versions (the libraries that shape the output among them). It is stored in
+`.build/byok-cache.json` beside the inputs, with a digest of the generated tree and the
+warnings and summary that run printed. The cache is used only when both the fingerprint and
+the tree on disk still match, so a hand-edited `generated/` is always rebuilt. `--check` never
+reads it.
 """
 
 from __future__ import annotations
@@ -14,14 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import date
-from importlib import metadata
 from pathlib import Path
 
 CACHE_FILE = ".build/byok-cache.json"
-_LIBRARIES = ("pydantic", "PyYAML", "Jinja2", "z3-solver")
 
 
 @dataclass(frozen=True)
@@ -60,10 +60,24 @@ def fingerprint(root: Path, inputs: list[Path], today: date) -> str:
     sources = [*src.rglob("*.py"), *src.rglob("*.json"), *src.rglob("*.j2")]
     for path in sorted(p for p in sources if "__pycache__" not in p.parts):
         _feed(h, f"compiler/{path.relative_to(src).as_posix()}", path.read_bytes())
-    for lib in _LIBRARIES:
-        _feed(h, lib, metadata.version(lib).encode())
+    _feed(h, "installed", "\n".join(_installed()).encode())
     _feed(h, "today", today.isoformat().encode())
     return h.hexdigest()
+
+
+def _installed() -> list[str]:
+    """Every installed distribution with its version (the `<name>-<version>.dist-info` folders
+    on `sys.path`): any library that shapes the output, and conservatively every other one.
+    A directory listing, not `importlib.metadata` (whose import alone is a fifth of a no-op
+    `generate`: issue 16)."""
+    found: set[str] = set()
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")  # noqa: PTH208 - names only, no Path per entry
+        except OSError:  # a zip file, a missing directory
+            continue
+        found.update(n for n in names if n.endswith((".dist-info", ".egg-info")))
+    return sorted(found)
 
 
 def tree_digest(files: Mapping[str, bytes]) -> str:

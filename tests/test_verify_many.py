@@ -80,3 +80,29 @@ def test_the_split_adapts_and_keeps_key_order(
     # slow, none when this process is
     assert taken[::-1] == names[len(names) - len(taken) :]
     assert (len(taken) >= 1) if slow == "worker" else (len(taken) < len(names))
+
+
+def test_an_exception_in_the_forked_worker_is_raised_here(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first key is always the worker's (it takes keys from the front)."""
+    keys = _keys(project)
+    victim = keys[0].key.name
+
+    def broken(ck: CompiledKey) -> object:
+        if ck.key.name == victim:
+            raise ValueError(f"check crashed on {victim}")
+        return ("ok", ck.key.name)
+
+    monkeypatch.setattr(verify_many, "verify_key", broken)
+    with pytest.raises(ValueError, match=f"check crashed on {victim}"):
+        verify_many.verify_all(keys, workers=2)
+
+
+def test_a_worker_that_dies_without_a_result_is_an_error() -> None:
+    import os
+
+    from byok.forked import WorkerDied, both
+
+    with pytest.raises(WorkerDied, match="ended without a result"):
+        both(lambda: os._exit(3), lambda: "here")
