@@ -29,11 +29,14 @@ def test_two_workers_give_the_same_results_in_the_same_order(project: Path) -> N
     assert [p.key for _, p in alone] == [ck.key.name for ck in keys]
 
 
-def test_an_exception_in_a_worker_is_an_error(
-    project: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("which", [0, -1], ids=["worker", "here"])
+def test_an_exception_in_either_process_is_an_error(
+    project: Path, monkeypatch: pytest.MonkeyPatch, which: int
 ) -> None:
+    """The first key is always the forked worker's (it takes keys from the front), the last
+    one may be this process's: a check that raises in either fails the whole verification."""
     keys = _keys(project)
-    victim = keys[-1].key.name
+    victim = keys[which].key.name
 
     def broken(ck: CompiledKey) -> object:
         if ck.key.name == victim:
@@ -80,23 +83,6 @@ def test_the_split_adapts_and_keeps_key_order(
     # slow, none when this process is
     assert taken[::-1] == names[len(names) - len(taken) :]
     assert (len(taken) >= 1) if slow == "worker" else (len(taken) < len(names))
-
-
-def test_an_exception_in_the_forked_worker_is_raised_here(
-    project: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The first key is always the worker's (it takes keys from the front)."""
-    keys = _keys(project)
-    victim = keys[0].key.name
-
-    def broken(ck: CompiledKey) -> object:
-        if ck.key.name == victim:
-            raise ValueError(f"check crashed on {victim}")
-        return ("ok", ck.key.name)
-
-    monkeypatch.setattr(verify_many, "verify_key", broken)
-    with pytest.raises(ValueError, match=f"check crashed on {victim}"):
-        verify_many.verify_all(keys, workers=2)
 
 
 def test_a_worker_that_dies_without_a_result_is_an_error() -> None:
