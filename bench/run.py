@@ -187,44 +187,32 @@ def settle(where: Path) -> dict[str, float]:
     return {"probe_s": round(took, 3), "waited_s": round(time.time() - start, 1)}
 
 
-def _fresh_dir(prefix: str) -> str:
+@contextlib.contextmanager
+def _scratch() -> Iterator[str]:
     """A new temporary directory where creating files is fast: ext4 places a new directory in
     one of many block groups, and only those where many inodes were just freed are slow (see
-    `Trash`), so a few tries find a settled one (else the last one tried)."""
+    `Trash`), so a few tries find a settled one (else the last one tried). Removed with
+    everything in it at the end."""
     tried: list[str] = []
     for _ in range(8):
-        tmp = tempfile.mkdtemp(prefix=prefix)
+        tmp = tempfile.mkdtemp(prefix="byok-bench-")
         if _probe(Path(tmp)) <= PROBE_SETTLED_S:
             break
         tried.append(tmp)
     for slow in tried[: len(tried) - (tmp in tried)]:
         shutil.rmtree(slow, ignore_errors=True)
-    _MADE.append(tmp)
-    return tmp
-
-
-# Every scratch directory the bench made, removed (with what the trash holds) at the end.
-_MADE: list[str] = []
-
-
-@contextlib.contextmanager
-def _scratch() -> Iterator[str]:
     try:
-        yield _fresh_dir("byok-bench-")
+        yield tmp
     finally:
-        for made in _MADE:
-            shutil.rmtree(made, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def cell(
     root: Path, keys: int, values: int, repeat: int, checkov: Path | None, trash: Trash
 ) -> dict[str, Any]:
-    # A 1,000-key cell after another one would create its files where the previous cell's
-    # `generate` and `git checkout` just freed thousands of inodes: each gets a settled place.
-    base = Path(_fresh_dir("byok-bench-cell-")) if keys >= 1000 else root
-    proj = base / f"k{keys}-v{values}"
+    proj = root / f"k{keys}-v{values}"
     apps = make_project(proj, keys, values)
-    disk = settle(base) if keys >= 1000 else None
+    disk = settle(root) if keys >= 1000 else None
     env = _env()
     byok = _byok()
     _git(proj, "init", "-q", ".")

@@ -90,17 +90,27 @@ class Base:
 def _default_target(root: Path) -> str | None:
     """origin's default branch (`refs/remotes/origin/HEAD`, which `git clone` sets), else the
     current branch's upstream: the branch a pull request most likely targets."""
-    for args in (
-        ("symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD"),
-        ("rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}"),
+    for upstream, args in (
+        (False, ("symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD")),
+        (True, ("rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}")),
     ):
         try:
             name = _git(root, *args).strip()
         except GitError:
             continue
-        if name:
+        if name and not (upstream and _is_own_push_branch(root, name)):
             return name
     return None
+
+
+def _is_own_push_branch(root: Path, upstream: str) -> bool:
+    """`origin/feature` for the branch `feature`: where this branch is pushed, so its
+    merge-base is the branch itself (a review of nothing), not the branch it is proposed to."""
+    try:
+        branch = _git(root, "rev-parse", "--abbrev-ref", "HEAD").strip()
+    except GitError:
+        return False
+    return upstream.split("/", 1)[-1] == branch
 
 
 def _base(root: Path, ref: str, rev: str, rule: Literal["given", "merge-base", "head"]) -> Base:
@@ -122,6 +132,14 @@ def resolve_base(root: Path, ref: str | None) -> Base:
         except GitError:
             pass  # unrelated histories: no merge-base, so HEAD (and the output says so)
     return _base(root, "HEAD", "HEAD", "head")
+
+
+def tracked(root: Path, path: str) -> bool:
+    """Whether git tracks `path` (relative to `root`); False outside a repository."""
+    try:
+        return bool(_git(root, "ls-files", "--", path).strip())
+    except GitError:
+        return False
 
 
 def committed(root: Path) -> bool:
@@ -174,7 +192,9 @@ def _parser(memo: dict[str, iam.Policy] | None) -> Callable[[str], iam.Policy]:
 
 # Every Terraform file `terraform apply` at the root reads: the generated module, the
 # hand-written modules it calls and the hand-owned root module.
-TERRAFORM_PATHS = ("generated", "modules", ":(glob)*.tf")
+TERRAFORM_PATHS = ("generated", "modules", ":(glob)*.tf", ":(glob)*.tf.json")
+# What Terraform reads as configuration: HCL and its JSON form.
+TERRAFORM_SUFFIXES = (".tf", ".tf.json")
 
 
 def changed_terraform(root: Path, ref: str) -> tuple[str, ...]:
@@ -182,20 +202,16 @@ def changed_terraform(root: Path, ref: str) -> tuple[str, ...]:
     are new): `diff` judges only the key policies and names these for a human to read."""
     tracked = _git(root, "diff", "--name-only", ref, "--", *TERRAFORM_PATHS).split("\n")
     untracked = _git(root, "ls-files", "--others", "--exclude-standard", "--", *TERRAFORM_PATHS)
-    names = {n for n in [*tracked, *untracked.split("\n")] if n.endswith(".tf")}
+    names = {n for n in [*tracked, *untracked.split("\n")] if n.endswith(TERRAFORM_SUFFIXES)}
     return tuple(sorted(names))
 
 
 def working_policies(
-    tree: Path | Mapping[str, bytes], memo: dict[str, iam.Policy] | None = None
+    tree: Mapping[str, bytes], memo: dict[str, iam.Policy] | None = None
 ) -> dict[str, iam.Policy]:
-    """Key name -> policy as the working tree's `generated/policies/*.json` hold it: read
-    from the project at `tree`, or taken from `tree`, `generated/` as `read_tree` returns it."""
+    """Key name -> policy as the working tree's `generated/policies/*.json` hold it, taken from
+    `tree` (`generated/` as `write.read_tree` returns it)."""
     parse = _parser(memo)
-    if isinstance(tree, Path):
-        folder = tree / POLICY_DIR
-        files = sorted(folder.glob("*.json")) if folder.is_dir() else []
-        return {path.stem: parse(path.read_text(encoding="utf-8")) for path in files}
     prefix = POLICY_DIR.removeprefix(f"{OUT_DIR}/") + "/"
     return {
         rel[len(prefix) : -len(".json")]: parse(data.decode("utf-8"))

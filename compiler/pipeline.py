@@ -137,7 +137,13 @@ def compile_verified(root: Path, today: date) -> Compiled:
     must not vouch for a hand-edited `generated/`."""
     with _no_cycle_collection():
         org, vendors = load_inputs(root)
-        return compile_all(resolve(org, vendors, today))
+        resolved = resolve(org, vendors, today)
+        # cheap, and what decides whether a key may leave: never taken on the cache's word
+        produced = {k.name: (k.org.account_id, k.org.region) for k in resolved.keys}
+        lifecycle = check_lifecycle(org, produced, None, vendors, today)
+        if lifecycle:
+            raise CompileError(lifecycle)
+        return compile_all(resolved)
 
 
 def _render(compiled: Compiled, on_render: Rendered | None) -> dict[str, bytes] | Exception:

@@ -134,3 +134,16 @@ def test_every_shipped_gate_names_its_base(path: str) -> None:
         if "byok diff" in line and not re.search(r"\b(echo|name|description):? ", line)
     ]
     assert calls and all("byok diff --base " in call for call in calls), calls
+
+
+def test_the_branch_own_upstream_is_not_a_base(repo: Path, tmp_path: Path) -> None:
+    """`git push -u origin pr` makes origin/pr the upstream of `pr`: its merge-base is HEAD
+    itself, a review of nothing. Without origin/HEAD there is then no target: exit 2."""
+    clone = _clone_on_a_branch(repo, tmp_path)
+    git(clone, "remote", "set-head", "origin", "-d")
+    _commit_widening(clone)
+    git(clone, "push", "-qu", "origin", "pr")
+    res = byok(clone, "diff")
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert res.stderr.startswith(f"byok: no changes against HEAD ({_short(clone)})")
+    assert byok(clone, "diff", "--base", "origin/main").returncode == 3

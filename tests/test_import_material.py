@@ -293,3 +293,24 @@ def test_cli_imports_into_a_stack_key_in_its_own_account_and_region(
             "byok: key `zoom-prod` is in account 444455556666, Region eu-west-1; the credentials "
             "are for account 111122223333: import with credentials of account 444455556666\n"
         )
+
+
+def test_an_aws_refusal_is_one_line_not_a_traceback(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The key is not applied yet: KMS answers NotFoundException to DescribeKey."""
+    from botocore.exceptions import ClientError
+
+    _external(project, None)
+
+    class Fake:
+        def describe_key(self, **kw: Any) -> dict[str, Any]:
+            error = {"Error": {"Code": "NotFoundException", "Message": "Alias is not found."}}
+            raise ClientError(error, "DescribeKey")
+
+    monkeypatch.setattr(kms_import, "client", lambda region: Fake())
+    monkeypatch.setattr(kms_import, "caller_account", lambda region: "111122223333")
+    code = main(["-C", str(project), "import-material", "zoom-prod", "--generate"])
+    out = capsys.readouterr()
+    assert (code, out.out) == (1, "")
+    assert out.err == ("byok: AWS refused DescribeKey: NotFoundException: Alias is not found.\n")

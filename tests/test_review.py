@@ -184,11 +184,14 @@ def test_the_verdict_is_computed_on_the_json_terraform_applies(repo: Path) -> No
     from byok.gitbase import committed_policies, working_policies
     from byok.pipeline import build_tree
     from byok.review import Words, review
+    from byok.write import read_tree
 
     compiled = build_tree(repo).compiled
     words = Words(compiled={ck.key.name: ck for ck in compiled.keys})
     _drop_statement(repo, "slack-prod", "RevokeSlackChannel")
-    changes = review(working_policies(repo), committed_policies(repo, "HEAD"), words)
+    changes = review(
+        working_policies(read_tree(repo / "generated")), committed_policies(repo, "HEAD"), words
+    )
     changed = [c for c in changes if c.status != "unchanged"]
     assert [(c.key, c.relation, c.widens) for c in changed] == [("slack-prod", "wider", True)]
     assert changed[0].lines == (
@@ -461,3 +464,61 @@ def test_a_forged_generate_cache_cannot_hide_a_hand_edit(repo: Path) -> None:
     res = byok(repo, "diff")
     assert res.returncode == 1, res.stdout + res.stderr
     assert "E323" in res.stderr and "generated/main.tf" in res.stderr
+
+
+def test_hand_written_terraform_json_fails_closed_too(repo: Path) -> None:
+    """Terraform reads `*.tf.json` as configuration (a grant can hide in one): at the root and
+    in modules/ it is hand-written Terraform like `*.tf`, and JSON output says so too."""
+    grant = '{"resource": {"aws_kms_grant": {"x": {"name": "x"}}}}\n'
+    (repo / "override.tf.json").write_text(grant)
+    (repo / "modules" / "kms-key").mkdir(parents=True)
+    (repo / "modules" / "kms-key" / "extra.tf.json").write_text(grant)
+    res = byok(repo, "diff")
+    assert res.returncode == 3, res.stdout + res.stderr
+    assert res.stdout == (
+        default_base(repo)
+        + "no access changes in the key policies\n"
+        + _unjudged("modules/kms-key/extra.tf.json")
+        + _unjudged("override.tf.json")
+    )
+    doc = json.loads(byok(repo, "diff", "--format", "json").stdout)
+    assert doc["widens"] is True  # as the exit code says
+
+
+@pytest.mark.parametrize("committed", [False, True])
+def test_a_committed_cache_file_vouches_for_nothing(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, committed: bool
+) -> None:
+    """`.build/byok-cache.json` lets `diff` skip the proofs of inputs a `generate` on this
+    machine proved; one that came with the change under review (committed) is ignored."""
+    from byok import pipeline
+    from byok.cache import CACHE_FILE
+    from byok.cli.main import main
+
+    assert byok(repo, "generate").returncode == 0
+    if committed:
+        git(repo, "add", "-f", CACHE_FILE)
+        git(repo, "commit", "-qm", "a cache file in the pull request")
+    trusted: list[bool] = []
+    real = pipeline.compile_verified
+    monkeypatch.setattr(pipeline, "compile_verified", lambda *a: trusted.append(True) or real(*a))
+    monkeypatch.setenv("BYOK_TODAY", "2026-11-23")
+    assert main(["-C", str(repo), "diff", "--base", "HEAD"]) == 0
+    assert trusted == ([] if committed else [True])
+
+
+def test_decommission_rules_are_checked_whatever_the_cache_says(repo: Path) -> None:
+    """`compile_verified` (the cache-hit path of `diff`) refuses what `generate` refuses about a
+    key leaving: a decommission confirmed in the future is E322 there too."""
+    from datetime import date
+
+    from byok.diagnostics import CompileError
+    from byok.pipeline import compile_verified
+
+    _drop_app(repo, "zoom", "databricks")
+    (repo / "org.yaml").write_text(
+        (repo / "org.yaml").read_text() + DECOMMISSION.replace("2026-11-20", "2099-01-01")
+    )
+    with pytest.raises(CompileError) as err:
+        compile_verified(repo, date(2026, 11, 23))
+    assert [d.code for d in err.value.diagnostics] == ["E322"]

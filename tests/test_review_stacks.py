@@ -151,3 +151,24 @@ def test_a_decommission_naming_where_the_key_still_is_is_refused(repo: Path) -> 
         "produces it\n  help: remove the environment (or the app) that produces it, or drop the "
         "decommission\n",
     )
+
+
+def test_a_new_key_in_a_stack_is_new_not_moved(repo: Path) -> None:
+    """A key the base never had has no old place: a new environment in a stack is a new key
+    (before `generate`, the stale tree is the finding; no crash)."""
+    _edit(repo, "apps:\n", STACK)
+    _commit(repo)
+    org = repo / "org.yaml"
+    text = org.read_text().replace("environments: [staging]", "environments: [staging, dev]", 1)
+    org.write_text(
+        text.replace("environments: [prod, staging]", "environments: [prod, staging, dev]", 1)
+    )
+    res = _run(repo, "diff", "--base", "HEAD")
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "Traceback" not in res.stderr
+    assert res.stderr.endswith("byok: generated/ is stale: run `byok generate`, then review\n")
+    assert _run(repo, "generate").returncode == 0
+    res = _run(repo, "diff", "--base", "HEAD")
+    assert res.returncode == 3, res.stdout + res.stderr
+    assert "databricks-dev: NEW ACCESS: new key for" in res.stdout
+    assert "KEY DELETION" not in res.stdout

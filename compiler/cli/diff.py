@@ -18,7 +18,7 @@ import gc
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -154,10 +154,11 @@ class _LazyTickets(Mapping[str, Mapping[str, tuple[str, ...]]]):
         return len(self._tickets())
 
 
-def moves(compiled: Compiled, base: Placement) -> dict[str, Move]:
-    """Key name -> its move, for each key the base's Terraform creates in another account or
-    Region than the inputs now do (a key's identity is its account, Region and name). A base
-    without `organization.json` says nothing of its root's keys: those are matched by name."""
+def moves(compiled: Compiled, base: Placement, had: Collection[str]) -> dict[str, Move]:
+    """Key name -> its move, for each key the base's Terraform creates (`had`: the base's keys)
+    in another account or Region than the inputs now do (a key's identity is its account,
+    Region and name). A base without `organization.json` says nothing of its root's keys: those
+    are matched by name. A key the base never had is new, wherever it goes."""
     from ..review import Move
 
     org = compiled.resolved.org
@@ -165,13 +166,13 @@ def moves(compiled: Compiled, base: Placement) -> dict[str, Move]:
     roots = {(org.account_id, org.region), *now.values()}
     out: dict[str, Move] = {}
     for name, new in sorted(now.items()):
-        old = base.of(name)
+        old = base.of(name) if name in had else None
         if old is not None and old != new:
             out[name] = Move(old, new, old in roots)
     return out
 
 
-def _words(compiled: Compiled, root: Path, ref: str) -> Words:
+def _words(compiled: Compiled, root: Path, ref: str, had: Collection[str]) -> Words:
     from ..gitbase import committed_placement
     from ..review import Words
 
@@ -179,7 +180,7 @@ def _words(compiled: Compiled, root: Path, ref: str) -> Words:
     return Words(
         compiled={ck.key.name: ck for ck in compiled.keys},
         decommissions=resolved.org.decommissions,
-        moves=moves(compiled, committed_placement(root, ref)),
+        moves=moves(compiled, committed_placement(root, ref), had),
         vendors={v.name: v for v in resolved.vendors},
         account=resolved.org.account_id,
         base_tickets=_LazyTickets(root, ref),
@@ -194,7 +195,7 @@ def _emit(report: Report, base: Base, args: argparse.Namespace) -> None:
             "base": base.ref,
             "base_commit": base.commit,
             "base_rule": base.rule,
-            "widens": report.widens,
+            "widens": report.widens or _handwritten(report),  # as the exit code says
             "destroys": report.destroys,
             "keys": [c.to_json() for c in report.changes],
         }
@@ -221,7 +222,7 @@ def _report(root: Path, built: Built, base: Base, args: argparse.Namespace) -> R
 
     memo: dict[str, iam.Policy] = {}
     before = committed_policies(root, base.commit, memo)
-    words = _words(built.compiled, root, base.commit)
+    words = _words(built.compiled, root, base.commit, before.keys())
     produced = {ck.key.name for ck in built.compiled.keys}
     stale = built.stale()
     if stale:
@@ -256,7 +257,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def _compile(root: Path) -> Built | None:
     """The compiled inputs and `generated/` as it is (read once, for the cache and the stale
     check)."""
+    from ..cache import CACHE_FILE
     from ..diagnostics import CompileError
+    from ..gitbase import tracked
     from ..pipeline import build_tree, compile_verified
     from ..render import render_all
     from ..write import read_tree
@@ -267,7 +270,9 @@ def _compile(root: Path) -> Built | None:
     try:
         # A cache hit means generate proved these inputs with this compiler: the proofs are
         # skipped, but the tree is still rendered and compared with generated/ (stale check).
-        if fingerprint_lookup(root, day, tree) is None:
+        # A cache file committed to git came with the change under review, not from a run on
+        # this machine: it vouches for nothing.
+        if tracked(root, CACHE_FILE) or fingerprint_lookup(root, day, tree) is None:
             result = build_tree(root, day, guard=False)
             return Built(result.compiled, tree, lambda: stale_files(tree, result.files))
         compiled = compile_verified(root, day)
@@ -324,8 +329,13 @@ def _verdict(report: Report, args: argparse.Namespace) -> int:
     # reviewed inputs: it may grant access the review cannot see, so fail closed (like
     # `compare --fail-on-wider` on `unknown`) until a human approves. generated/*.tf is what the
     # inputs compile to (the stale check above holds), so it is named, not blocking.
-    handwritten = any(not p.startswith(f"{OUT_DIR}/") for p in report.unjudged)
+    handwritten = _handwritten(report)
     widens = report.widens or handwritten
     if handwritten:
         print("byok: hand-written Terraform changed: review it; exit 3", file=sys.stderr)
     return EXIT_WIDER if widens and not args.allow_widening else EXIT_OK
+
+
+def _handwritten(report: Report) -> bool:
+    """Hand-written Terraform (modules/, the root module) changed: judged as widening."""
+    return any(not p.startswith(f"{OUT_DIR}/") for p in report.unjudged)

@@ -67,20 +67,10 @@ def _fingerprint(root: Path, day: date) -> str | None:
         return None
 
 
-def cached(root: Path, day: date) -> tuple[Entry, dict[str, bytes]] | None:
-    """The last successful run and the tree on disk, if that run's fingerprint still matches
-    and it wrote exactly this tree (see cache.py); None otherwise. Imports neither the
-    pipeline nor z3 (issue 16: a no-op generate replays in a fraction of a second)."""
-    from ..write import read_tree
-
-    fp = _fingerprint(root, day)
-    files = read_tree(root / OUT_DIR)
-    entry = _lookup(root, fp, files)
-    return None if entry is None else (entry, files)
-
-
 def fingerprint_lookup(root: Path, day: date, files: dict[str, bytes]) -> Entry | None:
-    """`cached`, for a caller that has read `generated/` (`files`) already."""
+    """The last successful run, if its fingerprint still matches and it wrote exactly `files`
+    (`generated/` as read now; see cache.py); None otherwise. Imports neither the pipeline nor
+    z3 (issue 16: a no-op generate replays in a fraction of a second)."""
     return _lookup(root, _fingerprint(root, day), files)
 
 
@@ -155,10 +145,12 @@ def _machine(
 class _Run:
     """One `generate`: the inputs' fingerprint, the tree on disk before, the staged new tree."""
 
-    def __init__(self, root: Path, day: date) -> None:
+    def __init__(self, root: Path, day: date, check: bool) -> None:
         from ..write import read_tree
 
-        self.root, self.day, self.fp = root, day, _fingerprint(root, day)
+        # `--check` neither replays nor records a run: no fingerprint to compute
+        self.root, self.day = root, day
+        self.fp = None if check else _fingerprint(root, day)
         self.before = read_tree(root / OUT_DIR)
         self.staged: Staged | None = None
 
@@ -176,8 +168,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     if args.format != "text":
         return _generate_machine(args, root, now)
-    run = _Run(root, now)
-    entry = None if args.check else _lookup(root, run.fp, run.before)
+    run = _Run(root, now, args.check)
+    entry = _lookup(root, run.fp, run.before)
     if entry is not None:
         return _replay(entry, run.before, args.strict)
     try:

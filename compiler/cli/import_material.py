@@ -82,6 +82,14 @@ def run(args: argparse.Namespace) -> int:
     except (kms_import.ImportFailure, OSError) as exc:
         print(f"byok: {exc}", file=sys.stderr)
         return EXIT_INPUT
+    except Exception as exc:  # an AWS refusal or an unreachable endpoint: one line, no traceback
+        from ..live.aws import describe_error
+
+        message = describe_error(exc)
+        if message is None:
+            raise
+        print(f"byok: {message}", file=sys.stderr)
+        return EXIT_INPUT
     finally:
         material[:] = bytes(len(material))  # best effort: do not leave the material in memory
     expiry = done.expires.strftime("%Y-%m-%dT%H:%M:%SZ") if done.expires else "never"
