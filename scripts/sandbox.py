@@ -34,13 +34,14 @@ def _org() -> tuple[str, str]:
 
 
 def _start(server: Any) -> None:
-    from tests.e2e.support import START_TIMEOUT, moto_server_bin
+    # the same patched server `make e2e` starts (tests/e2e/moto_main.py), not plain moto_server
+    from tests.e2e.support import MOTO_MAIN, START_TIMEOUT
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_"))}
     env["MOTO_ACCOUNT_ID"] = server.account_id
     with server.log_path.open("ab") as log:
         server.proc = subprocess.Popen(
-            [str(moto_server_bin()), "-H", "127.0.0.1", "-p", str(server.port)],
+            [sys.executable, str(MOTO_MAIN), "-H", "127.0.0.1", "-p", str(server.port)],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -80,8 +81,12 @@ def up() -> int:
     (HOME / "env.sh").write_text(
         "".join(f"export {k}={shlex.quote(v)}\n" for k, v in sorted(exports.items()))
     )
-    init(root, env)
-    run_tf(["apply", "-auto-approve", "-input=false", "-no-color"], root, 900, env=env)
+    try:
+        init(root, env)
+        run_tf(["apply", "-auto-approve", "-input=false", "-no-color"], root, 900, env=env)
+    except BaseException:
+        down()  # a failed apply (or Ctrl-C) stops what `up` started
+        raise
     rel = HOME.relative_to(REPO) if HOME.is_relative_to(REPO) else HOME
     print(f"sandbox: moto_server pid {server.pid} on {server.endpoint} (log {rel}/moto.log)")
     print(f"sandbox: applied {rel}/root; its state is {rel}/root/terraform.tfstate")
@@ -99,7 +104,7 @@ def _is_moto(pid: int) -> bool:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
-    return any(part.endswith(b"moto_server") for part in cmdline)
+    return any(part.endswith((b"moto_server", b"moto_main.py")) for part in cmdline)
 
 
 def down() -> int:

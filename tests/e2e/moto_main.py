@@ -16,6 +16,14 @@ current Region's trail of that name; an ARN: that trail, from any Region), so wi
 multi-Region trails in one account (two roots, test_shared_account.py) the provider's read by
 ARN got two trails and failed ("too many results").
 https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_DescribeTrails.html
+
+And JSON-protocol routing (moto >= 5.2.6): moto routes a JSON request by the exact
+``X-Amz-Target`` ``<targetPrefix>.<Operation>``, with the prefix from botocore's service model.
+botocore 1.44 names CloudTrail's prefix ``com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101``
+while the mirrored AWS provider 5.100 (aws-sdk-go-v2) sends ``CloudTrail_20131101.CreateTrail``;
+AWS accepts both, moto answered 404 ``UnknownError``. The router here also accepts the prefix's
+last component, for every JSON service whose prefix is dotted. moto 5.2.5 routed by the
+operation name after the last dot and has no ``JSONRouter``: nothing is patched there.
 """
 
 from __future__ import annotations
@@ -28,6 +36,11 @@ from moto.cloudtrail.responses import CloudTrailResponse
 from moto.kms.models import kms_backends
 from moto.kms.responses import KmsResponse
 from moto.server import main
+
+try:  # moto >= 5.2.6
+    from moto.core.routing import JSONRouter
+except ImportError:  # pragma: no cover - moto 5.2.5 routes by the operation name
+    JSONRouter = None
 
 _replicate = KmsResponse.replicate_key
 
@@ -71,6 +84,24 @@ def describe_trails(self: CloudTrailResponse) -> str:
         ]
     return json.dumps(out)
 
+
+def _short_targets(router: object) -> None:
+    """Also route ``<last prefix component>.<Operation>`` (what aws-sdk-go-v2 sends)."""
+    ops = router._operations_by_target  # type: ignore[attr-defined]
+    for target, operation in list(ops.items()):
+        prefix, _, name = target.rpartition(".")
+        if "." in prefix:
+            ops.setdefault(f"{prefix.rpartition('.')[2]}.{name}", operation)
+
+
+if JSONRouter is not None:
+    _json_init = JSONRouter.__init__
+
+    def _json_router_init(self: object, service_model: object) -> None:
+        _json_init(self, service_model)  # type: ignore[arg-type]
+        _short_targets(self)
+
+    JSONRouter.__init__ = _json_router_init  # type: ignore[method-assign]
 
 KmsResponse.replicate_key = replicate_key  # type: ignore[method-assign]
 CloudTrailResponse.describe_trails = describe_trails  # type: ignore[method-assign]
