@@ -13,27 +13,60 @@ export TF_IN_AUTOMATION := 1
 export CHECKPOINT_DISABLE := 1
 PYTEST_ARGS ?=
 
-.PHONY: help venv tf-config generate check-generated test test-fast e2e check static lint \
+.PHONY: help venv lock test-latest tf-config generate check-generated test test-fast e2e check static lint \
         typecheck fmt lint-tf docs check-docs review bench fuzz clean sandbox sandbox-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-# `generate` needs only the runtime dependencies; the dev toolchain (moto, mypy, ...) comes with
-# the first target that tests or checks, into the same venv.
-$(RUN_STAMP): pyproject.toml setup.py
+# Every venv is installed from a lock file (locks/*.txt: exact versions with hashes, written by
+# pip-compile; `make lock` refreshes them) with --require-hashes, never from the ranges in
+# pyproject.toml, so a fresh machine gets the same distributions as CI. `generate` needs only
+# the runtime lock; the dev lock (a superset at the same versions) comes with the first target
+# that tests or checks, into the same venv. A changed lock rebuilds the venv from scratch, so
+# nothing the lock dropped lingers (tests/test_lock.py compares the venv with the lock).
+PIP_LOCKED := -m pip install -q --disable-pip-version-check --require-hashes --no-deps
+$(RUN_STAMP): pyproject.toml setup.py locks/runtime.txt locks/dev.txt
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python $(PIP_LOCKED) -r locks/runtime.txt
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
-$(STAMP): pyproject.toml setup.py
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
-	touch $(RUN_STAMP) $@
+$(STAMP): $(RUN_STAMP)
+	$(BIN)/python $(PIP_LOCKED) -r locks/dev.txt
+	touch $@
 
-venv: $(STAMP) ## create .venv with the compiler and its dev tools
+venv: $(STAMP) ## create .venv with the compiler and its dev tools (from locks/dev.txt)
+
+# pip-compile (pip-tools, itself locked in locks/tools.txt) in a venv of its own. `make lock`
+# moves every pin to the newest release pyproject.toml's ranges allow; review the diff of
+# locks/, then `make test e2e`. The runtime lock is compiled under the dev lock's versions.
+LOCK_VENV := .venv-lock
+PIP_COMPILE = $(LOCK_VENV)/bin/pip-compile -q --upgrade --generate-hashes --allow-unsafe \
+	--strip-extras --no-emit-index-url --no-emit-find-links
+lock: ## refresh locks/*.txt (exact versions with hashes) from pyproject.toml and locks/*.in
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python $(PIP_LOCKED) -r locks/tools.txt
+	$(PIP_COMPILE) --extra dev --extra aws -o locks/dev.txt pyproject.toml locks/extra.in
+	$(PIP_COMPILE) -c locks/dev.txt -o locks/runtime.txt pyproject.toml locks/extra.in
+	$(PIP_COMPILE) -o locks/checkov.txt locks/checkov.in
+	$(PIP_COMPILE) -o locks/tools.txt locks/tools.in
+
+# The drift job (examples/github-actions-drift.yml runs it on a schedule): the newest releases
+# the ranges in pyproject.toml allow, in a venv of their own, then the whole suite, e2e
+# included. scripts/lockdiff.py first names every package that differs from the lock, so a
+# red run says which release broke it before it reaches a lock refresh.
+LATEST_VENV := .venv-latest
+test-latest: tf-config ## the whole suite against the newest releases pyproject.toml allows
+	rm -rf $(LATEST_VENV)
+	$(PYTHON) -m venv $(LATEST_VENV)
+	$(LATEST_VENV)/bin/python -m pip install -q --upgrade pip setuptools wheel
+	$(LATEST_VENV)/bin/python -m pip install -q --upgrade --upgrade-strategy eager -e '.[dev,aws]'
+	$(LATEST_VENV)/bin/python scripts/lockdiff.py --report locks/dev.txt
+	$(LATEST_VENV)/bin/pytest -p no:cacheprovider -n 4 --dist loadfile --durations=15 \
+	  --deselect tests/test_lock.py::test_venv_matches_the_lock $(PYTEST_ARGS)
 
 tf-config: ## write the project's Terraform CLI config (.build/terraformrc)
 	@scripts/tf-cli-config.sh $(TF_RC)
@@ -49,14 +82,18 @@ check-generated: $(STAMP) ## fail if generated/ is not what `make generate` prod
 	$(BIN)/byok generate --check
 	$(if $(wildcard $(EXAMPLE)/org.yaml),$(BIN)/byok -C $(EXAMPLE) generate --check)
 
+# Tests run on every core (pytest-xdist); the 15 slowest are listed at the end of every run.
+# e2e: one worker per test file (each starts its own moto server); its applies mostly wait on
+# the AWS provider's pollers, so more workers than cores pay off.
+XDIST := -n auto --durations=15
 test: $(STAMP) tf-config ## unit, golden, property, Terraform static and module tests
-	$(BIN)/pytest -m 'not e2e' $(PYTEST_ARGS)
+	$(BIN)/pytest -m 'not e2e' $(XDIST) $(PYTEST_ARGS)
 
 test-fast: $(STAMP) ## tests that need no Terraform
-	$(BIN)/pytest -m 'not e2e and not terraform and not slow' $(PYTEST_ARGS)
+	$(BIN)/pytest -m 'not e2e and not terraform and not slow' $(XDIST) $(PYTEST_ARGS)
 
 e2e: $(STAMP) tf-config ## terraform apply against a local moto server
-	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
+	$(BIN)/pytest -m e2e -n 4 --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check compiler tests scripts bench
@@ -71,9 +108,10 @@ fmt: $(STAMP) tf-config ## format Python and Terraform
 	terraform fmt -recursive modules tests/fixtures/terraform
 	terraform fmt main.tf variables.tf outputs.tf versions.tf
 
-$(CHECKOV_VENV)/.installed:
+$(CHECKOV_VENV)/.installed: locks/checkov.txt
+	rm -rf $(CHECKOV_VENV)
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install -q 'checkov>=3.2,<4'
+	$(CHECKOV_VENV)/bin/python $(PIP_LOCKED) -r locks/checkov.txt
 	touch $@
 
 lint-tf: $(CHECKOV_VENV)/.installed ## checkov on modules/ and generated/ (own venv)

@@ -16,7 +16,9 @@ from setuptools.command.build_py import build_py
 HERE = Path(__file__).resolve().parent
 # docs/schema: the JSON Schemas the vendor files' `yaml-language-server` modelines point at
 SHIPPED = ("vendors", "modules", "examples", "docs/schema")
-ROOT_FILES = ("main.tf", "versions.tf", "variables.tf", "outputs.tf", "LICENSE")
+ROOT_FILES = (
+    "main.tf", "versions.tf", "variables.tf", "outputs.tf", ".terraform.lock.hcl", "LICENSE"
+)
 IGNORE = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*", "__pycache__")
 
 

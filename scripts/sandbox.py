@@ -83,7 +83,8 @@ def up() -> int:
     )
     try:
         init(root, env)
-        run_tf(["apply", "-auto-approve", "-input=false", "-no-color"], root, 900, env=env)
+        timeout = float(os.environ.get("BYOK_SANDBOX_APPLY_TIMEOUT", "900"))
+        run_tf(["apply", "-auto-approve", "-input=false", "-no-color"], root, timeout, env=env)
     except BaseException:
         down()  # a failed apply (or Ctrl-C) stops what `up` started
         raise

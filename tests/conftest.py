@@ -12,6 +12,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 REPO = Path(__file__).resolve().parent.parent
+# the e2e step summary must live in the process that prints the summary (the xdist controller)
+pytest_plugins = ["tests.e2e.report"]
 
 settings.register_profile(
     "default", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]

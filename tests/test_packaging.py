@@ -7,6 +7,7 @@ dependencies through a `.pth` line, so nothing is downloaded."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -16,7 +17,7 @@ import pytest
 
 from byok import shipped
 from byok.cli import main as cli
-from byok.cli.init import WORKFLOW_EDITS, planned, workflow_text
+from byok.cli.init import MIRROR_ENV, WORKFLOW_EDITS, planned, workflow_text
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = shipped.__name__.split(".")[0]  # the import package, whatever it is called
@@ -48,12 +49,21 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base / "venv" / "bin"
 
 
+def _mirror() -> str:
+    """The provider mirror `make tf-config` found (the path in .build/terraformrc)."""
+    found = re.search(r'path\s*=\s*"([^"]+)"', (REPO / ".build" / "terraformrc").read_text())
+    if found is None:
+        pytest.skip("no local provider mirror on this machine")
+    return found[1]
+
+
 @pytest.mark.terraform
 def test_installed_wheel_scaffolds_a_repository_that_validates(
     installed: Path, tmp_path: Path
 ) -> None:
     env = {**os.environ, "PYTHONPATH": "", "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
-    env["TF_CLI_CONFIG_FILE"] = str(REPO / ".build" / "terraformrc")
+    env[MIRROR_ENV] = _mirror()
+    env["TF_CLI_CONFIG_FILE"] = "/nonexistent/terraformrc"  # as on the image: no config
     where = _run([str(installed / "python"), "-c",
                   f"from {PACKAGE}.shipped import shipped_root; print(shipped_root())"],
                  tmp_path, env)  # fmt: skip
@@ -66,15 +76,19 @@ def test_installed_wheel_scaffolds_a_repository_that_validates(
     assert sorted(p.name for p in (org / "modules").iterdir()) == sorted(
         p.name for p in (REPO / "modules").iterdir()
     )
+    assert (org / ".terraform.lock.hcl").read_text() == (REPO / ".terraform.lock.hcl").read_text()
     out = _run([str(installed / "byok"), "generate"], org, env)
     assert out.splitlines()[-1].startswith("generated/: ")
-    _run(["terraform", "init", "-input=false", "-backend=false"], org, env)
+    # offline, with the CLI config `init` wrote, and the lock as scaffolded (readonly)
+    env["TF_CLI_CONFIG_FILE"] = str(org / "terraform.rc")
+    _run(["terraform", "init", "-input=false", "-backend=false", "-lockfile=readonly"], org, env)
     assert "Success" in _run(["terraform", "validate", "-no-color"], org, env)
 
 
 def test_init_writes_the_repository_and_never_overwrites(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv(MIRROR_ENV, raising=False)
     assert cli.main(["init", str(tmp_path / "new")]) == 0
     new = tmp_path / "new"
     for rel in planned():
@@ -91,7 +105,7 @@ def test_init_writes_the_repository_and_never_overwrites(
     err = capsys.readouterr().err.splitlines()
     assert err[0] == (
         f"byok: error: `{new}` already has org.yaml, README.md, .pre-commit-config.yaml, "
-        ".gitignore, main.tf, versions.tf, variables.tf, outputs.tf, modules, "
+        ".gitignore, main.tf, versions.tf, variables.tf, outputs.tf, .terraform.lock.hcl, modules, "
         ".github/workflows/byok-review.yml, schema/org.json, schema/vendor.json: nothing written"
     )
     assert (new / "org.yaml").read_text() == "organization: edited\n" != before.decode()
@@ -116,3 +130,50 @@ def test_local_vendor_overrides_a_shipped_one_by_name(project: Path) -> None:
     assert sources["zoom"] == (project / "vendors" / "zoom.yaml", "vendors/zoom.yaml")
     assert sources["slack"][0] == shipped.vendor_files()["slack"]
     assert sources["slack"][1] == str(shipped.vendor_files()["slack"])
+
+
+def test_init_with_a_mirror_writes_the_cli_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mirror = tmp_path / "mirror"
+    (mirror / "registry.terraform.io" / "hashicorp" / "aws" / "5.100.0" / "linux_amd64").mkdir(
+        parents=True
+    )
+    monkeypatch.setenv(MIRROR_ENV, str(mirror))
+    assert cli.main(["init", str(tmp_path / "new")]) == 0
+    assert (tmp_path / "new" / "terraform.rc").read_text() == (
+        "# Written by `byok init`: providers from the local mirror only, so `terraform init`\n"
+        "# works offline. Use it with: export TF_CLI_CONFIG_FILE=$PWD/terraform.rc\n"
+        "provider_installation {\n"
+        "  filesystem_mirror {\n"
+        f'    path    = "{mirror}"\n'
+        '    include = ["registry.terraform.io/*/*"]\n'
+        "  }\n"
+        "  direct {\n"
+        '    exclude = ["registry.terraform.io/*/*"]\n'
+        "  }\n"
+        "}\n"
+    )
+    assert "terraform.rc" in (tmp_path / "new" / ".gitignore").read_text()
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == (
+        f"  cd {tmp_path / 'new'} && export TF_CLI_CONFIG_FILE=$PWD/terraform.rc && "
+        "byok generate && terraform init && terraform plan"
+    )
+
+
+def test_init_refuses_a_mirror_without_the_locked_provider(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "mirror" / "registry.terraform.io" / "hashicorp" / "aws" / "5.99.0").mkdir(
+        parents=True
+    )
+    monkeypatch.setenv(MIRROR_ENV, str(tmp_path / "mirror"))
+    assert cli.main(["init", str(tmp_path / "new")]) == 1
+    assert not (tmp_path / "new").exists()
+    assert capsys.readouterr().err.splitlines() == [
+        f"byok: error: {MIRROR_ENV}: `{tmp_path / 'mirror'}` does not hold "
+        "registry.terraform.io/hashicorp/aws 5.100.0, the version .terraform.lock.hcl pins: "
+        "nothing written",
+        f"  help: unset {MIRROR_ENV} to use the registry",
+    ]

@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import textwrap
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -76,8 +77,10 @@ def test_install_block_commands_are_real(line: str) -> None:
     """Each command of the install block is one `test_packaging.py` runs from an installed
     wheel (pip install, byok init, byok generate, terraform init/validate) or a `cd`."""
     command = line.split("#", 1)[0].strip()
+    version = metadata.version("byok-compiler")
     known = {
-        "pip install byok-compiler",
+        "pip wheel --no-deps -w dist .",
+        f"pip install dist/byok_compiler-{version}-py3-none-any.whl",
         "byok init my-keys",
         "cd my-keys",
         "byok generate",

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,8 +16,8 @@ REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "sandbox.py"
 
 
-def _run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "BYOK_SANDBOX_DIR": str(home)}
+def _run(home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "BYOK_SANDBOX_DIR": str(home), **extra}
     return subprocess.run(
         [sys.executable, str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=900
     )
@@ -61,3 +62,16 @@ def test_sandbox_up_plan_down(tmp_path: Path) -> None:
     finally:
         down = _run(home, "down")
     assert down.stdout.startswith(f"sandbox: stopped moto_server (pid {pid})")
+
+
+@pytest.mark.e2e
+def test_a_failed_apply_stops_the_server(tmp_path: Path) -> None:
+    """`up` stops the moto_server it started when the apply fails (here: it times out)."""
+    home = tmp_path / "sandbox"
+    up = _run(home, "up", BYOK_SANDBOX_APPLY_TIMEOUT="1")
+    assert up.returncode != 0
+    stopped = re.search(r"sandbox: stopped moto_server \(pid (\d+)\)", up.stdout)
+    assert stopped, up.stdout + up.stderr
+    assert not Path(f"/proc/{stopped[1]}").exists()
+    assert not (home / "moto.pid").exists()
+    assert "GET /moto-api/" in (home / "moto.log").read_text()  # it had started

@@ -21,6 +21,7 @@ MODULES_DIR = REPO_ROOT / "modules"
 TF_RC = REPO_ROOT / ".build" / "terraformrc"
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "terraform"
 ROOT_TF_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf")
+ROOT_LOCK = ".terraform.lock.hcl"  # committed for the root module
 
 # Variables that would change what Terraform does behind the test's back.
 _SCRUBBED_PREFIXES = ("TF_CLI_ARGS", "TF_VAR_", "TF_WORKSPACE", "TF_LOG", "TF_DATA_DIR")
@@ -121,9 +122,10 @@ def copy_module(name: str, dest: Path, *, with_tests: bool = True) -> Path:
 
 
 def copy_root(dest: Path, generated: Path, extra_tests: Iterable[Path] = ()) -> Path:
-    """Lay out a scratch root: the root ``*.tf``, ``modules/`` (no tests) and ``generated``."""
+    """Lay out a scratch root: the root ``*.tf`` and provider lock, ``modules/`` (no tests) and
+    ``generated``."""
     dest.mkdir(parents=True, exist_ok=True)
-    for name in ROOT_TF_FILES:
+    for name in (*ROOT_TF_FILES, ROOT_LOCK):
         shutil.copy2(REPO_ROOT / name, dest / name)
     (dest / "modules").mkdir()
     for name in module_names():
@@ -138,8 +140,13 @@ def copy_root(dest: Path, generated: Path, extra_tests: Iterable[Path] = ()) -> 
 
 
 def init(workdir: Path, env: Mapping[str, str], timeout: float = 120) -> None:
-    """``terraform init -backend=false`` (providers come from the CLI config's mirror)."""
-    run_tf(["init", "-backend=false", "-input=false", "-no-color"], workdir, timeout, env=env)
+    """``terraform init -backend=false`` (providers come from the CLI config's mirror). In a
+    root with a lock file, ``-lockfile=readonly``: a provider the lock does not pin, or whose
+    checksum it does not hold, fails instead of rewriting the lock."""
+    args = ["init", "-backend=false", "-input=false", "-no-color"]
+    if (workdir / ROOT_LOCK).is_file():
+        args.append("-lockfile=readonly")
+    run_tf(args, workdir, timeout, env=env)
 
 
 def _text(data: bytes | str | None) -> str:

@@ -5,11 +5,21 @@ It writes a commented `org.yaml`, the root Terraform files, the Terraform module
 `.pre-commit-config.yaml`, the CI workflow of `examples/github-actions-review.yml` adapted to an
 installed `byok`, the JSON Schemas the YAML modelines name, and a README. It never overwrites:
 when any of these paths exists it changes nothing and says which.
+
+The root's provider lock (`.terraform.lock.hcl`) is this repository's: the provider version the
+modules are tested with, with the registry's checksums for every platform. With
+`BYOK_TF_PROVIDER_MIRROR` set (a local provider mirror, as `make tf-config` takes it), `init`
+also writes `terraform.rc`, the Terraform CLI config that installs providers from that mirror
+only, so `TF_CLI_CONFIG_FILE=terraform.rc terraform init` works offline; the mirror must hold
+the locked version.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -17,7 +27,10 @@ from typing import Any
 
 from .common import EXIT_INPUT, EXIT_OK
 
-ROOT_TF = ("main.tf", "versions.tf", "variables.tf", "outputs.tf")
+ROOT_TF = ("main.tf", "versions.tf", "variables.tf", "outputs.tf", ".terraform.lock.hcl")
+MIRROR_ENV = "BYOK_TF_PROVIDER_MIRROR"
+CLI_CONFIG = "terraform.rc"
+AWS_PROVIDER = "registry.terraform.io/hashicorp/aws"
 WORKFLOW = ".github/workflows/byok-review.yml"
 # scaffold file -> where it goes (dot-files are stored without the dot: package data globs)
 SCAFFOLD = {
@@ -55,11 +68,49 @@ def workflow_text(example: str) -> str:
     return example
 
 
-def planned() -> list[str]:
-    return [*SCAFFOLD.values(), *ROOT_TF, "modules", WORKFLOW, *SCHEMAS.values()]
+def planned(mirror: str | None = None) -> list[str]:
+    paths = [*SCAFFOLD.values(), *ROOT_TF, "modules", WORKFLOW, *SCHEMAS.values()]
+    return [*paths, CLI_CONFIG] if mirror else paths
 
 
-def _write(dest: Path) -> None:
+def locked_aws_version(lock_text: str) -> str:
+    """The AWS provider version a `.terraform.lock.hcl` pins.
+
+    >>> locked_aws_version('provider "registry.terraform.io/hashicorp/aws" {\\n  version = "5.1.0"')
+    '5.1.0'
+    """
+    block = lock_text.split(f'provider "{AWS_PROVIDER}"', 1)[1]
+    return re.search(r'version\s*=\s*"([^"]+)"', block)[1]  # type: ignore[index]
+
+
+def mirror_problem(mirror: str) -> str | None:
+    """Why `mirror` cannot serve the locked AWS provider, or None. A filesystem mirror holds
+    `<host>/<namespace>/<type>/<version>/` (unpacked) or the packed zip beside it."""
+    from ..shipped import shipped_root
+
+    version = locked_aws_version((shipped_root() / ".terraform.lock.hcl").read_text("utf-8"))
+    where = Path(mirror) / AWS_PROVIDER
+    if (where / version).is_dir() or any(where.glob(f"terraform-provider-aws_{version}_*.zip")):
+        return None
+    lock = ".terraform.lock.hcl"
+    return f"`{mirror}` does not hold {AWS_PROVIDER} {version}, the version {lock} pins"
+
+
+def cli_config(mirror: str) -> str:
+    """The Terraform CLI config of scripts/tf-cli-config.sh: hashicorp providers from the
+    mirror only (https://developer.hashicorp.com/terraform/cli/config/config-file)."""
+    path = json.dumps(str(Path(mirror).resolve()))
+    return (
+        "# Written by `byok init`: providers from the local mirror only, so `terraform init`\n"
+        "# works offline. Use it with: export TF_CLI_CONFIG_FILE=$PWD/terraform.rc\n"
+        "provider_installation {\n  filesystem_mirror {\n"
+        f"    path    = {path}\n"
+        '    include = ["registry.terraform.io/*/*"]\n  }\n'
+        '  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n}\n'
+    )
+
+
+def _write(dest: Path, mirror: str | None) -> None:
     from ..schema import schema_text
     from ..shipped import modules_dir, scaffold_dir, shipped_root
 
@@ -74,25 +125,36 @@ def _write(dest: Path) -> None:
     for kind, rel in SCHEMAS.items():
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         (dest / rel).write_text(schema_text(kind), encoding="utf-8")
+    if mirror:
+        (dest / CLI_CONFIG).write_text(cli_config(mirror), encoding="utf-8")
+
+
+def _refuse(message: str, help_line: str) -> int:
+    print(f"byok: error: {message}: nothing written", file=sys.stderr)
+    print(f"  help: {help_line}", file=sys.stderr)
+    return EXIT_INPUT
 
 
 def cmd_init(args: argparse.Namespace) -> int:
     dest = Path(args.dir if args.dir is not None else args.directory)
-    taken = [rel for rel in planned() if (dest / rel).exists()]
+    mirror = os.environ.get(MIRROR_ENV) or None
+    problem = mirror_problem(mirror) if mirror else None
+    if problem:
+        return _refuse(f"{MIRROR_ENV}: {problem}", f"unset {MIRROR_ENV} to use the registry")
+    taken = [rel for rel in planned(mirror) if (dest / rel).exists()]
     if taken:
-        print(
-            f"byok: error: `{dest}` already has {', '.join(taken)}: nothing written",
-            file=sys.stderr,
+        return _refuse(
+            f"`{dest}` already has {', '.join(taken)}",
+            "`byok init` starts a new repository; run it in an empty directory",
         )
-        print(
-            "  help: `byok init` starts a new repository; run it in an empty directory",
-            file=sys.stderr,
-        )
-        return EXIT_INPUT
     dest.mkdir(parents=True, exist_ok=True)
-    _write(dest)
+    _write(dest, mirror)
     here = "" if dest == Path() else f"cd {dest} && "
     print(f"byok: scaffolded an organization repository in `{dest}`")
+    if mirror:
+        print(f"byok: {CLI_CONFIG} installs providers from `{mirror}` (offline)")
     print("next: edit org.yaml (account, Region, administrators, vendors), then")
+    if mirror:
+        here += f"export TF_CLI_CONFIG_FILE=$PWD/{CLI_CONFIG} && "
     print(f"  {here}byok generate && terraform init && terraform plan")
     return EXIT_OK

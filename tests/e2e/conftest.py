@@ -3,7 +3,7 @@
 * ``moto_server``: one ``moto_server`` on 127.0.0.1 and a free port for the session, serving as
   the organization's account (``MOTO_ACCOUNT_ID`` from org.yaml); stopped by its PID.
 * A failed e2e test gets the server's failed requests and log tail as a report section.
-* The terminal summary lists every step's duration and the e2e wall time, with or without ``-s``.
+* The terminal summary of the steps is tests/e2e/report.py's (a plugin of tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.e2e.support import NOTES, TIMINGS, WALL, MotoServer, free_port, step
+from tests.e2e.support import MotoServer, free_port, step
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -61,19 +61,3 @@ def pytest_runtest_makereport(
     if report.failed and _SERVERS:
         report.sections.append(("moto_server", _SERVERS[-1].log_tail()))
     return report
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not TIMINGS:
-        return
-    tr = terminalreporter
-    tr.write_sep("-", "e2e step timings")
-    width = max(len(name) for name, _ in TIMINGS)
-    for name, seconds in TIMINGS:
-        tr.write_line(f"{name.ljust(width)}  {seconds:7.2f} s")
-    total = sum(seconds for _, seconds in TIMINGS)
-    tr.write_line(f"{'sum of steps'.ljust(width)}  {total:7.2f} s")
-    if "start" in WALL and "end" in WALL:
-        tr.write_line(f"{'e2e wall time'.ljust(width)}  {WALL['end'] - WALL['start']:7.2f} s")
-    for text in NOTES:
-        tr.write_line(f"note: {text}")

@@ -7,6 +7,8 @@ and ``moto_server`` processes); nothing here is written into the Terraform being
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import json
 import os
 import re
 import signal
@@ -31,6 +33,16 @@ STOP_TIMEOUT = 10.0  # seconds between SIGTERM and SIGKILL
 TIMINGS: list[tuple[str, float]] = []
 NOTES: list[str] = []
 WALL: dict[str, float] = {}
+# Under pytest-xdist the steps run in workers and the summary is printed by the controller:
+# workers also append each record to this file (conftest.py sets it before workers start).
+SHARED_LOG = "BYOK_E2E_STEP_LOG"
+
+
+def _share(record: dict[str, object]) -> None:
+    path = os.environ.get(SHARED_LOG)
+    if path:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(record) + "\n")
 
 
 @contextlib.contextmanager
@@ -44,6 +56,7 @@ def step(name: str) -> Iterator[None]:
         elapsed = time.monotonic() - start
         TIMINGS.append((name, elapsed))
         WALL["end"] = time.monotonic()
+        _share({"step": name, "seconds": elapsed, "start": start, "end": WALL["end"]})
         print(f"[e2e] {name}: {elapsed:.2f} s", flush=True)
 
 
@@ -51,6 +64,7 @@ def note(text: str) -> None:
     """Something worth reading in the summary (e.g. a moto divergence that was accepted)."""
     if text not in NOTES:
         NOTES.append(text)
+        _share({"note": text})
     print(f"[e2e] note: {text}", flush=True)
 
 
@@ -62,6 +76,18 @@ def free_port() -> int:
 
 
 MOTO_MAIN = Path(__file__).with_name("moto_main.py")
+PR_SET_PDEATHSIG = 1  # prctl(2)
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the test process dies, however it dies (a
+    killed CI job runs no fixture teardown), so no moto_server outlives its tests. Linux only;
+    elsewhere the fixture's stop() is the only stop."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 def moto_server_bin() -> Path:
@@ -105,6 +131,7 @@ class MotoServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,
+                preexec_fn=_die_with_parent,  # the fixture starts it from the main thread
             )
         deadline = time.monotonic() + START_TIMEOUT
         while True:

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,10 +98,21 @@ def _apply(moto: MotoServer, workdir: Path, data: Path, *args: str) -> None:
 
 def test_two_roots_in_one_account_both_apply(moto_server: MotoServer, roots: Roots) -> None:
     note("moto divergence patched (tests/e2e/moto_main.py): DescribeTrails honours trailNameList")
-    with step("terraform apply (root)"):
-        _apply(moto_server, roots.root, roots.base / "tfdata-root")
-    with step("terraform apply (stack in the same account)"):
-        _apply(moto_server, roots.stack, roots.base / "tfdata-stack", f"-var=role_arn={ROLE_ARN}")
+    # Both at once: the applies mostly wait on the provider's pollers, and names that collide
+    # collide whichever root creates them first.
+    with ThreadPoolExecutor(2) as pool, step("terraform apply (root and stack, concurrently)"):
+        both = [
+            pool.submit(_apply, moto_server, roots.root, roots.base / "tfdata-root"),
+            pool.submit(
+                _apply,
+                moto_server,
+                roots.stack,
+                roots.base / "tfdata-stack",
+                f"-var=role_arn={ROLE_ARN}",
+            ),
+        ]
+        for applied in both:
+            applied.result()
     s3, iam = moto_server.client("s3"), moto_server.client("iam")
     assert {b["Name"] for b in s3.list_buckets()["Buckets"]} == {
         f"acme-byok-cloudtrail-{ACCOUNT}",
