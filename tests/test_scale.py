@@ -17,13 +17,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from byok import load, load_fast
 from byok.cli import main as cli
 from byok.cli.common import EXIT_OK
 from byok.compile import POLICY_LIMIT, CompiledKey, compile_key, policy_bytes
 from byok.compile_capacity import added_bytes, capacity, capacity_width
 from byok.diagnostics import CompileError
 from byok.hcl import hcl_string
+from byok.load import fast as load_fast
+from byok.load import reader as load
 from byok.model import RevocationEntry
 from byok.pipeline import build_tree
 from byok.policy.evaluate import Request, evaluate, evaluate_each

@@ -22,8 +22,9 @@ from yaml.composer import Composer
 from yaml.events import AliasEvent, CollectionStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .diagnostics import CompileError, Diagnostic, Loc
-from .lnodes import (
+from ..diagnostics import CompileError, Diagnostic, Loc
+from .fast import MAX_DEPTH, compose_fast
+from .nodes import (
     PLAIN_TAGS,
     RESERVED_KEY_PREFIX,
     LMap,
@@ -38,7 +39,6 @@ from .lnodes import (
     scalar_value,
     show,
 )
-from .load_fast import MAX_DEPTH, compose_fast
 
 __all__ = ["RESERVED_KEY_PREFIX", "LMap", "LNode", "LScalar", "LSeq", "show"]
 

@@ -30,8 +30,8 @@ from yaml.events import (
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
-from .diagnostics import Diagnostic, Loc
-from .lnodes import (
+from ..diagnostics import Diagnostic, Loc
+from .nodes import (
     PLAIN_TAGS,
     STR_TAG,
     LMap,

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .diagnostics import Diagnostic, Loc
+from ..diagnostics import Diagnostic, Loc
 
 RESERVED_KEY_PREFIX = "@"
 # Tags the loader constructs; any other (`!foo`, `!!python/...`, `!!binary`) is refused.
