@@ -18,7 +18,7 @@ from pathlib import PurePath
 
 from .codes import CATALOGUE
 from .diagnostics import Diagnostic
-from .model import AcceptedWarning, Org
+from .model.inputs import AcceptedWarning, Org
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterator, Mapping
 from datetime import date
 
 from .diagnostics import Diagnostic, Loc
-from .model import Decommission, Org, Vendor
+from .model.inputs import Decommission, Org, Vendor
 
 Place = tuple[str, str]  # (account id, Region): with the key name, a key's identity
 

@@ -10,7 +10,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict
 
 from .diagnostics import CompileError, Diagnostic, Loc, did_you_mean
-from .model import (
+from .model.inputs import (
     App,
     ExtraStatement,
     Grant,

@@ -10,9 +10,9 @@ from datetime import date
 
 from .diagnostics import Diagnostic, did_you_mean
 from .load import show
-from .model import App, Org, ParamRef, RevocationEntry, Scope, Vendor
-from .model_base import Where
-from .modeltypes import EXTERNAL_ID_CHARS, EXTERNAL_ID_PATTERN, is_iam_arn
+from .model.base import Where
+from .model.inputs import App, Org, ParamRef, RevocationEntry, Scope, Vendor
+from .model.types import EXTERNAL_ID_CHARS, EXTERNAL_ID_PATTERN, is_iam_arn
 from .resolve_conditions import check_actions, check_condition
 from .resolve_extras import check_extras
 from .resolve_grants import all_principals, check_grants, list_parameters_misused, param_items

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 from .diagnostics import Diagnostic, did_you_mean
 from .load import show
-from .model import OrgCondition, VendorCondition
-from .model_base import Where
+from .model.base import Where
+from .model.inputs import OrgCondition, VendorCondition
 from .policy import catalog
 from .policy.condops import multi_valued
 

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from datetime import date
 
 from .diagnostics import Diagnostic, did_you_mean
-from .model import App, ExtraStatement, Vendor
-from .modeltypes import is_iam_arn
+from .model.inputs import App, ExtraStatement, Vendor
+from .model.types import is_iam_arn
 from .policy import catalog
 from .resolve_conditions import check_actions, check_condition
 from .resolve_grants import all_principals, principal_values

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .diagnostics import Diagnostic
-from .model import App, Grant, ParamRef, ParamValue, Principal, Vendor
+from .model.inputs import App, Grant, ParamRef, ParamValue, Principal, Vendor
 from .policy import keyspecs
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .diagnostics import Diagnostic
-from .model import App, Org, Replacement
+from .model.inputs import App, Org, Replacement
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .diagnostics import Diagnostic
-from .model import App, Org, Vendor
+from .model.inputs import App, Org, Vendor
 from .resolve_stacks import key_org
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .diagnostics import Diagnostic
-from .model import RevocationEntry, Scope, Vendor
+from .model.inputs import RevocationEntry, Scope, Vendor
 from .policy import catalog
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from .compile import CompiledKey
 from .lifecycle import vendor_label
-from .model import Decommission, Org, Vendor
+from .model.inputs import Decommission, Org, Vendor
 from .policy import iam
 from .policy.compare import compare
 from .policy.evaluate import Request

@@ -20,7 +20,7 @@ from .compile import (
     grant_exempt_patterns,
 )
 from .diagnostics import Diagnostic
-from .model import Grant, Org, Vendor
+from .model.inputs import Grant, Org, Vendor
 from .policy import catalog
 from .policy.evaluate import Request, evaluate
 from .policy.matching import glob_matches

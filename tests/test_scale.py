@@ -25,7 +25,7 @@ from byok.diagnostics import CompileError
 from byok.hcl import hcl_string
 from byok.load import fast as load_fast
 from byok.load import reader as load
-from byok.model import RevocationEntry
+from byok.model.inputs import RevocationEntry
 from byok.pipeline import build_tree
 from byok.policy.evaluate import Request, evaluate, evaluate_each
 from byok.policy.iam import Policy

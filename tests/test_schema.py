@@ -29,8 +29,8 @@ from pydantic import ValidationError
 from byok.cli import main as cli
 from byok.diagnostics import CompileError
 from byok.load import LMap, LNode, LScalar, LSeq, load_file
-from byok.model import Org, Vendor, _with_where
-from byok.schema import schema
+from byok.model.inputs import Org, Vendor, _with_where
+from byok.model.schema import schema
 from tests.conftest import REPO
 from tests.test_error_corpus import CASES, apply_case
 

@@ -21,8 +21,8 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from byok.model import App, Org, Vendor
-from byok.modeltypes import (
+from byok.model.inputs import App, Org, Vendor
+from byok.model.types import (
     EXTERNAL_ID_PATTERN,
     IAM_ARN_PATTERN,
     LOGS_ACTION_PATTERN,

@@ -60,7 +60,7 @@ def planned() -> list[str]:
 
 
 def _write(dest: Path) -> None:
-    from ..schema import schema_text
+    from ..model.schema import schema_text
     from ..shipped import modules_dir, scaffold_dir, shipped_root
 
     for src, rel in SCAFFOLD.items():

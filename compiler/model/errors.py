@@ -10,9 +10,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .diagnostics import Diagnostic, did_you_mean
-from .load import LMap, LNode, LSeq, locate, show
-from .modeltypes import PATTERN_NAMES
+from ..diagnostics import Diagnostic, did_you_mean
+from ..load import LMap, LNode, LSeq, locate, show
+from .types import PATTERN_NAMES
 
 _TYPE_WORDS = {
     "string": "a string",

@@ -13,11 +13,12 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
-from .diagnostics import CompileError
-from .load import LMap, LNode, LScalar, LSeq
-from .model_base import Model, NoWhere, Where
-from .model_errors import validation_diagnostics
-from .modeltypes import (
+from ..diagnostics import CompileError
+from ..load import LMap, LNode, LScalar, LSeq
+from ..policy import keyspecs
+from .base import Model, NoWhere, Where
+from .errors import validation_diagnostics
+from .types import (
     LOGS_ACTION_PATTERN,
     AccountId,
     Email,
@@ -32,7 +33,6 @@ from .modeltypes import (
     Text,
     ValueStr,
 )
-from .policy import keyspecs
 
 
 class Fact(Model):

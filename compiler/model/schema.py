@@ -18,8 +18,8 @@ from typing import Any
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
-from .model import Org, Vendor
-from .model_base import Model
+from .base import Model
+from .inputs import Org, Vendor
 
 SCHEMA_ID = "https://byok-compiler.dev/schema/{kind}.json"
 KINDS: dict[str, type[Model]] = {"org": Org, "vendor": Vendor}

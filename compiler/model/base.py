@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from .diagnostics import Loc
-from .load import LMap, locate
+from ..diagnostics import Loc
+from ..load import LMap, locate
 
 
 class Where:
