@@ -9,7 +9,7 @@ from json.encoder import encode_basestring
 
 from .compile import CONTEXT_PREFIX, POLICY_LIMIT, CompiledKey, pascal, statement
 from .policy import iam
-from .resolve import ScopeRevocation
+from .resolve.keys import ScopeRevocation
 
 
 def capacity(ck: CompiledKey) -> dict[str, int]:

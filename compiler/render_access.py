@@ -11,9 +11,9 @@ from .compile_capacity import capacity
 from .model import Org
 from .policy import iam
 from .render_diagram import render_diagram
-from .resolve import KeyOptionsResolved
-from .resolve_grants import key_usage
-from .resolve_stacks import stack_id, stack_of
+from .resolve.grants import key_usage
+from .resolve.keys import KeyOptionsResolved
+from .resolve.stacks import stack_id, stack_of
 
 
 def _rotation(o: KeyOptionsResolved) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from .compile import Compiled, CompiledKey
 from .hcl import hcl_string
 from .model import Org
-from .resolve_stacks import stack_id, stack_of
+from .resolve.stacks import stack_id, stack_of
 
 STACK_MODULES = "../../../modules"  # from generated/stacks/<id>/
 STACK_POLICIES = "../../policies"

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .compile import CompiledKey
-from .lifecycle import vendor_label
 from .model.inputs import Decommission, Org, Vendor
 from .policy import iam
 from .policy.compare import compare
 from .policy.evaluate import Request
+from .resolve.lifecycle import vendor_label
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .compile import CONTEXT_PREFIX, CompiledKey
 from .policy import catalog
-from .resolve import ScopeRevocation
+from .resolve.keys import ScopeRevocation
 from .verify import Proof, granted_data_actions, vendor_grants
 from .verify_replacements import decrypt_only_actions
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 from .compile import Compiled, CompiledKey
 from .diagnostics import Diagnostic, Loc
-from .resolve_stacks import stack_id, stack_of
+from .resolve.stacks import stack_id, stack_of
 
 _RESOURCE = re.compile(
     r'^resource "aws_kms_replica_key" "([a-z0-9_]+)" \{\n'

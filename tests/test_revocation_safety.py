@@ -42,7 +42,7 @@ from byok.policy import catalog
 from byok.policy.evaluate import Request, evaluate
 from byok.render_access import key_section
 from byok.resolve import resolve
-from byok.resolve_revocations import uncovered_actions
+from byok.resolve.revocations import uncovered_actions
 from byok.verify import verify_key
 from byok.verify_claims import proof_lines
 from byok.write import read_tree

@@ -29,7 +29,7 @@ from byok.model.inputs import RevocationEntry
 from byok.pipeline import build_tree
 from byok.policy.evaluate import Request, evaluate, evaluate_each
 from byok.policy.iam import Policy
-from byok.resolve import ScopeRevocation
+from byok.resolve.keys import ScopeRevocation
 from byok.write import read_tree
 from tests.conftest import REPO, copy_inputs
 

@@ -30,7 +30,7 @@ from byok.model.types import (
     terraform_validations,
 )
 from byok.pipeline import load_inputs
-from byok.resolve_checks import check_app
+from byok.resolve.checks import check_app
 
 REPO = Path(__file__).resolve().parent.parent
 MODULES = REPO / "modules"

@@ -14,10 +14,10 @@ from ..paths import ORG_FILE, OUT_DIR, VENDORS_DIR
 from .common import EXIT_INPUT, EXIT_OK, format_diagnostics, not_a_project, today
 
 if TYPE_CHECKING:
-    from ..accept import Accepted
     from ..cache import Entry
     from ..diagnostics import Diagnostic
     from ..pipeline import Result
+    from ..resolve.accept import Accepted
     from ..write import Staged
 
 

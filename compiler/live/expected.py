@@ -17,7 +17,7 @@ from pathlib import Path
 from ..compile import CompiledKey
 from ..pipeline import OUT_DIR, build_tree
 from ..policy import iam
-from ..resolve_stacks import name_suffix, trail_name
+from ..resolve.stacks import name_suffix, trail_name
 from .aws import LiveError
 
 ALARMS_MODULE = Path("modules") / "key-alarms" / "main.tf"

@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-from .diagnostics import Diagnostic, did_you_mean
-from .model.inputs import App, ExtraStatement, Vendor
-from .model.types import is_iam_arn
-from .policy import catalog
-from .resolve_conditions import check_actions, check_condition
-from .resolve_grants import all_principals, principal_values
+from ..diagnostics import Diagnostic, did_you_mean
+from ..model.inputs import App, ExtraStatement, Vendor
+from ..model.types import is_iam_arn
+from ..policy import catalog
+from .conditions import check_actions, check_condition
+from .grants import all_principals, principal_values
 
 
 def active_extras(app: App, env: str, today: date) -> tuple[ExtraStatement, ...]:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .diagnostics import Diagnostic
-from .model.inputs import App, Org, Vendor
-from .resolve_stacks import key_org
+from ..diagnostics import Diagnostic
+from ..model.inputs import App, Org, Vendor
+from .stacks import key_org
 
 
 def _multi_region(org: Org, app: App, vendor: Vendor) -> bool:

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .diagnostics import Diagnostic
-from .model.inputs import Org, Stack
+from ..diagnostics import Diagnostic
+from ..model.inputs import Org, Stack
 
 TRAIL_NAME_MAX = 32  # modules/cloudtrail var.name: its bucket and role names stay within AWS's
 ROLE_NAME_MAX = 64  # IAM role names

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .diagnostics import Diagnostic, did_you_mean
-from .load import show
-from .model.base import Where
-from .model.inputs import OrgCondition, VendorCondition
-from .policy import catalog
-from .policy.condops import multi_valued
+from ..diagnostics import Diagnostic, did_you_mean
+from ..load import show
+from ..model.base import Where
+from ..model.inputs import OrgCondition, VendorCondition
+from ..policy import catalog
+from ..policy.condops import multi_valued
 
 BASE_OPERATORS = (
     "StringEquals",

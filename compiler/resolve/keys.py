@@ -9,8 +9,8 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
-from .diagnostics import CompileError, Diagnostic, Loc, did_you_mean
-from .model.inputs import (
+from ..diagnostics import CompileError, Diagnostic, Loc, did_you_mean
+from ..model.inputs import (
     App,
     ExtraStatement,
     Grant,
@@ -22,13 +22,13 @@ from .model.inputs import (
     Suspension,
     Vendor,
 )
-from .policy import iam
-from .resolve_checks import check_app, check_vendor
-from .resolve_extras import active_extras
-from .resolve_grants import grant_principals, is_service, principal_values
-from .resolve_replacements import generations
-from .resolve_replicas import imported_material
-from .resolve_stacks import check_stack_names, check_stacks, key_org
+from ..policy import iam
+from .checks import check_app, check_vendor
+from .extras import active_extras
+from .grants import grant_principals, is_service, principal_values
+from .replacements import generations
+from .replicas import imported_material
+from .stacks import check_stack_names, check_stacks, key_org
 
 
 class Frozen(BaseModel):

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePath
 
-from .codes import CATALOGUE
-from .diagnostics import Diagnostic
-from .model.inputs import AcceptedWarning, Org
+from ..codes import CATALOGUE
+from ..diagnostics import Diagnostic
+from ..model.inputs import AcceptedWarning, Org
 
 
 @dataclass(frozen=True)

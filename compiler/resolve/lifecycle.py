@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping
 from datetime import date
 
-from .diagnostics import Diagnostic, Loc
-from .model.inputs import Decommission, Org, Vendor
+from ..diagnostics import Diagnostic, Loc
+from ..model.inputs import Decommission, Org, Vendor
 
 Place = tuple[str, str]  # (account id, Region): with the key name, a key's identity
 

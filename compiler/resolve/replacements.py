@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from .diagnostics import Diagnostic
-from .model.inputs import App, Org, Replacement
+from ..diagnostics import Diagnostic
+from ..model.inputs import App, Org, Replacement
 
 
 @dataclass(frozen=True)

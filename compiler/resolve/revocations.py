@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .diagnostics import Diagnostic
-from .model.inputs import RevocationEntry, Scope, Vendor
-from .policy import catalog
+from ..diagnostics import Diagnostic
+from ..model.inputs import RevocationEntry, Scope, Vendor
+from ..policy import catalog
 
 
 def uncovered_actions(vendor: Vendor) -> list[str]:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .diagnostics import Diagnostic
-from .model.inputs import App, Grant, ParamRef, ParamValue, Principal, Vendor
-from .policy import keyspecs
+from ..diagnostics import Diagnostic
+from ..model.inputs import App, Grant, ParamRef, ParamValue, Principal, Vendor
+from ..policy import keyspecs
 
 
 def param_items(name: str, value: ParamValue) -> Iterator[tuple[str, tuple[str | int, ...]]]:

@@ -8,17 +8,17 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
-from .diagnostics import Diagnostic, did_you_mean
-from .load import show
-from .model.base import Where
-from .model.inputs import App, Org, ParamRef, RevocationEntry, Scope, Vendor
-from .model.types import EXTERNAL_ID_CHARS, EXTERNAL_ID_PATTERN, is_iam_arn
-from .resolve_conditions import check_actions, check_condition
-from .resolve_extras import check_extras
-from .resolve_grants import all_principals, check_grants, list_parameters_misused, param_items
-from .resolve_replacements import check_replacements
-from .resolve_replicas import check_origin, check_replicas
-from .resolve_revocations import check_context_key_confirmed, check_revocation_actions
+from ..diagnostics import Diagnostic, did_you_mean
+from ..load import show
+from ..model.base import Where
+from ..model.inputs import App, Org, ParamRef, RevocationEntry, Scope, Vendor
+from ..model.types import EXTERNAL_ID_CHARS, EXTERNAL_ID_PATTERN, is_iam_arn
+from .conditions import check_actions, check_condition
+from .extras import check_extras
+from .grants import all_principals, check_grants, list_parameters_misused, param_items
+from .replacements import check_replacements
+from .replicas import check_origin, check_replicas
+from .revocations import check_context_key_confirmed, check_revocation_actions
 
 
 def check_vendor(vendor: Vendor) -> Iterator[Diagnostic]:
