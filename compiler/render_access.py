@@ -6,8 +6,8 @@ Written for a security reviewer, not a parser; deterministic (no dates but the i
 from __future__ import annotations
 
 from . import cost
-from .compile import POLICY_LIMIT, Compiled, CompiledKey, pascal
-from .compile_capacity import capacity
+from .compile.capacity import capacity
+from .compile.keys import POLICY_LIMIT, Compiled, CompiledKey, pascal
 from .model import Org
 from .policy import iam
 from .render_diagram import render_diagram

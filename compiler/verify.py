@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 
 from pydantic import BaseModel, ConfigDict
 
-from .compile import CONTEXT_PREFIX, POLICY_LIMIT, CompiledKey
+from .compile.keys import CONTEXT_PREFIX, POLICY_LIMIT, CompiledKey
 from .diagnostics import Diagnostic
 from .policy import catalog
 from .policy.compare import compare

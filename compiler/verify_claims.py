@@ -6,7 +6,7 @@ A line appears only for a check that ran and passed (the pipeline stops on any v
 
 from __future__ import annotations
 
-from .compile import CONTEXT_PREFIX, CompiledKey
+from .compile.keys import CONTEXT_PREFIX, CompiledKey
 from .policy import catalog
 from .resolve.keys import ScopeRevocation
 from .verify import Proof, granted_data_actions, vendor_grants

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import lru_cache
 
-from .compile import (
+from .compile.keys import (
     GRANT_FOR_AWS,
     LIFECYCLE_ACTIONS,
     PRINCIPAL_ARN,

@@ -25,7 +25,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from byok.compile import GUARD_GRANTS_SID, GUARD_LIFECYCLE_SID, CompiledKey
+from byok.compile.keys import GUARD_GRANTS_SID, GUARD_LIFECYCLE_SID, CompiledKey
 from byok.diagnostics import CompileError
 from byok.pipeline import Result, build_tree
 from byok.policy import iam

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from byok.compile import decrypt_only_denied
+from byok.compile.keys import decrypt_only_denied
 from byok.diagnostics import CompileError
 from byok.pipeline import build_tree
 from byok.policy.evaluate import Request, evaluate

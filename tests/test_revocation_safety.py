@@ -33,7 +33,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from byok.cli import main as cli
-from byok.compile import CONTEXT_PREFIX, CompiledKey, compile_key
+from byok.compile.keys import CONTEXT_PREFIX, CompiledKey, compile_key
 from byok.diagnostics import CompileError
 from byok.load import load_bytes
 from byok.model import Org, Vendor, build

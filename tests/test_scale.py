@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from byok.cli import main as cli
 from byok.cli.common import EXIT_OK
-from byok.compile import POLICY_LIMIT, CompiledKey, compile_key, policy_bytes
-from byok.compile_capacity import added_bytes, capacity, capacity_width
+from byok.compile.capacity import added_bytes, capacity, capacity_width
+from byok.compile.keys import POLICY_LIMIT, CompiledKey, compile_key, policy_bytes
 from byok.diagnostics import CompileError
 from byok.hcl import hcl_string
 from byok.load import fast as load_fast

@@ -14,9 +14,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .diagnostics import CompileError, Diagnostic, Loc
-from .policy import catalog, iam
-from .resolve import Resolved, ResolvedKey
+from ..diagnostics import CompileError, Diagnostic, Loc
+from ..policy import catalog, iam
+from ..resolve import Resolved, ResolvedKey
 
 POLICY_LIMIT = 32_768
 CONTEXT_PREFIX = "kms:EncryptionContext:"

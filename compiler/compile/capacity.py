@@ -7,9 +7,9 @@ import json
 from collections.abc import Callable
 from json.encoder import encode_basestring
 
-from .compile import CONTEXT_PREFIX, POLICY_LIMIT, CompiledKey, pascal, statement
-from .policy import iam
-from .resolve.keys import ScopeRevocation
+from ..policy import iam
+from ..resolve.keys import ScopeRevocation
+from .keys import CONTEXT_PREFIX, POLICY_LIMIT, CompiledKey, pascal, statement
 
 
 def capacity(ck: CompiledKey) -> dict[str, int]:
