@@ -24,10 +24,7 @@ from .resolve.accept import Accepted, bad_codes
 from .resolve.accept import apply as accept_warnings
 from .resolve.lifecycle import check_lifecycle
 from .shipped import vendor_sources
-from .verify import Proof
-from .verify_guards import verify_inputs
-from .verify_many import verify_while
-from .verify_replicas import check_replica_policies
+from .verify import Proof, check_replica_policies, verify_inputs, verify_while
 
 __all__ = ["ORG_FILE", "OUT_DIR", "VENDORS_DIR"]  # re-exported: callers import them from here
 

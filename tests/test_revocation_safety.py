@@ -44,7 +44,7 @@ from byok.render_access import key_section
 from byok.resolve import resolve
 from byok.resolve.revocations import uncovered_actions
 from byok.verify import verify_key
-from byok.verify_claims import proof_lines
+from byok.verify.claims import proof_lines
 from byok.write import read_tree
 from tests.conftest import REPO, copy_inputs
 from tests.test_compiler_properties import ACTIONS, orgs, vendors

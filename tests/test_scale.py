@@ -541,7 +541,7 @@ def _effective_reference(ck: CompiledKey) -> set[str]:
 def test_revocation_proofs_find_what_one_evaluation_per_value_finds(
     tmp_path: Path, operator: str, actions: tuple[str, ...]
 ) -> None:
-    from byok.verify import _revocations_effective
+    from byok.verify.checks import _revocations_effective
 
     block = (
         "    revocations:\n"

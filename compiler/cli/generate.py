@@ -25,7 +25,7 @@ def _summary(result: Result) -> str:
     """Per key its size and exactly what was proved about its key policy; then, once, what the
     proofs do not cover (README, "What the proofs do and do not cover")."""
     from ..compile.keys import POLICY_LIMIT
-    from ..verify_claims import NOT_PROVED, proof_lines
+    from ..verify.claims import NOT_PROVED, proof_lines
 
     proofs = {p.key: p for p in result.proofs}
     lines = []

@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from .compile import Compiled, CompiledKey
-from .diagnostics import Diagnostic, Loc
-from .resolve.stacks import stack_id, stack_of
+from ..compile import Compiled, CompiledKey
+from ..diagnostics import Diagnostic, Loc
+from ..resolve.stacks import stack_id, stack_of
 
 _RESOURCE = re.compile(
     r'^resource "aws_kms_replica_key" "([a-z0-9_]+)" \{\n'

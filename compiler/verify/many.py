@@ -19,10 +19,10 @@ import multiprocessing
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from .compile import CompiledKey
-from .diagnostics import Diagnostic
+from ..compile import CompiledKey
+from ..diagnostics import Diagnostic
+from .checks import Proof, verify_key
 from .forked import both, two_cores
-from .verify import Proof, verify_key
 
 PARALLEL_MIN_KEYS = 200
 _Result = tuple[list[Diagnostic], Proof]

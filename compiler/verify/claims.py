@@ -6,11 +6,11 @@ A line appears only for a check that ran and passed (the pipeline stops on any v
 
 from __future__ import annotations
 
-from .compile.keys import CONTEXT_PREFIX, CompiledKey
-from .policy import catalog
-from .resolve.keys import ScopeRevocation
-from .verify import Proof, granted_data_actions, vendor_grants
-from .verify_replacements import decrypt_only_actions
+from ..compile.keys import CONTEXT_PREFIX, CompiledKey
+from ..policy import catalog
+from ..resolve.keys import ScopeRevocation
+from .checks import Proof, granted_data_actions, vendor_grants
+from .replacements import decrypt_only_actions
 
 
 def unconfirmed_line(ck: CompiledKey) -> str | None:

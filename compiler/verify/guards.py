@@ -12,19 +12,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import lru_cache
 
-from .compile.keys import (
+from ..compile.keys import (
     GRANT_FOR_AWS,
     LIFECYCLE_ACTIONS,
     PRINCIPAL_ARN,
     CompiledKey,
     grant_exempt_patterns,
 )
-from .diagnostics import Diagnostic
-from .model.inputs import Grant, Org, Vendor
-from .policy import catalog
-from .policy.evaluate import Request, evaluate
-from .policy.matching import glob_matches
-from .resolve import Resolved
+from ..diagnostics import Diagnostic
+from ..model.inputs import Grant, Org, Vendor
+from ..policy import catalog
+from ..policy.evaluate import Request, evaluate
+from ..policy.matching import glob_matches
+from ..resolve import Resolved
 
 
 def _as(who: str, action: str, **context: str) -> Request:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .compile import CompiledKey
-from .diagnostics import Diagnostic
-from .policy import catalog
-from .policy.evaluate import Request, evaluate
+from ..compile import CompiledKey
+from ..diagnostics import Diagnostic
+from ..policy import catalog
+from ..policy.evaluate import Request, evaluate
 
 
 def decrypt_only_actions(ck: CompiledKey) -> list[str]:

@@ -12,13 +12,13 @@ from collections.abc import Callable, Iterator
 
 from pydantic import BaseModel, ConfigDict
 
-from .compile.keys import CONTEXT_PREFIX, POLICY_LIMIT, CompiledKey
-from .diagnostics import Diagnostic
-from .policy import catalog
-from .policy.compare import compare
-from .policy.evaluate import Request, evaluate, evaluate_each
-from .verify_guards import grants_only_for_aws, no_lockout, only_break_glass_disables
-from .verify_replacements import decrypt_only
+from ..compile.keys import CONTEXT_PREFIX, POLICY_LIMIT, CompiledKey
+from ..diagnostics import Diagnostic
+from ..policy import catalog
+from ..policy.compare import compare
+from ..policy.evaluate import Request, evaluate, evaluate_each
+from .guards import grants_only_for_aws, no_lockout, only_break_glass_disables
+from .replacements import decrypt_only
 
 Check = Callable[[CompiledKey], Iterator[Diagnostic]]
 
