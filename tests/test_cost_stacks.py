@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from byok import cost
 from byok.cli.main import main
 from byok.pipeline import build_tree
+from byok.render import cost
 from tests.conftest import REPO
 from tests.test_stacks import STACK, _with_stack
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from byok.diagnostics import CompileError
 from byok.pipeline import build_tree
-from byok.render_replicas import POLICY_EXPR
+from byok.render.replicas import POLICY_EXPR
 from byok.verify import check_replica_policies
 from tests.test_golden import TODAY
 

@@ -40,7 +40,7 @@ from byok.model import Org, Vendor, build
 from byok.pipeline import load_inputs
 from byok.policy import catalog
 from byok.policy.evaluate import Request, evaluate
-from byok.render_access import key_section
+from byok.render.access import key_section
 from byok.resolve import resolve
 from byok.resolve.revocations import uncovered_actions
 from byok.verify import verify_key

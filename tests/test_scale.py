@@ -22,13 +22,13 @@ from byok.cli.common import EXIT_OK
 from byok.compile.capacity import added_bytes, capacity, capacity_width
 from byok.compile.keys import POLICY_LIMIT, CompiledKey, compile_key, policy_bytes
 from byok.diagnostics import CompileError
-from byok.hcl import hcl_string
 from byok.load import fast as load_fast
 from byok.load import reader as load
 from byok.model.inputs import RevocationEntry
 from byok.pipeline import build_tree
 from byok.policy.evaluate import Request, evaluate, evaluate_each
 from byok.policy.iam import Policy
+from byok.render.hcl import hcl_string
 from byok.resolve.keys import ScopeRevocation
 from byok.write import read_tree
 from tests.conftest import REPO, copy_inputs

@@ -10,10 +10,10 @@ and the hand-written modules from `modules/`.
 
 from __future__ import annotations
 
-from .compile import Compiled, CompiledKey
+from ..compile import Compiled, CompiledKey
+from ..model import Org
+from ..resolve.stacks import stack_id, stack_of
 from .hcl import hcl_string
-from .model import Org
-from .resolve.stacks import stack_id, stack_of
 
 STACK_MODULES = "../../../modules"  # from generated/stacks/<id>/
 STACK_POLICIES = "../../policies"

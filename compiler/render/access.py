@@ -5,15 +5,15 @@ Written for a security reviewer, not a parser; deterministic (no dates but the i
 
 from __future__ import annotations
 
+from ..compile.capacity import capacity
+from ..compile.keys import POLICY_LIMIT, Compiled, CompiledKey, pascal
+from ..model import Org
+from ..policy import iam
+from ..resolve.grants import key_usage
+from ..resolve.keys import KeyOptionsResolved
+from ..resolve.stacks import stack_id, stack_of
 from . import cost
-from .compile.capacity import capacity
-from .compile.keys import POLICY_LIMIT, Compiled, CompiledKey, pascal
-from .model import Org
-from .policy import iam
-from .render_diagram import render_diagram
-from .resolve.grants import key_usage
-from .resolve.keys import KeyOptionsResolved
-from .resolve.stacks import stack_id, stack_of
+from .diagram import render_diagram
 
 
 def _rotation(o: KeyOptionsResolved) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .compile import Compiled, CompiledKey
+from ..compile import Compiled, CompiledKey
 
 
 def _id(prefix: str, name: str) -> str:

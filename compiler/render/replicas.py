@@ -12,7 +12,7 @@ verify_replicas.py checks the rendered text against the resolved Regions (E530).
 
 from __future__ import annotations
 
-from .compile import Compiled
+from ..compile import Compiled
 from .hcl import hcl_string
 
 REPLICAS_FILE = "replicas.tf"

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .compile import Compiled
+    from ..compile import Compiled
 
 INSIGHT_TYPES = 2  # ApiCallRateInsight and ApiErrorRateInsight (modules/cloudtrail)
 ALARM_PATH_KEYS = 2  # the trail's key and the alarm path's key (modules/cloudtrail)
@@ -56,8 +56,8 @@ class Resources:
 def resources(compiled: Compiled) -> Resources:
     """Counted from what the renderers generate: the roots of `render_stacks.split` and, in
     each, the replicas of `render_replicas.replica_regions`."""
-    from .render_replicas import replica_regions
-    from .render_stacks import split
+    from .replicas import replica_regions
+    from .stacks import split
 
     root, stacks = split(compiled)
     roots = [root, *stacks.values()]
@@ -81,7 +81,8 @@ class Line:
 
 
 def prices() -> dict[str, Any]:
-    raw = (Path(__file__).parent / "data" / "prices.json").read_text(encoding="utf-8")
+    # The package's shared data/, not render/'s: ACCESS.md names the file by that path.
+    raw = (Path(__file__).parents[1] / "data" / "prices.json").read_text(encoding="utf-8")
     data: dict[str, Any] = json.loads(raw)
     return data
 
