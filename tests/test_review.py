@@ -446,9 +446,8 @@ def test_a_forged_generate_cache_cannot_hide_a_hand_edit(repo: Path) -> None:
     vouches for a hand-edited `generated/`: `diff` still renders the inputs and compares."""
     from datetime import date
 
-    from byok import cache
     from byok.cli.generate import _fingerprint
-    from byok.write import read_tree
+    from byok.write import cache, read_tree
 
     assert byok(repo, "generate").returncode == 0
     main_tf = repo / "generated" / "main.tf"
@@ -492,8 +491,8 @@ def test_a_committed_cache_file_vouches_for_nothing(
     """`.build/byok-cache.json` lets `diff` skip the proofs of inputs a `generate` on this
     machine proved; one that came with the change under review (committed) is ignored."""
     from byok import pipeline
-    from byok.cache import CACHE_FILE
     from byok.cli.main import main
+    from byok.write.cache import CACHE_FILE
 
     assert byok(repo, "generate").returncode == 0
     if committed:

@@ -257,12 +257,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def _compile(root: Path) -> Built | None:
     """The compiled inputs and `generated/` as it is (read once, for the cache and the stale
     check)."""
-    from ..cache import CACHE_FILE
     from ..diagnostics import CompileError
     from ..gitbase import tracked
     from ..pipeline import build_tree, compile_verified
     from ..render import render_all
     from ..write import read_tree
+    from ..write.cache import CACHE_FILE
     from .generate import fingerprint_lookup
 
     day = today()

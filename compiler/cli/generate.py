@@ -14,11 +14,11 @@ from ..paths import ORG_FILE, OUT_DIR, VENDORS_DIR
 from .common import EXIT_INPUT, EXIT_OK, format_diagnostics, not_a_project, today
 
 if TYPE_CHECKING:
-    from ..cache import Entry
     from ..diagnostics import Diagnostic
     from ..pipeline import Result
     from ..resolve.accept import Accepted
     from ..write import Staged
+    from ..write.cache import Entry
 
 
 def _summary(result: Result) -> str:
@@ -59,7 +59,7 @@ def _inputs(root: Path) -> list[Path]:
 
 
 def _fingerprint(root: Path, day: date) -> str | None:
-    from .. import cache
+    from ..write import cache
 
     try:
         return cache.fingerprint(root, _inputs(root), day)
@@ -75,7 +75,7 @@ def fingerprint_lookup(root: Path, day: date, files: dict[str, bytes]) -> Entry 
 
 
 def _lookup(root: Path, fp: str | None, files: dict[str, bytes]) -> Entry | None:
-    from .. import cache
+    from ..write import cache
 
     return None if fp is None else cache.lookup(root, fp, files)
 
@@ -111,7 +111,7 @@ def _changed(before: Mapping[str, bytes], after: Mapping[str, bytes]) -> int:
 
 def _commit(run: _Run, result: Result, warnings: str, summary: str) -> None:
     """Swap the staged tree in, record the run for replay, say what was written."""
-    from .. import cache
+    from ..write import cache
 
     assert run.staged is not None  # build_tree stages before it returns
     run.staged.commit()

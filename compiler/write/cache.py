@@ -51,15 +51,23 @@ def _feed(h: hashlib._Hash, label: str, data: bytes) -> None:
     h.update(data)
 
 
+# The whole compiler package (this module is in write/): every stage shapes the output.
+PACKAGE = Path(__file__).resolve().parents[1]
+
+
+def compiler_sources() -> list[Path]:
+    """The compiler's own source and data files, sorted."""
+    found = [*PACKAGE.rglob("*.py"), *PACKAGE.rglob("*.json"), *PACKAGE.rglob("*.j2")]
+    return sorted(p for p in found if "__pycache__" not in p.parts)
+
+
 def fingerprint(root: Path, inputs: list[Path], today: date) -> str:
     h = hashlib.sha256()
     for path in inputs:
         label = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
         _feed(h, label, path.read_bytes())
-    src = Path(__file__).parent
-    sources = [*src.rglob("*.py"), *src.rglob("*.json"), *src.rglob("*.j2")]
-    for path in sorted(p for p in sources if "__pycache__" not in p.parts):
-        _feed(h, f"compiler/{path.relative_to(src).as_posix()}", path.read_bytes())
+    for path in compiler_sources():
+        _feed(h, f"compiler/{path.relative_to(PACKAGE).as_posix()}", path.read_bytes())
     _feed(h, "installed", "\n".join(_installed()).encode())
     _feed(h, "today", today.isoformat().encode())
     return h.hexdigest()
