@@ -181,9 +181,9 @@ def test_hand_edit_of_a_generated_policy_is_never_no_access_changes(repo: Path) 
 def test_the_verdict_is_computed_on_the_json_terraform_applies(repo: Path) -> None:
     """`review` judges the policy files, not the compiled keys: given the compiled words of the
     shipped inputs and a working-tree policy without its revocation, it reports new access."""
-    from byok.gitbase import committed_policies, working_policies
     from byok.pipeline import build_tree
     from byok.review import Words, review
+    from byok.review.gitbase import committed_policies, working_policies
     from byok.write import read_tree
 
     compiled = build_tree(repo).compiled
@@ -421,7 +421,7 @@ def test_a_stack_key_is_judged_in_its_own_account() -> None:
 
     from byok.pipeline import build_tree
     from byok.policy import iam
-    from byok.review import Words, key_change
+    from byok.review.changes import Words, key_change
 
     compiled = build_tree(REPO / "examples" / "enterprise", date(2026, 11, 23)).compiled
     ck = next(c for c in compiled.keys if c.key.name == "slack-staging")

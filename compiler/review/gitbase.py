@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .paths import OUT_DIR
-from .policy import iam
+from ..paths import OUT_DIR
+from ..policy import iam
 
 POLICY_DIR = f"{OUT_DIR}/policies"
 ORG_JSON = "generated/organization.json"

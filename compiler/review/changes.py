@@ -20,12 +20,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .compile import CompiledKey
-from .model.inputs import Decommission, Org, Vendor
-from .policy import iam
-from .policy.compare import compare
-from .policy.evaluate import Request
-from .resolve.lifecycle import vendor_label
+from ..compile import CompiledKey
+from ..model.inputs import Decommission, Org, Vendor
+from ..policy import iam
+from ..policy.compare import compare
+from ..policy.evaluate import Request
+from ..resolve.lifecycle import vendor_label
 
 
 @dataclass(frozen=True)
