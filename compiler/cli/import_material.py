@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .. import kms_import
 from ..diagnostics import CompileError
+from ..live import kms_import
 from ..pipeline import load_inputs
 from ..resolve import ResolvedKey, resolve
 from .common import EXIT_INPUT, EXIT_OK, print_diagnostics, today

@@ -76,7 +76,7 @@ def client(region: str) -> Any:
 def caller_account(region: str) -> str:
     """The account of the default credential chain (STS GetCallerIdentity needs no permission:
     https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html)."""
-    from .live.aws import describe_error
+    from .aws import describe_error
 
     try:
         import boto3
