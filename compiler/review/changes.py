@@ -25,7 +25,7 @@ from ..model.inputs import Decommission, Org, Vendor
 from ..policy import iam
 from ..policy.compare import compare
 from ..policy.evaluate import Request
-from ..resolve.lifecycle import vendor_label
+from ..resolve.lifecycle import Place, vendor_label
 
 
 @dataclass(frozen=True)
@@ -63,9 +63,6 @@ class KeyChange:
 
 def _req(r: Request | None) -> dict[str, Any] | None:
     return None if r is None else r.to_json()
-
-
-Place = tuple[str, str]  # (account id, Region)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Literal
 
 from ..paths import OUT_DIR
 from ..policy import iam
+from ..resolve.lifecycle import Place
 
 POLICY_DIR = f"{OUT_DIR}/policies"
 ORG_JSON = "generated/organization.json"
@@ -24,8 +25,6 @@ STACKS_DIR = "generated/stacks"
 _PLACE = re.compile(r'^  (account_id|region) += "([^"]*)"$', re.MULTILINE)
 _KEYS = re.compile(r"^  keys = \{\n(.*?)^  \}$", re.MULTILINE | re.DOTALL)
 _KEY = re.compile(r'^    "([^"]+)" = \{$', re.MULTILINE)
-
-Place = tuple[str, str]  # (account id, Region)
 
 
 class GitError(RuntimeError):
