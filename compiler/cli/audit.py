@@ -214,6 +214,7 @@ def _key_ids(clients: Any, specs: dict[str, Any], found: dict[str, str]) -> dict
 def cmd_cost(args: argparse.Namespace) -> int:
     from ..pipeline import build_tree
     from ..render import cost
+    from ..render.stacks import roots
 
     try:
         result = build_tree(Path(args.directory), today(), guard=False)
@@ -221,7 +222,7 @@ def cmd_cost(args: argparse.Namespace) -> int:
         print_diagnostics(err.diagnostics)
         return EXIT_INPUT
     org = result.compiled.resolved.org
-    counted = cost.resources(result.compiled)
+    counted = cost.resources(roots(result.compiled))
     if args.replicas is not None:
         counted = dataclasses.replace(counted, replicas=args.replicas)
     given = {

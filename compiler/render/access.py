@@ -5,6 +5,8 @@ Written for a security reviewer, not a parser; deterministic (no dates but the i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..compile.capacity import capacity
 from ..compile.keys import POLICY_LIMIT, Compiled, CompiledKey, pascal
 from ..model import Org
@@ -239,7 +241,8 @@ def _guard_lines(ck: CompiledKey) -> list[str]:
     ]
 
 
-def render_access(compiled: Compiled) -> str:
+def render_access(compiled: Compiled, roots: Sequence[Compiled]) -> str:
+    """ACCESS.md; `roots`: the Terraform roots `compiled` is divided into (`stacks.roots`)."""
     org = compiled.resolved.org
     keys = sorted(compiled.keys, key=lambda c: c.key.name)
     head = [
@@ -258,16 +261,16 @@ def render_access(compiled: Compiled) -> str:
         f"{len(keys)} key(s).",
         "",
     ]
-    body = "\n".join(key_section(ck) for ck in keys) + _cost_section(compiled)
+    body = "\n".join(key_section(ck) for ck in keys) + _cost_section(compiled, roots)
     return "\n".join(head) + "\n" + body + _decommissioned(org)
 
 
-def _cost_section(compiled: Compiled) -> str:
-    """The monthly cost estimate (`byok.cost`) under its default assumptions."""
+def _cost_section(compiled: Compiled, roots: Sequence[Compiled]) -> str:
+    """The monthly cost estimate (`cost.py`) under its default assumptions."""
     org = compiled.resolved.org
     assume = cost.Assumptions()
     lines = cost.estimate(
-        cost.resources(compiled),
+        cost.resources(roots),
         retention_days=org.trail.log_retention_days,
         emails=len(org.alarms.emails),
         a=assume,

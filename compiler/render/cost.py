@@ -3,7 +3,7 @@ prices in `data/prices.json` (one file, with its date and sources). Deterministi
 no network; `byok cost` and ACCESS.md print the same numbers for the same inputs.
 
 What is counted (us-east-1 list prices), in every Terraform root `generated/` holds (the
-repository root and each stack, `render_stacks.split`): every customer managed key (vendor keys,
+repository root and each stack, `stacks.roots`): every customer managed key (vendor keys,
 each root's trail key and alarm path key; each replica is billed as a key), the extra backing-
 key versions of automatic rotation (AWS bills the first two rotations, so a rotating key costs
 $1 more per month after its first rotation and $2 more from its second on: the estimate takes
@@ -25,7 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .replicas import replica_regions
+
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ..compile import Compiled
 
 INSIGHT_TYPES = 2  # ApiCallRateInsight and ApiErrorRateInsight (modules/cloudtrail)
@@ -53,14 +57,10 @@ class Resources:
     accounts: int = 1  # the accounts of the roots (a trail beyond an account's first is billed)
 
 
-def resources(compiled: Compiled) -> Resources:
-    """Counted from what the renderers generate: the roots of `render_stacks.split` and, in
-    each, the replicas of `render_replicas.replica_regions`."""
-    from .replicas import replica_regions
-    from .stacks import split
-
-    root, stacks = split(compiled)
-    roots = [root, *stacks.values()]
+def resources(roots: Sequence[Compiled]) -> Resources:
+    """Counted from what the renderers generate: the Terraform roots (`stacks.roots`, which
+    `tree.render_all` has already divided) and, in each, the replicas of
+    `replicas.replica_regions`."""
     keys = [ck.key for r in roots for ck in r.keys]
     return Resources(
         vendor_keys=len(keys),

@@ -77,6 +77,13 @@ def split(compiled: Compiled) -> tuple[Compiled, dict[str, Compiled]]:
     return root_compiled, {sid: _subset(compiled, stacks[sid]) for sid in sorted(stacks)}
 
 
+def roots(compiled: Compiled) -> list[Compiled]:
+    """Every Terraform root `generated/` holds, as `split` divides the keys: the root's, then
+    each stack's."""
+    root, stacks = split(compiled)
+    return [root, *stacks.values()]
+
+
 def provider_tf(sid: str, stack: Compiled) -> bytes:
     org = stack.resolved.org
     pattern = f"^arn:aws[a-z-]*:iam::{org.account_id}:role/.+$"

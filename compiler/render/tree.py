@@ -147,7 +147,7 @@ def render_all(compiled: Compiled) -> dict[str, bytes]:
     root, stacks = split(compiled)
     files = render_module(root)
     files["organization.json"] = organization_json(compiled)
-    files["ACCESS.md"] = render_access(compiled).encode()
+    files["ACCESS.md"] = render_access(compiled, [root, *stacks.values()]).encode()
     files["README.md"] = _readme(compiled).encode()
     for ck in compiled.keys:
         files[f"policies/{ck.key.name}.json"] = policy_json(ck)
