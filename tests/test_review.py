@@ -183,14 +183,16 @@ def test_the_verdict_is_computed_on_the_json_terraform_applies(repo: Path) -> No
     shipped inputs and a working-tree policy without its revocation, it reports new access."""
     from byok.pipeline import build_tree
     from byok.review import Words, review
-    from byok.review.gitbase import committed_policies, working_policies
+    from byok.review.gitbase import committed_policies, resolve_base, working_policies
     from byok.write import read_tree
 
     compiled = build_tree(repo).compiled
     words = Words(compiled={ck.key.name: ck for ck in compiled.keys})
     _drop_statement(repo, "slack-prod", "RevokeSlackChannel")
     changes = review(
-        working_policies(read_tree(repo / "generated")), committed_policies(repo, "HEAD"), words
+        working_policies(read_tree(repo / "generated")),
+        committed_policies(repo, resolve_base(repo, "HEAD")),
+        words,
     )
     changed = [c for c in changes if c.status != "unchanged"]
     assert [(c.key, c.relation, c.widens) for c in changed] == [("slack-prod", "wider", True)]

@@ -221,7 +221,7 @@ def _report(root: Path, built: Built, base: Base, args: argparse.Namespace) -> R
     from ..review.gitbase import changed_terraform, committed_policies, working_policies
 
     memo: dict[str, iam.Policy] = {}
-    before = committed_policies(root, base.commit, memo)
+    before = committed_policies(root, base, memo)
     words = _words(built.compiled, root, base.commit, before.keys())
     produced = {ck.key.name for ck in built.compiled.keys}
     stale = built.stale()

@@ -153,11 +153,12 @@ def committed(root: Path) -> bool:
 
 
 def committed_policies(
-    root: Path, ref: str, memo: dict[str, iam.Policy] | None = None
+    root: Path, base: Base, memo: dict[str, iam.Policy] | None = None
 ) -> dict[str, iam.Policy]:
-    """Key name -> policy as committed at `ref` (empty when generated/ did not exist yet);
-    `memo` is shared with `working_policies` (see `_parser`)."""
-    _check_ref(root, ref)
+    """Key name -> policy as committed at `base` (empty when generated/ did not exist yet);
+    `memo` is shared with `working_policies` (see `_parser`). `base` comes from `resolve_base`,
+    which has checked that its commit can be read."""
+    ref = base.commit
     listing = _git(root, "ls-tree", "-z", f"{ref}:{POLICY_DIR}") if _has_dir(root, ref) else ""
     # Blobs by object id: a `REF:PATH` lookup scans the directory's tree, so 10,000 of them
     # cost 10,000 x 10,000 entry comparisons inside git (issue 16).
