@@ -10,7 +10,9 @@ https://docs.aws.amazon.com/kms/latest/developerguide/importing-keys.html
 
 The material only ever lives in memory here: it is read from a file or a pipe, or generated,
 wrapped, sent, and never written anywhere (Terraform state and generated/ never see it).
-boto3 and cryptography are imported lazily: they are the `aws` extra, not core dependencies.
+cryptography is imported lazily, and boto3 by the live layer's clients (`aws.Clients`, whose
+timeouts and retries the KMS calls here share): they are the `aws` extra, not core
+dependencies.
 """
 
 from __future__ import annotations
@@ -62,33 +64,6 @@ def wrap(material: bytes | bytearray, public_key_der: bytes) -> bytes:
     sha256 = hashes.SHA256()
     oaep = padding.OAEP(mgf=padding.MGF1(algorithm=sha256), algorithm=sha256, label=None)
     return key.encrypt(bytes(material), oaep)
-
-
-def client(region: str) -> Any:
-    """A KMS client in `region` from the default credential chain."""
-    try:
-        import boto3
-    except ImportError as exc:
-        raise ImportFailure(MISSING) from exc
-    return boto3.client("kms", region_name=region)
-
-
-def caller_account(region: str) -> str:
-    """The account of the default credential chain (STS GetCallerIdentity needs no permission:
-    https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html)."""
-    from .aws import describe_error
-
-    try:
-        import boto3
-    except ImportError as exc:
-        raise ImportFailure(MISSING) from exc
-    try:
-        return str(boto3.client("sts", region_name=region).get_caller_identity()["Account"])
-    except Exception as exc:
-        message = describe_error(exc)
-        if message is None:
-            raise
-        raise ImportFailure(message) from exc
 
 
 def import_material(
