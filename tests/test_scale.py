@@ -22,6 +22,7 @@ from byok.cli.common import EXIT_OK
 from byok.compile.capacity import added_bytes, capacity, capacity_width
 from byok.compile.keys import POLICY_LIMIT, CompiledKey, compile_key, policy_bytes
 from byok.diagnostics import CompileError
+from byok.load import LNode, LScalar, LSeq
 from byok.load import fast as load_fast
 from byok.load import reader as load
 from byok.model.inputs import RevocationEntry
@@ -369,10 +370,10 @@ def test_evaluate_each_agrees_with_evaluate(
     assert got == want
 
 
-def _tree(node: load.LNode) -> object:
-    if isinstance(node, load.LScalar):
+def _tree(node: LNode) -> object:
+    if isinstance(node, LScalar):
         return ("scalar", node.value, type(node.value).__name__, node.loc)
-    if isinstance(node, load.LSeq):
+    if isinstance(node, LSeq):
         return ("seq", node.loc, tuple(_tree(i) for i in node.items))
     return ("map", node.loc, tuple((k, node.keys[k], _tree(v)) for k, v in node.items.items()))
 

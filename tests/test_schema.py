@@ -1,4 +1,4 @@
-"""`byok schema` agrees with the models it is generated from (compiler/schema.py).
+"""`byok schema` agrees with the models it is generated from (compiler/model/schema.py).
 
 The claim, exactly: (1) every YAML document the model accepts, the schema accepts (no editor
 ever flags a file the compiler takes), on every shipped file and on every org.yaml and vendor

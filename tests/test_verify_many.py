@@ -1,4 +1,4 @@
-"""Verification on two cores (compiler/verify_many.py) changes nothing but the time taken:
+"""Verification on two cores (compiler/verify/many.py) changes nothing but the time taken:
 the same diagnostics and proofs in the same order, and a worker that fails fails the run."""
 
 from __future__ import annotations

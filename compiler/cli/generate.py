@@ -69,7 +69,7 @@ def _fingerprint(root: Path, day: date) -> str | None:
 
 def fingerprint_lookup(root: Path, day: date, files: dict[str, bytes]) -> Entry | None:
     """The last successful run, if its fingerprint still matches and it wrote exactly `files`
-    (`generated/` as read now; see cache.py); None otherwise. Imports neither the pipeline nor
+    (`generated/` as read now; see write/cache.py); None otherwise. Imports neither the pipeline nor
     z3 (issue 16: a no-op generate replays in a fraction of a second)."""
     return _lookup(root, _fingerprint(root, day), files)
 
@@ -81,7 +81,7 @@ def _lookup(root: Path, fp: str | None, files: dict[str, bytes]) -> Entry | None
 
 
 def _replay(entry: Entry, files: Mapping[str, bytes], strict: bool) -> int:
-    """Replay the last run: nothing it depends on changed (see cache.py)."""
+    """Replay the last run: nothing it depends on changed (see write/cache.py)."""
     sys.stderr.write(entry.stderr)
     if _strict_failure(entry.stderr, strict):
         return EXIT_INPUT

@@ -2,7 +2,7 @@
 
 libyaml (C) scans and parses; this module composes its events into `LMap`/`LSeq`/`LScalar`
 with PyYAML's own resolver and safe constructor, deciding scalars and keys by the same rules as
-the reference loader (`lnodes`). One pass, no intermediate PyYAML node tree: composing a large
+the reference loader (`nodes`). One pass, no intermediate PyYAML node tree: composing a large
 org.yaml was most of the load stage (issue 16).
 
 It declines (returns None) whenever the reference loader could read the text differently or
@@ -115,7 +115,7 @@ def _null(c: _Composer, event: Any) -> bool:
 
 
 class _Composer:
-    """PyYAML's `Composer`, building located nodes and applying `lnodes`' rules as it goes."""
+    """PyYAML's `Composer`, building located nodes and applying `nodes`' rules as it goes."""
 
     def __init__(self, events: Any, name: str) -> None:
         self.events, self.name = events, name

@@ -1,6 +1,6 @@
 """Located YAML nodes (`LMap`, `LSeq`, `LScalar`) and the rules both YAML loaders share.
 
-`load` composes with PyYAML's reference loader and converts its nodes; `load_fast` builds the
+`reader` composes with PyYAML's reference loader and converts its nodes; `fast` builds the
 same nodes straight from libyaml's events. Both decide scalars, tags and mapping keys here, so
 the two cannot drift (`tests/test_scale.py` compares them on a fuzzed corpus).
 """

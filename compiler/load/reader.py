@@ -5,7 +5,7 @@ Rejected here, each with its own code: non-UTF-8 or control bytes (E104), oversi
 (E106), duplicate keys with both lines (E102), non-string keys (E109), empty or non-mapping
 documents (E107).
 
-Well-formed input is read by `load_fast` (libyaml's events straight into located nodes); input
+Well-formed input is read by `fast` (libyaml's events straight into located nodes); input
 it declines, and every input with an error, is read here by PyYAML's reference loader, whose
 messages and positions every diagnostic uses.
 """
@@ -26,7 +26,6 @@ from ..diagnostics import CompileError, Diagnostic, Loc
 from .fast import MAX_DEPTH, compose_fast
 from .nodes import (
     PLAIN_TAGS,
-    RESERVED_KEY_PREFIX,
     LMap,
     LNode,
     LScalar,
@@ -39,8 +38,6 @@ from .nodes import (
     scalar_value,
     show,
 )
-
-__all__ = ["RESERVED_KEY_PREFIX", "LMap", "LNode", "LScalar", "LSeq", "show"]
 
 # 8 MiB: room for an organization of 10,000 keys and 200,000 revoked values (about 4 MB of
 # org.yaml, the scale `make bench` proves: issue 16), still a bound on what a file can cost.

@@ -163,7 +163,7 @@ class KeyOptions(Model):
     # KMS's own spelling of the same choice (CreateKey `Origin`): EXTERNAL = imported material.
     origin: Literal["AWS_KMS", "EXTERNAL"] | None = None
     # Regions a multi-Region key is replicated to (AWS KMS does not copy the key policy to a
-    # replica: each replica gets the same compiled policy file, see render_replicas.py).
+    # replica: each replica gets the same compiled policy file, see render/replicas.py).
     replica_regions: Annotated[tuple[Region, ...], Field(min_length=1, max_length=20)] | None = None
 
 

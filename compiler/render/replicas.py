@@ -7,7 +7,7 @@ organization's account like the root provider) and its own `aws_kms_replica_key`
 the primary's exact expression (`POLICY_EXPR`), so one apply sets the same policy in every
 Region: KMS does not copy key policies to replicas, nor later policy changes.
 https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-replicate.html
-verify_replicas.py checks the rendered text against the resolved Regions (E530).
+verify/replicas.py checks the rendered text against the resolved Regions (E530).
 """
 
 from __future__ import annotations

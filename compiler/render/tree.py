@@ -1,6 +1,6 @@
 """Stage 6, render: compiled keys -> the bytes of every file under `generated/`.
 
-Returns a mapping of relative path -> bytes; nothing touches the disk here (see write.py).
+Returns a mapping of relative path -> bytes; nothing touches the disk here (see write/).
 User strings reach Terraform only as `hcl.hcl_string` literals or inside JSON read with
 `file()`/`jsondecode`, so no input can become a Terraform expression.
 """
@@ -86,7 +86,7 @@ def _logging_inputs(compiled: Compiled, suffix: str) -> dict[str, HclValue]:
 
 
 def locals_block(compiled: Compiled, suffix: str = "") -> dict[str, HclValue]:
-    """`suffix`: resolve_stacks.name_suffix of this root (a stack sharing its account)."""
+    """`suffix`: resolve.stacks.name_suffix of this root (a stack sharing its account)."""
     org = compiled.resolved.org
     return {
         "account_id": org.account_id,
@@ -121,7 +121,7 @@ def render_module(
     assume_role: bool = False,
     suffix: str = "",
 ) -> dict[str, bytes]:
-    """The Terraform of one root's keys: `generated/` itself, or a stack (render_stacks.py)."""
+    """The Terraform of one root's keys: `generated/` itself, or a stack (stacks.py)."""
     env = _env()
     replicas = render_replicas(compiled, policies, assume_role)
     files = {

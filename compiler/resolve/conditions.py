@@ -1,6 +1,6 @@
 """Cross-reference checks of vendor grant actions and conditions against the KMS catalog:
 known actions, operators and condition keys, and E318/E319 for operator and key combinations
-whose AWS behaviour is undocumented. Split from `resolve_checks`."""
+whose AWS behaviour is undocumented. Split from `checks`."""
 
 from __future__ import annotations
 

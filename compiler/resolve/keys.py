@@ -91,7 +91,7 @@ class ResolvedKey(Frozen):
     grant_who: tuple[GrantWho, ...] = ()
     # The organization's own statements in force on this key (expired ones left out).
     extras: tuple[ExtraStatement, ...] = ()
-    # Key replacement (resolve_replacements.py): the keys this one replaces / is replaced by,
+    # Key replacement (replacements.py): the keys this one replaces / is replaced by,
     # and the entry replacing it; its `decrypt_only_until` makes this key decrypt-only.
     replaces: str | None = None
     replaced_by: str | None = None

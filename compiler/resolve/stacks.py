@@ -110,7 +110,7 @@ def name_suffix(org: Org, account_id: str, region: str) -> str:
 
 
 def trail_name(organization: str, suffix: str = "") -> str:
-    """A root's trail, the prefix of its bucket, role, log group, topics and alarms (render.py).
+    """A root's trail, the prefix of its bucket, role, log group, topics and alarms (render.tree).
 
     >>> trail_name("acme"), trail_name("acme", "-eu-west-1")
     ('acme-byok', 'acme-byok-eu-west-1')
@@ -119,7 +119,7 @@ def trail_name(organization: str, suffix: str = "") -> str:
 
 
 def log_role_name(organization: str, app: str, suffix: str = "") -> str:
-    """The IAM role a vendor assumes to write its logs in a root (render.py)."""
+    """The IAM role a vendor assumes to write its logs in a root (render.tree)."""
     return f"{organization}-{app}-byok-logs{suffix}"
 
 

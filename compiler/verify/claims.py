@@ -96,7 +96,7 @@ def proof_lines(ck: CompiledKey, proof: Proof) -> list[str]:
 
 
 def replacement_lines(ck: CompiledKey) -> list[str]:
-    """The E531 check (verify_replacements.py) for a replaced key in its grace period."""
+    """The E531 check (replacements.py) for a replaced key in its grace period."""
     k = ck.key
     if not k.decrypt_only or k.retiring is None or k.retiring.decrypt_only_until is None:
         return []
@@ -109,7 +109,7 @@ def replacement_lines(ck: CompiledKey) -> list[str]:
 
 
 def replica_lines(ck: CompiledKey) -> list[str]:
-    """The E530 check (verify_replicas.py), which ran on the rendered files before any claim."""
+    """The E530 check (replicas.py), which ran on the rendered files before any claim."""
     regions = ck.key.options.replica_regions
     if not regions:
         return []
