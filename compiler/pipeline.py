@@ -13,21 +13,18 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from .accept import Accepted, bad_codes
-from .accept import apply as accept_warnings
 from .compile import Compiled, compile_all
 from .diagnostics import CompileError, Diagnostic, Loc, sort_diagnostics
-from .lifecycle import check_lifecycle
 from .load import load_file
 from .model import Org, Vendor, build
 from .paths import ORG_FILE, OUT_DIR, VENDORS_DIR
 from .render import render_all
 from .resolve import resolve
+from .resolve.accept import Accepted, bad_codes
+from .resolve.accept import apply as accept_warnings
+from .resolve.lifecycle import check_lifecycle
 from .shipped import vendor_sources
-from .verify import Proof
-from .verify_guards import verify_inputs
-from .verify_many import verify_while
-from .verify_replicas import check_replica_policies
+from .verify import Proof, check_replica_policies, verify_inputs, verify_while
 
 __all__ = ["ORG_FILE", "OUT_DIR", "VENDORS_DIR"]  # re-exported: callers import them from here
 

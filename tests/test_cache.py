@@ -1,4 +1,4 @@
-"""The no-op shortcut (compiler/cache.py): replayed only while inputs, compiler and the
+"""The no-op shortcut (compiler/write/cache.py): replayed only while inputs, compiler and the
 generated tree are all unchanged."""
 
 from __future__ import annotations
@@ -58,6 +58,21 @@ def test_strict_still_fails_on_replayed_warnings(
     rc, out, err = _run(project, capsys, "--strict")
     assert rc == 1 and out == ""
     assert " W101 " in err and err.rstrip().endswith("and --strict: nothing written")
+
+
+def test_the_fingerprint_covers_every_stage_not_only_write() -> None:
+    """cache.py lives in write/: the compiler it fingerprints is the whole package."""
+    from byok.write import cache
+
+    got = {p.relative_to(cache.PACKAGE).as_posix() for p in cache.compiler_sources()}
+    assert {
+        "pipeline.py",
+        "verify/checks.py",
+        "render/templates/main.tf.j2",
+        "policy/data/kms_actions.json",
+        "data/prices.json",
+        "write/cache.py",
+    } <= got
 
 
 def test_corrupt_cache_is_ignored(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

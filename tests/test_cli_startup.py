@@ -121,7 +121,7 @@ def test_stale_message_names_the_command_not_make(
 
 def test_a_no_op_generate_replays_without_the_pipeline(project: Path) -> None:
     """Issue 16: a `generate` whose inputs, compiler and `generated/` are unchanged replays the
-    cached result (cache.py) and imports no heavy dependency and no pipeline stage; a changed
+    cached result (write/cache.py) and imports no heavy dependency and no pipeline stage; a changed
     input goes through the whole pipeline again."""
     assert cli.main(["-C", str(project), "generate"]) == 0  # fills the cache
     argv = ["-C", str(project), "generate"]

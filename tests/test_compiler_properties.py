@@ -18,7 +18,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from byok.compile import CONTEXT_PREFIX, CompiledKey, compile_key
+from byok.compile.keys import CONTEXT_PREFIX, CompiledKey, compile_key
 from byok.load import load_bytes
 from byok.model import Org, Vendor, build
 from byok.policy import catalog, keyspecs

@@ -9,12 +9,13 @@ import json
 import re
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from byok import cost
 from byok.cli.main import main
 from byok.pipeline import build_tree
+from byok.render import cost, stacks
 from tests.conftest import REPO
 from tests.test_stacks import STACK, _with_stack
 
@@ -27,7 +28,7 @@ def _roots(generated: Path) -> list[Path]:
 
 
 def test_enterprise_counts_every_root_from_the_generated_files() -> None:
-    counted = cost.resources(build_tree(ENTERPRISE, DAY).compiled)
+    counted = cost.resources(stacks.roots(build_tree(ENTERPRISE, DAY).compiled))
     assert counted == cost.Resources(
         vendor_keys=4, rotating_keys=6, replicas=4, expiring_keys=2, roots=2, accounts=2
     )
@@ -70,7 +71,7 @@ def test_enterprise_cost_table(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_a_second_root_in_one_account_is_an_extra_trail_copy(project: Path) -> None:
     _with_stack(project, STACK.replace("444455556666", "111122223333"))
-    counted = cost.resources(build_tree(project, DAY, guard=False).compiled)
+    counted = cost.resources(stacks.roots(build_tree(project, DAY, guard=False).compiled))
     assert (counted.roots, counted.accounts) == (2, 1)
     lines = cost.estimate(counted, 365, 1, cost.Assumptions())
     assert [(x.item, x.quantity, x.monthly) for x in lines if "CloudTrail" in x.item][:2] == [
@@ -83,3 +84,20 @@ def test_a_second_root_in_one_account_is_an_extra_trail_copy(project: Path) -> N
             0.0,
         ),
     ]
+
+
+def test_a_render_divides_the_keys_into_roots_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ACCESS.md's cost section counts the roots `render_all` has divided: `split` runs once."""
+    from byok.render import tree
+
+    built = build_tree(ENTERPRISE, DAY)
+    real, calls = stacks.split, []
+
+    def counted(c: Any) -> Any:
+        calls.append(c)
+        return real(c)
+
+    monkeypatch.setattr(stacks, "split", counted)
+    monkeypatch.setattr(tree, "split", counted)
+    assert tree.render_all(built.compiled) == built.files
+    assert len(calls) == 1

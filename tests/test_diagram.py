@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from byok.pipeline import build_tree
-from byok.render_diagram import render_diagram
+from byok.render.diagram import render_diagram
 from tests.conftest import REPO
 
 
@@ -49,6 +49,6 @@ def test_diagram_of_the_shipped_example() -> None:
 def test_diagram_is_deterministic_and_escapes_labels(tmp_path: Path) -> None:
     compiled = build_tree(REPO, date(2026, 1, 1)).compiled
     assert render_diagram(compiled) == render_diagram(compiled)
-    from byok.render_diagram import _label
+    from byok.render.diagram import _label
 
     assert _label('a"b<c>&') == '"a#quot;b#lt;c#gt;#amp;"'

@@ -147,3 +147,22 @@ def test_the_branch_own_upstream_is_not_a_base(repo: Path, tmp_path: Path) -> No
     assert res.returncode == 2, res.stdout + res.stderr
     assert res.stderr.startswith(f"byok: no changes against HEAD ({_short(clone)})")
     assert byok(clone, "diff", "--base", "origin/main").returncode == 3
+
+
+def test_a_diff_checks_its_base_once(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The base is checked where it is resolved; reading its policies takes the checked commit."""
+    from byok.cli.main import main
+    from byok.review import gitbase
+
+    real, checked = gitbase._check_ref, []
+
+    def check(root: Path, ref: str) -> None:
+        checked.append(ref)
+        real(root, ref)
+
+    monkeypatch.setattr(gitbase, "_check_ref", check)
+    assert main(["-C", str(repo), "diff", "--base", "HEAD"]) == 0
+    assert checked == ["HEAD"]
+    assert capsys.readouterr().out.startswith(f"base: HEAD ({_short(repo)})\n")

@@ -27,7 +27,7 @@ from byok.cli import main as cli
 from byok.cli.common import EXIT_INPUT
 from byok.codes import CATALOGUE
 from byok.diagnostics import CompileError
-from byok.load import MAX_BYTES, load_bytes
+from byok.load.reader import MAX_BYTES, load_bytes
 from byok.pipeline import build_tree
 from byok.write import read_tree, write_tree
 from tests.conftest import REPO, copy_inputs

@@ -35,7 +35,7 @@ from byok.policy import iam, keyspecs
 from byok.policy.compare import compare
 from byok.policy.evaluate import Request, evaluate
 from byok.verify import verify_key
-from byok.verify_claims import suspension_line
+from byok.verify.claims import suspension_line
 from tests.conftest import REPO, copy_inputs
 
 TODAY = date(2026, 11, 23)

@@ -1,7 +1,7 @@
 """Guard rails every key policy carries (issue 12): only the break-glass role disables or
 schedules deletion of a key, and kms:CreateGrant is denied unless the grant is for an AWS
 resource (or the vendor's file declares that it creates grants). Each claim is checked on the
-compiled policies with the evaluator, and each proof in verify.py is shown to fail when its
+compiled policies with the evaluator, and each proof in verify/ is shown to fail when its
 statement is missing.
 
 AWS behaviour encoded here:
@@ -25,7 +25,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from byok.compile import GUARD_GRANTS_SID, GUARD_LIFECYCLE_SID, CompiledKey
+from byok.compile.keys import GUARD_GRANTS_SID, GUARD_LIFECYCLE_SID, CompiledKey
 from byok.diagnostics import CompileError
 from byok.pipeline import Result, build_tree
 from byok.policy import iam

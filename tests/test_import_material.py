@@ -22,8 +22,9 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from byok import kms_import
+from byok.cli import import_material as cli_import
 from byok.cli.main import main
+from byok.live import kms_import
 
 # 2048 bits keeps the test fast; KMS hands out RSA_4096 (WRAPPING_KEY_SPEC), same padding.
 PRIVATE = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -37,6 +38,31 @@ def _unwrap(wrapped: bytes) -> bytes:
     sha256 = hashes.SHA256()
     oaep = padding.OAEP(mgf=padding.MGF1(algorithm=sha256), algorithm=sha256, label=None)
     return PRIVATE.decrypt(wrapped, oaep)
+
+
+def _aws(
+    monkeypatch: pytest.MonkeyPatch,
+    kms: Any,
+    caller: str = "111122223333",
+    regions: list[str] | None = None,
+) -> None:
+    """The command's AWS clients (`live.aws.Clients`): `kms` for KMS, in the Regions recorded
+    in `regions` when it is asked for; `caller` is the credentials' account."""
+
+    class Clients:
+        def __init__(self, region: str) -> None:
+            self.region = region
+
+        def account(self) -> str:
+            return caller
+
+        def client(self, service: str) -> Any:
+            assert service == "kms"
+            if regions is not None:
+                regions.append(self.region)
+            return kms
+
+    monkeypatch.setattr(cli_import, "Clients", Clients)
 
 
 @settings(max_examples=10)
@@ -137,14 +163,14 @@ def test_cli_imports_material_from_stdin(
 ) -> None:
     _external(project, None)
     kms, stub, sent = _stubbed("alias/acme-zoom-prod", None)
-    monkeypatch.setattr(kms_import, "client", lambda region: kms if region == "us-east-1" else None)
-    monkeypatch.setattr(kms_import, "caller_account", lambda region: "111122223333")
+    regions: list[str] = []
+    _aws(monkeypatch, kms, regions=regions)
     material = bytes(range(100, 132))
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(material)))
     with stub:
         code = main(["-C", str(project), "import-material", "zoom-prod", "--material-file", "-"])
     out = capsys.readouterr()
-    assert (code, out.err) == (0, "")
+    assert (code, out.err, regions) == (0, "", ["us-east-1"])
     assert out.out == f"zoom-prod: key material imported into {KEY_ARN}; expires: never\n"
     assert _unwrap(sent[0]["EncryptedKeyMaterial"]) == material
 
@@ -168,8 +194,7 @@ def test_cli_generates_material_with_the_org_expiry(
             calls.append(("import", kw))
             return {}
 
-    monkeypatch.setattr(kms_import, "client", lambda region: Fake())
-    monkeypatch.setattr(kms_import, "caller_account", lambda region: "111122223333")
+    _aws(monkeypatch, Fake())
     before = datetime.now(UTC)
     code = main(["-C", str(project), "import-material", "zoom-prod", "--generate"])
     assert code == 0, capsys.readouterr().err
@@ -280,8 +305,7 @@ def test_cli_imports_into_a_stack_key_in_its_own_account_and_region(
         def import_key_material(self, **kw: Any) -> dict[str, Any]:
             return {}
 
-    monkeypatch.setattr(kms_import, "client", lambda region: regions.append(region) or Fake())
-    monkeypatch.setattr(kms_import, "caller_account", lambda region: caller)
+    _aws(monkeypatch, Fake(), caller, regions)
     code = main(["-C", str(project), "import-material", "zoom-prod", "--generate"])
     out = capsys.readouterr()
     if caller == "444455556666":
@@ -308,9 +332,28 @@ def test_an_aws_refusal_is_one_line_not_a_traceback(
             error = {"Error": {"Code": "NotFoundException", "Message": "Alias is not found."}}
             raise ClientError(error, "DescribeKey")
 
-    monkeypatch.setattr(kms_import, "client", lambda region: Fake())
-    monkeypatch.setattr(kms_import, "caller_account", lambda region: "111122223333")
+    _aws(monkeypatch, Fake())
     code = main(["-C", str(project), "import-material", "zoom-prod", "--generate"])
     out = capsys.readouterr()
     assert (code, out.out) == (1, "")
     assert out.err == ("byok: AWS refused DescribeKey: NotFoundException: Alias is not found.\n")
+
+
+def test_no_credentials_is_one_line_before_any_kms_call(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """STS GetCallerIdentity (the account check, `Clients.account`) without credentials."""
+    from botocore.exceptions import NoCredentialsError
+
+    _external(project, None)
+    regions: list[str] = []
+    _aws(monkeypatch, None, regions=regions)
+
+    def no_credentials(self: Any) -> str:
+        raise NoCredentialsError()
+
+    monkeypatch.setattr(cli_import.Clients, "account", no_credentials)
+    code = main(["-C", str(project), "import-material", "zoom-prod", "--generate"])
+    out = capsys.readouterr()
+    assert (code, out.out, regions) == (1, "", [])
+    assert out.err.startswith("byok: no AWS credentials: set them through the standard chain")

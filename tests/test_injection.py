@@ -30,8 +30,8 @@ from hypothesis.errors import InvalidArgument
 
 from byok.codes import CATALOGUE
 from byok.diagnostics import CompileError
-from byok.hcl import hcl_key, hcl_string
 from byok.pipeline import Result, build_tree
+from byok.render.hcl import hcl_key, hcl_string
 from byok.write import write_tree
 from tests import tfhelpers
 

@@ -17,7 +17,6 @@ from botocore.stub import Stubber
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from byok import cost
 from byok.cli.audit import exit_code
 from byok.cli.main import main
 from byok.live import activity, report
@@ -30,6 +29,7 @@ from byok.live.findings import Finding
 from byok.live.state import KeyState, TrailState, read_key
 from byok.live.trail import audit_trail
 from byok.policy import iam
+from byok.render import cost
 
 REPO = Path(__file__).resolve().parent.parent
 ACCOUNT = "111122223333"

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from byok import verify_many
 from byok.cli.main import main
 from byok.compile import CompiledKey
 from byok.diagnostics import Diagnostic
 from byok.pipeline import build_tree
 from byok.verify import Proof, verify_key
+from byok.verify import many as verify_many
 from byok.write import read_tree
 
 TODAY = date(2026, 11, 23)

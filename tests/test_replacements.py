@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from byok.compile import decrypt_only_denied
+from byok.compile.keys import decrypt_only_denied
 from byok.diagnostics import CompileError
 from byok.pipeline import build_tree
 from byok.policy.evaluate import Request, evaluate
-from byok.verify_replacements import decrypt_only
+from byok.verify.replacements import decrypt_only
 from tests.conftest import byok, default_base, edit, git
 from tests.test_golden import TODAY
 

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from byok.diagnostics import CompileError
 from byok.pipeline import build_tree
-from byok.render_replicas import POLICY_EXPR
-from byok.verify_replicas import check_replica_policies
+from byok.render.replicas import POLICY_EXPR
+from byok.verify import check_replica_policies
 from tests.test_golden import TODAY
 
 SHIPPED = "      replica_regions: [us-west-2]\n"

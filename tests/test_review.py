@@ -181,16 +181,18 @@ def test_hand_edit_of_a_generated_policy_is_never_no_access_changes(repo: Path) 
 def test_the_verdict_is_computed_on_the_json_terraform_applies(repo: Path) -> None:
     """`review` judges the policy files, not the compiled keys: given the compiled words of the
     shipped inputs and a working-tree policy without its revocation, it reports new access."""
-    from byok.gitbase import committed_policies, working_policies
     from byok.pipeline import build_tree
     from byok.review import Words, review
+    from byok.review.gitbase import committed_policies, resolve_base, working_policies
     from byok.write import read_tree
 
     compiled = build_tree(repo).compiled
     words = Words(compiled={ck.key.name: ck for ck in compiled.keys})
     _drop_statement(repo, "slack-prod", "RevokeSlackChannel")
     changes = review(
-        working_policies(read_tree(repo / "generated")), committed_policies(repo, "HEAD"), words
+        working_policies(read_tree(repo / "generated")),
+        committed_policies(repo, resolve_base(repo, "HEAD")),
+        words,
     )
     changed = [c for c in changes if c.status != "unchanged"]
     assert [(c.key, c.relation, c.widens) for c in changed] == [("slack-prod", "wider", True)]
@@ -421,7 +423,7 @@ def test_a_stack_key_is_judged_in_its_own_account() -> None:
 
     from byok.pipeline import build_tree
     from byok.policy import iam
-    from byok.review import Words, key_change
+    from byok.review.changes import Words, key_change
 
     compiled = build_tree(REPO / "examples" / "enterprise", date(2026, 11, 23)).compiled
     ck = next(c for c in compiled.keys if c.key.name == "slack-staging")
@@ -446,9 +448,8 @@ def test_a_forged_generate_cache_cannot_hide_a_hand_edit(repo: Path) -> None:
     vouches for a hand-edited `generated/`: `diff` still renders the inputs and compares."""
     from datetime import date
 
-    from byok import cache
     from byok.cli.generate import _fingerprint
-    from byok.write import read_tree
+    from byok.write import cache, read_tree
 
     assert byok(repo, "generate").returncode == 0
     main_tf = repo / "generated" / "main.tf"
@@ -492,8 +493,8 @@ def test_a_committed_cache_file_vouches_for_nothing(
     """`.build/byok-cache.json` lets `diff` skip the proofs of inputs a `generate` on this
     machine proved; one that came with the change under review (committed) is ignored."""
     from byok import pipeline
-    from byok.cache import CACHE_FILE
     from byok.cli.main import main
+    from byok.write.cache import CACHE_FILE
 
     assert byok(repo, "generate").returncode == 0
     if committed:

@@ -33,18 +33,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from byok.cli import main as cli
-from byok.compile import CONTEXT_PREFIX, CompiledKey, compile_key
+from byok.compile.keys import CONTEXT_PREFIX, CompiledKey, compile_key
 from byok.diagnostics import CompileError
 from byok.load import load_bytes
 from byok.model import Org, Vendor, build
 from byok.pipeline import load_inputs
 from byok.policy import catalog
 from byok.policy.evaluate import Request, evaluate
-from byok.render_access import key_section
+from byok.render.access import key_section
 from byok.resolve import resolve
-from byok.resolve_revocations import uncovered_actions
+from byok.resolve.revocations import uncovered_actions
 from byok.verify import verify_key
-from byok.verify_claims import proof_lines
+from byok.verify.claims import proof_lines
 from byok.write import read_tree
 from tests.conftest import REPO, copy_inputs
 from tests.test_compiler_properties import ACTIONS, orgs, vendors

@@ -17,18 +17,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from byok import load, load_fast
 from byok.cli import main as cli
 from byok.cli.common import EXIT_OK
-from byok.compile import POLICY_LIMIT, CompiledKey, compile_key, policy_bytes
-from byok.compile_capacity import added_bytes, capacity, capacity_width
+from byok.compile.capacity import added_bytes, capacity, capacity_width
+from byok.compile.keys import POLICY_LIMIT, CompiledKey, compile_key, policy_bytes
 from byok.diagnostics import CompileError
-from byok.hcl import hcl_string
-from byok.model import RevocationEntry
+from byok.load import LNode, LScalar, LSeq
+from byok.load import fast as load_fast
+from byok.load import reader as load
+from byok.model.inputs import RevocationEntry
 from byok.pipeline import build_tree
 from byok.policy.evaluate import Request, evaluate, evaluate_each
 from byok.policy.iam import Policy
-from byok.resolve import ScopeRevocation
+from byok.render.hcl import hcl_string
+from byok.resolve.keys import ScopeRevocation
 from byok.write import read_tree
 from tests.conftest import REPO, copy_inputs
 
@@ -368,10 +370,10 @@ def test_evaluate_each_agrees_with_evaluate(
     assert got == want
 
 
-def _tree(node: load.LNode) -> object:
-    if isinstance(node, load.LScalar):
+def _tree(node: LNode) -> object:
+    if isinstance(node, LScalar):
         return ("scalar", node.value, type(node.value).__name__, node.loc)
-    if isinstance(node, load.LSeq):
+    if isinstance(node, LSeq):
         return ("seq", node.loc, tuple(_tree(i) for i in node.items))
     return ("map", node.loc, tuple((k, node.keys[k], _tree(v)) for k, v in node.items.items()))
 
@@ -540,7 +542,7 @@ def _effective_reference(ck: CompiledKey) -> set[str]:
 def test_revocation_proofs_find_what_one_evaluation_per_value_finds(
     tmp_path: Path, operator: str, actions: tuple[str, ...]
 ) -> None:
-    from byok.verify import _revocations_effective
+    from byok.verify.checks import _revocations_effective
 
     block = (
         "    revocations:\n"

@@ -1,4 +1,4 @@
-"""`byok schema` agrees with the models it is generated from (compiler/schema.py).
+"""`byok schema` agrees with the models it is generated from (compiler/model/schema.py).
 
 The claim, exactly: (1) every YAML document the model accepts, the schema accepts (no editor
 ever flags a file the compiler takes), on every shipped file and on every org.yaml and vendor
@@ -29,8 +29,8 @@ from pydantic import ValidationError
 from byok.cli import main as cli
 from byok.diagnostics import CompileError
 from byok.load import LMap, LNode, LScalar, LSeq, load_file
-from byok.model import Org, Vendor, _with_where
-from byok.schema import schema
+from byok.model.inputs import Org, Vendor, _with_where
+from byok.model.schema import schema
 from tests.conftest import REPO
 from tests.test_error_corpus import CASES, apply_case
 

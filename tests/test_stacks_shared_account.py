@@ -66,7 +66,13 @@ def _resources(doc: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _module(name: str) -> dict[str, Any]:
-    return parse((REPO / "modules" / name / "main.tf").read_text())
+    """Every block of the module's *.tf files (a module may spread its resources over several
+    files: modules/cloudtrail)."""
+    merged: dict[str, Any] = {}
+    for path in sorted((REPO / "modules" / name).glob("*.tf")):
+        for kind, entries in parse(path.read_text()).items():
+            merged.setdefault(kind, []).extend(entries)
+    return merged
 
 
 def test_every_resource_type_has_a_name_scope(project: Path) -> None:

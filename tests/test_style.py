@@ -1,6 +1,6 @@
 """The house limits on compiler/ (docs: "How we write code"): functions of at most 40 lines,
-modules of at most 400, stages that depend one way only, a policy engine that knows nothing of
-the pipeline or the command line, and no import cycle anywhere in `compiler/`."""
+modules of at most 400, stage packages that depend one way only, a policy engine that knows
+nothing of the pipeline or the command line, and no import cycle anywhere in `compiler/`."""
 
 from __future__ import annotations
 
@@ -12,8 +12,35 @@ import pytest
 SRC = Path(__file__).resolve().parent.parent / "compiler"
 MODULES = sorted(p for p in SRC.rglob("*.py") if "__pycache__" not in p.parts)
 
-# Pipeline stages: a stage may import only stages before it (design.md, "Pipeline").
-ORDER = ["load", "model", "resolve", "compile", "verify", "render", "write"]
+# The packages of compiler/ from the ground up (design.md, "Pipeline"; docs/contracts.md, "Code
+# layout"). A package imports only packages of lower levels, never one of its own level: the
+# three readers of the compiled policies (verify, review, render) are independent of each
+# other, and `write` sits above them because it takes what render returns (render never
+# touches the disk). `__init__` is the library's facade (`build_tree`, `write_tree`),
+# `__main__` the `python -m byok` entry.
+LEVELS: tuple[frozenset[str], ...] = tuple(
+    frozenset(level)
+    for level in (
+        {"policy"},
+        {"load"},
+        {"model"},
+        {"resolve"},
+        {"compile"},
+        {"verify", "review", "render"},
+        {"write"},
+        {"pipeline"},
+        {"__init__"},
+        {"live"},
+        {"cli"},
+        {"__main__"},
+    )
+)
+# The top-level modules beside the facade: every package but `policy` may import them, and
+# they import no package, only each other.
+SHARED = frozenset({"codes", "diagnostics", "paths", "shipped"})
+# The pipeline stages, each a package whose `__init__` says in one line what it takes and
+# returns, and re-exports what its callers need.
+STAGES = ("load", "model", "resolve", "compile", "verify", "render", "write", "review")
 # What the policy engine may import from outside itself: nothing of compiler/, and no YAML.
 ENGINE_FORBIDDEN_LIBS = {"yaml", "jinja2", "argparse"}
 
@@ -64,20 +91,78 @@ def _libraries(path: Path) -> set[str]:
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: _name(p))
 def test_module_and_function_sizes(path: Path) -> None:
     text = path.read_text()
-    assert text.count("\n") <= 400, f"{path.name} has {text.count(chr(10))} lines"
+    assert text.count("\n") <= 400, f"{path.relative_to(SRC)} has {text.count(chr(10))} lines"
     long = [
         (n.name, n.end_lineno - n.lineno + 1)
         for n in ast.walk(ast.parse(text))
         if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
         and (n.end_lineno or n.lineno) - n.lineno + 1 > 40
     ]
-    assert long == [], f"{path.name}: functions over 40 lines: {long}"
+    assert long == [], f"{path.relative_to(SRC)}: functions over 40 lines: {long}"
 
 
-@pytest.mark.parametrize("stage", ORDER)
-def test_stages_depend_one_way(stage: str) -> None:
-    later = {f"compiler.{s}" for s in ORDER[ORDER.index(stage) + 1 :]}
-    assert imports(f"compiler.{stage}") & later == set()
+def unit(module: str) -> str:
+    """The package or top-level module of compiler/ that `module` belongs to:
+    `compiler.resolve.grants` -> `resolve`, `compiler.pipeline` -> `pipeline`, `compiler` ->
+    `__init__`."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def level(name: str) -> int:
+    return next(i for i, names in enumerate(LEVELS) if name in names)
+
+
+def upward(importer: str, imported: str) -> bool:
+    """Whether a module of unit `importer` may not import one of unit `imported`."""
+    if importer == imported:
+        return False
+    if importer in SHARED:
+        return imported not in SHARED
+    if imported in SHARED:
+        return importer == "policy"
+    return level(imported) >= level(importer)
+
+
+UNITS = sorted({unit(n) for n in NAMES})
+
+
+def test_every_package_and_top_level_module_has_a_place() -> None:
+    placed = SHARED.union(*LEVELS)
+    assert [u for u in UNITS if u not in placed] == []
+
+
+@pytest.mark.parametrize("name", UNITS)
+def test_packages_import_only_lower_levels(name: str) -> None:
+    bad = {(m, i) for m in NAMES if unit(m) == name for i in imports(m) if upward(name, unit(i))}
+    assert bad == set(), f"{name} imports its own level or above: {sorted(bad)}"
+
+
+def test_the_level_rule_refuses_upward_and_sibling_imports() -> None:
+    assert upward("load", "model") and upward("render", "verify") and upward("pipeline", "live")
+    assert upward("policy", "diagnostics") and upward("paths", "load")
+    assert not upward("model", "load") and not upward("cli", "live")
+    assert not upward("resolve", "diagnostics") and not upward("diagnostics", "codes")
+
+
+def test_only_the_cli_imports_the_live_layer() -> None:
+    users = {
+        m
+        for m in NAMES
+        if unit(m) not in ("live", "cli") and any(unit(i) == "live" for i in imports(m))
+    }
+    assert users == set()
+
+
+def test_the_top_level_holds_only_the_facades_and_the_shared_leaves() -> None:
+    top = {p.stem for p in SRC.glob("*.py")}
+    assert top == {"__init__", "__main__", "pipeline"} | SHARED
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_each_stage_is_a_package_with_a_one_line_docstring(stage: str) -> None:
+    doc = ast.get_docstring(ast.parse((SRC / stage / "__init__.py").read_text())) or ""
+    assert doc and "\n" not in doc, f"compiler/{stage}/__init__.py: {doc!r}"
 
 
 ENGINE = sorted(n for n in NAMES if n == "compiler.policy" or n.startswith("compiler.policy."))

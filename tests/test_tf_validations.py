@@ -3,7 +3,7 @@ module it feeds accepts at `terraform plan` (a run that "proved" and then failed
 bug this guards against: the vendor-log-role module once rejected `_` in an ExternalId, which the
 compiler and STS accept).
 
-The rules live in one place, `byok.modeltypes` (`terraform_validations()` renders them); the
+The rules live in one place, `byok.model.types` (`terraform_validations()` renders them); the
 first test checks each module carries exactly the rendered condition, the property tests check
 every value the compiler accepts passes the module's regex (read from the module's own text;
 Terraform's RE2 and Python's `re` agree on these plain classes and bounded repeats).
@@ -21,8 +21,8 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from byok.model import App, Org, Vendor
-from byok.modeltypes import (
+from byok.model.inputs import App, Org, Vendor
+from byok.model.types import (
     EXTERNAL_ID_PATTERN,
     IAM_ARN_PATTERN,
     LOGS_ACTION_PATTERN,
@@ -30,7 +30,7 @@ from byok.modeltypes import (
     terraform_validations,
 )
 from byok.pipeline import load_inputs
-from byok.resolve_checks import check_app
+from byok.resolve.checks import check_app
 
 REPO = Path(__file__).resolve().parent.parent
 MODULES = REPO / "modules"
@@ -124,7 +124,7 @@ def test_every_logs_action_the_compiler_accepts_the_module_accepts(action: str) 
 
 @given(st.from_regex(ORG_NAME_PATTERN, fullmatch=True), st.from_regex(SLUG_PATTERN, fullmatch=True))
 def test_every_derived_name_the_compiler_writes_the_modules_accept(org: str, app: str) -> None:
-    """Names render.py derives from the organization and vendor names (role, log group, trail,
+    """Names render/tree.py derives from the organization and vendor names (role, log group, trail,
     alarm prefix) pass the validation of the module that receives them."""
     assert _module_regex("vendor-log-role", "name").fullmatch(f"{org}-{app}-byok-logs")
     assert _module_regex("vendor-log-role", "log_group_name").fullmatch(f"/byok/{org}/{app}")

@@ -12,7 +12,7 @@ from byok.diagnostics import Diagnostic
 from byok.pipeline import load_inputs
 from byok.policy import iam
 from byok.resolve import resolve
-from byok.verify import CHECKS, verify_key
+from byok.verify.checks import CHECKS, verify_key
 from tests.conftest import REPO
 
 

@@ -1,4 +1,4 @@
-"""Verification on two cores (compiler/verify_many.py) changes nothing but the time taken:
+"""Verification on two cores (compiler/verify/many.py) changes nothing but the time taken:
 the same diagnostics and proofs in the same order, and a worker that fails fails the run."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from byok import verify_many
 from byok.compile import CompiledKey, compile_all
 from byok.pipeline import load_inputs
 from byok.resolve import resolve
+from byok.verify import many as verify_many
 
 TODAY = date(2026, 11, 23)
 
@@ -88,7 +88,7 @@ def test_the_split_adapts_and_keeps_key_order(
 def test_a_worker_that_dies_without_a_result_is_an_error() -> None:
     import os
 
-    from byok.forked import WorkerDied, both
+    from byok.verify.forked import WorkerDied, both
 
     with pytest.raises(WorkerDied, match="ended without a result"):
         both(lambda: os._exit(3), lambda: "here")

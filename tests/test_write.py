@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from byok.write import read_tree, recover, write_tree
+from byok.write.atomic import read_tree, recover, write_tree
 
 REPO = Path(__file__).resolve().parent.parent
 

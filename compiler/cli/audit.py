@@ -18,7 +18,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import cost
 from ..diagnostics import CompileError
 from .common import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, EXIT_WIDER, print_diagnostics, today
 
@@ -55,10 +54,11 @@ def add_parsers(sub: Any) -> None:
     a.add_argument("--format", choices=("text", "json"), default="text")
     a.set_defaults(func=cmd_activity)
     c = sub.add_parser("cost", help="estimate the monthly cost of what generated/ creates")
-    d = cost.Assumptions()
-    c.add_argument("--requests-per-month", type=int, default=d.requests_per_month)
-    c.add_argument("--log-gb-per-month", type=float, default=d.log_gb_per_month)
-    c.add_argument("--write-events-per-month", type=int, default=d.write_events_per_month)
+    # Unset: the estimate's own defaults (`cost.Assumptions`), taken when the command runs, so
+    # that registering it does not import the render stage (jinja2, pydantic).
+    c.add_argument("--requests-per-month", type=int)
+    c.add_argument("--log-gb-per-month", type=float)
+    c.add_argument("--write-events-per-month", type=int)
     c.add_argument(
         "--replicas",
         type=int,
@@ -213,6 +213,8 @@ def _key_ids(clients: Any, specs: dict[str, Any], found: dict[str, str]) -> dict
 
 def cmd_cost(args: argparse.Namespace) -> int:
     from ..pipeline import build_tree
+    from ..render import cost
+    from ..render.stacks import roots
 
     try:
         result = build_tree(Path(args.directory), today(), guard=False)
@@ -220,14 +222,15 @@ def cmd_cost(args: argparse.Namespace) -> int:
         print_diagnostics(err.diagnostics)
         return EXIT_INPUT
     org = result.compiled.resolved.org
-    counted = cost.resources(result.compiled)
+    counted = cost.resources(roots(result.compiled))
     if args.replicas is not None:
         counted = dataclasses.replace(counted, replicas=args.replicas)
-    assume = cost.Assumptions(
-        requests_per_month=args.requests_per_month,
-        log_gb_per_month=args.log_gb_per_month,
-        write_events_per_month=args.write_events_per_month,
-    )
+    given = {
+        f.name: value
+        for f in dataclasses.fields(cost.Assumptions)
+        if (value := getattr(args, f.name, None)) is not None
+    }
+    assume = cost.Assumptions(**given)
     lines = cost.estimate(
         counted,
         retention_days=org.trail.log_retention_days,

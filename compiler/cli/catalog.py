@@ -72,7 +72,7 @@ def cmd_vendors(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from ..schema import schema_text
+    from ..model.schema import schema_text
 
     sys.stdout.write(schema_text(args.kind))
     return EXIT_OK

@@ -36,8 +36,8 @@ from .common import (
 if TYPE_CHECKING:
     from ..compile import Compiled
     from ..diagnostics import Diagnostic
-    from ..gitbase import Base, Placement
     from ..review import Move, Report, Words
+    from ..review.gitbase import Base, Placement
 
 BASE_HELP = (
     "git ref holding the reviewed policies (default: the merge-base of HEAD and origin's "
@@ -173,8 +173,8 @@ def moves(compiled: Compiled, base: Placement, had: Collection[str]) -> dict[str
 
 
 def _words(compiled: Compiled, root: Path, ref: str, had: Collection[str]) -> Words:
-    from ..gitbase import committed_placement
     from ..review import Words
+    from ..review.gitbase import committed_placement
 
     resolved = compiled.resolved
     return Words(
@@ -216,12 +216,12 @@ class Built:
 
 def _report(root: Path, built: Built, base: Base, args: argparse.Namespace) -> Report | int:
     """The review of the working tree, or an exit code when it cannot be trusted."""
-    from ..gitbase import changed_terraform, committed_policies, working_policies
     from ..policy import iam
     from ..review import Report, removal, review
+    from ..review.gitbase import changed_terraform, committed_policies, working_policies
 
     memo: dict[str, iam.Policy] = {}
-    before = committed_policies(root, base.commit, memo)
+    before = committed_policies(root, base, memo)
     words = _words(built.compiled, root, base.commit, before.keys())
     produced = {ck.key.name for ck in built.compiled.keys}
     stale = built.stale()
@@ -257,12 +257,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def _compile(root: Path) -> Built | None:
     """The compiled inputs and `generated/` as it is (read once, for the cache and the stale
     check)."""
-    from ..cache import CACHE_FILE
     from ..diagnostics import CompileError
-    from ..gitbase import tracked
     from ..pipeline import build_tree, compile_verified
     from ..render import render_all
+    from ..review.gitbase import tracked
     from ..write import read_tree
+    from ..write.cache import CACHE_FILE
     from .generate import fingerprint_lookup
 
     day = today()
@@ -286,7 +286,7 @@ def _nothing_to_review(root: Path, base: Base, report: Report) -> bool:
     """True, after saying so, when the default fell back to HEAD and the working tree is
     committed: "no access changes" would be true of HEAD only, never of a pull request (in CI
     the change is committed, so HEAD is the change itself)."""
-    from ..gitbase import committed
+    from ..review.gitbase import committed
 
     if base.rule != "head" or report.unjudged:
         return False
@@ -301,7 +301,7 @@ def _nothing_to_review(root: Path, base: Base, report: Report) -> bool:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from ..gitbase import GitError, resolve_base
+    from ..review.gitbase import GitError, resolve_base
 
     root = Path(args.directory)
     built = _compile(root)

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..accept import Accepted, target
 from ..codes import CATALOGUE
 from ..diagnostics import Diagnostic
+from ..resolve.accept import Accepted, target
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 DOCS = "docs/diagnostics.md"

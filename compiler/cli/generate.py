@@ -14,18 +14,18 @@ from ..paths import ORG_FILE, OUT_DIR, VENDORS_DIR
 from .common import EXIT_INPUT, EXIT_OK, format_diagnostics, not_a_project, today
 
 if TYPE_CHECKING:
-    from ..accept import Accepted
-    from ..cache import Entry
     from ..diagnostics import Diagnostic
     from ..pipeline import Result
+    from ..resolve.accept import Accepted
     from ..write import Staged
+    from ..write.cache import Entry
 
 
 def _summary(result: Result) -> str:
     """Per key its size and exactly what was proved about its key policy; then, once, what the
     proofs do not cover (README, "What the proofs do and do not cover")."""
-    from ..compile import POLICY_LIMIT
-    from ..verify_claims import NOT_PROVED, proof_lines
+    from ..compile.keys import POLICY_LIMIT
+    from ..verify.claims import NOT_PROVED, proof_lines
 
     proofs = {p.key: p for p in result.proofs}
     lines = []
@@ -59,7 +59,7 @@ def _inputs(root: Path) -> list[Path]:
 
 
 def _fingerprint(root: Path, day: date) -> str | None:
-    from .. import cache
+    from ..write import cache
 
     try:
         return cache.fingerprint(root, _inputs(root), day)
@@ -69,19 +69,19 @@ def _fingerprint(root: Path, day: date) -> str | None:
 
 def fingerprint_lookup(root: Path, day: date, files: dict[str, bytes]) -> Entry | None:
     """The last successful run, if its fingerprint still matches and it wrote exactly `files`
-    (`generated/` as read now; see cache.py); None otherwise. Imports neither the pipeline nor
+    (`generated/` as read now; see write/cache.py); None otherwise. Imports neither the pipeline nor
     z3 (issue 16: a no-op generate replays in a fraction of a second)."""
     return _lookup(root, _fingerprint(root, day), files)
 
 
 def _lookup(root: Path, fp: str | None, files: dict[str, bytes]) -> Entry | None:
-    from .. import cache
+    from ..write import cache
 
     return None if fp is None else cache.lookup(root, fp, files)
 
 
 def _replay(entry: Entry, files: Mapping[str, bytes], strict: bool) -> int:
-    """Replay the last run: nothing it depends on changed (see cache.py)."""
+    """Replay the last run: nothing it depends on changed (see write/cache.py)."""
     sys.stderr.write(entry.stderr)
     if _strict_failure(entry.stderr, strict):
         return EXIT_INPUT
@@ -111,7 +111,7 @@ def _changed(before: Mapping[str, bytes], after: Mapping[str, bytes]) -> int:
 
 def _commit(run: _Run, result: Result, warnings: str, summary: str) -> None:
     """Swap the staged tree in, record the run for replay, say what was written."""
-    from .. import cache
+    from ..write import cache
 
     assert run.staged is not None  # build_tree stages before it returns
     run.staged.commit()

@@ -15,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .. import kms_import
 from ..diagnostics import CompileError
+from ..live import kms_import
+from ..live.aws import Clients, LiveError, describe_error
 from ..pipeline import load_inputs
 from ..resolve import ResolvedKey, resolve
 from .common import EXIT_INPUT, EXIT_OK, print_diagnostics, today
@@ -45,9 +46,9 @@ def _key(root: Path, name: str) -> ResolvedKey:
     return key
 
 
-def _check_account(key: ResolvedKey) -> None:
+def _check_account(key: ResolvedKey, clients: Clients) -> None:
     account, region = key.org.account_id, key.org.region
-    caller = kms_import.caller_account(region)
+    caller = clients.account()
     if caller != account:
         raise kms_import.ImportFailure(
             f"key `{key.name}` is in account {account}, Region {region}; the credentials are for "
@@ -72,19 +73,16 @@ def run(args: argparse.Namespace) -> int:
         valid_to = datetime.now(UTC) + timedelta(days=days) if days else None
         material = _material(args)
         kms_import.check_material(material)
-        _check_account(key)
-        done = kms_import.import_material(
-            kms_import.client(key.org.region), key.alias, material, valid_to
-        )
+        clients = Clients(key.org.region)
+        _check_account(key, clients)
+        done = kms_import.import_material(clients.client("kms"), key.alias, material, valid_to)
     except CompileError as err:
         print_diagnostics(err.diagnostics)
         return EXIT_INPUT
-    except (kms_import.ImportFailure, OSError) as exc:
+    except (kms_import.ImportFailure, LiveError, OSError) as exc:
         print(f"byok: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except Exception as exc:  # an AWS refusal or an unreachable endpoint: one line, no traceback
-        from ..live.aws import describe_error
-
         message = describe_error(exc)
         if message is None:
             raise

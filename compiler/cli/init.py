@@ -111,7 +111,7 @@ def cli_config(mirror: str) -> str:
 
 
 def _write(dest: Path, mirror: str | None) -> None:
-    from ..schema import schema_text
+    from ..model.schema import schema_text
     from ..shipped import modules_dir, scaffold_dir, shipped_root
 
     for src, rel in SCAFFOLD.items():

@@ -17,7 +17,7 @@ from pathlib import Path
 from ..compile import CompiledKey
 from ..pipeline import OUT_DIR, build_tree
 from ..policy import iam
-from ..resolve_stacks import name_suffix, trail_name
+from ..resolve.stacks import name_suffix, trail_name
 from .aws import LiveError
 
 ALARMS_MODULE = Path("modules") / "key-alarms" / "main.tf"
@@ -60,7 +60,7 @@ class Expected:
     alarm_emails: tuple[str, ...]
     keys: dict[str, KeySpec]
     filters: dict[str, str] = field(default_factory=dict)  # control -> pattern (verbatim)
-    # A stack's trail, where it differs (a stack sharing its account: resolve_stacks.trail_name)
+    # A stack's trail, where it differs (a stack sharing its account: resolve.stacks.trail_name)
     trail_names: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def trail_at(self, place: tuple[str, str]) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..resolve_stacks import stack_id
+from ..resolve.stacks import stack_id
 from .audit import audit_key
 from .aws import Clients
 from .expected import Expected

@@ -64,7 +64,7 @@ variable "break_glass_role_arn" {
   default     = null
 
   validation {
-    # Generated rule: compiler/modeltypes.py terraform_validations() (tests check they agree)
+    # Generated rule: compiler/model/types.py terraform_validations() (tests check they agree)
     condition     = var.break_glass_role_arn == null || can(regex("^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(root|(role|user)/[A-Za-z0-9+=,.@_/-]{1,512})$", var.break_glass_role_arn))
     error_message = "break_glass_role_arn must be an IAM role, user or account-root ARN."
   }

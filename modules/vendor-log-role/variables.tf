@@ -38,7 +38,7 @@ variable "trusted_principal_arns" {
   }
 
   validation {
-    # Generated rule: compiler/modeltypes.py terraform_validations() (tests check they agree)
+    # Generated rule: compiler/model/types.py terraform_validations() (tests check they agree)
     condition     = alltrue([for a in var.trusted_principal_arns : can(regex("^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(root|(role|user)/[A-Za-z0-9+=,.@_/-]{1,512})$", a))])
     error_message = "Each trusted principal must be an IAM account root, role or user ARN (arn:aws:iam::<12 digits>:root|role/...|user/...)."
   }
@@ -49,7 +49,7 @@ variable "external_id" {
   type        = string
 
   validation {
-    # Generated rule: compiler/modeltypes.py terraform_validations() (tests check they agree)
+    # Generated rule: compiler/model/types.py terraform_validations() (tests check they agree)
     condition     = length(var.external_id) >= 2 && length(var.external_id) <= 1224 && can(regex("^[A-Za-z0-9_+=,.@:/-]+$", var.external_id))
     error_message = "external_id must be 2-1224 characters of A-Z a-z 0-9 _ + = , . @ : / - (STS ExternalId)."
   }
@@ -61,7 +61,7 @@ variable "actions" {
   default     = ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
 
   validation {
-    # Generated rule: compiler/modeltypes.py terraform_validations() (tests check they agree)
+    # Generated rule: compiler/model/types.py terraform_validations() (tests check they agree)
     condition     = length(var.actions) > 0 && alltrue([for a in var.actions : can(regex("^logs:[A-Za-z]+$", a))])
     error_message = "actions must be a non-empty list of logs:<Action> names without wildcards."
   }

@@ -1,0 +1,335 @@
+"""Stage 4, compile: a `ResolvedKey` -> its key policy as typed IR (`iam.Policy`).
+
+Statement order is fixed and meaningful (organization, administrators, break-glass, vendor
+grants, guard rails, revocations, suspension); Sids come from names, never counters, so a diff
+names what changed. Revocations of one scope share one Deny with sorted values (packing, see
+size()).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from ..diagnostics import CompileError, Diagnostic, Loc
+from ..policy import catalog, iam
+from ..resolve import Resolved, ResolvedKey
+
+POLICY_LIMIT = 32_768
+CONTEXT_PREFIX = "kms:EncryptionContext:"
+ANY = ("*",)
+
+
+class CompiledKey(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    key: ResolvedKey
+    policy: iam.Policy
+    base_policy: iam.Policy  # the same key without revocations or suspension
+    origins: dict[str, Loc | None]  # Sid -> the YAML that asked for the statement
+    size: int
+
+
+class Compiled(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    resolved: Resolved
+    keys: tuple[CompiledKey, ...]
+
+
+def pascal(name: str) -> str:
+    """The Sid fragment for a name.
+
+    >>> pascal("data-keys"), pascal("channel_id")
+    ('DataKeys', 'ChannelId')
+    """
+    return "".join(p[:1].upper() + p[1:] for p in name.replace("_", "-").split("-") if p)
+
+
+def policy_bytes(policy: iam.Policy) -> int:
+    """Bytes the policy costs against the 32 KB limit, as Terraform's `jsonencode` sends it.
+
+    The generated Terraform sends `jsonencode(jsondecode(file(...)))`: compact JSON that escapes
+    `<`, `>` and `&`, so pretty-printing in generated/ costs users nothing.
+    """
+    text = json.dumps(policy.to_json(), separators=(",", ":"), ensure_ascii=False)
+    extra = 5 * sum(text.count(c) for c in "<>&")
+    return len(text.encode("utf-8")) + extra
+
+
+def statement(
+    sid: str,
+    effect: Literal["Allow", "Deny"],
+    principals: Iterable[str],
+    actions: Iterable[str],
+    conditions: tuple[iam.Condition, ...] = (),
+    services: Iterable[str] = (),
+) -> iam.Statement:
+    principal = iam.Principals(
+        aws=tuple(sorted(set(principals))), service=tuple(sorted(set(services)))
+    )
+    return iam.Statement(
+        sid=sid,
+        effect=effect,
+        principal=principal,
+        action=tuple(sorted(set(actions))),
+        resource=ANY,
+        conditions=conditions,
+    )
+
+
+def _base(key: ResolvedKey) -> tuple[list[iam.Statement], dict[str, Loc | None]]:
+    org, vendor = key.org, key.vendor
+    root = f"arn:aws:iam::{org.account_id}:root"
+    stmts = [
+        statement("AccountRoot", "Allow", [root], ["kms:*"]),
+        statement("KeyAdministration", "Allow", org.key_administrators, catalog.MANAGEMENT_ACTIONS),
+    ]
+    origins: dict[str, Loc | None] = {
+        "AccountRoot": org.where.at("account_id"),
+        "KeyAdministration": org.where.at("key_administrators"),
+    }
+    if org.break_glass:
+        stmts.append(statement("BreakGlass", "Allow", [org.break_glass], ["kms:*"]))
+        origins["BreakGlass"] = org.where.at("break_glass")
+    for i, (grant, (name, actions, conds)) in enumerate(
+        zip(vendor.grants, key.grants, strict=True)
+    ):
+        sid = f"Vendor{pascal(vendor.name)}{pascal(name)}"
+        for stmt in _grant_statements(key, i, sid, actions, conds):
+            stmts.append(stmt)
+            origins[stmt.sid or ""] = grant.where.loc
+    return stmts, origins
+
+
+def _extras(key: ResolvedKey, effect: str) -> tuple[list[iam.Statement], dict[str, Loc | None]]:
+    """The organization's own statements of one effect (Allows follow the vendor grants, Denies
+    the guard rails); Sids `Org<Name>`."""
+    stmts, origins = [], {}
+    for x in key.extras:
+        if x.effect != effect:
+            continue
+        sid = f"Org{pascal(x.name)}"
+        conds = tuple(
+            iam.Condition(operator=c.operator, key=c.key, values=tuple(sorted(set(c.values))))
+            for c in x.conditions
+        )
+        stmts.append(statement(sid, x.effect, x.principals, x.actions, conds))
+        origins[sid] = x.where.loc
+    return stmts, origins
+
+
+def split_context_actions(actions: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(entries naming only operations that take an encryption context, the rest). A wildcard
+    that matches both kinds is expanded, so each entry lands on one side whole.
+
+    >>> split_context_actions(["kms:GenerateDataKey*", "kms:DescribeKey", "kms:ReEncrypt*"])
+    (['kms:GenerateDataKey*', 'kms:ReEncrypt*'], ['kms:DescribeKey'])
+    >>> split_context_actions(["kms:*"])[0]  # doctest: +NORMALIZE_WHITESPACE
+    ['kms:CreateGrant', 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey',
+     'kms:GenerateDataKeyPair', 'kms:GenerateDataKeyPairWithoutPlaintext',
+     'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo']
+    """
+    with_ctx: set[str] = set()
+    rest: set[str] = set()
+    for entry in actions:
+        expanded = catalog.expand_actions(entry)
+        if expanded and expanded <= catalog.ENCRYPTION_CONTEXT_ACTIONS:
+            with_ctx.add(entry)
+        elif not expanded & catalog.ENCRYPTION_CONTEXT_ACTIONS:
+            rest.add(entry)
+        else:
+            with_ctx |= expanded & catalog.ENCRYPTION_CONTEXT_ACTIONS
+            rest |= expanded - catalog.ENCRYPTION_CONTEXT_ACTIONS
+    return sorted(with_ctx), sorted(rest)
+
+
+def grant_principals(key: ResolvedKey, index: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(AWS principals, service principals) grant `index` names: its own, else the vendor's."""
+    if key.grant_who:
+        who = key.grant_who[index]
+        return who.aws, who.service
+    return key.principals, ()
+
+
+def _grant_statements(
+    key: ResolvedKey,
+    index: int,
+    sid: str,
+    actions: tuple[str, ...],
+    conds: tuple[iam.Condition, ...],
+) -> list[iam.Statement]:
+    """One Allow per grant; when the vendor documents context keys on every request, its
+    encryption-context operations require them (`Null` = false: a request without one is
+    denied) and the operations that take no context keep a `...WithoutContext` statement."""
+    aws, svc = grant_principals(key, index)
+    if not key.required_context_keys:
+        return [statement(sid, "Allow", aws, actions, conds, svc)]
+    with_ctx, rest = split_context_actions(actions)
+    present = tuple(
+        iam.Condition(operator="Null", key=CONTEXT_PREFIX + k, values=("false",))
+        for k in key.required_context_keys
+    )
+    out = []
+    if with_ctx:
+        out.append(statement(sid, "Allow", aws, with_ctx, conds + present, svc))
+    if rest:
+        out.append(statement(sid + "WithoutContext", "Allow", aws, rest, conds, svc))
+    return out
+
+
+# Only these principals may disable or schedule deletion of a key (see `_guards`).
+LIFECYCLE_ACTIONS = ("kms:DisableKey", "kms:ScheduleKeyDeletion")
+GUARD_LIFECYCLE_SID = "OnlyBreakGlassDisablesOrDeletes"
+GUARD_GRANTS_SID = "GrantsOnlyForAwsResources"
+PRINCIPAL_ARN = "aws:PrincipalArn"
+GRANT_FOR_AWS = "kms:GrantIsForAWSResource"
+
+
+def grant_exempt_patterns(key: ResolvedKey) -> tuple[str, ...]:
+    """`aws:PrincipalArn` patterns of the principals that may create grants for themselves: the
+    vendor's, when its file declares `create_grant`. An account root names every principal of
+    that account, whose `aws:PrincipalArn` is a role or user ARN, so it becomes `...:<id>:*`.
+
+    >>> from types import SimpleNamespace as N
+    >>> k = N(vendor=N(create_grant=object()), principals=(
+    ...     "arn:aws:iam::111111111111:root", "arn:aws:iam::222222222222:role/R"))
+    >>> grant_exempt_patterns(k)  # type: ignore[arg-type]
+    ('arn:aws:iam::111111111111:*', 'arn:aws:iam::222222222222:role/R')
+    """
+    if key.vendor.create_grant is None:
+        return ()
+    return tuple(
+        sorted({p[: -len("root")] + "*" if p.endswith(":root") else p for p in key.principals})
+    )
+
+
+def _guards(key: ResolvedKey) -> tuple[list[iam.Statement], dict[str, Loc | None]]:
+    """Deny statements every key carries, whatever the vendor (issue 12).
+
+    - Only the break-glass role disables or schedules deletion. `aws:PrincipalArn` is the role
+      ARN for a role session, so the break-glass role's sessions keep both actions. Without a
+      break-glass role nobody may: decommission needs a reviewed policy change that adds one.
+    - `kms:CreateGrant` only for AWS resources (`kms:GrantIsForAWSResource` true): account-root
+      delegation would otherwise let any IAM principal of the account grant anyone use.
+      `BoolIfExists` also denies a request that lacks the key.
+    Neither statement covers `kms:DescribeKey` (moto breaks DescribeKey under such a Deny)."""
+    org = key.org
+    lifecycle: tuple[iam.Condition, ...] = ()
+    if org.break_glass:
+        lifecycle = (
+            iam.Condition(operator="ArnNotEquals", key=PRINCIPAL_ARN, values=(org.break_glass,)),
+        )
+    grant_conds = [iam.Condition(operator="BoolIfExists", key=GRANT_FOR_AWS, values=("false",))]
+    exempt = grant_exempt_patterns(key)
+    if exempt:
+        grant_conds.append(iam.Condition(operator="ArnNotLike", key=PRINCIPAL_ARN, values=exempt))
+    stmts = [
+        statement(GUARD_LIFECYCLE_SID, "Deny", ["*"], LIFECYCLE_ACTIONS, lifecycle),
+        statement(GUARD_GRANTS_SID, "Deny", ["*"], ["kms:CreateGrant"], tuple(grant_conds)),
+    ]
+    grant_origin = key.vendor.create_grant.where.loc if key.vendor.create_grant else org.where.loc
+    origins: dict[str, Loc | None] = {
+        GUARD_LIFECYCLE_SID: org.where.at("break_glass") if org.break_glass else org.where.loc,
+        GUARD_GRANTS_SID: grant_origin,
+    }
+    return stmts, origins
+
+
+def _denies(key: ResolvedKey) -> tuple[list[iam.Statement], dict[str, Loc | None]]:
+    vendor = key.vendor
+    actions = vendor.revocation.actions
+    stmts: list[iam.Statement] = []
+    origins: dict[str, Loc | None] = {}
+    for rev in key.revocations:
+        sid = f"Revoke{pascal(vendor.name)}{pascal(rev.scope.name)}"
+        cond = iam.Condition(
+            operator="StringEquals", key=CONTEXT_PREFIX + rev.scope.context_key, values=rev.values
+        )
+        stmts.append(statement(sid, "Deny", key.principals, actions, (cond,)))
+        origins[sid] = rev.entries[0].where.loc
+    if key.suspension is not None:
+        sid = f"Suspend{pascal(vendor.name)}"
+        stmts.append(statement(sid, "Deny", key.principals, actions))
+        origins[sid] = key.suspension.where.loc
+    if key.decrypt_only and key.retiring is not None:
+        # Replaced key in its grace period: the vendor keeps kms:Decrypt only.
+        sid = f"DecryptOnly{pascal(vendor.name)}"
+        stmts.append(statement(sid, "Deny", key.principals, decrypt_only_denied(actions)))
+        origins[sid] = key.retiring.where.at("decrypt_only_until")
+    return stmts, origins
+
+
+def decrypt_only_denied(actions: Iterable[str]) -> tuple[str, ...]:
+    """The revocation actions, wildcards expanded, but kms:Decrypt: what a key in its
+    replacement grace period denies its vendor.
+
+    >>> decrypt_only_denied(["kms:Decrypt", "kms:GenerateDataKey"])
+    ('kms:GenerateDataKey',)
+    """
+    expanded = {a for pattern in actions for a in catalog.expand_actions(pattern)}
+    return tuple(sorted(expanded - {"kms:Decrypt"}))
+
+
+def compile_key(key: ResolvedKey) -> CompiledKey:
+    base, origins = _base(key)
+    for part in (_extras(key, "Allow"), _guards(key), _extras(key, "Deny")):
+        base += part[0]
+        origins.update(part[1])
+    denies, deny_origins = _denies(key)
+    origins.update(deny_origins)
+    pid = f"{key.org.organization}-{key.name}"
+    policy = iam.Policy(id=pid, statements=tuple(base + denies))
+    return CompiledKey(
+        key=key,
+        policy=policy,
+        base_policy=iam.Policy(id=pid, statements=tuple(base)),
+        origins=origins,
+        size=policy_bytes(policy),
+    )
+
+
+def _duplicate_sids(ck: CompiledKey) -> list[Diagnostic]:
+    seen: set[str] = set()
+    out = []
+    for s in ck.policy.statements:
+        if s.sid in seen:
+            out.append(
+                Diagnostic.make(
+                    "E401",
+                    f"key `{ck.key.name}`: duplicate Sid `{s.sid}`",
+                    ck.origins.get(s.sid or ""),
+                )
+            )
+        seen.add(s.sid or "")
+    return out
+
+
+def compile_all(resolved: Resolved) -> Compiled:
+    """Compile every key; raise `CompileError` on duplicate Sids or oversized policies."""
+    keys = tuple(compile_key(k) for k in resolved.keys)
+    diags: list[Diagnostic] = []
+    for ck in keys:
+        diags += _duplicate_sids(ck)
+        if ck.size > POLICY_LIMIT:
+            diags.append(_too_large(ck))
+    if diags:
+        raise CompileError(diags)
+    return Compiled(resolved=resolved, keys=keys)
+
+
+def _too_large(ck: CompiledKey) -> Diagnostic:
+    over = ck.size - POLICY_LIMIT
+    biggest = max(ck.key.revocations, key=lambda r: len(r.values), default=None)
+    loc = biggest.entries[0].where.at("values") if biggest else ck.key.app.where.loc
+    help_ = "split the key, revoke a coarser scope"
+    if biggest is not None:
+        help_ += f" (`{biggest.scope.name}` holds {len(biggest.values)} values)"
+    help_ += ", or remove revocations that are no longer needed"
+    return Diagnostic.make(
+        "E402",
+        f"key `{ck.key.name}` policy is {ck.size} bytes, {over} over the {POLICY_LIMIT}-byte limit",
+        loc,
+        help_,
+    )

@@ -1,0 +1,209 @@
+"""Stage 1, load (fast path): libyaml's events straight into located nodes.
+
+libyaml (C) scans and parses; this module composes its events into `LMap`/`LSeq`/`LScalar`
+with PyYAML's own resolver and safe constructor, deciding scalars and keys by the same rules as
+the reference loader (`nodes`). One pass, no intermediate PyYAML node tree: composing a large
+org.yaml was most of the load stage (issue 16).
+
+It declines (returns None) whenever the reference loader could read the text differently or
+would report a problem of its own: no libyaml; a tab, `?`, a block-scalar header running into a
+comment, a tag or a directive anywhere (where libyaml and PyYAML were found to disagree by
+differential fuzzing); an anchor or alias; nesting deeper than `MAX_DEPTH`; anything libyaml
+objects to; an empty document or one that is not a mapping. `load` then reads the text with the
+reference loader, so every diagnostic of those is the reference one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from yaml.constructor import SafeConstructor
+from yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
+
+from ..diagnostics import Diagnostic, Loc
+from .nodes import (
+    PLAIN_TAGS,
+    STR_TAG,
+    LMap,
+    LNode,
+    LScalar,
+    LSeq,
+    bad_tag,
+    duplicate,
+    key_problem,
+    loc_at,
+    scalar_node,
+    scalar_value,
+)
+
+MAX_DEPTH = 32
+_LIBYAML_ONLY = re.compile(r"\t|\?|[|>][-+0-9]*#|(?:^|[\s\[\]{},:-])[!%]", re.MULTILINE)
+
+_CParser: Any
+try:
+    import yaml.cyaml
+
+    _CParser = getattr(yaml.cyaml, "CParser", None)
+except ImportError:  # pragma: no cover - PyYAML built without libyaml: the reference loader only
+    _CParser = None
+
+
+class _Decline(Exception):
+    """The reference loader must read this text."""
+
+
+if _CParser is not None:
+
+    class _Events(_CParser, SafeConstructor, Resolver):  # type: ignore[misc]
+        """libyaml's parser with PyYAML's resolver and safe constructor."""
+
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+
+
+def compose_fast(text: str, name: str) -> tuple[LMap | None, list[Diagnostic]] | None:
+    """The document's top-level mapping and the problems found in it (the mapping is None when
+    there is none: an empty document or another top level), or None to decline."""
+    if _CParser is None or _LIBYAML_ONLY.search(text):
+        return None
+    events = None
+    try:
+        events = _Events(text)
+        return _document(_Composer(events, name))
+    except Exception:  # any objection: the reference loader reports (or accepts) it
+        return None
+    finally:
+        if events is not None:
+            events.dispose()
+
+
+def _document(c: _Composer) -> tuple[LMap | None, list[Diagnostic]]:
+    """As `load._document`: an empty document or a top level that is not a mapping is E107
+    (and nothing else is reported); else the mapping and what was found in it."""
+    c.events.get_event()  # stream start
+    if c.events.check_event(StreamEndEvent):
+        return None, [Diagnostic.make("E107", "file is empty", Loc(file=c.name, line=1, col=1))]
+    c.events.get_event()  # document start
+    first = c.events.peek_event()
+    diags: list[Diagnostic] = []
+    root = c.node(0, diags)
+    c.events.get_event()  # document end
+    if not c.events.check_event(StreamEndEvent):
+        raise _Decline("more than one document")
+    if isinstance(first, ScalarEvent) and not first.value and _null(c, first):
+        return None, [Diagnostic.make("E107", "file is empty", Loc(file=c.name, line=1, col=1))]
+    if not isinstance(root, LMap):
+        where = loc_at(c.name, first.start_mark)
+        return None, [Diagnostic.make("E107", "top level must be a mapping", where)]
+    return root, diags
+
+
+def _null(c: _Composer, event: Any) -> bool:
+    return c.scalar_tag(event).endswith(":null")
+
+
+class _Composer:
+    """PyYAML's `Composer`, building located nodes and applying `nodes`' rules as it goes."""
+
+    def __init__(self, events: Any, name: str) -> None:
+        self.events, self.name = events, name
+        # PyYAML's implicit resolvers by first character: a plain scalar whose first character
+        # has none (and there are no wildcard resolvers) is a string, no regex tried.
+        self._implicit: dict[Any, Any] = events.yaml_implicit_resolvers
+        self._plain_str = None not in self._implicit and not events.yaml_path_resolvers
+
+    def scalar_tag(self, event: Any) -> str:
+        """`Resolver.resolve` of a scalar event, without its per-call overhead for the common
+        case of a plain value whose first character starts no implicit type."""
+        tag = event.tag
+        if tag is not None and tag != "!":
+            return str(tag)
+        value = event.value
+        if self._plain_str and (
+            not event.implicit[0] or (value and value[0] not in self._implicit)
+        ):
+            return STR_TAG  # quoted (no implicit type), or no implicit type starts so
+        return str(self.events.resolve(ScalarNode, value, event.implicit))
+
+    def node(self, depth: int, diags: list[Diagnostic]) -> LNode:
+        event = self.events.get_event()
+        if isinstance(event, AliasEvent) or event.anchor is not None:
+            raise _Decline("anchor or alias")
+        loc = loc_at(self.name, event.start_mark)
+        if isinstance(event, ScalarEvent):
+            return self._scalar(event, loc, diags)
+        if depth + 1 > MAX_DEPTH:
+            raise _Decline("too deep")
+        is_seq = isinstance(event, SequenceStartEvent)
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.events.resolve(SequenceNode if is_seq else MappingNode, None, event.implicit)
+        if tag not in PLAIN_TAGS:  # its contents are read but not reported, as in `load`
+            self._items(is_seq, depth + 1, [], loc)
+            diags.append(bad_tag(tag, loc))
+            return LScalar(None, loc)
+        return self._items(is_seq, depth + 1, diags, loc)
+
+    def _scalar(self, event: Any, loc: Loc, diags: list[Diagnostic]) -> LScalar:
+        tag = self.scalar_tag(event)
+        return scalar_node(tag, event.value, loc, diags, lambda: self._construct(event, tag))
+
+    def _construct(self, event: Any, tag: str) -> Any:
+        node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+        return self.events.construct_object(node, deep=True)
+
+    def _items(self, is_seq: bool, depth: int, diags: list[Diagnostic], loc: Loc) -> LNode:
+        if is_seq:
+            items: list[LNode] = []
+            while not self.events.check_event(SequenceEndEvent):
+                items.append(self.node(depth, diags))
+            self.events.get_event()
+            return LSeq(tuple(items), loc)
+        out = LMap({}, loc, {})
+        while not self.events.check_event(MappingEndEvent):
+            self._entry(out, depth, diags)
+        self.events.get_event()
+        return out
+
+    def _entry(self, out: LMap, depth: int, diags: list[Diagnostic]) -> None:
+        """One key and its value; the value of a refused key is read but not reported."""
+        event = self.events.peek_event()
+        kloc = loc_at(self.name, event.start_mark)
+        key: Any = None
+        if not isinstance(event, ScalarEvent):
+            kind = "seq" if isinstance(event, SequenceStartEvent) else "map"
+            tag = event.tag
+            if tag is None or tag == "!":
+                node = SequenceNode if kind == "seq" else MappingNode
+                tag = self.events.resolve(node, None, event.implicit)
+            problem = key_problem(kind, tag, "", None, kloc)
+            self.node(depth, [])
+        else:
+            self.events.get_event()
+            if event.anchor is not None:
+                raise _Decline("anchor")
+            tag = self.scalar_tag(event)
+            if tag in PLAIN_TAGS:
+                key = scalar_value(tag, event.value, lambda: self._construct(event, tag))
+            problem = key_problem("scalar", tag, event.value, key, kloc)
+            if problem is None and key in out.items:
+                problem = duplicate(key, out.keys[key], kloc)
+        if problem is not None:
+            diags.append(problem)
+            self.node(depth, [])
+            return
+        assert isinstance(key, str)  # key_problem refuses every other key
+        out.keys[key] = kloc
+        out.items[key] = self.node(depth, diags)

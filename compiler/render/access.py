@@ -1,0 +1,375 @@
+"""Reviewer-facing Markdown: `ACCESS.md` (who can do what with each key) and the vendor handoff.
+
+Written for a security reviewer, not a parser; deterministic (no dates but the inputs' own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..compile.capacity import capacity
+from ..compile.keys import POLICY_LIMIT, Compiled, CompiledKey, pascal
+from ..model import Org
+from ..policy import iam
+from ..resolve.grants import key_usage
+from ..resolve.keys import KeyOptionsResolved
+from ..resolve.stacks import stack_id, stack_of
+from . import cost
+from .diagram import render_diagram
+
+
+def _rotation(o: KeyOptionsResolved) -> str:
+    if o.automatic_rotation:
+        return f"automatic rotation every {o.rotation_period_days} days"
+    why = "imported key material" if o.imported_key_material else "the vendor does not support it"
+    return f"no automatic rotation ({why})"
+
+
+def _spec(ck: CompiledKey) -> str:
+    spec = ck.key.vendor.key.spec
+    return "" if spec == "SYMMETRIC_DEFAULT" else f"; `{spec}` key for `{key_usage(ck.key.vendor)}`"
+
+
+def _md(text: str) -> str:
+    """Neutralise Markdown/HTML in user text (reasons, tickets) so it renders as written."""
+    for ch in "\\`*_[]<>|#":
+        text = text.replace(ch, "\\" + ch)
+    return text.replace("\n", " ")
+
+
+def _md_spans(text: str) -> str:
+    """Compiler wording with `code spans` around values (`Fact.what`): the spans stay code
+    spans, the words around them are neutralised like user text.
+
+    >>> _md_spans("scope `channel_id` of *x*")
+    'scope `channel_id` of \\\\*x\\\\*'
+    """
+    parts = text.split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: no spans to keep
+        return _md(text)
+    return "".join(_md(p) if i % 2 == 0 else _code(p) for i, p in enumerate(parts))
+
+
+def _code(text: str) -> str:
+    """A Markdown code span that holds `text` exactly, backticks included.
+
+    >>> _code("C01"), _code("a`b")
+    ('`C01`', '`` a`b ``')
+    """
+    if "`" not in text:
+        return f"`{text}`"
+    return f"`` {text} ``"
+
+
+def _codes(items: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(_code(i) for i in items)
+
+
+def _vendor_section(ck: CompiledKey) -> list[str]:
+    k = ck.key
+    lines = [
+        f"- **{_md(k.vendor.display_name)}** ({_md(k.vendor.product)}), as {_codes(k.principals)}:"
+    ]
+    for i, (name, actions, conds) in enumerate(k.grants):
+        who = k.grant_who[i] if k.grant_who else None
+        as_ = ""
+        if who is not None and (who.aws, who.service) != (k.principals, ()):
+            party = (
+                "the organization's own principals, not the vendor: a suspension or "
+                "revocation does not deny them"
+                if who.party == "customer"
+                else "the vendor's"
+            )
+            as_ = f" (as {_codes(list(who.aws + who.service))}: {party})"
+        lines.append(f"  - `{name}`{as_}: {_codes(sorted(actions))}{_when(conds)}")
+    for key in k.required_context_keys:
+        lines.append(
+            f"  - every encryption-context request must carry `kms:EncryptionContext:{key}` "
+            "(the vendor documents it on every request): a request without it is denied"
+        )
+    return lines
+
+
+def _when(conds: tuple[iam.Condition, ...] | list[iam.Condition]) -> str:
+    if not conds:
+        return ""
+    return " when " + " and ".join(
+        f"`{c.key}` {c.operator} {_codes(list(c.values))}" for c in conds
+    )
+
+
+def _extra_lines(ck: CompiledKey) -> list[str]:
+    """The organization's own statements (`apps[].statements`), each with its review."""
+    lines = []
+    for x in ck.key.extras:
+        sid = f"Org{pascal(x.name)}"
+        st = next(s for s in ck.policy.statements if s.sid == sid)
+        exp = f"; expires {x.expires.isoformat()}, then leaves the policy" if x.expires else ""
+        lines.append(
+            f"- `{x.name}` ({x.effect}): {_codes(list(st.principal.aws if st.principal else ()))}"
+            f": {_codes(list(st.action or ()))}{_when(st.conditions)} "
+            f"({_md(x.ticket)}: {_md(x.reason)}{exp})"
+        )
+    if any(x.effect == "Allow" for x in ck.key.extras):
+        lines.append(
+            "- an Allow here never re-opens a revocation or suspension of the vendor, or a "
+            "guard rail: those are Denies, and Deny wins (proved for every revoked value)"
+        )
+    return lines
+
+
+def _granted(ck: CompiledKey) -> str:
+    if any(w.party == "customer" for w in ck.key.grant_who):
+        return (
+            "data action granted to the vendor's principals (not the organization's own "
+            "principals of `party: customer` grants)"
+        )
+    return "granted data action"
+
+
+def _revocation_lines(ck: CompiledKey) -> list[str]:
+    k = ck.key
+    denied = _codes(sorted(k.vendor.revocation.actions))
+    lines: list[str] = []
+    if k.suspension is not None:
+        s = k.suspension
+        lines.append(
+            f"- **SUSPENDED**: {k.vendor.display_name} is denied {denied} on this key, which "
+            f"covers every {_granted(ck)} ({_md(s.ticket)}: {_md(s.reason)})"
+        )
+    for rev in k.revocations:
+        lines.append(
+            f"- scope `{rev.scope.name}` (`kms:EncryptionContext:{rev.scope.context_key}`),"
+            f" {len(rev.values)} value(s): denies {denied} when the context is one of them"
+        )
+        if rev.unconfirmed:
+            lines.append(
+                "  - **unconfirmed: may deny nothing**: the vendor has not confirmed it sends "
+                f"`{rev.scope.context_key}`; if it does not, this revocation denies nothing"
+            )
+        for e in rev.entries:
+            exp = f", expires {e.expires.isoformat()}" if e.expires else ""
+            lines.append(
+                f"  - {_md(e.ticket)}: {_codes(sorted(set(e.values)))}: {_md(e.reason)}{exp}"
+            )
+            ack = e.unconfirmed_context_key
+            if ack is not None:
+                lines.append(
+                    f"    - unconfirmed context key accepted ({_md(ack.ticket)}): {_md(ack.reason)}"
+                )
+    return lines or ["- none: the vendor has its full minimum access"]
+
+
+def _org_lines(org: Org) -> list[str]:
+    """The organization's own principals, with what the key policy alone grants them and what
+    an IAM policy of the account can add through the account-root statement."""
+    lines = [
+        f"- the organization's account `{org.account_id}` (root): everything but the guard rails "
+        "below, delegated to IAM: "
+        "any principal of the account whose IAM policies allow it (keeps the key manageable; "
+        "proofs below are relative to IAM policies)",
+        f"- key administrators {_codes(list(org.key_administrators))} (and their role "
+        "sessions): manage, by this policy alone; no cryptographic use from this policy, but "
+        "as principals of the account an IAM policy can grant them use through the "
+        "account statement above, and `kms:PutKeyPolicy` lets them rewrite this policy",
+    ]
+    if org.break_glass:
+        lines.append(
+            f"- break-glass `{org.break_glass}` (and its role sessions): everything but grants "
+            "that are not for AWS resources, by this policy alone (no IAM policy needed); the "
+            "only principal that may disable or schedule deletion of the key"
+        )
+    return lines
+
+
+def key_section(ck: CompiledKey) -> str:
+    k = ck.key
+    org = k.org
+    pct = 100 * ck.size / POLICY_LIMIT
+    fits = ", ".join(f"`{s}` ~{n}" for s, n in capacity(ck).items()) or "no scopes"
+    unverified = [f.what for f in k.facts if not f.verified]
+    lines = [
+        f"## `{k.name}` — {_md(k.vendor.display_name)}, {k.environment}",
+        "",
+        f"Alias `{k.alias}`; {_rotation(k.options)}"
+        f"; deletion window {k.options.deletion_window_days} days; "
+        f"{'multi-Region' if k.options.multi_region else 'single-Region'}" + _spec(ck) + ".",
+        "",
+        "**Who can use or manage the key**",
+        "",
+        *_org_lines(org),
+    ]
+    lines += _vendor_section(ck) + _guard_lines(ck)
+    if k.extras:
+        lines += ["", "**Organization statements** (reviewed in org.yaml)", "", *_extra_lines(ck)]
+    lines += ["", "**Revocations in force**", "", *_revocation_lines(ck), ""]
+    lines.append(
+        f"**Policy size**: {ck.size} of {POLICY_LIMIT} bytes ({pct:.1f}%); further values "
+        f"that fit: {fits}."
+    )
+    lines.append("")
+    if unverified:
+        lines.append(
+            "**Unverified vendor facts in use** (confirm with the vendor): "
+            + "; ".join(_md_spans(u) for u in unverified)
+            + "."
+        )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _guard_lines(ck: CompiledKey) -> list[str]:
+    """The guard-rail Denies (compile._guards), as proved by verify (E507, E520, E521)."""
+    org, vendor = ck.key.org, ck.key.vendor
+    who = (
+        f"every principal but break-glass `{org.break_glass}`"
+        if org.break_glass
+        else (
+            "every principal (no break-glass role: decommissioning first needs a reviewed change "
+            "that adds one)"
+        )
+    )
+    grants = "denied unless the grant is for an AWS resource (`kms:GrantIsForAWSResource`)"
+    if vendor.create_grant is not None:
+        grants += f"; {_md(vendor.display_name)}'s principals are exempt (`create_grant`)"
+    return [
+        "",
+        "**Guard rails** (explicit Denies: no IAM policy or grant overrides them)",
+        "",
+        f"- `kms:DisableKey`, `kms:ScheduleKeyDeletion`: denied to {who}",
+        f"- `kms:CreateGrant`: {grants}",
+    ]
+
+
+def render_access(compiled: Compiled, roots: Sequence[Compiled]) -> str:
+    """ACCESS.md; `roots`: the Terraform roots `compiled` is divided into (`stacks.roots`)."""
+    org = compiled.resolved.org
+    keys = sorted(compiled.keys, key=lambda c: c.key.name)
+    head = [
+        "# Key access",
+        "",
+        render_diagram(compiled),
+        "Generated by byok-compiler from `org.yaml` and `vendors/*.yaml`; do not edit. "
+        "`byok generate` proves against each compiled key policy: revocations and suspensions "
+        "only narrow access, each revoked value is denied for every granted data action when "
+        "the request carries it, a suspension denies every granted data action, and the "
+        "account root and administrators keep `kms:PutKeyPolicy`. Not proved: IAM policies "
+        "and SCPs, grants created before a revocation, data keys the vendor already caches, "
+        "and whether the vendor sends a context key marked unconfirmed below.",
+        "",
+        f"Organization `{org.organization}`, account `{org.account_id}`, region `{org.region}`; "
+        f"{len(keys)} key(s).",
+        "",
+    ]
+    body = "\n".join(key_section(ck) for ck in keys) + _cost_section(compiled, roots)
+    return "\n".join(head) + "\n" + body + _decommissioned(org)
+
+
+def _cost_section(compiled: Compiled, roots: Sequence[Compiled]) -> str:
+    """The monthly cost estimate (`cost.py`) under its default assumptions."""
+    org = compiled.resolved.org
+    assume = cost.Assumptions()
+    lines = cost.estimate(
+        cost.resources(roots),
+        retention_days=org.trail.log_retention_days,
+        emails=len(org.alarms.emails),
+        a=assume,
+    )
+    # Before the decommissioned keys: that section closes the file (tests/test_review.py).
+    return "\n## Estimated monthly cost\n\n" + cost.markdown(lines, assume)
+
+
+def _decommissioned(org: Org) -> str:
+    """The record of keys taken out of service (they are no longer in `generated/`)."""
+    if not org.decommissions:
+        return ""
+    lines = [
+        "",
+        "## Decommissioned keys",
+        "",
+        "No longer managed here: each left through a reviewed decommission and is deleted by the "
+        'break-glass step of the README ("Decommissioning a key"); once deleted, what the '
+        "vendor encrypted under it is unreadable.",
+        "",
+    ]
+    for d in sorted(org.decommissions, key=lambda d: d.key):
+        place = (("account", d.account_id), ("Region", d.region))
+        left = ", ".join(f"{what} {v}" for what, v in place if v)
+        where = f" (left behind in {left} when it moved)" if left else ""
+        lines.append(
+            f"- {_code(d.key)}{where}: {_md(d.ticket)}: {_md(d.reason)}; the vendor confirmed "
+            f"re-encryption or deletion on {d.vendor_confirmed.isoformat()}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def render_handoff(ck: CompiledKey, compiled: Compiled) -> str:
+    k = ck.key
+    logging = next((lg for lg in compiled.resolved.logging if lg.app == k.vendor.name), None)
+    who, where = _md(k.vendor.display_name), _where(ck, compiled)
+    out = [
+        f"# Vendor handoff: `{k.name}` ({who})",
+        "",
+        f"After `terraform apply`{where}, send {who} these values. The ARNs exist only once "
+        f"applied; print them {'there' if where else 'at the root module'} with the commands "
+        "shown:",
+        "",
+        f"- key ARN: `terraform output -json handoff | jq -r '.[\"{k.name}\"].key_arn'`",
+        f"- key alias: `{k.alias}`",
+        f"- AWS account: `{k.org.account_id}`, region `{k.org.region}`",
+    ]
+    out += [
+        f"- replica key ARN in `{r}`: `terraform output -json handoff | jq -r "
+        f'\'.["{k.name}"].replica_key_arns["{r}"]\'` (alias `{k.alias}` there too)'
+        for r in k.options.replica_regions
+    ]
+    if logging is not None:
+        out += [
+            "- logging role ARN: "
+            f"`terraform output -json handoff | jq -r '.[\"{k.name}\"].logging_role_arn'`",
+            f"- log group: `/byok/{k.org.organization}/{k.vendor.name}`",
+            "",
+            f"Do not send the ExternalId: {who} presents it when it assumes the logging role, and "
+            f"the role's trust policy requires `sts:ExternalId` = {_code(logging.external_id)} "
+            f"(org.yaml `parameters`). Check it equals the ExternalId {who} shows you.",
+        ]
+    out += replacement_handoff(ck)
+    rotation = (
+        "the vendor keeps the key ARN across automatic rotation; replacing the key "
+        "means registering the new key ARN with the vendor"
+        if k.vendor.key.replacement_needs_new_arn
+        else "the vendor keeps working across automatic rotation and key replacement"
+    )
+    out += ["", f"Rotation: {rotation}.", f"Vendor documentation: {k.vendor.homepage}", ""]
+    return "\n".join(out)
+
+
+def _where(ck: CompiledKey, compiled: Compiled) -> str:
+    """Where the key is applied: a stack's directory (several accounts), else nothing."""
+    stack = stack_of(compiled.resolved.org, ck.key.environment)
+    if stack is None:
+        return ""
+    return f" in `generated/stacks/{stack_id(stack.account_id, stack.region)}`"
+
+
+def replacement_handoff(ck: CompiledKey) -> list[str]:
+    """What a key replacement in progress means for the vendor (README, "Replacing a key")."""
+    k = ck.key
+    out = []
+    if k.replaces is not None:
+        out.append(
+            f"- replaces `{k.replaces}`: register this new key ARN with the vendor; "
+            f"`{k.replaces}` keeps working until its grace period"
+        )
+    if k.replaced_by is not None and k.retiring is not None:
+        until = k.retiring.decrypt_only_until
+        state = (
+            f"decrypt-only until {until.isoformat()}, then decommissioned"
+            if until is not None
+            else "full access until the grace period is declared"
+        )
+        out.append(
+            f"- being replaced by `{k.replaced_by}` ({_md(k.retiring.ticket)}): {state}; "
+            "the vendor re-encrypts its data under the new key"
+        )
+    return out

@@ -1,0 +1,177 @@
+"""Stage 5, verify: the guard-rail proofs and lints (issue 12), split from `verify`.
+
+No lockout (the account root and administrators keep kms:PutKeyPolicy, break-glass keeps
+kms:DisableKey and kms:ScheduleKeyDeletion), only break-glass disables or deletes, and
+kms:CreateGrant only for AWS resources unless a vendor declares `create_grant`. Each is checked
+with the evaluator for the account root, every administrator, break-glass, every vendor
+principal and another role of the account, with `aws:PrincipalArn` set as AWS sets it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+
+from ..compile.keys import (
+    GRANT_FOR_AWS,
+    LIFECYCLE_ACTIONS,
+    PRINCIPAL_ARN,
+    CompiledKey,
+    grant_exempt_patterns,
+)
+from ..diagnostics import Diagnostic
+from ..model.inputs import Grant, Org, Vendor
+from ..policy import catalog
+from ..policy.evaluate import Request, evaluate
+from ..policy.matching import glob_matches
+from ..resolve import Resolved
+
+
+def _as(who: str, action: str, **context: str) -> Request:
+    """A request by `who`, with `aws:PrincipalArn` set as AWS sets it for that principal (the
+    role ARN for a role session). The evaluator derives no context key by itself."""
+    return _request(who, action, tuple(sorted(context.items())))
+
+
+@lru_cache(maxsize=4096)
+def _bare(who: str, action: str) -> Request:
+    """A request without `aws:PrincipalArn` (a Deny conditioned on it must still hold)."""
+    return Request(principal=who, action=action)
+
+
+@lru_cache(maxsize=4096)  # requests are immutable; every key asks the same few (issue 16)
+def _request(who: str, action: str, context: tuple[tuple[str, str], ...]) -> Request:
+    return Request(principal=who, action=action, context={PRINCIPAL_ARN: who, **dict(context)})
+
+
+def no_lockout(ck: CompiledKey) -> Iterator[Diagnostic]:
+    """The account root and every administrator keep kms:PutKeyPolicy; the break-glass role
+    keeps kms:DisableKey and kms:ScheduleKeyDeletion (the only principal that does)."""
+    org = ck.key.org
+    needs = [(w, "kms:PutKeyPolicy", "key_administrators") for w in _owners(ck)]
+    if org.break_glass:
+        needs += [(org.break_glass, a, "break_glass") for a in LIFECYCLE_ACTIONS]
+    for who, action, field in needs:
+        d = evaluate(ck.policy, _as(who, action), org.account_id)
+        if d.decision != "allow":
+            yield Diagnostic.make(
+                "E507",
+                f"key `{ck.key.name}`: `{who}` could not call {action} ({d.reason})",
+                org.where.at(field),
+            )
+
+
+def _owners(ck: CompiledKey) -> tuple[str, ...]:
+    org = ck.key.org
+    return (f"arn:aws:iam::{org.account_id}:root", *org.key_administrators)
+
+
+def _probes(ck: CompiledKey) -> list[str]:
+    """Principals the guard proofs try: the account root, administrators, break-glass, every
+    vendor principal (an account root as a role of that account, the `aws:PrincipalArn` AWS
+    would send) and an arbitrary other role of the organization's account."""
+    org = ck.key.org
+    vendor = [
+        p[: -len("root")] + "role/AnyRole" if p.endswith(":root") else p for p in ck.key.principals
+    ]
+    others = [*_owners(ck), f"arn:aws:iam::{org.account_id}:role/AnyOtherRole"]
+    return sorted({*others, *vendor, *([org.break_glass] if org.break_glass else [])})
+
+
+def only_break_glass_disables(ck: CompiledKey) -> Iterator[Diagnostic]:
+    """Every principal but break-glass is denied kms:DisableKey and kms:ScheduleKeyDeletion,
+    also when the request carries no `aws:PrincipalArn` (the Deny is then unconditional)."""
+    org = ck.key.org
+    for who in _probes(ck):
+        if who == org.break_glass:
+            continue
+        for action in LIFECYCLE_ACTIONS:
+            for req in (_as(who, action), _bare(who, action)):
+                d = evaluate(ck.policy, req, org.account_id)
+                if d.decision != "deny":
+                    yield Diagnostic.make(
+                        "E520",
+                        f"key `{ck.key.name}`: `{who}` may call {action} ({d.reason}); "
+                        "only the break-glass role may",
+                        org.where.at("break_glass") or org.where.loc,
+                    )
+
+
+def grants_only_for_aws(ck: CompiledKey) -> Iterator[Diagnostic]:
+    """kms:CreateGrant is denied to every probe principal unless the grant is for an AWS
+    resource, or the principal belongs to a vendor that declares `create_grant`."""
+    exempt = grant_exempt_patterns(ck.key)
+    for who in _probes(ck):
+        if any(glob_matches(p, who) for p in exempt):
+            continue
+        for ctx in ({}, {GRANT_FOR_AWS: "false"}):
+            d = evaluate(ck.policy, _as(who, "kms:CreateGrant", **ctx), ck.key.org.account_id)
+            if d.decision != "deny":
+                yield Diagnostic.make(
+                    "E521",
+                    f"key `{ck.key.name}`: `{who}` may call kms:CreateGrant with "
+                    f"{GRANT_FOR_AWS} {ctx.get(GRANT_FOR_AWS, 'absent')} ({d.reason})",
+                    ck.origins.get("GrantsOnlyForAwsResources"),
+                )
+
+
+def _no_break_glass(org: Org) -> Iterator[Diagnostic]:
+    if org.break_glass is None:
+        yield Diagnostic.make(
+            "W108",
+            "no `break_glass` role: every key denies kms:DisableKey and kms:ScheduleKeyDeletion "
+            "to every principal",
+            org.where.at("organization", key=True),
+            "to decommission a key, first add `break_glass` in a reviewed change and apply it "
+            "(kms:PutKeyPolicy, alarmed), then disable or delete the key as that role",
+        )
+
+
+def _only_for_aws_resources(grant: Grant) -> bool:
+    """The grant itself requires `Bool kms:GrantIsForAWSResource = true` (AWS's own pattern for
+    letting an integrated service create grants), or confines every request to one made through
+    an AWS service (`kms:ViaService` matched by a positive string operator): such a CreateGrant
+    is the service's, on the caller's behalf, which is when kms:GrantIsForAWSResource is true
+    (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html
+    #conditions-kms-grant-is-for-aws-resource; #conditions-kms-via-service). The guard then
+    never denies what the grant allows."""
+    return any(
+        (
+            c.operator == "Bool"
+            and c.key.lower() == GRANT_FOR_AWS.lower()
+            and [getattr(v, "lower", lambda: "")() for v in c.values] == ["true"]
+        )
+        or (
+            c.key.lower() == "kms:viaservice"
+            and c.operator.removeprefix("ForAnyValue:") in ("StringEquals", "StringLike")
+        )
+        for c in grant.conditions
+    )
+
+
+def _undeclared_grants(vendor: Vendor) -> Iterator[Diagnostic]:
+    """A vendor granted kms:CreateGrant without declaring `create_grant` would be denied it by
+    the guard: the grant would print as granted and do nothing."""
+    if vendor.create_grant is not None:
+        return
+    for grant in vendor.grants:
+        if _only_for_aws_resources(grant):
+            continue  # the guard never denies what this grant allows
+        if any("kms:CreateGrant" in catalog.expand_actions(a) for a in grant.actions):
+            yield Diagnostic.make(
+                "E522",
+                f"vendor `{vendor.name}` grant `{grant.name}` allows kms:CreateGrant, but the "
+                "vendor file does not declare `create_grant`: every key denies grants that are "
+                "not for AWS resources",
+                grant.where.at("actions"),
+                "add `create_grant:` with the `source` that documents the vendor creates grants",
+            )
+
+
+def verify_inputs(resolved: Resolved) -> list[Diagnostic]:
+    """Checks of the organization and vendor files that hold for every key at once (reported
+    once, not once per key): an undeclared kms:CreateGrant (E522), no break-glass role (W108)."""
+    out = list(_no_break_glass(resolved.org))
+    for vendor in resolved.vendors:
+        out += _undeclared_grants(vendor)
+    return out
