@@ -291,6 +291,21 @@ class Decommission(Model):
     region: Region | None = None
 
 
+class Destruction(Model):
+    """A data-bearing resource other than a key leaving (a replica, a log group, the trail, its
+    bucket, an audit key) or any of them replaced in place, on purpose: `byok diff` exits 4 on
+    such a change unless one of these names it. `resource` is `<kind> <name>` as `byok diff`
+    prints it (e.g. `log-group /byok/acme/slack`, `replica zoom-prod`, `key slack-prod` for a
+    key replaced by a forces-replacement change); `account_id`/`region`, when given, must match
+    too."""
+
+    resource: Annotated[str, Field(pattern=r"^[a-z][a-z-]{1,20} [^\s].{0,511}$")]
+    reason: Text
+    ticket: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:#/\-]{0,63}$")]
+    account_id: AccountId | None = None
+    region: Region | None = None
+
+
 class AcceptedWarning(Model):
     """A warning the organization accepts for one target, with why, its ticket and optionally
     until when (accept.py); `--strict` then passes. `target` is the warning's subject as
@@ -358,6 +373,7 @@ class Org(Model):
     tags: Annotated[dict[TagKey, TagValue], NoWhere] = Field(default_factory=dict)
     apps: Annotated[tuple[App, ...], Field(min_length=1)]
     decommissions: tuple[Decommission, ...] = ()
+    destructions: tuple[Destruction, ...] = ()
     accepted_warnings: tuple[AcceptedWarning, ...] = ()
     stacks: tuple[Stack, ...] = ()
 
