@@ -45,6 +45,13 @@ _CODES = (
     ),
     Code("E108", "unreadable file", "The file or directory cannot be read."),
     Code("E109", "bad key", "Mapping keys must be plain strings."),
+    Code(
+        "E110",
+        "symbolic link",
+        "`byok diff` refuses a symbolic link under modules/, generated/ or vendors/, as org.yaml "
+        "or as a root Terraform file: its target can change without the link changing, so an "
+        "approved link would carry any later edit of its target past the review.",
+    ),
     # E2xx: model (YAML nodes -> typed config)
     Code(
         "E201",

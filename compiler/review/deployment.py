@@ -221,20 +221,46 @@ def _access(old: Resource | None, new: Resource, ctx: Context) -> Iterator[Findi
             as_engine_policy(new.access[doc], principal, arn),
             new.account,
         )
-        yield from _access_finding(new, doc, role, result, ctx)
+        added = _added(before, new.access[doc])
+        yield from _access_finding(new, doc, role, result, ctx, added)
+
+
+def _elements(doc: Mapping[str, Any]) -> dict[str, set[str]]:
+    """Every principal, action, resource and condition value an IAM document names."""
+    out: dict[str, set[str]] = {"principals": set(), "actions": set(), "resources": set()}
+    for s in doc.get("Statement", []):
+        if s.get("Effect") != "Allow":
+            continue
+        who = s.get("Principal", {})
+        for v in who.values() if isinstance(who, dict) else [who]:
+            out["principals"].update([v] if isinstance(v, str) else v)
+        for k in ("actions", "resources"):
+            v = s.get(k.capitalize()[:-1], [])
+            out[k].update([v] if isinstance(v, str) else v)
+        for op in (s.get("Condition") or {}).values():
+            for key, v in op.items():
+                out.setdefault(key, set()).update([v] if isinstance(v, str) else v)
+    return out
+
+
+def _added(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
+    """`new principals: ...; new sts:ExternalId: ...`: what the document names that it did not."""
+    old, new = _elements(before), _elements(after)
+    parts = [
+        f"new {k}: {', '.join(sorted(new[k] - old.get(k, set())))}"
+        for k in sorted(new)
+        if new[k] - old.get(k, set())
+    ]
+    return "; ".join(parts)
 
 
 def _access_finding(
-    new: Resource, doc: str, role: str, result: Any, ctx: Context
+    new: Resource, doc: str, role: str, result: Any, ctx: Context, added: str
 ) -> Iterator[Finding]:
     what = "trust policy" if doc == "trust_policy" else "permissions policy"
     if result.relation in ("equivalent", "narrower"):
-        yield Finding(
-            "change",
-            f"IAM role `{role}`: {what} changed ({result.relation})",
-            new.files,
-            new.where(),
-        )
+        line = f"IAM role `{role}`: {what} changed ({result.relation})"
+        yield Finding("change", line, new.files, new.where())
         return
     w = result.new_access
     if w is None:
@@ -247,9 +273,10 @@ def _access_finding(
             f"NEW ACCESS: IAM role `{role}` (assumed by {ctx.labels(role)}) may {w.action} "
             f"on {w.resource}"
         )
+    detail = f"; {added}" if added else ""
     yield Finding(
         "access",
-        f"{line} ({what}: {result.relation})",
+        f"{line} ({what}: {result.relation}{detail})",
         new.files,
         new.where(),
         witness=None if w is None else w.to_json(),
