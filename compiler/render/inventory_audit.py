@@ -72,7 +72,7 @@ def _trail_keys(root: RootResources, trail: str) -> None:
             f"module.cloudtrail.aws_kms_key.{res}[0]",
             "aws_kms_key",
             "audit-key",
-            f"{trail} {role} key",
+            f"{role} key",
             replace_on={**SYMMETRIC},
             settings=dict(AUDIT_KEY),
             files=files,

@@ -222,7 +222,7 @@ def _access(old: Resource | None, new: Resource, ctx: Context) -> Iterator[Findi
             new.account,
         )
         added = _added(before, new.access[doc])
-        yield from _access_finding(new, doc, role, result, ctx, added)
+        yield from _access_finding(new, doc, role, result, ctx, added, old is None)
 
 
 def _elements(doc: Mapping[str, Any]) -> dict[str, set[str]]:
@@ -255,22 +255,23 @@ def _added(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
 
 
 def _access_finding(
-    new: Resource, doc: str, role: str, result: Any, ctx: Context, added: str
+    new: Resource, doc: str, role: str, result: Any, ctx: Context, added: str, fresh: bool
 ) -> Iterator[Finding]:
     what = "trust policy" if doc == "trust_policy" else "permissions policy"
+    role_words = f"{'new ' if fresh else ''}IAM role `{role}`"
     if result.relation in ("equivalent", "narrower"):
-        line = f"IAM role `{role}`: {what} changed ({result.relation})"
+        line = f"{role_words}: {what} changed ({result.relation})"
         yield Finding("change", line, new.files, new.where())
         return
     w = result.new_access
     if w is None:
-        line = f"NEW ACCESS: IAM role `{role}`: {what} {result.relation}: {result.reason}"
+        line = f"NEW ACCESS: {role_words}: {what} {result.relation}: {result.reason}"
     elif doc == "trust_policy":
         ctx_text = "".join(f" with {k} = {v}" for k, v in sorted(w.context.items()))
-        line = f"NEW ACCESS: {w.principal} may {w.action} into IAM role `{role}`{ctx_text}"
+        line = f"NEW ACCESS: {w.principal} may {w.action} into {role_words}{ctx_text}"
     else:
         line = (
-            f"NEW ACCESS: IAM role `{role}` (assumed by {ctx.labels(role)}) may {w.action} "
+            f"NEW ACCESS: {role_words} (assumed by {ctx.labels(role)}) may {w.action} "
             f"on {w.resource}"
         )
     detail = f"; {added}" if added else ""
