@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 AUDIT_EPILOG = (
     "exit codes: 0 clean, 3 a deployed policy grants access the reviewed one does not, "
     "5 other findings, 1 errors (e.g. no credentials). Reads only; needs boto3 "
-    "(pip install 'byok-compiler[aws]'), the standard credential chain, and honours "
-    "AWS_ENDPOINT_URL."
+    "(the aws extra: pip install '<the byok wheel>[aws]'), the standard credential chain, "
+    "and honours AWS_ENDPOINT_URL."
 )
 
 

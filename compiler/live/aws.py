@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-INSTALL_HINT = "pip install 'byok-compiler[aws]'"
+INSTALL_HINT = (
+    "install the aws extra: pip install '<the byok wheel>[aws]' (or boto3 and cryptography)"
+)
 
 
 class LiveError(Exception):
