@@ -29,6 +29,7 @@ from .common import (
     EXIT_OK,
     EXIT_USAGE,
     EXIT_WIDER,
+    add_format,
     print_diagnostics,
     today,
 )
@@ -61,7 +62,7 @@ def add_parser(sub: Any) -> None:
         epilog=DIFF_EPILOG,
     )
     p.add_argument("--base", metavar="REF", default=None, help=BASE_HELP)
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    add_format(p, ("text", "json"), "text")
     p.add_argument("--allow-widening", action="store_true", help="exit 0 even when access widens")
     p.set_defaults(func=cmd_diff)
 
