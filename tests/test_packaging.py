@@ -96,7 +96,7 @@ def test_init_writes_the_repository_and_never_overwrites(
     assert (
         (new / "org.yaml")
         .read_text()
-        .startswith("# yaml-language-server: $schema=./schema/org.json\n")
+        .startswith("# yaml-language-server: $schema=./docs/schema/org.json\n")
     )
     capsys.readouterr()
     before = (new / "org.yaml").read_bytes()
@@ -106,7 +106,8 @@ def test_init_writes_the_repository_and_never_overwrites(
     assert err[0] == (
         f"byok: error: `{new}` already has org.yaml, README.md, .pre-commit-config.yaml, "
         ".gitignore, main.tf, versions.tf, variables.tf, outputs.tf, .terraform.lock.hcl, modules, "
-        ".github/workflows/byok-review.yml, schema/org.json, schema/vendor.json: nothing written"
+        ".github/workflows/byok-review.yml, docs/schema/org.json, docs/schema/vendor.json: "
+        "nothing written"
     )
     assert (new / "org.yaml").read_text() == "organization: edited\n" != before.decode()
 

@@ -334,7 +334,25 @@ def _verdict(report: Report, args: argparse.Namespace) -> int:
     widens = report.widens or handwritten
     if handwritten:
         print("byok: hand-written Terraform changed: review it; exit 3", file=sys.stderr)
-    return EXIT_WIDER if widens and not args.allow_widening else EXIT_OK
+    if widens and args.allow_widening:
+        print(WIDENING_ALLOWED, file=sys.stderr)
+        return EXIT_OK
+    if widens:
+        print(WIDENING_HELP, file=sys.stderr)
+    return EXIT_WIDER if widens else EXIT_OK
+
+
+# What to do next after exit 3, said where it happens (a pre-commit hook or a terminal): the
+# approval belongs to the pull request's review gate (examples/github-actions-review.yml).
+WIDENING_HELP = (
+    "  help: new access is intended? commit it and let the pull request's review gate approve "
+    "it (label `access-widening-approved`); `byok diff --allow-widening` reports without "
+    "failing, and `SKIP=byok-access-diff git commit` skips an older pre-commit hook that blocks"
+)
+WIDENING_ALLOWED = (
+    "byok: new access reported, not failed (--allow-widening): the pull request's review gate "
+    "still needs its approval (label `access-widening-approved`)"
+)
 
 
 def _handwritten(report: Report) -> bool:

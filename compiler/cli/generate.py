@@ -104,7 +104,7 @@ def _replay(entry: Entry, files: Mapping[str, bytes], args: argparse.Namespace) 
     return EXIT_OK
 
 
-def _check(before: Mapping[str, bytes], result: Result) -> int:
+def _check(before: Mapping[str, bytes], result: Result, args: argparse.Namespace) -> int:
     from ..write import diff_trees
 
     diff = diff_trees(before, result.files, OUT_DIR)
@@ -114,8 +114,36 @@ def _check(before: Mapping[str, bytes], result: Result) -> int:
             f"byok: {OUT_DIR}/ is stale: run `byok generate` and commit the result", file=sys.stderr
         )
         return EXIT_INPUT
+    if args.tracked and not _all_tracked(Path(args.directory)):
+        return EXIT_INPUT
     print(f"{OUT_DIR}/ is up to date")
     return EXIT_OK
+
+
+def _all_tracked(root: Path) -> bool:
+    """`--tracked`: True when git tracks (or ignores) every file of `generated/`; else False,
+    after naming the others. A commit made with `git commit -a` leaves new files out, and a
+    clean checkout of it then fails `generate --check` (issue 27); the pre-commit hook catches
+    that here, before the commit."""
+    import subprocess
+
+    cmd = ["git", "-C", str(root), "ls-files", "--others", "--exclude-standard", "-z", "--"]
+    try:
+        proc = subprocess.run([*cmd, OUT_DIR], capture_output=True, timeout=60, check=True)
+    except (OSError, subprocess.SubprocessError) as exc:
+        print(f"byok: error: --tracked: cannot ask git about {OUT_DIR}/: {exc}", file=sys.stderr)
+        return False
+    untracked = sorted(p for p in proc.stdout.decode("utf-8", "replace").split("\0") if p)
+    if not untracked:
+        return True
+    print(
+        f"byok: {len(untracked)} file(s) of {OUT_DIR}/ not in git: a commit leaves them out and "
+        "its checkout fails `byok generate --check`:",
+        file=sys.stderr,
+    )
+    sys.stderr.write("".join(f"  {path}\n" for path in untracked))
+    print(f"  help: git add {OUT_DIR}/ (or git add -A), then commit", file=sys.stderr)
+    return False
 
 
 def _changed(before: Mapping[str, bytes], after: Mapping[str, bytes]) -> int:
@@ -178,6 +206,7 @@ class _Run:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     root, now = Path(args.directory), today()
+    args.check = args.check or args.tracked
     if not_a_project(root):
         return EXIT_INPUT
     if args.format != "text":
@@ -207,7 +236,7 @@ def _build_and_write(args: argparse.Namespace, run: _Run) -> int:
     if _strict_failure(warnings, args.strict):
         return EXIT_INPUT
     if args.check:
-        return _check(run.before, result)
+        return _check(run.before, result, args)
     summary = _summary(result)
     sys.stdout.write(quiet(summary) if args.quiet else summary)
     _commit(run, result, warnings, summary)
@@ -250,6 +279,12 @@ def add_parsers(sub: Any) -> None:
         "--check",
         action="store_true",
         help="write nothing; exit 1 with a diff if generated/ is stale",
+    )
+    gen.add_argument(
+        "--tracked",
+        action="store_true",
+        help="--check, and also fail when git does not track a file of generated/ (the "
+        "pre-commit hook: a commit would leave it out)",
     )
     add_format(
         gen,

@@ -94,7 +94,9 @@ def _inline(
             (
                 s
                 for s in inline
-                if d.loc and (s.code, s.where.file) == (d.code, d.loc.file) and d.loc.line in s.lines
+                if d.loc
+                and (s.code, s.where.file) == (d.code, d.loc.file)
+                and d.loc.line in s.lines
             ),
             None,
         )
