@@ -8,7 +8,8 @@
 # errors") is checked in a real browser or not at all.
 set -euo pipefail
 CHROMIUM=${BYOK_CHROMIUM:-/usr/bin/chromium}
-if [ -x "$CHROMIUM" ] && "$CHROMIUM" --version >/dev/null 2>&1; then
+CHROMEDRIVER=${BYOK_CHROMEDRIVER:-/usr/bin/chromedriver}
+if [ -x "$CHROMIUM" ] && [ -x "$CHROMEDRIVER" ]; then
   exit 0
 fi
 if ! command -v apt-get >/dev/null; then
@@ -25,4 +26,5 @@ export DEBIAN_FRONTEND=noninteractive
 # apt-get update only when the package is unknown (a fresh image has empty lists)
 apt-cache show chromium >/dev/null 2>&1 || $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
-"$CHROMIUM" --version >&2
+"$CHROMIUM" --version 2>/dev/null >&2 || true
+"$CHROMEDRIVER" --version >&2

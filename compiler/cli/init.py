@@ -3,9 +3,9 @@
 It writes a commented `org.yaml`, the root Terraform files, the Terraform modules (vendored, so
 `terraform init` finds them offline at `./modules`, where generated/ looks for them), a
 `.pre-commit-config.yaml`, the CI workflow of `examples/github-actions-review.yml` adapted to an
-installed `byok`, the JSON Schemas where the YAML modelines point (docs/schema/, as in this repository),
-and a README. It never overwrites:
-when any of these paths exists it changes nothing and says which.
+installed `byok`, the JSON Schemas where the YAML modelines point (docs/schema/, as in this
+repository), and a README. It never overwrites: when any of these paths exists it changes
+nothing and says which (`--upgrade`, upgrade.py, rewrites modules/ and the schemas).
 
 The root's provider lock (`.terraform.lock.hcl`) is this repository's: the provider version the
 modules are tested with, with the registry's checksums for every platform. With

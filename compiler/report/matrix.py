@@ -43,8 +43,8 @@ def _actions(s: iam.Statement) -> str:
 def principals(s: iam.Statement) -> list[str]:
     """The principals a statement names; `NotPrincipal` as "every principal but ..."."""
     if s.not_principal is not None:
-        p = s.not_principal
-        return [f"every principal but {', '.join(p.aws + p.service) or '*'}"]
+        but = s.not_principal
+        return [f"every principal but {', '.join(but.aws + but.service) or '*'}"]
     p = s.principal
     if p is None or p.star:
         return [EVERYONE]

@@ -52,7 +52,8 @@ def _script_src(name: str) -> str:
 
 
 STYLE = """
-body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1400px;padding:0 16px;color:#1b1b1b}
+body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1400px;padding:0 16px;
+color:#1b1b1b}
 h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;width:100%}td,th{border:1px solid #ddd;padding:4px 6px;
 vertical-align:top;text-align:left}th{background:#f3f3f3;position:sticky;top:0}
@@ -101,7 +102,8 @@ DIAGRAM_JS = """
 
 def _entry(e: Entry, kind: str) -> str:
     conds = "".join(f'<div class="cond">if {escape(c)}</div>' for c in e.conditions)
-    return f'<div class="{kind}"><code>{escape(e.actions)}</code> <span class="muted">({escape(e.sid)})</span>{conds}</div>'
+    sid = f'<span class="muted">({escape(e.sid)})</span>'
+    return f'<div class="{kind}"><code>{escape(e.actions)}</code> {sid}{conds}</div>'
 
 
 def _row(r: Row, vendor: str) -> str:
