@@ -51,7 +51,8 @@ DIFF_EPILOG = (
     "generated/ or a base git cannot read, 2 usage, or nothing to review (no --base, no branch "
     "to default to, and the working tree committed), 3 new access (unless --allow-widening), "
     "4 a key would be deleted (or moved to another account or Region) without a decommission "
-    "in org.yaml"
+    "in org.yaml. Unlike `terraform plan -detailed-exitcode` (0 no changes, 1 error, 2 changes "
+    "present), exit 2 here is never a change: changes exit 0 (narrower or equivalent), 3 or 4"
 )
 
 

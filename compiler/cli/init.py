@@ -51,6 +51,7 @@ WORKFLOW_EDITS = (
         "        run: pip install byok-compiler && byok generate --check\n",
     ),
     (".venv/bin/byok diff", "byok diff"),
+    (".venv/bin/byok report", "byok report"),  # issue 27: the report artifact
 )
 _IGNORE = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*")
 
