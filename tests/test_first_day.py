@@ -283,7 +283,8 @@ def test_inline_acceptance_next_to_the_value(
         "    parameters: {external_id: acme-slack-ekm-01}\n"
     )
     lines = text.splitlines()
-    at = {s: next(i for i, t in enumerate(lines, 1) if s in t) for s in ("SEC-9", "SEC-10", "SEC-11", "W108")}  # fmt: skip
+    marks = ("SEC-9", "SEC-10", "SEC-11", "W108")
+    at = {m: next(i for i, t in enumerate(lines, 1) if m in t) for m in marks}
     capsys.readouterr()
     assert cli.main(["-C", str(scaffold), "generate", "--quiet"]) == 0
     out = capsys.readouterr()
