@@ -18,13 +18,14 @@ from .diagnostics import CompileError, Diagnostic, Loc, sort_diagnostics
 from .load import load_file
 from .load.inline import InlineAccept, inline_accepts
 from .model import Org, Vendor, build
+from .model.version import check_byok_version
 from .paths import ORG_FILE, OUT_DIR, VENDORS_DIR
 from .render import render_all
 from .resolve import resolve
 from .resolve.accept import Accepted, bad_codes, bad_inline
 from .resolve.accept import apply as accept_warnings
 from .resolve.lifecycle import check_lifecycle
-from .shipped import vendor_sources
+from .shipped import byok_version, vendor_sources
 from .verify import Proof, check_replica_policies, verify_inputs, verify_while
 
 __all__ = ["ORG_FILE", "OUT_DIR", "VENDORS_DIR"]  # re-exported: callers import them from here
@@ -39,8 +40,12 @@ class Result:
     accepted: tuple[Accepted, ...] = ()
 
 
-def _load_one(root: Path, rel: str, cls: type[Org] | type[Vendor]) -> Org | Vendor:
-    return build(cls, load_file(root / rel, rel))  # type: ignore[no-any-return]
+def _load_org(root: Path) -> Org:
+    located = load_file(root / ORG_FILE, ORG_FILE)
+    check_byok_version(located, byok_version())
+    org = build(Org, located)
+    assert isinstance(org, Org)
+    return org
 
 
 def _layout_problems(root: Path) -> list[Diagnostic]:
@@ -78,9 +83,7 @@ def load_inputs(root: Path) -> tuple[Org, dict[str, Vendor]]:
             diags.extend(err.diagnostics)
     org: Org | None = None
     try:
-        loaded = _load_one(root, ORG_FILE, Org)
-        assert isinstance(loaded, Org)
-        org = loaded
+        org = _load_org(root)
     except CompileError as err:
         diags.extend(err.diagnostics)
     if diags or org is None:
@@ -90,7 +93,7 @@ def load_inputs(root: Path) -> tuple[Org, dict[str, Vendor]]:
 
 def load_inline_accepts(root: Path) -> tuple[list[InlineAccept], list[Diagnostic]]:
     """The inline acceptances (`# byok:accept=CODE: reason`) of org.yaml and every vendor file
-    the build reads, and the problems with them (E211 no reason, E210 not a warning code)."""
+    the build reads, and the problems with them (E212 no reason, E210 not a warning code)."""
     files = [(root / ORG_FILE, ORG_FILE), *vendor_sources(root).values()]
     found: list[InlineAccept] = []
     problems: list[Diagnostic] = []

@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 import sysconfig
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -93,11 +94,10 @@ def test_init_writes_the_repository_and_never_overwrites(
     new = tmp_path / "new"
     for rel in planned():
         assert (new / rel).exists(), rel
-    assert (
-        (new / "org.yaml")
-        .read_text()
-        .startswith("# yaml-language-server: $schema=./docs/schema/org.json\n")
-    )
+    org = (new / "org.yaml").read_text()
+    assert org.startswith("# yaml-language-server: $schema=./docs/schema/org.json\n")
+    # pinned to the release that scaffolded it (README, "Use it as a tool")
+    assert f'\nbyok_version: "{metadata.version("byok-compiler")}"\n' in org
     capsys.readouterr()
     before = (new / "org.yaml").read_bytes()
     (new / "org.yaml").write_text("organization: edited\n")

@@ -30,6 +30,7 @@ from .common import EXIT_INPUT, EXIT_OK
 
 ROOT_TF = ("main.tf", "versions.tf", "variables.tf", "outputs.tf", ".terraform.lock.hcl")
 MIRROR_ENV = "BYOK_TF_PROVIDER_MIRROR"
+VERSION_MARK = "@BYOK_VERSION@"  # in scaffold/org.yaml: the installed release
 CLI_CONFIG = "terraform.rc"
 AWS_PROVIDER = "registry.terraform.io/hashicorp/aws"
 WORKFLOW = ".github/workflows/byok-review.yml"
@@ -129,10 +130,11 @@ def cli_config(mirror: str) -> str:
 
 def _write(dest: Path, mirror: str | None) -> None:
     from ..model.schema import schema_text
-    from ..shipped import modules_dir, scaffold_dir, shipped_root
+    from ..shipped import byok_version, modules_dir, scaffold_dir, shipped_root
 
     for src, rel in SCAFFOLD.items():
-        shutil.copyfile(scaffold_dir() / src, dest / rel)
+        text = (scaffold_dir() / src).read_text("utf-8")
+        (dest / rel).write_text(text.replace(VERSION_MARK, byok_version()), encoding="utf-8")
     for name in ROOT_TF:
         shutil.copyfile(shipped_root() / name, dest / name)
     shutil.copytree(modules_dir(), dest / "modules", ignore=_IGNORE)

@@ -53,6 +53,7 @@ _DIRECTORY_HELP = "directory holding org.yaml, vendors/ and generated/ (default:
 
 
 def _version() -> str:
+    # not shipped.byok_version: `byok --version` must import nothing but the standard library
     from importlib import metadata
 
     try:

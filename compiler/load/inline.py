@@ -6,7 +6,7 @@ The comment accepts a warning of that code located on its own line (a trailing c
 a key that opens a block, `logging:  # byok:accept=...`, the block's first line too), or,
 alone on its line, on the next line that holds YAML (the way `#checkov:skip=ID:reason` and
 `# tflint-ignore: rule` sit beside what they silence). The reason after the second colon is
-required (E211). Only real comments count: a `#` inside a quoted or block scalar is text, so
+required (E212). Only real comments count: a `#` inside a quoted or block scalar is text, so
 the candidates are checked against PyYAML's scanner, run only on files that contain the marker.
 """
 
@@ -64,7 +64,7 @@ def _targets(lines: list[str], i: int, before: str) -> tuple[int, ...]:
 
 
 def inline_accepts(text: str, shown: str) -> tuple[list[InlineAccept], list[Diagnostic]]:
-    """Every inline acceptance in one input file, and E211 for one without a reason."""
+    """Every inline acceptance in one input file, and E212 for one without a reason."""
     if MARKER not in text:
         return [], []
     spans = _scalar_spans(text)
@@ -83,7 +83,7 @@ def inline_accepts(text: str, shown: str) -> tuple[list[InlineAccept], list[Diag
         if not reason:
             problems.append(
                 Diagnostic.make(
-                    "E211",
+                    "E212",
                     f"inline acceptance of `{code}` gives no reason",
                     where,
                     f"write `# {MARKER}{code or 'W101'}: <why it is accepted, and a ticket>`",
