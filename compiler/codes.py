@@ -327,6 +327,12 @@ _ACCEPTANCE_CODES = (
         "errors cannot be accepted.",
     ),
     Code(
+        "E212",
+        "inline acceptance without a reason",
+        "A `# byok:accept=CODE: reason` comment must say why the warning is accepted (and "
+        "should name a ticket); without a reason it accepts nothing.",
+    ),
+    Code(
         "W120",
         "accepted warning expired",
         "An `accepted_warnings` entry's `expires` date has passed: the warning it accepted is "
@@ -337,6 +343,12 @@ _ACCEPTANCE_CODES = (
         "acceptance matches no warning",
         "An `accepted_warnings` entry matches no warning of this run (fixed, or the target is "
         "misspelt): remove it so it cannot silently accept a future warning.",
+    ),
+    Code(
+        "W122",
+        "inline acceptance matches no warning",
+        "A `# byok:accept=CODE: reason` comment accepts no warning of this run on its line (or, "
+        "alone on its line, the next): remove it or move it next to the value warned about.",
     ),
 )
 CATALOGUE: dict[str, Code] = {c.code: c for c in (*_CODES, *_ACCEPTANCE_CODES)}

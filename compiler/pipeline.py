@@ -16,12 +16,13 @@ from pathlib import Path
 from .compile import Compiled, compile_all
 from .diagnostics import CompileError, Diagnostic, Loc, sort_diagnostics
 from .load import load_file
+from .load.inline import InlineAccept, inline_accepts
 from .model import Org, Vendor, build
 from .model.version import check_byok_version
 from .paths import ORG_FILE, OUT_DIR, VENDORS_DIR
 from .render import render_all
 from .resolve import resolve
-from .resolve.accept import Accepted, bad_codes
+from .resolve.accept import Accepted, bad_codes, bad_inline
 from .resolve.accept import apply as accept_warnings
 from .resolve.lifecycle import check_lifecycle
 from .shipped import byok_version, vendor_sources
@@ -88,6 +89,23 @@ def load_inputs(root: Path) -> tuple[Org, dict[str, Vendor]]:
     if diags or org is None:
         raise CompileError(diags)
     return org, vendors
+
+
+def load_inline_accepts(root: Path) -> tuple[list[InlineAccept], list[Diagnostic]]:
+    """The inline acceptances (`# byok:accept=CODE: reason`) of org.yaml and every vendor file
+    the build reads, and the problems with them (E212 no reason, E210 not a warning code)."""
+    files = [(root / ORG_FILE, ORG_FILE), *vendor_sources(root).values()]
+    found: list[InlineAccept] = []
+    problems: list[Diagnostic] = []
+    for path, shown in files:
+        try:
+            text = path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # the loader has already reported it
+        accepts, bad = inline_accepts(text, shown)
+        found += accepts
+        problems += bad
+    return found, problems + bad_inline(found)
 
 
 @contextmanager
@@ -173,13 +191,14 @@ def _build_tree(root: Path, today: date, guard: bool, on_render: Rendered | None
     for found, proof in results:
         diags += found
         proofs.append(proof)
-    errors = [d for d in diags if d.severity == "error"] + bad_codes(org)
+    inline, bad_inline_accepts = load_inline_accepts(root)
+    errors = [d for d in diags if d.severity == "error"] + bad_codes(org) + bad_inline_accepts
     if errors:
         raise CompileError(errors)
     if isinstance(rendered, Exception):
         raise rendered  # after the proofs' diagnostics, which say more than a crash
     files = rendered
-    kept, accepted = accept_warnings(org, [*resolved.warnings, *diags], today)
+    kept, accepted = accept_warnings(org, [*resolved.warnings, *diags], today, inline)
     replicas = check_replica_policies(compiled, files)
     if replicas:
         raise CompileError(replicas)

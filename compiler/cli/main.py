@@ -38,6 +38,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "activity": ("audit", "add_parsers", "who used the keys, from the trail's CloudWatch Logs"),
     "cost": ("audit", "add_parsers", "estimate the monthly cost of what generated/ creates"),
+    "report": (
+        "report",
+        "add_parser",
+        "write an HTML page of the access, proofs and a diff",
+    ),
     "import-material": (
         "import_material",
         "add_parser",
