@@ -34,9 +34,11 @@ from .common import (
     EXIT_USAGE,
     EXIT_WEAKER,
     EXIT_WIDER,
+    add_format,
     print_diagnostics,
     today,
 )
+from .diff_deploy import WEAKENING_ALLOWED, WEAKENING_HELP
 
 if TYPE_CHECKING:
     from ..compile import Compiled
@@ -61,7 +63,9 @@ DIFF_EPILOG = (
     "trail, trail bucket, audit key) destroyed or replaced without a declaration in org.yaml "
     "(never waived); 6 weakened monitoring or evidence: shorter retention or deletion window, "
     "rotation off or slower, the trail stopped or narrowed, log file validation off, an alarm or "
-    "an alarm recipient removed (unless --allow-weakening)"
+    "an alarm recipient removed (unless --allow-weakening). Unlike `terraform plan "
+    "-detailed-exitcode` (0 no changes, 1 error, 2 changes present), exit 2 here is never a "
+    "change: changes exit 0, 3, 4 or 6"
 )
 
 
@@ -72,7 +76,7 @@ def add_parser(sub: Any) -> None:
         epilog=DIFF_EPILOG,
     )
     p.add_argument("--base", metavar="REF", default=None, help=BASE_HELP)
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    add_format(p, ("text", "json"), "text")
     p.add_argument(
         "--allow-widening",
         action="store_true",
@@ -359,10 +363,31 @@ def _verdict(review: Review, args: argparse.Namespace) -> int:
     if review.blocking("destruction"):
         return EXIT_DESTROY
     wider = review.blocking("access") or review.blocking("unproved")
-    if wider and not args.allow_widening:
-        if review.blocking("unproved"):
-            print("byok: a change the review cannot prove: review it; exit 3", file=sys.stderr)
+    if wider and review.blocking("unproved"):
+        print("byok: a change the review cannot prove: review it; exit 3", file=sys.stderr)
+    if wider and args.allow_widening:
+        print(WIDENING_ALLOWED, file=sys.stderr)
+    elif wider:
+        print(WIDENING_HELP, file=sys.stderr)
         return EXIT_WIDER
-    if review.blocking("weakening") and not args.allow_weakening:
+    weaker = review.blocking("weakening")
+    if weaker and args.allow_weakening:
+        print(WEAKENING_ALLOWED, file=sys.stderr)
+    elif weaker:
+        print(WEAKENING_HELP, file=sys.stderr)
         return EXIT_WEAKER
     return EXIT_OK
+
+
+# What to do next after exit 3 or 6, said where it happens (a pre-commit hook or a terminal):
+# the approval belongs to the pull request's review gate (examples/github-actions-review.yml).
+WIDENING_HELP = (
+    "  help: new access (or a change byok cannot prove) is intended? commit it and let the pull "
+    "request's review gate approve it (a reviewer of the `byok-approval` environment); `byok "
+    "diff --allow-widening` reports without failing, and `SKIP=byok-access-diff git commit` "
+    "skips an older pre-commit hook that blocks"
+)
+WIDENING_ALLOWED = (
+    "byok: new access reported, not failed (--allow-widening): the pull request's review gate "
+    "still needs its approval (the `byok-approval` environment)"
+)

@@ -25,6 +25,17 @@ from ..review.literals import weakened
 from ..review.loaded import unproved
 from .common import today
 
+# What to do next after exit 6 (cli/diff.py says the same of exit 3).
+WEAKENING_HELP = (
+    "  help: weaker monitoring or evidence is intended? commit it and let the pull request's "
+    "review gate approve it (the `byok-approval` environment); `byok diff --allow-weakening` "
+    "reports without failing"
+)
+WEAKENING_ALLOWED = (
+    "byok: weakened monitoring reported, not failed (--allow-weakening): the pull request's "
+    "review gate still needs its approval (the `byok-approval` environment)"
+)
+
 # `moved { from = A  to = B }` in the generated Terraform (render emits one where an address
 # changes and the AWS resource does not).
 _MOVED = re.compile(r"^moved \{\n\s+from\s*=\s*(\S+)\n\s+to\s*=\s*(\S+)\n\}$", re.MULTILINE)

@@ -17,6 +17,7 @@ from ..diagnostics import CompileError
 from ..load import LMap, LNode, LScalar, LSeq
 from ..policy import keyspecs
 from .base import Model, NoWhere, Where
+from .destructions import Destruction
 from .errors import validation_diagnostics
 from .types import (
     LOGS_ACTION_PATTERN,
@@ -291,21 +292,6 @@ class Decommission(Model):
     region: Region | None = None
 
 
-class Destruction(Model):
-    """A data-bearing resource other than a key leaving (a replica, a log group, the trail, its
-    bucket, an audit key) or any of them replaced in place, on purpose: `byok diff` exits 4 on
-    such a change unless one of these names it. `resource` is `<kind> <name>` as `byok diff`
-    prints it (e.g. `log-group /byok/acme/slack`, `replica zoom-prod`, `key slack-prod` for a
-    key replaced by a forces-replacement change); `account_id`/`region`, when given, must match
-    too."""
-
-    resource: Annotated[str, Field(pattern=r"^[a-z][a-z-]{1,20} [^\s].{0,511}$")]
-    reason: Text
-    ticket: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:#/\-]{0,63}$")]
-    account_id: AccountId | None = None
-    region: Region | None = None
-
-
 class AcceptedWarning(Model):
     """A warning the organization accepts for one target, with why, its ticket and optionally
     until when (accept.py); `--strict` then passes. `target` is the warning's subject as
@@ -361,8 +347,15 @@ class Stack(Model):
     break_glass: IamArn | None = None
 
 
+# The byok-compiler release this organization is compiled with, like Terraform's
+# `required_version` but exact: output bytes may differ between releases (version.py checks it
+# before the rest of org.yaml is modelled, so a newer file's fields do not hide the reason).
+ByokVersion = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)*([a-z0-9.+-]*)$", max_length=64)]
+
+
 class Org(Model):
     organization: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,20}$")]
+    byok_version: ByokVersion | None = None
     account_id: AccountId
     region: Region
     key_administrators: Annotated[tuple[IamArn, ...], Field(min_length=1)]

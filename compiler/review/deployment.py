@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..deployment import Identity, Inventory, Resource
-from ..model.inputs import Destruction
+from ..model.destructions import Destruction
 from ..policy import iam
 from ..policy.compare import compare
 from .findings import Finding, FindingClass
