@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..compile import Compiled
-from ..deployment import INVENTORY_FILE, Inventory, InventoryError, loads
+from ..deployment import INVENTORY_FILE, Inventory, InventoryError, changed_only, dumps
 from ..paths import ORG_FILE, OUT_DIR, VENDORS_DIR
 from ..review.deployment import Context, compare_inventories
 from ..review.findings import Finding
@@ -82,19 +82,17 @@ def from_inputs(root: Path, base: Base) -> Inventory:
             ) from None
 
 
-def base_inventory(root: Path, base: Base) -> tuple[Inventory, str | None]:
-    """The base's inventory, and a note when it had to be compiled from the base's inputs."""
+def base_inventory(root: Path, base: Base) -> tuple[bytes, str | None]:
+    """The base's inventory (`dumps`' bytes), and a note when it had to be compiled from the
+    base's inputs."""
     data = committed_inventory(root, base)
     if data is None:
         note = (
             f"note: the base ({base.short}) has no {OUT_DIR}/{INVENTORY_FILE}: its deployment "
             "was compiled from its org.yaml and vendors/ with this byok"
         )
-        return from_inputs(root, base), note
-    try:
-        return loads(data), None
-    except InventoryError as exc:
-        raise GitError(f"{OUT_DIR}/{INVENTORY_FILE} at the base: {exc}") from None
+        return dumps(from_inputs(root, base)), note
+    return data, None
 
 
 def _labels(compiled: Compiled) -> dict[str, str]:
@@ -116,8 +114,11 @@ def deployment_findings(
 ) -> tuple[list[Finding], str | None]:
     """Every finding beyond the key policies, and the note of `base_inventory`. `tree` is
     `generated/` as read (not stale: its inventory is what the inputs compile to)."""
-    before, note = base_inventory(root, base)
-    after = loads(tree[INVENTORY_FILE])
+    data, note = base_inventory(root, base)
+    try:
+        before, after = changed_only(data, tree[INVENTORY_FILE])
+    except InventoryError as exc:
+        raise GitError(f"{OUT_DIR}/{INVENTORY_FILE} at the base: {exc}") from None
     labels = _labels(compiled)
 
     def label(name: str) -> str:

@@ -301,34 +301,34 @@ def _created(r: Resource, ctx: Context) -> Iterator[Finding]:
 
 
 def _recipients(base: Sequence[Resource], head: Sequence[Resource]) -> Iterator[Finding]:
-    """Alarm recipients per topic: a removed one is a weakening, and says what replaced it."""
+    """Alarm recipients per root (its account and Region: one alarm topic each, whatever its
+    name): a removed one is a weakening, and says what replaced it. `base` and `head` may hold
+    only the resources that differ: a recipient on both sides is no finding."""
 
-    def by_topic(rs: Sequence[Resource]) -> dict[str, set[str]]:
+    def by_root(rs: Sequence[Resource]) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
         for r in rs:
-            if r.kind == "subscription":
-                topic, _, email = r.name.partition(" ")
-                out.setdefault(f"{r.account}/{r.region}/{topic}", set()).add(email)
+            if r.kind == "subscription" and r.name.split(" ", 1)[0].endswith("-kms-alarms"):
+                out.setdefault(f"account {r.account}/Region {r.region}", set()).add(
+                    str(r.settings.get("recipient", r.name.split(" ", 1)[-1]))
+                )
         return out
 
-    old, new = by_topic(base), by_topic(head)
+    old, new = by_root(base), by_root(head)
     files = next((r.files for r in (*head, *base) if r.kind == "subscription"), ())
-    for topic in sorted(old):
-        lost, added = old[topic] - new.get(topic, set()), new.get(topic, set()) - old[topic]
-        if lost and topic in new:
+    for place in sorted(old.keys() | new.keys()):
+        lost = old.get(place, set()) - new.get(place, set())
+        added = new.get(place, set()) - old.get(place, set())
+        if lost:
             also = f" (replaced by {', '.join(sorted(added))})" if added else ""
             line = (
-                f"alarm recipients removed from SNS topic `{topic.split('/')[-1]}`: "
-                f"{', '.join(sorted(lost))} no longer hear of key alarms{also}"
+                f"alarm recipients removed ({place}): {', '.join(sorted(lost))} no longer "
+                f"hear of key alarms{also}"
             )
-            yield Finding("weakening", line, files, topic)
+            yield Finding("weakening", line, files, place)
         elif added:
-            yield Finding(
-                "change",
-                f"alarm recipients added to `{topic.split('/')[-1]}`: {', '.join(sorted(added))}",
-                files,
-                topic,
-            )
+            line = f"alarm recipients added ({place}): {', '.join(sorted(added))}"
+            yield Finding("change", line, files, place)
 
 
 def compare_inventories(base: Inventory, head: Inventory, ctx: Context) -> list[Finding]:

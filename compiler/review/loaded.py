@@ -81,16 +81,24 @@ def unproved(paths: Iterable[str]) -> list[Finding]:
     return out
 
 
-def _walk(base: Path, rel: str) -> Iterator[str]:
-    """`rel` and every path under it (relative), links not followed."""
-    yield rel
-    full = base / rel
-    if full.is_dir() and not full.is_symlink():
-        for dirpath, dirnames, filenames in os.walk(full, followlinks=False):
-            here = Path(dirpath).relative_to(base).as_posix()
-            dirnames[:] = [d for d in dirnames if d != ".terraform"]
-            for name in sorted(dirnames + filenames):
-                yield f"{here}/{name}"
+def _links(base: Path, rel: str) -> Iterator[str]:
+    """`rel` or any path under it (relative) that is a symbolic link, links not followed
+    (`os.scandir`: the entry types come with the listing, no stat per file)."""
+    if (base / rel).is_symlink():
+        yield rel
+        return
+    if not (base / rel).is_dir():
+        return
+    stack = [rel]
+    while stack:
+        here = stack.pop()
+        with os.scandir(base / here) as entries:
+            for entry in entries:
+                path = f"{here}/{entry.name}"
+                if entry.is_symlink():
+                    yield path
+                elif entry.is_dir(follow_symlinks=False) and entry.name != ".terraform":
+                    stack.append(path)
 
 
 def _root_files(root: Path) -> list[str]:
@@ -109,16 +117,15 @@ def symlinks(root: Path) -> list[Diagnostic]:
     """E110 for each symbolic link byok or Terraform would read through."""
     out = []
     for top in (*LINK_DIRS, ORG_FILE, *_root_files(root)):
-        for rel in _walk(root, top):
-            if (root / rel).is_symlink():
-                target = (root / rel).readlink()
-                out.append(
-                    Diagnostic.make(
-                        "E110",
-                        f"`{rel}` is a symbolic link (to `{target}`): byok and Terraform would "
-                        "read a file the review cannot pin",
-                        Loc(file=rel, line=1, col=1),
-                        "replace the link with the file itself (`cp --remove-destination`)",
-                    )
+        for rel in sorted(_links(root, top)):
+            target = (root / rel).readlink()
+            out.append(
+                Diagnostic.make(
+                    "E110",
+                    f"`{rel}` is a symbolic link (to `{target}`): byok and Terraform would "
+                    "read a file the review cannot pin",
+                    Loc(file=rel, line=1, col=1),
+                    "replace the link with the file itself (`cp --remove-destination`)",
                 )
+            )
     return out
