@@ -562,8 +562,16 @@ def _references(text: str) -> list[str]:
     return re.findall(r"steps\.([A-Za-z_][A-Za-z0-9_-]*)\.", text)
 
 
-def test_workflow_lint(tmp_path: Path) -> None:
-    doc = _workflow()
+def _scaffolded() -> dict[str, Any]:
+    from byok.cli.init import workflow_text
+
+    doc: dict[str, Any] = yaml.safe_load(workflow_text(WORKFLOW.read_text()))
+    return doc
+
+
+@pytest.mark.parametrize("which", ["example", "byok init"])
+def test_workflow_lint(tmp_path: Path, which: str) -> None:
+    doc = _workflow() if which == "example" else _scaffolded()
     assert set(doc) == {"name", True, "permissions", "defaults", "jobs"}  # `on:` is YAML 1.1 True
     # the base branch's workflow on every pull request: no `paths:` filter, no label trigger
     assert doc[True] == {"pull_request_target": {"types": ["opened", "synchronize", "reopened"]}}
@@ -586,10 +594,18 @@ def test_workflow_lint(tmp_path: Path) -> None:
         for value in [step.get("if", ""), *(step.get("env") or {}).values()]:
             for inner in re.findall(r"\$\{\{(.*?)\}\}", str(value)) or [_condition(step)]:
                 _tokens(inner)  # parses
+        # nothing of the pull request's checkout runs: byok and make come from the judge
+        assert re.findall(r"\bmake\b(?! -C judge venv)", step["run"]) == [], step["name"]
+        for call in re.finditer(r"(\S*)bin/(byok|pip)\b", step["run"]):
+            assert call.group(1) in ("judge/.venv/", "../judge/.venv/"), step["run"]
         script = tmp_path / "s.sh"
         script.write_text(step["run"])
         proc = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
         assert proc.returncode == 0, f"{step['name']}: {proc.stderr}"
+    checkouts = [s["with"] for s in steps if s.get("uses", "").startswith("actions/checkout")]
+    assert [c.get("path") for c in checkouts] == ["judge", "pr"]
+    assert all(c.get("persist-credentials") is False for c in checkouts)
+    assert "ref" not in checkouts[0]  # pull_request_target: the base commit
 
 
 def test_the_runner_uses_githubs_default_shell_without_pipefail(tmp_path: Path) -> None:
