@@ -487,3 +487,23 @@ def test_json_findings_carry_class_and_files(repo: Path) -> None:
         ("generated/main.tf", "modules/vendor-log-role/main.tf"),
     }
     assert os.path.exists(repo / "generated" / "deployment.json")
+
+
+def test_a_decommissioned_key_takes_its_replicas_with_it(tmp_path: Path) -> None:
+    repo = _project(tmp_path / "repo")
+    _main(repo, _replica("us-west-2"))
+
+    def decommission(repo: Path) -> None:
+        text = (repo / "org.yaml").read_text()
+        start, end = text.index("  - vendor: zoom"), text.index("  - vendor: databricks")
+        (repo / "org.yaml").write_text(
+            text[:start]
+            + text[end:]
+            + "decommissions:\n  - key: zoom-prod\n    reason: contract ended\n"
+            "    ticket: SEC-200\n    vendor_confirmed: 2026-11-20\n"
+        )
+
+    pr(repo, decommission)
+    res = diff(repo)
+    assert res.returncode == 0, res.stdout + res.stderr
+    _one_line(res, "destroyed (declared in org.yaml", "replica key `zoom-prod`", "us-west-2")

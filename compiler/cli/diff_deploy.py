@@ -127,7 +127,12 @@ def deployment_findings(
         )
 
     org = compiled.resolved.org
-    ctx = Context(destructions=org.destructions, moved=moved_blocks(tree), labels=label)
+    ctx = Context(
+        destructions=org.destructions,
+        decommissioned=frozenset(d.key for d in org.decommissions),
+        moved=moved_blocks(tree),
+        labels=label,
+    )
     found = compare_inventories(before, after, ctx)
     changed = changed_files(root, base.commit)
     return [*found, *unproved(changed), *weakened(root, changed)], note

@@ -31,10 +31,13 @@ class Context:
     each vendor is (`labels`: key or app name -> `Slack (152659312504)`)."""
 
     destructions: Sequence[Destruction] = ()
+    decommissioned: frozenset[str] = frozenset()  # keys org.yaml decommissions (and replicas)
     moved: Mapping[str, str] = field(default_factory=dict)  # `moved` blocks: from -> to
     labels: Callable[[str], str] = lambda name: name
 
     def declared(self, r: Resource) -> bool:
+        if r.kind == "replica" and r.name in self.decommissioned:
+            return True  # a decommissioned key goes with its replicas (README)
         return any(
             d.resource == f"{r.kind} {r.name}"
             and d.account_id in (None, r.account)
