@@ -263,14 +263,16 @@ def test_every_planned_resource_is_in_the_inventory(project: Project, root: str)
 
 
 def _change_every_input(project: Project) -> None:
-    org = project.dir / "org.yaml"
-    _edit(org, "organization: acme\n", "organization: acme2\n")
-    _edit(org, "  - vendor: slack\n", "  - vendor: slack\n    key:\n      multi_region: true\n")
-    _edit(
-        org,
-        "    key:\n      rotation_period_days: 180\n",
-        "    key:\n      rotation_period_days: 180\n      origin: EXTERNAL\n",
-    )
+    path = project.dir / "org.yaml"
+    org = yaml.safe_load(path.read_text())  # add_replica_region rewrote it: edit the data
+    org["organization"] = "acme2"
+    for app in org["apps"]:
+        key = app.setdefault("key", {})
+        if app["vendor"] == "slack":
+            key["multi_region"] = True
+        if app["vendor"] == "databricks":
+            key["origin"] = "EXTERNAL"
+    path.write_text(yaml.safe_dump(org, sort_keys=False))
     _generate(project.dir)
     main = project.dir / "generated" / "main.tf"
     text = main.read_text()
