@@ -38,7 +38,6 @@ from .common import (
     print_diagnostics,
     today,
 )
-from .diff_deploy import WEAKENING_ALLOWED, WEAKENING_HELP
 
 if TYPE_CHECKING:
     from ..compile import Compiled
@@ -370,6 +369,8 @@ def _verdict(review: Review, args: argparse.Namespace) -> int:
     elif wider:
         print(WIDENING_HELP, file=sys.stderr)
         return EXIT_WIDER
+    from .diff_deploy import WEAKENING_ALLOWED, WEAKENING_HELP
+
     weaker = review.blocking("weakening")
     if weaker and args.allow_weakening:
         print(WEAKENING_ALLOWED, file=sys.stderr)

@@ -63,14 +63,23 @@ def _git_bytes(root: Path, *args: str) -> bytes:
     return proc.stdout
 
 
+def _tracked_at(root: Path, commit: str, paths: tuple[str, ...]) -> list[str]:
+    listing = _git_bytes(root, "ls-tree", "--name-only", commit, "--", *paths)
+    return [p for p in listing.decode("utf-8", "replace").splitlines() if p]
+
+
 def from_inputs(root: Path, base: Base) -> Inventory:
-    """The inventory this byok compiles from org.yaml and vendors/ as committed at `base`."""
+    """The inventory this byok compiles from org.yaml and vendors/ as committed at `base`; an
+    empty one when the base has no org.yaml (nothing was deployed from it)."""
     from ..diagnostics import CompileError
     from ..pipeline import compile_verified
     from ..render.inventory import inventory
 
+    present = _tracked_at(root, base.commit, (ORG_FILE, VENDORS_DIR))
+    if ORG_FILE not in present:
+        return Inventory((), ())
     with tempfile.TemporaryDirectory(prefix="byok-base-") as tmp:
-        archive = _git_bytes(root, "archive", "--format=tar", base.commit, ORG_FILE, VENDORS_DIR)
+        archive = _git_bytes(root, "archive", "--format=tar", base.commit, *present)
         subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True, timeout=120)
         try:
             return inventory(compile_verified(Path(tmp), today()))
