@@ -127,39 +127,17 @@ def _vendor_logging(
     mod = f'module.vendor_log_role["{app}"]'
     files = ("modules/vendor-log-role/main.tf",)
     group = str(values["log_group_name"])
-    role = str(values["role_name"])
-    root.add(
-        f"{mod}.aws_cloudwatch_log_group.this[0]",
-        "aws_cloudwatch_log_group",
-        "log-group",
-        group,
-        replace_on={"name": group},
-        settings={"retention_in_days": retention},
-        files=files,
-    )
-    trust = trust_policy(list(values["trusted_principal_arns"]), str(values["external_id"]))
-    root.add(
-        f"{mod}.aws_iam_role.this[0]",
-        "aws_iam_role",
-        "role",
-        role,
-        replace_on={"name": role, "path": "/"},
-        access={"trust_policy": trust},
-        files=files,
-    )
+    root.log_group(mod, group, retention, files)
     arn = f"arn:aws:logs:{root.region}:{root.account}:log-group:{group}"
-    policy = "write-vendor-log-group"
-    root.add(
-        f"{mod}.aws_iam_role_policy.this[0]",
-        "aws_iam_role_policy",
-        "role-policy",
-        f"{role}:{policy}",
-        replace_on={"name": policy, "role": role},
-        access={
-            "permissions_policy": permissions_policy(list(values["actions"]), arn),
-            "role": role,
-        },
-        files=files,
+    trust = trust_policy(list(values["trusted_principal_arns"]), str(values["external_id"]))
+    perms = permissions_policy(list(values["actions"]), arn)
+    root.role(
+        mod,
+        str(values["role_name"]),
+        "write-vendor-log-group",
+        files,
+        trust_policy=trust,
+        permissions_policy=perms,
     )
 
 

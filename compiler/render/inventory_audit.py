@@ -64,6 +64,43 @@ class RootResources:
             )
         )
 
+    def log_group(self, module: str, name: str, retention: int, files: tuple[str, ...]) -> None:
+        self.add(
+            f"{module}.aws_cloudwatch_log_group.this[0]",
+            "aws_cloudwatch_log_group",
+            "log-group",
+            name,
+            replace_on={"name": name},
+            settings={"retention_in_days": retention},
+            files=files,
+        )
+
+    def role(
+        self, module: str, role: str, policy: str, files: tuple[str, ...], **access: Any
+    ) -> None:
+        """An IAM role and its inline policy; `access`: their documents (`trust_policy`,
+        `permissions_policy`), when the review judges them."""
+        trust = {k: v for k, v in access.items() if k == "trust_policy"}
+        perms = {k: v for k, v in access.items() if k != "trust_policy"}
+        self.add(
+            f"{module}.aws_iam_role.this[0]",
+            "aws_iam_role",
+            "role",
+            role,
+            replace_on={"name": role, "path": "/"},
+            access=trust,
+            files=files,
+        )
+        self.add(
+            f"{module}.aws_iam_role_policy.this[0]",
+            "aws_iam_role_policy",
+            "role-policy",
+            f"{role}:{policy}",
+            replace_on={"name": policy, "role": role},
+            access={**perms, "role": role} if perms else {},
+            files=files,
+        )
+
 
 def _trail_keys(root: RootResources, trail: str) -> None:
     files = ("modules/cloudtrail/kms.tf", "modules/cloudtrail/alarm_key.tf")
@@ -150,33 +187,9 @@ def _delivery(root: RootResources, trail: str, retention: int) -> str:
     """The trail's log group and the role CloudTrail delivers to it with."""
     group = f"/aws/cloudtrail/{trail}"
     logs = ("modules/cloudtrail/logs.tf",)
-    root.add(
-        "module.cloudtrail.aws_cloudwatch_log_group.this[0]",
-        "aws_cloudwatch_log_group",
-        "log-group",
-        group,
-        replace_on={"name": group},
-        settings={"retention_in_days": retention},
-        files=logs,
-    )
+    root.log_group("module.cloudtrail", group, retention, logs)
     role = f"{trail}-cloudtrail-cloudwatch-logs"
-    root.add(
-        "module.cloudtrail.aws_iam_role.this[0]",
-        "aws_iam_role",
-        "role",
-        role,
-        replace_on={"name": role, "path": "/"},
-        files=logs,
-    )
-    policy = "deliver-to-cloudwatch-logs"
-    root.add(
-        "module.cloudtrail.aws_iam_role_policy.this[0]",
-        "aws_iam_role_policy",
-        "role-policy",
-        f"{role}:{policy}",
-        replace_on={"name": policy, "role": role},
-        files=logs,
-    )
+    root.role("module.cloudtrail", role, "deliver-to-cloudwatch-logs", logs)
     return group
 
 
@@ -244,23 +257,18 @@ def _controls(root: RootResources, trail: str, arn: str, imported: list[str]) ->
             replace_on={"log_group_name": group, "name": name},
             files=files,
         )
-        root.add(
-            f'module.key_alarms.aws_cloudwatch_metric_alarm.this["{control}"]',
-            "aws_cloudwatch_metric_alarm",
-            "alarm",
-            name,
-            replace_on={"alarm_name": name},
-            settings={"alarm_actions": [arn]},
-            files=files,
-        )
+        _alarm(root, f'this["{control}"]', name, arn)
     for key in imported:
-        name = f"{trail}-KeyMaterialExpiry-{key}"
-        root.add(
-            f'module.key_alarms.aws_cloudwatch_metric_alarm.material_expiry["{key}"]',
-            "aws_cloudwatch_metric_alarm",
-            "alarm",
-            name,
-            replace_on={"alarm_name": name},
-            settings={"alarm_actions": [arn]},
-            files=files,
-        )
+        _alarm(root, f'material_expiry["{key}"]', f"{trail}-KeyMaterialExpiry-{key}", arn)
+
+
+def _alarm(root: RootResources, resource: str, name: str, topic_arn: str) -> None:
+    root.add(
+        f"module.key_alarms.aws_cloudwatch_metric_alarm.{resource}",
+        "aws_cloudwatch_metric_alarm",
+        "alarm",
+        name,
+        replace_on={"alarm_name": name},
+        settings={"alarm_actions": [topic_arn]},
+        files=("modules/key-alarms/main.tf",),
+    )

@@ -23,11 +23,9 @@ moto is reset at the end (the session's server is shared with the other e2e test
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -38,7 +36,14 @@ import pytest
 import yaml
 
 from byok.deployment import FORCES_REPLACEMENT, Inventory, Resource, loads
-from tests.e2e.support import MotoServer, add_replica_region, env_without_aws, note, step
+from tests.e2e.support import (
+    MotoServer,
+    add_replica_region,
+    byok_generate,
+    env_without_aws,
+    note,
+    step,
+)
 from tests.tfhelpers import REPO_ROOT, copy_root, init, run_tf, tf_env
 
 pytestmark = pytest.mark.e2e
@@ -90,19 +95,6 @@ class Project:
         return loads((self.dir / "generated" / "deployment.json").read_bytes())
 
 
-def _generate(root: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "byok", "-C", str(root), "generate"],
-        cwd=REPO_ROOT,
-        env={**os.environ, "BYOK_TODAY": "2026-11-23"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
 def _edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, (path, old)
@@ -118,7 +110,7 @@ def project(moto_server: MotoServer, tmp_path_factory: pytest.TempPathFactory) -
     _edit(root / "org.yaml", "apps:\n", STACK + "apps:\n")
     add_replica_region(root / "org.yaml", "zoom", "us-west-2")
     with step("byok generate (a stack, a replica)"):
-        _generate(root)
+        byok_generate(root)
     project = Project(root, base, moto_server)
     for name in ("root", "stack"):
         init(project.workdir("." if name == "root" else STACK_DIR), project.env(name))
@@ -273,7 +265,7 @@ def _change_every_input(project: Project) -> None:
         if app["vendor"] == "databricks":
             key["origin"] = "EXTERNAL"
     path.write_text(yaml.safe_dump(org, sort_keys=False))
-    _generate(project.dir)
+    byok_generate(project.dir)
     main = project.dir / "generated" / "main.tf"
     text = main.read_text()
     zoom = text.index('    "zoom-prod" = {')
