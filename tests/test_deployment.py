@@ -106,7 +106,10 @@ def test_the_inventory_round_trips_and_is_sorted() -> None:
     assert dumps(loads(data)) == data
     rows = [r.address for r in SHIPPED.resources]
     assert rows == sorted(rows)
-    assert len({r.identity for r in SHIPPED.resources}) == len(SHIPPED.resources)
+    enterprise = loads((REPO / "examples/enterprise/generated" / INVENTORY_FILE).read_bytes())
+    for inv in (SHIPPED, enterprise):  # one resource per AWS identity, and per address
+        assert len({r.identity for r in inv.resources}) == len(inv.resources)
+        assert len({(r.root, r.address) for r in inv.resources}) == len(inv.resources)
     assert {r.type for r in SHIPPED.resources} <= set(FORCES_REPLACEMENT)
     assert {r.kind for r in SHIPPED.resources} >= DATA_BEARING - {"replica"}
     with pytest.raises(InventoryError):
