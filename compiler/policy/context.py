@@ -88,11 +88,12 @@ def contradiction(who: str, key: str, value: str) -> str | None:
     want = {k.lower(): v for k, v in derived(who)}.get(key.lower())
     if want is None or value == want:
         return None
+    sets = f"`{want}`"
     if key.lower() == PRINCIPAL_ARN.lower() and shape(who) == "assumed-role":
         if role_arn_fits(value, who):
             return None  # the role's ARN with its path, which the session ARN does not show
-        want += "` (or the role's ARN with its path"
-    return f"`{key}` = `{value}` contradicts the principal `{who}`: AWS sets it to `{want}`"
+        sets += " (with the role's path, if it has one)"
+    return f"`{key}` = `{value}` contradicts the principal `{who}`: AWS sets it to {sets}"
 
 
 def complete(who: str, ctx: Mapping[str, tuple[str, ...]]) -> Mapping[str, tuple[str, ...]]:

@@ -106,16 +106,17 @@ def _prefix_text(g: Glob) -> str | None:
 def hints(part: str, preds: tuple[StrPred, ...], key_account: str | None) -> tuple[str, ...]:
     """Readable witness candidates: for a principal, the root and a role of each account a
     pattern names (`arn:aws:iam::111122223333:*` suggests `...:root`), a role of the key's
-    account and a service; for a session, a session of a role of the key's account."""
+    account and a service; for a session, a session of a role of each such account."""
     base = FALLBACK.get(part, "value")
-    own = f"arn:aws:iam::{key_account}:role/Other" if key_account else None
-    if part == "session":
-        return (*((f"{own}/session",) if own else ()), base)
-    if part != "principal":
+    if part not in ("principal", "session"):
         return (base,)
+    own = (f"arn:aws:iam::{key_account}:",) if key_account else ()
     stems = [t for p in preds for g in p.globs if (t := _prefix_text(g)) and t.endswith(":")]
+    if part == "session":
+        forms = (f"{t}role/Other/session" for t in [*own, *stems] if ":iam::" in t)
+        return (*dict.fromkeys(forms), base)
     leaves = (f"{t}{leaf}" for t in stems for leaf in ("root", "role/Other"))
-    return (base, *((own,) if own else ()), *leaves, "service.amazonaws.com")
+    return (base, *(f"{t}role/Other" for t in own), *leaves, "service.amazonaws.com")
 
 
 def session_hints(statements: Sequence[iam.Statement]) -> tuple[str, ...]:

@@ -108,13 +108,10 @@ class Request(BaseModel):
 
 
 def ascii_key(key: str, what: str) -> None:
-    """Refuse a condition key name with a non-ASCII character (see the module docstring)."""
-    bad = next((i for i, c in enumerate(key) if not c.isascii()), None)
-    if bad is not None:
-        raise RequestFormatError(
-            f"{what} `{key}` has the non-ASCII character U+{ord(key[bad]):04X} at position "
-            f"{bad + 1}: AWS condition key names are ASCII"
-        )
+    """Refuse a condition key name with a non-ASCII character (`iam.ascii_key`)."""
+    why = iam.ascii_key(key)
+    if why is not None:
+        raise RequestFormatError(f"{what} `{key}` {why}")
 
 
 def future_action(action: str) -> bool:
