@@ -45,25 +45,25 @@ confirms. It answers only what it proves; everything else goes to the solver.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from . import catalog, iam
+from . import iam
+from .actions import ActionClass, action_classes, action_note
 from .condops import UnsupportedPolicyError
-from .evaluate import Request, action_ok, check_statement, evaluate
+from .evaluate import Request, check_statement, evaluate
 from .fastpath import monotone
-from .matching import StrPred, fold, glob, glob_matches, has_wildcard
 from .request import future_action
-from .strsolve import realize
 
 if TYPE_CHECKING:
     from .symbolic import Encoder
 
 Relation = Literal["equivalent", "narrower", "wider", "incomparable", "unknown"]
 SOLVER_TIMEOUT_MS = 60_000
+_ACCOUNT = re.compile(r"\d{12}", re.ASCII)
 
 
 class Comparison(BaseModel):
@@ -88,94 +88,6 @@ class Comparison(BaseModel):
             if note is not None:
                 out[f"{name}_access_action"] = note
         return out
-
-
-def action_note(action: str, policies: Sequence[iam.Policy]) -> str | None:
-    """For a future action, the class of names it stands for: every name outside the catalog
-    that the policies' action patterns treat alike, in words.
-
-    >>> p = iam.Policy.from_json({"Statement": [{"Effect": "Allow", "Principal": "*",
-    ...     "Action": ["kms:ReEncrypt*", "kms:Re*Key"], "Resource": "*"}]})
-    >>> action_note("kms:ReEncryptFuture", [p])
-    'any future action matching `kms:ReEncrypt*` but not `kms:Re*Key` (e.g. `kms:ReEncryptFuture`)'
-    """
-    if not future_action(action):
-        return None
-    listed = {
-        a
-        for p in policies
-        for s in p.statements
-        for a in (*(s.action or ()), *(s.not_action or ()))
-        if has_wildcard(a) or fold(a) == fold(action)
-    }
-    yes = sorted(a for a in listed if glob_matches(a, action, fold_case=True))
-    no = sorted(a for a in listed if a not in yes)
-    if not yes:
-        return f"any future `kms:` action that no pattern names (e.g. `{action}`)"
-    text = "any future action matching " + " and ".join(f"`{a}`" for a in yes)
-    if no:
-        text += " but not " + " or ".join(f"`{a}`" for a in no)
-    return f"{text} (e.g. `{action}`)"
-
-
-def _other_actions(statements: Sequence[iam.Statement]) -> list[str]:
-    """One action name outside the catalog for each way the statements' action patterns can
-    treat such a name (exact: every signature some non-catalog name has is represented)."""
-    listed = [s.action if s.action is not None else s.not_action or () for s in statements]
-    spelled = {fold(a): a for group in listed for a in group if not has_wildcard(a)}
-    # Readable names for the future actions a wildcard covers: `kms:ReEncrypt*` suggests
-    # `kms:ReEncryptFuture`.
-    suggested = [
-        a.replace("*", "Future").replace("?", "X") for g in listed for a in g if has_wildcard(a)
-    ]
-    spelled |= {fold(h): h for h in suggested}
-    # The empty string is no action (requests need one), so it is grouped with the catalog.
-    known = StrPred(lits=frozenset({"", *(fold(a) for a in catalog.KMS_ACTIONS)}))
-    preds = (known, *(StrPred(globs=tuple(glob(fold(a)) for a in group)) for group in listed))
-    hints = tuple(dict.fromkeys(fold(h) for h in suggested))
-    real = realize(preds, (*hints, "kms:otheraction"))
-    return sorted(
-        spelled.get(s, s) for sig, s in zip(real.sigs, real.strings, strict=True) if not sig[0]
-    )
-
-
-@dataclass(frozen=True)
-class ActionClass:
-    action: str  # the alphabetically first member, used in witnesses
-    old: tuple[iam.Statement, ...]
-    new: tuple[iam.Statement, ...]
-
-    def unchanged(self) -> bool:
-        def bodies(sts: tuple[iam.Statement, ...]) -> frozenset[object]:
-            return frozenset(
-                (
-                    s.effect,
-                    s.principal,
-                    s.not_principal,
-                    s.resource,
-                    s.not_resource,
-                    frozenset(s.conditions),
-                )
-                for s in sts
-            )
-
-        return bodies(self.old) == bodies(self.new)
-
-
-def action_classes(old: iam.Policy, new: iam.Policy) -> list[ActionClass]:
-    both = (*old.statements, *new.statements)
-    groups: dict[tuple[bool, ...], list[str]] = {}
-    for a in [*sorted(catalog.KMS_ACTIONS), *_other_actions(both)]:
-        groups.setdefault(tuple(action_ok(s, a) for s in both), []).append(a)
-    n = len(old.statements)
-    return [
-        ActionClass(
-            actions[0],
-            tuple(s for s, hit in zip(old.statements, sig[:n], strict=True) if hit),
-            tuple(s for s, hit in zip(new.statements, sig[n:], strict=True) if hit),
-        )
-        for sig, actions in groups.items()
-    ]
 
 
 class _Undecided(Exception):
@@ -259,9 +171,45 @@ class _Side:
         return None if higher.rank > lower.rank else "the evaluator does not confirm it"
 
 
+def _named(p: iam.Policy) -> list[str]:
+    """The principals the policy's statements name themselves (an account as its root)."""
+    out: set[str] = set()
+    for s in p.statements:
+        if s.principal is not None and not s.principal.star:
+            out |= {
+                f"arn:aws:iam::{v}:root" if _ACCOUNT.fullmatch(v) else v for v in s.principal.aws
+            }
+            out |= set(s.principal.service)
+    return sorted(out)
+
+
+def _as_named(w: Request, side: _Side) -> Request:
+    """The witness made by a principal the policy granting more names itself (a vendor's
+    root rather than some role of its account), when one shows the same difference."""
+    named = _named(side.higher)
+    if w.principal in named:
+        return w
+    for who in named:
+        try:
+            candidate = Request(
+                principal=who,
+                action=w.action,
+                resource=w.resource,
+                context=w.context,
+                future_action=w.future_action,
+            )
+        except ValueError:  # not a request principal, or the context contradicts it
+            continue
+        if side.confirmed(candidate):
+            return candidate
+    return w
+
+
 def _simplified(w: Request, side: _Side) -> Request:
     """Drop the resource, context keys and extra values the witness does not need, re-checking
-    each step with the evaluator (the solver's model is any request, not the simplest)."""
+    each step with the evaluator (the solver's model is any request, not the simplest), and
+    prefer a principal the policy names."""
+    w = _as_named(w, side)
     trials: list[dict[str, Any]] = [{"resource": None}, {"context": {}}]
     trials += [{"context": {k: v for k, v in w.context.items() if k != drop}} for drop in w.context]
     for update in trials:
