@@ -212,7 +212,7 @@ def _state_lines(ck: CompiledKey) -> list[str]:
                 f"`{k.replaced_by}` ({_md(r.ticket)}: {_md(r.reason)}); "
                 f"{_md(k.vendor.display_name)} keeps only `kms:Decrypt` here, to re-encrypt "
                 f"under the new key, and is denied {denied}; after that date `generate` warns "
-                "(W110) until org.yaml decommissions it (README, \"Replacing a key\")"
+                '(W110) until org.yaml decommissions it (README, "Replacing a key")'
             )
         else:
             out.append(
