@@ -152,7 +152,10 @@ def test_a_widened_vendor_grant_names_the_vendors_principal(tmp_path: Path) -> N
 
 def test_a_vendor_grant_without_its_condition_says_under_which_condition(tmp_path: Path) -> None:
     repo = _acme_project(tmp_path)
-    grant = '    source: "https://support.zoom.com/hc/en/article?id=zm_kb&sysparm_article=KB0065902"\n    verified: true\n\nkey:'
+    grant = (
+        '    source: "https://support.zoom.com/hc/en/article?id=zm_kb&sysparm_article=KB0065902"\n'
+        "    verified: true\n\nkey:"
+    )
     cond = (
         "    conditions:\n      - operator: StringEquals\n        key: kms:ViaService\n"
         "        values: [s3.us-east-1.amazonaws.com]\n"

@@ -31,9 +31,8 @@ def test_diagram_of_the_shipped_example() -> None:
     assert nodes == [k.replace("-", "_") for k in keys]
     box = "keys_111122223333_us_east_1"
     assert lines[1] == f'  subgraph {box}["keys in account 111122223333, us-east-1"]'
-    assert (
-        '    k_databricks_staging["databricks-staging<br/>SUSPENDED (SEC-140)"]:::suspended' in lines
-    )
+    suspended = '    k_databricks_staging["databricks-staging<br/>SUSPENDED (SEC-140)"]:::suspended'
+    assert suspended in lines
     assert (
         '    k_slack_prod["slack-prod<br/>2 channel value(s) revoked (SEC-123)<br/>'
         '1 workspace value(s) revoked (SEC-131)"]:::revoked'
