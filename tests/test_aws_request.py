@@ -29,7 +29,7 @@ from byok.cli import semantics as semantics_cli
 from byok.policy.compare import compare
 from byok.policy.evaluate import AmbiguousRequestError, Request, RequestFormatError, evaluate
 from byok.policy.iam import Policy, PolicyFormatError
-from tests.conftest import REPO
+from tests.conftest import REPO, byok, copy_inputs
 
 ACCT = "111122223333"
 BREAK_GLASS = f"arn:aws:iam::{ACCT}:role/BreakGlassKms"
@@ -358,3 +358,21 @@ def test_a_witness_never_pairs_a_principal_with_an_impossible_principal_arn() ->
     assert result.relation == "wider" and result.new_access is not None
     w = Request.from_json(result.new_access.to_json())
     assert evaluate(new, w, ACCT).rank > evaluate(old, w, ACCT).rank
+
+
+def test_a_non_ascii_condition_key_in_org_yaml_is_a_located_error(tmp_path: Path) -> None:
+    project = copy_inputs(tmp_path / "project")
+    org = project / "org.yaml"
+    text = org.read_text()
+    ascii_key = "{operator: StringEquals, key: kms:CallerAccount, values: ['111122223333']}"
+    assert ascii_key in text
+    org.write_text(text.replace(ascii_key, ascii_key.replace("kms:CallerAccount", f'"{KELVIN}"')))
+    before = {p: p.read_bytes() for p in (project / "generated").rglob("*") if p.is_file()}
+    res = byok(project, "generate")
+    assert res.returncode == 1
+    line = next(i for i, t in enumerate(org.read_text().splitlines(), 1) if KELVIN in t)
+    assert res.stderr.startswith(
+        f"org.yaml:{line}:43: E204 invalid `apps[2].statements[0].conditions[0].key`: "
+        "`kms:EncryptionContext:\\u212aey` is not a match of"
+    )
+    assert before == {p: p.read_bytes() for p in (project / "generated").rglob("*") if p.is_file()}

@@ -24,8 +24,8 @@ path as `aws:PrincipalArn` (`contradiction` accepts any path).
 'arn:aws:iam::111122223333:role/BreakGlassKms'
 >>> derived("logs.amazonaws.com")
 (('aws:PrincipalIsAWSService', 'true'),)
->>> contradiction("arn:aws:iam::111122223333:root", "kms:CallerAccount", "444455556666")[:33]
-'`kms:CallerAccount` = `444455556666`'
+>>> contradiction("arn:aws:iam::111122223333:root", "kms:CallerAccount", "444455556666")[-29:]
+'AWS sets it to `111122223333`'
 """
 
 from __future__ import annotations

@@ -21,10 +21,8 @@ alone allows); `allow_if_iam` when it is allowed only if an IAM policy also allo
 because only an account-root statement matches it (reason `delegated`) or because it belongs
 to another account, whose own IAM policy must always allow too (reason `cross_account`).
 `key_account=None` counts every principal as one of the key's account. Explicit deny wins.
-
-Where AWS leaves the reading of a principal element open (`principals.READINGS`), a request
-whose decision differs between the readings is refused (`AmbiguousRequestError`); one whose
-decision does not is decided as usual.
+Where AWS leaves a principal element's reading open (`principals.READINGS`), a request whose
+decision differs between the readings is refused (`AmbiguousRequestError`).
 
 >>> from byok.policy.iam import Policy
 >>> p = Policy.from_json({"Statement": [
@@ -72,6 +70,7 @@ from .statements import (
     is_all_star,
     open_readings,
     principal_kind,
+    readings,
     resource_ok,
     resource_pred,
     statement_label,
@@ -340,15 +339,6 @@ def _open(compiled: list[_Compiled], who: str) -> Reading:
     return out
 
 
-def _readings(flags: Reading) -> list[Reading]:
-    """Every combination of `flags` taken to hold, the plain reading first."""
-    items = sorted(flags)
-    return [
-        frozenset(f for i, f in enumerate(items) if mask >> i & 1)
-        for mask in range(1 << len(items))
-    ]
-
-
 def _evaluate(
     compiled: list[_Compiled], request: Request, same: bool, reading: Reading
 ) -> Decision:
@@ -370,7 +360,7 @@ def evaluate_readings(
     same = same_account(request.principal, key_account)
     return {
         r: _evaluate(compiled, request, same, r)
-        for r in _readings(_open(compiled, request.principal))
+        for r in readings(_open(compiled, request.principal))
     }
 
 

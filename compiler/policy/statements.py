@@ -106,3 +106,12 @@ def check_statement(st: iam.Statement) -> None:
             null_wants_absent(op, c.values)
         else:
             element_predicate(op, c.values)
+
+
+def readings(flags: Reading) -> list[Reading]:
+    """Every combination of `flags` taken to hold, the plain reading first."""
+    items = sorted(flags)
+    return [
+        frozenset(f for i, f in enumerate(items) if mask >> i & 1)
+        for mask in range(1 << len(items))
+    ]
