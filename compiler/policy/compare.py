@@ -100,16 +100,20 @@ def _solve(solver: Any, enc: Encoder, goal: Any, action: str) -> Request | None:
     solver.push()
     try:
         solver.add(goal)
-        # A principal other than a role session reads more plainly: try one first.
-        result = solver.check(z3.Not(enc.is_session))
-        if result == z3.unsat:
-            result = solver.check()
+        result = solver.check()
         if result == z3.unsat:
             return None
         if result != z3.sat:
             raise _Undecided(f"solver gave up: {solver.reason_unknown()}")
+        model = solver.model()
+        # A principal other than a role session reads more plainly: look for one too.
+        if (
+            z3.is_true(model.eval(enc.is_session))
+            and solver.check(z3.Not(enc.is_session)) == z3.sat
+        ):
+            model = solver.model()
         try:
-            return enc.witness(solver.model(), action, future_action(action))
+            return enc.witness(model, action, future_action(action))
         except ValueError as exc:  # a request AWS could not receive: the encoding's fault
             raise _Undecided(f"witness is no request AWS receives: {exc}") from None
     finally:

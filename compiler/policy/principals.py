@@ -138,6 +138,9 @@ SHAPES: dict[str, StrPred] = {
     "service": StrPred(globs=(((True, NOT_COLON), *literal("."), (True, NOT_COLON)),)),
 }
 """Every principal a request can carry, by kind; pairwise disjoint."""
+PLAIN = StrPred(globs=tuple(g for k, p in SHAPES.items() if k != "assumed-role" for g in p.globs))
+"""Every request principal but an assumed-role session (one predicate: the comparer tells the
+kinds apart only where a policy asks)."""
 SESSION_FORM = StrPred(
     globs=_sessions_of((*_head("iam"), *literal("role/")), (*_SEGMENT, *literal("/"), *_SEGMENT))
 )

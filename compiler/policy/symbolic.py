@@ -57,6 +57,7 @@ from .matching import StrPred
 from .plan import FALLBACK, decimal, hints, plan_keys, session_hints
 from .principals import (
     ACCOUNT_ARN,
+    PLAIN,
     SESSION_FORM,
     SHAPES,
     Dual,
@@ -129,9 +130,8 @@ class Encoder:
 
     def _valid_principal(self) -> Expr:
         """Every request comes from a principal of one of `principals.SHAPES`."""
-        plain = [self._shape(k) for k in SHAPES if k != "assumed-role"]
-        session = z3.And(self.is_session, self._atom("session", _S, SESSION_FORM))
-        return z3.Or(session, *plain)
+        plain = z3.And(z3.Not(self.is_session), self._atom("principal", _P, PLAIN))
+        return z3.Or(z3.And(self.is_session, self._atom("session", _S, SESSION_FORM)), plain)
 
     def _maybe(self, preds: PrincipalPreds) -> Expr:
         """Named only under a reading AWS leaves open, with that reading taken to hold."""
