@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import REPO, byok, committed_repo, copy_inputs, default_base, edit
 
@@ -133,6 +134,15 @@ def _acme_project(tmp_path: Path) -> Path:
     return committed_repo(project)
 
 
+def _widened(repo: Path) -> dict[str, Any]:
+    """`byok diff`'s JSON for acmecrm-prod after a change that widens it (exit 3)."""
+    assert byok(repo, "generate").returncode == 0
+    res = byok(repo, "diff", "--format", "json")
+    assert res.returncode == 3, res.stdout + res.stderr
+    (key,) = [k for k in json.loads(res.stdout)["keys"] if k["key"] == "acmecrm-prod"]
+    return dict(key)
+
+
 def test_a_widened_vendor_grant_names_the_vendors_principal(tmp_path: Path) -> None:
     repo = _acme_project(tmp_path)
     edit(
@@ -140,10 +150,7 @@ def test_a_widened_vendor_grant_names_the_vendors_principal(tmp_path: Path) -> N
         "      - kms:DescribeKey\n",
         "      - kms:DescribeKey\n      - kms:Encrypt\n",
     )
-    assert byok(repo, "generate").returncode == 0
-    res = byok(repo, "diff", "--format", "json")
-    assert res.returncode == 3
-    (key,) = [k for k in json.loads(res.stdout)["keys"] if k["key"] == "acmecrm-prod"]
+    key = _widened(repo)
     assert key["changes"] == [
         f"acmecrm-prod: NEW ACCESS: `VendorAcmecrmKeyUsage` now also grants `{ACME}` `kms:Encrypt`"
     ]
@@ -164,10 +171,7 @@ def test_a_vendor_grant_without_its_condition_says_under_which_condition(tmp_pat
     assert byok(repo, "generate").returncode == 0
     repo = committed_repo(repo)
     edit(repo / "vendors" / "acmecrm.yaml", cond, "")
-    assert byok(repo, "generate").returncode == 0
-    res = byok(repo, "diff", "--format", "json")
-    assert res.returncode == 3
-    (key,) = [k for k in json.loads(res.stdout)["keys"] if k["key"] == "acmecrm-prod"]
+    key = _widened(repo)
     assert key["changes"] == [
         f"acmecrm-prod: NEW ACCESS: `VendorAcmecrmKeyUsage` now grants `{ACME}` "
         "`kms:Decrypt`, `kms:DescribeKey` always (before: when `kms:ViaService` StringEquals "

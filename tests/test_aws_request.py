@@ -18,36 +18,22 @@ AWS pages each test rests on:
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from byok.cli import semantics as semantics_cli
 from byok.policy.compare import compare
 from byok.policy.evaluate import AmbiguousRequestError, Request, RequestFormatError, evaluate
 from byok.policy.iam import Policy, PolicyFormatError
 from tests.conftest import REPO, byok, copy_inputs
+from tests.test_cli_semantics import run, write
 
 ACCT = "111122223333"
 BREAK_GLASS = f"arn:aws:iam::{ACCT}:role/BreakGlassKms"
 ROOT = f"arn:aws:iam::{ACCT}:root"
 SLACK_PROD = REPO / "generated" / "policies" / "slack-prod.json"
-
-
-def run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="byok")
-    semantics_cli.add_parsers(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return int(args.func(args))
-
-
-def write(tmp: Path, name: str, doc: Any) -> str:
-    path = tmp / name
-    path.write_text(json.dumps(doc), encoding="utf-8")
-    return str(path)
 
 
 def pol(*statements: dict[str, Any]) -> Policy:
