@@ -1,19 +1,23 @@
 """The request-context keys AWS sets from the principal on every request (`derived`).
 
-AWS puts these in the request context of every signed request, whatever the caller sends
-(global condition keys, "Availability – This key is included in the request context for all
-signed requests": https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html):
+AWS puts these in the request context of a request whatever the caller sends; the global
+condition keys page (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html,
+also in awsdocs/iam-user-guide `doc_source/reference_policies_condition-keys.md`) says of each
+"Availability – This key is always included in the request context" (today's wording: "for
+all signed requests"):
 
-- `aws:PrincipalArn`: the principal's ARN; for a role session the ARN of the *role* (path
-  included), not of the session (#condition-keys-principalarn);
-- `aws:PrincipalAccount`: the account the principal belongs to (#condition-keys-principalaccount);
-- `aws:PrincipalType`: `Account` (root user), `User`, `FederatedUser` or `AssumedRole` (role
-  sessions) (#condition-keys-principaltype; the values: #principaltype);
-- `aws:PrincipalIsAWSService`: `true` when an AWS service principal calls directly, `false`
-  for every other signed request (#condition-keys-principalisawsservice);
-- `kms:CallerAccount`: the account of the caller, set for every KMS key resource operation
-  ("each API call can originate from only one AWS account":
-  https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-caller-account).
+- `aws:PrincipalArn` (#condition-keys-principalarn): "the ARN of the principal that made the
+  request ... For IAM roles, the request context returns the ARN of the role, not the ARN of
+  the user that assumed the role" (the role's ARN includes its path);
+- `aws:PrincipalAccount` (#condition-keys-principalaccount): "the account to which the
+  requesting principal belongs";
+- `aws:PrincipalType` (#condition-keys-principaltype): `Account` (root user), `User`,
+  `FederatedUser` or `AssumedRole` (role sessions);
+- `aws:PrincipalIsAWSService` (#condition-keys-principalisawsservice): `true` when "the call is
+  being made directly by an AWS service principal", `false` for every other signed request;
+- `kms:CallerAccount`, for every KMS key resource operation: "because each API call can
+  originate from only one AWS account, kms:CallerAccount is a single valued condition key"
+  (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-caller-account).
 
 For an AWS service principal AWS documents only `aws:PrincipalIsAWSService`; the other four are
 left to the request (the comparer lets them take any value or none). A session ARN does not
