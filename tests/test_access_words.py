@@ -178,3 +178,26 @@ def test_a_vendor_grant_without_its_condition_says_under_which_condition(tmp_pat
         "`s3.us-east-1.amazonaws.com`)"
     ]
     assert key["new_access"]["principal"] == ACME
+
+
+def test_a_grant_that_drops_future_actions_says_which() -> None:
+    # `kms:ReEncrypt*` also covers actions AWS may add; its expansion does not (a narrowing
+    # only the comparer's future-action witness shows).
+    from byok.policy import iam
+    from byok.review.lines import Context, statement_lines
+
+    def grant(actions: list[str]) -> iam.Statement:
+        doc = {"Sid": "V", "Effect": "Allow", "Principal": {"AWS": ACME}, "Action": actions}
+        return iam.Policy.from_json({"Statement": [{**doc, "Resource": "*"}]}).statements[0]
+
+    wide, narrow = grant(["kms:ReEncrypt*"]), grant(["kms:ReEncryptFrom", "kms:ReEncryptTo"])
+    ctx = Context(who="AcmeCRM (777788889999)", ck=None, account="111122223333", lifted={})
+    narrows = Context(who=ctx.who, ck=None, account=ctx.account, lifted={}, widens=False)
+    assert statement_lines("k", "V", wide, narrow, narrows) == [
+        f"k: `V` no longer grants `{ACME}` any future action matching `kms:ReEncrypt*` "
+        "(e.g. `kms:ReEncryptFuture`)"
+    ]
+    assert statement_lines("k", "V", narrow, wide, ctx) == [
+        f"k: NEW ACCESS: `V` now also grants `{ACME}` any future action matching "
+        "`kms:ReEncrypt*` (e.g. `kms:ReEncryptFuture`)"
+    ]

@@ -120,7 +120,23 @@ def _allow_lines(
         )
     if lost and both:
         out.append(f"{name}: `{sid}` no longer grants {_codes(both)} {_codes(lost)}")
-    return out or [f"{name}: statement `{sid}` changed"]
+    return out or _by_witness(name, sid, (old, new), ctx)
+
+
+def _by_witness(
+    name: str, sid: str, pair: tuple[iam.Statement, iam.Statement], ctx: Context
+) -> list[str]:
+    """A change the lines above do not spell out (actions AWS has not defined yet, a
+    resource): what the statement alone grants now and did not, or no longer, by example."""
+    alone = (iam.Policy(statements=(pair[0],)), iam.Policy(statements=(pair[1],)))
+    c = compare(*alone, ctx.account)
+    out = []
+    if c.new_access is not None:
+        tag = "NEW ACCESS: " * ctx.widens
+        out.append(f"{name}: {tag}`{sid}` now also grants {_who(c, False, '')}")
+    if c.lost_access is not None:
+        out.append(f"{name}: `{sid}` no longer grants {_who(c, True, '')}")
+    return out or [f"{name}: `{sid}` rewritten with the same effect"]
 
 
 def _condition_lines(
@@ -217,11 +233,12 @@ def _alone(deny: iam.Statement | None) -> iam.Policy:
     return iam.Policy(statements=(_ALLOW_ALL, *((deny,) if deny else ())))
 
 
-def _who(c: Comparison, lost: bool) -> str:
+def _who(c: Comparison, lost: bool, calling: str = "calling ") -> str:
+    """The principal and action of a witness (a future action's class in words)."""
     w = c.lost_access if lost else c.new_access
     assert w is not None
     note = c.lost_action_note if lost else c.new_action_note
-    return f"`{w.principal}` calling {note or f'`{w.action}`'}"
+    return f"`{w.principal}` {calling}{note or f'`{w.action}`'}"
 
 
 def _deny_lines(
