@@ -350,7 +350,8 @@ class Stack(Model):
 # The byok-compiler release this organization is compiled with, like Terraform's
 # `required_version` but exact: output bytes may differ between releases (version.py checks it
 # before the rest of org.yaml is modelled, so a newer file's fields do not hide the reason).
-ByokVersion = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)*([a-z0-9.+-]*)$", max_length=64)]
+BYOK_VERSION_PATTERN = r"^[0-9]+(\.[0-9]+)*([a-z0-9.+-]*)$"
+ByokVersion = Annotated[str, Field(pattern=BYOK_VERSION_PATTERN, max_length=64)]
 
 
 class Org(Model):

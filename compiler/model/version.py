@@ -6,8 +6,11 @@ use fields this one does not know, and "this is the wrong byok" is then the one 
 
 from __future__ import annotations
 
+import re
+
 from ..diagnostics import CompileError, Diagnostic
 from ..load import LMap, LScalar
+from .inputs import BYOK_VERSION_PATTERN
 
 FIELD = "byok_version"
 
@@ -17,17 +20,17 @@ def check_byok_version(root: LMap, installed: str) -> None:
     node = root.items.get(FIELD) if isinstance(root, LMap) else None
     if not isinstance(node, LScalar) or not isinstance(node.value, str):
         return  # absent, or not a string: the model reports the type
-    wanted = node.value.strip()
-    if wanted == installed:
-        return
+    wanted = node.value
+    if wanted == installed or not re.fullmatch(BYOK_VERSION_PATTERN, wanted):
+        return  # the same release, or no version at all: the model reports its format
     raise CompileError(
         [
             Diagnostic.make(
                 "E211",
-                f"org.yaml is compiled with byok {wanted}; this is byok {installed}",
+                f"org.yaml is compiled with byok `{wanted}`; this is byok `{installed}`",
                 node.loc,
                 f'install byok-compiler {wanted} (README, "Use it as a tool"), or move '
-                f"`{FIELD}` to {installed} in a change of its own: output may differ between "
+                f"`{FIELD}` to `{installed}` in a change of its own: output may differ between "
                 "releases, so review the regenerated diff",
             )
         ]

@@ -14,7 +14,8 @@ import jinja2
 
 from ..compile import Compiled, CompiledKey
 from ..resolve.stacks import name_suffix
-from .access import render_access, render_handoff
+from .access import render_access
+from .handoff import render_handoff
 from .hcl import attributes
 from .inventory import INVENTORY_PATH, inventory_json
 from .locals import locals_block
