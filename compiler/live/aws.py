@@ -63,9 +63,12 @@ def _not_aws(endpoint: str) -> Any:
 
     def hook(response_dict: dict[str, Any], operation_model: Any, **_: Any) -> None:
         # The body decides, not the Content-Type: moto (`make sandbox`, the e2e tests) answers
-        # the JSON protocols' calls (KMS ListAliases, ...) with `text/html; charset=utf-8`.
+        # the JSON protocols' calls (KMS ListAliases, ...) with `text/html; charset=utf-8`. A
+        # server error (5xx) stays one: moto answers an operation it lacks (GetKeyLastUsage)
+        # with an HTML 500 page, which the audit reports as unavailable.
         body = bytes(response_dict.get("body") or b"")[:512].lstrip().lower()
-        if body.startswith((b"<!doctype html", b"<html")):
+        status = int(response_dict.get("status_code") or 0)
+        if status < 500 and body.startswith((b"<!doctype html", b"<html")):
             raise LiveError(
                 f"{endpoint} is not an AWS endpoint: it answered {operation_model.name} "
                 f"with an HTML page (HTTP {response_dict.get('status_code', '?')}); "
