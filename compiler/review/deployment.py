@@ -171,10 +171,27 @@ _WEAKER: Mapping[str, tuple[Callable[[Any, Any], bool], str]] = {
 }
 
 
+def _enabled(old: Resource, new: Resource) -> Iterator[Finding]:
+    """org.yaml `key_states`: enabling a disabled key again gives back all its access."""
+    o, n = old.settings.get("enabled", True), new.settings.get("enabled", True)
+    if o == n:
+        return
+    if n:
+        line = (
+            f"NEW ACCESS: {new.where()} is enabled again: every principal its policy allows "
+            "may use it"
+        )
+        yield Finding("access", line, new.files, new.where())
+    else:
+        line = f"{new.where()} is disabled: every cryptographic operation on it fails"
+        yield Finding("change", line, new.files, new.where())
+
+
 def _settings(old: Resource, new: Resource) -> Iterator[Finding]:
+    yield from _enabled(old, new)
     for k in sorted({*old.settings, *new.settings}):
         o, n = old.settings.get(k), new.settings.get(k)
-        if o == n or k == "recipient":
+        if o == n or k in ("recipient", "enabled"):
             continue
         weaker, verb = _WEAKER.get(k, (lambda o, n: True, "changes"))
         cls: FindingClass = "weakening" if weaker(o, n) else "change"
