@@ -232,7 +232,8 @@ def _state_lines(ck: CompiledKey) -> list[str]:
         "`kms:GetPublicKey` on a disabled key whatever this policy allows "
         "([key states](https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html)); "
         "metadata reads and management (`kms:DescribeKey`, `kms:GetKeyPolicy`, `kms:EnableKey`, "
-        "`kms:PutKeyPolicy`) still follow the policy above. Its replicas, if any, are disabled too.",
+        "`kms:PutKeyPolicy`) still follow the policy above. Its replicas, if any, are disabled "
+        "too.",
         "",
     ]
 

@@ -175,7 +175,7 @@ def _root_resources(root: RootResources, compiled: Compiled, suffix: str) -> lis
         _key(root, ck, keys[ck.key.name])
     _replicas(root, compiled, keys)
     trail, retention = str(values["trail_name"]), int(values["log_retention_days"])  # type: ignore[arg-type]
-    cloudtrail(root, trail, retention)
+    cloudtrail(root, trail, retention, values["break_glass"])  # type: ignore[arg-type]
     logging: dict[str, Any] = values["logging"]  # type: ignore[assignment]
     for app in sorted(logging):
         _vendor_logging(root, app, logging[app], retention)

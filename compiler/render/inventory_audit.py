@@ -9,6 +9,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..deployment import Resource
+from .inventory_policies import (
+    alarm_key_policy,
+    delivery_permissions_policy,
+    delivery_trust_policy,
+    trail_key_policy,
+)
 
 # modules/key-alarms locals.all_controls (none disabled by the generated module)
 ALARM_CONTROLS = (
@@ -65,8 +71,10 @@ class RootResources:
         )
 
 
-def _trail_keys(root: RootResources, trail: str) -> None:
+def _trail_keys(root: RootResources, trail: str, break_glass: str | None) -> None:
     files = ("modules/cloudtrail/kms.tf", "modules/cloudtrail/alarm_key.tf")
+    where = (root.account, root.region, trail, break_glass)
+    policies = {"this": trail_key_policy(*where), "alarms": alarm_key_policy(*where)}
     for res, role, alias in (("this", "trail", "cloudtrail"), ("alarms", "alarms", "alarms")):
         root.add(
             f"module.cloudtrail.aws_kms_key.{res}[0]",
@@ -74,7 +82,8 @@ def _trail_keys(root: RootResources, trail: str) -> None:
             "audit-key",
             f"{role} key",
             replace_on={**SYMMETRIC},
-            settings=dict(AUDIT_KEY),
+            settings={**AUDIT_KEY, "enabled": True},
+            access={"policy": policies[res]},
             files=files,
         )
         name = f"alias/{trail}-{alias}"
@@ -130,8 +139,8 @@ def _bucket(root: RootResources, trail: str) -> str:
     return bucket
 
 
-def cloudtrail(root: RootResources, trail: str, retention: int) -> None:
-    _trail_keys(root, trail)
+def cloudtrail(root: RootResources, trail: str, retention: int, break_glass: str | None) -> None:
+    _trail_keys(root, trail, break_glass)
     bucket = _bucket(root, trail)
     group = _delivery(root, trail, retention)
     root.add(
@@ -166,15 +175,18 @@ def _delivery(root: RootResources, trail: str, retention: int) -> str:
         "role",
         role,
         replace_on={"name": role, "path": "/"},
+        access={"trust_policy": delivery_trust_policy(root.account, root.region, trail)},
         files=logs,
     )
     policy = "deliver-to-cloudwatch-logs"
+    permissions = delivery_permissions_policy(root.account, root.region, trail)
     root.add(
         "module.cloudtrail.aws_iam_role_policy.this[0]",
         "aws_iam_role_policy",
         "role-policy",
         f"{role}:{policy}",
         replace_on={"name": policy, "role": role},
+        access={"permissions_policy": permissions, "role": role},
         files=logs,
     )
     return group

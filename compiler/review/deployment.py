@@ -171,6 +171,13 @@ _WEAKER: Mapping[str, tuple[Callable[[Any, Any], bool], str]] = {
 }
 
 
+def weaker(setting: str, old: Any, new: Any) -> tuple[bool, str]:
+    """Whether `new` monitors or keeps less than `old` for `setting`, and the words for it (an
+    unknown setting counts as weaker: fail closed)."""
+    test, verb = _WEAKER.get(setting, (lambda o, n: True, "changes"))
+    return bool(test(old, new)), verb
+
+
 def _enabled(old: Resource, new: Resource) -> Iterator[Finding]:
     """org.yaml `key_states`: enabling a disabled key again gives back all its access."""
     o, n = old.settings.get("enabled", True), new.settings.get("enabled", True)
@@ -227,6 +234,8 @@ def _access(old: Resource | None, new: Resource, ctx: Context) -> Iterator[Findi
     for doc in ("trust_policy", "permissions_policy"):
         if doc not in new.access:
             continue
+        if old is not None and doc not in old.access:
+            continue  # an inventory that did not record it (written by an older byok)
         before = old.access.get(doc, _EMPTY) if old is not None else _EMPTY
         if old is not None and before == new.access[doc]:
             continue
