@@ -92,6 +92,11 @@ def locate(file: str, text: str, path: Path_) -> str:
         if found is None:
             break
         pos = found
+    return locate_offset(file, text, pos)
+
+
+def locate_offset(file: str, text: str, pos: int) -> str:
+    """`file:line:col` (both 1-based) of character offset `pos`."""
     line = text.count("\n", 0, pos) + 1
     col = pos - (text.rfind("\n", 0, pos) + 1) + 1
     return f"{file}:{line}:{col}"
@@ -194,13 +199,15 @@ def parse(plan_file: str, text: str) -> Plan:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        what = (
-            "the file ends before the JSON does (truncated?)"
-            if exc.pos >= len(text.rstrip())
-            else exc.msg
-        )
+        end = len(text.rstrip())
+        if exc.pos >= end or exc.msg.startswith("Unterminated string"):
+            # the text ran out inside a value: say where it ends
+            where = locate_offset(plan_file, text, end)
+            raise PlanError(
+                where, "not a JSON plan: the file ends before the JSON does (truncated?)"
+            ) from None
         raise PlanError(
-            f"{plan_file}:{exc.lineno}:{exc.colno}", f"not a JSON plan: {what}"
+            f"{plan_file}:{exc.lineno}:{exc.colno}", f"not a JSON plan: {exc.msg}"
         ) from None
     _need(plan_file, text, doc, (), dict, "the plan (`terraform show -json PLANFILE`)")
     for key in ("format_version", "terraform_version"):
