@@ -282,8 +282,8 @@ def test_deleting_a_log_group_is_refused_unless_declared(project: Path, capsys: 
     code, out, _ = check(project, doc, capsys)
     assert code == 4, out
     assert (
-        "DESTROYED: the plan deletes log group `/byok/acme/slack` (account 111122223333/Region us-east-1)"
-        in out
+        "DESTROYED: the plan deletes log group `/byok/acme/slack` (account 111122223333/"
+        "Region us-east-1)" in out
     )
     inv = project / "generated" / "deployment.json"
     data = json.loads(inv.read_text())

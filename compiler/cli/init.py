@@ -2,8 +2,9 @@
 
 It writes a commented `org.yaml`, the root Terraform files, the Terraform modules (vendored, so
 `terraform init` finds them offline at `./modules`, where generated/ looks for them), a
-`.pre-commit-config.yaml`, the CI workflow of `examples/github-actions-review.yml` adapted to an
-installed `byok`, the JSON Schemas the YAML modelines name, and a README. It never overwrites:
+`.pre-commit-config.yaml`, the CI workflows of `examples/github-actions-review.yml` (review) and
+`examples/github-actions-apply.yml` (plan, `byok check-plan`, apply) adapted to an installed
+`byok`, the JSON Schemas the YAML modelines name, and a README. It never overwrites:
 when any of these paths exists it changes nothing and says which.
 
 The root's provider lock (`.terraform.lock.hcl`) is this repository's: the provider version the
@@ -32,6 +33,7 @@ MIRROR_ENV = "BYOK_TF_PROVIDER_MIRROR"
 CLI_CONFIG = "terraform.rc"
 AWS_PROVIDER = "registry.terraform.io/hashicorp/aws"
 WORKFLOW = ".github/workflows/byok-review.yml"
+APPLY_WORKFLOW = ".github/workflows/byok-apply.yml"  # examples/github-actions-apply.yml
 # scaffold file -> where it goes (dot-files are stored without the dot: package data globs)
 SCAFFOLD = {
     "org.yaml": "org.yaml",
@@ -49,6 +51,10 @@ WORKFLOW_EDITS = (
     ),
     (".venv/bin/byok diff", "byok diff"),
 )
+APPLY_EDITS = (
+    WORKFLOW_EDITS[0],
+    (".venv/bin/byok check-plan", "byok check-plan"),
+)
 _IGNORE = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*")
 
 
@@ -60,8 +66,8 @@ def add_parsers(sub: Any) -> None:
     p.set_defaults(func=cmd_init)
 
 
-def workflow_text(example: str) -> str:
-    for old, new in WORKFLOW_EDITS:
+def workflow_text(example: str, edits: tuple[tuple[str, str], ...] = WORKFLOW_EDITS) -> str:
+    for old, new in edits:
         if old not in example:
             raise ValueError(f"the CI example no longer contains {old.strip()!r}")
         example = example.replace(old, new)
@@ -69,7 +75,7 @@ def workflow_text(example: str) -> str:
 
 
 def planned(mirror: str | None = None) -> list[str]:
-    paths = [*SCAFFOLD.values(), *ROOT_TF, "modules", WORKFLOW, *SCHEMAS.values()]
+    paths = [*SCAFFOLD.values(), *ROOT_TF, "modules", WORKFLOW, APPLY_WORKFLOW, *SCHEMAS.values()]
     return [*paths, CLI_CONFIG] if mirror else paths
 
 
@@ -122,6 +128,8 @@ def _write(dest: Path, mirror: str | None) -> None:
     example = (shipped_root() / "examples" / "github-actions-review.yml").read_text("utf-8")
     (dest / WORKFLOW).parent.mkdir(parents=True, exist_ok=True)
     (dest / WORKFLOW).write_text(workflow_text(example), encoding="utf-8")
+    apply = (shipped_root() / "examples" / "github-actions-apply.yml").read_text("utf-8")
+    (dest / APPLY_WORKFLOW).write_text(workflow_text(apply, APPLY_EDITS), encoding="utf-8")
     for kind, rel in SCHEMAS.items():
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         (dest / rel).write_text(schema_text(kind), encoding="utf-8")
