@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,13 +91,29 @@ def _versions(plan: Plan, root_dir: Path) -> None:
     check_versions(plan, lock_text, str(lock))
 
 
-def _documents(root: Path, inv: Inventory) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for r in inv.resources:
-        path = r.access.get("key_policy")
-        if isinstance(path, str) and path not in out:
-            out[path] = json.loads((root / path).read_text())
-    return out
+class _Documents(Mapping[str, Any]):
+    """The reviewed policy files (`generated/policies/<key>.json`), parsed when a change needs
+    one: a re-plan with nothing to change reads none of them."""
+
+    def __init__(self, project: Path, inv: Inventory) -> None:
+        self.project = project
+        self.paths = sorted(
+            {str(p) for r in inv.resources if isinstance(p := r.access.get("key_policy"), str)}
+        )
+        self.cache: dict[str, Any] = {}
+
+    def __getitem__(self, path: str) -> Any:
+        if path not in self.cache:
+            if path not in self.paths:
+                raise KeyError(path)
+            self.cache[path] = json.loads((self.project / path).read_text())
+        return self.cache[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)
 
 
 def _verdict(found: list[Located], args: argparse.Namespace) -> int:
@@ -121,7 +138,7 @@ def cmd_check_plan(args: argparse.Namespace) -> int:
     project = Path(args.directory)
     try:
         inv = loads((project / OUT_DIR / INVENTORY_FILE).read_bytes())
-        documents = _documents(project, inv)
+        documents = _Documents(project, inv)
     except (OSError, ValueError, InventoryError) as exc:
         print(f"byok: error: cannot read {OUT_DIR}/{INVENTORY_FILE}: {exc}", file=sys.stderr)
         print("  help: run `byok generate` (and review) first", file=sys.stderr)
@@ -135,7 +152,11 @@ def cmd_check_plan(args: argparse.Namespace) -> int:
     except PlanError as exc:
         print(f"{exc.where}: error: {exc.message}", file=sys.stderr)
         return EXIT_INPUT
-    found = judge(plan, inv, root, documents)
+    try:
+        found = judge(plan, inv, root, documents)
+    except (OSError, ValueError) as exc:  # a policy file of generated/ unreadable: no verdict
+        print(f"byok: error: cannot read generated/: {exc}", file=sys.stderr)
+        return EXIT_INPUT
     code = _verdict(found, args)
     emit(plan, root, found, code, args.format, project)
     return code

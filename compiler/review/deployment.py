@@ -16,13 +16,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..deployment import Identity, Inventory, Resource
-from ..model.inputs import Destruction
 from ..policy import iam
 from ..policy.compare import compare
 from .findings import Finding, FindingClass
+
+if TYPE_CHECKING:
+    from ..model.inputs import Destruction
 
 
 @dataclass(frozen=True)
