@@ -16,7 +16,10 @@ from ..load import LMap, LNode, LScalar, LSeq
 from ..policy import keyspecs
 from .base import Model, NoWhere, Where
 from .errors import validation_diagnostics
-from .lifecycle import Decommission, Destruction, KeyState, LenientDate, Ticket
+from .lifecycle import Decommission as Decommission
+from .lifecycle import Destruction as Destruction
+from .lifecycle import KeyState as KeyState
+from .lifecycle import LenientDate, Ticket
 from .types import (
     LOGS_ACTION_PATTERN,
     AccountId,

@@ -28,7 +28,7 @@ from typing import Any
 
 from ..deployment import DATA_BEARING, Inventory, Resource, Root
 from .deployment import weaker
-from .findings import Finding
+from .findings import Finding, FindingClass
 from .planaccess import KEY_TYPES, Context, declared_ticket, enabled, gone, policies, recreated
 from .planfile import Change, Path_, Plan, by_address
 
@@ -110,7 +110,9 @@ def _destroys(c: Change, r: Resource | None, ctx: Context) -> Iterator[Finding]:
             return
         r = Resource(".", c.address, c.type, kind, ctx.account, ctx.region, _name_of(c))
     if r.kind not in DATA_BEARING:
-        cls = "weakening" if r.kind in ("alarm", "metric-filter") and not c.creates else "change"
+        cls: FindingClass = (
+            "weakening" if r.kind in ("alarm", "metric-filter") and not c.creates else "change"
+        )
         label = "WEAKENED: " if cls == "weakening" else ""
         yield Finding(cls, f"{label}the plan {how} {r.where()}", r.files, r.where())
         return
@@ -173,7 +175,7 @@ def _missing(mine: Mapping[str, Resource], changes: Mapping[str, Change]) -> Ite
     for address, r in sorted(mine.items()):
         if address in changes:
             continue
-        cls = "weakening" if r.kind in _MONITORING else "unproved"
+        cls: FindingClass = "weakening" if r.kind in _MONITORING else "unproved"
         line = (
             f"the plan does not manage {r.where()} (`{address}`), which generated/ declares: "
             "made from another configuration, or with -target"

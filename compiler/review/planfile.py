@@ -117,7 +117,7 @@ def _child(decoder: json.JSONDecoder, text: str, pos: int, step: str | int) -> i
         pos, index = _ws(text, pos + 1), 0
         while text[pos] not in "}]":
             if opener == "{":
-                key, pos = json.decoder.scanstring(text, pos + 1)
+                key, pos = json.decoder.scanstring(text, pos + 1)  # type: ignore[attr-defined]
                 pos = _ws(text, _ws(text, pos) + 1)  # past ':'
                 if key == step:
                     return pos
@@ -135,7 +135,8 @@ def _child(decoder: json.JSONDecoder, text: str, pos: int, step: str | int) -> i
 
 def _need(plan_file: str, text: str, doc: Any, path: Path_, kind: type, what: str) -> Any:
     if not isinstance(doc, kind):
-        shape = {dict: "an object", list: "an array", str: "a string"}.get(kind, kind.__name__)
+        shapes: dict[type, str] = {dict: "an object", list: "an array", str: "a string"}
+        shape = shapes.get(kind, kind.__name__)
         raise PlanError(locate(plan_file, text, path), f"{what} must be {shape}")
     return doc
 
