@@ -121,8 +121,10 @@ def test_a_new_external_id_is_new_access(repo: Path) -> None:
 
 
 def _replica(region: str) -> Callable[[Path], None]:
-    return org("    key:\n      deletion_window_days: 30\n",
-               f"    key:\n      deletion_window_days: 30\n      replica_regions: [{region}]\n")  # fmt: skip
+    return org(
+        "    key:\n      deletion_window_days: 30\n",
+        f"    key:\n      deletion_window_days: 30\n      replica_regions: [{region}]\n",
+    )
 
 
 def test_a_new_replica_region_is_new_access(repo: Path) -> None:
@@ -151,13 +153,17 @@ def test_logging_removed_destroys_the_vendor_log_group(repo: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "why"),
     [
-        (org("  - vendor: slack\n", "  - vendor: slack\n    key: {multi_region: true}\n"),
-         "multi_region false -> true"),
-        (org(ROTATION_180, ROTATION_180 + "      origin: EXTERNAL\n"),
-         "`aws_kms_key` becomes `aws_kms_external_key`"),
+        (
+            org("  - vendor: slack\n", "  - vendor: slack\n    key: {multi_region: true}\n"),
+            "multi_region false -> true",
+        ),
+        (
+            org(ROTATION_180, ROTATION_180 + "      origin: EXTERNAL\n"),
+            "`aws_kms_key` becomes `aws_kms_external_key`",
+        ),
     ],
     ids=["multi_region", "origin-external"],
-)  # fmt: skip
+)
 def test_a_forces_replacement_key_option_is_destruction(
     repo: Path, change: Callable[[Path], None], why: str
 ) -> None:
@@ -180,7 +186,7 @@ def test_the_origin_external_replacement_is_exactly_what_the_inputs_say(repo: Pa
     )
 
     def change(repo: Path) -> None:
-        edit(repo / "org.yaml", ROTATION_180, ROTATION_180 + "      origin: EXTERNAL\n")  # fmt: skip
+        edit(repo / "org.yaml", ROTATION_180, ROTATION_180 + "      origin: EXTERNAL\n")
         edit(repo / "org.yaml", "apps:\n", decl)
 
     pr(repo, change)
@@ -241,23 +247,44 @@ def test_swapping_two_stacks_of_one_account_is_destruction(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("change", "words"),
     [
-        (org("log_retention_days: 365", "log_retention_days: 1"),
-         ("log group `/aws/cloudtrail/acme-byok`", "retention_in_days 365 -> 1")),
-        (org("    - kms-oncall@acme.example\n", "    - attacker@evil.example\n"),
-         ("alarm recipients removed", "kms-oncall@acme.example",
-          "replaced by attacker@evil.example")),
-        (org("    - kms-oncall@acme.example\n", ""),
-         ("alarm recipients removed", "kms-oncall@acme.example")),
-        (org("  deletion_window_days: 30\n", "  deletion_window_days: 7\n"),
-         ("key `slack-prod`", "deletion_window_in_days 30 -> 7")),
-        (vendor("slack", "automatic_rotation: supported", "automatic_rotation: unsupported"),
-         ("key `slack-prod`", "no longer rotates", "enable_key_rotation true -> false")),
-        (org("  rotation_period_days: 365\n", "  rotation_period_days: 730\n"),
-         ("key `slack-prod`", "rotates its key material less often")),
+        (
+            org("log_retention_days: 365", "log_retention_days: 1"),
+            ("log group `/aws/cloudtrail/acme-byok`", "retention_in_days 365 -> 1"),
+        ),
+        (
+            org("    - kms-oncall@acme.example\n", "    - attacker@evil.example\n"),
+            (
+                "alarm recipients removed",
+                "kms-oncall@acme.example",
+                "replaced by attacker@evil.example",
+            ),
+        ),
+        (
+            org("    - kms-oncall@acme.example\n", ""),
+            ("alarm recipients removed", "kms-oncall@acme.example"),
+        ),
+        (
+            org("  deletion_window_days: 30\n", "  deletion_window_days: 7\n"),
+            ("key `slack-prod`", "deletion_window_in_days 30 -> 7"),
+        ),
+        (
+            vendor("slack", "automatic_rotation: supported", "automatic_rotation: unsupported"),
+            ("key `slack-prod`", "no longer rotates", "enable_key_rotation true -> false"),
+        ),
+        (
+            org("  rotation_period_days: 365\n", "  rotation_period_days: 730\n"),
+            ("key `slack-prod`", "rotates its key material less often"),
+        ),
     ],
-    ids=["retention", "recipients-replaced", "recipient-removed", "deletion-window",
-         "rotation-off", "rotation-slower"],
-)  # fmt: skip
+    ids=[
+        "retention",
+        "recipients-replaced",
+        "recipient-removed",
+        "deletion-window",
+        "rotation-off",
+        "rotation-slower",
+    ],
+)
 def test_weakened_monitoring_exits_6(
     repo: Path, change: Callable[[Path], None], words: tuple[str, ...]
 ) -> None:
@@ -273,17 +300,25 @@ def test_weakened_monitoring_exits_6(
 @pytest.mark.parametrize(
     ("old", "new", "words"),
     [
-        ("  enable_log_file_validation    = true\n", "  enable_log_file_validation    = false\n",
-         "log file validation off"),
-        ("  enable_logging                = true\n", "  enable_logging                = false\n",
-         "the trail may stop logging"),
-        ("  include_global_service_events = true\n",
-         "  include_global_service_events = true\n  event_selector {\n"
-         "    read_write_type = \"WriteOnly\"\n  }\n",
-         "event selectors narrow"),
+        (
+            "  enable_log_file_validation    = true\n",
+            "  enable_log_file_validation    = false\n",
+            "log file validation off",
+        ),
+        (
+            "  enable_logging                = true\n",
+            "  enable_logging                = false\n",
+            "the trail may stop logging",
+        ),
+        (
+            "  include_global_service_events = true\n",
+            "  include_global_service_events = true\n  event_selector {\n"
+            '    read_write_type = "WriteOnly"\n  }\n',
+            "event selectors narrow",
+        ),
     ],
     ids=["log-file-validation", "logging-off", "event-selectors"],
-)  # fmt: skip
+)
 def test_a_module_edit_weakening_the_trail(repo: Path, old: str, new: str, words: str) -> None:
     pr(repo, lambda r: edit(r / "modules" / "cloudtrail" / "main.tf", old, new), generate=False)
     res = diff(repo)
@@ -296,8 +331,11 @@ def test_a_module_edit_weakening_the_trail(repo: Path, old: str, new: str, words
 
 def test_prevent_destroy_removed_from_the_key_module(repo: Path) -> None:
     path = "modules/kms-key/main.tf"
-    pr(repo, lambda r: edit(r / path, "prevent_destroy = true", "prevent_destroy = false"),
-       generate=False)  # fmt: skip
+    pr(
+        repo,
+        lambda r: edit(r / path, "prevent_destroy = true", "prevent_destroy = false"),
+        generate=False,
+    )
     res = diff(repo, "--allow-widening")
     assert res.returncode == 6, res.stdout + res.stderr
     _one_line(res, "WEAKENED", path, "prevent_destroy off")
@@ -340,10 +378,18 @@ def test_every_symlink_byok_or_terraform_reads_is_refused(repo: Path, path: str)
 
 @pytest.mark.parametrize(
     "name",
-    ["modules/kms-key/main.tofu", "modules/kms-key/main.tofu.json", "override.tf",
-     "modules/cloudtrail/x_override.tf", "terraform.tfvars", "extra.auto.tfvars.json",
-     "terraform.rc", ".github/workflows/byok-review.yml", "main.tofu"],
-)  # fmt: skip
+    [
+        "modules/kms-key/main.tofu",
+        "modules/kms-key/main.tofu.json",
+        "override.tf",
+        "modules/cloudtrail/x_override.tf",
+        "terraform.tfvars",
+        "extra.auto.tfvars.json",
+        "terraform.rc",
+        ".github/workflows/byok-review.yml",
+        "main.tofu",
+    ],
+)
 def test_files_terraform_loads_are_not_proved(repo: Path, name: str) -> None:
     def add(repo: Path) -> None:
         (repo / name).parent.mkdir(parents=True, exist_ok=True)

@@ -115,11 +115,16 @@ def test_init_writes_the_repository_and_never_overwrites(
 def test_scaffolded_workflow_uses_the_installed_byok() -> None:
     example = (REPO / "examples" / "github-actions-review.yml").read_text()
     text = workflow_text(example)
-    assert "make " not in text and ".venv" not in text
+    from importlib.metadata import version
+
+    assert "make " not in text
     for _, new in WORKFLOW_EDITS:
-        assert new in text
+        assert new.format(version=version("byok-compiler")) in text
+    # the judge is that release, installed beside the pull request, never from it
+    assert f"judge/.venv/bin/pip install 'byok-compiler=={version('byok-compiler')}'" in text
+    assert "../judge/.venv/bin/byok diff --base" in text and "pr/.venv" not in text
     with pytest.raises(ValueError, match="no longer contains"):
-        workflow_text(example.replace("make check-generated", "make verify"))
+        workflow_text(example.replace("make -C judge venv", "make venv"))
 
 
 def test_scaffolded_apply_workflow_checks_the_plan_with_the_installed_byok() -> None:

@@ -182,7 +182,7 @@ def test_shipped_summary_states_exactly_what_is_proved(project: Path) -> None:
         "requests that carry the revoked value under that key\n"
         "accepted: 6 warning(s) (W101) by org.yaml `accepted_warnings`, each with its reason and "
         "ticket\n"
-        "generated/: 16 files unchanged\n"
+        "generated/: 17 files unchanged\n"
     )
 
 

@@ -42,17 +42,28 @@ SCAFFOLD = {
     "gitignore": ".gitignore",
 }
 SCHEMAS = {"org": "schema/org.json", "vendor": "schema/vendor.json"}
-# The example workflow runs in this repository (Makefile, .venv); an organization repository
-# installs the package instead. Each replacement must apply (tests/test_init.py).
+# The example workflow builds its judge from the base commit of this repository (`make -C judge
+# venv`); an organization repository has no compiler to build, so its judge is the release this
+# byok is, pinned in the workflow: the workflow itself comes from the base branch
+# (pull_request_target), so a pull request cannot change which byok judges it. Each
+# replacement must apply (tests/test_packaging.py).
 WORKFLOW_EDITS = (
     (
-        "        run: make check-generated\n",
-        "        run: pip install byok-compiler && byok generate --check\n",
+        "        run: make -C judge venv\n",
+        "        # byok is not on PyPI (README): install this release from your package index, or\n"
+        "        # replace the requirement with 'byok-compiler @ git+<its URL>@v{version}'\n"
+        "        run: python -m venv judge/.venv && judge/.venv/bin/pip install "
+        "'byok-compiler=={version}'\n",
     ),
-    (".venv/bin/byok diff", "byok diff"),
 )
+# examples/github-actions-apply.yml, likewise with the pinned release.
 APPLY_EDITS = (
-    WORKFLOW_EDITS[0],
+    (
+        "        run: make check-generated\n",
+        "        # byok is not on PyPI (README): install this release from your package index, or\n"
+        "        # replace the requirement with 'byok-compiler @ git+<its URL>@v{version}'\n"
+        "        run: pip install 'byok-compiler=={version}' && byok generate --check\n",
+    ),
     (".venv/bin/byok check-plan", "byok check-plan"),
 )
 _IGNORE = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*")
@@ -67,10 +78,12 @@ def add_parsers(sub: Any) -> None:
 
 
 def workflow_text(example: str, edits: tuple[tuple[str, str], ...] = WORKFLOW_EDITS) -> str:
+    from importlib.metadata import version
+
     for old, new in edits:
         if old not in example:
             raise ValueError(f"the CI example no longer contains {old.strip()!r}")
-        example = example.replace(old, new)
+        example = example.replace(old, new.format(version=version("byok-compiler")))
     return example
 
 

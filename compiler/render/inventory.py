@@ -38,12 +38,11 @@ def _key(root: RootResources, ck: CompiledKey, values: Mapping[str, Any]) -> Non
             "customer_master_key_spec": values["key_spec"],
             "key_usage": values["key_usage"],
         }
-    settings = {
-        "deletion_window_in_days": values["deletion_window_in_days"],
-        "enable_key_rotation": rotation,
-        "rotation_period_in_days": values["rotation_period_in_days"] if rotation else None,
-        "enabled": values["is_enabled"],
-    }
+    settings: dict[str, Any] = {"deletion_window_in_days": values["deletion_window_in_days"]}
+    if not external:  # aws_kms_external_key has no rotation: AWS rotates no imported material
+        period = values["rotation_period_in_days"] if rotation else None
+        settings |= {"enable_key_rotation": rotation, "rotation_period_in_days": period}
+    settings["enabled"] = values["is_enabled"]
     files = ("modules/kms-key/main.tf",)
     policy = {"key_policy": f"generated/policies/{name}.json"}
     root.add(
