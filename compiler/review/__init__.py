@@ -1,5 +1,4 @@
-"""`byok diff` and `byok check-plan`: policies at a git ref, in `generated/` and in a saved plan
--> access changes, in words."""
+"""`byok diff` and `byok check-plan`: a git ref, `generated/` or a plan -> findings, in words."""
 
 from __future__ import annotations
 
