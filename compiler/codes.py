@@ -199,6 +199,24 @@ _CODES = (
     Code("E347", "duplicate stack", "Each account and Region is one stack, not the org's own."),
     Code("E348", "environment in two stacks", "An environment's keys live in one stack."),
     Code("E349", "stack identity in another account", "Stack roles are of the stack account."),
+    # Issue 22: the reviewed state of a key (README, "Incidents").
+    Code(
+        "E350",
+        "key state of an unknown environment",
+        "No such environment in the app.",
+    ),
+    Code("E351", "duplicate key state", "An environment has one entry in `key_states`."),
+    Code(
+        "E352",
+        "key disabled without a break-glass role",
+        "Every key policy denies kms:DisableKey to all but the break-glass role: without one, "
+        "Terraform cannot disable the key.",
+    ),
+    Code(
+        "E353",
+        "key state of imported key material",
+        "Terraform does not manage the key state of a key whose material is imported outside it.",
+    ),
     # Issue 17: per-grant principals, key specs, the organization's own statements.
     Code("E360", "list parameter outside principals", "A list feeds a condition or ExternalId."),
     Code("E361", "customer grant without principals", "`party: customer` names no principals."),

@@ -176,11 +176,21 @@ class Root:
 
 @dataclass(frozen=True)
 class Inventory:
+    """`declared`: what org.yaml declares about leaving and incident state, for `byok
+    check-plan` (which reads generated/ only): `decommissions` and `destructions` (each
+    `{key or resource, account_id, region, ticket}`, null account or Region: any) and
+    `key_states` (`{key, enabled, ticket}` for every key org.yaml gives a state)."""
+
     roots: tuple[Root, ...]
     resources: tuple[Resource, ...]
+    declared: Mapping[str, Any] = field(default_factory=dict)
 
     def by_identity(self) -> dict[Identity, Resource]:
         return {r.identity: r for r in self.resources}
+
+    def by_address(self, root: str) -> dict[str, Resource]:
+        """The resources of one root by their Terraform address there."""
+        return {r.address: r for r in self.resources if r.root == root}
 
 
 class InventoryError(ValueError):
@@ -193,10 +203,12 @@ def dumps(inv: Inventory) -> bytes:
     roots = [{"dir": r.dir, "account": r.account, "region": r.region} for r in inv.roots]
     lines = [json.dumps(r.to_json(), sort_keys=True, ensure_ascii=False) for r in _sorted(inv)]
     body = ",\n    ".join(lines)
+    declared = json.dumps(dict(inv.declared), sort_keys=True, ensure_ascii=False)
     return (
         "{\n"
         f'  "format": {json.dumps(FORMAT)},\n'
         f'  "roots": {json.dumps(roots, sort_keys=True)},\n'
+        f'  "declared": {declared},\n'
         f'  "resources": [\n    {body}\n  ]\n'
         "}\n"
     ).encode()
@@ -240,7 +252,11 @@ def loads(data: bytes | str) -> Inventory:
         roots = tuple(
             Root(str(r["dir"]), str(r["account"]), str(r["region"])) for r in doc["roots"]
         )
-        return Inventory(roots, tuple(Resource.from_json(r) for r in doc["resources"]))
+        declared = doc.get("declared") or {}
+        if not isinstance(declared, dict):
+            raise InventoryError("`declared` is not an object")
+        resources = tuple(Resource.from_json(r) for r in doc["resources"])
+        return Inventory(roots, resources, declared)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         if isinstance(exc, InventoryError):
             raise

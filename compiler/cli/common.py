@@ -22,14 +22,16 @@ EXIT_INTERRUPTED = 130  # the shell's code for SIGINT (128 + 2)
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "success (diff: nothing blocking; audit: clean)",
     EXIT_INPUT: "input errors; stale generated/; a symbolic link (diff); a base git cannot read; "
-    "AWS errors",
+    "AWS errors; check-plan: a plan it does not judge (malformed, another major version)",
     EXIT_USAGE: "usage error; diff: an ambiguous --base, or nothing to review (`byok diff --help`)",
-    EXIT_WIDER: "access widened (diff, compare --fail-on-wider, audit); diff: also a change it "
-    "cannot prove (hand-written Terraform, files Terraform loads)",
-    EXIT_DESTROY: "diff: a key, replica, log group, trail, trail bucket or audit key destroyed or "
-    "replaced without a declaration in org.yaml",
+    EXIT_WIDER: "access widened (diff, check-plan, compare --fail-on-wider, audit); diff and "
+    "check-plan: also a change it cannot prove (hand-written Terraform, files Terraform loads)",
+    EXIT_DESTROY: "diff, check-plan: a key, replica, log group, trail, trail bucket or audit key "
+    "destroyed or replaced without a declaration in org.yaml; check-plan: a key pending deletion "
+    "re-created",
     EXIT_FINDINGS: "audit: findings other than wider access",
-    EXIT_WEAKER: "diff: monitoring or evidence weakened (retention, deletion window, rotation, "
+    EXIT_WEAKER: "diff, check-plan: monitoring or evidence weakened (retention, deletion window, "
+    "rotation, "
     "trail, log file validation, alarms, alarm recipients)",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
 }

@@ -50,6 +50,9 @@ class KeySpec:
     scopes: dict[str, str]  # context key (without the kms:EncryptionContext: prefix) -> scope
     place: tuple[str, str]  # the account and Region it lives in (its stack's, or org.yaml's)
     revoked: tuple[Revoked, ...] = ()
+    # org.yaml `key_states`: whether the key is to be enabled, and the entry's ticket
+    enabled: bool = True
+    state_ticket: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,8 @@ def _spec(ck: CompiledKey, policy: iam.Policy) -> KeySpec:
         scopes=scopes,
         place=(k.org.account_id, k.org.region),
         revoked=_revoked(ck),
+        enabled=k.enabled,
+        state_ticket=k.key_state.ticket if k.key_state is not None else None,
     )
 
 

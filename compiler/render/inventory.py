@@ -42,6 +42,7 @@ def _key(root: RootResources, ck: CompiledKey, values: Mapping[str, Any]) -> Non
     if not external:  # aws_kms_external_key has no rotation: AWS rotates no imported material
         period = values["rotation_period_in_days"] if rotation else None
         settings |= {"enable_key_rotation": rotation, "rotation_period_in_days": period}
+    settings["enabled"] = values["is_enabled"]
     files = ("modules/kms-key/main.tf",)
     policy = {"key_policy": f"generated/policies/{name}.json"}
     root.add(
@@ -82,7 +83,10 @@ def _replicas(root: RootResources, compiled: Compiled, keys: Mapping[str, Any]) 
                 name,
                 region=region,
                 replace_on={"primary_key_arn": f"${{{primary}.this[0].arn}}"},
-                settings={"deletion_window_in_days": values["deletion_window_in_days"]},
+                settings={
+                    "deletion_window_in_days": values["deletion_window_in_days"],
+                    "enabled": values["is_enabled"],
+                },
                 access={"key_policy": f"generated/policies/{name}.json"},
                 files=(file,),
             )
@@ -148,7 +152,7 @@ def _root_resources(root: RootResources, compiled: Compiled, suffix: str) -> lis
         _key(root, ck, keys[ck.key.name])
     _replicas(root, compiled, keys)
     trail, retention = str(values["trail_name"]), int(values["log_retention_days"])  # type: ignore[arg-type]
-    cloudtrail(root, trail, retention)
+    cloudtrail(root, trail, retention, values["break_glass"])  # type: ignore[arg-type]
     logging: dict[str, Any] = values["logging"]  # type: ignore[assignment]
     for app in sorted(logging):
         _vendor_logging(root, app, logging[app], retention)
@@ -172,6 +176,31 @@ def _roots(compiled: Compiled) -> Iterator[tuple[RootResources, Compiled, str]]:
         )
 
 
+def declared(compiled: Compiled) -> dict[str, Any]:
+    """What org.yaml declares for `byok check-plan` (deployment.Inventory.declared)."""
+    org = compiled.resolved.org
+    return {
+        "decommissions": [
+            {"key": d.key, "account_id": d.account_id, "region": d.region, "ticket": d.ticket}
+            for d in org.decommissions
+        ],
+        "destructions": [
+            {
+                "resource": d.resource,
+                "account_id": d.account_id,
+                "region": d.region,
+                "ticket": d.ticket,
+            }
+            for d in org.destructions
+        ],
+        "key_states": [
+            {"key": ck.key.name, "enabled": s.enabled, "ticket": s.ticket}
+            for ck in sorted(compiled.keys, key=lambda c: c.key.name)
+            if (s := ck.key.key_state) is not None
+        ],
+    }
+
+
 def inventory(compiled: Compiled) -> Inventory:
     """Every root's resources, in the order `deployment.dumps` writes them."""
     roots: list[Root] = []
@@ -179,7 +208,7 @@ def inventory(compiled: Compiled) -> Inventory:
     for root, part, suffix in _roots(compiled):
         roots.append(Root(root.dir, root.account, root.region))
         resources += _root_resources(root, part, suffix)
-    return Inventory(tuple(roots), tuple(resources))
+    return Inventory(tuple(roots), tuple(resources), declared(compiled))
 
 
 def inventory_json(compiled: Compiled) -> bytes:

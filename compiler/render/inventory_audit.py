@@ -9,6 +9,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..deployment import Resource
+from .inventory_policies import (
+    alarm_key_policy,
+    delivery_permissions_policy,
+    delivery_trust_policy,
+    trail_key_policy,
+)
 
 # modules/key-alarms locals.all_controls (none disabled by the generated module)
 ALARM_CONTROLS = (
@@ -102,8 +108,10 @@ class RootResources:
         )
 
 
-def _trail_keys(root: RootResources, trail: str) -> None:
+def _trail_keys(root: RootResources, trail: str, break_glass: str | None) -> None:
     files = ("modules/cloudtrail/kms.tf", "modules/cloudtrail/alarm_key.tf")
+    where = (root.account, root.region, trail, break_glass)
+    policies = {"this": trail_key_policy(*where), "alarms": alarm_key_policy(*where)}
     for res, role, alias in (("this", "trail", "cloudtrail"), ("alarms", "alarms", "alarms")):
         root.add(
             f"module.cloudtrail.aws_kms_key.{res}[0]",
@@ -111,7 +119,8 @@ def _trail_keys(root: RootResources, trail: str) -> None:
             "audit-key",
             f"{role} key",
             replace_on={**SYMMETRIC},
-            settings=dict(AUDIT_KEY),
+            settings={**AUDIT_KEY, "enabled": True},
+            access={"policy": policies[res]},
             files=files,
         )
         name = f"alias/{trail}-{alias}"
@@ -167,8 +176,8 @@ def _bucket(root: RootResources, trail: str) -> str:
     return bucket
 
 
-def cloudtrail(root: RootResources, trail: str, retention: int) -> None:
-    _trail_keys(root, trail)
+def cloudtrail(root: RootResources, trail: str, retention: int, break_glass: str | None) -> None:
+    _trail_keys(root, trail, break_glass)
     bucket = _bucket(root, trail)
     group = _delivery(root, trail, retention)
     root.add(
@@ -189,7 +198,14 @@ def _delivery(root: RootResources, trail: str, retention: int) -> str:
     logs = ("modules/cloudtrail/logs.tf",)
     root.log_group("module.cloudtrail", group, retention, logs)
     role = f"{trail}-cloudtrail-cloudwatch-logs"
-    root.role("module.cloudtrail", role, "deliver-to-cloudwatch-logs", logs)
+    root.role(
+        "module.cloudtrail",
+        role,
+        "deliver-to-cloudwatch-logs",
+        logs,
+        trust_policy=delivery_trust_policy(root.account, root.region, trail),
+        permissions_policy=delivery_permissions_policy(root.account, root.region, trail),
+    )
     return group
 
 

@@ -24,6 +24,8 @@ def _key_inputs(ck: CompiledKey) -> dict[str, HclValue]:
         "key_spec": k.vendor.key.spec,
         "key_usage": key_usage(k.vendor) or "",
         "enable_key_rotation": k.options.automatic_rotation,
+        # org.yaml `key_states` (README, "Incidents"): false disables the key and its replicas
+        "is_enabled": k.enabled,
         "replacement_needs_new_arn": k.vendor.key.replacement_needs_new_arn,
         "tags": {"byok:vendor": k.vendor.name, "byok:environment": k.environment},
     }

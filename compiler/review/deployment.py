@@ -174,10 +174,34 @@ _WEAKER: Mapping[str, tuple[Callable[[Any, Any], bool], str]] = {
 }
 
 
+def weaker(setting: str, old: Any, new: Any) -> tuple[bool, str]:
+    """Whether `new` monitors or keeps less than `old` for `setting`, and the words for it (an
+    unknown setting counts as weaker: fail closed)."""
+    test, verb = _WEAKER.get(setting, (lambda o, n: True, "changes"))
+    return bool(test(old, new)), verb
+
+
+def _enabled(old: Resource, new: Resource) -> Iterator[Finding]:
+    """org.yaml `key_states`: enabling a disabled key again gives back all its access."""
+    o, n = old.settings.get("enabled", True), new.settings.get("enabled", True)
+    if o == n:
+        return
+    if n:
+        line = (
+            f"NEW ACCESS: {new.where()} is enabled again: every principal its policy allows "
+            "may use it"
+        )
+        yield Finding("access", line, new.files, new.where())
+    else:
+        line = f"{new.where()} is disabled: every cryptographic operation on it fails"
+        yield Finding("change", line, new.files, new.where())
+
+
 def _settings(old: Resource, new: Resource) -> Iterator[Finding]:
+    yield from _enabled(old, new)
     for k in sorted({*old.settings, *new.settings}):
         o, n = old.settings.get(k), new.settings.get(k)
-        if o == n or k == "recipient":
+        if o == n or k in ("recipient", "enabled"):
             continue
         weaker, verb = _WEAKER.get(k, (lambda o, n: True, "changes"))
         cls: FindingClass = "weakening" if weaker(o, n) else "change"
@@ -213,6 +237,8 @@ def _access(old: Resource | None, new: Resource, ctx: Context) -> Iterator[Findi
     for doc in ("trust_policy", "permissions_policy"):
         if doc not in new.access:
             continue
+        if old is not None and doc not in old.access:
+            continue  # an inventory that did not record it (written by an older byok)
         before = old.access.get(doc, _EMPTY) if old is not None else _EMPTY
         if old is not None and before == new.access[doc]:
             continue
