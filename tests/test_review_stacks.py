@@ -55,7 +55,11 @@ def test_moving_an_environment_to_a_stack_is_a_key_deletion(repo: Path) -> None:
         "111122223333/Region us-east-1, or declare `decommissions: [{key: databricks-staging, "
         'account_id: "111122223333", region: us-east-1, reason: ..., ticket: ..., '
         "vendor_confirmed: YYYY-MM-DD}]` in org.yaml once the vendor has confirmed\n"
-        "\nother changes (no access, data or monitoring at stake):\n"
+    ) in res.stdout
+    # the stack's own CloudTrail delivery role is new access, worded by its trust policy
+    assert (
+        "NEW ACCESS: new IAM role `acme-byok-cloudtrail-cloudwatch-logs` (assumed by "
+        "cloudtrail.amazonaws.com) may logs:"
     ) in res.stdout
     # the stack's own root: its trail (and all it needs) is new, nothing of the root's goes
     assert (
