@@ -46,23 +46,37 @@ class KeyPart:
     # its own files (policies/<key>.json, handoff/<key>.md); not stored with the part
     files: dict[str, bytes] = field(default_factory=dict, compare=False)
 
-    def to_data(self) -> list[Any]:
-        """Plain values (lists, strings, numbers) for the build cache; `files` left out."""
+    def small(self) -> list[Any]:
+        """The facts, as plain values (the build cache's index holds them)."""
+        state = None if self.state is None else list(self.state)
         return [
-            self.name, self.root, list(self.place), self.hcl, [list(r) for r in self.resources],
-            self.access, self.node, self.readme, self.imported, self.rotating,
-            list(self.replicas), None if self.state is None else list(self.state), self.label,
+            self.name, self.root, list(self.place), self.imported, self.rotating,
+            list(self.replicas), state, self.label,
         ]  # fmt: skip
 
+    def large(self) -> list[Any]:
+        """The rendered pieces, as plain values (stored apart from the index)."""
+        return [self.hcl, [list(r) for r in self.resources], self.access, self.node, self.readme]
+
     @classmethod
-    def from_data(cls, data: list[Any]) -> KeyPart:
-        (name, root, place, hcl, resources, access, node, readme, imported, rotating) = data[:10]
-        replicas, state, label = data[10:]
+    def from_data(cls, small: list[Any], large: list[Any]) -> KeyPart:
+        name, root, place, imported, rotating, replicas, state, label = small
+        hcl, resources, access, node, readme = large
         return cls(
-            name, root, (place[0], place[1]), hcl, tuple((a, b, c) for a, b, c in resources),
-            access, node, readme, imported, rotating, tuple(replicas),
-            None if state is None else (state[0], state[1]), label,
-        )  # fmt: skip
+            name=name,
+            root=root,
+            place=(place[0], place[1]),
+            hcl=hcl,
+            resources=tuple((a, b, c) for a, b, c in resources),
+            access=access,
+            node=node,
+            readme=readme,
+            imported=imported,
+            rotating=rotating,
+            replicas=tuple(replicas),
+            state=None if state is None else (state[0], state[1]),
+            label=label,
+        )
 
 
 @dataclass(frozen=True)
