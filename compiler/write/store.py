@@ -1,11 +1,12 @@
 """The build cache of `byok generate` and `byok diff` (issue 29): `.build/byok/`, beside the inputs.
 
 - `index`: what earlier runs computed for each input piece (an app with its vendor file and
-  the settings), as JSON, sealed with an HMAC-SHA256 under this user's key (`$XDG_CACHE_HOME/byok/cache-key`,
-  else `~/.cache/byok/cache-key`, 32 random bytes made on first use, readable by the user
-  only). A cache that cannot be verified is ignored: damaged, of another byok or Python, or
-  made with another key: copied from another machine, committed to git, restored by CI from
-  another job's cache, or written by hand. It can only make a run slower, never change what it says.
+  the settings), as JSON, sealed with an HMAC-SHA256 under this user's key
+  (`$XDG_CACHE_HOME/byok/cache-key`, else `~/.cache/byok/cache-key`: 32 random bytes made on
+  first use, readable by the user only). A cache that cannot be verified is ignored: damaged,
+  of another byok or Python, or made with another key (copied from another machine, committed
+  to git, restored by CI from another job's cache, written by hand). It can only make a run
+  slower, never change what it says.
 - `blobs/<sha256>`: the larger pieces the index names by digest (the rendered parts of an app's
   keys); read back only when the bytes still have that digest.
 
