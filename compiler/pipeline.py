@@ -12,21 +12,29 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+from . import incremental
 from .compile import Compiled, compile_all
 from .diagnostics import CompileError, Diagnostic, Loc, sort_diagnostics
+from .incremental import Plan
 from .load import load_file
 from .load.inline import InlineAccept, inline_accepts
 from .model import Org, Vendor, build
 from .model.version import check_byok_version
 from .paths import ORG_FILE, OUT_DIR, VENDORS_DIR
-from .render import render_all
+from .render.parts import AppPart, app_keys, app_part
+from .render.tree import render_parts
 from .resolve import resolve
 from .resolve.accept import Accepted, bad_codes, bad_inline, relocate
 from .resolve.accept import apply as accept_warnings
 from .resolve.lifecycle import check_lifecycle
 from .shipped import byok_version, vendor_sources
 from .verify import Proof, check_replica_policies, verify_inputs, verify_while
+from .write.store import Store
+
+# A key's diagnostics and proof, by key name in the order the keys are compiled.
+Verified = dict[str, tuple[list[Diagnostic], Proof]]
 
 __all__ = ["ORG_FILE", "OUT_DIR", "VENDORS_DIR"]  # re-exported: callers import them from here
 
@@ -133,7 +141,12 @@ Rendered = Callable[[dict[str, bytes]], object]
 
 
 def build_tree(
-    root: Path, today: date | None = None, *, guard: bool = True, on_render: Rendered | None = None
+    root: Path,
+    today: date | None = None,
+    *,
+    guard: bool = True,
+    on_render: Rendered | None = None,
+    store: Store | None = None,
 ) -> Result:
     """Compile the inputs under `root` into the files of `generated/`; raise on any error.
 
@@ -141,10 +154,12 @@ def build_tree(
     (E320) unless org.yaml decommissions it; `byok diff` turns the guard off and reports such a
     key itself, against the reviewed base. `on_render` is called with the files as soon as they
     are rendered, while the proofs may still be running (`generate` stages the new tree then);
-    what it does must be undone by the caller if this raises.
+    what it does must be undone by the caller if this raises. With a `store` (the build cache
+    under `.build/`, write/store.py), the apps whose fingerprint it verifiably holds are neither
+    proved nor rendered again (incremental.py); the result is the same, byte for byte.
     """
     with _no_cycle_collection():
-        return _build_tree(root, today or date.today(), guard, on_render)
+        return _build_tree(root, today or date.today(), guard, on_render, store)
 
 
 def compile_verified(root: Path, today: date) -> Compiled:
@@ -164,17 +179,39 @@ def compile_verified(root: Path, today: date) -> Compiled:
         return compile_all(resolved)
 
 
-def _render(compiled: Compiled, on_render: Rendered | None) -> dict[str, bytes] | Exception:
+def _render(
+    compiled: Compiled, plan: Plan, on_render: Rendered | None
+) -> tuple[list[AppPart], dict[str, bytes]] | Exception:
+    """Every app's part (the reused ones from the cache) and the files assembled from them."""
     try:
-        files = render_all(compiled)
+        logging = {lg.app: lg for lg in compiled.resolved.logging}
+        apps = [
+            plan.reused[v].part if v in plan.reused else app_part(keys, logging.get(v))
+            for v, keys in app_keys(compiled).items()
+        ]
+        files = render_parts(compiled.resolved.org, apps)
         if on_render is not None:
             on_render(files)
-        return files
+        return apps, files
     except Exception as exc:  # raised by the caller once the proofs have been reported
         return exc
 
 
-def _build_tree(root: Path, today: date, guard: bool, on_render: Rendered | None) -> Result:
+def _verify(compiled: Compiled, plan: Plan, on_render: Rendered | None) -> tuple[Verified, Any]:
+    """Each key's diagnostics and proof in key order (a reused app's from the cache), and what
+    `_render` returned meanwhile. Rendering does not read the proofs: it runs while a worker
+    verifies."""
+    todo = [ck for ck in compiled.keys if ck.key.vendor.name not in plan.reused]
+    results, rendered = verify_while(todo, lambda: _render(compiled, plan, on_render))
+    done = {ck.key.name: r for ck, r in zip(todo, results, strict=True)}
+    for reused in plan.reused.values():
+        done.update((n, (reused.diags[n], p)) for n, p in reused.proofs.items())
+    return {ck.key.name: done[ck.key.name] for ck in compiled.keys}, rendered
+
+
+def _build_tree(
+    root: Path, today: date, guard: bool, on_render: Rendered | None, store: Store | None
+) -> Result:
     org, vendors = load_inputs(root)
     resolved = resolve(org, vendors, today)
     existing = existing_keys(root) if guard else None
@@ -183,31 +220,31 @@ def _build_tree(root: Path, today: date, guard: bool, on_render: Rendered | None
     if lifecycle:
         raise CompileError(lifecycle)
     compiled = compile_all(resolved)
+    names = {v: [ck.key.name for ck in keys] for v, keys in app_keys(compiled).items()}
+    plan = incremental.plan(root, org, today, store, names)
     diags: list[Diagnostic] = verify_inputs(resolved)
-    proofs: list[Proof] = []
-    # Rendering does not read the proofs: it runs while a worker verifies. Nothing rendered
-    # leaves this function unless every proof held.
-    results, rendered = verify_while(compiled.keys, lambda: _render(compiled, on_render))
-    for found, proof in results:
-        diags += found
-        proofs.append(proof)
+    # Nothing rendered leaves this function unless every proof held.
+    verified, rendered = _verify(compiled, plan, on_render)
+    diags += [d for found, _ in verified.values() for d in found]
     inline, bad_inline_accepts = load_inline_accepts(root)
     errors = [d for d in diags if d.severity == "error"] + bad_codes(org) + bad_inline_accepts
     if errors:
         raise CompileError(errors)
     if isinstance(rendered, Exception):
         raise rendered  # after the proofs' diagnostics, which say more than a crash
-    files = rendered
+    apps, files = rendered
     shipped = {shown for _, shown in vendor_sources(root).values() if Path(shown).is_absolute()}
     found = relocate([*resolved.warnings, *diags], org, shipped)
     kept, accepted = accept_warnings(org, found, today, inline)
     replicas = check_replica_policies(compiled, files)
     if replicas:
         raise CompileError(replicas)
+    proofs = {name: proof for name, (_, proof) in verified.items()}
+    incremental.save(plan, apps, proofs, {name: found for name, (found, _) in verified.items()})
     return Result(
         compiled=compiled,
         files=files,
         warnings=sort_diagnostics(kept),
-        proofs=tuple(proofs),
+        proofs=tuple(proofs.values()),
         accepted=tuple(accepted),
     )

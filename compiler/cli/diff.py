@@ -283,6 +283,7 @@ def _compile(root: Path) -> Built | None:
     from ..review.gitbase import tracked
     from ..write import read_tree
     from ..write.cache import CACHE_FILE
+    from ..write.store import Store
     from .generate import fingerprint_lookup
 
     day = today()
@@ -293,7 +294,7 @@ def _compile(root: Path) -> Built | None:
         # A cache file committed to git came with the change under review, not from a run on
         # this machine: it vouches for nothing.
         if tracked(root, CACHE_FILE) or fingerprint_lookup(root, day, tree) is None:
-            result = build_tree(root, day, guard=False)
+            result = build_tree(root, day, guard=False, store=Store(root))
             return Built(result.compiled, tree, lambda: stale_files(tree, result.files))
         compiled = compile_verified(root, day)
     except CompileError as err:

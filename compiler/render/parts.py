@@ -59,7 +59,11 @@ class KeyPart:
         return [self.hcl, [list(r) for r in self.resources], self.access, self.node, self.readme]
 
     @classmethod
-    def from_data(cls, small: list[Any], large: list[Any]) -> KeyPart:
+    def from_data(
+        cls, small: list[Any], large: list[Any], files: dict[str, bytes] | None = None
+    ) -> KeyPart:
+        """The part `small` and `large` describe, with its own `files`; TypeError or ValueError
+        on values of another shape."""
         name, root, place, imported, rotating, replicas, state, label = small
         hcl, resources, access, node, readme = large
         return cls(
@@ -76,6 +80,7 @@ class KeyPart:
             replicas=tuple(replicas),
             state=None if state is None else (state[0], state[1]),
             label=label,
+            files=dict(files or {}),
         )
 
 
@@ -165,10 +170,16 @@ def app_part(keys: list[CompiledKey], logging: ResolvedLogging | None) -> AppPar
     )
 
 
-def app_parts(compiled: Compiled) -> list[AppPart]:
-    """Every app's part, in org.yaml's order (the keys of one app are consecutive)."""
-    logging = {lg.app: lg for lg in compiled.resolved.logging}
+def app_keys(compiled: Compiled) -> dict[str, list[CompiledKey]]:
+    """Each app (its vendor's name) -> its keys, in org.yaml's order (the keys of one app are
+    consecutive)."""
     groups: dict[str, list[CompiledKey]] = {}
     for ck in compiled.keys:
         groups.setdefault(ck.key.vendor.name, []).append(ck)
-    return [app_part(keys, logging.get(vendor)) for vendor, keys in groups.items()]
+    return groups
+
+
+def app_parts(compiled: Compiled) -> list[AppPart]:
+    """Every app's part, in org.yaml's order."""
+    logging = {lg.app: lg for lg in compiled.resolved.logging}
+    return [app_part(keys, logging.get(vendor)) for vendor, keys in app_keys(compiled).items()]

@@ -9,14 +9,22 @@ settings (assemble.py), the way `byok generate` assembles them from the parts it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..compile import Compiled
+from ..model import Org
 from .assemble import assemble, settings
-from .parts import app_parts
+from .parts import AppPart, app_parts
 
 
 def render_all(compiled: Compiled) -> dict[str, bytes]:
-    apps = app_parts(compiled)
-    files = assemble(settings(compiled.resolved.org), apps)
+    return render_parts(compiled.resolved.org, app_parts(compiled))
+
+
+def render_parts(org: Org, apps: Sequence[AppPart]) -> dict[str, bytes]:
+    """Every file of `generated/` from the apps' parts (in org.yaml's order) and `org`'s
+    settings: a full build renders every part, an incremental one reuses the unchanged ones."""
+    files = assemble(settings(org), apps)
     for app in apps:
         for key in app.keys:
             files.update(key.files)

@@ -12,6 +12,7 @@ reads it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -66,10 +67,24 @@ def fingerprint(root: Path, inputs: list[Path], today: date) -> str:
     for path in inputs:
         label = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
         _feed(h, label, path.read_bytes())
+    _compiler(h)
+    _feed(h, "today", today.isoformat().encode())
+    return h.hexdigest()
+
+
+def _compiler(h: hashlib._Hash) -> None:
     for path in compiler_sources():
         _feed(h, f"compiler/{path.relative_to(PACKAGE).as_posix()}", path.read_bytes())
     _feed(h, "installed", "\n".join(_installed()).encode())
-    _feed(h, "today", today.isoformat().encode())
+
+
+@functools.cache
+def compiler_digest() -> str:
+    """The compiler's own source and data files and the installed distributions: what the same
+    inputs compile to depends on them (the per-app build cache, write/store.py, keys on it).
+    Computed once per process: a command runs one build."""
+    h = hashlib.sha256()
+    _compiler(h)
     return h.hexdigest()
 
 

@@ -1,0 +1,209 @@
+"""Per-app reuse of an earlier build (issue 29): a one-key edit re-proves and re-renders that
+app's keys only, and the organization's files are assembled from every app's part.
+
+What an app's keys compile, prove and render to is a function of (resolve/keys.py, `app_org`):
+its own entry in org.yaml, its vendor file, the organization's settings (org.yaml without the
+apps), "today", this byok and the libraries it runs on. The fingerprint of an app hashes all
+of them, conservatively: the app's lines of org.yaml with their line numbers (locations reach
+diagnostics), every other line of org.yaml, the vendor file's bytes and the name it is shown
+by, the date, the byok version and the compiler's own sources and installed distributions
+(`cache.compiler_digest`). Where org.yaml is not cut into apps cleanly (`load.segments`), or an
+app's node does not start inside its cut, no app has a fingerprint and everything is built.
+
+What the cache holds for a fingerprint (each key's part, proof and diagnostics) is used only
+when the cache verifies (write/store.py: sealed with this user's key, blobs checked against
+their digests) and its shape is exactly what this module writes; anything else is a miss.
+Loading, resolving, compiling and the organization-wide checks always run: they decide whether
+a build may succeed at all, and the cache never decides that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .diagnostics import Diagnostic
+from .load.segments import Segments, segment
+from .model import Org
+from .paths import ORG_FILE
+from .render.parts import AppPart, KeyPart, LoggingPart
+from .shipped import byok_version, vendor_sources
+from .verify import Proof
+from .write.cache import compiler_digest
+from .write.store import Store
+
+FORMAT = 1
+KEEP_EARLIER = 16  # entries of earlier states kept beyond one per current app
+
+
+@dataclass(frozen=True)
+class Reused:
+    """What the cache holds for one app whose fingerprint is unchanged."""
+
+    part: AppPart
+    proofs: dict[str, Proof]
+    diags: dict[str, list[Diagnostic]]
+
+
+@dataclass
+class Plan:
+    """The apps' fingerprints (vendor name -> digest; none when the cache is off or org.yaml
+    cannot be cut), what the cache holds for them, and the entries to keep."""
+
+    store: Store | None = None
+    fps: dict[str, str] = field(default_factory=dict)
+    reused: dict[str, Reused] = field(default_factory=dict)
+    entries: dict[str, Any] = field(default_factory=dict)
+    old: dict[str, Any] = field(default_factory=dict)  # the index's entries, by fingerprint
+
+
+def _feed(h: Any, label: str, data: bytes) -> None:
+    h.update(f"{label}\0{len(data)}\0".encode())
+    h.update(data)
+
+
+def _cut(org: Org, text: str) -> Segments | None:
+    """org.yaml's pieces, when each app's node starts inside its own piece (else None)."""
+    segs = segment(text)
+    if segs is None or len(segs.apps) != len(org.apps):
+        return None
+    for i, seg in enumerate(segs.apps):
+        loc = org.where.at("apps", i)
+        if loc is None or not seg.start <= loc.line < seg.end:
+            return None
+    return segs
+
+
+def fingerprints(root: Path, org: Org, today: date) -> dict[str, str]:
+    """App (its vendor's name) -> the digest of everything its keys depend on; {} when org.yaml
+    cannot be cut into apps or a file cannot be read."""
+    try:
+        raw = (root / ORG_FILE).read_bytes()
+        text = raw.decode("utf-8")
+        sources = vendor_sources(root)
+        segs = _cut(org, text) if not text.startswith("\ufeff") else None
+        if segs is None:
+            return {}
+        common = hashlib.sha256()
+        for part in ("byok", byok_version(), compiler_digest(), today.isoformat()):
+            _feed(common, "common", part.encode())
+        for seg in segs.settings:
+            _feed(common, f"{seg.key}@{seg.start}", seg.text.encode())
+        out: dict[str, str] = {}
+        for app, seg in zip(org.apps, segs.apps, strict=True):
+            path, shown = sources[app.vendor]
+            h = common.copy()
+            _feed(h, f"app@{seg.start}", seg.text.encode())
+            _feed(h, f"vendor {shown}", path.read_bytes())
+            out[app.vendor] = h.hexdigest()
+    except (OSError, UnicodeDecodeError, KeyError):
+        return {}
+    return out
+
+
+def plan(
+    root: Path, org: Org, today: date, store: Store | None, names: Mapping[str, Sequence[str]]
+) -> Plan:
+    """The fingerprints of `org`'s apps and what a verified cache holds for them (`names`: each
+    app's keys as compiled now; an entry for other keys is not used). The index names each
+    entry by its fingerprint, so an app's earlier states (a reverted edit, another branch)
+    stay reusable for a while (`save`)."""
+    if store is None or store.key is None:
+        return Plan()
+    fps = fingerprints(root, org, today)
+    index = store.read() if fps else None
+    apps = index.get("apps") if isinstance(index, dict) and index.get("format") == FORMAT else None
+    out = Plan(store, fps, old=apps if isinstance(apps, dict) else {})
+    for vendor, fp in fps.items():
+        entry = out.old.get(fp)
+        if not isinstance(entry, dict):
+            continue
+        reused = _decode(store, entry)
+        if reused is None or reused.part.vendor != vendor:
+            continue
+        if [k.name for k in reused.part.keys] == list(names.get(vendor, ())):
+            out.reused[vendor], out.entries[vendor] = reused, entry
+    return out
+
+
+def _decode(store: Store, entry: dict[str, Any]) -> Reused | None:
+    """The app an index entry describes, or None when it or its blob is not what `_encode`
+    wrote (a damaged cache is a miss)."""
+    blob = store.get(str(entry.get("blob")))
+    if blob is None:
+        return None
+    try:
+        large = json.loads(blob)
+        keys, proofs, diags = [], {}, {}
+        for small, (big, files), (relation, n, found) in zip(
+            entry["keys"], large, entry["proofs"], strict=True
+        ):
+            key = KeyPart.from_data(small, big, {p: t.encode() for p, t in files.items()})
+            keys.append(key)
+            proofs[key.name] = Proof(key=key.name, relation=relation, revocations_checked=n)
+            diags[key.name] = [Diagnostic.model_validate(d) for d in found]
+        lg = entry["logging"]
+        logging = None if lg is None else LoggingPart.from_data(lg)
+        app = AppPart(entry["vendor"], tuple(keys), logging, tuple(entry["diagram"]))
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return None
+    if not all(isinstance(line, str) for line in app.diagram):
+        return None
+    return Reused(app, proofs, diags)
+
+
+def _encode(
+    store: Store, fp: str, app: AppPart, proofs: Mapping[str, Proof], diags: Mapping[str, Any]
+) -> dict[str, Any]:
+    large = [
+        [k.large(), {p: data.decode("utf-8") for p, data in k.files.items()}] for k in app.keys
+    ]
+    blob = store.put(json.dumps(large, separators=(",", ":")).encode())
+    return {
+        "fp": fp,
+        "vendor": app.vendor,
+        "blob": blob,
+        "keys": [k.small() for k in app.keys],
+        "proofs": [
+            [proofs[k.name].relation, proofs[k.name].revocations_checked, diags[k.name]]
+            for k in app.keys
+        ],
+        "logging": None if app.logging is None else app.logging.to_data(),
+        "diagram": list(app.diagram),
+    }
+
+
+def save(
+    p: Plan,
+    apps: Sequence[AppPart],
+    proofs: Mapping[str, Proof],
+    diags: Mapping[str, Sequence[Diagnostic]],
+) -> None:
+    """Record every app of a successful build under its fingerprint (the entries of reused apps
+    as they were), and drop what no app names any more."""
+    store = p.store
+    if store is None or not p.fps:
+        return
+    entries: dict[str, Any] = {}
+    for app in apps:
+        fp = p.fps.get(app.vendor)
+        if fp is None:
+            continue
+        if app.vendor in p.entries:
+            entries[fp] = p.entries[app.vendor]
+            continue
+        found = {k.name: [d.model_dump(mode="json") for d in diags[k.name]] for k in app.keys}
+        try:
+            entries[fp] = _encode(store, fp, app, proofs, found)
+        except UnicodeDecodeError:  # not text: never the case today; then simply not cached
+            continue
+    # the latest states first, then earlier ones: as many again as there are apps now
+    earlier = [(fp, e) for fp, e in p.old.items() if fp not in entries and isinstance(e, dict)]
+    entries.update(earlier[: KEEP_EARLIER + len(entries)])
+    store.write({"format": FORMAT, "apps": entries})
+    store.prune({str(e.get("blob")) for e in entries.values()})

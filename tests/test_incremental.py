@@ -1,0 +1,295 @@
+"""Issue 29: a build that reuses the build cache (incremental.py, write/store.py) says and writes
+exactly what a full build says and writes, after any sequence of edits, and a cache it cannot
+verify changes nothing.
+
+The differential test runs 500 random edit sequences (10 shards of 50, so xdist spreads them)
+over the shipped organization: edits to one app, to the settings, to a vendor file (one that an
+app uses and one that none does), line shifts, app reordering, broken input, another day.
+After every edit the incremental build (with the cache every earlier step of the shard left)
+and a full build (no cache) must give identical files, warnings, proofs and acceptances, or
+identical diagnostics when the inputs do not compile.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import shutil
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from byok import incremental
+from byok.cli.generate import _summary
+from byok.diagnostics import CompileError
+from byok.pipeline import build_tree
+from byok.write.store import Store
+from tests.conftest import REPO
+
+DAY = date(2026, 11, 23)
+SHARDS, PER_SHARD = 10, 50  # 500 sequences
+Outcome = tuple[Any, ...]
+
+
+def outcome(root: Path, day: date, store: Store | None) -> Outcome:
+    """What a build says and writes: the files, warnings, summary (each key's proofs and the
+    acceptances in force); or the diagnostics of the failure."""
+    try:
+        r = build_tree(root, day, store=store)
+    except CompileError as err:
+        return ("error", [d.render() for d in err.diagnostics])
+    return ("ok", r.files, [w.render() for w in r.warnings], _summary(r))
+
+
+_FULL: dict[str, Outcome] = {}
+
+
+def full(root: Path, day: date) -> Outcome:
+    """The full build of the inputs as they are now (memoised by their bytes and the day)."""
+    h = hashlib.sha256(day.isoformat().encode())
+    for path in [root / "org.yaml", *sorted((root / "vendors").glob("*"))]:
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    key = h.hexdigest()
+    if key not in _FULL:
+        _FULL[key] = outcome(root, day, None)
+    return _FULL[key]
+
+
+# ----------------------------------------------------------------------------- the edits
+
+Edit = Callable[[str, random.Random], str]
+
+
+def _sub(pattern: str, repl: str) -> Edit:
+    def edit(text: str, rng: random.Random) -> str:
+        spots = list(re.finditer(pattern, text, re.M))
+        if not spots:
+            return text
+        m = rng.choice(spots)
+        return text[: m.start()] + m.expand(repl) + text[m.end() :]
+
+    return edit
+
+
+def _insert_line(line: str) -> Edit:
+    """A line before a random line (a comment or a blank line: every later location moves)."""
+
+    def edit(text: str, rng: random.Random) -> str:
+        lines = text.splitlines(keepends=True)
+        i = rng.randrange(len(lines) + 1)
+        return "".join([*lines[:i], line, *lines[i:]])
+
+    return edit
+
+
+def _choice(pattern: str, values: list[str]) -> Edit:
+    def edit(text: str, rng: random.Random) -> str:
+        return _sub(pattern, rf"\g<1>{rng.choice(values)}")(text, rng)
+
+    return edit
+
+
+def _swap_apps(text: str, rng: random.Random) -> str:
+    """Two apps change places (their keys' order, every location in them)."""
+    head, sep, rest = text.partition("\napps:\n")
+    body, tail_sep, tail = rest.partition("\n# Warnings")
+    apps = re.split(r"(?m)^(?=  - vendor:)", body)
+    first, items = apps[0], apps[1:]
+    if not sep or len(items) < 2:
+        return text
+    items = [i if i.endswith("\n\n") else i.rstrip("\n") + "\n\n" for i in items]
+    a, b = rng.sample(range(len(items)), 2)
+    items[a], items[b] = items[b], items[a]
+    return head + sep + first + "".join(items).rstrip("\n") + "\n" + tail_sep + tail
+
+
+APP_EDITS: list[Edit] = [
+    _sub(r"^(    environments: \[)", r"\g<1>dev, "),  # a key more
+    _sub(r"^(    environments: \[)(\w+), ", r"\1"),  # a key less
+    _sub(r"(values: \[)(C0123ABCD)", r"\1\2, C0NEWVAL1"),  # a revocation value more
+    _sub(r"(values: \[C0123ABCD), C0NEWVAL1", r"\1"),
+    _choice(r"^(      deletion_window_days: )\d+", ["7", "10", "30", "5"]),  # 5: E2xx
+    _choice(r"^(      external_id: )\S+", ["acme-slack-ekm-7Q2W9", "acme-other-ABC12", "x"]),
+    _sub(r"^(      rotation_period_days: )180", r"\g<1>120"),
+    _sub(r"^(      rotation_period_days: )120", r"\g<1>180"),
+    _sub(r"^(    suspension:\n)", r"\1      # suspended\n"),
+]
+ORG_EDITS: list[Edit] = [
+    *APP_EDITS,
+    *APP_EDITS,
+    _choice(r"^(  rotation_period_days: )\d+", ["90", "180", "365"]),  # a setting
+    _choice(r"^(  Owner: )\S+", ["secops", "platform", "x" * 300]),
+    _sub(r"^(  - code: W101\n    target: [^\n]*\n(    [^\n]*\n)*)", ""),  # an acceptance less
+    _sub(r"^(region: )us-east-1", r"\1eu-west-1"),
+    _sub(r"^(region: )us-east-1", r"\1mars-1"),  # broken
+    _sub(r"^(  - vendor: zoom\n)", r"\1    bogus: 1\n"),  # broken app
+    _sub(r"^(  - vendor: )zoom", r"\1box"),  # another vendor
+    _sub(r"^(    environments: )\[prod\]", r"\1[prod"),  # not YAML
+    _insert_line("# a comment\n"),
+    _insert_line("\n"),
+    _swap_apps,
+]
+VENDOR_EDITS: list[tuple[str, Edit]] = [
+    ("slack.yaml", _sub(r"^(    verified: )false", r"\1true")),
+    ("slack.yaml", _insert_line("# vendor comment\n")),
+    ("zoom.yaml", _sub(r"^(    verified: )true", r"\1false")),
+    ("databricks.yaml", _sub(r'^(  source: ")', r"\1https://example.com/x ")),
+    ("box.yaml", _insert_line("# used by no app\n")),
+]
+
+
+def _edit(root: Path, rng: random.Random) -> None:
+    if rng.random() < 0.75:
+        path, edit = root / "org.yaml", rng.choice(ORG_EDITS)
+    else:
+        name, edit = rng.choice(VENDOR_EDITS)
+        path = root / "vendors" / name
+    path.write_text(edit(path.read_text(), rng))
+
+
+def _fresh(root: Path) -> None:
+    """The shipped inputs (the build cache, under `.build/`, is left as it is)."""
+    shutil.copy2(REPO / "org.yaml", root / "org.yaml")
+    shutil.rmtree(root / "vendors", ignore_errors=True)
+    shutil.copytree(REPO / "vendors", root / "vendors")
+
+
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_incremental_equals_full_over_random_edit_sequences(
+    shard: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(29_000 + shard)
+    root = tmp_path / "project"
+    root.mkdir()
+    store = Store(root)
+    assert store.key is not None, "no cache key: the test would compare two full builds"
+    reused: list[int] = []
+    planned = incremental.plan
+
+    def plan(*args: Any) -> incremental.Plan:
+        p = planned(*args)
+        reused.append(len(p.reused))
+        return p
+
+    monkeypatch.setattr(incremental, "plan", plan)
+    for seq in range(PER_SHARD):
+        _fresh(root)
+        if rng.random() < 0.1:
+            shutil.rmtree(root / ".build", ignore_errors=True)
+        day = DAY
+        for step in range(rng.randint(1, 4)):
+            if step and rng.random() < 0.1:
+                day = rng.choice([DAY, date(2027, 4, 1), date(2027, 7, 1)])
+            else:
+                _edit(root, rng)
+            got, want = outcome(root, day, store), full(root, day)
+            assert got == want, f"shard {shard}, sequence {seq}, step {step}"
+    # not a test of nothing: most builds reused some apps, and some reused every app
+    assert sum(map(bool, reused)) > len(reused) / 3, reused
+    assert max(reused) == 3, reused
+
+
+# ------------------------------------------------------------------- a cache it cannot verify
+
+
+def _built(project: Path) -> tuple[Store, Outcome]:
+    store = Store(project)
+    first = outcome(project, DAY, store)
+    assert first[0] == "ok"
+    assert store.read() is not None
+    return store, first
+
+
+def test_the_cache_is_used_when_it_verifies(project: Path) -> None:
+    """A cache entry this user sealed is used: a (legitimately sealed) entry whose handoff
+    text was altered shows up in the output, which is how the tests below know that a
+    tampered one that is *not* used would have been."""
+    store, _ = _built(project)
+    index = store.read()
+    entry = _zoom(index)
+    blob = json.loads(store.get(entry["blob"]) or b"")
+    blob[0][1]["handoff/zoom-prod.md"] += "sealed by this user\n"
+    entry["blob"] = store.put(json.dumps(blob).encode())
+    store.write(index)
+    files = outcome(project, DAY, store)[1]
+    assert files["handoff/zoom-prod.md"].endswith(b"sealed by this user\n")
+
+
+def _zoom(index: Any) -> Any:
+    (entry,) = [e for e in index["apps"].values() if e["vendor"] == "zoom"]
+    return entry
+
+
+def _forge_index(store: Store) -> None:
+    """Replace the sealed index by one sealed under another key, telling of a forged blob."""
+    index = store.read()
+    entry = _zoom(index)
+    blob = json.loads(store.get(entry["blob"]) or b"")
+    blob[0][1]["handoff/zoom-prod.md"] = "forged\n"
+    entry["blob"] = store.put(json.dumps(blob).encode())
+    Store(store.dir.parent.parent, key=b"k" * 32).write(index)
+
+
+def _damage_blob(store: Store) -> None:
+    """Change a blob's bytes behind the sealed index's back."""
+    index = store.read()
+    path = store.dir / "blobs" / _zoom(index)["blob"]
+    path.write_bytes(path.read_bytes().replace(b"zoom-prod", b"zoom-evil"))
+
+
+def _garble_index(store: Store) -> None:
+    path = store.dir / "index"
+    data = bytearray(path.read_bytes())
+    data[-5] ^= 1
+    path.write_bytes(bytes(data))
+
+
+def _another_format(store: Store) -> None:
+    index = store.read()
+    index["format"] = 999
+    store.write(index)
+
+
+@pytest.mark.parametrize("tamper", [_forge_index, _damage_blob, _garble_index, _another_format])
+def test_a_cache_that_does_not_verify_is_ignored(
+    project: Path, tamper: Callable[[Store], None]
+) -> None:
+    store, first = _built(project)
+    tamper(store)
+    assert outcome(project, DAY, store) == first
+
+
+def test_another_users_key_reads_nothing(project: Path) -> None:
+    store, _ = _built(project)
+    assert Store(project, key=b"o" * 32).read() is None
+    assert store.read() is not None
+
+
+def test_generate_reuses_the_cache_and_writes_what_a_full_run_writes(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the command line: an edit of one app after a cached run, against the same
+    edit built from nothing (`--check` builds without the cache)."""
+    from byok.cli.main import main
+
+    monkeypatch.setenv("BYOK_TODAY", DAY.isoformat())
+    assert main(["-C", str(project), "generate"]) == 0
+    org = project / "org.yaml"
+    org.write_text(org.read_text().replace("[prod, staging]", "[prod, staging, dev]"))
+    capsys.readouterr()
+    assert main(["-C", str(project), "generate"]) == 0
+    incremental = capsys.readouterr()
+    assert "databricks-dev: key policy" in incremental.out
+    assert main(["-C", str(project), "generate", "--check"]) == 0
+    shutil.rmtree(project / ".build")
+    shutil.rmtree(project / "generated")
+    capsys.readouterr()
+    assert main(["-C", str(project), "generate"]) == 0
+    fresh = capsys.readouterr()
+    assert fresh.err == incremental.err
+    assert fresh.out.splitlines()[:-1] == incremental.out.splitlines()[:-1]
