@@ -3,6 +3,7 @@ generated tree are all unchanged."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -93,7 +94,7 @@ def test_diff_on_a_cache_hit_says_what_the_full_build_says(repo: Path) -> None:
     edit(repo / "org.yaml", "C0123ABCD", "C0123ABCE")
     assert byok(repo, "generate").returncode == 0
     hit = byok(repo, "diff")
-    (repo / ".build" / "byok-cache.json").unlink()
+    shutil.rmtree(repo / ".build")  # both caches: the no-op one and the per-app one
     full = byok(repo, "diff")
     assert (hit.returncode, hit.stdout, hit.stderr) == (full.returncode, full.stdout, full.stderr)
     assert hit.returncode == 3 and "role/NewAdmin" in hit.stdout
