@@ -68,13 +68,16 @@ def _feed(h: Any, label: str, data: bytes) -> None:
 
 
 def _cut(org: Org, text: str) -> Segments | None:
-    """org.yaml's pieces, when each app's node starts inside its own piece (else None)."""
+    """org.yaml's pieces, when each app's node starts on the first line of its own piece (else
+    None). The cut is made line by line; this is what makes it sound: YAML's items follow one
+    another, so everything of app i lies between the first line of its piece and the first line
+    of the next app's, and what follows the last app is in the settings' pieces."""
     segs = segment(text)
     if segs is None or len(segs.apps) != len(org.apps):
         return None
     for i, seg in enumerate(segs.apps):
         loc = org.where.at("apps", i)
-        if loc is None or not seg.start <= loc.line < seg.end:
+        if loc is None or loc.line != seg.start:
             return None
     return segs
 
@@ -185,10 +188,11 @@ def save(
     diags: Mapping[str, Sequence[Diagnostic]],
 ) -> None:
     """Record every app of a successful build under its fingerprint (the entries of reused apps
-    as they were), and drop what no app names any more."""
+    as they were); keep the entries of earlier states up to as many again plus `KEEP_EARLIER`,
+    and drop the blobs no entry names."""
     store = p.store
-    if store is None or not p.fps:
-        return
+    if store is None or not p.fps or all(app.vendor in p.entries for app in apps):
+        return  # no cache, or nothing it does not hold already
     entries: dict[str, Any] = {}
     for app in apps:
         fp = p.fps.get(app.vendor)

@@ -304,3 +304,34 @@ def test_generate_reuses_the_cache_and_writes_what_a_full_run_writes(
     fresh = capsys.readouterr()
     assert fresh.err == incremental.err
     assert fresh.out.splitlines()[:-1] == incremental.out.splitlines()[:-1]
+
+
+FLOW_ITEM = "  - {vendor: zoom, environments: [prod], key: {deletion_window_days: 30}}\n"
+
+
+@pytest.mark.parametrize(
+    ("layout", "cut"),
+    [
+        (lambda t: t.replace("\n", "\r\n"), False),  # another line break
+        (lambda t: t.replace("  - vendor: zoom\n", "  -\n    vendor: zoom\n"), False),
+        (lambda t: re.sub(r"  - vendor: zoom\n(    .*\n)+", FLOW_ITEM, t), True),
+    ],
+)
+def test_an_app_is_fingerprinted_only_where_it_starts_its_piece(
+    project: Path, layout: Callable[[str], str], cut: bool
+) -> None:
+    """An item that does not start on the first line of its piece (a lone `-`) or a file that
+    is not cut (CRLF) gives no app a fingerprint: nothing is reused, the build is the full one.
+    A flow mapping that starts on its dash line is cut like any other item."""
+    from byok.pipeline import load_inputs
+
+    org = project / "org.yaml"
+    org.write_bytes(layout(org.read_text()).encode())
+    model, _ = load_inputs(project)
+    fps = incremental.fingerprints(project, model, DAY)
+    assert sorted(fps) == (["databricks", "slack", "zoom"] if cut else [])
+    store = Store(project)
+    want = outcome(project, DAY, None)
+    assert want[0] == "ok"
+    assert outcome(project, DAY, store) == want
+    assert outcome(project, DAY, store) == want
