@@ -12,7 +12,7 @@ Shared by render and review (which never import each other), so it imports no st
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -197,34 +197,25 @@ class InventoryError(ValueError):
     """`deployment.json` is not an inventory this byok reads."""
 
 
-def resource_line(r: Resource) -> str:
-    """The line `dumps` writes for one resource."""
-    return json.dumps(r.to_json(), sort_keys=True, ensure_ascii=False)
-
-
 def dumps(inv: Inventory) -> bytes:
     """Deterministic JSON: one resource per line (sorted by root and address), so a change to
     one resource is one line of the pull request's diff."""
-    lines = [(r.root, r.address, resource_line(r)) for r in inv.resources]
-    return dumps_lines(inv.roots, lines, inv.declared)
-
-
-def dumps_lines(
-    roots: Sequence[Root], lines: Iterable[tuple[str, str, str]], declared: Mapping[str, Any]
-) -> bytes:
-    """`dumps` of resources already written (`lines`: root, address and `resource_line`), as
-    `byok generate` assembles the inventory from each key's part (render/parts.py)."""
-    shown = [{"dir": r.dir, "account": r.account, "region": r.region} for r in roots]
-    body = ",\n    ".join(line for _, _, line in sorted(lines))
-    declared_json = json.dumps(dict(declared), sort_keys=True, ensure_ascii=False)
+    roots = [{"dir": r.dir, "account": r.account, "region": r.region} for r in inv.roots]
+    lines = [json.dumps(r.to_json(), sort_keys=True, ensure_ascii=False) for r in _sorted(inv)]
+    body = ",\n    ".join(lines)
+    declared = json.dumps(dict(inv.declared), sort_keys=True, ensure_ascii=False)
     return (
         "{\n"
         f'  "format": {json.dumps(FORMAT)},\n'
-        f'  "roots": {json.dumps(shown, sort_keys=True)},\n'
-        f'  "declared": {declared_json},\n'
+        f'  "roots": {json.dumps(roots, sort_keys=True)},\n'
+        f'  "declared": {declared},\n'
         f'  "resources": [\n    {body}\n  ]\n'
         "}\n"
     ).encode()
+
+
+def _sorted(inv: Inventory) -> Sequence[Resource]:
+    return sorted(inv.resources, key=lambda r: (r.root, r.address))
 
 
 def changed_only(before: bytes, after: bytes) -> tuple[Inventory, Inventory]:

@@ -1,5 +1,6 @@
-"""Per-app reuse of an earlier build (issue 29): a one-key edit re-proves and re-renders that
-app's keys only, and the organization's files are assembled from every app's part.
+"""Per-app reuse of an earlier build (issue 29): after a one-key edit, only that app's keys are
+proved again and get their own files (policy, handoff sheet) rendered again; the organization's
+files (main.tf, ACCESS.md, the inventory, ...) are rendered from every compiled key as always.
 
 What an app's keys compile, prove and render to is a function of (resolve/keys.py, `app_org`):
 its own entry in org.yaml, its vendor file, the organization's settings (org.yaml without the
@@ -10,7 +11,7 @@ by, the date, the byok version and the compiler's own sources and installed dist
 (`cache.compiler_digest`). Where org.yaml is not cut into apps cleanly (`load.segments`), or an
 app's node does not start inside its cut, no app has a fingerprint and everything is built.
 
-What the cache holds for a fingerprint (each key's part, proof and diagnostics) is used only
+What the cache holds for a fingerprint (each key's proof, diagnostics and own files) is used only
 when the cache verifies (write/store.py: sealed with this user's key, blobs checked against
 their digests) and its shape is exactly what this module writes; anything else is a miss.
 Loading, resolving, compiling and the organization-wide checks always run: they decide whether
@@ -31,23 +32,23 @@ from .diagnostics import Diagnostic
 from .load.segments import Segments, segment
 from .model import Org
 from .paths import ORG_FILE
-from .render.parts import AppPart, KeyPart, LoggingPart
 from .shipped import byok_version, vendor_sources
 from .verify import Proof
 from .write.cache import compiler_digest
 from .write.store import Store
 
-FORMAT = 1
+FORMAT = 2
 KEEP_EARLIER = 16  # entries of earlier states kept beyond one per current app
 
 
 @dataclass(frozen=True)
 class Reused:
-    """What the cache holds for one app whose fingerprint is unchanged."""
+    """What the cache holds for one app whose fingerprint is unchanged: by key name, in the
+    order the app produces its keys, each key's proof, diagnostics and own files."""
 
-    part: AppPart
     proofs: dict[str, Proof]
     diags: dict[str, list[Diagnostic]]
+    files: dict[str, dict[str, bytes]]
 
 
 @dataclass
@@ -60,6 +61,10 @@ class Plan:
     reused: dict[str, Reused] = field(default_factory=dict)
     entries: dict[str, Any] = field(default_factory=dict)
     old: dict[str, Any] = field(default_factory=dict)  # the index's entries, by fingerprint
+
+    def kept(self) -> dict[str, dict[str, bytes]]:
+        """Key name -> its own files, for every key of a reused app (`render_all`'s `kept`)."""
+        return {name: files for r in self.reused.values() for name, files in r.files.items()}
 
 
 def _feed(h: Any, label: str, data: bytes) -> None:
@@ -124,14 +129,17 @@ def plan(
     out = Plan(store, fps, old=apps if isinstance(apps, dict) else {})
     for vendor, fp in fps.items():
         entry = out.old.get(fp)
-        if not isinstance(entry, dict):
+        if not isinstance(entry, dict) or entry.get("vendor") != vendor:
             continue
         reused = _decode(store, entry)
-        if reused is None or reused.part.vendor != vendor:
-            continue
-        if [k.name for k in reused.part.keys] == list(names.get(vendor, ())):
+        if reused is not None and list(reused.proofs) == list(names.get(vendor, ())):
             out.reused[vendor], out.entries[vendor] = reused, entry
     return out
+
+
+def own_paths(name: str) -> list[str]:
+    """The files of key `name` alone (render.tree.key_files)."""
+    return [f"policies/{name}.json", f"handoff/{name}.md"]
 
 
 def _decode(store: Store, entry: dict[str, Any]) -> Reused | None:
@@ -141,69 +149,60 @@ def _decode(store: Store, entry: dict[str, Any]) -> Reused | None:
     if blob is None:
         return None
     try:
-        large = json.loads(blob)
-        keys, proofs, diags = [], {}, {}
-        for small, (big, files), (relation, n, found) in zip(
-            entry["keys"], large, entry["proofs"], strict=True
-        ):
-            key = KeyPart.from_data(small, big, {p: t.encode() for p, t in files.items()})
-            keys.append(key)
-            proofs[key.name] = Proof(key=key.name, relation=relation, revocations_checked=n)
-            diags[key.name] = [Diagnostic.model_validate(d) for d in found]
-        lg = entry["logging"]
-        logging = None if lg is None else LoggingPart.from_data(lg)
-        app = AppPart(entry["vendor"], tuple(keys), logging, tuple(entry["diagram"]))
+        texts = json.loads(blob)
+        out = Reused({}, {}, {})
+        for name, relation, n, found in entry["keys"]:
+            files = texts[name]
+            if not isinstance(name, str) or sorted(files) != sorted(own_paths(name)):
+                return None
+            out.files[name] = {path: files[path].encode() for path in own_paths(name)}
+            out.proofs[name] = Proof(key=name, relation=relation, revocations_checked=n)
+            out.diags[name] = [Diagnostic.model_validate(d) for d in found]
     except (TypeError, ValueError, KeyError, AttributeError):
         return None
-    if not all(isinstance(line, str) for line in app.diagram):
-        return None
-    return Reused(app, proofs, diags)
+    return out
 
 
 def _encode(
-    store: Store, fp: str, app: AppPart, proofs: Mapping[str, Proof], diags: Mapping[str, Any]
+    store: Store,
+    vendor: str,
+    names: Sequence[str],
+    files: Mapping[str, bytes],
+    verified: Mapping[str, tuple[Sequence[Diagnostic], Proof]],
 ) -> dict[str, Any]:
-    large = [
-        [k.large(), {p: data.decode("utf-8") for p, data in k.files.items()}] for k in app.keys
-    ]
-    blob = store.put(json.dumps(large, separators=(",", ":")).encode())
-    return {
-        "fp": fp,
-        "vendor": app.vendor,
-        "blob": blob,
-        "keys": [k.small() for k in app.keys],
-        "proofs": [
-            [proofs[k.name].relation, proofs[k.name].revocations_checked, diags[k.name]]
-            for k in app.keys
-        ],
-        "logging": None if app.logging is None else app.logging.to_data(),
-        "diagram": list(app.diagram),
-    }
+    """An index entry for one app's keys (`names`, in order), their own files in a blob."""
+    texts = {n: {p: files[p].decode("utf-8") for p in own_paths(n)} for n in names}
+    keys = []
+    for n in names:
+        found, proof = verified[n]
+        dumped = [d.model_dump(mode="json") for d in found]
+        keys.append([n, proof.relation, proof.revocations_checked, dumped])
+    blob = store.put(json.dumps(texts, separators=(",", ":")).encode())
+    return {"vendor": vendor, "blob": blob, "keys": keys}
 
 
 def save(
     p: Plan,
-    apps: Sequence[AppPart],
-    proofs: Mapping[str, Proof],
-    diags: Mapping[str, Sequence[Diagnostic]],
+    apps: Mapping[str, Sequence[str]],
+    files: Mapping[str, bytes],
+    verified: Mapping[str, tuple[Sequence[Diagnostic], Proof]],
 ) -> None:
-    """Record every app of a successful build under its fingerprint (the entries of reused apps
-    as they were); keep the entries of earlier states up to as many again plus `KEEP_EARLIER`,
-    and drop the blobs no entry names."""
+    """Record every app of a successful build (`apps`: vendor -> its keys, in order) under its
+    fingerprint, the entries of reused apps as they were; keep the entries of earlier states up
+    to as many again plus `KEEP_EARLIER`, and drop the blobs no entry names."""
     store = p.store
-    if store is None or not p.fps or all(app.vendor in p.entries for app in apps):
+    if store is None or not p.fps or all(vendor in p.entries for vendor in apps):
         return  # no cache, or nothing it does not hold already
     entries: dict[str, Any] = {}
-    for app in apps:
-        fp = p.fps.get(app.vendor)
+    for vendor, names in apps.items():
+        fp = p.fps.get(vendor)
         if fp is None:
             continue
-        if app.vendor in p.entries:
-            entries[fp] = p.entries[app.vendor]
+        if vendor in p.entries:
+            entries[fp] = p.entries[vendor]
             continue
-        found = {k.name: [d.model_dump(mode="json") for d in diags[k.name]] for k in app.keys}
         try:
-            entries[fp] = _encode(store, fp, app, proofs, found)
+            entries[fp] = _encode(store, vendor, names, files, verified)
         except UnicodeDecodeError:  # not text: never the case today; then simply not cached
             continue
     # the latest states first, then earlier ones: as many again as there are apps now

@@ -23,8 +23,7 @@ from .load.inline import InlineAccept, inline_accepts
 from .model import Org, Vendor, build
 from .model.version import check_byok_version
 from .paths import ORG_FILE, OUT_DIR, VENDORS_DIR
-from .render.parts import AppPart, app_keys, app_part
-from .render.tree import render_parts
+from .render import render_all
 from .resolve import resolve
 from .resolve.accept import Accepted, bad_codes, bad_inline, relocate
 from .resolve.accept import apply as accept_warnings
@@ -181,18 +180,12 @@ def compile_verified(root: Path, today: date) -> Compiled:
 
 def _render(
     compiled: Compiled, plan: Plan, on_render: Rendered | None
-) -> tuple[list[AppPart], dict[str, bytes]] | Exception:
-    """Every app's part (the reused ones from the cache) and the files assembled from them."""
+) -> dict[str, bytes] | Exception:
     try:
-        logging = {lg.app: lg for lg in compiled.resolved.logging}
-        apps = [
-            plan.reused[v].part if v in plan.reused else app_part(keys, logging.get(v))
-            for v, keys in app_keys(compiled).items()
-        ]
-        files = render_parts(compiled.resolved.org, apps)
+        files = render_all(compiled, plan.kept())
         if on_render is not None:
             on_render(files)
-        return apps, files
+        return files
     except Exception as exc:  # raised by the caller once the proofs have been reported
         return exc
 
@@ -209,6 +202,14 @@ def _verify(compiled: Compiled, plan: Plan, on_render: Rendered | None) -> tuple
     return {ck.key.name: done[ck.key.name] for ck in compiled.keys}, rendered
 
 
+def _apps(compiled: Compiled) -> dict[str, list[str]]:
+    """Each app (its vendor's name) -> its keys' names, in the order they are compiled."""
+    out: dict[str, list[str]] = {}
+    for ck in compiled.keys:
+        out.setdefault(ck.key.vendor.name, []).append(ck.key.name)
+    return out
+
+
 def _build_tree(
     root: Path, today: date, guard: bool, on_render: Rendered | None, store: Store | None
 ) -> Result:
@@ -220,8 +221,8 @@ def _build_tree(
     if lifecycle:
         raise CompileError(lifecycle)
     compiled = compile_all(resolved)
-    names = {v: [ck.key.name for ck in keys] for v, keys in app_keys(compiled).items()}
-    plan = incremental.plan(root, org, today, store, names)
+    apps = _apps(compiled)
+    plan = incremental.plan(root, org, today, store, apps)
     diags: list[Diagnostic] = verify_inputs(resolved)
     # Nothing rendered leaves this function unless every proof held.
     verified, rendered = _verify(compiled, plan, on_render)
@@ -232,19 +233,18 @@ def _build_tree(
         raise CompileError(errors)
     if isinstance(rendered, Exception):
         raise rendered  # after the proofs' diagnostics, which say more than a crash
-    apps, files = rendered
+    files = rendered
     shipped = {shown for _, shown in vendor_sources(root).values() if Path(shown).is_absolute()}
     found = relocate([*resolved.warnings, *diags], org, shipped)
     kept, accepted = accept_warnings(org, found, today, inline)
     replicas = check_replica_policies(compiled, files)
     if replicas:
         raise CompileError(replicas)
-    proofs = {name: proof for name, (_, proof) in verified.items()}
-    incremental.save(plan, apps, proofs, {name: found for name, (found, _) in verified.items()})
+    incremental.save(plan, apps, files, verified)
     return Result(
         compiled=compiled,
         files=files,
         warnings=sort_diagnostics(kept),
-        proofs=tuple(proofs.values()),
+        proofs=tuple(proof for _, proof in verified.values()),
         accepted=tuple(accepted),
     )

@@ -87,17 +87,17 @@ def test_a_second_root_in_one_account_is_an_extra_trail_copy(project: Path) -> N
 
 
 def test_a_render_divides_the_keys_into_roots_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """ACCESS.md's cost section counts the roots the assembly has divided (the same division
-    writes each root's module and inventory): the keys are divided once."""
-    from byok.render import assemble, tree
+    """ACCESS.md's cost section counts the roots `render_all` has divided: `split` runs once."""
+    from byok.render import tree
 
     built = build_tree(ENTERPRISE, DAY)
-    real, calls = assemble._roots, []
+    real, calls = stacks.split, []
 
-    def counted(*a: Any) -> Any:
-        calls.append(a)
-        return real(*a)
+    def counted(c: Any) -> Any:
+        calls.append(c)
+        return real(c)
 
-    monkeypatch.setattr(assemble, "_roots", counted)
+    monkeypatch.setattr(stacks, "split", counted)
+    monkeypatch.setattr(tree, "split", counted)
     assert tree.render_all(built.compiled) == built.files
     assert len(calls) == 1

@@ -142,11 +142,19 @@ VENDOR_EDITS: list[tuple[str, Edit]] = [
     ("zoom.yaml", _sub(r"^(    verified: )true", r"\1false")),
     ("databricks.yaml", _sub(r'^(  source: ")', r"\1https://example.com/x ")),
     ("box.yaml", _insert_line("# used by no app\n")),
+    # what reaches a key's policy and handoff sheet
+    (
+        "zoom.yaml",
+        _choice(r'^(homepage: ")[^"]*', ["https://example.com/zoom", "https://z.example"]),
+    ),
+    ("zoom.yaml", _sub(r"^(      - kms:Encrypt\n)", "")),
+    ("slack.yaml", _sub(r'^(  - arn: "arn:aws:iam::)152659312504', r"\g<1>111111111111")),
+    ("databricks.yaml", _sub(r"^(display_name: ).*", r"\1Databricks (test)")),
 ]
 
 
 def _edit(root: Path, rng: random.Random) -> None:
-    if rng.random() < 0.75:
+    if rng.random() < 0.7:
         path, edit = root / "org.yaml", rng.choice(ORG_EDITS)
     else:
         name, edit = rng.choice(VENDOR_EDITS)
@@ -224,7 +232,7 @@ def test_the_cache_is_used_when_it_verifies(project: Path) -> None:
     index = store.read()
     entry = _zoom(index)
     blob = json.loads(store.get(entry["blob"]) or b"")
-    blob[0][1]["handoff/zoom-prod.md"] += "sealed by this user\n"
+    blob["zoom-prod"]["handoff/zoom-prod.md"] += "sealed by this user\n"
     entry["blob"] = store.put(json.dumps(blob).encode())
     store.write(index)
     files = outcome(project, DAY, store)[1]
@@ -241,7 +249,7 @@ def _forge_index(store: Store) -> None:
     index = store.read()
     entry = _zoom(index)
     blob = json.loads(store.get(entry["blob"]) or b"")
-    blob[0][1]["handoff/zoom-prod.md"] = "forged\n"
+    blob["zoom-prod"]["handoff/zoom-prod.md"] = "forged\n"
     entry["blob"] = store.put(json.dumps(blob).encode())
     Store(store.dir.parent.parent, key=b"k" * 32).write(index)
 

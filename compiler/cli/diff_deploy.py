@@ -69,21 +69,21 @@ def _tracked_at(root: Path, commit: str, paths: tuple[str, ...]) -> list[str]:
     return [p for p in listing.decode("utf-8", "replace").splitlines() if p]
 
 
-def from_inputs(root: Path, base: Base) -> bytes:
-    """The inventory (`dumps`' bytes) this byok compiles from org.yaml and vendors/ as committed
-    at `base`; an empty one when the base has no org.yaml (nothing was deployed from it)."""
+def from_inputs(root: Path, base: Base) -> Inventory:
+    """The inventory this byok compiles from org.yaml and vendors/ as committed at `base`; an
+    empty one when the base has no org.yaml (nothing was deployed from it)."""
     from ..diagnostics import CompileError
     from ..pipeline import compile_verified
-    from ..render import render_all
+    from ..render.inventory import inventory
 
     present = _tracked_at(root, base.commit, (ORG_FILE, VENDORS_DIR))
     if ORG_FILE not in present:
-        return dumps(Inventory((), ()))
+        return Inventory((), ())
     with tempfile.TemporaryDirectory(prefix="byok-base-") as tmp:
         archive = _git_bytes(root, "archive", "--format=tar", base.commit, *present)
         subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True, timeout=120)
         try:
-            return render_all(compile_verified(Path(tmp), today()))[INVENTORY_FILE]
+            return inventory(compile_verified(Path(tmp), today()))
         except CompileError as err:
             first = err.diagnostics[0].render() if err.diagnostics else "no diagnostic"
             raise GitError(
@@ -101,7 +101,7 @@ def base_inventory(root: Path, base: Base) -> tuple[bytes, str | None]:
             f"note: the base ({base.short}) has no {OUT_DIR}/{INVENTORY_FILE}: its deployment "
             "was compiled from its org.yaml and vendors/ with this byok"
         )
-        return from_inputs(root, base), note
+        return dumps(from_inputs(root, base)), note
     return data, None
 
 

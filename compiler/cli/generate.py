@@ -24,21 +24,16 @@ if TYPE_CHECKING:
 def _summary(result: Result) -> str:
     """Per key its size and exactly what was proved about its key policy; then, once, what the
     proofs do not cover (README, "What the proofs do and do not cover")."""
-    from ..verify.claims import key_summary
+    from ..compile.keys import POLICY_LIMIT
+    from ..verify.claims import NOT_PROVED, proof_lines
 
     proofs = {p.key: p for p in result.proofs}
-    keys = sorted(result.compiled.keys, key=lambda c: c.key.name)
-    return summary_text([key_summary(ck, proofs[ck.key.name]) for ck in keys], result.accepted)
-
-
-def summary_text(keys: Sequence[Sequence[str]], accepted: Sequence[Accepted]) -> str:
-    """The summary from each key's lines (`claims.key_summary`, sorted by key name) and the
-    acceptances in force."""
-    from ..verify.claims import NOT_PROVED
-
-    lines = [line for key in keys for line in key]
+    lines = []
+    for ck in sorted(result.compiled.keys, key=lambda c: c.key.name):
+        lines.append(f"{ck.key.name}: key policy {ck.size}/{POLICY_LIMIT} bytes")
+        lines += [f"  {line}" for line in proof_lines(ck, proofs[ck.key.name])]
     lines += NOT_PROVED
-    lines += [accepted_line(a) for a in sorted(accepted, key=lambda a: a.warning.sort_key())]
+    lines += [accepted_line(a) for a in sorted(result.accepted, key=lambda a: a.warning.sort_key())]
     return "".join(f"{line}\n" for line in lines)
 
 

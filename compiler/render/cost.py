@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .replicas import replica_regions
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -55,46 +57,19 @@ class Resources:
     accounts: int = 1  # the accounts of the roots (a trail beyond an account's first is billed)
 
 
-@dataclass(frozen=True)
-class Counted:
-    """What one key adds to the bill: automatic rotation, imported material, its replicas."""
-
-    rotating: bool
-    imported: bool
-    replicas: int
-
-
-def count(roots: Sequence[tuple[str, Sequence[Counted]]]) -> Resources:
-    """Counted from what the renderers generate: each Terraform root (`stacks.roots`: its
-    account and its keys, each with the replicas `replicas.replica_regions` renders)."""
-    keys = [k for _, ks in roots for k in ks]
+def resources(roots: Sequence[Compiled]) -> Resources:
+    """Counted from what the renderers generate: the Terraform roots (`stacks.roots`, which
+    `tree.render_all` has already divided) and, in each, the replicas of
+    `replicas.replica_regions`."""
+    keys = [ck.key for r in roots for ck in r.keys]
     return Resources(
         vendor_keys=len(keys),
-        rotating_keys=sum(k.rotating for k in keys) + ALARM_PATH_KEYS * len(roots),
-        replicas=sum(k.replicas for k in keys),
-        expiring_keys=sum(k.imported for k in keys),
+        rotating_keys=sum(k.options.automatic_rotation for k in keys)
+        + ALARM_PATH_KEYS * len(roots),
+        replicas=sum(len(names) for r in roots for names in replica_regions(r).values()),
+        expiring_keys=sum(k.options.imported_key_material for k in keys),
         roots=len(roots),
-        accounts=len({account for account, _ in roots}),
-    )
-
-
-def resources(roots: Sequence[Compiled]) -> Resources:
-    """`count` of compiled roots (`stacks.roots`)."""
-    return count(
-        [
-            (
-                r.resolved.org.account_id,
-                [
-                    Counted(
-                        ck.key.options.automatic_rotation,
-                        ck.key.options.imported_key_material,
-                        len(ck.key.options.replica_regions),
-                    )
-                    for ck in r.keys
-                ],
-            )
-            for r in roots
-        ]
+        accounts=len({r.resolved.org.account_id for r in roots}),
     )
 
 

@@ -65,7 +65,7 @@ def _state(ck: CompiledKey) -> tuple[list[str], str]:
     return parts, cls
 
 
-def key_node(ck: CompiledKey) -> str:
+def _key_node(ck: CompiledKey) -> str:
     k = ck.key
     parts, cls = _state(ck)
     if k.options.replica_regions:
@@ -122,7 +122,7 @@ def _vendor_edge(ck: CompiledKey, party: str, grants: str) -> tuple[str, str]:
     return "-->", grants
 
 
-def party_lines(vendor: str, keys: list[CompiledKey], party: str) -> list[str]:
+def _party_lines(vendor: str, keys: list[CompiledKey], party: str) -> list[str]:
     """One subgraph of the vendor's principals (or of the organization's own principals that a
     `party: customer` grant names: a suspension does not deny those), with an edge per key."""
     edges = {ck.key.name: _edges(ck, party) for ck in keys}
@@ -143,15 +143,14 @@ def party_lines(vendor: str, keys: list[CompiledKey], party: str) -> list[str]:
     return lines
 
 
-def _box(org: Org, nodes: list[str]) -> list[str]:
-    """The keys of one Terraform root (`nodes`: their `key_node` lines), its own principals,
-    and what watches it."""
+def _box(org: Org, keys: list[CompiledKey]) -> list[str]:
+    """The keys of one Terraform root, its own principals, and what watches it."""
     tag = f"{org.account_id}_{org.region}"
     box = _id("keys", tag)
     title = f"keys in account {org.account_id}, {org.region}"
     if not org.break_glass:
         title += " (no break-glass: nobody may disable or delete)"
-    lines = [f"  subgraph {box}[{_label(title)}]", *nodes, "  end"]
+    lines = [f"  subgraph {box}[{_label(title)}]", *(_key_node(ck) for ck in keys), "  end"]
     lines += _org_lines(org, box)
     trail, alarms, topic = _id("trail", tag), _id("alarms", tag), _id("topic", tag)
     emails = len(org.alarms.emails)
@@ -168,14 +167,20 @@ def _box(org: Org, nodes: list[str]) -> list[str]:
     ]
 
 
-def diagram_text(boxes: list[tuple[Org, list[str]]], parties: list[str]) -> str:
-    """The diagram: a box per place where keys live (`boxes`: sorted by account and Region,
-    each with its organization and its keys' nodes, sorted by name), then every vendor's
-    `party_lines` (sorted by vendor)."""
+def render_diagram(compiled: Compiled) -> str:
+    keys = sorted(compiled.keys, key=lambda c: c.key.name)
     lines = ["```mermaid", "flowchart LR"]
-    for org, nodes in boxes:
-        lines += _box(org, nodes)
-    lines += parties
+    roots: dict[tuple[str, str], list[CompiledKey]] = {}
+    for ck in keys:
+        roots.setdefault((ck.key.org.account_id, ck.key.org.region), []).append(ck)
+    for place in sorted(roots):
+        lines += _box(roots[place][0].key.org, roots[place])
+    by_vendor: dict[str, list[CompiledKey]] = {}
+    for ck in keys:
+        by_vendor.setdefault(ck.key.vendor.name, []).append(ck)
+    for vendor in sorted(by_vendor):
+        for party in ("vendor", "customer"):
+            lines += _party_lines(vendor, by_vendor[vendor], party)
     lines += [
         "  classDef suspended fill:#fdd,stroke:#c00",
         "  classDef decryptonly fill:#eef,stroke:#44a",
@@ -183,22 +188,3 @@ def diagram_text(boxes: list[tuple[Org, list[str]]], parties: list[str]) -> str:
         "```",
     ]
     return "\n".join(lines) + "\n"
-
-
-def render_diagram(compiled: Compiled) -> str:
-    """The diagram of compiled keys (ACCESS.md assembles the same from the keys' parts)."""
-    keys = sorted(compiled.keys, key=lambda c: c.key.name)
-    places: dict[tuple[str, str], list[CompiledKey]] = {}
-    for ck in keys:
-        places.setdefault((ck.key.org.account_id, ck.key.org.region), []).append(ck)
-    boxes = [(places[p][0].key.org, [key_node(ck) for ck in places[p]]) for p in sorted(places)]
-    by_vendor: dict[str, list[CompiledKey]] = {}
-    for ck in keys:
-        by_vendor.setdefault(ck.key.vendor.name, []).append(ck)
-    parties = [
-        line
-        for vendor in sorted(by_vendor)
-        for party in ("vendor", "customer")
-        for line in party_lines(vendor, by_vendor[vendor], party)
-    ]
-    return diagram_text(boxes, parties)

@@ -6,16 +6,15 @@ Written for the person who talks to the vendor; deterministic (no dates but the 
 
 from __future__ import annotations
 
-from ..compile.keys import CompiledKey
-from ..resolve.keys import ResolvedLogging
+from ..compile.keys import Compiled, CompiledKey
 from ..resolve.stacks import stack_id, stack_of
 from .access import _code, _md
 
 
-def render_handoff(ck: CompiledKey, logging: ResolvedLogging | None) -> str:
-    """`logging`: the logging role of the key's vendor, if it has one."""
+def render_handoff(ck: CompiledKey, compiled: Compiled) -> str:
     k = ck.key
-    who, where = _md(k.vendor.display_name), _where(ck)
+    logging = next((lg for lg in compiled.resolved.logging if lg.app == k.vendor.name), None)
+    who, where = _md(k.vendor.display_name), _where(ck, compiled)
     out = [
         f"# Vendor handoff: `{k.name}` ({who})",
         "",
@@ -53,9 +52,9 @@ def render_handoff(ck: CompiledKey, logging: ResolvedLogging | None) -> str:
     return "\n".join(out)
 
 
-def _where(ck: CompiledKey) -> str:
+def _where(ck: CompiledKey, compiled: Compiled) -> str:
     """Where the key is applied: a stack's directory (several accounts), else nothing."""
-    stack = stack_of(ck.key.org, ck.key.environment)
+    stack = stack_of(compiled.resolved.org, ck.key.environment)
     if stack is None:
         return ""
     return f" in `generated/stacks/{stack_id(stack.account_id, stack.region)}`"

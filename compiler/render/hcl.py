@@ -12,14 +12,6 @@ from collections.abc import Mapping, Sequence
 
 HclValue = str | int | bool | Sequence["HclValue"] | Mapping[str, "HclValue"] | None
 
-
-class Verbatim(str):
-    """HCL already written (by `hcl_value`): `hcl_value` returns it as it is. The `keys` local
-    of main.tf is assembled from each key's own entry (render/parts.py)."""
-
-    __slots__ = ()
-
-
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # Strings `hcl_string` writes unchanged: no escape, no control character, no `$` or `%`.
 _VERBATIM = re.compile(r'[^\\"\x00-\x1f\x7f-\x9f\u2028\u2029$%]*')
@@ -51,8 +43,6 @@ def hcl_key(key: str) -> str:
 
 
 def hcl_value(value: HclValue, indent: int = 0) -> str:
-    if isinstance(value, Verbatim):
-        return str(value)
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -12,14 +12,16 @@ it untrue fails there; `byok diff` fails closed on any hand-written Terraform ch
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..compile import CompiledKey
-from ..deployment import INVENTORY_FILE, Resource
-from ..model import Org
+from ..compile import Compiled, CompiledKey
+from ..deployment import INVENTORY_FILE, Inventory, Resource, Root, dumps
+from ..resolve.stacks import name_suffix, stack_id
 from .inventory_audit import RootResources, alarms, cloudtrail
-from .replicas import REPLICAS_FILE, ident
+from .locals import locals_block
+from .replicas import REPLICAS_FILE, ident, replica_regions
+from .stacks import split
 
 INVENTORY_PATH = INVENTORY_FILE  # relative to generated/
 
@@ -64,41 +66,40 @@ def _key(root: RootResources, ck: CompiledKey, values: Mapping[str, Any]) -> Non
     )
 
 
-def _replicas(
-    root: RootResources, name: str, values: Mapping[str, Any], regions: Iterable[str]
-) -> None:
-    """The replicas of key `name` (and their aliases), one per Region."""
+def _replicas(root: RootResources, compiled: Compiled, keys: Mapping[str, Any]) -> None:
     file = f"{root.module_dir}/{REPLICAS_FILE}"
-    for region in regions:
-        external = values["imported_key_material"]
-        primary = f'{root.prefix}module.key["{name}"].' + (
-            "aws_kms_external_key" if external else "aws_kms_key"
-        )
-        res = f'aws_kms_replica_key.{ident(region)}["{name}"]'
-        root.add(
-            res,
-            "aws_kms_replica_key",
-            "replica",
-            name,
-            region=region,
-            replace_on={"primary_key_arn": f"${{{primary}.this[0].arn}}"},
-            settings={
-                "deletion_window_in_days": values["deletion_window_in_days"],
-                "enabled": values["is_enabled"],
-            },
-            access={"key_policy": f"generated/policies/{name}.json"},
-            files=(file,),
-        )
-        alias = str(values["alias_name"])
-        root.add(
-            f'aws_kms_alias.replica_{ident(region)}["{name}"]',
-            "aws_kms_alias",
-            "alias",
-            alias,
-            region=region,
-            replace_on={"name": alias},
-            files=(file,),
-        )
+    for region, names in replica_regions(compiled).items():
+        for name in names:
+            values = keys[name]
+            external = values["imported_key_material"]
+            primary = f'{root.prefix}module.key["{name}"].' + (
+                "aws_kms_external_key" if external else "aws_kms_key"
+            )
+            res = f'aws_kms_replica_key.{ident(region)}["{name}"]'
+            root.add(
+                res,
+                "aws_kms_replica_key",
+                "replica",
+                name,
+                region=region,
+                replace_on={"primary_key_arn": f"${{{primary}.this[0].arn}}"},
+                settings={
+                    "deletion_window_in_days": values["deletion_window_in_days"],
+                    "enabled": values["is_enabled"],
+                },
+                access={"key_policy": f"generated/policies/{name}.json"},
+                files=(file,),
+            )
+            alias = str(values["alias_name"])
+            root.add(
+                f'aws_kms_alias.replica_{ident(region)}["{name}"]',
+                "aws_kms_alias",
+                "alias",
+                alias,
+                region=region,
+                replace_on={"name": alias},
+                files=(file,),
+            )
 
 
 def trust_policy(principals: list[str], external_id: str) -> dict[str, Any]:
@@ -144,41 +145,40 @@ def _vendor_logging(
     )
 
 
-def root_of(sid: str, account: str, region: str) -> RootResources:
-    """The inventory of one Terraform root (`sid`: a stack's id, "" for generated/ itself)."""
-    if not sid:
-        return RootResources(".", account, region, "generated")
-    where = f"generated/stacks/{sid}"
-    return RootResources(where, account, region, where)
-
-
-def key_resources(ck: CompiledKey, sid: str, values: Mapping[str, Any]) -> list[Resource]:
-    """One key's resources in its root `sid` (`values`: its `locals.key_inputs`): the key, its
-    alias, and each replica with its alias."""
-    root = root_of(sid, ck.key.org.account_id, ck.key.org.region)
-    _key(root, ck, values)
-    _replicas(root, ck.key.name, values, ck.key.options.replica_regions)
-    return root.out
-
-
-def root_resources(
-    root: RootResources, values: Mapping[str, Any], imported: list[str]
-) -> list[Resource]:
-    """What a root holds besides its keys (`values`: its locals): the trail and its keys,
-    bucket and log group, each vendor's log role and group, and the alarms (`imported`: the
-    keys with imported material, each with an expiry alarm)."""
-    trail, retention = str(values["trail_name"]), int(values["log_retention_days"])
-    cloudtrail(root, trail, retention, values["break_glass"])
-    logging: dict[str, Any] = values["logging"]
+def _root_resources(root: RootResources, compiled: Compiled, suffix: str) -> list[Resource]:
+    values = locals_block(compiled, suffix)
+    keys: dict[str, Any] = values["keys"]  # type: ignore[assignment]
+    for ck in sorted(compiled.keys, key=lambda c: c.key.name):
+        _key(root, ck, keys[ck.key.name])
+    _replicas(root, compiled, keys)
+    trail, retention = str(values["trail_name"]), int(values["log_retention_days"])  # type: ignore[arg-type]
+    cloudtrail(root, trail, retention, values["break_glass"])  # type: ignore[arg-type]
+    logging: dict[str, Any] = values["logging"]  # type: ignore[assignment]
     for app in sorted(logging):
         _vendor_logging(root, app, logging[app], retention)
-    alarms(root, trail, list(values["alarm_emails"]), sorted(imported))
+    imported = sorted(n for n, v in keys.items() if v["imported_key_material"])
+    alarms(root, trail, list(values["alarm_emails"]), imported)  # type: ignore[arg-type]
     return root.out
 
 
-def declared(org: Org, states: Iterable[tuple[str, bool, str]]) -> dict[str, Any]:
-    """What org.yaml declares for `byok check-plan` (deployment.Inventory.declared); `states`:
-    (key, enabled, ticket) of each key org.yaml gives a state."""
+def _roots(compiled: Compiled) -> Iterator[tuple[RootResources, Compiled, str]]:
+    org = compiled.resolved.org
+    root, stacks = split(compiled)
+    yield RootResources(".", org.account_id, org.region, "generated"), root, ""
+    for sid, stack in stacks.items():
+        s = stack.resolved.org
+        where = f"generated/stacks/{sid}"
+        assert sid == stack_id(s.account_id, s.region)
+        yield (
+            RootResources(where, s.account_id, s.region, where),
+            stack,
+            name_suffix(org, s.account_id, s.region),
+        )
+
+
+def declared(compiled: Compiled) -> dict[str, Any]:
+    """What org.yaml declares for `byok check-plan` (deployment.Inventory.declared)."""
+    org = compiled.resolved.org
     return {
         "decommissions": [
             {"key": d.key, "account_id": d.account_id, "region": d.region, "ticket": d.ticket}
@@ -194,7 +194,23 @@ def declared(org: Org, states: Iterable[tuple[str, bool, str]]) -> dict[str, Any
             for d in org.destructions
         ],
         "key_states": [
-            {"key": key, "enabled": enabled, "ticket": ticket}
-            for key, enabled, ticket in sorted(states)
+            {"key": ck.key.name, "enabled": s.enabled, "ticket": s.ticket}
+            for ck in sorted(compiled.keys, key=lambda c: c.key.name)
+            if (s := ck.key.key_state) is not None
         ],
     }
+
+
+def inventory(compiled: Compiled) -> Inventory:
+    """Every root's resources, in the order `deployment.dumps` writes them."""
+    roots: list[Root] = []
+    resources: list[Resource] = []
+    for root, part, suffix in _roots(compiled):
+        roots.append(Root(root.dir, root.account, root.region))
+        resources += _root_resources(root, part, suffix)
+    return Inventory(tuple(roots), tuple(resources), declared(compiled))
+
+
+def inventory_json(compiled: Compiled) -> bytes:
+    """The bytes of `generated/deployment.json`."""
+    return dumps(inventory(compiled))

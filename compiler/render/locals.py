@@ -4,16 +4,13 @@ make of them)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from ..compile import CompiledKey
-from ..model import Org
+from ..compile import Compiled, CompiledKey
 from ..resolve.grants import key_usage
 from ..resolve.stacks import log_role_name, trail_name
-from .hcl import HclValue, Verbatim
+from .hcl import HclValue
 
 
-def key_inputs(ck: CompiledKey) -> dict[str, HclValue]:
+def _key_inputs(ck: CompiledKey) -> dict[str, HclValue]:
     k = ck.key
     return {
         "alias_name": k.alias,
@@ -34,37 +31,23 @@ def key_inputs(ck: CompiledKey) -> dict[str, HclValue]:
     }
 
 
-# One vendor's logging role in a root: (app, trusted principals, ExternalId, actions).
-LoggingEntry = tuple[str, Sequence[str], str, Sequence[str]]
-
-
-def logging_inputs(organization: str, entries: Sequence[LoggingEntry], suffix: str) -> HclValue:
-    """The `logging` local: each vendor's log role and group in this root."""
+def _logging_inputs(compiled: Compiled, suffix: str) -> dict[str, HclValue]:
+    org = compiled.resolved.org.organization
     out: dict[str, HclValue] = {}
-    for app, principals, external_id, actions in entries:
-        out[app] = {
-            "role_name": log_role_name(organization, app, suffix),
-            "trusted_principal_arns": list(principals),
-            "external_id": external_id,
-            "actions": list(actions),
-            "log_group_name": f"/byok/{organization}/{app}",
+    for lg in compiled.resolved.logging:
+        out[lg.app] = {
+            "role_name": log_role_name(org, lg.app, suffix),
+            "trusted_principal_arns": list(lg.principals),
+            "external_id": lg.external_id,
+            "actions": list(lg.actions),
+            "log_group_name": f"/byok/{org}/{lg.app}",
         }
     return out
 
 
-def keys_block(entries: Sequence[str]) -> Verbatim:
-    """The `keys` local from each key's entry (`    "<name>" = {...}`, sorted by name), as
-    `hcl_value` writes a map of multi-line objects at that depth."""
-    if not entries:
-        return Verbatim("{}")
-    return Verbatim("{\n" + "\n".join(entries) + "\n  }")
-
-
-def locals_values(
-    org: Org, keys: Verbatim, logging: Sequence[LoggingEntry], suffix: str = ""
-) -> dict[str, HclValue]:
-    """A root's literal locals (`org`: the root's organization: org.yaml's or a stack's copy;
-    `suffix`: resolve.stacks.name_suffix of this root, a stack sharing its account)."""
+def locals_block(compiled: Compiled, suffix: str = "") -> dict[str, HclValue]:
+    """`suffix`: resolve.stacks.name_suffix of this root (a stack sharing its account)."""
+    org = compiled.resolved.org
     return {
         "account_id": org.account_id,
         "region": org.region,
@@ -73,6 +56,8 @@ def locals_values(
         "log_retention_days": org.trail.log_retention_days,
         "alarm_emails": sorted(org.alarms.emails),
         "tags": dict(sorted({**org.tags, "ManagedBy": "byok-compiler"}.items())),
-        "keys": keys,
-        "logging": logging_inputs(org.organization, logging, suffix),
+        "keys": {
+            ck.key.name: _key_inputs(ck) for ck in sorted(compiled.keys, key=lambda c: c.key.name)
+        },
+        "logging": _logging_inputs(compiled, suffix),
     }

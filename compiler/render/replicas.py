@@ -12,8 +12,6 @@ verify/replicas.py checks the rendered text against the resolved Regions (E530).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from ..compile import Compiled
 from .hcl import hcl_string
 
@@ -80,19 +78,13 @@ def ident(region: str) -> str:
     return region.replace("-", "_")
 
 
-def replica_regions(keys: Iterable[tuple[str, Iterable[str]]]) -> dict[str, list[str]]:
-    """Region -> the keys replicated there, both sorted (`keys`: each key's name and the
-    Regions of its replicas)."""
+def replica_regions(compiled: Compiled) -> dict[str, list[str]]:
+    """Region -> the keys replicated there, both sorted."""
     out: dict[str, list[str]] = {}
-    for name, regions in keys:
-        for region in regions:
-            out.setdefault(region, []).append(name)
-    return {r: sorted(names) for r, names in sorted(out.items())}
-
-
-def compiled_regions(compiled: Compiled) -> dict[str, list[str]]:
-    """`replica_regions` of the compiled keys."""
-    return replica_regions((ck.key.name, ck.key.options.replica_regions) for ck in compiled.keys)
+    for ck in compiled.keys:
+        for region in ck.key.options.replica_regions:
+            out.setdefault(region, []).append(ck.key.name)
+    return {r: sorted(keys) for r, keys in sorted(out.items())}
 
 
 def _arns_local(regions: dict[str, list[str]]) -> str:
@@ -124,11 +116,11 @@ _ASSUME = """
 
 
 def render_replicas(
-    regions: dict[str, list[str]], policies: str = "policies", assume_role: bool = False
+    compiled: Compiled, policies: str = "policies", assume_role: bool = False
 ) -> bytes | None:
-    """The bytes of `replicas.tf` (`regions`: `replica_regions` of the root's keys), or None
-    when no key has replicas; in a stack each Region's provider assumes the stack's role like
-    its default provider."""
+    """The bytes of `replicas.tf`, or None when no key has replicas; in a stack each Region's
+    provider assumes the stack's role like its default provider."""
+    regions = replica_regions(compiled)
     if not regions:
         return None
     parts = [_HEADER, _arns_local(regions)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..compile import Compiled, CompiledKey
 from ..model import Org
-from ..resolve.stacks import key_org, stack_id, stack_of
+from ..resolve.stacks import stack_id, stack_of
 from .hcl import hcl_string
 
 STACK_MODULES = "../../../modules"  # from generated/stacks/<id>/
@@ -77,15 +77,6 @@ def split(compiled: Compiled) -> tuple[Compiled, dict[str, Compiled]]:
     return root_compiled, {sid: _subset(compiled, stacks[sid]) for sid in sorted(stacks)}
 
 
-def root_org(org: Org, sid: str) -> Org:
-    """The organization of the Terraform root `sid` ("" for org.yaml's own): the settings as the
-    keys of that stack see them (`resolve.stacks.key_org`)."""
-    for s in org.stacks:
-        if sid and stack_id(s.account_id, s.region) == sid:
-            return key_org(org, s.environments[0])
-    return org
-
-
 def roots(compiled: Compiled) -> list[Compiled]:
     """Every Terraform root `generated/` holds, as `split` divides the keys: the root's, then
     each stack's."""
@@ -93,8 +84,8 @@ def roots(compiled: Compiled) -> list[Compiled]:
     return [root, *stacks.values()]
 
 
-def provider_tf(sid: str, org: Org) -> bytes:
-    """A stack's providers.tf (`org`: the stack's organization, `root_org`)."""
+def provider_tf(sid: str, stack: Compiled) -> bytes:
+    org = stack.resolved.org
     pattern = f"^arn:aws[a-z-]*:iam::{org.account_id}:role/.+$"
     return _PROVIDER.format(
         sid=sid,

@@ -6,7 +6,7 @@ A line appears only for a check that ran and passed (the pipeline stops on any v
 
 from __future__ import annotations
 
-from ..compile.keys import CONTEXT_PREFIX, POLICY_LIMIT, CompiledKey
+from ..compile.keys import CONTEXT_PREFIX, CompiledKey
 from ..policy import catalog
 from ..policy.keystate import refused_when_disabled
 from ..resolve.keys import ScopeRevocation
@@ -89,12 +89,6 @@ def guard_lines(ck: CompiledKey) -> list[str]:
     if k.vendor.create_grant is not None:
         grants += f" (vendor `{k.vendor.name}` exempt: declares create_grant)"
     return [f"proved: {who} call kms:DisableKey and kms:ScheduleKeyDeletion", grants]
-
-
-def key_summary(ck: CompiledKey, proof: Proof) -> list[str]:
-    """What `byok generate` prints of one key: its policy's size and what was proved."""
-    lines = [f"{ck.key.name}: key policy {ck.size}/{POLICY_LIMIT} bytes"]
-    return lines + [f"  {line}" for line in proof_lines(ck, proof)]
 
 
 def proof_lines(ck: CompiledKey, proof: Proof) -> list[str]:

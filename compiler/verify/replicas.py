@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from ..compile import Compiled, CompiledKey
 from ..diagnostics import Diagnostic, Loc
@@ -31,49 +30,31 @@ _POLICY = re.compile(r"^  policy +\= (.+)$", re.M)
 _PRIMARY = re.compile(r'^module "key" \{\n(.*?)^\}\n', re.M | re.S)
 
 
-@dataclass(frozen=True)
-class Replicated:
-    """One key as E530 checks it: its name, its replicas' Regions and where org.yaml lists them
-    (`at`), and where its organization starts (`org_at`)."""
-
-    name: str
-    regions: tuple[str, ...]
-    at: Loc | None = None
-    org_at: Loc | None = None
-
-
-def replicated(ck: CompiledKey) -> Replicated:
-    k = ck.key
-    return Replicated(
-        k.name, k.options.replica_regions, k.app.key.where.at("replica_regions"), k.org.where.loc
-    )
-
-
-def _roots(compiled: Compiled) -> dict[str, list[Replicated]]:
+def _roots(compiled: Compiled) -> dict[str, list[CompiledKey]]:
     """File prefix of each Terraform root ("" or `stacks/<id>/`) -> its keys."""
     org = compiled.resolved.org
-    out: dict[str, list[Replicated]] = {}
+    out: dict[str, list[CompiledKey]] = {}
     for ck in compiled.keys:
         stack = stack_of(org, ck.key.environment)
         prefix = "" if stack is None else f"stacks/{stack_id(stack.account_id, stack.region)}/"
-        out.setdefault(prefix, []).append(replicated(ck))
+        out.setdefault(prefix, []).append(ck)
     return out
 
 
-def _expected(keys: list[Replicated]) -> dict[str, set[str]]:
+def _expected(keys: list[CompiledKey]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
-    for k in keys:
-        for region in k.regions:
-            out.setdefault(region, set()).add(k.name)
+    for ck in keys:
+        for region in ck.key.options.replica_regions:
+            out.setdefault(region, set()).add(ck.key.name)
     return out
 
 
-def _loc(keys: list[Replicated], region: str) -> Loc | None:
+def _loc(keys: list[CompiledKey], region: str) -> Loc | None:
     """The org.yaml `replica_regions` that lists `region` (else org.yaml's first line)."""
-    for k in keys:
-        if region in k.regions:
-            return k.at
-    return keys[0].org_at
+    for ck in keys:
+        if region in ck.key.options.replica_regions:
+            return ck.key.app.key.where.at("replica_regions")
+    return keys[0].key.org.where.loc
 
 
 def _rendered(text: str) -> tuple[dict[str, set[str]], dict[str, str]]:
@@ -93,21 +74,14 @@ def _rendered(text: str) -> tuple[dict[str, set[str]], dict[str, str]]:
 
 def check_replica_policies(compiled: Compiled, files: Mapping[str, bytes]) -> list[Diagnostic]:
     """Every Terraform root (generated/ and each stack) checked on its own files."""
-    return check_replica_files(_roots(compiled), files)
-
-
-def check_replica_files(
-    roots: Mapping[str, list[Replicated]], files: Mapping[str, bytes]
-) -> list[Diagnostic]:
-    """`check_replica_policies` of each root's keys (`roots`: file prefix -> its keys)."""
     out: list[Diagnostic] = []
-    for prefix, keys in sorted(roots.items()):
+    for prefix, keys in sorted(_roots(compiled).items()):
         out += _check_root(keys, files, prefix)
     return out
 
 
 def _check_root(
-    keys: list[Replicated], files: Mapping[str, bytes], prefix: str
+    keys: list[CompiledKey], files: Mapping[str, bytes], prefix: str
 ) -> list[Diagnostic]:
     expected = _expected(keys)
     if not expected:
@@ -116,7 +90,7 @@ def _check_root(
     primary = _PRIMARY.search(main)
     policy = _POLICY.findall(primary.group(1)) if primary else []
     if len(policy) != 1:
-        loc = keys[0].org_at
+        loc = keys[0].key.org.where.loc
         return [Diagnostic.make("E530", "primary key policy expression not found", loc)]
     rendered, policies = _rendered(files.get(prefix + "replicas.tf", b"").decode())
     out: list[Diagnostic] = []
