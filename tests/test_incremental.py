@@ -201,7 +201,7 @@ def test_incremental_equals_full_over_random_edit_sequences(
         if rng.random() < 0.1:
             shutil.rmtree(root / ".build", ignore_errors=True)
         day = DAY
-        for step in range(rng.randint(1, 4)):
+        for step in range(rng.randint(1, 3)):
             if step and rng.random() < 0.1:
                 day = rng.choice([DAY, date(2027, 4, 1), date(2027, 7, 1)])
             else:
