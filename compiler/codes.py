@@ -308,6 +308,13 @@ _CODES = (
         "org.yaml names no `break_glass` role, so nobody may disable or schedule deletion of "
         "any key; decommissioning first needs a reviewed change that adds one.",
     ),
+    Code(
+        "W109",
+        "rotation period over three years",
+        "A key rotates automatically less often than every 1095 days; NIST SP 800-57 Part 1 "
+        "(cryptoperiods), as the BYOK runbook cites it, says to change keys at least every "
+        "three years (https://doi.org/10.6028/NIST.SP.800-57pt1r5).",
+    ),
     Code("W110", "replacement grace period over", "Decommission the replaced key."),
     Code("W130", "organization statement expired", "Past `expires`: removed from the policy."),
 )

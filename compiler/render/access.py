@@ -16,6 +16,7 @@ from ..resolve.keys import KeyOptionsResolved
 from ..resolve.stacks import stack_id, stack_of
 from . import cost
 from .diagram import render_diagram
+from .vendors import access_section, handoff_lines
 
 
 def _rotation(o: KeyOptionsResolved) -> str:
@@ -261,7 +262,8 @@ def render_access(compiled: Compiled, roots: Sequence[Compiled]) -> str:
         f"{len(keys)} key(s).",
         "",
     ]
-    body = "\n".join(key_section(ck) for ck in keys) + _cost_section(compiled, roots)
+    body = "\n".join(key_section(ck) for ck in keys)
+    body += "\n" + access_section(ck.key.vendor for ck in keys) + _cost_section(compiled, roots)
     return "\n".join(head) + "\n" + body + _decommissioned(org)
 
 
@@ -340,7 +342,8 @@ def render_handoff(ck: CompiledKey, compiled: Compiled) -> str:
         if k.vendor.key.replacement_needs_new_arn
         else "the vendor keeps working across automatic rotation and key replacement"
     )
-    out += ["", f"Rotation: {rotation}.", f"Vendor documentation: {k.vendor.homepage}", ""]
+    out += ["", f"Rotation: {rotation}.", f"Vendor documentation: {k.vendor.homepage}"]
+    out += [*handoff_lines(k.vendor), ""]
     return "\n".join(out)
 
 

@@ -28,6 +28,7 @@ from .extras import active_extras
 from .grants import grant_principals, is_service, principal_values
 from .replacements import generations
 from .replicas import imported_material
+from .rotation import long_rotation
 from .stacks import check_stack_names, check_stacks, key_org
 
 
@@ -144,6 +145,7 @@ def resolve(org: Org, vendors: Mapping[str, Vendor], today: date) -> Resolved:
     if errors:
         raise CompileError(errors)
     warnings = [d for d in diags if d.severity == "warning"] + _unverified(keys, logging)
+    warnings += long_rotation(org, keys)
     return Resolved(
         org=org,
         vendors=tuple(vendors[k] for k in sorted(vendors)),
