@@ -199,6 +199,13 @@ _CODES = (
         "A stack in an account another root deploys to names its trail and log roles with its "
         "Region; one would exceed AWS's length limit.",
     ),
+    Code(
+        "E381",
+        "SIEM destination elsewhere",
+        "`siem.destination_arn` is not in org.yaml's account and Region: CloudWatch Logs "
+        "subscription filters deliver to a Firehose stream or Lambda function of the log "
+        "groups' own account and Region only.",
+    ),
     # E4xx: compile (resolved keys -> policy IR)
     Code("E401", "duplicate Sid", "Two statements of one policy share a Sid."),
     Code(

@@ -60,6 +60,11 @@ def add_parsers(sub: Any) -> None:
     c.add_argument("--log-gb-per-month", type=float)
     c.add_argument("--write-events-per-month", type=int)
     c.add_argument(
+        "--vendor-log-gb-per-month",
+        type=float,
+        help="GB each vendor writes into its own log group per month (default 0.5)",
+    )
+    c.add_argument(
         "--replicas",
         type=int,
         help="replica keys, each billed as a key (default: the replicas generated/ creates)",

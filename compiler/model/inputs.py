@@ -18,7 +18,7 @@ from ..load import LMap, LNode, LScalar, LSeq
 from ..policy import keyspecs
 from .base import Fact, Model, NoWhere, Where
 from .errors import validation_diagnostics
-from .features import Behaviour, NotCovered
+from .features import AccessAnalyzer, Behaviour, Budget, ConfigRules, NotCovered, Siem
 from .types import (
     LOGS_ACTION_PATTERN,
     AccountId,
@@ -361,6 +361,11 @@ class Org(Model):
     decommissions: tuple[Decommission, ...] = ()
     accepted_warnings: tuple[AcceptedWarning, ...] = ()
     stacks: tuple[Stack, ...] = ()
+    # Optional AWS features around the keys (model/features.py; README, "Around the keys").
+    access_analyzer: AccessAnalyzer = Field(default_factory=AccessAnalyzer)
+    budget: Budget | None = None
+    siem: Siem | None = None
+    config_rules: ConfigRules | None = None
 
 
 # --------------------------------------------------------------------------- validation
