@@ -60,7 +60,9 @@ def test_moving_an_environment_to_a_stack_is_a_key_deletion(repo: Path) -> None:
             "modules, vendor logging roles, trail, alarms) is not judged by this review; read "
             "its diff\n"
             for p in (
+                "features.tf",
                 "main.tf",
+                "stacks/444455556666-eu-west-1/features.tf",
                 "stacks/444455556666-eu-west-1/main.tf",
                 "stacks/444455556666-eu-west-1/outputs.tf",
                 "stacks/444455556666-eu-west-1/providers.tf",

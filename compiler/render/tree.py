@@ -16,7 +16,7 @@ from ..compile import Compiled, CompiledKey
 from ..resolve.grants import key_usage
 from ..resolve.stacks import log_role_name, name_suffix, trail_name
 from .access import render_access, render_handoff
-from .features import features, features_locals
+from .features import Features, features, features_locals
 from .hcl import HclValue, attributes
 from .replicas import REPLICAS_FILE, render_replicas
 from .stacks import STACK_MODULES, STACK_POLICIES, atlantis_yaml, provider_tf, split
@@ -143,19 +143,24 @@ def render_module(
         files[REPLICAS_FILE] = replicas
     plans = features(compiled, suffix)
     if plans:
-        files["features.tf"] = (
-            env.get_template("features.tf.j2")
-            .render(
-                locals=attributes(features_locals(plans), 1),
-                modules=modules,
-                analyzer=plans.analyzer,
-                budget=plans.budget,
-                siem=plans.siem,
-                config=plans.config,
-            )
-            .encode()
-        )
+        files["features.tf"] = _features_tf(env, plans, modules)
     return files
+
+
+def _features_tf(env: jinja2.Environment, plans: Features, modules: str) -> bytes:
+    """features.tf: the optional features' locals and module calls (render/features.py)."""
+    return (
+        env.get_template("features.tf.j2")
+        .render(
+            locals=attributes(features_locals(plans), 1),
+            modules=modules,
+            analyzer=plans.analyzer,
+            budget=plans.budget,
+            siem=plans.siem,
+            config=plans.config,
+        )
+        .encode()
+    )
 
 
 def render_all(compiled: Compiled) -> dict[str, bytes]:

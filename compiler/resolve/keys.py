@@ -147,7 +147,8 @@ def resolve(org: Org, vendors: Mapping[str, Vendor], today: date) -> Resolved:
     if errors:
         raise CompileError(errors)
     warnings = [d for d in diags if d.severity == "warning"] + _unverified(keys, logging)
-    warnings += long_rotation(org, keys)
+    periods = ((k.app, k.options.rotation_period_days, k.options.automatic_rotation) for k in keys)
+    warnings += long_rotation(org, periods)
     return Resolved(
         org=org,
         vendors=tuple(vendors[k] for k in sorted(vendors)),

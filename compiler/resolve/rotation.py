@@ -12,34 +12,31 @@ rotation) are left out: their period is never used.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
 
 from ..diagnostics import Diagnostic, Loc
 from ..model import Org
-
-if TYPE_CHECKING:
-    from .keys import ResolvedKey
+from ..model.inputs import App
 
 THREE_YEARS_DAYS = 1095
 NIST_SOURCE = "https://doi.org/10.6028/NIST.SP.800-57pt1r5"
 
 
-def _where(org: Org, key: ResolvedKey) -> tuple[Loc | None, str]:
-    """The org.yaml line that set the key's period, and what it is (the app's own or the
+def _where(org: Org, app: App) -> tuple[Loc | None, str]:
+    """The org.yaml line that set the app's period, and what it is (the app's own or the
     defaults)."""
-    if key.app.key.rotation_period_days is not None:
-        return key.app.key.where.at("rotation_period_days"), f"app `{key.vendor.name}`"
+    if app.key.rotation_period_days is not None:
+        return app.key.where.at("rotation_period_days"), f"app `{app.vendor}`"
     return org.defaults.where.at("rotation_period_days"), "`defaults`"
 
 
-def long_rotation(org: Org, keys: Iterable[ResolvedKey]) -> Iterator[Diagnostic]:
-    """One W109 per org.yaml value over three years that a rotating key uses."""
+def long_rotation(org: Org, keys: Iterable[tuple[App, int, bool]]) -> Iterator[Diagnostic]:
+    """One W109 per org.yaml value over three years that a rotating key uses; `keys`: each
+    key's app, rotation period in days and whether it rotates automatically."""
     seen: set[tuple[Loc | None, str]] = set()
-    for key in keys:
-        days = key.options.rotation_period_days
-        if not key.options.automatic_rotation or days <= THREE_YEARS_DAYS:
+    for app, days, rotates in keys:
+        if not rotates or days <= THREE_YEARS_DAYS:
             continue
-        loc, what = _where(org, key)
+        loc, what = _where(org, app)
         if (loc, what) in seen:
             continue
         seen.add((loc, what))

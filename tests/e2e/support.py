@@ -104,6 +104,9 @@ class MotoServer:
     account_id: str
     region: str
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    # Where moto records every request it serves (moto's recorder: MOTO_ENABLE_RECORDING), for
+    # the test of `byok iam-policy` (tests/e2e/calls.py); None: not recorded.
+    recording: Path | None = None
 
     @property
     def endpoint(self) -> str:
@@ -122,6 +125,9 @@ class MotoServer:
         # Every request is served as this account (moto's default is 123456789012), so ARNs,
         # sts:GetCallerIdentity and the generated module's account check match org.yaml.
         env["MOTO_ACCOUNT_ID"] = self.account_id
+        if self.recording is not None:
+            env["MOTO_ENABLE_RECORDING"] = "true"
+            env["MOTO_RECORDER_FILEPATH"] = str(self.recording)
         with self.log_path.open("ab") as log:
             # moto_main.py: moto_server with ReplicateKey applying Policy, Description, Tags,
             # and DescribeTrails answering only the trails its trailNameList names.
