@@ -273,3 +273,23 @@ def add_replica_region(org_path: Path, vendor: str, region: str) -> None:
     key = app.setdefault("key", {})
     key["replica_regions"] = [*key.get("replica_regions", []), region]
     org_path.write_text(yaml.safe_dump(org, sort_keys=False, allow_unicode=True))
+
+
+# What moto cannot apply (tests/e2e/README.md, "What moto does not emulate"): moto 5.2.6 has no
+# IAM Access Analyzer, so every root applied to moto is compiled with it off.
+MOTO_OFF = "\naccess_analyzer: {enabled: false}  # moto 5.2.6 has no IAM Access Analyzer\n"
+
+
+def without_access_analyzer(org_path: Path) -> None:
+    """Turn off IAM Access Analyzer in a copy of org.yaml (moto does not implement it); the
+    rest of the file is kept byte for byte."""
+    text = org_path.read_text()
+    org = yaml.safe_load(text)
+    if "access_analyzer" in org:
+        lines = text.splitlines(keepends=True)
+        start = next(i for i, ln in enumerate(lines) if ln.startswith("access_analyzer:"))
+        end = start + 1
+        while end < len(lines) and (lines[end].startswith((" ", "\t")) or not lines[end].strip()):
+            end += 1
+        text = "".join(lines[:start] + lines[end:])
+    org_path.write_text(text.rstrip("\n") + "\n" + MOTO_OFF)
