@@ -1008,8 +1008,8 @@ def test_destroy(deployed: Project) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _printed_policy(deployed: Project, role: str) -> dict[str, Any]:
-    proc = live.byok(deployed.root, deployed.env, "iam-policy", role)
+def _printed_policy(root: Path, env: Mapping[str, str], role: str) -> dict[str, Any]:
+    proc = live.byok(root, env, "iam-policy", role)
     assert proc.returncode == 0, proc.stderr
     doc: dict[str, Any] = json.loads(proc.stdout)
     return doc
@@ -1021,8 +1021,9 @@ def test_iam_policies_allow_every_recorded_call_and_nothing_unexplained(
     """moto recorded every request of this module's run (calls.py). Each call Terraform made as
     the deployer (apply, re-plan, the revocation's apply, the refused destroy) and each call of
     `byok audit` / `byok activity` is decided with byok's evaluator against the policy `byok
-    iam-policy` prints for that role: all are allowed. And every action the policy grants is
-    exercised by the run or listed, with its reason, in calls.NOT_EXERCISED."""
+    iam-policy` prints for that role and the deployed copy (its replica, no Access Analyzer):
+    all are allowed. And every action the policy of the shipped org.yaml grants is exercised by
+    the run or listed, with its reason, in calls.NOT_EXERCISED."""
     if not deployed.destroyed:
         pytest.skip("needs the whole module's run (test_destroy last): the recording is partial")
     from byok.policy import iam
@@ -1034,14 +1035,14 @@ def test_iam_policies_allow_every_recorded_call_and_nothing_unexplained(
     aliases: dict[str, str] = {}
     used: dict[str, set[str]] = {role: set() for role in callers}
     denied: list[str] = []
-    policies = {role: _printed_policy(deployed, role) for role in callers}
+    policies = {role: _printed_policy(deployed.root, deployed.env, role) for role in callers}
+    shipped = {role: _printed_policy(REPO_ROOT, deployed.env, role) for role in callers}
     evaluable = {role: iam.Policy.from_json(calls.as_key_policy(p)) for role, p in policies.items()}
     for call in calls.recorded(deployed.moto.recording):
-        requests = calls.iam_requests(call, account, aliases)  # learns aliases from everyone
         role = next((r for r, key in callers.items() if key == call.caller), None)
-        if role is None:
+        if role is None:  # the break-glass destroy and the test's own read-backs
             continue
-        for req in requests:
+        for req in calls.iam_requests(call, account, aliases):
             used[role].add(req.action)
             request = Request(
                 principal=f"arn:aws:iam::{account}:role/{role}",
@@ -1052,7 +1053,7 @@ def test_iam_policies_allow_every_recorded_call_and_nothing_unexplained(
             if evaluate(evaluable[role], request).decision != "allow":
                 denied.append(f"{role}: {call.service} {call.operation} -> {req}")
     assert denied == []
-    for role, doc in policies.items():
+    for role, doc in shipped.items():
         granted = calls.policy_actions(doc)
         unexplained = granted - used[role] - set(calls.NOT_EXERCISED[role])
         assert unexplained == set(), f"{role}: granted, never called, not explained"
