@@ -414,7 +414,7 @@ def test_siem_subscribes_the_trail_and_vendor_log_groups(project: Path) -> None:
         'module "siem" {' in tf and "{ trail = module.cloudtrail.cloudwatch_log_group_name }" in tf
     )
     assert 'module "config_rules" {' in tf
-    assert "kms_key_ids                 = [for k, m in module.key : m.key_id]" in tf
+    assert "    [for k, m in module.key : m.key_id],\n" in tf
 
 
 def test_a_siem_destination_elsewhere_is_refused(project: Path) -> None:
@@ -503,3 +503,25 @@ def test_policies_cover_every_root_and_replica_region(
         "arn:aws:kms:us-east-1:111122223333:key/*",
         "arn:aws:kms:us-west-2:111122223333:key/*",
     ]
+
+
+@pytest.mark.terraform
+def test_every_feature_on_validates_and_is_formatted(project: Path, tmp_path: Path) -> None:
+    """All four features, a Lambda SIEM and an existing analyzer: the rendered features.tf is
+    `terraform fmt` clean and the root validates with it (offline, the provider mirror)."""
+    from tests.tfhelpers import copy_root, init, run_tf, tf_env
+
+    lam = "arn:aws:lambda:us-east-1:111122223333:function:siem-forwarder"
+    org = project / "org.yaml"
+    text = org.read_text().replace("  type: ACCOUNT\n", "  existing_analyzer: org-wide\n")
+    org.write_text(text + f"\nsiem:\n  destination_arn: {lam}\nconfig_rules: {{}}\n")
+    assert main(["-C", str(project), "generate"]) == 0
+    tf = (project / "generated" / "features.tf").read_text()
+    for block in ("access_analyzer", "budget", "siem", "config_rules"):
+        assert f'module "{block}" {{' in tf
+    root = copy_root(tmp_path / "root", project / "generated")
+    env = tf_env(data_dir=tmp_path / "tfdata")
+    run_tf(["fmt", "-check", "-diff", "-no-color", "generated"], root, 60, env=env)
+    init(root, env)
+    proc = run_tf(["validate", "-json", "-no-color"], root, 120, env=env)
+    assert json.loads(proc.stdout)["valid"], proc.stdout

@@ -1,4 +1,5 @@
-"""``moto_server`` with one divergence from AWS removed: moto's ``ReplicateKey`` ignores the
+"""``moto_server`` with divergences from AWS removed (and AWS Budgets' two missing reads added,
+below): moto's ``ReplicateKey`` ignores the
 request's ``Policy``, ``Description`` and ``Tags`` (moto 5.2 copies the primary and answers a
 default policy). AWS applies all three to the new replica:
 https://docs.aws.amazon.com/kms/latest/APIReference/API_ReplicateKey.html#API_ReplicateKey_RequestSyntax
