@@ -160,3 +160,15 @@ CONFIG = (
     "config:UntagResource",
 )
 LAMBDA = ("lambda:AddPermission", "lambda:GetPolicy", "lambda:RemovePermission")
+
+
+# The auditor: reads only (live/state.py, live/analyzer.py, live/activity.py).
+READ_KEYS = (
+    "kms:DescribeKey",
+    "kms:GetKeyLastUsage",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+)
+ANALYZER_CHECKS = ("access-analyzer:CheckNoNewAccess", "access-analyzer:ValidatePolicy")
+ANALYZER_FINDINGS = ("access-analyzer:GetAnalyzer", "access-analyzer:ListFindings")

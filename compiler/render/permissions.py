@@ -30,6 +30,8 @@ from .features import features
 from .iam_actions import (
     ALARMS,
     ANALYZER,
+    ANALYZER_CHECKS,
+    ANALYZER_FINDINGS,
     ARCHIVE_RULES,
     BUCKET,
     BUDGETS,
@@ -39,6 +41,7 @@ from .iam_actions import (
     KMS_NO_RESOURCE,
     LAMBDA,
     LOG_GROUPS,
+    READ_KEYS,
     ROLES,
     SUBSCRIPTIONS,
     TOPICS,
@@ -234,17 +237,7 @@ def _auditor_root(r: Root) -> list[Statement]:
     trail_group = f"arn:aws:logs:{reg}:{a}:log-group:/aws/cloudtrail/{r.prefix}"
     out = [
         Statement("ListAliases", ("kms:ListAliases",), ("*",)),
-        Statement(
-            "ReadKeys",
-            (
-                "kms:DescribeKey",
-                "kms:GetKeyLastUsage",
-                "kms:GetKeyPolicy",
-                "kms:GetKeyRotationStatus",
-                "kms:ListGrants",
-            ),
-            (*_kms(r, "key/*"),),
-        ),
+        Statement("ReadKeys", READ_KEYS, (*_kms(r, "key/*"),)),
         Statement("DescribeTrails", ("cloudtrail:DescribeTrails", "sns:ListTopics"), ("*",)),
         Statement(
             "TrailStatus",
@@ -264,22 +257,17 @@ def _auditor_root(r: Root) -> list[Statement]:
             ("sns:ListSubscriptionsByTopic",),
             (f"arn:aws:sns:{reg}:{a}:{r.prefix}-kms-alarms",),
         ),
-        # --access-analyzer: ValidatePolicy and CheckNoNewAccess take no resource
-        Statement(
-            "AccessAnalyzerChecks",
-            ("access-analyzer:CheckNoNewAccess", "access-analyzer:ValidatePolicy"),
-            ("*",),
-        ),
     ]
+    return out + _auditor_analyzer(r)
+
+
+def _auditor_analyzer(r: Root) -> list[Statement]:
+    """--access-analyzer: ValidatePolicy and CheckNoNewAccess take no resource; the findings
+    are read from this root's analyzer."""
+    out = [Statement("AccessAnalyzerChecks", ANALYZER_CHECKS, ("*",))]
     if r.analyzer:
-        analyzer = f"arn:aws:access-analyzer:{reg}:{a}:analyzer/{r.analyzer}"
-        out.append(
-            Statement(
-                "AccessAnalyzerFindings",
-                ("access-analyzer:GetAnalyzer", "access-analyzer:ListFindings"),
-                (analyzer,),
-            )
-        )
+        analyzer = f"arn:aws:access-analyzer:{r.region}:{r.account}:analyzer/{r.analyzer}"
+        out.append(Statement("AccessAnalyzerFindings", ANALYZER_FINDINGS, (analyzer,)))
     return out
 
 
