@@ -205,7 +205,9 @@ def access_section(f: Features) -> list[str]:
             "per key for exactly the vendor principals it grants; any other principal outside "
             "the zone of trust on a key stays an active finding (`byok audit --access-analyzer` "
             "reports it with the key's name). Archive rules archive new findings only, and the "
-            "analyzer sees its own Region: replicas in other Regions are not analysed here."
+            "analyzer sees its own Region: replicas in other Regions are not analysed here. The "
+            "vendors' log roles, which trust the vendor's account, are external access too: "
+            "their findings (IAM roles) are not archived and not reported by `byok audit`."
         )
         lines += [f"  - `{r.name}`: `{r.key}`: {_codes(r.principals)}" for r in a.rules]
     if f.budget:
