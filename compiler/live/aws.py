@@ -63,9 +63,12 @@ def _not_aws(endpoint: str) -> Any:
 
     def hook(response_dict: dict[str, Any], operation_model: Any, **_: Any) -> None:
         # By the body, not the Content-Type: moto (`make e2e`, `make sandbox`) labels its JSON
-        # answers `text/html`, and they are valid API responses.
+        # answers `text/html`, and they are valid API responses. Only a success: an error page
+        # is an error botocore reports by its status (moto answers an operation it lacks, such
+        # as GetKeyLastUsage, with an HTML 500 page, which `byok audit` reports as unavailable).
         body = bytes(response_dict.get("body") or b"")[:512].lstrip().lower()
-        if body.startswith((b"<!doctype html", b"<html")):
+        ok = 200 <= int(response_dict.get("status_code") or 0) < 300
+        if ok and body.startswith((b"<!doctype html", b"<html")):
             raise LiveError(
                 f"{endpoint} is not an AWS endpoint: it answered {operation_model.name} "
                 f"with an HTML page (HTTP {response_dict.get('status_code', '?')}); "
