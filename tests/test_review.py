@@ -11,7 +11,7 @@ import pytest
 
 from byok.cli.diff import WIDENING_HELP
 from tests.conftest import (
-    ACCEPTANCES,
+    APPS_END,
     GIT_ENV,
     REPO,
     byok,
@@ -108,9 +108,11 @@ BOX = (
 
 
 def _add_box(project: Path) -> None:
-    """A new app, the last one: before org.yaml's closing `accepted_warnings` block."""
+    """A new app, the last one: after the last app, before org.yaml's optional features."""
     org = project / "org.yaml"
-    org.write_text(org.read_text().replace(ACCEPTANCES, BOX + ACCEPTANCES))
+    text = org.read_text()
+    assert text.count(APPS_END) == 1
+    org.write_text(text.replace(APPS_END, BOX + APPS_END))
     _generate(project)
 
 

@@ -194,32 +194,35 @@ def _codes(values: tuple[str, ...]) -> str:
     return ", ".join(f"`{v}`" for v in values)
 
 
+def _analyzer_lines(a: AnalyzerPlan) -> list[str]:
+    how = "created here" if a.create else "the account's existing analyzer"
+    return [
+        f"- IAM Access Analyzer `{a.name}` ({a.type} zone of trust, {how}): one archive rule "
+        "per key for exactly the vendor principals it grants; any other principal outside "
+        "the zone of trust on a key stays an active finding (`byok audit --access-analyzer` "
+        "reports it with the key's name). Archive rules archive new findings only, and the "
+        "analyzer sees its own Region: replicas in other Regions are not analysed here. The "
+        "vendors' log roles, which trust the vendor's account, are external access too: "
+        "their findings (IAM roles) are not archived and not reported by `byok audit`.",
+        *(f"  - `{r.name}`: `{r.key}`: {_codes(r.principals)}" for r in a.rules),
+    ]
+
+
+def _budget_lines(b: BudgetPlan) -> list[str]:
+    src = "the estimate below, rounded up" if b.estimated else "org.yaml `budget.limit_usd`"
+    return [
+        f"- AWS Budgets `{b.name}`: ${b.limit_usd} a month ({src}) on "
+        f"{', '.join(b.services)}, e-mailing org.yaml's alarm addresses when the month's "
+        f"actual spend exceeds {b.actual_threshold_percent}% of it or its forecast spend "
+        f"{b.forecast_threshold_percent}%. It counts the whole account's spend on these "
+        "services, not only byok's."
+    ]
+
+
 def access_section(f: Features) -> list[str]:
     """ACCESS.md's account of the features of one root, with what each does not cover."""
-    lines: list[str] = []
-    if f.analyzer:
-        a = f.analyzer
-        how = "created here" if a.create else "the account's existing analyzer"
-        lines.append(
-            f"- IAM Access Analyzer `{a.name}` ({a.type} zone of trust, {how}): one archive rule "
-            "per key for exactly the vendor principals it grants; any other principal outside "
-            "the zone of trust on a key stays an active finding (`byok audit --access-analyzer` "
-            "reports it with the key's name). Archive rules archive new findings only, and the "
-            "analyzer sees its own Region: replicas in other Regions are not analysed here. The "
-            "vendors' log roles, which trust the vendor's account, are external access too: "
-            "their findings (IAM roles) are not archived and not reported by `byok audit`."
-        )
-        lines += [f"  - `{r.name}`: `{r.key}`: {_codes(r.principals)}" for r in a.rules]
-    if f.budget:
-        b = f.budget
-        src = "the estimate below, rounded up" if b.estimated else "org.yaml `budget.limit_usd`"
-        lines.append(
-            f"- AWS Budgets `{b.name}`: ${b.limit_usd} a month ({src}) on "
-            f"{', '.join(b.services)}, e-mailing org.yaml's alarm addresses when the month's "
-            f"actual spend exceeds {b.actual_threshold_percent}% of it or its forecast spend "
-            f"{b.forecast_threshold_percent}%. It counts the whole account's spend on these "
-            "services, not only byok's."
-        )
+    lines = _analyzer_lines(f.analyzer) if f.analyzer else []
+    lines += _budget_lines(f.budget) if f.budget else []
     if f.siem:
         s = f.siem
         groups = ", ".join(f"`{g}`" for _, g in s.log_groups)
