@@ -93,6 +93,8 @@ def up() -> int:
         run_tf(["apply", "-auto-approve", "-input=false", "-no-color"], root, timeout, env=env)
     except BaseException:
         down()  # a failed apply (or Ctrl-C) stops what `up` started
+        if server.proc is not None:  # and reaps it: no zombie left under this PID
+            server.proc.wait(timeout=10)
         raise
     rel = HOME.relative_to(REPO) if HOME.is_relative_to(REPO) else HOME
     print(f"sandbox: moto_server pid {server.pid} on {server.endpoint} (log {rel}/moto.log)")
