@@ -16,6 +16,7 @@ from ..compile.keys import CONTEXT_PREFIX, POLICY_LIMIT, CompiledKey
 from ..diagnostics import Diagnostic
 from ..policy import catalog
 from ..policy.compare import compare
+from ..policy.context import DERIVED_LOWER
 from ..policy.evaluate import Request, evaluate, evaluate_each
 from .guards import grants_only_for_aws, no_lockout, only_break_glass_disables
 from .replacements import decrypt_only
@@ -203,6 +204,8 @@ def _probe_context(ck: CompiledKey) -> dict[str, str]:
     ctx = {CONTEXT_PREFIX + key: "probe" for key in ck.key.required_context_keys}
     for _, _, conds in ck.key.grants:
         for c in conds:
+            if c.key.lower() in DERIVED_LOWER:
+                continue  # AWS sets it from the principal: a probe cannot choose it
             if c.operator in ("StringEquals", "StringLike", "ArnEquals", "ArnLike") and c.values:
                 ctx[c.key] = c.values[0].replace("*", "x").replace("?", "x")
     return ctx
