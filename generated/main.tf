@@ -30,6 +30,7 @@ locals {
       "key_spec"                  = "SYMMETRIC_DEFAULT"
       "key_usage"                 = "ENCRYPT_DECRYPT"
       "enable_key_rotation"       = true
+      "is_enabled"                = true
       "replacement_needs_new_arn" = true
       "tags" = {
         "byok:vendor"      = "databricks"
@@ -48,6 +49,7 @@ locals {
       "key_spec"                  = "SYMMETRIC_DEFAULT"
       "key_usage"                 = "ENCRYPT_DECRYPT"
       "enable_key_rotation"       = true
+      "is_enabled"                = true
       "replacement_needs_new_arn" = true
       "tags" = {
         "byok:vendor"      = "databricks"
@@ -66,6 +68,7 @@ locals {
       "key_spec"                  = "SYMMETRIC_DEFAULT"
       "key_usage"                 = "ENCRYPT_DECRYPT"
       "enable_key_rotation"       = true
+      "is_enabled"                = true
       "replacement_needs_new_arn" = true
       "tags" = {
         "byok:vendor"      = "slack"
@@ -84,6 +87,7 @@ locals {
       "key_spec"                  = "SYMMETRIC_DEFAULT"
       "key_usage"                 = "ENCRYPT_DECRYPT"
       "enable_key_rotation"       = true
+      "is_enabled"                = true
       "replacement_needs_new_arn" = true
       "tags" = {
         "byok:vendor"      = "slack"
@@ -102,6 +106,7 @@ locals {
       "key_spec"                  = "SYMMETRIC_DEFAULT"
       "key_usage"                 = "ENCRYPT_DECRYPT"
       "enable_key_rotation"       = true
+      "is_enabled"                = true
       "replacement_needs_new_arn" = true
       "tags" = {
         "byok:vendor"      = "zoom"
@@ -159,6 +164,7 @@ module "key" {
   imported_key_material   = each.value.imported_key_material
   key_spec                = each.value.key_spec
   key_usage               = each.value.key_usage
+  is_enabled              = each.value.is_enabled
   tags                    = merge(local.tags, each.value.tags)
 }
 

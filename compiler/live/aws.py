@@ -62,13 +62,13 @@ def _not_aws(endpoint: str) -> Any:
     or fail inside its parser; say it in one line instead."""
 
     def hook(response_dict: dict[str, Any], operation_model: Any, **_: Any) -> None:
-        # By the body, not the Content-Type: moto (`make e2e`, `make sandbox`) labels its JSON
-        # answers `text/html`, and they are valid API responses. Only a success: an error page
-        # is an error botocore reports by its status (moto answers an operation it lacks, such
-        # as GetKeyLastUsage, with an HTML 500 page, which `byok audit` reports as unavailable).
+        # The body decides, not the Content-Type: moto (`make sandbox`, the e2e tests) answers
+        # the JSON protocols' calls (KMS ListAliases, ...) with `text/html; charset=utf-8`. A
+        # server error (5xx) stays one: moto answers an operation it lacks (GetKeyLastUsage)
+        # with an HTML 500 page, which the audit reports as unavailable.
         body = bytes(response_dict.get("body") or b"")[:512].lstrip().lower()
-        ok = 200 <= int(response_dict.get("status_code") or 0) < 300
-        if ok and body.startswith((b"<!doctype html", b"<html")):
+        status = int(response_dict.get("status_code") or 0)
+        if status < 500 and body.startswith((b"<!doctype html", b"<html")):
             raise LiveError(
                 f"{endpoint} is not an AWS endpoint: it answered {operation_model.name} "
                 f"with an HTML page (HTTP {response_dict.get('status_code', '?')}); "

@@ -54,6 +54,9 @@ class KeySpec:
     revoked: tuple[Revoked, ...] = ()
     # principal.AWS values of the vendor principals its archive rules expect (render.features)
     expected_external: tuple[str, ...] = ()
+    # org.yaml `key_states`: whether the key is to be enabled, and the entry's ticket
+    enabled: bool = True
+    state_ticket: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,8 @@ def _spec(ck: CompiledKey, policy: iam.Policy) -> KeySpec:
         place=(k.org.account_id, k.org.region),
         revoked=_revoked(ck),
         expected_external=tuple(sorted({v for p in k.principals for v in finding_principals(p)})),
+        enabled=k.enabled,
+        state_ticket=k.key_state.ticket if k.key_state is not None else None,
     )
 
 

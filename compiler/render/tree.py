@@ -13,12 +13,13 @@ from pathlib import Path
 import jinja2
 
 from ..compile import Compiled, CompiledKey
-from ..resolve.grants import key_usage
-from ..resolve.stacks import log_role_name, name_suffix, trail_name
+from ..resolve.stacks import name_suffix
 from .access import render_access
 from .features import Features, features, features_locals
 from .handoff import render_handoff
-from .hcl import HclValue, attributes
+from .hcl import attributes
+from .inventory import INVENTORY_PATH, inventory_json
+from .locals import locals_block
 from .replicas import REPLICAS_FILE, render_replicas
 from .stacks import STACK_MODULES, STACK_POLICIES, atlantis_yaml, provider_tf, split
 
@@ -52,55 +53,6 @@ def _env() -> jinja2.Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
-
-
-def _key_inputs(ck: CompiledKey) -> dict[str, HclValue]:
-    k = ck.key
-    return {
-        "alias_name": k.alias,
-        "description": f"BYOK key for {k.vendor.display_name} {k.vendor.product} ({k.environment})",
-        "vendor": k.vendor.name,
-        "environment": k.environment,
-        "rotation_period_in_days": k.options.rotation_period_days,
-        "deletion_window_in_days": k.options.deletion_window_days,
-        "multi_region": k.options.multi_region,
-        "imported_key_material": k.options.imported_key_material,
-        "key_spec": k.vendor.key.spec,
-        "key_usage": key_usage(k.vendor) or "",
-        "enable_key_rotation": k.options.automatic_rotation,
-        "replacement_needs_new_arn": k.vendor.key.replacement_needs_new_arn,
-        "tags": {"byok:vendor": k.vendor.name, "byok:environment": k.environment},
-    }
-
-
-def _logging_inputs(compiled: Compiled, suffix: str) -> dict[str, HclValue]:
-    org = compiled.resolved.org.organization
-    out: dict[str, HclValue] = {}
-    for lg in compiled.resolved.logging:
-        out[lg.app] = {
-            "role_name": log_role_name(org, lg.app, suffix),
-            "trusted_principal_arns": list(lg.principals),
-            "external_id": lg.external_id,
-            "actions": list(lg.actions),
-            "log_group_name": f"/byok/{org}/{lg.app}",
-        }
-    return out
-
-
-def locals_block(compiled: Compiled, suffix: str = "") -> dict[str, HclValue]:
-    """`suffix`: resolve.stacks.name_suffix of this root (a stack sharing its account)."""
-    org = compiled.resolved.org
-    return {
-        "account_id": org.account_id,
-        "region": org.region,
-        "break_glass": org.break_glass,
-        "trail_name": trail_name(org.organization, suffix),
-        "log_retention_days": org.trail.log_retention_days,
-        "alarm_emails": sorted(org.alarms.emails),
-        "tags": dict(sorted({**org.tags, "ManagedBy": "byok-compiler"}.items())),
-        "keys": {ck.key.name: _key_inputs(ck) for ck in sorted(compiled.keys, key=_name)},
-        "logging": _logging_inputs(compiled, suffix),
-    }
 
 
 def organization_json(compiled: Compiled) -> bytes:
@@ -168,6 +120,7 @@ def render_all(compiled: Compiled) -> dict[str, bytes]:
     root, stacks = split(compiled)
     files = render_module(root)
     files["organization.json"] = organization_json(compiled)
+    files[INVENTORY_PATH] = inventory_json(compiled)
     files["ACCESS.md"] = render_access(compiled, [root, *stacks.values()]).encode()
     files["README.md"] = _readme(compiled).encode()
     for ck in compiled.keys:

@@ -275,6 +275,20 @@ def add_replica_region(org_path: Path, vendor: str, region: str) -> None:
     org_path.write_text(yaml.safe_dump(org, sort_keys=False, allow_unicode=True))
 
 
+def byok_generate(root: Path, today: str = "2026-11-23") -> None:
+    """`byok generate` in the scratch project `root`, as a user runs it; it must succeed."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "byok", "-C", str(root), "generate"],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "BYOK_TODAY": today},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 # What moto cannot apply (tests/e2e/README.md, "What moto does not emulate"): moto 5.2.6 has no
 # IAM Access Analyzer, so every root applied to moto is compiled with it off.
 MOTO_OFF = "\naccess_analyzer: {enabled: false}  # moto 5.2.6 has no IAM Access Analyzer\n"
