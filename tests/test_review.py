@@ -236,7 +236,11 @@ def _unproved(path: str, why: str) -> str:
 DEPLOYMENT = "\nthe deployment (every resource Terraform manages, by AWS identity):\n"
 OTHER = "\nother changes (no access, data or monitoring at stake):\n"
 ZOOM_ALIAS_REMOVED = (
-    OTHER + "  removed: key alias `alias/acme-zoom-prod` (account 111122223333/Region us-east-1)\n"
+    OTHER
+    + "  removed: key alias `alias/acme-zoom-prod` (account 111122223333/Region us-east-1)\n"
+    # the key's IAM Access Analyzer archive rule leaves with it (issue 28)
+    + "  removed: Access Analyzer archive rule `acme-byok/acme-byok-zoom-prod` (account "
+    "111122223333/Region us-east-1)\n"
 )
 MODULE = "a hand-written module: applied too; its effect cannot be proved offline"
 ROOT = "the hand-owned root module: applied too; its effect cannot be proved offline"

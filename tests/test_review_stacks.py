@@ -55,8 +55,9 @@ def test_moving_an_environment_to_a_stack_is_a_key_deletion(repo: Path) -> None:
         "111122223333/Region us-east-1, or declare `decommissions: [{key: databricks-staging, "
         'account_id: "111122223333", region: us-east-1, reason: ..., ticket: ..., '
         "vendor_confirmed: YYYY-MM-DD}]` in org.yaml once the vendor has confirmed\n"
-        "\nother changes (no access, data or monitoring at stake):\n"
     ) in res.stdout
+    # the new root's roles are new access (the deployment block), then the other changes
+    assert "\nother changes (no access, data or monitoring at stake):\n" in res.stdout
     # the stack's own root: its trail (and all it needs) is new, nothing of the root's goes
     assert (
         "  created: CloudTrail trail `acme-byok` (account 444455556666/Region eu-west-1)\n"

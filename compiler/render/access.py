@@ -13,11 +13,9 @@ from ..model import Org
 from ..policy import iam
 from ..resolve.grants import key_usage
 from ..resolve.keys import KeyOptionsResolved, ResolvedKey
-from ..resolve.stacks import name_suffix
 from . import cost
 from .diagram import render_diagram
-from .features import access_section as features_section
-from .features import features
+from .features import around_section
 from .vendors import access_section
 
 
@@ -360,22 +358,12 @@ def _cost_section(compiled: Compiled, roots: Sequence[Compiled]) -> str:
         emails=len(org.alarms.emails),
         a=assume,
     )
-    around = []
-    for root in roots:
-        lines_of = features_section(features(root, _suffix(org, root)))
-        if lines_of and len(roots) > 1:
-            where = root.resolved.org
-            around.append(f"- Terraform root in account `{where.account_id}`, `{where.region}`:")
-            lines_of = ["  " + line for line in lines_of]
-        around += lines_of
-    head = "\n## Around the keys\n\n" + "\n".join(around) + "\n" if around else ""
     # Before the decommissioned keys: that section closes the file (tests/test_review.py).
-    return head + "\n## Estimated monthly cost\n\n" + cost.markdown(lines, assume)
-
-
-def _suffix(org: Org, root: Compiled) -> str:
-    place = root.resolved.org.account_id, root.resolved.org.region
-    return name_suffix(org, *place)
+    return (
+        around_section(org, roots)
+        + "\n## Estimated monthly cost\n\n"
+        + cost.markdown(lines, assume)
+    )
 
 
 def _decommissioned(org: Org) -> str:

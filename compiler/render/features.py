@@ -8,11 +8,13 @@ their own: an analyzer and budget in each account, archive rules for the root's 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..compile import Compiled
+from ..model import Org
 from ..resolve.features import siem_place
-from ..resolve.stacks import trail_name
+from ..resolve.stacks import name_suffix, trail_name
 from . import cost
 from .hcl import HclValue
 
@@ -238,3 +240,16 @@ def access_section(f: Features) -> list[str]:
             "the account's own AWS Config recorder."
         )
     return lines
+
+
+def around_section(org: Org, roots: Sequence[Compiled]) -> str:
+    """ACCESS.md's "Around the keys": each root's features (`org`: org.yaml's organization)."""
+    around: list[str] = []
+    for root in roots:
+        where = root.resolved.org
+        lines = access_section(features(root, name_suffix(org, where.account_id, where.region)))
+        if lines and len(roots) > 1:
+            around.append(f"- Terraform root in account `{where.account_id}`, `{where.region}`:")
+            lines = ["  " + line for line in lines]
+        around += lines
+    return "\n## Around the keys\n\n" + "\n".join(around) + "\n" if around else ""

@@ -191,3 +191,19 @@ def test_deployer_calls_are_allowed_by_the_printed_policy(
     assert denied == []
     # what this run adds to test_apply's: the subscription, its role and the Config rules
     assert {"logs:PutSubscriptionFilter", "config:PutConfigRule", "iam:PassRole"} <= seen
+
+
+def test_the_inventory_lists_exactly_what_terraform_manages(applied: Path) -> None:
+    """generated/deployment.json (what `byok diff` and `byok check-plan` judge the deployment
+    by) lists every resource the re-plan manages, the features' included, and nothing else."""
+    plan = json.loads((applied / "plan.json").read_text())
+    planned = {
+        rc["address"]
+        for rc in plan["resource_changes"]
+        if rc["mode"] == "managed" and rc["change"]["actions"] != ["delete"]
+    }
+    doc = json.loads((applied / "generated" / "deployment.json").read_text())
+    listed = {r["address"] for r in doc["resources"] if r["root"] == "."}
+    assert planned == listed
+    kinds = {r["kind"] for r in doc["resources"]}
+    assert {"budget", "log-subscription", "config-rule", "role"} <= kinds
