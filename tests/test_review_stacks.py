@@ -56,6 +56,11 @@ def test_moving_an_environment_to_a_stack_is_a_key_deletion(repo: Path) -> None:
         'account_id: "111122223333", region: us-east-1, reason: ..., ticket: ..., '
         "vendor_confirmed: YYYY-MM-DD}]` in org.yaml once the vendor has confirmed\n"
     ) in res.stdout
+    # the stack's own CloudTrail delivery role is new access, worded by its trust policy
+    assert (
+        "NEW ACCESS: new IAM role `acme-byok-cloudtrail-cloudwatch-logs` (assumed by "
+        "cloudtrail.amazonaws.com) may logs:"
+    ) in res.stdout
     # the new root's roles are new access (the deployment block), then the other changes
     assert "\nother changes (no access, data or monitoring at stake):\n" in res.stdout
     # the stack's own root: its trail (and all it needs) is new, nothing of the root's goes

@@ -9,6 +9,7 @@ says so. If those inputs do not compile, the review stops (exit 1): it never pas
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import tempfile
@@ -118,6 +119,22 @@ def _labels(compiled: Compiled) -> dict[str, str]:
     return out
 
 
+def _assumers(inventory: bytes) -> dict[str, str]:
+    """Role name -> the principals its trust policy names, from the head's inventory (only
+    the role lines are parsed: `dumps` writes one resource per line)."""
+    out: dict[str, str] = {}
+    for line in inventory.splitlines():
+        if b'"kind": "role"' not in line or b'"trust_policy"' not in line:
+            continue
+        r = json.loads(line.strip().removesuffix(b","))
+        named: set[str] = set()
+        for st in r["access"]["trust_policy"].get("Statement", []):
+            for v in (st.get("Principal") or {}).values():
+                named.update([v] if isinstance(v, str) else v)
+        out[r["name"]] = ", ".join(sorted(named)) or "nobody"
+    return out
+
+
 def deployment_findings(
     root: Path, base: Base, compiled: Compiled, tree: Mapping[str, bytes]
 ) -> tuple[list[Finding], str | None]:
@@ -128,11 +145,14 @@ def deployment_findings(
         before, after = changed_only(data, tree[INVENTORY_FILE])
     except InventoryError as exc:
         raise GitError(f"{OUT_DIR}/{INVENTORY_FILE} at the base: {exc}") from None
-    labels = _labels(compiled)
+    labels, assumers = _labels(compiled), _assumers(tree[INVENTORY_FILE])
 
     def label(name: str) -> str:
+        """Who assumes role `name`: the vendor of a vendor log role, else the principals of
+        its trust policy (the CloudTrail delivery role's is `cloudtrail.amazonaws.com`)."""
         return labels.get(name) or next(
-            (v for k, v in labels.items() if f"-{k}-byok-logs" in name), "the vendor"
+            (v for k, v in labels.items() if f"-{k}-byok-logs" in name),
+            assumers.get(name, "whoever its trust policy names"),
         )
 
     org = compiled.resolved.org

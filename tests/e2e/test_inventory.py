@@ -36,6 +36,7 @@ import pytest
 import yaml
 
 from byok.deployment import FORCES_REPLACEMENT, Inventory, Resource, loads
+from byok.review.planaccess import ENABLED_ATTR
 from tests.e2e.support import (
     MotoServer,
     add_replica_region,
@@ -192,6 +193,8 @@ def _setting(rc: Mapping[str, Any], key: str) -> Any:
         return v["cloud_watch_logs_group_arn"].split(":log-group:", 1)[1].removesuffix(":*")
     if key == "recipient":
         return v["endpoint"]
+    if key == "enabled":  # one setting name, the attribute of each key type (check-plan's)
+        return v.get(ENABLED_ATTR[rc["type"]])
     if key == "status":
         return v["versioning_configuration"][0]["status"]
     if key in ("expiration_days", "noncurrent_version_expiration_days"):
