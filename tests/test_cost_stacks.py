@@ -30,7 +30,13 @@ def _roots(generated: Path) -> list[Path]:
 def test_enterprise_counts_every_root_from_the_generated_files() -> None:
     counted = cost.resources(stacks.roots(build_tree(ENTERPRISE, DAY).compiled))
     assert counted == cost.Resources(
-        vendor_keys=4, rotating_keys=6, replicas=4, expiring_keys=2, roots=2, accounts=2
+        vendor_keys=4,
+        rotating_keys=6,
+        replicas=4,
+        expiring_keys=2,
+        roots=2,
+        accounts=2,
+        vendor_log_groups=2,  # Slack's, in each of the two roots that hold a Slack key
     )
     roots = _roots(ENTERPRISE / "generated")
     mains = [(r / "main.tf").read_text() for r in roots]
@@ -62,6 +68,13 @@ def test_enterprise_cost_table(capsys: pytest.CaptureFixture[str]) -> None:
             pytest.approx(365 / 30 * 0.03),
         ),
         ("S3 log files", "12.2 GB in Standard (upper bound)", pytest.approx(365 / 30 * 0.023)),
+        # the vendors' own log groups: 2 x 0.5 GB at $0.50, kept a year at $0.03
+        ("Vendor log ingestion", "2 vendor log group(s) x 0.5 GB / month", 0.5),
+        (
+            "Vendor log storage",
+            "12.2 GB kept 365 days (uncompressed: upper bound)",
+            pytest.approx(365 / 30 * 0.03),
+        ),
         ("CloudWatch alarms", "16 alarms", pytest.approx(1.6)),  # 2 x 7 + 2 material expiry
         ("SNS email", "10 emails", 0.0),
     ]

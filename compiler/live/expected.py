@@ -15,8 +15,10 @@ from datetime import date
 from pathlib import Path
 
 from ..compile import CompiledKey
+from ..model import Org
 from ..pipeline import OUT_DIR, build_tree
 from ..policy import iam
+from ..render.features import finding_principals
 from ..resolve.stacks import name_suffix, trail_name
 from .aws import LiveError
 
@@ -50,6 +52,8 @@ class KeySpec:
     scopes: dict[str, str]  # context key (without the kms:EncryptionContext: prefix) -> scope
     place: tuple[str, str]  # the account and Region it lives in (its stack's, or org.yaml's)
     revoked: tuple[Revoked, ...] = ()
+    # principal.AWS values of the vendor principals its archive rules expect (render.features)
+    expected_external: tuple[str, ...] = ()
     # org.yaml `key_states`: whether the key is to be enabled, and the entry's ticket
     enabled: bool = True
     state_ticket: str | None = None
@@ -65,6 +69,8 @@ class Expected:
     filters: dict[str, str] = field(default_factory=dict)  # control -> pattern (verbatim)
     # A stack's trail, where it differs (a stack sharing its account: resolve.stacks.trail_name)
     trail_names: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Each root's IAM Access Analyzer (its name), absent where org.yaml turns it off
+    analyzers: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def trail_at(self, place: tuple[str, str]) -> str:
         """The trail of the root at `place` (account, Region)."""
@@ -132,6 +138,7 @@ def _spec(ck: CompiledKey, policy: iam.Policy) -> KeySpec:
         scopes=scopes,
         place=(k.org.account_id, k.org.region),
         revoked=_revoked(ck),
+        expected_external=tuple(sorted({v for p in k.principals for v in finding_principals(p)})),
         enabled=k.enabled,
         state_ticket=k.key_state.ticket if k.key_state is not None else None,
     )
@@ -163,4 +170,16 @@ def load_expected(root: Path, today: date, *, patterns: bool = True) -> Expected
         keys=keys,
         filters=alarm_patterns(root) if patterns else {},
         trail_names={p: trail_name(org.organization, name_suffix(org, *p)) for p in places},
+        analyzers=_analyzers(org, places | {(org.account_id, org.region)}),
     )
+
+
+def _analyzers(org: Org, places: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Each root's analyzer name, as render.features names it."""
+    aa = org.access_analyzer
+    if not aa.enabled:
+        return {}
+    return {
+        p: aa.existing_analyzer or trail_name(org.organization, name_suffix(org, *p))
+        for p in places
+    }

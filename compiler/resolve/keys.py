@@ -27,9 +27,11 @@ from ..policy import iam
 from .checks import check_app, check_key_names, check_vendor
 from .extras import active_extras
 from .facts import Fact, Frozen, key_facts, unverified
+from .features import check_features
 from .grants import grant_principals, is_service, principal_values
 from .replacements import generations
 from .replicas import imported_material
+from .rotation import long_rotation
 from .stacks import check_stack_names, check_stacks, key_org
 from .states import key_state
 
@@ -159,6 +161,7 @@ def resolve(org: Org, vendors: Mapping[str, Vendor], today: date) -> Resolved:
     """Join `org` with the vendor catalog; raise `CompileError` listing every problem."""
     diags = [d for vendor in vendors.values() for d in check_vendor(vendor)]
     diags += check_stacks(org)
+    diags += check_features(org)
     keys: list[ResolvedKey] = []
     logging: list[ResolvedLogging] = []
     seen: dict[str, Loc | None] = {}
@@ -184,6 +187,8 @@ def resolve(org: Org, vendors: Mapping[str, Vendor], today: date) -> Resolved:
     facts = [f for k in keys for f in k.facts]
     logged = [f for lg in logging if (f := logging_fact(lg)) is not None]
     warnings = [d for d in diags if d.severity == "warning"] + unverified(facts, logged)
+    periods = ((k.app, k.options.rotation_period_days, k.options.automatic_rotation) for k in keys)
+    warnings += long_rotation(org, periods)
     return Resolved(
         org=org,
         vendors=tuple(vendors[k] for k in sorted(vendors)),
