@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .diagnostics import Diagnostic
-from .load.segments import Segments, segment
+from .load.segments import Segment, Segments, segment
 from .model import Org
 from .paths import ORG_FILE
 from .shipped import byok_version, vendor_sources
@@ -37,7 +37,7 @@ from .verify import Proof
 from .write.cache import compiler_digest
 from .write.store import Store
 
-FORMAT = 2
+FORMAT = 3
 KEEP_EARLIER = 16  # entries of earlier states kept beyond one per current app
 
 
@@ -58,6 +58,7 @@ class Plan:
 
     store: Store | None = None
     fps: dict[str, str] = field(default_factory=dict)
+    layout: Layout = field(default_factory=lambda: Layout())
     reused: dict[str, Reused] = field(default_factory=dict)
     entries: dict[str, Any] = field(default_factory=dict)
     old: dict[str, Any] = field(default_factory=dict)  # the index's entries, by fingerprint
@@ -87,31 +88,91 @@ def _cut(org: Org, text: str) -> Segments | None:
     return segs
 
 
-def fingerprints(root: Path, org: Org, today: date) -> dict[str, str]:
-    """App (its vendor's name) -> the digest of everything its keys depend on; {} when org.yaml
-    cannot be cut into apps or a file cannot be read."""
+@dataclass(frozen=True)
+class Layout:
+    """Where org.yaml's pieces start now and how many lines each has: each app's (by its
+    vendor's name) and each setting's (by its top-level key)."""
+
+    apps: dict[str, tuple[int, int]] = field(default_factory=dict)
+    settings: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def of(self, vendor: str) -> list[Any]:
+        """What an index entry records of app `vendor`'s place (see `Mover`)."""
+        return [self.apps[vendor][0], {k: start for k, (start, _) in self.settings.items()}]
+
+
+def _span(seg: Segment) -> tuple[int, int]:
+    return seg.start, seg.end - seg.start
+
+
+@dataclass(frozen=True)
+class Fingerprints:
+    apps: dict[str, str] = field(default_factory=dict)  # vendor -> digest
+    layout: Layout = field(default_factory=Layout)
+
+
+def fingerprints(root: Path, org: Org, today: date) -> Fingerprints:
+    """App (its vendor's name) -> the digest of everything its keys depend on, and where the
+    pieces of org.yaml are; none when org.yaml cannot be cut into apps or a file cannot be
+    read. The digests leave out where a piece starts: an edit that adds lines to one app keeps
+    the others' digests, and `Mover` moves their cached locations with them."""
     try:
-        raw = (root / ORG_FILE).read_bytes()
-        text = raw.decode("utf-8")
+        text = (root / ORG_FILE).read_bytes().decode("utf-8")
         sources = vendor_sources(root)
         segs = _cut(org, text) if not text.startswith("\ufeff") else None
         if segs is None:
-            return {}
+            return Fingerprints()
         common = hashlib.sha256()
         for part in ("byok", byok_version(), compiler_digest(), today.isoformat()):
             _feed(common, "common", part.encode())
         for seg in segs.settings:
-            _feed(common, f"{seg.key}@{seg.start}", seg.text.encode())
+            _feed(common, f"setting {seg.key}", seg.text.encode())
         out: dict[str, str] = {}
         for app, seg in zip(org.apps, segs.apps, strict=True):
             path, shown = sources[app.vendor]
             h = common.copy()
-            _feed(h, f"app@{seg.start}", seg.text.encode())
+            _feed(h, "app", seg.text.encode())
             _feed(h, f"vendor {shown}", path.read_bytes())
             out[app.vendor] = h.hexdigest()
     except (OSError, UnicodeDecodeError, KeyError):
-        return {}
-    return out
+        return Fingerprints()
+    apps = {app.vendor: _span(seg) for app, seg in zip(org.apps, segs.apps, strict=True)}
+    return Fingerprints(out, Layout(apps, {seg.key: _span(seg) for seg in segs.settings}))
+
+
+class Mover:
+    """Moves an org.yaml location recorded when an app's entry was cached to where that line is
+    now. The pieces it may lie in (the app's own, a setting's) have the same text now as then
+    (the fingerprint says so), so a line keeps its place within its piece; a line in no piece
+    of the app's or the settings' cannot be placed (None)."""
+
+    def __init__(self, at: Any, vendor: str, layout: Layout) -> None:
+        old_app, old_settings = at
+        if not isinstance(old_app, int) or not isinstance(old_settings, dict):
+            raise TypeError("not a place")
+        start, n = layout.apps[vendor]
+        self.ranges = [(old_app, n, start)] + [
+            (old_settings[k], n, start) for k, (start, n) in layout.settings.items()
+        ]
+        self.still = all(old == new for old, _, new in self.ranges)
+
+    def line(self, line: int) -> int | None:
+        for old, n, new in self.ranges:
+            if old <= line < old + n:
+                return line - old + new
+        return None
+
+    def diagnostic(self, d: Diagnostic) -> Diagnostic | None:
+        """`d` located where its line is now, or None when it cannot be (a line named in its
+        words is not moved: such a diagnostic is kept only where nothing moved)."""
+        if self.still or d.loc is None or d.loc.file != ORG_FILE:
+            return d
+        if ORG_FILE in d.message or ORG_FILE in (d.help or ""):
+            return None
+        line = self.line(d.loc.line)
+        if line is None:
+            return None
+        return d.model_copy(update={"loc": d.loc.model_copy(update={"line": line})})
 
 
 def plan(
@@ -123,15 +184,15 @@ def plan(
     stay reusable for a while (`save`)."""
     if store is None or store.key is None:
         return Plan()
-    fps = fingerprints(root, org, today)
-    index = store.read() if fps else None
+    found = fingerprints(root, org, today)
+    index = store.read() if found.apps else None
     apps = index.get("apps") if isinstance(index, dict) and index.get("format") == FORMAT else None
-    out = Plan(store, fps, old=apps if isinstance(apps, dict) else {})
-    for vendor, fp in fps.items():
+    out = Plan(store, found.apps, found.layout, old=apps if isinstance(apps, dict) else {})
+    for vendor, fp in found.apps.items():
         entry = out.old.get(fp)
         if not isinstance(entry, dict) or entry.get("vendor") != vendor:
             continue
-        reused = _decode(store, entry)
+        reused = _decode(store, entry, vendor, found.layout)
         if reused is not None and list(reused.proofs) == list(names.get(vendor, ())):
             out.reused[vendor], out.entries[vendor] = reused, entry
     return out
@@ -142,14 +203,16 @@ def own_paths(name: str) -> list[str]:
     return [f"policies/{name}.json", f"handoff/{name}.md"]
 
 
-def _decode(store: Store, entry: dict[str, Any]) -> Reused | None:
-    """The app an index entry describes, or None when it or its blob is not what `_encode`
-    wrote (a damaged cache is a miss)."""
+def _decode(store: Store, entry: dict[str, Any], vendor: str, layout: Layout) -> Reused | None:
+    """The app an index entry describes, its diagnostics moved to where their lines are now; or
+    None when it or its blob is not what `_encode` wrote (a damaged cache is a miss), or a
+    diagnostic cannot be moved."""
     blob = store.get(str(entry.get("blob")))
     if blob is None:
         return None
     try:
         texts = json.loads(blob)
+        mover = Mover(entry["at"], vendor, layout)
         out = Reused({}, {}, {})
         for name, relation, n, found in entry["keys"]:
             files = texts[name]
@@ -157,7 +220,10 @@ def _decode(store: Store, entry: dict[str, Any]) -> Reused | None:
                 return None
             out.files[name] = {path: files[path].encode() for path in own_paths(name)}
             out.proofs[name] = Proof(key=name, relation=relation, revocations_checked=n)
-            out.diags[name] = [Diagnostic.model_validate(d) for d in found]
+            moved = [mover.diagnostic(Diagnostic.model_validate(d)) for d in found]
+            if None in moved:
+                return None
+            out.diags[name] = [d for d in moved if d is not None]
     except (TypeError, ValueError, KeyError, AttributeError):
         return None
     return out
@@ -169,6 +235,7 @@ def _encode(
     names: Sequence[str],
     files: Mapping[str, bytes],
     verified: Mapping[str, tuple[Sequence[Diagnostic], Proof]],
+    at: list[Any],
 ) -> dict[str, Any]:
     """An index entry for one app's keys (`names`, in order), their own files in a blob."""
     texts = {n: {p: files[p].decode("utf-8") for p in own_paths(n)} for n in names}
@@ -178,7 +245,7 @@ def _encode(
         dumped = [d.model_dump(mode="json") for d in found]
         keys.append([n, proof.relation, proof.revocations_checked, dumped])
     blob = store.put(json.dumps(texts, separators=(",", ":")).encode())
-    return {"vendor": vendor, "blob": blob, "keys": keys}
+    return {"vendor": vendor, "blob": blob, "keys": keys, "at": at}
 
 
 def save(
@@ -202,7 +269,7 @@ def save(
             entries[fp] = p.entries[vendor]
             continue
         try:
-            entries[fp] = _encode(store, vendor, names, files, verified)
+            entries[fp] = _encode(store, vendor, names, files, verified, p.layout.of(vendor))
         except UnicodeDecodeError:  # not text: never the case today; then simply not cached
             continue
     # the latest states first, then earlier ones: as many again as there are apps now
