@@ -5,15 +5,19 @@ files (main.tf, ACCESS.md, the inventory, ...) are rendered from every compiled 
 What an app's keys compile, prove and render to is a function of (resolve/keys.py, `app_org`):
 its own entry in org.yaml, its vendor file, the organization's settings (org.yaml without the
 apps), "today", this byok and the libraries it runs on. The fingerprint of an app hashes all
-of them, conservatively: the app's lines of org.yaml with their line numbers (locations reach
-diagnostics), every other line of org.yaml, the vendor file's bytes and the name it is shown
-by, the date, the byok version and the compiler's own sources and installed distributions
-(`cache.compiler_digest`). Where org.yaml is not cut into apps cleanly (`load.segments`), or an
-app's node does not start inside its cut, no app has a fingerprint and everything is built.
+of them, conservatively: the app's lines of org.yaml, every other line of org.yaml, the vendor
+file's bytes and the name it is shown by, the date, the byok version and the compiler's own
+sources and installed distributions (`cache.compiler_digest`). Not where the lines start: an
+edit that adds lines to one app leaves the others' fingerprints alone, and the locations of
+their cached diagnostics move with their lines (`Mover`). Where org.yaml is not cut into apps
+cleanly (`load.segments`), or an app's node does not start on the first line of its piece, no
+app has a fingerprint and everything is built.
 
-What the cache holds for a fingerprint (each key's proof, diagnostics and own files) is used only
-when the cache verifies (write/store.py: sealed with this user's key, blobs checked against
-their digests) and its shape is exactly what this module writes; anything else is a miss.
+What the cache holds for a fingerprint (each key's proof and diagnostics, and the SHA-256 of
+its own files) is used only when the index verifies (write/store.py: sealed with this user's
+key) and its shape is exactly what this module writes; anything else is a miss. A key's own
+files (its policy and handoff sheet) are taken from `generated/` only where they still have the
+recorded digest, else rendered again.
 Loading, resolving, compiling and the organization-wide checks always run: they decide whether
 a build may succeed at all, and the cache never decides that.
 """
@@ -21,8 +25,7 @@ a build may succeed at all, and the cache never decides that.
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -31,13 +34,13 @@ from typing import Any
 from .diagnostics import Diagnostic
 from .load.segments import Segment, Segments, segment
 from .model import Org
-from .paths import ORG_FILE
+from .paths import ORG_FILE, OUT_DIR
 from .shipped import byok_version, vendor_sources
 from .verify import Proof
 from .write.cache import compiler_digest
 from .write.store import Store
 
-FORMAT = 3
+FORMAT = 4
 KEEP_EARLIER = 16  # entries of earlier states kept beyond one per current app
 
 
@@ -176,23 +179,30 @@ class Mover:
 
 
 def plan(
-    root: Path, org: Org, today: date, store: Store | None, names: Mapping[str, Sequence[str]]
+    root: Path,
+    org: Org,
+    today: date,
+    store: Store | None,
+    names: Mapping[str, Sequence[str]],
+    tree: Mapping[str, bytes] | None = None,
 ) -> Plan:
     """The fingerprints of `org`'s apps and what a verified cache holds for them (`names`: each
     app's keys as compiled now; an entry for other keys is not used). The index names each
     entry by its fingerprint, so an app's earlier states (a reverted edit, another branch)
-    stay reusable for a while (`save`)."""
+    stay reusable for a while (`save`). `tree`: `generated/` as the caller read it, where the
+    keys' own files are taken from (else read from the disk)."""
     if store is None or store.key is None:
         return Plan()
     found = fingerprints(root, org, today)
     index = store.read() if found.apps else None
     apps = index.get("apps") if isinstance(index, dict) and index.get("format") == FORMAT else None
     out = Plan(store, found.apps, found.layout, old=apps if isinstance(apps, dict) else {})
+    read = reader(root, tree)
     for vendor, fp in found.apps.items():
         entry = out.old.get(fp)
         if not isinstance(entry, dict) or entry.get("vendor") != vendor:
             continue
-        reused = _decode(store, entry, vendor, found.layout)
+        reused = _decode(entry, vendor, found.layout, read)
         if reused is not None and list(reused.proofs) == list(names.get(vendor, ())):
             out.reused[vendor], out.entries[vendor] = reused, entry
     return out
@@ -203,22 +213,51 @@ def own_paths(name: str) -> list[str]:
     return [f"policies/{name}.json", f"handoff/{name}.md"]
 
 
-def _decode(store: Store, entry: dict[str, Any], vendor: str, layout: Layout) -> Reused | None:
-    """The app an index entry describes, its diagnostics moved to where their lines are now; or
-    None when it or its blob is not what `_encode` wrote (a damaged cache is a miss), or a
-    diagnostic cannot be moved."""
-    blob = store.get(str(entry.get("blob")))
-    if blob is None:
-        return None
+Read = Callable[[str], "bytes | None"]
+
+
+def reader(root: Path, tree: Mapping[str, bytes] | None) -> Read:
+    """A file of `generated/` by its path there: from `tree` (`generated/` as the caller read
+    it) when given, else from the disk; None when it is not there."""
+    if tree is not None:
+        return tree.get
+
+    def read(rel: str) -> bytes | None:
+        try:
+            return (root / OUT_DIR / rel).read_bytes()
+        except OSError:
+            return None
+
+    return read
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _own(name: str, digests: Any, read: Read) -> dict[str, bytes] | None:
+    """Key `name`'s own files as `generated/` holds them, when each still has the digest the
+    index names (a hand edit, another branch's tree: rendered again); else None."""
+    if not isinstance(digests, dict) or sorted(digests) != sorted(own_paths(name)):
+        raise ValueError("not an entry of this format")
+    files = {path: read(path) for path in own_paths(name)}
+    for path, data in files.items():
+        if data is None or _sha(data) != digests[path]:
+            return None
+    return {path: data for path, data in files.items() if data is not None}
+
+
+def _decode(entry: dict[str, Any], vendor: str, layout: Layout, read: Read) -> Reused | None:
+    """The app an index entry describes, its diagnostics moved to where their lines are now,
+    and its keys' own files where `generated/` still holds them; or None when the entry is not
+    what `_encode` writes (a damaged cache is a miss) or a diagnostic cannot be moved."""
     try:
-        texts = json.loads(blob)
         mover = Mover(entry["at"], vendor, layout)
         out = Reused({}, {}, {})
-        for name, relation, n, found in entry["keys"]:
-            files = texts[name]
-            if not isinstance(name, str) or sorted(files) != sorted(own_paths(name)):
-                return None
-            out.files[name] = {path: files[path].encode() for path in own_paths(name)}
+        for name, relation, n, found, digests in entry["keys"]:
+            own = _own(name, digests, read)
+            if own is not None:
+                out.files[name] = own
             out.proofs[name] = Proof(key=name, relation=relation, revocations_checked=n)
             moved = [mover.diagnostic(Diagnostic.model_validate(d)) for d in found]
             if None in moved:
@@ -230,22 +269,21 @@ def _decode(store: Store, entry: dict[str, Any], vendor: str, layout: Layout) ->
 
 
 def _encode(
-    store: Store,
     vendor: str,
     names: Sequence[str],
     files: Mapping[str, bytes],
     verified: Mapping[str, tuple[Sequence[Diagnostic], Proof]],
     at: list[Any],
 ) -> dict[str, Any]:
-    """An index entry for one app's keys (`names`, in order), their own files in a blob."""
-    texts = {n: {p: files[p].decode("utf-8") for p in own_paths(n)} for n in names}
+    """An index entry for one app's keys (`names`, in order): each key's proof, diagnostics and
+    the digests of its own files."""
     keys = []
     for n in names:
         found, proof = verified[n]
         dumped = [d.model_dump(mode="json") for d in found]
-        keys.append([n, proof.relation, proof.revocations_checked, dumped])
-    blob = store.put(json.dumps(texts, separators=(",", ":")).encode())
-    return {"vendor": vendor, "blob": blob, "keys": keys, "at": at}
+        digests = {p: _sha(files[p]) for p in own_paths(n)}
+        keys.append([n, proof.relation, proof.revocations_checked, dumped, digests])
+    return {"vendor": vendor, "keys": keys, "at": at}
 
 
 def save(
@@ -256,7 +294,7 @@ def save(
 ) -> None:
     """Record every app of a successful build (`apps`: vendor -> its keys, in order) under its
     fingerprint, the entries of reused apps as they were; keep the entries of earlier states up
-    to as many again plus `KEEP_EARLIER`, and drop the blobs no entry names."""
+    to as many again plus `KEEP_EARLIER`."""
     store = p.store
     if store is None or not p.fps or all(vendor in p.entries for vendor in apps):
         return  # no cache, or nothing it does not hold already
@@ -265,15 +303,10 @@ def save(
         fp = p.fps.get(vendor)
         if fp is None:
             continue
-        if vendor in p.entries:
-            entries[fp] = p.entries[vendor]
-            continue
-        try:
-            entries[fp] = _encode(store, vendor, names, files, verified, p.layout.of(vendor))
-        except UnicodeDecodeError:  # not text: never the case today; then simply not cached
-            continue
+        entries[fp] = p.entries.get(vendor) or _encode(
+            vendor, names, files, verified, p.layout.of(vendor)
+        )
     # the latest states first, then earlier ones: as many again as there are apps now
     earlier = [(fp, e) for fp, e in p.old.items() if fp not in entries and isinstance(e, dict)]
     entries.update(earlier[: KEEP_EARLIER + len(entries)])
     store.write({"format": FORMAT, "apps": entries})
-    store.prune({str(e.get("blob")) for e in entries.values()})

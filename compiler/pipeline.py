@@ -7,7 +7,7 @@ across files before stopping so that one run reports all the bad inputs at once.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -146,6 +146,7 @@ def build_tree(
     guard: bool = True,
     on_render: Rendered | None = None,
     store: Store | None = None,
+    tree: Mapping[str, bytes] | None = None,
 ) -> Result:
     """Compile the inputs under `root` into the files of `generated/`; raise on any error.
 
@@ -155,10 +156,11 @@ def build_tree(
     are rendered, while the proofs may still be running (`generate` stages the new tree then);
     what it does must be undone by the caller if this raises. With a `store` (the build cache
     under `.build/`, write/store.py), the apps whose fingerprint it verifiably holds are neither
-    proved nor rendered again (incremental.py); the result is the same, byte for byte.
+    proved again, and their keys' own files are taken from `generated/` (`tree`: as the caller
+    read it) where it still holds them (incremental.py); the result is the same, byte for byte.
     """
     with _no_cycle_collection():
-        return _build_tree(root, today or date.today(), guard, on_render, store)
+        return _build_tree(root, today or date.today(), guard, on_render, (store, tree))
 
 
 def compile_verified(root: Path, today: date) -> Compiled:
@@ -211,7 +213,11 @@ def _apps(compiled: Compiled) -> dict[str, list[str]]:
 
 
 def _build_tree(
-    root: Path, today: date, guard: bool, on_render: Rendered | None, store: Store | None
+    root: Path,
+    today: date,
+    guard: bool,
+    on_render: Rendered | None,
+    cache: tuple[Store | None, Mapping[str, bytes] | None],
 ) -> Result:
     org, vendors = load_inputs(root)
     resolved = resolve(org, vendors, today)
@@ -222,7 +228,7 @@ def _build_tree(
         raise CompileError(lifecycle)
     compiled = compile_all(resolved)
     apps = _apps(compiled)
-    plan = incremental.plan(root, org, today, store, apps)
+    plan = incremental.plan(root, org, today, cache[0], apps, cache[1])
     diags: list[Diagnostic] = verify_inputs(resolved)
     # Nothing rendered leaves this function unless every proof held.
     verified, rendered = _verify(compiled, plan, on_render)

@@ -13,7 +13,6 @@ identical diagnostics when the inputs do not compile.
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 import re
 import shutil
@@ -27,7 +26,8 @@ import pytest
 from byok import incremental
 from byok.cli.generate import _summary
 from byok.diagnostics import CompileError
-from byok.pipeline import build_tree
+from byok.pipeline import build_tree, existing_keys
+from byok.write import write_tree
 from byok.write.store import Store
 from tests.conftest import REPO
 
@@ -50,8 +50,10 @@ _FULL: dict[str, Outcome] = {}
 
 
 def full(root: Path, day: date) -> Outcome:
-    """The full build of the inputs as they are now (memoised by their bytes and the day)."""
+    """The full build of the inputs as they are now (memoised by their bytes, the day and the
+    keys `generated/` holds, which the build's guard reads)."""
     h = hashlib.sha256(day.isoformat().encode())
+    h.update(" ".join(sorted(existing_keys(root))).encode())
     for path in [root / "org.yaml", *sorted((root / "vendors").glob("*"))]:
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     key = h.hexdigest()
@@ -205,16 +207,19 @@ def test_incremental_equals_full_over_random_edit_sequences(
     store = Store(root)
     assert store.key is not None, "no cache key: the test would compare two full builds"
     reused: list[int] = []
+    kept: list[int] = []
     planned = incremental.plan
 
     def plan(*args: Any) -> incremental.Plan:
         p = planned(*args)
         reused.append(len(p.reused))
+        kept.append(len(p.kept()))
         return p
 
     monkeypatch.setattr(incremental, "plan", plan)
     for seq in range(PER_SHARD):
         _fresh(root, rng)
+        shutil.rmtree(root / "generated", ignore_errors=True)  # no key of another sequence
         if rng.random() < 0.1:
             shutil.rmtree(root / ".build", ignore_errors=True)
         day = DAY
@@ -225,35 +230,40 @@ def test_incremental_equals_full_over_random_edit_sequences(
                 _edit(root, rng)
             got, want = outcome(root, day, store), full(root, day)
             assert got == want, f"shard {shard}, sequence {seq}, step {step}"
-    # not a test of nothing: most builds reused some apps, and some reused every app
+            if got[0] == "ok":  # as `generate` writes it: the next build reads its keys' files
+                write_tree(root / "generated", got[1])
+                if rng.random() < 0.2:
+                    _hand_edit(root / "generated", rng)
+    # not a test of nothing: most builds reused some apps, some reused every app, and the keys'
+    # files were taken from generated/ (every key's, 5 or more) and rendered again after hand edits
     assert sum(map(bool, reused)) > len(reused) / 3, reused
     assert max(reused) == 3, reused
+    assert max(kept) >= 5 and sum(0 < k < 5 for k in kept), kept
+
+
+def _hand_edit(out: Path, rng: random.Random) -> None:
+    """One of the keys' own files of `generated/` edited by hand (or removed)."""
+    path = rng.choice(sorted([*out.glob("policies/*.json"), *out.glob("handoff/*.md")]))
+    if rng.random() < 0.5:
+        path.unlink()
+    else:
+        path.write_bytes(path.read_bytes().replace(b"kms:", b"kms:X", 1) + b" ")
 
 
 # ------------------------------------------------------------------- a cache it cannot verify
 
 
 def _built(project: Path) -> tuple[Store, Outcome]:
+    """A build with the cache, written to `generated/` as `generate` writes it."""
     store = Store(project)
     first = outcome(project, DAY, store)
     assert first[0] == "ok"
+    write_tree(project / "generated", first[1])
     assert store.read() is not None
     return store, first
 
 
-def test_the_cache_is_used_when_it_verifies(project: Path) -> None:
-    """A cache entry this user sealed is used: a (legitimately sealed) entry whose handoff
-    text was altered shows up in the output, which is how the tests below know that a
-    tampered one that is *not* used would have been."""
-    store, _ = _built(project)
-    index = store.read()
-    entry = _zoom(index)
-    blob = json.loads(store.get(entry["blob"]) or b"")
-    blob["zoom-prod"]["handoff/zoom-prod.md"] += "sealed by this user\n"
-    entry["blob"] = store.put(json.dumps(blob).encode())
-    store.write(index)
-    files = outcome(project, DAY, store)[1]
-    assert files["handoff/zoom-prod.md"].endswith(b"sealed by this user\n")
+HANDOFF = "handoff/zoom-prod.md"
 
 
 def _zoom(index: Any) -> Any:
@@ -261,20 +271,33 @@ def _zoom(index: Any) -> Any:
     return entry
 
 
+def _reseal(store: Store, key: bytes | None = None) -> None:
+    """generated/'s zoom handoff sheet altered, and an index that names its new digest, sealed
+    under `key` (None: this user's)."""
+    index = store.read()
+    path = store.dir.parent.parent / "generated" / HANDOFF
+    path.write_bytes(path.read_bytes() + b"sealed\n")
+    (row,) = _zoom(index)["keys"]
+    row[4][HANDOFF] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (store if key is None else Store(store.dir.parent.parent, key=key)).write(index)
+
+
+def test_the_cache_is_used_when_it_verifies(project: Path) -> None:
+    """An entry this user sealed is used: a (legitimately sealed) digest of an altered handoff
+    sheet takes the altered file, which is how the tests below know that a tampered cache that
+    is *not* used would have been."""
+    store, _ = _built(project)
+    _reseal(store)
+    assert outcome(project, DAY, store)[1][HANDOFF].endswith(b"sealed\n")
+
+
 def _forge_index(store: Store) -> None:
-    """Replace the sealed index by one sealed under another key, telling of a forged blob."""
-    index = store.read()
-    entry = _zoom(index)
-    blob = json.loads(store.get(entry["blob"]) or b"")
-    blob["zoom-prod"]["handoff/zoom-prod.md"] = "forged\n"
-    entry["blob"] = store.put(json.dumps(blob).encode())
-    Store(store.dir.parent.parent, key=b"k" * 32).write(index)
+    _reseal(store, key=b"k" * 32)
 
 
-def _damage_blob(store: Store) -> None:
-    """Change a blob's bytes behind the sealed index's back."""
-    index = store.read()
-    path = store.dir / "blobs" / _zoom(index)["blob"]
+def _hand_edited_file(store: Store) -> None:
+    """generated/'s file changed behind the sealed index's back (a hand edit)."""
+    path = store.dir.parent.parent / "generated" / HANDOFF
     path.write_bytes(path.read_bytes().replace(b"zoom-prod", b"zoom-evil"))
 
 
@@ -291,7 +314,17 @@ def _another_format(store: Store) -> None:
     store.write(index)
 
 
-@pytest.mark.parametrize("tamper", [_forge_index, _damage_blob, _garble_index, _another_format])
+def _another_proof(store: Store) -> None:
+    """A sealed entry of another shape (a key row without its digests)."""
+    index = store.read()
+    for row in _zoom(index)["keys"]:
+        del row[4]
+    store.write(index)
+
+
+@pytest.mark.parametrize(
+    "tamper", [_forge_index, _hand_edited_file, _garble_index, _another_format, _another_proof]
+)
 def test_a_cache_that_does_not_verify_is_ignored(
     project: Path, tamper: Callable[[Store], None]
 ) -> None:

@@ -287,7 +287,7 @@ def _compile(root: Path) -> Built | None:
 
     tree = read_tree(root / OUT_DIR)
     try:
-        result = build_tree(root, today(), guard=False, store=Store(root))
+        result = build_tree(root, today(), guard=False, store=Store(root), tree=tree)
     except CompileError as err:
         print_diagnostics(err.diagnostics)
         return None

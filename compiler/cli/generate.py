@@ -232,7 +232,11 @@ def _build_and_write(args: argparse.Namespace, run: _Run) -> int:
     store = None if args.check else Store(run.root)
     try:
         result = build_tree(
-            run.root, run.day, on_render=None if args.check else run.stage, store=store
+            run.root,
+            run.day,
+            on_render=None if args.check else run.stage,
+            store=store,
+            tree=run.before,
         )
     except CompileError as err:
         sys.stderr.write(format_diagnostics(err.diagnostics))

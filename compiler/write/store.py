@@ -1,14 +1,12 @@
 """The build cache of `byok generate` and `byok diff` (issue 29): `.build/byok/`, beside the inputs.
 
 - `index`: what earlier runs computed for each input piece (an app with its vendor file and
-  the settings), as JSON, sealed with an HMAC-SHA256 under this user's key
+  the settings: incremental.py), as JSON, sealed with an HMAC-SHA256 under this user's key
   (`$XDG_CACHE_HOME/byok/cache-key`, else `~/.cache/byok/cache-key`: 32 random bytes made on
   first use, readable by the user only). A cache that cannot be verified is ignored: damaged,
   of another byok or Python, or made with another key (copied from another machine, committed
   to git, restored by CI from another job's cache, written by hand). It can only make a run
   slower, never change what it says.
-- `blobs/<sha256>`: the larger pieces the index names by digest (the rendered parts of an app's
-  keys); read back only when the bytes still have that digest.
 
 Everything here is best effort: a cache that cannot be read or written costs its shortcut only.
 """
@@ -116,30 +114,3 @@ class Store:
         tmp = path.with_name(f".{path.name}.{os.getpid()}")
         tmp.write_bytes(data)
         tmp.replace(path)
-
-    def get(self, digest: str) -> bytes | None:
-        """The blob `digest` names, if it is still what the digest says."""
-        if self.key is None:
-            return None
-        try:
-            data = (self.dir / "blobs" / digest).read_bytes()
-        except (OSError, ValueError):
-            return None
-        return data if hashlib.sha256(data).hexdigest() == digest else None
-
-    def put(self, data: bytes) -> str:
-        """Store a blob (once); its digest, which the index then names."""
-        digest = hashlib.sha256(data).hexdigest()
-        path = self.dir / "blobs" / digest
-        if self.key is not None and not path.exists():
-            with contextlib.suppress(OSError):
-                self._replace(path, data)
-        return digest
-
-    def prune(self, keep: set[str]) -> None:
-        """Remove the blobs the index no longer names."""
-        with contextlib.suppress(OSError):
-            for entry in os.scandir(self.dir / "blobs"):
-                if entry.name not in keep and not entry.name.startswith("."):
-                    with contextlib.suppress(OSError):
-                        Path(entry.path).unlink()
