@@ -212,13 +212,8 @@ def _apps(compiled: Compiled) -> dict[str, list[str]]:
     return out
 
 
-def _build_tree(
-    root: Path,
-    today: date,
-    guard: bool,
-    on_render: Rendered | None,
-    cache: tuple[Store | None, Mapping[str, bytes] | None],
-) -> Result:
+def _compiled(root: Path, today: date, guard: bool) -> Compiled:
+    """Load, resolve, check the keys' lifecycle (with `guard`: against `generated/`), compile."""
     org, vendors = load_inputs(root)
     resolved = resolve(org, vendors, today)
     existing = existing_keys(root) if guard else None
@@ -226,7 +221,18 @@ def _build_tree(
     lifecycle = check_lifecycle(org, produced, existing, vendors, today)
     if lifecycle:
         raise CompileError(lifecycle)
-    compiled = compile_all(resolved)
+    return compile_all(resolved)
+
+
+def _build_tree(
+    root: Path,
+    today: date,
+    guard: bool,
+    on_render: Rendered | None,
+    cache: tuple[Store | None, Mapping[str, bytes] | None],
+) -> Result:
+    compiled = _compiled(root, today, guard)
+    resolved, org = compiled.resolved, compiled.resolved.org
     apps = _apps(compiled)
     plan = incremental.plan(root, org, today, cache[0], apps, cache[1])
     diags: list[Diagnostic] = verify_inputs(resolved)
