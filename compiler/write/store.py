@@ -1,12 +1,16 @@
 """The build cache of `byok generate` and `byok diff` (issue 29): `.build/byok/`, beside the inputs.
 
+- `replay`: the last successful `generate` (write/cache.py: its fingerprint, the digest of the
+  tree it wrote, what it printed), replayed while nothing changed;
 - `index`: what earlier runs computed for each input piece (an app with its vendor file and
-  the settings: incremental.py), as JSON, sealed with an HMAC-SHA256 under this user's key
-  (`$XDG_CACHE_HOME/byok/cache-key`, else `~/.cache/byok/cache-key`: 32 random bytes made on
-  first use, readable by the user only). A cache that cannot be verified is ignored: damaged,
-  of another byok or Python, or made with another key (copied from another machine, committed
-  to git, restored by CI from another job's cache, written by hand). It can only make a run
-  slower, never change what it says.
+  the settings: incremental.py).
+
+Each is JSON sealed with an HMAC-SHA256 (of its name and contents) under this user's key
+(`$XDG_CACHE_HOME/byok/cache-key`, else `~/.cache/byok/cache-key`: 32 random bytes made on first
+use, readable by the user only). A file that cannot be verified is ignored: damaged, of another
+byok or Python, or made with another key (copied from another machine, committed to git,
+restored by CI from another job's cache, written by hand). It can only make a run slower, never
+change what it says.
 
 Everything here is best effort: a cache that cannot be read or written costs its shortcut only.
 """
@@ -24,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 STORE_DIR = ".build/byok"
-MAGIC = b"byok-cache/2\n"
+MAGIC = b"byok-cache/3\n"
 _KEY_BYTES = 32
 # what an entry holds is this interpreter's reading of the inputs: another Python reads none
 _PYTHON = f"{sys.implementation.cache_tag}".encode()
@@ -81,33 +85,35 @@ class Store:
         self.dir = root / STORE_DIR
         self.key = key if key is not None else user_key()
 
-    def _mac(self, data: bytes) -> bytes:
+    def _mac(self, name: str, data: bytes) -> bytes:
         assert self.key is not None
-        return hmac.new(self.key, MAGIC + _PYTHON + b"\0" + data, hashlib.sha256).digest()
+        what = MAGIC + _PYTHON + b"\0" + name.encode() + b"\0" + data
+        return hmac.new(self.key, what, hashlib.sha256).digest()
 
-    def read(self) -> Any:
-        """The index as last written by this user with this Python, or None."""
+    def read(self, name: str = "index") -> Any:
+        """The JSON document `name` as last written by this user with this Python, or None."""
         if self.key is None:
             return None
         try:
-            raw = (self.dir / "index").read_bytes()
+            raw = (self.dir / name).read_bytes()
         except OSError:
             return None
         n = len(MAGIC)
         head, mac, data = raw[:n], raw[n : n + 32], raw[n + 32 :]
-        if head != MAGIC or not hmac.compare_digest(mac, self._mac(data)):
+        if head != MAGIC or not hmac.compare_digest(mac, self._mac(name, data)):
             return None
         try:
             return json.loads(data)
         except ValueError:
             return None
 
-    def write(self, index: Any) -> None:
+    def write(self, doc: Any, name: str = "index") -> None:
+        """Seal and write `doc` (JSON) as `name`; best effort."""
         if self.key is None:
             return
         with contextlib.suppress(OSError, ValueError, TypeError):
-            data = json.dumps(index, separators=(",", ":")).encode()
-            self._replace(self.dir / "index", MAGIC + self._mac(data) + data)
+            data = json.dumps(doc, separators=(",", ":")).encode()
+            self._replace(self.dir / name, MAGIC + self._mac(name, data) + data)
 
     def _replace(self, path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
