@@ -23,6 +23,7 @@ from .lifecycle import KeyState as KeyState
 from .lifecycle import LenientDate, Ticket
 from .types import (
     LOGS_ACTION_PATTERN,
+    NOT_BOOL,
     AccountId,
     Email,
     HttpsUrl,
@@ -282,29 +283,32 @@ class Alarms(Model):
 
 
 class Trail(Model):
-    log_retention_days: Literal[
-        1,
-        3,
-        5,
-        7,
-        14,
-        30,
-        60,
-        90,
-        120,
-        150,
-        180,
-        365,
-        400,
-        545,
-        731,
-        1096,
-        1827,
-        2192,
-        2557,
-        2922,
-        3288,
-        3653,
+    log_retention_days: Annotated[
+        Literal[
+            1,
+            3,
+            5,
+            7,
+            14,
+            30,
+            60,
+            90,
+            120,
+            150,
+            180,
+            365,
+            400,
+            545,
+            731,
+            1096,
+            1827,
+            2192,
+            2557,
+            2922,
+            3288,
+            3653,
+        ],
+        NOT_BOOL,
     ] = 365
 
 
