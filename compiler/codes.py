@@ -194,6 +194,18 @@ _CODES = (
     Code("E366", "org statement exceeds revocation", "Gives the vendor an unrevoked data action."),
     Code("E367", "service principal on a vendor grant", "A service acts for the customer."),
     Code(
+        "E368",
+        "alarms without a recipient",
+        "`alarms` names neither `emails` nor an existing SNS topic (`topic_arn`): the alarms "
+        "would notify nobody.",
+    ),
+    Code(
+        "E369",
+        "existing trail or topic elsewhere",
+        "`trail.existing.arn` or `alarms.topic_arn` is not in org.yaml's account and Region, "
+        "where the metric filters and alarms are created.",
+    ),
+    Code(
         "E380",
         "stack name too long in a shared account",
         "A stack in an account another root deploys to names its trail and log roles with its "
@@ -229,8 +241,8 @@ _CODES = (
         "E507",
         "lockout",
         "The organization's account or key administrators could not call "
-        "kms:PutKeyPolicy on the key any more, or the break-glass role could not call "
-        "kms:DisableKey or kms:ScheduleKeyDeletion.",
+        "kms:PutKeyPolicy on the key any more, or the break-glass role could not call the "
+        "break-glass-only actions (kms:DisableKey, kms:ScheduleKeyDeletion, ...).",
     ),
     Code("E508", "revocation not effective", "A revoked request is still allowed."),
     Code("E509", "collateral damage", "Revocations changed a decision they should not touch."),
@@ -263,9 +275,10 @@ _CODES = (
     ),
     Code(
         "E520",
-        "disable or delete not guarded",
-        "A principal other than the break-glass role may call kms:DisableKey or "
-        "kms:ScheduleKeyDeletion on the key.",
+        "break-glass-only action not guarded",
+        "A principal other than the break-glass role may call kms:DisableKey, "
+        "kms:ScheduleKeyDeletion, kms:DeleteImportedKeyMaterial, kms:ImportKeyMaterial or "
+        "kms:UpdatePrimaryRegion on the key.",
     ),
     Code(
         "E521",
@@ -279,6 +292,13 @@ _CODES = (
         "A vendor grant allows kms:CreateGrant but the vendor file does not declare "
         "`create_grant` (with its source); every key denies such grants, so the grant would "
         "do nothing.",
+    ),
+    Code(
+        "E523",
+        "replication not guarded",
+        "A principal may call kms:ReplicateKey into a Region the key does not declare in "
+        "`replica_regions` (or the guard denies a declared one): a replica gets a key policy of "
+        "its caller's choosing and escapes every revocation and suspension.",
     ),
     Code("E530", "replica policy differs from the primary's", "KMS never copies key policies."),
     Code("E531", "old key not decrypt-only", "A replaced key in its grace period allows more."),
@@ -305,8 +325,9 @@ _CODES = (
     Code(
         "W108",
         "no break-glass role",
-        "org.yaml names no `break_glass` role, so nobody may disable or schedule deletion of "
-        "any key; decommissioning first needs a reviewed change that adds one.",
+        "org.yaml names no `break_glass` role, so nobody may disable, schedule deletion of, "
+        "import or delete material of any key; decommissioning or importing material first "
+        "needs a reviewed change that adds one.",
     ),
     Code("W110", "replacement grace period over", "Decommission the replaced key."),
     Code("W130", "organization statement expired", "Past `expires`: removed from the policy."),

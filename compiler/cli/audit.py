@@ -234,7 +234,7 @@ def cmd_cost(args: argparse.Namespace) -> int:
     lines = cost.estimate(
         counted,
         retention_days=org.trail.log_retention_days,
-        emails=len(org.alarms.emails),
+        emails=len(org.alarms.addresses),
         a=assume,
     )
     if args.format == "json":

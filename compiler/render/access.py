@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..compile.capacity import capacity
+from ..compile.guards import LIFECYCLE_ACTIONS
 from ..compile.keys import POLICY_LIMIT, Compiled, CompiledKey, pascal
 from ..model import Org
 from ..policy import iam
@@ -75,8 +76,8 @@ def _vendor_section(ck: CompiledKey) -> list[str]:
         as_ = ""
         if who is not None and (who.aws, who.service) != (k.principals, ()):
             party = (
-                "the organization's own principals, not the vendor: a suspension or "
-                "revocation does not deny them"
+                "the organization's own principals, which the vendor uses: a suspension "
+                "denies them too, a revocation does not"
                 if who.party == "customer"
                 else "the vendor's"
             )
@@ -104,7 +105,12 @@ def _extra_lines(ck: CompiledKey) -> list[str]:
     for x in ck.key.extras:
         sid = f"Org{pascal(x.name)}"
         st = next(s for s in ck.policy.statements if s.sid == sid)
-        exp = f"; expires {x.expires.isoformat()}, then leaves the policy" if x.expires else ""
+        exp = (
+            f"; expires {x.expires.isoformat()}: AWS honours it only until then "
+            "(`aws:CurrentTime`), and the next `byok generate` drops it"
+            if x.expires
+            else ""
+        )
         lines.append(
             f"- `{x.name}` ({x.effect}): {_codes(list(st.principal.aws if st.principal else ()))}"
             f": {_codes(list(st.action or ()))}{_when(st.conditions)} "
@@ -119,10 +125,11 @@ def _extra_lines(ck: CompiledKey) -> list[str]:
 
 
 def _granted(ck: CompiledKey) -> str:
-    if any(w.party == "customer" for w in ck.key.grant_who):
+    own = sorted({a for w in ck.key.grant_who if w.party == "customer" for a in w.aws + w.service})
+    if own:
         return (
-            "data action granted to the vendor's principals (not the organization's own "
-            "principals of `party: customer` grants)"
+            "data action the vendor file grants, to the vendor's principals and to the "
+            f"organization's own principals the vendor uses ({_codes(own)})"
         )
     return "granted data action"
 
@@ -136,6 +143,10 @@ def _revocation_lines(ck: CompiledKey) -> list[str]:
         lines.append(
             f"- **SUSPENDED**: {k.vendor.display_name} is denied {denied} on this key, which "
             f"covers every {_granted(ck)} ({_md(s.ticket)}: {_md(s.reason)})"
+        )
+        lines.append(
+            "  - grants created before the suspension (an AWS service's, such as EBS volumes') "
+            "keep working until retired or revoked (`aws kms list-grants`)"
         )
     for rev in k.revocations:
         lines.append(
@@ -176,8 +187,10 @@ def _org_lines(org: Org) -> list[str]:
     if org.break_glass:
         lines.append(
             f"- break-glass `{org.break_glass}` (and its role sessions): everything but grants "
-            "that are not for AWS resources, by this policy alone (no IAM policy needed); the "
-            "only principal that may disable or schedule deletion of the key"
+            "that are not for AWS resources and replicas outside the declared Regions, by this "
+            "policy alone (no IAM policy needed); the "
+            "only principal that may disable, schedule deletion of, import or delete material of, "
+            "or move the primary Region of the key"
         )
     return lines
 
@@ -219,7 +232,7 @@ def key_section(ck: CompiledKey) -> str:
 
 
 def _guard_lines(ck: CompiledKey) -> list[str]:
-    """The guard-rail Denies (compile._guards), as proved by verify (E507, E520, E521)."""
+    """The guard-rail Denies (compile/guards.py), as verify proves them (E507, E520-E523)."""
     org, vendor = ck.key.org, ck.key.vendor
     who = (
         f"every principal but break-glass `{org.break_glass}`"
@@ -232,12 +245,20 @@ def _guard_lines(ck: CompiledKey) -> list[str]:
     grants = "denied unless the grant is for an AWS resource (`kms:GrantIsForAWSResource`)"
     if vendor.create_grant is not None:
         grants += f"; {_md(vendor.display_name)}'s principals are exempt (`create_grant`)"
+    regions = ck.key.options.replica_regions
+    replicate = (
+        f"denied to every principal into any Region but {_codes(list(regions))} "
+        "(`kms:ReplicaRegion`)"
+        if regions
+        else "denied to every principal (no `replica_regions`)"
+    )
     return [
         "",
         "**Guard rails** (explicit Denies: no IAM policy or grant overrides them)",
         "",
-        f"- `kms:DisableKey`, `kms:ScheduleKeyDeletion`: denied to {who}",
+        f"- {_codes(list(LIFECYCLE_ACTIONS))}: denied to {who}",
         f"- `kms:CreateGrant`: {grants}",
+        f"- `kms:ReplicateKey`: {replicate}",
     ]
 
 
@@ -272,7 +293,7 @@ def _cost_section(compiled: Compiled, roots: Sequence[Compiled]) -> str:
     lines = cost.estimate(
         cost.resources(roots),
         retention_days=org.trail.log_retention_days,
-        emails=len(org.alarms.emails),
+        emails=len(org.alarms.addresses),
         a=assume,
     )
     # Before the decommissioned keys: that section closes the file (tests/test_review.py).

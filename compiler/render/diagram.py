@@ -85,7 +85,7 @@ def render_diagram(compiled: Compiled) -> str:
         by_vendor.setdefault(ck.key.vendor.name, []).append(ck)
     for vendor in sorted(by_vendor):
         lines += _vendor_lines(vendor, by_vendor[vendor])
-    emails = len(org.alarms.emails)
+    emails = len(org.alarms.addresses)
     lines += [
         # KMS API calls are management events, which the trail records in full (no exclusions):
         # https://docs.aws.amazon.com/kms/latest/developerguide/logging-using-cloudtrail.html

@@ -26,6 +26,7 @@ from ..policy import iam
 from .checks import check_app, check_vendor
 from .extras import active_extras
 from .grants import grant_principals, is_service, principal_values
+from .monitoring import check_monitoring
 from .replacements import generations
 from .replicas import imported_material
 from .stacks import check_stack_names, check_stacks, key_org
@@ -122,6 +123,7 @@ def resolve(org: Org, vendors: Mapping[str, Vendor], today: date) -> Resolved:
     """Join `org` with the vendor catalog; raise `CompileError` listing every problem."""
     diags = [d for vendor in vendors.values() for d in check_vendor(vendor)]
     diags += check_stacks(org)
+    diags += check_monitoring(org)
     keys: list[ResolvedKey] = []
     logging: list[ResolvedLogging] = []
     seen: dict[str, Loc | None] = {}
