@@ -368,9 +368,7 @@ def test_replication_proof_fails_when_a_declared_region_is_denied(shipped: Resul
     )
 
     def swap(p: iam.Policy) -> iam.Policy:
-        stmts = tuple(
-            replica_guard(()) if s.sid == GUARD_REPLICAS_SID else s for s in p.statements
-        )
+        stmts = tuple(replica_guard(()) if s.sid == GUARD_REPLICAS_SID else s for s in p.statements)
         return p.model_copy(update={"statements": stmts})
 
     broken = ck.model_copy(

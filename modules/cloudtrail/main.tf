@@ -45,6 +45,15 @@ resource "aws_cloudtrail" "this" {
   # The topic NAME, not its ARN: AWS accepts both, moto only resolves a name.
   sns_topic_name = aws_sns_topic.this[0].name
 
+  # Every management event, read-only (KMS Decrypt, GenerateDataKey, ...) and write (PutKeyPolicy,
+  # ScheduleKeyDeletion, ...), from every source: no ExcludeManagementEventSources. Explicit, so
+  # GetEventSelectors answers it and `byok audit` checks it (issue 24).
+  # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-management-events-with-cloudtrail.html
+  event_selector {
+    read_write_type           = "All"
+    include_management_events = true
+  }
+
   # CloudTrail Insights: unusual API call and error rates (management events)
   # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-insights-events-with-cloudtrail.html
   dynamic "insight_selector" {
