@@ -114,8 +114,8 @@ $(CHECKOV_VENV)/.installed: locks/checkov.txt
 	$(CHECKOV_VENV)/bin/python $(PIP_LOCKED) -r locks/checkov.txt
 	touch $@
 
-lint-tf: $(CHECKOV_VENV)/.installed ## checkov on modules/ and generated/ (own venv)
-	$(CHECKOV_VENV)/bin/checkov -d modules -d generated --framework terraform --compact --quiet --skip-download
+lint-tf: $(CHECKOV_VENV)/.installed ## checkov on modules/, generated/ and examples/enterprise/generated/ (own venv)
+	$(CHECKOV_VENV)/bin/checkov -d modules -d generated -d $(EXAMPLE)/generated --framework terraform --compact --quiet --skip-download
 
 docs: $(STAMP) ## regenerate docs/diagnostics.md, docs/schema/*.json and the module READMEs' tables
 	$(BIN)/byok docs > docs/diagnostics.md

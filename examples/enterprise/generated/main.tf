@@ -115,6 +115,7 @@ data "aws_region" "current" {
 ################################################################################
 
 module "key" {
+  # checkov:skip=CKV_AWS_7: no automatic rotation for slack-prod (imported material): AWS rotates only AWS-generated material, and a vendor that cannot follow rotation gets a key replacement; checkov reads aws_kms_key although these keys are aws_kms_external_key or rotate by replacement (README, Imported key material)
   source   = "../modules/kms-key"
   for_each = local.keys
 

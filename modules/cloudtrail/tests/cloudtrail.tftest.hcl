@@ -268,7 +268,7 @@ run "only_break_glass_disables_or_deletes_audit_keys" {
           Condition = { ArnNotEquals = { "aws:PrincipalArn" = "arn:aws:iam::111122223333:role/BreakGlassKms" } }
       }]
     ])
-    error_message = "Audit keys: only break-glass may disable, delete, import or delete material, or move the key."
+    error_message = "Audit keys: the break-glass-only actions are denied to others."
   }
 
   assert {
@@ -385,7 +385,7 @@ run "trail_key_scoped_to_named_log_groups" {
         ]
       }
     }]
-    error_message = "CloudWatch Logs may use the trail key for the named log groups only (ArnEquals, no wildcard)."
+    error_message = "Only the named log groups may use the trail key."
   }
 }
 
