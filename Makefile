@@ -13,7 +13,7 @@ export TF_IN_AUTOMATION := 1
 export CHECKPOINT_DISABLE := 1
 PYTEST_ARGS ?=
 
-.PHONY: help venv lock test-latest tf-config generate check-generated test test-fast e2e check static lint \
+.PHONY: help venv lock test-latest tf-config chromium generate check-generated test test-fast e2e check static lint \
         typecheck fmt lint-tf docs check-docs review bench fuzz clean sandbox sandbox-down
 
 help: ## list the targets
@@ -59,7 +59,7 @@ lock: ## refresh locks/*.txt (exact versions with hashes) from pyproject.toml an
 # included. scripts/lockdiff.py first names every package that differs from the lock, so a
 # red run says which release broke it before it reaches a lock refresh.
 LATEST_VENV := .venv-latest
-test-latest: tf-config ## the whole suite against the newest releases pyproject.toml allows
+test-latest: tf-config chromium ## the whole suite against the newest releases pyproject.toml allows
 	rm -rf $(LATEST_VENV)
 	$(PYTHON) -m venv $(LATEST_VENV)
 	$(LATEST_VENV)/bin/python -m pip install -q --upgrade pip setuptools wheel
@@ -86,8 +86,13 @@ check-generated: $(STAMP) ## fail if generated/ is not what `make generate` prod
 # e2e: one worker per test file (each starts its own moto server); its applies mostly wait on
 # the AWS provider's pollers, so more workers than cores pay off.
 XDIST := -n auto --durations=15
-test: $(STAMP) tf-config ## unit, golden, property, Terraform static and module tests
+test: $(STAMP) tf-config chromium ## unit, golden, property, Terraform static and module tests
 	$(BIN)/pytest -m 'not e2e' $(XDIST) $(PYTEST_ARGS)
+
+# The `byok report` browser test needs Chromium and chromedriver (Debian's packages); the
+# script returns at once when they are installed.
+chromium: ## install Chromium and chromedriver for the report's browser test (idempotent)
+	@scripts/install-chromium.sh
 
 test-fast: $(STAMP) ## tests that need no Terraform
 	$(BIN)/pytest -m 'not e2e and not terraform and not slow' $(XDIST) $(PYTEST_ARGS)

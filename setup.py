@@ -38,12 +38,16 @@ class BuildWithCatalog(build_py):
 
 
 def _packages() -> list[str]:
-    """The import package is `byok`; its source folder is `compiler/` (package-dir mapping)."""
+    """The import package is `byok`; its source folder is `compiler/` (package-dir mapping).
+    Every folder is listed, those holding only package data too (`data/`, `scaffold/`,
+    `render/templates/`, `report/assets/`): setuptools includes data only from listed packages,
+    and warns at every install about a data folder that is not one."""
     src = HERE / "compiler"
+    folders = [src, *(p for p in src.rglob("*") if p.is_dir())]
     return sorted(
-        ".".join(("byok", *p.parent.relative_to(src).parts))
-        for p in src.rglob("__init__.py")
-        if "__pycache__" not in p.parts
+        ".".join(("byok", *d.relative_to(src).parts))
+        for d in folders
+        if "__pycache__" not in d.parts and any(f.is_file() for f in d.iterdir())
     )
 
 

@@ -16,14 +16,16 @@ from pathlib import Path
 from .compile import Compiled, compile_all
 from .diagnostics import CompileError, Diagnostic, Loc, sort_diagnostics
 from .load import load_file
+from .load.inline import InlineAccept, inline_accepts
 from .model import Org, Vendor, build
+from .model.version import check_byok_version
 from .paths import ORG_FILE, OUT_DIR, VENDORS_DIR
 from .render import render_all
 from .resolve import resolve
-from .resolve.accept import Accepted, bad_codes
+from .resolve.accept import Accepted, bad_codes, bad_inline
 from .resolve.accept import apply as accept_warnings
 from .resolve.lifecycle import check_lifecycle
-from .shipped import vendor_sources
+from .shipped import byok_version, vendor_sources
 from .verify import Proof, check_replica_policies, verify_inputs, verify_while
 
 __all__ = ["ORG_FILE", "OUT_DIR", "VENDORS_DIR"]  # re-exported: callers import them from here
@@ -38,8 +40,12 @@ class Result:
     accepted: tuple[Accepted, ...] = ()
 
 
-def _load_one(root: Path, rel: str, cls: type[Org] | type[Vendor]) -> Org | Vendor:
-    return build(cls, load_file(root / rel, rel))  # type: ignore[no-any-return]
+def _load_org(root: Path) -> Org:
+    located = load_file(root / ORG_FILE, ORG_FILE)
+    check_byok_version(located, byok_version())
+    org = build(Org, located)
+    assert isinstance(org, Org)
+    return org
 
 
 def _layout_problems(root: Path) -> list[Diagnostic]:
@@ -77,14 +83,29 @@ def load_inputs(root: Path) -> tuple[Org, dict[str, Vendor]]:
             diags.extend(err.diagnostics)
     org: Org | None = None
     try:
-        loaded = _load_one(root, ORG_FILE, Org)
-        assert isinstance(loaded, Org)
-        org = loaded
+        org = _load_org(root)
     except CompileError as err:
         diags.extend(err.diagnostics)
     if diags or org is None:
         raise CompileError(diags)
     return org, vendors
+
+
+def load_inline_accepts(root: Path) -> tuple[list[InlineAccept], list[Diagnostic]]:
+    """The inline acceptances (`# byok:accept=CODE: reason`) of org.yaml and every vendor file
+    the build reads, and the problems with them (E212 no reason, E210 not a warning code)."""
+    files = [(root / ORG_FILE, ORG_FILE), *vendor_sources(root).values()]
+    found: list[InlineAccept] = []
+    problems: list[Diagnostic] = []
+    for path, shown in files:
+        try:
+            text = path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # the loader has already reported it
+        accepts, bad = inline_accepts(text, shown)
+        found += accepts
+        problems += bad
+    return found, problems + bad_inline(found)
 
 
 @contextmanager
@@ -170,13 +191,14 @@ def _build_tree(root: Path, today: date, guard: bool, on_render: Rendered | None
     for found, proof in results:
         diags += found
         proofs.append(proof)
-    errors = [d for d in diags if d.severity == "error"] + bad_codes(org)
+    inline, bad_inline_accepts = load_inline_accepts(root)
+    errors = [d for d in diags if d.severity == "error"] + bad_codes(org) + bad_inline_accepts
     if errors:
         raise CompileError(errors)
     if isinstance(rendered, Exception):
         raise rendered  # after the proofs' diagnostics, which say more than a crash
     files = rendered
-    kept, accepted = accept_warnings(org, [*resolved.warnings, *diags], today)
+    kept, accepted = accept_warnings(org, [*resolved.warnings, *diags], today, inline)
     replicas = check_replica_policies(compiled, files)
     if replicas:
         raise CompileError(replicas)

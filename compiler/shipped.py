@@ -19,6 +19,20 @@ from .paths import VENDORS_DIR
 SHIPPED_DIR = "_shipped"
 
 
+DISTRIBUTION = "byok-compiler"
+
+
+def byok_version() -> str:
+    """The installed byok-compiler's version (`byok --version`); "unknown" for a source tree
+    that is not installed."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def package_dir() -> Path:
     return Path(str(files(__package__ or __name__.rpartition(".")[0])))
 

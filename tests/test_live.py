@@ -357,12 +357,14 @@ def test_cli_without_credentials_or_boto3(
     )
     monkeypatch.setitem(__import__("sys").modules, "boto3", None)
     with pytest.raises(
-        LiveError, match=r"boto3 is not installed: pip install 'byok-compiler\[aws\]'"
+        LiveError,
+        match=r"boto3 is not installed: install the aws extra: pip install '<the byok wheel>\[aws",
     ):
         Clients("us-east-1")
     assert main(["-C", str(project), "activity", "--since", "1h"]) == 1
     assert capsys.readouterr().err == (
-        "byok: error: boto3 is not installed: pip install 'byok-compiler[aws]'\n"
+        "byok: error: boto3 is not installed: install the aws extra: "
+        "pip install '<the byok wheel>[aws]' (or boto3 and cryptography)\n"
     )
 
 

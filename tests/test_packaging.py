@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 import sysconfig
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -93,11 +94,10 @@ def test_init_writes_the_repository_and_never_overwrites(
     new = tmp_path / "new"
     for rel in planned():
         assert (new / rel).exists(), rel
-    assert (
-        (new / "org.yaml")
-        .read_text()
-        .startswith("# yaml-language-server: $schema=./schema/org.json\n")
-    )
+    org = (new / "org.yaml").read_text()
+    assert org.startswith("# yaml-language-server: $schema=./docs/schema/org.json\n")
+    # pinned to the release that scaffolded it (README, "Use it as a tool")
+    assert f'\nbyok_version: "{metadata.version("byok-compiler")}"\n' in org
     capsys.readouterr()
     before = (new / "org.yaml").read_bytes()
     (new / "org.yaml").write_text("organization: edited\n")
@@ -106,7 +106,8 @@ def test_init_writes_the_repository_and_never_overwrites(
     assert err[0] == (
         f"byok: error: `{new}` already has org.yaml, README.md, .pre-commit-config.yaml, "
         ".gitignore, main.tf, versions.tf, variables.tf, outputs.tf, .terraform.lock.hcl, modules, "
-        ".github/workflows/byok-review.yml, schema/org.json, schema/vendor.json: nothing written"
+        ".github/workflows/byok-review.yml, docs/schema/org.json, docs/schema/vendor.json: "
+        "nothing written"
     )
     assert (new / "org.yaml").read_text() == "organization: edited\n" != before.decode()
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from byok.cli.diff import WIDENING_HELP
 from tests.conftest import (
     ACCEPTANCES,
     GIT_ENV,
@@ -246,7 +247,10 @@ def test_a_hand_edit_to_the_modules_fails_closed(repo: Path) -> None:
     (repo / "main.tf").write_text((repo / "main.tf").read_text() + "\n# root edit\n")
     res = byok(repo, "diff")
     assert res.returncode == 3, res.stderr  # fails closed until approved
-    assert res.stderr == "byok: hand-written Terraform changed: review it; exit 3\n"
+    assert (
+        res.stderr
+        == "byok: hand-written Terraform changed: review it; exit 3\n" + WIDENING_HELP + "\n"
+    )
     assert res.stdout == (
         default_base(repo)
         + "no access changes in the key policies\n"

@@ -27,7 +27,7 @@ LEVELS: tuple[frozenset[str], ...] = tuple(
         {"resolve"},
         {"compile"},
         {"verify", "review", "render"},
-        {"write"},
+        {"write", "report"},
         {"pipeline"},
         {"__init__"},
         {"live"},

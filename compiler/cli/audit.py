@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -19,7 +20,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..diagnostics import CompileError
-from .common import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, EXIT_WIDER, print_diagnostics, today
+from .common import (
+    EXIT_FINDINGS,
+    EXIT_INPUT,
+    EXIT_OK,
+    EXIT_WIDER,
+    add_format,
+    print_diagnostics,
+    today,
+)
 
 if TYPE_CHECKING:
     from ..live.findings import Finding
@@ -27,8 +36,8 @@ if TYPE_CHECKING:
 AUDIT_EPILOG = (
     "exit codes: 0 clean, 3 a deployed policy grants access the reviewed one does not, "
     "5 other findings, 1 errors (e.g. no credentials). Reads only; needs boto3 "
-    "(pip install 'byok-compiler[aws]'), the standard credential chain, and honours "
-    "AWS_ENDPOINT_URL."
+    "(the aws extra: pip install '<the byok wheel>[aws]'), the standard credential chain, "
+    "and honours AWS_ENDPOINT_URL."
 )
 
 
@@ -38,7 +47,7 @@ def add_parsers(sub: Any) -> None:
         help="compare the deployed keys, grants and trail with generated/",
         epilog=AUDIT_EPILOG,
     )
-    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    add_format(p, ("text", "json", "markdown"), "text", "markdown: for a ticket")
     p.add_argument("--quiet", action="store_true", help="text: print findings only, not passes")
     p.add_argument(
         "--access-analyzer",
@@ -51,21 +60,44 @@ def add_parsers(sub: Any) -> None:
     a.add_argument("key", nargs="?", help="one key name (default: every key)")
     a.add_argument("--since", default="24h", help="how far back: 30m, 24h, 7d (default 24h)")
     a.add_argument("--vendor", help="only the keys of this vendor")
-    a.add_argument("--format", choices=("text", "json"), default="text")
+    add_format(a, ("text", "json"), "text")
     a.set_defaults(func=cmd_activity)
     c = sub.add_parser("cost", help="estimate the monthly cost of what generated/ creates")
     # Unset: the estimate's own defaults (`cost.Assumptions`), taken when the command runs, so
     # that registering it does not import the render stage (jinja2, pydantic).
-    c.add_argument("--requests-per-month", type=int)
-    c.add_argument("--log-gb-per-month", type=float)
-    c.add_argument("--write-events-per-month", type=int)
+    c.add_argument("--requests-per-month", type=count, metavar="N")
+    c.add_argument("--log-gb-per-month", type=amount, metavar="G")
+    c.add_argument("--write-events-per-month", type=count, metavar="W")
     c.add_argument(
         "--replicas",
-        type=int,
+        type=count,
+        metavar="R",
         help="replica keys, each billed as a key (default: the replicas generated/ creates)",
     )
-    c.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    add_format(c, ("text", "markdown", "json"), "text", "text and markdown: the same table")
     c.set_defaults(func=cmd_cost)
+
+
+def count(text: str) -> int:
+    """A whole number >= 0 (an argparse type: anything else is a usage error, exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"`{text}` is negative: a count is 0 or more")
+    return value
+
+
+def amount(text: str) -> float:
+    """A finite number >= 0 (an argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a finite amount of 0 or more")
+    return value
 
 
 def _guarded(run: Callable[[], int]) -> int:
@@ -139,7 +171,7 @@ class _Progress:
 def cmd_activity(args: argparse.Namespace) -> int:
     def run() -> int:
         from ..live import activity
-        from ..live.aws import Clients, LiveError
+        from ..live.aws import Clients, LiveError, not_aws_endpoint
         from ..live.expected import load_expected
 
         try:
@@ -156,14 +188,16 @@ def cmd_activity(args: argparse.Namespace) -> int:
         if not specs:
             raise LiveError(f"no key matches {args.key or ''} {args.vendor or ''}".rstrip())
         start_ms = int((time.time() - since.total_seconds()) * 1000)
-        progress = _Progress()
-        acts, unread = _activities(Clients(exp.region), exp, specs, start_ms, progress)
+        progress, clients = _Progress(), Clients(exp.region)
+        acts, unread = _activities(clients, exp, specs, start_ms, progress)
         progress.done()
+        endpoint = clients.client("logs").meta.endpoint_url
+        emulator = endpoint if not_aws_endpoint(endpoint) else None
         if args.format == "json":
             doc = {"since": args.since, "keys": {n: a.to_json() for n, a in sorted(acts.items())}}
             sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
         else:
-            sys.stdout.write(activity.text(acts, args.since))
+            sys.stdout.write(activity.text(acts, args.since, emulator))
         for line in unread:
             print(f"byok: error: {line}", file=sys.stderr)
         return EXIT_INPUT if unread else EXIT_OK

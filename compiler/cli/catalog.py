@@ -4,6 +4,7 @@ status) and `byok schema [org|vendor]` (JSON Schemas from the models)."""
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,12 @@ if TYPE_CHECKING:
 def add_parsers(sub: Any) -> None:
     """Register `vendors` and `schema` on an argparse subparsers object."""
     ven = sub.add_parser("vendors", help="list the vendors available and their facts")
+    ven.add_argument(
+        "--copy",
+        metavar="NAME",
+        help="copy the shipped vendors/NAME.yaml into the project's vendors/ (to start an "
+        "override of it), with the JSON Schema its modeline points at",
+    )
     ven.set_defaults(func=cmd_vendors)
     sch = sub.add_parser("schema", help="print the JSON Schema of org.yaml or a vendor file")
     sch.add_argument("kind", nargs="?", choices=("org", "vendor"), default="org")
@@ -45,6 +52,52 @@ def _facts(vendor: Vendor) -> list[tuple[str, bool]]:
 
 
 def cmd_vendors(args: argparse.Namespace) -> int:
+    if args.copy is not None:
+        return copy_vendor(Path(args.directory), args.copy)
+    return _list_vendors(args)
+
+
+MODELINE = re.compile(r"^#\s*yaml-language-server:\s*\$schema=(\S+)\s*$", re.MULTILINE)
+
+
+def copy_vendor(root: Path, name: str) -> int:
+    """`byok vendors --copy NAME`: the shipped file, byte for byte, into `vendors/`; then the
+    schema its `yaml-language-server` modeline names, where it points, if it is not there."""
+    import difflib
+
+    from ..model.schema import schema_text
+    from ..paths import VENDORS_DIR
+    from ..shipped import vendor_files
+
+    shipped = vendor_files()
+    if name not in shipped:
+        close = difflib.get_close_matches(name, list(shipped), n=1)
+        hint = f"did you mean `{close[0]}`? " if close else ""
+        print(f"byok: error: no shipped vendor `{name}`", file=sys.stderr)
+        print(f"  help: {hint}`byok vendors` lists them", file=sys.stderr)
+        return EXIT_INPUT
+    dest = root / VENDORS_DIR / f"{name}.yaml"
+    if dest.exists():
+        print(f"byok: error: `{dest}` exists: nothing copied", file=sys.stderr)
+        print("  help: it already replaces the shipped file; edit it", file=sys.stderr)
+        return EXIT_INPUT
+    text = shipped[name].read_text("utf-8")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(text, encoding="utf-8")
+    print(f"byok: copied the shipped {name}.yaml to {dest}: it replaces the shipped one")
+    found = MODELINE.search(text)
+    if found is not None:
+        schema = (dest.parent / found[1]).resolve()
+        if schema.is_relative_to(root.resolve()) and not schema.exists():
+            schema.parent.mkdir(parents=True, exist_ok=True)
+            schema.write_text(schema_text("vendor"), encoding="utf-8")
+            print(
+                f"byok: wrote {schema.relative_to(root.resolve())}, the schema its modeline names"
+            )
+    return EXIT_OK
+
+
+def _list_vendors(args: argparse.Namespace) -> int:
     from ..diagnostics import CompileError
     from ..load import load_file
     from ..model import Vendor, build

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported lazily: `byok --help` must not pay for pydantic
     from ..diagnostics import Diagnostic
@@ -26,6 +27,35 @@ EXIT_CODES: dict[int, str] = {
     EXIT_FINDINGS: "audit: findings other than wider access",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
 }
+
+
+# Every `--format` of every command accepts this one set (as Terraform's `-json` means the same
+# everywhere); a command that cannot produce a format says so and which it produces (exit 2).
+FORMATS = ("text", "json", "markdown", "sarif", "html")
+
+
+def add_format(parser: Any, produces: Sequence[str], default: str, what: str = "") -> None:
+    """`--format` on `parser` (an argparse parser): the choices are `FORMATS`; one outside
+    `produces` is a usage error naming the formats this command produces."""
+
+    class Format(argparse.Action):
+        def __call__(self, p: Any, ns: Any, value: Any, option: str | None = None) -> None:
+            if value not in produces:
+                p.error(
+                    f"argument --format: `{p.prog}` cannot produce {value}; it produces "
+                    f"{', '.join(produces)}"
+                )
+            setattr(ns, self.dest, value)
+
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=default,
+        action=Format,
+        metavar="FORMAT",
+        help=f"{' | '.join(produces)} (default {default}){'; ' + what if what else ''}; "
+        f"of {', '.join(FORMATS)}, the others are refused",
+    )
 
 
 def exit_codes_text() -> str:

@@ -29,6 +29,7 @@ from .common import (
     EXIT_OK,
     EXIT_USAGE,
     EXIT_WIDER,
+    add_format,
     print_diagnostics,
     today,
 )
@@ -50,7 +51,8 @@ DIFF_EPILOG = (
     "generated/ or a base git cannot read, 2 usage, or nothing to review (no --base, no branch "
     "to default to, and the working tree committed), 3 new access (unless --allow-widening), "
     "4 a key would be deleted (or moved to another account or Region) without a decommission "
-    "in org.yaml"
+    "in org.yaml. Unlike `terraform plan -detailed-exitcode` (0 no changes, 1 error, 2 changes "
+    "present), exit 2 here is never a change: changes exit 0 (narrower or equivalent), 3 or 4"
 )
 
 
@@ -61,7 +63,7 @@ def add_parser(sub: Any) -> None:
         epilog=DIFF_EPILOG,
     )
     p.add_argument("--base", metavar="REF", default=None, help=BASE_HELP)
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    add_format(p, ("text", "json"), "text")
     p.add_argument("--allow-widening", action="store_true", help="exit 0 even when access widens")
     p.set_defaults(func=cmd_diff)
 
@@ -333,7 +335,25 @@ def _verdict(report: Report, args: argparse.Namespace) -> int:
     widens = report.widens or handwritten
     if handwritten:
         print("byok: hand-written Terraform changed: review it; exit 3", file=sys.stderr)
-    return EXIT_WIDER if widens and not args.allow_widening else EXIT_OK
+    if widens and args.allow_widening:
+        print(WIDENING_ALLOWED, file=sys.stderr)
+        return EXIT_OK
+    if widens:
+        print(WIDENING_HELP, file=sys.stderr)
+    return EXIT_WIDER if widens else EXIT_OK
+
+
+# What to do next after exit 3, said where it happens (a pre-commit hook or a terminal): the
+# approval belongs to the pull request's review gate (examples/github-actions-review.yml).
+WIDENING_HELP = (
+    "  help: new access is intended? commit it and let the pull request's review gate approve "
+    "it (label `access-widening-approved`); `byok diff --allow-widening` reports without "
+    "failing, and `SKIP=byok-access-diff git commit` skips an older pre-commit hook that blocks"
+)
+WIDENING_ALLOWED = (
+    "byok: new access reported, not failed (--allow-widening): the pull request's review gate "
+    "still needs its approval (label `access-widening-approved`)"
+)
 
 
 def _handwritten(report: Report) -> bool:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..codes import CATALOGUE
 from ..diagnostics import Diagnostic
-from ..resolve.accept import Accepted, target
+from ..resolve.accept import ORG_ENTRY, Accepted, target
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 DOCS = "docs/diagnostics.md"
@@ -37,9 +37,7 @@ def _one(d: Diagnostic) -> dict[str, Any]:
 
 
 def _accepted(a: Accepted) -> dict[str, Any]:
-    e = a.entry
-    why = {"reason": e.reason, "ticket": e.ticket, "expires": e.expires and e.expires.isoformat()}
-    return {**_one(a.warning), "accepted": why}
+    return {**_one(a.warning), "accepted": a.why()}
 
 
 def diagnostics_json(
@@ -97,10 +95,14 @@ def _rule(code: str) -> dict[str, Any]:
 
 
 def _suppressed(a: Accepted, root: Path) -> dict[str, Any]:
-    e = a.entry
+    why = a.why()
+    ticket = f" (ticket {why['ticket']})" if why["ticket"] else ""
+    # SARIF 2.1.0 suppression `kind`: `inSource` for one written in the analysed file,
+    # `external` for one kept elsewhere (org.yaml `accepted_warnings`)
+    kind = "external" if why["by"] == ORG_ENTRY else "inSource"
     return {
         **_result(a.warning, root),
-        "suppressions": [{"kind": "external", "justification": f"{e.reason} (ticket {e.ticket})"}],
+        "suppressions": [{"kind": kind, "justification": f"{why['reason']}{ticket}"}],
     }
 
 

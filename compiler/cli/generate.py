@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..paths import ORG_FILE, OUT_DIR, VENDORS_DIR
-from .common import EXIT_INPUT, EXIT_OK, format_diagnostics, not_a_project, today
+from .common import EXIT_INPUT, EXIT_OK, add_format, format_diagnostics, not_a_project, today
 
 if TYPE_CHECKING:
     from ..diagnostics import Diagnostic
@@ -33,13 +33,27 @@ def _summary(result: Result) -> str:
         lines.append(f"{ck.key.name}: key policy {ck.size}/{POLICY_LIMIT} bytes")
         lines += [f"  {line}" for line in proof_lines(ck, proofs[ck.key.name])]
     lines += NOT_PROVED
-    if result.accepted:
-        codes = sorted({a.warning.code for a in result.accepted})
-        lines.append(
-            f"accepted: {len(result.accepted)} warning(s) ({', '.join(codes)}) by org.yaml "
-            "`accepted_warnings`, each with its reason and ticket"
-        )
+    lines += [accepted_line(a) for a in sorted(result.accepted, key=lambda a: a.warning.sort_key())]
     return "".join(f"{line}\n" for line in lines)
+
+
+ACCEPTED = "accepted: "
+
+
+def accepted_line(a: Accepted) -> str:
+    """One acceptance in force: the warning, where, and by what (with its reason): nothing is
+    hidden without a line here (`--quiet` keeps these lines)."""
+    from ..resolve.accept import target
+
+    why, d = a.why(), a.warning
+    extra = ", ".join(f"{k} {why[k]}" for k in ("ticket", "expires") if why[k])
+    by = f"{why['by']} ({extra})" if extra else why["by"]
+    return f"{ACCEPTED}{d.code} at {d.loc or '-'} ({target(d)}), by {by}: {why['reason']}"
+
+
+def quiet(summary: str) -> str:
+    """`generate --quiet`: of the summary, only the acceptances in force."""
+    return "".join(line for line in summary.splitlines(True) if line.startswith(ACCEPTED))
 
 
 def _strict_failure(warnings: str, strict: bool) -> bool:
@@ -80,17 +94,17 @@ def _lookup(root: Path, fp: str | None, files: dict[str, bytes]) -> Entry | None
     return None if fp is None else cache.lookup(root, fp, files)
 
 
-def _replay(entry: Entry, files: Mapping[str, bytes], strict: bool) -> int:
+def _replay(entry: Entry, files: Mapping[str, bytes], args: argparse.Namespace) -> int:
     """Replay the last run: nothing it depends on changed (see write/cache.py)."""
     sys.stderr.write(entry.stderr)
-    if _strict_failure(entry.stderr, strict):
+    if _strict_failure(entry.stderr, args.strict):
         return EXIT_INPUT
-    sys.stdout.write(entry.stdout)
+    sys.stdout.write(quiet(entry.stdout) if args.quiet else entry.stdout)
     print(f"{OUT_DIR}/: {len(files)} files unchanged")
     return EXIT_OK
 
 
-def _check(before: Mapping[str, bytes], result: Result) -> int:
+def _check(before: Mapping[str, bytes], result: Result, args: argparse.Namespace) -> int:
     from ..write import diff_trees
 
     diff = diff_trees(before, result.files, OUT_DIR)
@@ -100,8 +114,36 @@ def _check(before: Mapping[str, bytes], result: Result) -> int:
             f"byok: {OUT_DIR}/ is stale: run `byok generate` and commit the result", file=sys.stderr
         )
         return EXIT_INPUT
+    if args.tracked and not _all_tracked(Path(args.directory)):
+        return EXIT_INPUT
     print(f"{OUT_DIR}/ is up to date")
     return EXIT_OK
+
+
+def _all_tracked(root: Path) -> bool:
+    """`--tracked`: True when git tracks (or ignores) every file of `generated/`; else False,
+    after naming the others. A commit made with `git commit -a` leaves new files out, and a
+    clean checkout of it then fails `generate --check` (issue 27); the pre-commit hook catches
+    that here, before the commit."""
+    import subprocess
+
+    cmd = ["git", "-C", str(root), "ls-files", "--others", "--exclude-standard", "-z", "--"]
+    try:
+        proc = subprocess.run([*cmd, OUT_DIR], capture_output=True, timeout=60, check=True)
+    except (OSError, subprocess.SubprocessError) as exc:
+        print(f"byok: error: --tracked: cannot ask git about {OUT_DIR}/: {exc}", file=sys.stderr)
+        return False
+    untracked = sorted(p for p in proc.stdout.decode("utf-8", "replace").split("\0") if p)
+    if not untracked:
+        return True
+    print(
+        f"byok: {len(untracked)} file(s) of {OUT_DIR}/ not in git: a commit leaves them out and "
+        "its checkout fails `byok generate --check`:",
+        file=sys.stderr,
+    )
+    sys.stderr.write("".join(f"  {path}\n" for path in untracked))
+    print(f"  help: git add {OUT_DIR}/ (or git add -A), then commit", file=sys.stderr)
+    return False
 
 
 def _changed(before: Mapping[str, bytes], after: Mapping[str, bytes]) -> int:
@@ -164,6 +206,7 @@ class _Run:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     root, now = Path(args.directory), today()
+    args.check = args.check or args.tracked
     if not_a_project(root):
         return EXIT_INPUT
     if args.format != "text":
@@ -171,7 +214,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     run = _Run(root, now, args.check)
     entry = _lookup(root, run.fp, run.before)
     if entry is not None:
-        return _replay(entry, run.before, args.strict)
+        return _replay(entry, run.before, args)
     try:
         return _build_and_write(args, run)
     finally:
@@ -193,9 +236,9 @@ def _build_and_write(args: argparse.Namespace, run: _Run) -> int:
     if _strict_failure(warnings, args.strict):
         return EXIT_INPUT
     if args.check:
-        return _check(run.before, result)
+        return _check(run.before, result, args)
     summary = _summary(result)
-    sys.stdout.write(summary)
+    sys.stdout.write(quiet(summary) if args.quiet else summary)
     _commit(run, result, warnings, summary)
     return EXIT_OK
 
@@ -227,15 +270,27 @@ def add_parsers(sub: Any) -> None:
     gen = sub.add_parser("generate", help="compile org.yaml and vendors/ into generated/")
     gen.add_argument("--strict", action="store_true", help="treat warnings as errors")
     gen.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="print warnings, the acceptances in force and the last line only, not the proofs",
+    )
+    gen.add_argument(
         "--check",
         action="store_true",
         help="write nothing; exit 1 with a diff if generated/ is stale",
     )
     gen.add_argument(
-        "--format",
-        choices=("text", "json", "sarif"),
-        default="text",
-        help="json or sarif: print the diagnostics on stdout in that format and write nothing",
+        "--tracked",
+        action="store_true",
+        help="--check, and also fail when git does not track a file of generated/ (the "
+        "pre-commit hook: a commit would leave it out)",
+    )
+    add_format(
+        gen,
+        ("text", "json", "sarif"),
+        "text",
+        "json or sarif: print the diagnostics on stdout in that format and write nothing",
     )
     gen.set_defaults(func=cmd_generate)
     docs = sub.add_parser("docs", help="print the diagnostics catalogue as Markdown")

@@ -3,8 +3,9 @@
 It writes a commented `org.yaml`, the root Terraform files, the Terraform modules (vendored, so
 `terraform init` finds them offline at `./modules`, where generated/ looks for them), a
 `.pre-commit-config.yaml`, the CI workflow of `examples/github-actions-review.yml` adapted to an
-installed `byok`, the JSON Schemas the YAML modelines name, and a README. It never overwrites:
-when any of these paths exists it changes nothing and says which.
+installed `byok`, the JSON Schemas where the YAML modelines point (docs/schema/, as in this
+repository), and a README. It never overwrites: when any of these paths exists it changes
+nothing and says which (`--upgrade`, upgrade.py, rewrites modules/ and the schemas).
 
 The root's provider lock (`.terraform.lock.hcl`) is this repository's: the provider version the
 modules are tested with, with the registry's checksums for every platform. With
@@ -29,6 +30,7 @@ from .common import EXIT_INPUT, EXIT_OK
 
 ROOT_TF = ("main.tf", "versions.tf", "variables.tf", "outputs.tf", ".terraform.lock.hcl")
 MIRROR_ENV = "BYOK_TF_PROVIDER_MIRROR"
+VERSION_MARK = "@BYOK_VERSION@"  # in scaffold/org.yaml: the installed release
 CLI_CONFIG = "terraform.rc"
 AWS_PROVIDER = "registry.terraform.io/hashicorp/aws"
 WORKFLOW = ".github/workflows/byok-review.yml"
@@ -39,7 +41,9 @@ SCAFFOLD = {
     "pre-commit-config.yaml": ".pre-commit-config.yaml",
     "gitignore": ".gitignore",
 }
-SCHEMAS = {"org": "schema/org.json", "vendor": "schema/vendor.json"}
+# Where the modelines point: org.yaml's `./docs/schema/org.json`, and every shipped vendor
+# file's `../docs/schema/vendor.json`, so a vendor file copied into vendors/ validates as is.
+SCHEMAS = {"org": "docs/schema/org.json", "vendor": "docs/schema/vendor.json"}
 # The example workflow runs in this repository (Makefile, .venv); an organization repository
 # installs the package instead. Each replacement must apply (tests/test_init.py).
 WORKFLOW_EDITS = (
@@ -48,6 +52,7 @@ WORKFLOW_EDITS = (
         "        run: pip install byok-compiler && byok generate --check\n",
     ),
     (".venv/bin/byok diff", "byok diff"),
+    (".venv/bin/byok report", "byok report"),  # issue 27: the report artifact
 )
 _IGNORE = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*")
 
@@ -57,7 +62,20 @@ def add_parsers(sub: Any) -> None:
     p.add_argument(
         "dir", nargs="?", default=None, help="where (default: -C's directory, or .; created)"
     )
+    p.add_argument(
+        "--upgrade",
+        action="store_true",
+        help="in an existing repository: rewrite the vendored modules/ and the JSON Schemas to "
+        "the installed byok's, printing the diff (as terraform init -upgrade does for providers)",
+    )
     p.set_defaults(func=cmd_init)
+
+
+def cmd_upgrade(dest: Path) -> int:
+    from .main import _version
+    from .upgrade import upgrade
+
+    return upgrade(dest, SCHEMAS, _version())
 
 
 def workflow_text(example: str) -> str:
@@ -112,10 +130,11 @@ def cli_config(mirror: str) -> str:
 
 def _write(dest: Path, mirror: str | None) -> None:
     from ..model.schema import schema_text
-    from ..shipped import modules_dir, scaffold_dir, shipped_root
+    from ..shipped import byok_version, modules_dir, scaffold_dir, shipped_root
 
     for src, rel in SCAFFOLD.items():
-        shutil.copyfile(scaffold_dir() / src, dest / rel)
+        text = (scaffold_dir() / src).read_text("utf-8")
+        (dest / rel).write_text(text.replace(VERSION_MARK, byok_version()), encoding="utf-8")
     for name in ROOT_TF:
         shutil.copyfile(shipped_root() / name, dest / name)
     shutil.copytree(modules_dir(), dest / "modules", ignore=_IGNORE)
@@ -137,6 +156,8 @@ def _refuse(message: str, help_line: str) -> int:
 
 def cmd_init(args: argparse.Namespace) -> int:
     dest = Path(args.dir if args.dir is not None else args.directory)
+    if args.upgrade:
+        return cmd_upgrade(dest)
     mirror = os.environ.get(MIRROR_ENV) or None
     problem = mirror_problem(mirror) if mirror else None
     if problem:

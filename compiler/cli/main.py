@@ -38,6 +38,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "activity": ("audit", "add_parsers", "who used the keys, from the trail's CloudWatch Logs"),
     "cost": ("audit", "add_parsers", "estimate the monthly cost of what generated/ creates"),
+    "report": (
+        "report",
+        "add_parser",
+        "write an HTML page of the access, proofs and a diff",
+    ),
     "import-material": (
         "import_material",
         "add_parser",
@@ -48,6 +53,7 @@ _DIRECTORY_HELP = "directory holding org.yaml, vendors/ and generated/ (default:
 
 
 def _version() -> str:
+    # not shipped.byok_version: `byok --version` must import nothing but the standard library
     from importlib import metadata
 
     try:

@@ -122,9 +122,18 @@ def scan(
             progress(seen)
 
 
-def text(acts: dict[str, KeyActivity], since: str) -> str:
+EMULATOR_NOTE = (
+    "  note: {endpoint} is not AWS (AWS_ENDPOINT_URL): an emulator such as moto (`make "
+    "sandbox`) delivers no CloudTrail events to CloudWatch Logs, so there is nothing to read "
+    "there; against AWS the trail delivers them within minutes"
+)
+
+
+def text(acts: dict[str, KeyActivity], since: str, emulator: str | None = None) -> str:
+    """`emulator`: the endpoint, when it is not AWS (`aws.not_aws_endpoint`)."""
     if not acts:
-        return f"no KMS calls on these keys in the last {since}\n"
+        note = "" if emulator is None else EMULATOR_NOTE.format(endpoint=emulator) + "\n"
+        return f"no KMS calls on these keys in the last {since}\n{note}"
     lines = []
     for name in sorted(acts):
         a = acts[name]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-INSTALL_HINT = "pip install 'byok-compiler[aws]'"
+INSTALL_HINT = (
+    "install the aws extra: pip install '<the byok wheel>[aws]' (or boto3 and cryptography)"
+)
 
 
 class LiveError(Exception):
@@ -47,8 +49,43 @@ class Clients:
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            self._clients[service] = self._session.client(service, config=self._config)
+            made = self._session.client(service, config=self._config)
+            made.meta.events.register("before-parse", _not_aws(made.meta.endpoint_url))
+            self._clients[service] = made
         return self._clients[service]
+
+
+def _not_aws(endpoint: str) -> Any:
+    """A botocore `before-parse` hook: an HTML answer is never an AWS API response (AWS APIs
+    answer in the XML or JSON of their protocol, which botocore parses), but a web server or
+    proxy at a wrong `AWS_ENDPOINT_URL`. botocore would take the page for an error message,
+    or fail inside its parser; say it in one line instead."""
+
+    def hook(response_dict: dict[str, Any], operation_model: Any, **_: Any) -> None:
+        headers = response_dict.get("headers") or {}
+        kind = str(headers.get("content-type") or headers.get("Content-Type") or "")
+        body = bytes(response_dict.get("body") or b"")[:512].lstrip().lower()
+        if kind.startswith("text/html") or body.startswith((b"<!doctype html", b"<html")):
+            raise LiveError(
+                f"{endpoint} is not an AWS endpoint: it answered {operation_model.name} "
+                f"with an HTML page (HTTP {response_dict.get('status_code', '?')}); "
+                "check AWS_ENDPOINT_URL"
+            )
+
+    return hook
+
+
+def not_aws_endpoint(url: str) -> bool:
+    """True when `url` is not an AWS service endpoint (`*.amazonaws.com`, `*.amazonaws.com.cn`,
+    `*.api.aws`): `AWS_ENDPOINT_URL` pointing at an emulator such as moto (`make sandbox`).
+
+    >>> not_aws_endpoint("https://logs.us-east-1.amazonaws.com"), not_aws_endpoint("http://127.0.0.1:5000")
+    (False, True)
+    """
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").lower()
+    return not host.endswith((".amazonaws.com", ".amazonaws.com.cn", ".api.aws"))
 
 
 def describe_error(exc: BaseException) -> str | None:

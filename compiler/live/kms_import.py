@@ -25,7 +25,10 @@ from typing import Any
 WRAPPING_ALGORITHM = "RSAES_OAEP_SHA_256"
 WRAPPING_KEY_SPEC = "RSA_4096"
 MATERIAL_BYTES = 32  # SYMMETRIC_DEFAULT keys take exactly 256 bits of material
-MISSING = "byok import-material needs boto3 and cryptography: pip install 'byok-compiler[aws]'"
+MISSING = (
+    "byok import-material needs boto3 and cryptography: install the aws extra, "
+    "pip install '<the byok wheel>[aws]'"
+)
 
 
 class ImportFailure(Exception):

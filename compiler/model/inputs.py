@@ -316,8 +316,16 @@ class Stack(Model):
     break_glass: IamArn | None = None
 
 
+# The byok-compiler release this organization is compiled with, like Terraform's
+# `required_version` but exact: output bytes may differ between releases (version.py checks it
+# before the rest of org.yaml is modelled, so a newer file's fields do not hide the reason).
+BYOK_VERSION_PATTERN = r"^[0-9]+(\.[0-9]+)*([a-z0-9.+-]*)$"
+ByokVersion = Annotated[str, Field(pattern=BYOK_VERSION_PATTERN, max_length=64)]
+
+
 class Org(Model):
     organization: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,20}$")]
+    byok_version: ByokVersion | None = None
     account_id: AccountId
     region: Region
     key_administrators: Annotated[tuple[IamArn, ...], Field(min_length=1)]

@@ -7,6 +7,10 @@ backticks, e.g. `slack: principal arn:aws:iam::152659312504:root`. An entry acce
 of its code with exactly that target. It never hides anything silently: an expired entry
 brings its warnings back with W120, an entry that matches nothing is W121, and naming an error
 or an unknown code is E210.
+
+An inline acceptance (`# byok:accept=W101: reason`, load/inline.py) accepts the warnings of its
+code located on the line it sits on (or, alone on its line, the next one); one that matches
+nothing is W122. `byok generate` lists every acceptance in force, of either kind.
 """
 
 from __future__ import annotations
@@ -18,13 +22,25 @@ from pathlib import PurePath
 
 from ..codes import CATALOGUE
 from ..diagnostics import Diagnostic
+from ..load.inline import InlineAccept
 from ..model.inputs import AcceptedWarning, Org
 
 
 @dataclass(frozen=True)
 class Accepted:
     warning: Diagnostic
-    entry: AcceptedWarning
+    entry: AcceptedWarning | InlineAccept
+
+    def why(self) -> dict[str, str | None]:
+        """Reason, ticket, expiry and where the acceptance is written."""
+        e = self.entry
+        if isinstance(e, InlineAccept):
+            return {"reason": e.reason, "ticket": None, "expires": None, "by": str(e.where)}
+        expires = e.expires.isoformat() if e.expires else None
+        return {"reason": e.reason, "ticket": e.ticket, "expires": expires, "by": ORG_ENTRY}
+
+
+ORG_ENTRY = "org.yaml accepted_warnings"
 
 
 def target(d: Diagnostic) -> str:
@@ -48,18 +64,72 @@ def bad_codes(org: Org) -> list[Diagnostic]:
     ]
 
 
+def bad_inline(inline: Sequence[InlineAccept]) -> list[Diagnostic]:
+    """E210 for every inline acceptance whose code is not a catalogued warning."""
+    return [
+        Diagnostic.make(
+            "E210",
+            f"`{s.code}` is not a warning code: only warnings can be accepted",
+            s.where,
+            "see docs/diagnostics.md for the warning codes (W...)",
+        )
+        for s in inline
+        if s.code not in CATALOGUE or CATALOGUE[s.code].severity != "warning"
+    ]
+
+
 def _matches(e: AcceptedWarning, d: Diagnostic) -> bool:
     return e.code == d.code and e.target == target(d)
 
 
-def apply(
-    org: Org, warnings: Sequence[Diagnostic], today: date
+def _inline(
+    inline: Sequence[InlineAccept], warnings: Sequence[Diagnostic]
 ) -> tuple[list[Diagnostic], list[Accepted]]:
-    """(the warnings still reported, with W120/W121 added; the warnings accepted)."""
-    kept: list[Diagnostic] = []
+    """Inline acceptances first: (the warnings left, with W122 added; the ones accepted)."""
+    left: list[Diagnostic] = []
     accepted: list[Accepted] = []
     used: set[int] = set()
     for d in warnings:
+        s = next(
+            (
+                s
+                for s in inline
+                if d.loc
+                and (s.code, s.where.file) == (d.code, d.loc.file)
+                and d.loc.line in s.lines
+            ),
+            None,
+        )
+        if s is None:
+            left.append(d)
+        else:
+            used.add(id(s))
+            accepted.append(Accepted(d, s))
+    left += [
+        Diagnostic.make(
+            "W122",
+            f"inline acceptance of {s.code} matches no warning on line "
+            f"{' or '.join(map(str, s.lines))}",
+            s.where,
+            "remove it, or move it next to the value the warning points at",
+        )
+        for s in inline
+        if id(s) not in used
+    ]
+    return left, accepted
+
+
+def apply(
+    org: Org,
+    warnings: Sequence[Diagnostic],
+    today: date,
+    inline: Sequence[InlineAccept] = (),
+) -> tuple[list[Diagnostic], list[Accepted]]:
+    """(the warnings still reported, with W120/W121/W122 added; the warnings accepted)."""
+    kept: list[Diagnostic] = []
+    left, accepted = _inline(inline, warnings)
+    used: set[int] = set()
+    for d in left:
         entry = next((e for e in org.accepted_warnings if _matches(e, d)), None)
         if entry is None:
             kept.append(d)
@@ -69,6 +139,12 @@ def apply(
             kept.append(d)
         else:
             accepted.append(Accepted(d, entry))
+    return kept + _unused(org, used, today), accepted
+
+
+def _unused(org: Org, used: set[int], today: date) -> list[Diagnostic]:
+    """W120 for each expired entry that matched, W121 for each that matched nothing."""
+    kept: list[Diagnostic] = []
     for e in org.accepted_warnings:
         if e.expires is not None and e.expires < today and id(e) in used:
             kept.append(
@@ -90,4 +166,4 @@ def apply(
                     "`byok generate --format json` lists each warning)",
                 )
             )
-    return kept, accepted
+    return kept

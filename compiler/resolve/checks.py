@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date
+from pathlib import PurePath
 
 from ..diagnostics import Diagnostic, did_you_mean
 from ..load import show
@@ -318,9 +319,34 @@ def _check_own_account(org: Org, app: App, vendor: Vendor) -> Iterator[Diagnosti
                 )
 
 
+def _check_vendor_arns(org: Org, vendor: Vendor) -> Iterator[Diagnostic]:
+    """A fixed principal of the project's own vendor file in the organization's own account is
+    that file's mistake: located there, at the principal (every administrator would otherwise be
+    reported as being "in the vendor's account", in org.yaml). A shipped vendor file's account
+    is the vendor's (with its source): there org.yaml's `account_id` is what is wrong, and the
+    administrators are reported (`_check_admins`)."""
+    for p in all_principals(vendor, party="vendor"):
+        loc = p.where.at("arn")
+        local = loc is not None and not PurePath(loc.file).is_absolute()
+        if local and p.arn is not None and p.arn.split(":")[4] == org.account_id:
+            yield Diagnostic.make(
+                "E317",
+                f"vendor `{vendor.name}` principal `{p.arn}` is in the organization's own "
+                f"account {org.account_id}",
+                loc,
+                "a vendor principal is the vendor's account or role (with its source); your own "
+                "identities belong in org.yaml (key_administrators, break_glass, statements); if "
+                "this principal is right, org.yaml `account_id` is not",
+            )
+
+
 def _check_admins(org: Org, vendor: Vendor) -> Iterator[Diagnostic]:
+    located = list(_check_vendor_arns(org, vendor))
+    yield from located
     vendor_arns = {p.arn for p in vendor.principals if p.arn}
     vendor_accounts = {a.split(":")[4] for a in vendor_arns}
+    if located:  # reported at the vendor file's principal, not at every administrator
+        vendor_accounts.discard(org.account_id)
     people = list(org.key_administrators) + ([org.break_glass] if org.break_glass else [])
     for i, arn in enumerate(people):
         field = ("key_administrators", i) if i < len(org.key_administrators) else ("break_glass",)
