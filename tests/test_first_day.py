@@ -188,7 +188,11 @@ def test_import_material_against_a_web_page_prints_one_line(
     monkeypatch.setenv("AWS_ENDPOINT_URL", html_endpoint)
     for var, value in (("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "y")):
         monkeypatch.setenv(var, value)
-    res = byok(project, "import-material", "slack-prod", "--generate")
+    # material the operator keeps: the example's material expires (imported_material_valid_days),
+    # so `--generate` is refused before any call (issue 24)
+    material = tmp_path / "material.bin"
+    material.write_bytes(bytes(32))
+    res = byok(project, "import-material", "slack-prod", "--material-file", str(material))
     assert (res.returncode, res.stdout) == (1, "")
     assert res.stderr == (
         f"byok: {html_endpoint} is not an AWS endpoint: it answered GetCallerIdentity with an "
