@@ -49,7 +49,8 @@ def _edges(ck: CompiledKey, party: str) -> dict[str, list[str]]:
 
 def _party_lines(vendor: str, keys: list[CompiledKey], party: str) -> list[str]:
     """One subgraph of the vendor's principals (or of the organization's own principals that a
-    `party: customer` grant names: a suspension does not deny those), with an edge per key."""
+    `party: customer` grant names, which the vendor uses: a suspension denies those too), with
+    an edge per key."""
     edges = {ck.key.name: _edges(ck, party) for ck in keys}
     principals = sorted({p for e in edges.values() for p in e})
     if not principals:
@@ -61,7 +62,7 @@ def _party_lines(vendor: str, keys: list[CompiledKey], party: str) -> list[str]:
     lines += [f"    {_id(tag, str(i))}[{_label(p)}]" for i, p in enumerate(principals)]
     lines.append("  end")
     for ck in keys:
-        denied = party == "vendor" and ck.key.suspension is not None
+        denied = ck.key.suspension is not None
         for p, names in sorted(edges[ck.key.name].items()):
             grants = ", ".join(names)
             edge = f"suspended: {grants}" if denied else grants
