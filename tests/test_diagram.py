@@ -39,9 +39,7 @@ def test_diagram_of_the_shipped_example() -> None:
     # assumes them: a suspension denies them too (issue 24), so their edges to the suspended key
     # are dashed and labelled, to the other key solid
     assert '  subgraph cv_databricks["your principals for Databricks"]' in lines
-    assert (
-        '  c_databricks_0 -.->|"suspended: workspace-storage-ebs"| k_databricks_staging' in lines
-    )
+    assert '  c_databricks_0 -.->|"suspended: workspace-storage-ebs"| k_databricks_staging' in lines
     assert '  c_databricks_0 -->|"workspace-storage-ebs"| k_databricks_prod' in lines
     assert not any(line.startswith("  p_databricks") and "ebs" in line for line in lines)
     for k in keys:
