@@ -200,6 +200,23 @@ def test_import_material_against_a_web_page_prints_one_line(
     )
 
 
+def test_a_json_answer_labelled_html_is_not_a_web_page() -> None:
+    """moto labels its JSON answers `text/html; charset=utf-8` (Flask's default): the body
+    decides, so the sandbox and the e2e tests keep working; a page or plain text under that
+    label is still refused."""
+    from types import SimpleNamespace
+
+    from byok.live.aws import LiveError, _not_aws
+
+    hook, op = _not_aws("http://127.0.0.1:5000"), SimpleNamespace(name="ListAliases")
+    html = {"content-type": "text/html; charset=utf-8"}
+    for body in (b'{"Aliases": []}', b"", b"<?xml version='1.0'?><R/>"):
+        hook({"headers": html, "body": body, "status_code": 200}, op)
+    for headers, body in ((html, b"Proxy login"), ({}, b"  <HTML><body>x</body></html>")):
+        with pytest.raises(LiveError, match="answered ListAliases with an HTML page"):
+            hook({"headers": headers, "body": body, "status_code": 200}, op)
+
+
 def test_activity_says_an_emulator_delivers_no_trail_events() -> None:
     assert activity_text({}, "1h", "http://127.0.0.1:5000") == (
         "no KMS calls on these keys in the last 1h\n"

@@ -59,13 +59,18 @@ def _not_aws(endpoint: str) -> Any:
     """A botocore `before-parse` hook: an HTML answer is never an AWS API response (AWS APIs
     answer in the XML or JSON of their protocol, which botocore parses), but a web server or
     proxy at a wrong `AWS_ENDPOINT_URL`. botocore would take the page for an error message,
-    or fail inside its parser; say it in one line instead."""
+    or fail inside its parser; say it in one line instead.
+
+    The body decides, not the Content-Type: moto (`make sandbox`, the e2e tests) labels its
+    JSON answers `text/html; charset=utf-8` (Flask's default). A `text/html` label refuses
+    only a body that is neither JSON nor XML."""
 
     def hook(response_dict: dict[str, Any], operation_model: Any, **_: Any) -> None:
         headers = response_dict.get("headers") or {}
         kind = str(headers.get("content-type") or headers.get("Content-Type") or "")
         body = bytes(response_dict.get("body") or b"")[:512].lstrip().lower()
-        if kind.startswith("text/html") or body.startswith((b"<!doctype html", b"<html")):
+        page = body.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
+        if page or (kind.startswith("text/html") and body and body[:1] not in (b"{", b"[", b"<")):
             raise LiveError(
                 f"{endpoint} is not an AWS endpoint: it answered {operation_model.name} "
                 f"with an HTML page (HTTP {response_dict.get('status_code', '?')}); "
