@@ -38,6 +38,9 @@ class Diagnostic(BaseModel):
     message: str
     loc: Loc | None = None
     help: str | None = None
+    # The input the diagnostic is about when `loc` points elsewhere: a shipped vendor file
+    # (outside the repository) is reported at the org.yaml line that uses the vendor.
+    about: str | None = None
 
     @classmethod
     def make(

@@ -22,7 +22,7 @@ from .model.version import check_byok_version
 from .paths import ORG_FILE, OUT_DIR, VENDORS_DIR
 from .render import render_all
 from .resolve import resolve
-from .resolve.accept import Accepted, bad_codes, bad_inline
+from .resolve.accept import Accepted, bad_codes, bad_inline, relocate
 from .resolve.accept import apply as accept_warnings
 from .resolve.lifecycle import check_lifecycle
 from .shipped import byok_version, vendor_sources
@@ -198,7 +198,9 @@ def _build_tree(root: Path, today: date, guard: bool, on_render: Rendered | None
     if isinstance(rendered, Exception):
         raise rendered  # after the proofs' diagnostics, which say more than a crash
     files = rendered
-    kept, accepted = accept_warnings(org, [*resolved.warnings, *diags], today, inline)
+    shipped = {shown for _, shown in vendor_sources(root).values() if Path(shown).is_absolute()}
+    found = relocate([*resolved.warnings, *diags], org, shipped)
+    kept, accepted = accept_warnings(org, found, today, inline)
     replicas = check_replica_policies(compiled, files)
     if replicas:
         raise CompileError(replicas)

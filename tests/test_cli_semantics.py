@@ -69,6 +69,15 @@ def test_eval_deny(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         "decision": "deny",
         "reason": "explicit_deny",
         "statements": ["Revoke"],
+        # what AWS sets on every request
+        # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html)
+        "derived_context": {
+            "aws:PrincipalArn": VENDOR,
+            "aws:PrincipalAccount": "152659312504",
+            "aws:PrincipalType": "Account",
+            "aws:PrincipalIsAWSService": "false",
+            "kms:CallerAccount": "152659312504",
+        },
     }
 
 
@@ -162,6 +171,20 @@ def test_compare_malformed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 
 
 ACCT = "111122223333"
+
+
+def aws_sets(arn: str, account: str, kind: str) -> dict[str, str]:
+    """The keys AWS sets from a principal of `account`: reference_policies_condition-keys.html
+    (aws:Principal*) and conditions-kms.html#conditions-kms-caller-account."""
+    return {
+        "aws:PrincipalArn": arn,
+        "aws:PrincipalAccount": account,
+        "aws:PrincipalType": kind,
+        "aws:PrincipalIsAWSService": "false",
+        "kms:CallerAccount": account,
+    }
+
+
 ROOTDELEG = (
     "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html"
     "#key-policy-default-allow-root-enable-iam"
@@ -181,6 +204,11 @@ ROOTDELEG = (
                 "statements": ["Root"],
                 "note": "only an account statement names this principal: allowed if an IAM "
                 "policy of the key's account also allows it (the key policy delegates to IAM)",
+                # a session's aws:PrincipalArn is its role's ARN
+                "derived_context": aws_sets(f"arn:aws:iam::{ACCT}:role/Ops", ACCT, "AssumedRole"),
+                "derived_note": "`aws:PrincipalArn` is the session's role ARN without a path (a "
+                "session ARN does not show it): give the role's ARN in the request's context if "
+                "it has a path",
             },
         ),
         # The vendor is another account once the key's account is known
@@ -194,13 +222,21 @@ ROOTDELEG = (
                 "statements": ["Vendor"],
                 "note": "a principal of another account: allowed if an IAM policy of its own "
                 "account also allows it",
+                "derived_context": aws_sets(
+                    "arn:aws:iam::152659312504:role/SlackKms", "152659312504", "AssumedRole"
+                ),
             },
         ),
         # The account root user itself is named directly (ROOTDELEG).
         (
             f"arn:aws:iam::{ACCT}:root",
             ["--key-account", ACCT],
-            {"decision": "allow", "reason": "allow", "statements": ["Root"]},
+            {
+                "decision": "allow",
+                "reason": "allow",
+                "statements": ["Root"],
+                "derived_context": aws_sets(f"arn:aws:iam::{ACCT}:root", ACCT, "Account"),
+            },
         ),
     ],
 )

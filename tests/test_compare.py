@@ -222,9 +222,14 @@ def test_principal_star_versus_account() -> None:
     )
 
 
-def test_aws_star_excludes_service_principals() -> None:
-    r = check(pol(allow(Principal={"AWS": "*"})), pol(allow(Principal="*")), "wider")
-    assert r.new_access is not None and not r.new_access.principal.startswith("arn:")
+def test_aws_star_against_service_principals_is_unknown() -> None:
+    # Whether {"AWS": "*"} names service principals is undocumented
+    # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+    # lists it beside "*" as "all principals"): NEW is wider under one reading, the same under
+    # the other, so never `equivalent`.
+    r = compare(pol(allow(Principal={"AWS": "*"})), pol(allow(Principal="*")))
+    assert r.relation == "unknown" and r.new_access is None
+    assert r.reason is not None and '`{"AWS": "*"}` names AWS service principals' in r.reason
 
 
 def test_not_principal_account_spares_only_root() -> None:

@@ -34,20 +34,36 @@ CONTEXTS: list[dict[str, str | tuple[str, ...]]] = [
 ]
 
 
-def _fresh(policy: Policy, request: Request) -> ev.Decision:
+def _fresh(policy: Policy, request: Request) -> ev.Decision | str:
     ev._COMPILED.clear()
     ev._POLICIES.clear()
-    return evaluate(policy, request, ACCOUNT)
+    return _judged(policy, request)
+
+
+def _judged(policy: Policy, request: Request) -> ev.Decision | str:
+    """The decision, or the refusal of a request whose decision AWS leaves open."""
+    try:
+        return evaluate(policy, request, ACCOUNT)
+    except ev.AmbiguousRequestError as exc:
+        return str(exc)
+
+
+def _request(**fields: object) -> Request | None:
+    try:
+        return Request(**fields)  # type: ignore[arg-type]
+    except ValueError:  # `aws:PrincipalArn` of another principal: AWS never sends it
+        return None
 
 
 def _requests(seed: int) -> list[Request]:
-    reqs = [
-        Request(principal=w, action=a, context=c, resource=r)
+    made = [
+        _request(principal=w, action=a, context=c, resource=r)
         for w in WHO
         for a in ACTIONS
         for c in CONTEXTS
         for r in (None, f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k")
     ]
+    reqs = [r for r in made if r is not None]
     random.Random(seed).shuffle(reqs)
     return reqs
 
@@ -60,7 +76,7 @@ def test_remembered_answers_equal_fresh_ones_for_every_shipped_policy() -> None:
     assert policies
     for seed, policy in enumerate(policies):
         requests = _requests(seed)
-        remembered = [evaluate(policy, r, ACCOUNT) for r in requests]
+        remembered = [_judged(policy, r) for r in requests]
         assert remembered == [_fresh(policy, r) for r in requests]
 
 

@@ -30,6 +30,8 @@ TENANT = "8f2c6a1e-3b4d-4e5f-9a7b-0c1d2e3f4a5b"  # org.yaml databricks_account_i
 
 
 def _eval(tmp: Path, policy: Path, account: str, request: dict[str, Any]) -> dict[str, Any]:
+    """`byok eval`'s answer without `derived_context` (the keys AWS sets from the principal,
+    tested in tests/test_aws_request.py): the decision, reason and statements are the point."""
     parser = argparse.ArgumentParser(prog="byok")
     semantics_cli.add_parsers(parser.add_subparsers(dest="command", required=True))
     req = tmp / "request.json"
@@ -39,6 +41,7 @@ def _eval(tmp: Path, policy: Path, account: str, request: dict[str, Any]) -> dic
     with contextlib.redirect_stdout(buf):
         assert args.func(args) == 0
     result: dict[str, Any] = json.loads(buf.getvalue())
+    result.pop("derived_context", None)
     return result
 
 

@@ -70,6 +70,19 @@ def test_options_reach_the_generated_module(tmp_path: Path) -> None:
     ]
 
 
+def test_the_diagram_names_the_existing_trail_and_topic(tmp_path: Path) -> None:
+    access = build_tree(_project(tmp_path), TODAY).files["ACCESS.md"].decode()
+    tag = "111122223333_us_east_1"
+    assert [
+        line
+        for line in access.splitlines()
+        if line.startswith(("  trail_", "  topic_")) and "[" in line
+    ] == [
+        f'  trail_{tag}["existing trail org-trail (byok audit checks its selectors)"]',
+        f'  topic_{tag}["existing SNS topic baseline-alarms: 1 email(s) added"]',
+    ]
+
+
 @pytest.mark.terraform
 def test_the_generated_root_validates(tmp_path: Path) -> None:
     project = _project(tmp_path)

@@ -57,10 +57,11 @@ def _account(principal: str) -> str | None:
     return m.group(1) if m else None
 
 
-def _named(entry: str, principal: str) -> str | None:
-    """'direct', 'root' (through the account) or None."""
+def _named(entry: str, principal: str, services: bool = True) -> str | None:
+    """'direct', 'root' (through the account) or None. `services`: whether `{"AWS": "*"}`
+    names a service principal (a reading the Principal page leaves open)."""
     if entry == "*":
-        return "direct"
+        return "direct" if services or principal.startswith("arn:") else None
     if entry == principal:
         return "direct"
     account = entry if re.fullmatch(r"\d{12}", entry) else None
@@ -98,13 +99,38 @@ def _condition_ok(cond: dict[str, dict[str, Any]], ctx: dict[str, str]) -> bool:
     return True
 
 
-def oracle(policy: dict[str, Any], who: str, action: str, ctx: dict[str, str]) -> int:
+def _how(s: dict[str, Any], who: str, reading: tuple[bool, bool]) -> set[str | None]:
+    """How the statement's principal element names `who` under `reading` (does `{"AWS":
+    "*"}` name services; does a role in NotPrincipal spare its sessions)."""
+    services, spares = reading
+    if "NotPrincipal" in s:
+        listed = _listed(s["NotPrincipal"].get("AWS")) + _listed(s["NotPrincipal"].get("Service"))
+        spared = any(e == who or (e == "*" and _named(e, who, services)) for e in listed) or any(
+            spares and _named(e, who) == "direct" and ":assumed-role/" in who for e in listed
+        )
+        return set() if spared else {"direct"}
+    p = s["Principal"]
+    if p == "*":
+        return {"direct"}
+    how = {_named(e, who, services) for e in _listed(p.get("AWS"))}
+    return (how | {"direct" for e in _listed(p.get("Service")) if e == who}) - {None}
+
+
+def _listed(v: Any) -> list[str]:
+    return [] if v is None else [v] if isinstance(v, str) else list(v)
+
+
+def oracle(
+    policy: dict[str, Any],
+    who: str,
+    action: str,
+    ctx: dict[str, str],
+    reading: tuple[bool, bool] = (True, True),
+) -> int:
     """0 deny, 1 allowed only if an IAM policy also allows, 2 allowed by the key policy."""
     ways: set[str] = set()
     for s in policy["Statement"]:
-        entries = s["Principal"] if s["Principal"] == "*" else s["Principal"]["AWS"]
-        entries = [entries] if isinstance(entries, str) else entries
-        how = {_named(e, who) for e in entries} - {None}
+        how = _how(s, who, reading)
         acts = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
         if not how or not any(_wild(a, action, True) for a in acts):
             continue
@@ -145,10 +171,12 @@ CONTEXTS: list[dict[str, str]] = [{}, {EC: "C0123ABCD"}, {EC: "c0123abcd"}, {EC:
 SPACE = list(itertools.product(PRINCIPALS, ACTIONS, CONTEXTS))
 
 
-def _relation(old: dict[str, Any], new: dict[str, Any]) -> str:
+def _relation(
+    old: dict[str, Any], new: dict[str, Any], reading: tuple[bool, bool] = (True, True)
+) -> str:
     gained = lost = False
     for who, action, ctx in SPACE:
-        a, b = oracle(old, who, action, ctx), oracle(new, who, action, ctx)
+        a, b = oracle(old, who, action, ctx, reading), oracle(new, who, action, ctx, reading)
         gained, lost = gained or b > a, lost or a > b
     return {(False, False): "equivalent", (True, False): "wider"}.get(
         (gained, lost), "narrower" if lost and not gained else "incomparable"
@@ -257,6 +285,61 @@ EXPECTED = {
 def test_issue_cases_against_the_oracle(name: str, old: list[Any], new: list[Any]) -> None:
     relation = _check({"Statement": old}, {"Statement": new})
     assert relation == EXPECTED[name]
+
+
+# ---------------------------------------------------------------- readings AWS leaves open
+
+SESSION = f"arn:aws:sts::{KEY}:assumed-role/Ops/s"
+SPARED = [f"arn:aws:iam::{KEY}:role/team/Ops", f"arn:aws:iam::{KEY}:root"]
+
+
+def not_principal_deny(*spared: str) -> dict[str, Any]:
+    return {
+        "Effect": "Deny",
+        "NotPrincipal": {"AWS": list(spared)},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
+# Issue 25: under one reading of AWS's pages the pair is equivalent, under the other NEW is
+# wider; the comparer must answer `unknown` (or `wider`), never `equivalent`, both ways.
+# - `{"AWS": "*"}` and a service principal: the Principal page lists `{"AWS": "*"}` beside
+#   `"*"` as all principals, yet a service principal is of the `Service` type
+#   (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html);
+# - a role in `NotPrincipal` and its sessions: the NotPrincipal page spares a session by
+#   listing its session ARN beside the role
+#   (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html).
+UNDOCUMENTED = [
+    (
+        "aws-star-and-a-service",
+        [allow({"AWS": "*"}), deny({"Service": "cloudtrail.amazonaws.com"}, "kms:*")],
+        [allow({"AWS": "*"})],
+    ),
+    (
+        "not-principal-role-sessions",
+        [allow("*"), not_principal_deny(*SPARED)],
+        [allow("*"), not_principal_deny(*SPARED, SESSION)],
+    ),
+]
+
+
+@pytest.mark.parametrize("swap", [False, True], ids=["forward", "backward"])
+@pytest.mark.parametrize(("name", "old", "new"), UNDOCUMENTED, ids=[c[0] for c in UNDOCUMENTED])
+def test_undocumented_readings_are_never_equivalent(
+    name: str, old: list[Any], new: list[Any], swap: bool
+) -> None:
+    a, b = (
+        ({"Statement": new}, {"Statement": old})
+        if swap
+        else ({"Statement": old}, {"Statement": new})
+    )
+    readings = list(itertools.product([True, False], repeat=2))
+    by_reading = {_relation(a, b, r) for r in readings}
+    assert len(by_reading) > 1, by_reading  # the oracle itself depends on the reading
+    result = compare(Policy.from_json(a), Policy.from_json(b), KEY)
+    assert result.relation == "unknown", result
+    assert result.reason is not None and "AWS does not document" in result.reason
 
 
 # ---------------------------------------------------------------- random policies

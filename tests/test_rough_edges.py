@@ -30,9 +30,9 @@ def test_eval_refuses_a_misspelt_kms_action(
     assert cli.main(["eval", str(tmp_path / "p.json"), str(req)]) == 1
     out = capsys.readouterr()
     assert out.out == ""
-    assert (
-        out.err
-        == f"byok: error: {req}: `kms:Decrpyt` is not a KMS action; did you mean `kms:Decrypt`?\n"
+    assert out.err == (
+        f"byok: error: {req}: `kms:Decrpyt` is not a KMS action; did you mean `kms:Decrypt`? "
+        '(for an action AWS may add later, set `"future_action": true`)\n'
     )
     # a real action in any case is judged; an action of another service is judged too
     for action in ("kms:decrypt", "s3:GetObject"):

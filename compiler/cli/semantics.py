@@ -6,8 +6,15 @@ account statement, or one of another account, needs an IAM policy too (`allow_if
 Without it every principal is judged as one of the key's account, the strict reading for a
 review (a principal of another account named directly then shows as `allow`).
 
+`eval` completes the request as AWS does: the keys AWS sets from the principal on every
+request (`aws:PrincipalArn`, the role's ARN for a session; `aws:PrincipalAccount`,
+`aws:PrincipalType`, `aws:PrincipalIsAWSService`, `kms:CallerAccount`) are derived and printed
+as `derived_context`; a request may give them, but not a value AWS would not set. A `compare`
+witness is such a request: it replays through `eval` with the decisions compare states.
+
 Both print JSON on stdout and exit 0. Unreadable files, bad JSON, malformed policies or
-requests and constructs the evaluator refuses print `byok: error: ...` on stderr and exit 1.
+requests, constructs the evaluator refuses and requests whose decision rests on a reading AWS
+does not document print `byok: error: ...` on stderr and exit 1.
 `compare --fail-on-wider` exits 3 when NEW allows a request OLD denies, and also when the
 comparison is `unknown`: a check that cannot rule out new access fails closed.
 """
@@ -15,16 +22,17 @@ comparison is `unknown`: a check that cannot rule out new access fails closed.
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import re
 import sys
 from pathlib import Path
 from typing import Any
 
-from ..policy import catalog, iam
+from ..policy import iam
 from ..policy.compare import compare
-from ..policy.evaluate import Request, evaluate
+from ..policy.context import PRINCIPAL_ARN, derived
+from ..policy.evaluate import Decision, Request, evaluate
+from ..policy.principals import shape
 from .common import EXIT_INPUT, EXIT_OK, EXIT_WIDER
 
 _ACCOUNT = re.compile(r"\d{12}", re.ASCII)
@@ -107,31 +115,28 @@ def _emit(doc: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(doc, indent=2) + "\n")
 
 
-def _unknown_kms_action(action: str) -> str | None:
-    """Why `action` cannot be judged: a `kms:` name AWS does not define is a typo, and deciding
-    it (always `implicit_deny`) would read as if the policy denied the real action."""
-    if not action.lower().startswith("kms:"):
-        return None
-    known = {*catalog.KMS_ACTIONS, *catalog.IAM_ONLY_ACTIONS, *catalog.EXCLUDED_ACTIONS}
-    if action.lower() in {a.lower() for a in known}:
-        return None
-    close = difflib.get_close_matches(action, sorted(known), n=1, cutoff=0.6)
-    hint = f"; did you mean `{close[0]}`?" if close else ""
-    return f"`{action}` is not a KMS action{hint}"
+def _eval_json(decision: Decision, request: Request) -> dict[str, Any]:
+    """The decision, and the context keys AWS set that the request did not give."""
+    given = {k.lower() for k in request.context}
+    out = decision.to_json()
+    out["derived_context"] = {k: v for k, v in derived(request.principal) if k.lower() not in given}
+    if shape(request.principal) == "assumed-role" and PRINCIPAL_ARN.lower() not in given:
+        out["derived_note"] = (
+            f"`{PRINCIPAL_ARN}` is the session's role ARN without a path (a session ARN does "
+            "not show it): give the role's ARN in the request's context if it has a path"
+        )
+    return out
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     try:
         policy, request = _policy(args.policy), _request(args.request)
-        unknown = _unknown_kms_action(request.action)
-        if unknown is not None:
-            raise _InputError(f"{args.request}: {unknown}")
         decision = evaluate(policy, request, args.key_account)
     except _InputError as exc:
         return _fail(str(exc))
     except ValueError as exc:  # a policy the evaluator refuses (bad operator, variables...)
         return _fail(f"{args.policy}: {exc}")
-    _emit(decision.to_json())
+    _emit(_eval_json(decision, request))
     return EXIT_OK
 
 

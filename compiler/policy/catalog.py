@@ -155,6 +155,18 @@ CRYPTOGRAPHIC_ACTIONS: frozenset[str] = frozenset(
 USE_ACTIONS: frozenset[str] = CRYPTOGRAPHIC_ACTIONS | {"kms:CreateGrant"}
 
 _BY_LOWER: Mapping[str, str] = MappingProxyType({a.lower(): a for a in KMS_ACTIONS})
+DEFINED_ACTIONS: frozenset[str] = KMS_ACTIONS | IAM_ONLY_ACTIONS | frozenset(EXCLUDED_ACTIONS)
+"""Every `kms:` action AWS defines (what a request may name without `future_action`)."""
+_DEFINED_LOWER = frozenset(a.lower() for a in DEFINED_ACTIONS)
+
+
+def is_defined_action(name: str) -> bool:
+    """Whether AWS defines the `kms:` action `name` (any case).
+
+    >>> is_defined_action("KMS:createkey"), is_defined_action("kms:ReEncrypt")
+    (True, False)
+    """
+    return name.lower() in _DEFINED_LOWER
 
 
 def canonical_action(name: str) -> str | None:

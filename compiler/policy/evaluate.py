@@ -1,7 +1,9 @@
 """The concrete evaluator: one request against one key policy, the IAM way.
 
 An explicit `Deny` that matches wins; else a matching `Allow` allows; else the request is
-implicitly denied. Context keys come only from the request's `context` (nothing is derived);
+implicitly denied. The context is the request's `context` completed with the keys AWS sets
+from the principal on every request (`context.complete`: `aws:PrincipalArn`,
+`aws:PrincipalAccount`, `aws:PrincipalType`, `aws:PrincipalIsAWSService`, `kms:CallerAccount`);
 condition key names are case-insensitive. A statement without `Principal`/`NotPrincipal`,
 `Action`/`NotAction` or `Resource`/`NotResource` never matches (KMS ignores such statements).
 
@@ -19,6 +21,8 @@ alone allows); `allow_if_iam` when it is allowed only if an IAM policy also allo
 because only an account-root statement matches it (reason `delegated`) or because it belongs
 to another account, whose own IAM policy must always allow too (reason `cross_account`).
 `key_account=None` counts every principal as one of the key's account. Explicit deny wins.
+Where AWS leaves a principal element's reading open (`principals.READINGS`), a request whose
+decision differs between the readings is refused (`AmbiguousRequestError`).
 
 >>> from byok.policy.iam import Policy
 >>> p = Policy.from_json({"Statement": [
@@ -51,21 +55,51 @@ from . import iam
 from .condops import (
     AmbiguousPolicyError,
     Operator,
-    UnsupportedPolicyError,
-    ambiguity,
     condition_holds,
-    element_predicate,
-    null_wants_absent,
     parse_operator,
 )
-from .matching import StrPred, glob_matches, patterns
-from .principals import principal_preds, same_account
+from .context import DERIVED_LOWER, complete
+from .principals import READINGS, same_account
 from .request import ContextValue, Request, RequestFormatError, lowered
+from .statements import (
+    PLAIN,
+    Kind,
+    Reading,
+    action_ok,
+    check_statement,
+    is_all_star,
+    open_readings,
+    principal_kind,
+    readings,
+    resource_ok,
+    resource_pred,
+    statement_label,
+)
 
-# Requests live in `request`; callers import them from here, beside `evaluate`.
-__all__ = ["ContextValue", "Decision", "Request", "RequestFormatError", "evaluate", "evaluate_each"]
+# Requests live in `request`, what a statement names in `statements`; callers import them
+# from here, beside `evaluate`.
+__all__ = [
+    "PLAIN",
+    "ContextValue",
+    "Decision",
+    "Reading",
+    "Request",
+    "RequestFormatError",
+    "action_ok",
+    "check_statement",
+    "evaluate",
+    "evaluate_each",
+    "evaluate_readings",
+    "evaluate_under",
+    "is_all_star",
+    "principal_kind",
+    "resource_pred",
+    "statement_label",
+]
 
-Kind = Literal["direct", "delegated"]
+
+class AmbiguousRequestError(AmbiguousPolicyError):
+    """A request whose decision depends on a reading AWS does not document."""
 
 
 DecisionName = Literal["allow", "allow_if_iam", "deny"]
@@ -102,82 +136,13 @@ _NOTES = {
 }
 
 
-def statement_label(st: iam.Statement, index: int) -> str:
-    """The Sid, or `#<index>` (0-based position) for a statement without one."""
-    return st.sid if st.sid is not None else f"#{index}"
-
-
-def is_all_star(pattern: str) -> bool:
-    return bool(pattern) and set(pattern) == {"*"}
-
-
-@lru_cache(maxsize=1024)
-def resource_pred(values: tuple[str, ...]) -> StrPred:
-    if any("${" in v for v in values):
-        raise UnsupportedPolicyError("policy variables (${...}) in `Resource` are not supported")
-    return patterns(values)
-
-
-def principal_kind(st: iam.Statement, who: str) -> Kind | None:
-    """How the statement's principal element names `who`: directly, only through an account
-    (delegation to IAM), or not at all. A NotPrincipal that does not exclude `who` names it
-    directly, like `"*"`."""
-    if st.principal is not None:
-        if st.principal.star:
-            return "direct"
-        preds = principal_preds(st.principal, False)
-        if preds.direct.matches(who):
-            return "direct"
-        return "delegated" if preds.delegated.matches(who) else None
-    if st.not_principal is not None:
-        if st.not_principal.star or principal_preds(st.not_principal, True).any.matches(who):
-            return None
-        return "direct"
-    return None
-
-
-def action_ok(st: iam.Statement, action: str) -> bool:
-    listed = st.action if st.action is not None else st.not_action
-    if listed is None:
-        return False
-    hit = any(glob_matches(p, action, fold_case=True) for p in listed)
-    return hit if st.action is not None else not hit
-
-
-def _resource_ok(st: iam.Statement, resource: str | None) -> bool:
-    listed = st.resource if st.resource is not None else st.not_resource
-    if listed is None:
-        return False
-    if resource is None:  # this key: named only by an all-wildcard entry
-        hit = any(is_all_star(r) for r in listed)
-    else:
-        hit = resource_pred(listed).matches(resource)
-    return hit if st.resource is not None else not hit
-
-
-def check_statement(st: iam.Statement) -> None:
-    """Raise `PolicyFormatError`/`UnsupportedPolicyError` for anything `evaluate` cannot do."""
-    for listed in (st.resource, st.not_resource):
-        if listed is not None:
-            resource_pred(listed)
-    for c in st.conditions:
-        op = parse_operator(c.operator)
-        why = ambiguity(c.operator, c.key)
-        if why is not None:
-            raise AmbiguousPolicyError(why)
-        if op.view == "null":
-            null_wants_absent(op, c.values)
-        else:
-            element_predicate(op, c.values)
-
-
 class _Compiled:
     """A statement `check_statement` accepted, with its parsed conditions and memos of how it
     answers the principals, actions and resources asked so far. The verifier asks the same few
     statements of a key tens of times about the same handful of principals and actions
     (issue 16); each answer is the pure function above, computed once."""
 
-    __slots__ = ("actions", "conds", "kinds", "resources", "st")
+    __slots__ = ("actions", "conds", "kinds", "opens", "resources", "st")
 
     def __init__(self, st: iam.Statement) -> None:
         check_statement(st)  # raises: nothing is cached for a refused statement
@@ -185,16 +150,25 @@ class _Compiled:
         self.conds = tuple(
             (c.key.lower(), parse_operator(c.operator), c.values) for c in st.conditions
         )
-        self.kinds: dict[str, Kind | None] = {}
+        self.kinds: dict[tuple[str, Reading], Kind | None] = {}
+        self.opens: dict[str, Reading] = {}
         self.actions: dict[str, bool] = {}
         self.resources: dict[str | None, bool] = {}
 
-    def kind(self, who: str) -> Kind | None:
-        if who not in self.kinds:
+    def kind(self, who: str, reading: Reading = PLAIN) -> Kind | None:
+        if (who, reading) not in self.kinds:
             if len(self.kinds) >= _MEMO_MAX:
                 self.kinds.clear()  # a comparer's witnesses can be many: keep memos bounded
-            self.kinds[who] = principal_kind(self.st, who)
-        return self.kinds[who]
+            self.kinds[who, reading] = principal_kind(self.st, who, reading)
+        return self.kinds[who, reading]
+
+    def open(self, who: str) -> Reading:
+        """The readings that change whether this statement names `who` (`open_readings`)."""
+        if who not in self.opens:
+            if len(self.opens) >= _MEMO_MAX:
+                self.opens.clear()
+            self.opens[who] = open_readings(self.st, who)
+        return self.opens[who]
 
     def names(self, action: str, resource: str | None) -> bool:
         """Whether the action and resource elements name this request."""
@@ -207,7 +181,7 @@ class _Compiled:
         if resource not in self.resources:
             if len(self.resources) >= _MEMO_MAX:
                 self.resources.clear()
-            self.resources[resource] = _resource_ok(self.st, resource)
+            self.resources[resource] = resource_ok(self.st, resource)
         return self.resources[resource]
 
 
@@ -246,8 +220,10 @@ def _compiled(st: iam.Statement) -> _Compiled:
     return made
 
 
-def _applies(cs: _Compiled, request: Request, ctx: Mapping[str, tuple[str, ...]]) -> Kind | None:
-    kind = cs.kind(request.principal)
+def _applies(
+    cs: _Compiled, request: Request, ctx: Mapping[str, tuple[str, ...]], reading: Reading = PLAIN
+) -> Kind | None:
+    kind = cs.kind(request.principal, reading)
     ok = (
         kind is not None
         and cs.names(request.action, request.resource)
@@ -260,8 +236,9 @@ def statement_applies(
     st: iam.Statement, request: Request, ctx: Mapping[str, tuple[str, ...]]
 ) -> Kind | None:
     """How the statement names the request (see `principal_kind`), or None if it does not
-    apply to it. `ctx` is the request's context with lower-case keys."""
-    return _applies(_compiled(st), request, ctx)
+    apply to it. `ctx` is the request's context with lower-case keys (the keys AWS derives
+    from the principal are added)."""
+    return _applies(_compiled(st), request, complete(request.principal, ctx))
 
 
 def evaluate_each(
@@ -277,9 +254,17 @@ def evaluate_each(
     context entry for `key` (any case) replaced by `values[i]`. Everything a statement decides
     without reading `key` (principal, action, resource, its other conditions) is decided once,
     so N values cost one evaluation plus N condition tests instead of N evaluations (the
-    verifier proves every revoked value denied this way).
+    verifier proves every revoked value denied this way). `key` may not be one AWS derives
+    from the principal.
     """
-    live = _live_statements(policy, request, key.lower())
+    if key.lower() in DERIVED_LOWER:
+        raise ValueError(f"`{key}` is set by AWS from the principal: it cannot vary")
+    compiled = _compiled_policy(policy)
+    if _open(compiled, request.principal):
+        return [
+            evaluate(policy, _with(request, key, v), key_account) for v in values
+        ]  # the rare request a reading decides: one evaluation each
+    live = _live_statements(compiled, request, key.lower())
     same = same_account(request.principal, key_account)
     out: list[Decision] = []
     memo: dict[tuple[tuple[str, ...], ...], Decision] = {}
@@ -297,15 +282,20 @@ def evaluate_each(
     return out
 
 
+def _with(request: Request, key: str, value: str) -> Request:
+    ctx = {k: v for k, v in request.context.items() if k.lower() != key.lower()}
+    return request.model_copy(update={"context": {**ctx, key: value}})
+
+
 # (label, "Deny" | "direct" | "delegated", the conditions on the varying key)
 _Live = tuple[str, str, tuple[tuple[Operator, tuple[str, ...]], ...]]
 
 
-def _live_statements(policy: iam.Policy, request: Request, wanted: str) -> list[_Live]:
+def _live_statements(compiled: list[_Compiled], request: Request, wanted: str) -> list[_Live]:
     """(label, effect, the statement's conditions on `wanted`) for each statement that applies
     whatever the value of `wanted` is, as far as its other parts go."""
-    compiled = _compiled_policy(policy)
-    ctx = lowered({k: v for k, v in request.context.items() if k.lower() != wanted})
+    own = lowered({k: v for k, v in request.context.items() if k.lower() != wanted})
+    ctx = complete(request.principal, own)
     live: list[_Live] = []
     for i, cs in enumerate(compiled):
         kind = cs.kind(request.principal)
@@ -339,15 +329,66 @@ def _decide(
     return Decision(decision="deny", reason="implicit_deny")
 
 
-def evaluate(policy: iam.Policy, request: Request, key_account: str | None = None) -> Decision:
-    """Decide `request` against `policy` for a key in `key_account`: explicit deny, else
-    allow (`allow` or `allow_if_iam`, see the module docstring), else implicit deny."""
-    compiled = _compiled_policy(policy)
-    ctx = lowered(request.context)
+def _open(compiled: list[_Compiled], who: str) -> Reading:
+    """The readings some statement's principal element leaves open for `who`."""
+    out: Reading = PLAIN
+    for cs in compiled:
+        found = cs.open(who)
+        if found:
+            out |= found
+    return out
+
+
+def _evaluate(
+    compiled: list[_Compiled], request: Request, same: bool, reading: Reading
+) -> Decision:
+    ctx = complete(request.principal, lowered(request.context))
     hits: dict[str, list[str]] = {"Deny": [], "direct": [], "delegated": []}
     for i, cs in enumerate(compiled):
-        kind = _applies(cs, request, ctx)
+        kind = _applies(cs, request, ctx, reading)
         if kind is not None:
             hits["Deny" if cs.st.effect == "Deny" else kind].append(statement_label(cs.st, i))
-    same = same_account(request.principal, key_account)
     return _decide(tuple(hits["Deny"]), tuple(hits["direct"]), tuple(hits["delegated"]), same)
+
+
+def evaluate_readings(
+    policy: iam.Policy, request: Request, key_account: str | None = None
+) -> dict[Reading, Decision]:
+    """The decision of `request` under each reading AWS leaves open for it (`principals.
+    READINGS`, a reading being the flags taken to hold); just `PLAIN` when none is open."""
+    compiled = _compiled_policy(policy)
+    same = same_account(request.principal, key_account)
+    return {
+        r: _evaluate(compiled, request, same, r)
+        for r in readings(_open(compiled, request.principal))
+    }
+
+
+def evaluate_under(
+    policy: iam.Policy, request: Request, reading: Reading, key_account: str | None = None
+) -> Decision:
+    """The decision of `request` with the flags of `reading` taken to hold (differential
+    tests judge the comparer under each reading AWS leaves open)."""
+    compiled = _compiled_policy(policy)
+    return _evaluate(compiled, request, same_account(request.principal, key_account), reading)
+
+
+def evaluate(policy: iam.Policy, request: Request, key_account: str | None = None) -> Decision:
+    """Decide `request` against `policy` for a key in `key_account`: explicit deny, else
+    allow (`allow` or `allow_if_iam`, see the module docstring), else implicit deny. Raises
+    `AmbiguousRequestError` when the decision depends on a reading AWS does not document."""
+    each = evaluate_readings(policy, request, key_account)
+    plain = each[PLAIN]
+    for reading, other in each.items():
+        if other.rank != plain.rank:
+            why = "; ".join(READINGS[f] for f in sorted(reading))
+            raise AmbiguousRequestError(
+                f"AWS does not document {why}: `{request.principal}` is {_says(plain)} read "
+                f"one way, {_says(other)} read the other"
+            )
+    return plain
+
+
+def _says(d: Decision) -> str:
+    named = f" by {', '.join(d.statements)}" if d.statements else ""
+    return f"{d.decision} ({d.reason}{named})"

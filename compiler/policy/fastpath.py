@@ -49,9 +49,11 @@ from collections.abc import Iterator, Sequence
 from itertools import islice
 
 from . import catalog, iam
-from .condops import parse_operator
+from .condops import UnsupportedPolicyError, parse_operator
+from .context import DERIVED_LOWER
 from .evaluate import Request, evaluate
 from .matching import glob_matches, has_wildcard
+from .request import future_action
 
 _MAX_CANDIDATES = 64  # concrete requests tried per direction before leaving it to the solver
 _ARGS_PER_PART = 4  # principals / actions / values tried per statement
@@ -162,6 +164,8 @@ def _contexts(st: iam.Statement, prefer: frozenset[str]) -> list[dict[str, str]]
         op = parse_operator(c.operator)
         if op.negated or op.if_exists or op.view != "string" or op.set_op == "ForAllValues":
             continue
+        if c.key.lower() in DERIVED_LOWER:
+            continue  # AWS sets it from the principal; the evaluator derives it
         vals = [v for v in c.values if not has_wildcard(v)]
         vals.sort(key=lambda v: v not in prefer)
         if vals:
@@ -204,13 +208,22 @@ def _candidates(
         for who in whos:
             for action in _actions_of(st):
                 for ctx in _contexts(st, prefer):
-                    yield Request(principal=who, action=action, context=ctx)
+                    yield from _request(who, action, ctx)
                     for g in grants:
                         for extra in _contexts(g, prefer)[:1]:
                             if extra and not _lower(extra) & _lower(ctx):
-                                yield Request(
-                                    principal=who, action=action, context={**ctx, **extra}
-                                )
+                                yield from _request(who, action, {**ctx, **extra})
+
+
+def _request(who: str, action: str, ctx: dict[str, str]) -> Iterator[Request]:
+    """The request, if AWS could receive it (a principal the policy names may be none a
+    request carries: a canonical user id, an identity provider)."""
+    try:
+        yield Request(
+            principal=who, action=action, context=ctx, future_action=future_action(action)
+        )
+    except ValueError:
+        return
 
 
 def _witness(
@@ -218,8 +231,11 @@ def _witness(
 ) -> Request | None:
     """A request `higher` ranks above `lower`, confirmed by the evaluator, or None."""
     for w in islice(_candidates(changed, higher, lower), _MAX_CANDIDATES):
-        if evaluate(higher, w, ka).rank > evaluate(lower, w, ka).rank:
-            return w
+        try:
+            if evaluate(higher, w, ka).rank > evaluate(lower, w, ka).rank:
+                return w
+        except UnsupportedPolicyError:  # a decision AWS leaves open: no witness
+            continue
     return None
 
 

@@ -136,7 +136,9 @@ class Policy(Frozen):
         pid = doc.get("Id")
         if not isinstance(version, str) or (pid is not None and not isinstance(pid, str)):
             raise PolicyFormatError("`Version` and `Id` must be strings")
-        return cls(version=version, id=pid, statements=tuple(_statement(s) for s in items))
+        return cls(
+            version=version, id=pid, statements=tuple(_statement(s, i) for i, s in enumerate(items))
+        )
 
 
 def _conditions_to_json(conds: Sequence[Condition]) -> dict[str, dict[str, str | list[str]]]:
@@ -149,7 +151,7 @@ def _conditions_to_json(conds: Sequence[Condition]) -> dict[str, dict[str, str |
     }
 
 
-def _statement(raw: Any) -> Statement:
+def _statement(raw: Any, index: int = 0) -> Statement:
     if not isinstance(raw, Mapping):
         raise PolicyFormatError("each statement must be a JSON object")
     unknown = set(raw) - _STATEMENT_FIELDS
@@ -177,7 +179,9 @@ def _statement(raw: Any) -> Statement:
         not_action=_strings(raw.get("NotAction"), "NotAction"),
         resource=_strings(raw.get("Resource"), "Resource"),
         not_resource=_strings(raw.get("NotResource"), "NotResource"),
-        conditions=_conditions(raw.get("Condition")),
+        conditions=_conditions(
+            raw.get("Condition"), f"statement {index}" + (f" (`{sid}`)" if sid else "")
+        ),
     )
 
 
@@ -231,7 +235,24 @@ def _scalar(value: Any, where: str) -> str:
     return text
 
 
-def _conditions(raw: Any) -> tuple[Condition, ...]:
+def ascii_key(key: str) -> str | None:
+    """Why a condition key name is refused: AWS's names are ASCII, and IAM compares them
+    ignoring case, which would make a non-ASCII look-alike (`\u212a`, KELVIN SIGN, lower-cases
+    to `k`) equal to the ASCII name it imitates.
+
+    >>> ascii_key("kms:EncryptionContext:\u212aey")
+    'has the non-ASCII character U+212A at position 23: AWS condition key names are ASCII'
+    """
+    bad = next((i for i, c in enumerate(key) if not c.isascii()), None)
+    if bad is None:
+        return None
+    return (
+        f"has the non-ASCII character U+{ord(key[bad]):04X} at position {bad + 1}: AWS "
+        "condition key names are ASCII"
+    )
+
+
+def _conditions(raw: Any, where: str = "") -> tuple[Condition, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, Mapping):
@@ -241,6 +262,9 @@ def _conditions(raw: Any) -> tuple[Condition, ...]:
         if not isinstance(block, Mapping) or not block:
             raise PolicyFormatError(f"condition operator `{op}` needs an object of keys")
         for key, vals in block.items():
+            why = ascii_key(key)
+            if why is not None:
+                raise PolicyFormatError(f"{where}, `{op}`: condition key `{key}` {why}")
             items = vals if isinstance(vals, list) else [vals]
             if not items:
                 raise PolicyFormatError(f"condition key `{key}` has no values")

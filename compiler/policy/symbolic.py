@@ -19,6 +19,17 @@ account), and two more say whether the principal is an ARN with an account and w
 account is the key's. `levels` gives "allowed at least if IAM allows" and "allowed by the key
 policy alone", so a change from delegated to direct access is a difference like any other.
 
+The principal is a request principal (`principals.SHAPES`): either a string of one of the
+non-session shapes, or an assumed-role session, chosen as its session form
+`<role ARN>/<session>` (`principals.Dual`), so the role's path, which the session ARN does
+not show, is part of the choice. The keys AWS derives from the principal
+(`context.DERIVED_KEYS`) are not free: their conditions become predicates on the principal
+(`principals.arn_view`, `account_view`, the shape for `aws:PrincipalType`), exactly, so no
+witness pairs a principal with a value AWS would not set. For an AWS service principal AWS
+documents only `aws:PrincipalIsAWSService`; the other derived keys are then free. Each reading
+AWS leaves open (`principals.READINGS`) is a free flag: a difference under either reading is a
+difference (the evaluator then refuses the witness and the comparer answers `unknown`).
+
 A key compared both as a string and as a number (or date, or IP) is refused: its string and
 its numeric reading would have to be tied together, which this encoding does not do.
 """
@@ -27,83 +38,41 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import z3
 
 from . import iam
-from .catalog import is_single_valued
 from .condops import (
     IpPred,
     NumPred,
-    Operator,
-    UnsupportedPolicyError,
-    View,
     element_predicate,
     null_wants_absent,
     parse_operator,
 )
+from .context import DERIVED_LOWER, IS_SERVICE, PRINCIPAL_ARN, PRINCIPAL_TYPES, derived
 from .evaluate import ContextValue, Request, is_all_star, resource_pred
-from .matching import Glob, StrPred
-from .principals import ACCOUNT_ARN, account_pred, principal_preds
+from .matching import StrPred
+from .plan import FALLBACK, decimal, hints, plan_keys, session_hints
+from .principals import (
+    ACCOUNT_ARN,
+    PLAIN,
+    SESSION_FORM,
+    SHAPES,
+    Dual,
+    PrincipalPreds,
+    account_pred,
+    account_view,
+    arn_view,
+    from_session_form,
+    principal_preds,
+)
 from .strsolve import realize
 
 Expr = Any  # z3 expressions (z3 ships no type information)
-FALLBACK = {
-    "principal": "arn:aws:iam::444455556666:role/Other",
-    "resource": "arn:aws:kms:us-east-1:444455556666:key/other",
-}
+_P, _S = ("principal", "", 0), ("session", "", 0)  # the principal's two string parts
 _TYPED_MISSING = {"numeric": "not-a-number", "date": "not-a-date", "ip": "not-an-ip"}
-
-
-@dataclass(frozen=True)
-class KeyPlan:
-    name: str  # as first spelled in a policy, for witnesses
-    view: View
-    elements: int
-
-
-def _exists_sign(op: Operator) -> bool:
-    """False when the condition asks whether some element *fails* the positive predicate
-    (`ForAnyValue` with a negated operator; `ForAllValues` with a positive one, as
-    "all satisfy P" is "none fails P")."""
-    if not op.set_op:
-        return True
-    return (op.set_op == "ForAnyValue") != op.negated
-
-
-def plan_keys(statements: Sequence[iam.Statement]) -> dict[str, KeyPlan]:
-    names: dict[str, str] = {}
-    views: dict[str, set[View]] = {}
-    facts: dict[str, set[tuple[object, bool]]] = {}
-    for st in statements:
-        for c in st.conditions:
-            op, key = parse_operator(c.operator), c.key.lower()
-            names.setdefault(key, c.key)
-            facts.setdefault(key, set())
-            views.setdefault(key, set())
-            if op.view != "null":
-                views[key].add(op.view)
-                facts[key].add((element_predicate(op, c.values), _exists_sign(op)))
-    plans = {}
-    for key, vs in views.items():
-        if len(vs) > 1:
-            raise UnsupportedPolicyError(
-                f"condition key `{names[key]}` is compared as {' and as '.join(sorted(vs))}"
-            )
-        count = 1 if _single_valued(key) else max(1, len(facts[key]))
-        plans[key] = KeyPlan(names[key], next(iter(vs), "null"), count)
-    return plans
-
-
-def _single_valued(key: str) -> bool:
-    """A key the catalog lists as single-valued carries one value in every real request."""
-    try:
-        return is_single_valued(key)
-    except KeyError:  # unknown cardinality: allow lists
-        return False
 
 
 def _any(xs: Sequence[Expr]) -> Expr:
@@ -119,40 +88,6 @@ def _q(d: Decimal) -> Expr:
     return z3.Q(n, den)
 
 
-def _decimal(num: int, den: int) -> str:
-    """An exact decimal for num/den, if the fraction terminates."""
-    k, rest = 0, den
-    for p in (2, 5):
-        while rest % p == 0:
-            rest //= p
-            k += 1
-    if rest != 1:
-        raise UnsupportedPolicyError("solver chose a number without a finite decimal form")
-    digits = abs(num) * (10**k // den)
-    text = str(digits).rjust(k + 1, "0")
-    body = f"{text[: len(text) - k]}.{text[len(text) - k :]}" if k else text
-    return ("-" if num < 0 else "") + body
-
-
-def _prefix_text(g: Glob) -> str | None:
-    """`abc` for the glob `abc*` (literal characters, then one trailing star), else None."""
-    if not g or not g[-1][0] or any(rep or neg or len(cs) != 1 for rep, (neg, cs) in g[:-1]):
-        return None
-    return "".join(next(iter(cs)) for _, (_, cs) in g[:-1])
-
-
-def _hints(part: str, preds: tuple[StrPred, ...], key_account: str | None) -> tuple[str, ...]:
-    """Readable witness candidates: for a principal, the root and a role of each account a
-    pattern names (`arn:aws:iam::111122223333:*` suggests `...:root`), and a role of the key's
-    account."""
-    base = FALLBACK.get(part, "value")
-    if part != "principal":
-        return (base,)
-    stems = [t for p in preds for g in p.globs if (t := _prefix_text(g)) and t.endswith(":")]
-    own = (f"arn:aws:iam::{key_account}:role/Other",) if key_account else ()
-    return (base, *own, *(f"{t}{leaf}" for t in stems for leaf in ("root", "role/Other")))
-
-
 class Encoder:
     """Builds `allowed(policy)` for the statements of one action class, then reads witnesses."""
 
@@ -160,13 +95,16 @@ class Encoder:
         self.keys = plan_keys(statements)
         self.key_account = key_account
         self.has_resource = z3.Bool("has_resource")
+        self.is_session = z3.Bool("is_session")
         self._n = 0
         self._preds: dict[str, dict[StrPred, int]] = {}  # family -> predicate -> index
         self._atoms: dict[tuple[str, str, int], dict[int, Expr]] = {}  # part -> index -> atom
         self._choice: dict[tuple[str, str, int], tuple[Expr, tuple[str, ...]]] = {}
         self._present: dict[str, Expr] = {}
         self._typed: dict[tuple[str, int], tuple[Expr, ...]] = {}
-        self.constraints: list[Expr] = []
+        self._flags: dict[str, Expr] = {}
+        self._session_hints = session_hints(statements)
+        self.constraints: list[Expr] = [self._valid_principal()]
 
     def _fresh(self, sort: str) -> Expr:
         self._n += 1
@@ -181,6 +119,42 @@ class Encoder:
             atoms[index] = self._fresh("bool")
         return atoms[index]
 
+    def _who(self, d: Dual) -> Expr:
+        """The principal is one of `d`: as a session (its session form) or as itself."""
+        return z3.If(
+            self.is_session, self._atom("session", _S, d.s), self._atom("principal", _P, d.p)
+        )
+
+    def _shape(self, kind: str) -> Expr:
+        return z3.And(z3.Not(self.is_session), self._atom("principal", _P, SHAPES[kind]))
+
+    def _valid_principal(self) -> Expr:
+        """Every request comes from a principal of one of `principals.SHAPES`."""
+        plain = z3.And(z3.Not(self.is_session), self._atom("principal", _P, PLAIN))
+        return z3.Or(z3.And(self.is_session, self._atom("session", _S, SESSION_FORM)), plain)
+
+    def _maybe(self, preds: PrincipalPreds) -> Expr:
+        """Named only under a reading AWS leaves open, with that reading taken to hold."""
+        return _any([z3.And(self._flag(f), self._who(d)) for f, d in preds.maybe])
+
+    def _flag(self, name: str) -> Expr:
+        if name not in self._flags:
+            self._flags[name] = z3.Bool(f"reading:{name}")
+        return self._flags[name]
+
+    def stable(self, exprs: Sequence[Expr]) -> Expr:
+        """Each of `exprs` is the same under every reading of the flags (`_flag`) as under
+        none: a request every reading AWS leaves open decides alike."""
+        flags = list(self._flags.values())
+        if not flags:
+            return z3.BoolVal(True)
+        plain = [z3.substitute(e, *[(f, z3.BoolVal(False)) for f in flags]) for e in exprs]
+        out = []
+        for mask in range(1, 1 << len(flags)):
+            pairs = [(f, z3.BoolVal(bool(mask >> n & 1))) for n, f in enumerate(flags)]
+            out += [z3.substitute(e, *pairs) == p for e, p in zip(exprs, plain, strict=True)]
+        return z3.And(out)
+
     def levels(self, statements: Sequence[iam.Statement]) -> tuple[Expr, Expr]:
         """(allowed at least if an IAM policy also allows, allowed by the key policy alone):
         the evaluator's `rank >= 1` and `rank == 2`."""
@@ -194,11 +168,7 @@ class Encoder:
         """The principal counts as one of the key's account (`principals.same_account`)."""
         if self.key_account is None:
             return z3.BoolVal(True)
-        inst = ("principal", "", 0)
-        has_account = self._atom("principal", inst, ACCOUNT_ARN)
-        return z3.Or(
-            z3.Not(has_account), self._atom("principal", inst, account_pred(self.key_account))
-        )
+        return z3.Or(z3.Not(self._who(ACCOUNT_ARN)), self._who(account_pred(self.key_account)))
 
     def _body(self, st: iam.Statement, mode: str) -> Expr:
         return _all(
@@ -208,21 +178,19 @@ class Encoder:
 
     def _principal(self, st: iam.Statement, mode: str) -> Expr:
         """The statement names the principal: `any` way, `direct`ly, or only `delegated`."""
-        inst = ("principal", "", 0)
         if st.principal is not None:
             if st.principal.star:
                 return z3.BoolVal(mode != "delegated")
             preds = principal_preds(st.principal, False)
-            direct = self._atom("principal", inst, preds.direct)
-            deleg = self._atom("principal", inst, preds.delegated)
+            direct = z3.Or(self._who(preds.direct), self._maybe(preds))
+            deleg = self._who(preds.delegated)
             return {"any": z3.Or(direct, deleg), "direct": direct}.get(
                 mode, z3.And(deleg, z3.Not(direct))
             )
-        if st.not_principal is None or mode == "delegated":
+        if st.not_principal is None or mode == "delegated" or st.not_principal.star:
             return z3.BoolVal(False)
-        if st.not_principal.star:
-            return z3.BoolVal(False)
-        return z3.Not(self._atom("principal", inst, principal_preds(st.not_principal, True).any))
+        preds = principal_preds(st.not_principal, True)
+        return z3.Not(z3.Or(self._who(preds.any), self._maybe(preds)))
 
     def _resource(self, st: iam.Statement) -> Expr:
         listed = st.resource if st.resource is not None else st.not_resource
@@ -238,6 +206,10 @@ class Encoder:
     def _present_flag(self, key: str) -> Expr:
         if key not in self._present:
             self._present[key] = self._fresh("bool")
+        if key == IS_SERVICE.lower():
+            return z3.BoolVal(True)
+        if key in DERIVED_LOWER:  # set for every principal but a service, where it is free
+            return z3.Or(z3.Not(self._shape("service")), self._present[key])
         return self._present[key]
 
     def _condition(self, c: iam.Condition) -> Expr:
@@ -256,8 +228,30 @@ class Encoder:
         missing = op.if_exists or op.set_op == "ForAllValues" or (op.negated and not op.set_op)
         return z3.If(present, body, z3.BoolVal(missing))
 
+    def _derived(self, key: str, pred: StrPred) -> Expr:
+        """`pred` holds of the value AWS derives for `key` from the principal."""
+        if key == IS_SERVICE.lower():
+            service = self._shape("service")
+            return z3.If(
+                service, z3.BoolVal(pred.matches("true")), z3.BoolVal(pred.matches("false"))
+            )
+        if key == PRINCIPAL_ARN.lower():
+            own = self._who(arn_view(pred))
+        elif key == "aws:principaltype":
+            kinds = [
+                k for k, t in PRINCIPAL_TYPES.items() if k != "assumed-role" and pred.matches(t)
+            ]
+            plain = _any([self._atom("principal", _P, SHAPES[k]) for k in kinds])
+            own = z3.If(self.is_session, z3.BoolVal(pred.matches("AssumedRole")), plain)
+        else:  # aws:PrincipalAccount, kms:CallerAccount
+            own = self._who(account_view(pred))
+        free = self._atom(f"key:{key}", ("key", key, 0), pred)
+        return z3.If(self._shape("service"), free, own)
+
     def _element(self, key: str, j: int, pred: StrPred | NumPred | IpPred) -> Expr:
         if isinstance(pred, StrPred):
+            if key in DERIVED_LOWER:
+                return self._derived(key, pred)
             return self._atom(f"key:{key}", ("key", key, j), pred)
         if isinstance(pred, NumPred):
             ok, val = self._typed_vars(key, j, "real")
@@ -298,7 +292,10 @@ class Encoder:
         for inst, atoms in self._atoms.items():
             family = inst[0] if inst[0] != "key" else f"key:{inst[1]}"
             preds = tuple(self._preds[family])
-            real = realize(preds, _hints(inst[0], preds, self.key_account))
+            wanted = hints(inst[0], preds, self.key_account)
+            if inst[0] == "session":
+                wanted = (*self._session_hints, *wanted)
+            real = realize(preds, wanted)
             choice = self._fresh("int")
             self._choice[inst] = (choice, real.strings)
             self.constraints += [choice >= 0, choice < len(real.sigs)]
@@ -325,23 +322,43 @@ class Encoder:
         if view == "ip":
             make = ipaddress.IPv6Address if z3.is_true(parts[1]) else ipaddress.IPv4Address
             return str(make(parts[2].as_long()))
-        return _decimal(parts[1].numerator_as_long(), parts[1].denominator_as_long())
+        return decimal(parts[1].numerator_as_long(), parts[1].denominator_as_long())
 
-    def witness(self, model: Any, action: str) -> Request:
-        has_res = z3.is_true(model.eval(self.has_resource, model_completion=True))
+    def _true(self, model: Any, e: Expr) -> bool:
+        return bool(z3.is_true(model.eval(e, model_completion=True)))
+
+    def _principal_of(self, model: Any) -> tuple[str, dict[str, ContextValue]]:
+        """The witness principal, and `aws:PrincipalArn` when AWS would set it to something
+        the evaluator cannot derive (the role of a session has a path)."""
+        if not self._true(model, self.is_session):
+            return self._string(model, _P), {}
+        who, role = from_session_form(self._string(model, _S))
+        if role == dict(derived(who))[PRINCIPAL_ARN]:
+            return who, {}
+        name = (
+            self.keys[PRINCIPAL_ARN.lower()].name
+            if PRINCIPAL_ARN.lower() in self.keys
+            else PRINCIPAL_ARN
+        )
+        return who, {name: role}
+
+    def witness(self, model: Any, action: str, future: bool = False) -> Request:
+        has_res = self._true(model, self.has_resource)
         resource = self._string(model, ("resource", "", 0)) if has_res else None
-        context: dict[str, ContextValue] = {}
+        who, context = self._principal_of(model)
+        service = self._true(model, self._shape("service"))
         for key, plan in self.keys.items():
-            if key in self._present and z3.is_true(
-                model.eval(self._present[key], model_completion=True)
-            ):
+            if key in DERIVED_LOWER and not (service and key != IS_SERVICE.lower()):
+                continue  # AWS sets it; the evaluator derives it from the principal
+            if key in self._present and self._true(model, self._present[key]):
                 values = tuple(
                     dict.fromkeys(self._value(model, key, j) for j in range(plan.elements))
                 )
                 context[plan.name] = values[0] if len(values) == 1 else values
         return Request(
-            principal=self._string(model, ("principal", "", 0)),
+            principal=who,
             action=action,
             resource=resource,
             context=context,
+            future_action=future,
         )

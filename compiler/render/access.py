@@ -9,12 +9,11 @@ from collections.abc import Sequence
 
 from ..compile.capacity import capacity
 from ..compile.guards import LIFECYCLE_ACTIONS
-from ..compile.keys import POLICY_LIMIT, Compiled, CompiledKey, pascal
+from ..compile.keys import POLICY_LIMIT, Compiled, CompiledKey, decrypt_only_denied, pascal
 from ..model import Org
 from ..policy import iam
 from ..resolve.grants import key_usage
-from ..resolve.keys import KeyOptionsResolved
-from ..resolve.stacks import stack_id, stack_of
+from ..resolve.keys import KeyOptionsResolved, ResolvedKey
 from . import cost
 from .diagram import render_diagram
 
@@ -24,6 +23,37 @@ def _rotation(o: KeyOptionsResolved) -> str:
         return f"automatic rotation every {o.rotation_period_days} days"
     why = "imported key material" if o.imported_key_material else "the vendor does not support it"
     return f"no automatic rotation ({why})"
+
+
+# modules/key-alarms `material_expiry_warning_days` (the generated module keeps its default)
+MATERIAL_ALARM_DAYS = 30
+
+
+def _placement(k: ResolvedKey) -> str:
+    """Where the key lives: account, Region, and the Regions of its replicas (each a key of
+    its own with the same policy, generated/replicas.tf)."""
+    out = f"account `{k.org.account_id}`, Region `{k.org.region}`"
+    if k.options.replica_regions:
+        regions = _codes(list(k.options.replica_regions))
+        return f"{out}; multi-Region, replicas in {regions} (the same key policy)"
+    return out + ("; multi-Region, no replicas" if k.options.multi_region else "; single-Region")
+
+
+def _material(k: ResolvedKey) -> str:
+    """When imported key material expires (org.yaml `imported_material_valid_days`)."""
+    if not k.options.imported_key_material:
+        return ""
+    days = k.org.defaults.imported_material_valid_days
+    if days is None:
+        return (
+            f"; imported key material (`byok import-material {k.name}`) that never expires "
+            "(no `imported_material_valid_days`)"
+        )
+    return (
+        f"; imported key material: each import (`byok import-material {k.name}`) expires "
+        f"{days} days later, alarmed {MATERIAL_ALARM_DAYS} days before; then the key is "
+        "unusable until the same material is imported again"
+    )
 
 
 def _spec(ck: CompiledKey) -> str:
@@ -68,8 +98,14 @@ def _codes(items: tuple[str, ...] | list[str]) -> str:
 
 def _vendor_section(ck: CompiledKey) -> list[str]:
     k = ck.key
+    now = ""
+    if k.suspension is not None:
+        now = " (suspended: see below)"
+    elif k.decrypt_only and k.retiring is not None and k.retiring.decrypt_only_until:
+        now = f" (decrypt-only until {k.retiring.decrypt_only_until.isoformat()}: see below)"
     lines = [
-        f"- **{_md(k.vendor.display_name)}** ({_md(k.vendor.product)}), as {_codes(k.principals)}:"
+        f"- **{_md(k.vendor.display_name)}** ({_md(k.vendor.product)}), as "
+        f"{_codes(k.principals)}{now}:"
     ]
     for i, (name, actions, conds) in enumerate(k.grants):
         who = k.grant_who[i] if k.grant_who else None
@@ -168,7 +204,32 @@ def _revocation_lines(ck: CompiledKey) -> list[str]:
                 lines.append(
                     f"    - unconfirmed context key accepted ({_md(ack.ticket)}): {_md(ack.reason)}"
                 )
-    return lines or ["- none: the vendor has its full minimum access"]
+    if lines or k.decrypt_only:
+        return lines
+    return ["- none: the vendor has its full minimum access"]
+
+
+def _state_lines(ck: CompiledKey) -> list[str]:
+    """A key replacement in progress (README, "Replacing a key"): what it leaves the vendor."""
+    k = ck.key
+    out = []
+    if k.replaced_by is not None and k.retiring is not None:
+        r = k.retiring
+        if r.decrypt_only_until is not None:
+            denied = _codes(decrypt_only_denied(k.vendor.revocation.actions))
+            out.append(
+                f"- **DECRYPT-ONLY until {r.decrypt_only_until.isoformat()}**: replaced by "
+                f"`{k.replaced_by}` ({_md(r.ticket)}: {_md(r.reason)}); "
+                f"{_md(k.vendor.display_name)} keeps only `kms:Decrypt` here, to re-encrypt "
+                f"under the new key, and is denied {denied}; after that date `generate` warns "
+                '(W110) until org.yaml decommissions it (README, "Replacing a key")'
+            )
+        else:
+            out.append(
+                f"- being replaced by `{k.replaced_by}` ({_md(r.ticket)}): full access until "
+                "the grace period is declared (`decrypt_only_until`)"
+            )
+    return out
 
 
 def _org_lines(org: Org) -> list[str]:
@@ -204,9 +265,8 @@ def key_section(ck: CompiledKey) -> str:
     lines = [
         f"## `{k.name}` — {_md(k.vendor.display_name)}, {k.environment}",
         "",
-        f"Alias `{k.alias}`; {_rotation(k.options)}"
-        f"; deletion window {k.options.deletion_window_days} days; "
-        f"{'multi-Region' if k.options.multi_region else 'single-Region'}" + _spec(ck) + ".",
+        f"Alias `{k.alias}` in {_placement(k)}; {_rotation(k.options)}"
+        f"; deletion window {k.options.deletion_window_days} days" + _material(k) + _spec(ck) + ".",
         "",
         "**Who can use or manage the key**",
         "",
@@ -215,7 +275,7 @@ def key_section(ck: CompiledKey) -> str:
     lines += _vendor_section(ck) + _guard_lines(ck)
     if k.extras:
         lines += ["", "**Organization statements** (reviewed in org.yaml)", "", *_extra_lines(ck)]
-    lines += ["", "**Revocations in force**", "", *_revocation_lines(ck), ""]
+    lines += ["", "**Revocations in force**", "", *_state_lines(ck), *_revocation_lines(ck), ""]
     lines.append(
         f"**Policy size**: {ck.size} of {POLICY_LIMIT} bytes ({pct:.1f}%); further values "
         f"that fit: {fits}."
@@ -322,75 +382,3 @@ def _decommissioned(org: Org) -> str:
             f"re-encryption or deletion on {d.vendor_confirmed.isoformat()}"
         )
     return "\n".join(lines) + "\n"
-
-
-def render_handoff(ck: CompiledKey, compiled: Compiled) -> str:
-    k = ck.key
-    logging = next((lg for lg in compiled.resolved.logging if lg.app == k.vendor.name), None)
-    who, where = _md(k.vendor.display_name), _where(ck, compiled)
-    out = [
-        f"# Vendor handoff: `{k.name}` ({who})",
-        "",
-        f"After `terraform apply`{where}, send {who} these values. The ARNs exist only once "
-        f"applied; print them {'there' if where else 'at the root module'} with the commands "
-        "shown:",
-        "",
-        f"- key ARN: `terraform output -json handoff | jq -r '.[\"{k.name}\"].key_arn'`",
-        f"- key alias: `{k.alias}`",
-        f"- AWS account: `{k.org.account_id}`, region `{k.org.region}`",
-    ]
-    out += [
-        f"- replica key ARN in `{r}`: `terraform output -json handoff | jq -r "
-        f'\'.["{k.name}"].replica_key_arns["{r}"]\'` (alias `{k.alias}` there too)'
-        for r in k.options.replica_regions
-    ]
-    if logging is not None:
-        out += [
-            "- logging role ARN: "
-            f"`terraform output -json handoff | jq -r '.[\"{k.name}\"].logging_role_arn'`",
-            f"- log group: `/byok/{k.org.organization}/{k.vendor.name}`",
-            "",
-            f"Do not send the ExternalId: {who} presents it when it assumes the logging role, and "
-            f"the role's trust policy requires `sts:ExternalId` = {_code(logging.external_id)} "
-            f"(org.yaml `parameters`). Check it equals the ExternalId {who} shows you.",
-        ]
-    out += replacement_handoff(ck)
-    rotation = (
-        "the vendor keeps the key ARN across automatic rotation; replacing the key "
-        "means registering the new key ARN with the vendor"
-        if k.vendor.key.replacement_needs_new_arn
-        else "the vendor keeps working across automatic rotation and key replacement"
-    )
-    out += ["", f"Rotation: {rotation}.", f"Vendor documentation: {k.vendor.homepage}", ""]
-    return "\n".join(out)
-
-
-def _where(ck: CompiledKey, compiled: Compiled) -> str:
-    """Where the key is applied: a stack's directory (several accounts), else nothing."""
-    stack = stack_of(compiled.resolved.org, ck.key.environment)
-    if stack is None:
-        return ""
-    return f" in `generated/stacks/{stack_id(stack.account_id, stack.region)}`"
-
-
-def replacement_handoff(ck: CompiledKey) -> list[str]:
-    """What a key replacement in progress means for the vendor (README, "Replacing a key")."""
-    k = ck.key
-    out = []
-    if k.replaces is not None:
-        out.append(
-            f"- replaces `{k.replaces}`: register this new key ARN with the vendor; "
-            f"`{k.replaces}` keeps working until its grace period"
-        )
-    if k.replaced_by is not None and k.retiring is not None:
-        until = k.retiring.decrypt_only_until
-        state = (
-            f"decrypt-only until {until.isoformat()}, then decommissioned"
-            if until is not None
-            else "full access until the grace period is declared"
-        )
-        out.append(
-            f"- being replaced by `{k.replaced_by}` ({_md(k.retiring.ticket)}): {state}; "
-            "the vendor re-encrypts its data under the new key"
-        )
-    return out

@@ -15,7 +15,8 @@ import jinja2
 from ..compile import Compiled, CompiledKey
 from ..resolve.grants import key_usage
 from ..resolve.stacks import log_role_name, name_suffix, trail_name
-from .access import render_access, render_handoff
+from .access import render_access
+from .handoff import render_handoff
 from .hcl import HclValue, attributes
 from .replicas import REPLICAS_FILE, render_replicas
 from .stacks import STACK_MODULES, STACK_POLICIES, atlantis_yaml, provider_tf, split

@@ -15,7 +15,7 @@ nothing is W122. `byok generate` lists every acceptance in force, of either kind
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePath
@@ -43,11 +43,43 @@ class Accepted:
 ORG_ENTRY = "org.yaml accepted_warnings"
 
 
+SHIPPED_NOTE = " (in the shipped vendor file "
+
+
 def target(d: Diagnostic) -> str:
-    """The name an `accepted_warnings` entry uses for `d`."""
-    where = PurePath(d.loc.file).stem if d.loc else ""
-    _, sep, what = d.message.partition(": ")
-    return f"{where}: {(what if sep else d.message).replace('`', '')}"
+    """The name an `accepted_warnings` entry uses for `d` (for a warning about a shipped
+    vendor file located in org.yaml, the vendor file's: `relocate`)."""
+    file = d.about or (d.loc.file if d.loc else None)
+    where = PurePath(file).stem if file else ""
+    message = d.message.rpartition(SHIPPED_NOTE)[0] if d.about else d.message
+    _, sep, what = message.partition(": ")
+    return f"{where}: {(what if sep else message).replace('`', '')}"
+
+
+def relocate(diags: Sequence[Diagnostic], org: Org, shipped: Collection[str]) -> list[Diagnostic]:
+    """Diagnostics located in a shipped vendor file (`shipped`: their paths as shown, outside
+    the project, e.g. in site-packages) are located at the org.yaml line that uses the vendor,
+    with the shipped file named in the message: a SARIF location outside the repository cannot
+    be placed by code scanning, and nobody edits site-packages. `about` keeps the vendor file,
+    so `accepted_warnings` targets (`slack: ...`) are unchanged."""
+    out = []
+    for d in diags:
+        if d.loc is None or d.loc.file not in shipped:
+            out.append(d)
+            continue
+        stem = PurePath(d.loc.file).stem
+        app = next((i for i, a in enumerate(org.apps) if a.vendor == stem), None)
+        at = org.where.at("apps", app, "vendor") if app is not None else org.where.loc
+        out.append(
+            d.model_copy(
+                update={
+                    "message": f"{d.message}{SHIPPED_NOTE}{d.loc})",
+                    "loc": at,
+                    "about": d.loc.file,
+                }
+            )
+        )
+    return out
 
 
 def bad_codes(org: Org) -> list[Diagnostic]:

@@ -26,6 +26,7 @@ from ..policy import iam
 from ..policy.compare import compare
 from ..policy.evaluate import Request
 from ..resolve.lifecycle import Place, vendor_label
+from .lines import Context, statement_lines
 
 
 @dataclass(frozen=True)
@@ -133,92 +134,24 @@ def _by_sid(policy: iam.Policy | None) -> dict[str, iam.Statement]:
     return {s.sid or f"#{i}": s for i, s in enumerate(policy.statements)} if policy else {}
 
 
-def _cond_values(s: iam.Statement) -> tuple[str, set[str]]:
-    for c in s.conditions:
-        return c.key, set(c.values)
-    return "", set()
-
-
-def _tickets(ck: CompiledKey | None, values: set[str]) -> str:
-    if ck is None:
-        return ""
-    tickets = sorted(
-        {e.ticket for r in ck.key.revocations for e in r.entries if values & set(e.values)}
-    )
-    return f" (revocation {', '.join(tickets)})" if tickets else ""
-
-
-def _lifted_ticket(base: Mapping[str, tuple[str, ...]], values: list[str]) -> str:
-    """The ticket(s) under which the base's org.yaml revoked `values` (the working tree's no
-    longer holds the entry), or nothing when the base's org.yaml cannot tell."""
-    tickets = sorted({t for v in values for t in base.get(v, ())})
-    return f" {', '.join(tickets)}" if tickets else ""
-
-
-def _deny_lines(
-    name: str,
-    who: str,
-    words: Words,
-    old: iam.Statement | None,
-    new: iam.Statement | None,
+def describe(
+    name: str, new: iam.Policy, old: iam.Policy | None, words: Words, relation: str = "wider"
 ) -> list[str]:
-    ck = words.compiled.get(name)
-    stmt = new or old
-    assert stmt is not None
-    actions = ", ".join(stmt.action or stmt.not_action or ())
-    key, new_vals = _cond_values(new) if new else ("", set())
-    okey, old_vals = _cond_values(old) if old else ("", set())
-    key = key or okey
-    if not key:  # a suspension, or a replaced key's decrypt-only grace period
-        why = "decrypt-only" if (stmt.sid or "").startswith("DecryptOnly") else "suspended"
-        if new and not old:
-            return [f"{name}: {who} loses {actions} entirely ({why})"]
-        if old and not new:
-            lifted = "decrypt-only lifted" if why == "decrypt-only" else "suspension lifted"
-            return [f"{name}: NEW ACCESS: {who} regains {actions} ({lifted})"]
-        return [f"{name}: Deny statement `{stmt.sid}` changed"]
-    out = []
-    added, removed = sorted(new_vals - old_vals), sorted(old_vals - new_vals)
-    if added:
-        out.append(
-            f"{name}: {who} loses {actions} when {key} = {', '.join(added)}"
-            f"{_tickets(ck, set(added))}"
-        )
-    if removed:
-        out.append(
-            f"{name}: NEW ACCESS: {who} regains {actions} when {key} = "
-            f"{', '.join(removed)} (revocation"
-            f"{_lifted_ticket(words.base_tickets.get(name, {}), removed)} lifted)"
-        )
-    if not out:
-        out.append(f"{name}: Deny statement `{stmt.sid}` changed")
-    return out
-
-
-def _allow_lines(
-    name: str, sid: str, old: iam.Statement | None, new: iam.Statement | None
-) -> list[str]:
-    if old is None:
-        return [f"{name}: NEW ACCESS: statement `{sid}` added"]
-    if new is None:
-        return [f"{name}: statement `{sid}` removed"]
-    return [f"{name}: statement `{sid}` changed"]
-
-
-def describe(name: str, new: iam.Policy, old: iam.Policy | None, words: Words) -> list[str]:
-    """Plain-language lines for the statement-level changes of one key (a statement whose
-    meaning the lines do not spell out is still named; the verdict is `compare`'s)."""
+    """Plain-language lines for the statement-level changes of one key (`lines`: each says
+    what holds, in the direction the change goes; the verdict is `compare`'s `relation`)."""
     before, after = _by_sid(old), _by_sid(new)
-    who = words.label(name, new)
+    ctx = Context(
+        who=words.label(name, new),
+        ck=words.compiled.get(name),
+        account=words.account_of(name),
+        lifted=words.base_tickets.get(name, {}),
+        widens=relation in ("wider", "incomparable", "unknown"),
+    )
     lines: list[str] = []
     for sid in sorted(set(before) | set(after)):
         o, n = before.get(sid), after.get(sid)
-        if o == n:
-            continue
-        if (n or o) is not None and (n or o).effect == "Deny":  # type: ignore[union-attr]
-            lines += _deny_lines(name, who, words, o, n)
-        else:
-            lines += _allow_lines(name, sid, o, n)
+        if o != n:
+            lines += statement_lines(name, sid, o, n, ctx)
     return lines
 
 
@@ -262,7 +195,7 @@ def key_change(name: str, new: iam.Policy, old: iam.Policy | None, words: Words)
         name,
         "changed",
         result.relation,
-        tuple(describe(name, new, old, words)),
+        tuple(describe(name, new, old, words, result.relation)),
         result.new_access,
         result.lost_access,
         result.reason,

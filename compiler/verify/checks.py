@@ -17,6 +17,7 @@ from ..compile.keys import CONTEXT_PREFIX, POLICY_LIMIT, CompiledKey
 from ..diagnostics import Diagnostic
 from ..policy import catalog
 from ..policy.compare import compare
+from ..policy.context import DERIVED_LOWER
 from ..policy.evaluate import Request, evaluate, evaluate_each
 from .guards import (
     grants_only_for_aws,
@@ -213,6 +214,8 @@ def _probe_context(ck: CompiledKey) -> dict[str, str]:
     ctx = {CONTEXT_PREFIX + key: "probe" for key in ck.key.required_context_keys}
     for _, _, conds in ck.key.grants:
         for c in conds:
+            if c.key.lower() in DERIVED_LOWER:
+                continue  # AWS sets it from the principal: a probe cannot choose it
             if c.operator in ("StringEquals", "StringLike", "ArnEquals", "ArnLike") and c.values:
                 ctx[c.key] = c.values[0].replace("*", "x").replace("?", "x")
     return ctx
