@@ -203,7 +203,7 @@ def test_import_material_against_a_web_page_prints_one_line(
 def test_a_json_answer_labelled_html_is_not_a_web_page() -> None:
     """moto labels its JSON answers `text/html; charset=utf-8` (Flask's default): the body
     decides, so the sandbox and the e2e tests keep working; a page or plain text under that
-    label is still refused."""
+    label is still refused, unless its status is an error."""
     from types import SimpleNamespace
 
     from byok.live.aws import LiveError, _not_aws
@@ -212,6 +212,8 @@ def test_a_json_answer_labelled_html_is_not_a_web_page() -> None:
     html = {"content-type": "text/html; charset=utf-8"}
     for body in (b'{"Aliases": []}', b"", b"<?xml version='1.0'?><R/>"):
         hook({"headers": html, "body": body, "status_code": 200}, op)
+    # an error page stays botocore's error (code "500"): moto answers GetKeyLastUsage so
+    hook({"headers": html, "body": b"<!doctype html><title>500</title>", "status_code": 500}, op)
     for headers, body in ((html, b"Proxy login"), ({}, b"  <HTML><body>x</body></html>")):
         with pytest.raises(LiveError, match="answered ListAliases with an HTML page"):
             hook({"headers": headers, "body": body, "status_code": 200}, op)

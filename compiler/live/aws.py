@@ -63,9 +63,14 @@ def _not_aws(endpoint: str) -> Any:
 
     The body decides, not the Content-Type: moto (`make sandbox`, the e2e tests) labels its
     JSON answers `text/html; charset=utf-8` (Flask's default). A `text/html` label refuses
-    only a body that is neither JSON nor XML."""
+    only a body that is neither JSON nor XML. Only a success status is judged: an error page
+    (moto answers an operation it lacks, GetKeyLastUsage, with an HTML HTTP 500) stays
+    botocore's error, its code the HTTP status, which the caller of that one operation
+    handles (live/state.py reports last use as unavailable)."""
 
     def hook(response_dict: dict[str, Any], operation_model: Any, **_: Any) -> None:
+        if int(response_dict.get("status_code") or 200) >= 400:
+            return
         headers = response_dict.get("headers") or {}
         kind = str(headers.get("content-type") or headers.get("Content-Type") or "")
         body = bytes(response_dict.get("body") or b"")[:512].lstrip().lower()
