@@ -12,6 +12,8 @@ process (wall time, CPU time, peak RSS from wait4):
   least 10) over the existing tree;
 - `diff`: `byok diff --base HEAD` for that change, the previous generation committed;
 - `diff-all`: `byok diff` when a key administrator is added (every key's policy changes);
+- `check-plan`: `byok check-plan` of a synthetic `terraform show -json` plan of every resource
+  of the root (bench/planjson.py): the first plan (all created) and a re-plan after apply;
 - `verify`: the verification stage alone (every check and proof of every key), in-process
   timing from `bench/stages.py`, against `checkov -d generated` on the same tree.
 
@@ -40,6 +42,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.measure import Run, run
+from bench.planjson import plan_doc
+from bench.planjson import write as write_plan
 from bench.synth import make_project
 from bench.wait import WAIT, scale_point, startup, wait_targets
 
@@ -300,6 +304,10 @@ def cell(
     make_project(proj, keys, values, extra_values=extra, extra_admin=True)
     run([*byok, "generate"], proj, env)  # `byok diff` reviews generated/: bring it up to date
     out["diff_all"] = _best([run([*byok, "diff", "--base", "HEAD"], proj, env)])
+    for mode in ("create", "clean"):  # the first plan, and a re-plan right after apply
+        plan = write_plan(plan_doc(proj, ".", mode), proj / f"plan-{mode}.json")
+        runs = [run([*byok, "check-plan", str(plan)], proj, env) for _ in range(repeat)]
+        out[f"check_plan_{mode}"] = _best(runs)
     trash.take(proj)
     return out
 

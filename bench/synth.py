@@ -157,6 +157,11 @@ def org_yaml(
         "alarms:",
         "  emails: [secops@acme.example]",
         "tags: {CostCenter: security}",
+        *(
+            ["defaults: {deletion_window_days: 29}", "trail: {log_retention_days: 180}"]
+            if extra_admin
+            else []
+        ),
         "apps:",
     ]
     for i, app in enumerate(apps):
@@ -206,7 +211,9 @@ def make_project(
     """Write org.yaml, vendors/ and a copy of modules/ under `dest` (generated/ untouched).
 
     `extra_values` more values (numbered after the first `values`) model the next change
-    request; `extra_admin` adds a key administrator (a change to every key's policy)."""
+    request; `extra_admin` adds a key administrator (a change to every key's policy) and
+    shortens the deletion window and the log retention (a change to every key's and log
+    group's entry in the deployment inventory, each a weakening the review names)."""
     dest.mkdir(parents=True, exist_ok=True)
     apps = layout(keys)
     write_vendors(dest, apps)

@@ -29,6 +29,7 @@ WAIT = {
     "eval_s": 0.5,
     "diff_all_s": 2.0,
     "diff_s": 1.5,
+    "check_plan_s": 2.0,
     "checkov_ratio": 10.0,
     "scale_keys": 10_000,
     "scale_values": 200_000,
@@ -106,6 +107,11 @@ def wait_targets(
         _t("no-op generate (fingerprint replay)", WAIT["noop_s"], big["noop"]["wall_s"]),
         _t("byok diff, typical change", WAIT["diff_s"], big["diff"]["wall_s"]),
         _t("byok diff, every key changed", WAIT["diff_all_s"], big["diff_all"]["wall_s"]),
+        _t(
+            "byok check-plan of a 1,000-key plan",
+            WAIT["check_plan_s"],
+            max(big[f"check_plan_{m}"]["wall_s"] for m in ("create", "clean")),
+        ),
     ]
     if "checkov" in big:
         ratio = round(big["checkov"]["wall_s"] / max(big["generate"]["wall_s"], 1e-6), 1)

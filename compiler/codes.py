@@ -45,6 +45,13 @@ _CODES = (
     ),
     Code("E108", "unreadable file", "The file or directory cannot be read."),
     Code("E109", "bad key", "Mapping keys must be plain strings."),
+    Code(
+        "E110",
+        "symbolic link",
+        "`byok diff` refuses a symbolic link under modules/, generated/ or vendors/, as org.yaml "
+        "or as a root Terraform file: its target can change without the link changing, so an "
+        "approved link would carry any later edit of its target past the review.",
+    ),
     # E2xx: model (YAML nodes -> typed config)
     Code(
         "E201",
@@ -192,6 +199,24 @@ _CODES = (
     Code("E347", "duplicate stack", "Each account and Region is one stack, not the org's own."),
     Code("E348", "environment in two stacks", "An environment's keys live in one stack."),
     Code("E349", "stack identity in another account", "Stack roles are of the stack account."),
+    # Issue 22: the reviewed state of a key (README, "Incidents").
+    Code(
+        "E350",
+        "key state of an unknown environment",
+        "No such environment in the app.",
+    ),
+    Code("E351", "duplicate key state", "An environment has one entry in `key_states`."),
+    Code(
+        "E352",
+        "key disabled without a break-glass role",
+        "Every key policy denies kms:DisableKey to all but the break-glass role: without one, "
+        "Terraform cannot disable the key.",
+    ),
+    Code(
+        "E353",
+        "key state of imported key material",
+        "Terraform does not manage the key state of a key whose material is imported outside it.",
+    ),
     # Issue 17: per-grant principals, key specs, the organization's own statements.
     Code("E360", "list parameter outside principals", "A list feeds a condition or ExternalId."),
     Code("E361", "customer grant without principals", "`party: customer` names no principals."),

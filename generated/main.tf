@@ -36,6 +36,7 @@ locals {
       "key_spec"                  = "SYMMETRIC_DEFAULT"
       "key_usage"                 = "ENCRYPT_DECRYPT"
       "enable_key_rotation"       = true
+      "is_enabled"                = true
       "replacement_needs_new_arn" = true
       "tags" = {
         "byok:vendor"      = "databricks"
@@ -54,6 +55,7 @@ locals {
       "key_spec"                  = "SYMMETRIC_DEFAULT"
       "key_usage"                 = "ENCRYPT_DECRYPT"
       "enable_key_rotation"       = true
+      "is_enabled"                = true
       "replacement_needs_new_arn" = true
       "tags" = {
         "byok:vendor"      = "databricks"
@@ -72,6 +74,7 @@ locals {
       "key_spec"                  = "SYMMETRIC_DEFAULT"
       "key_usage"                 = "ENCRYPT_DECRYPT"
       "enable_key_rotation"       = true
+      "is_enabled"                = true
       "replacement_needs_new_arn" = true
       "tags" = {
         "byok:vendor"      = "slack"
@@ -90,6 +93,7 @@ locals {
       "key_spec"                  = "SYMMETRIC_DEFAULT"
       "key_usage"                 = "ENCRYPT_DECRYPT"
       "enable_key_rotation"       = true
+      "is_enabled"                = true
       "replacement_needs_new_arn" = true
       "tags" = {
         "byok:vendor"      = "slack"
@@ -108,6 +112,7 @@ locals {
       "key_spec"                  = "SYMMETRIC_DEFAULT"
       "key_usage"                 = "ENCRYPT_DECRYPT"
       "enable_key_rotation"       = true
+      "is_enabled"                = true
       "replacement_needs_new_arn" = true
       "tags" = {
         "byok:vendor"      = "zoom"
@@ -165,6 +170,7 @@ module "key" {
   imported_key_material   = each.value.imported_key_material
   key_spec                = each.value.key_spec
   key_usage               = each.value.key_usage
+  is_enabled              = each.value.is_enabled
   tags                    = merge(local.tags, each.value.tags)
 }
 

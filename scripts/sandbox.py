@@ -3,7 +3,9 @@ keeps running, for trying `terraform plan` (and apply) by hand with no AWS accou
 
 `up` copies the root (root *.tf, modules/, generated/, org.yaml, vendors/) to .build/sandbox/root,
 starts `moto_server` on 127.0.0.1 at a free port in a session of its own (so it outlives this
-script), applies, and writes .build/sandbox/env.sh with the variables that point Terraform at it.
+script), plans, checks the saved plan with `byok check-plan` and applies it (the apply path of
+examples/github-actions-apply.yml), and writes .build/sandbox/env.sh with the variables that
+point Terraform at it.
 `down` stops that server by the PID recorded in .build/sandbox/moto.pid, after checking the PID
 is still that moto_server. The moto and Terraform plumbing is the e2e tests' (tests/e2e/support.py,
 tests/tfhelpers.py), so the sandbox is configured exactly as `make e2e` is.
@@ -84,7 +86,8 @@ def up() -> int:
     try:
         init(root, env)
         timeout = float(os.environ.get("BYOK_SANDBOX_APPLY_TIMEOUT", "900"))
-        run_tf(["apply", "-auto-approve", "-input=false", "-no-color"], root, timeout, env=env)
+        plan = _checked_plan(root, env, timeout)
+        run_tf(["apply", "-input=false", "-no-color", str(plan)], root, timeout, env=env)
     except BaseException:
         down()  # a failed apply (or Ctrl-C) stops what `up` started
         raise
@@ -93,11 +96,45 @@ def up() -> int:
     print(f"sandbox: applied {rel}/root; its state is {rel}/root/terraform.tfstate")
     print(f"plan against it:  source {rel}/env.sh && terraform -chdir={rel}/root plan")
     print(
+        f"check a plan:     terraform -chdir={rel}/root plan -out=p.tfplan && terraform "
+        f"-chdir={rel}/root show -json p.tfplan > p.json && byok -C {rel}/root check-plan p.json"
+    )
+    print(
         "note: moto does not return a key's rotation period, so the plan shows in-place updates "
         "of rotation_period_in_days (tests/e2e/test_apply.py); nothing else should change"
     )
     print("stop it:          make sandbox-down")
     return 0
+
+
+def _checked_plan(root: Path, env: dict[str, str], timeout: float) -> Path:
+    """The apply path of examples/github-actions-apply.yml: a saved plan, `terraform show
+    -json` of it, `byok check-plan`; the plan is applied only if the check passes."""
+    from tests.tfhelpers import run_tf
+
+    plan = root / "sandbox.tfplan"
+    run_tf(["plan", "-input=false", "-no-color", f"-out={plan}"], root, timeout, env=env)
+    shown = run_tf(["show", "-json", "-no-color", str(plan)], root, timeout, env=env).stdout
+    (root / "sandbox-plan.json").write_text(shown)
+    check = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "byok",
+            "-C",
+            str(root),
+            "check-plan",
+            str(root / "sandbox-plan.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    print(check.stdout + check.stderr, end="")
+    if check.returncode != 0:
+        raise SystemExit(f"sandbox: byok check-plan refused the plan (exit {check.returncode})")
+    return plan
 
 
 def _is_moto(pid: int) -> bool:

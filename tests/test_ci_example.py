@@ -1,15 +1,19 @@
-"""The shipped CI example (`examples/github-actions-review.yml`) gates (issue 11, item 7).
+"""The shipped CI example (`examples/github-actions-review.yml`) gates (issues 11 and 21).
 
-Its `run:` steps are executed as GitHub executes them, in a scratch git repository whose pull
-request branch carries a widening, a harmless, a destructive or a hand-edited change: each script
-is written to a file and run by the shell GitHub uses for the step
+Its jobs run as GitHub runs them for a pull request, in order of `needs` (a job's `if:` sees the
+`needs` context; a job with an `environment` waits for a reviewer: approved, rejected, or
+never decided), and their `run:` steps run as GitHub executes them, in a scratch workspace:
+`pr/`, a git repository whose pull request branch carries a widening, harmless, weakening,
+destructive, hand-edited or sabotaging change, and `judge/`, the base commit beside it. Each
+script is written to a file and run by the shell GitHub uses for the step
 (https://docs.github.com/en/actions/using-workflows/workflow-syntax-for-github-actions#jobsjob_idstepsshell:
 unspecified -> `bash -e {0}`, `bash` -> `bash --noprofile --norc -eo pipefail {0}`), with
 `GITHUB_OUTPUT` read back after each step, `if:` conditions and `${{ }}` expressions evaluated
 (an implicit `success()` unless the condition calls a status function,
 https://docs.github.com/en/actions/learn-github-actions/expressions#status-check-functions), and
-the job failing when any step that ran failed. `uses:` steps are the runner's set-up (checkout,
-Python) and are replaced by the scratch repository and the project's `.venv`; `gh` is a stub.
+a job failing when any step that ran failed. `uses:` steps are the runner's set-up (the two
+checkouts, Python) and are replaced by the scratch workspace and the project's `.venv` as the
+judge's; `gh` is a stub. The required check is the `gate` job's result.
 
 The evaluator knows only what the workflow needs and raises on anything else, so a workflow that
 uses more of GitHub's expression language fails this test until the evaluator learns it.
@@ -203,6 +207,8 @@ class Job:
     failed: bool
     log: list[str]
     outcomes: dict[str, str]
+    result: str = "success"  # success | failure | skipped | pending (awaiting a reviewer)
+    outputs: dict[str, str] = field(default_factory=dict)
 
 
 def _workflow() -> dict[str, Any]:
@@ -210,10 +216,17 @@ def _workflow() -> dict[str, Any]:
     return doc
 
 
+def _default_shell(doc: dict[str, Any], job: dict[str, Any]) -> str | None:
+    shell: str | None = (
+        (job.get("defaults") or doc.get("defaults") or {}).get("run", {}).get("shell")
+    )
+    return shell
+
+
 def _steps_and_default_shell(doc: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
-    (job,) = doc["jobs"].values()
-    shell = (job.get("defaults") or doc.get("defaults") or {}).get("run", {}).get("shell")
-    return job["steps"], shell
+    """Every step of every job, in order (the lint), and the workflow's default shell."""
+    steps = [s for job in doc["jobs"].values() for s in job["steps"]]
+    return steps, _default_shell(doc, {})
 
 
 def _condition(step: dict[str, Any]) -> str:
@@ -226,20 +239,62 @@ def _condition(step: dict[str, Any]) -> str:
     return f"success() && ({cond})"
 
 
-def run_job(workspace: Path, labels: list[str], env: Mapping[str, str]) -> Job:
-    """Run the workflow's single job in `workspace` as a pull request with `labels`."""
+PR_EVENT = {"number": 7, "head": {"sha": "pr-head-sha"}, "base": {"sha": "base-sha"}}
+
+
+def _github() -> dict[str, Any]:
+    return {
+        "base_ref": "main",
+        "token": "gh-test-token",
+        "repository": "acme/keys",
+        "event": {"pull_request": PR_EVENT},
+    }
+
+
+def run_workflow(workspace: Path, env: Mapping[str, str], approve: bool | None) -> dict[str, Job]:
+    """Run every job in order of `needs`, as GitHub does for a pull request. A job with an
+    `environment` waits for its reviewers: `approve` True runs it, False is a rejection (the
+    job fails), None nobody decided (the job, and what needs it, never completes)."""
     doc = _workflow()
-    steps, default_shell = _steps_and_default_shell(doc)
+    jobs: dict[str, Job] = {}
+    for name, job in doc["jobs"].items():
+        needs = job.get("needs") or []
+        needs = [needs] if isinstance(needs, str) else needs
+        assert all(n in jobs for n in needs), f"job {name} needs a later job"
+        if any(jobs[n].result == "pending" for n in needs):
+            jobs[name] = Job(failed=False, log=[], outcomes={}, result="pending")
+            continue
+        needs_ctx = {n: {"result": jobs[n].result, "outputs": jobs[n].outputs} for n in needs}
+        status = {
+            "always": lambda: True,
+            "success": lambda: all(jobs[n].result == "success" for n in needs),  # noqa: B023
+            "failure": lambda: any(jobs[n].result == "failure" for n in needs),  # noqa: B023
+            "cancelled": lambda: False,
+        }
+        expr = Expr({"github": _github(), "needs": needs_ctx}, status)
+        if not _truthy(expr.eval(_condition(job))):
+            jobs[name] = Job(failed=False, log=[], outcomes={}, result="skipped")
+            continue
+        if "environment" in job and not approve:
+            result = "pending" if approve is None else "failure"
+            jobs[name] = Job(failed=result == "failure", log=[], outcomes={}, result=result)
+            continue
+        jobs[name] = run_job(workspace, doc, job, env, needs_ctx)
+    return jobs
+
+
+def run_job(
+    workspace: Path,
+    doc: dict[str, Any],
+    job: dict[str, Any],
+    env: Mapping[str, str],
+    needs: Mapping[str, Any],
+) -> Job:
+    """Run one job's steps in `workspace` (which stands in for the runner's set-up)."""
+    default_shell = _default_shell(doc, job)
     state = {"failed": False}
     step_ctx: dict[str, dict[str, Any]] = {}
-    contexts = {
-        "github": {
-            "base_ref": "main",
-            "token": "gh-test-token",
-            "event": {"pull_request": {"number": 7, "labels": [{"name": n} for n in labels]}},
-        },
-        "steps": step_ctx,
-    }
+    contexts = {"github": _github(), "steps": step_ctx, "needs": needs}
     status = {
         "always": lambda: True,
         "success": lambda: not state["failed"],
@@ -249,9 +304,9 @@ def run_job(workspace: Path, labels: list[str], env: Mapping[str, str]) -> Job:
     expr = Expr(contexts, status)
     log: list[str] = []
     outcomes: dict[str, str] = {}
-    for index, step in enumerate(steps):
+    for index, step in enumerate(job["steps"]):
         name = str(step.get("name") or step.get("uses") or index)
-        if "uses" in step:  # the runner's set-up: the scratch repository stands in for it
+        if "uses" in step:  # the runner's set-up: the scratch workspace stands in for it
             continue
         if not _truthy(expr.eval(_condition(step))):
             outcomes[name] = "skipped"
@@ -262,7 +317,9 @@ def run_job(workspace: Path, labels: list[str], env: Mapping[str, str]) -> Job:
         if "id" in step:
             step_ctx[step["id"]] = {"outputs": outputs, "outcome": outcome, "conclusion": outcome}
         state["failed"] = state["failed"] or outcome == "failure"
-    return Job(failed=state["failed"], log=log, outcomes=outcomes)
+    outputs = {k: interpolate(str(v), expr) for k, v in (job.get("outputs") or {}).items()}
+    result = "failure" if state["failed"] else "success"
+    return Job(state["failed"], log, outcomes, result, outputs)
 
 
 def _run_step(
@@ -330,19 +387,22 @@ def _tools(bin_dir: Path) -> None:
 
 @pytest.fixture
 def pr(tmp_path: Path) -> tuple[Path, dict[str, str]]:
-    """A repository whose `main` (and `origin/main`) is the shipped project, checked out on a
-    pull request branch; and the job's environment."""
+    """The runner's workspace: `pr/`, a repository whose `main` (and `origin/main`) is the
+    shipped project, checked out on a pull request branch; `judge/`, the base commit checked
+    out beside it (its `.venv` stands in for `make -C judge venv`); and the job's environment."""
     if not (REPO / ".venv" / "bin" / "byok").exists():
         pytest.skip("needs the project's .venv (make venv)")
-    repo = copy_inputs(tmp_path / "work" / "repo")
+    workspace = tmp_path / "work"
+    repo = copy_inputs(workspace / "pr")
     shutil.copy2(REPO / "Makefile", repo / "Makefile")
-    (repo / ".venv").symlink_to(REPO / ".venv")
     (repo / ".gitignore").write_text(".venv\naccess-diff.txt\n")
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "base")
     _git(repo, "update-ref", "refs/remotes/origin/main", "HEAD")
     _git(repo, "checkout", "-qb", "pr")
+    _git(repo, "worktree", "add", "-q", "--detach", str(workspace / "judge"), "main")
+    (workspace / "judge" / ".venv").symlink_to(REPO / ".venv")
     _tools(tmp_path / "bin")
     env = {
         "PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}",
@@ -377,35 +437,57 @@ WIDENING = _replace("values: [C0123ABCD, C07QX4M2PLR]", "values: [C0123ABCD]")
 HARMLESS = _replace(
     "values: [C0123ABCD, C07QX4M2PLR]", "values: [C0123ABCD, C07QX4M2PLR, C0999ZZZZ]"
 )
-GATE = "fail on new access until approved, and on any key deletion"
+WEAKENING = _replace("log_retention_days: 365", "log_retention_days: 1")
 
 
-def _assert(job: Job, failed: bool) -> None:
-    assert job.failed is failed, "\n".join(job.log)
+def _run(repo: Path, env: dict[str, str], approve: bool | None = None) -> dict[str, Job]:
+    return run_workflow(repo.parent, env, approve)
 
 
-def test_widening_fails_the_job(pr: tuple[Path, dict[str, str]]) -> None:
+def _gate(jobs: dict[str, Job]) -> str:
+    """The required check's state: what decides whether the pull request can merge."""
+    logs = "\n".join(line for job in jobs.values() for line in job.log)
+    assert jobs["gate"].result in ("success", "failure", "pending"), logs
+    return jobs["gate"].result
+
+
+def _report(repo: Path) -> str:
+    return (repo.parent / "access-diff.txt").read_text()
+
+
+def test_widening_waits_for_approval(pr: tuple[Path, dict[str, str]]) -> None:
     repo, env = pr
     _commit(repo, WIDENING)
-    job = run_job(repo, [], env)
-    _assert(job, True)
-    assert job.outcomes[GATE] == "failure"
-    assert "NEW ACCESS in slack-prod (wider)" in (repo / "access-diff.txt").read_text()
+    jobs = _run(repo, env)
+    assert jobs["review"].outputs == {"exit": "3"}
+    assert _gate(jobs) == "pending"  # held until a reviewer of byok-approval decides
+    assert "NEW ACCESS in slack-prod (wider)" in _report(repo)
     assert "gh pr comment 7 --body-file access-diff.txt" in Path(env["GH_LOG"]).read_text()
+    assert _gate(_run(repo, env, approve=False)) == "failure"
 
 
 def test_approved_widening_passes(pr: tuple[Path, dict[str, str]]) -> None:
     repo, env = pr
     _commit(repo, WIDENING)
-    _assert(run_job(repo, ["access-widening-approved"], env), False)
+    assert _gate(_run(repo, env, approve=True)) == "success"
+
+
+def test_weakening_waits_for_approval(pr: tuple[Path, dict[str, str]]) -> None:
+    repo, env = pr
+    _commit(repo, WEAKENING)
+    jobs = _run(repo, env)
+    assert jobs["review"].outputs == {"exit": "6"}
+    assert _gate(jobs) == "pending"
+    assert "WEAKENED: log group `/aws/cloudtrail/acme-byok`" in _report(repo)
+    assert _gate(_run(repo, env, approve=True)) == "success"
 
 
 def test_harmless_change_passes(pr: tuple[Path, dict[str, str]]) -> None:
     repo, env = pr
     _commit(repo, HARMLESS)
-    job = run_job(repo, [], env)
-    _assert(job, False)
-    assert job.outcomes[GATE] == "success"
+    jobs = _run(repo, env)
+    assert jobs["approval"].result == "skipped"
+    assert _gate(jobs) == "success"
 
 
 def _drop_zoom(repo: Path) -> None:
@@ -416,15 +498,16 @@ def _drop_zoom(repo: Path) -> None:
     (repo / "generated" / "policies" / "zoom-prod.json").unlink()  # so that generate runs
 
 
-def test_key_deletion_fails_the_job_even_when_approved(pr: tuple[Path, dict[str, str]]) -> None:
+def test_key_deletion_fails_even_when_approved(pr: tuple[Path, dict[str, str]]) -> None:
     repo, env = pr
     _commit(repo, _drop_zoom)
-    job = run_job(repo, ["access-widening-approved"], env)
-    _assert(job, True)
-    assert "zoom-prod: KEY DELETION" in (repo / "access-diff.txt").read_text()
+    jobs = _run(repo, env, approve=True)
+    assert _gate(jobs) == "failure"
+    assert jobs["approval"].result == "skipped"
+    assert "zoom-prod: KEY DELETION" in _report(repo)
 
 
-def test_hand_edited_policy_fails_the_job(pr: tuple[Path, dict[str, str]]) -> None:
+def test_hand_edited_policy_fails_even_when_approved(pr: tuple[Path, dict[str, str]]) -> None:
     repo, env = pr
 
     def drop_revocation(repo: Path) -> None:
@@ -434,8 +517,42 @@ def test_hand_edited_policy_fails_the_job(pr: tuple[Path, dict[str, str]]) -> No
         path.write_text(json.dumps(doc, indent=2) + "\n")
 
     _commit(repo, drop_revocation, regenerate=False)
-    job = run_job(repo, ["access-widening-approved"], env)
-    _assert(job, True)
+    assert _gate(_run(repo, env, approve=True)) == "failure"
+
+
+def test_the_pull_request_cannot_replace_the_judge(pr: tuple[Path, dict[str, str]]) -> None:
+    """A pull request that ships its own `byok`, turns the Makefile's checks into no-ops and
+    edits the workflow: none of it runs (the judge is the base's), and the workflow edit is
+    itself reported (exit 3)."""
+    repo, env = pr
+
+    def sabotage(repo: Path) -> None:
+        WIDENING(repo)
+        fake = repo / ".venv-pr" / "bin" / "byok"
+        fake.parent.mkdir(parents=True)
+        fake.write_text("#!/bin/sh\nexit 0\n")
+        fake.chmod(0o755)
+        (repo / "Makefile").write_text("venv check-generated:\n\t@true\n")
+        workflow = repo / ".github" / "workflows" / "byok-review.yml"
+        workflow.parent.mkdir(parents=True)
+        workflow.write_text("name: byok review\non: push\njobs: {}\n")
+
+    _commit(repo, sabotage)
+    jobs = _run(repo, env)
+    assert _gate(jobs) == "pending"
+    report = _report(repo)
+    assert "NEW ACCESS in slack-prod (wider)" in report
+    assert "NOT PROVED: .github/workflows/byok-review.yml changed: a CI workflow" in report
+
+
+def test_a_tag_named_like_the_base_branch_is_ignored(pr: tuple[Path, dict[str, str]]) -> None:
+    """`git tag origin/main <PR head>`: the workflow names the remote-tracking branch in full."""
+    repo, env = pr
+    _commit(repo, WIDENING)
+    _git(repo, "tag", "origin/main", "HEAD")
+    jobs = _run(repo, env)
+    assert jobs["review"].outputs == {"exit": "3"}
+    assert _gate(jobs) == "pending"
 
 
 # --------------------------------------------------------------------------- lint
@@ -445,9 +562,21 @@ def _references(text: str) -> list[str]:
     return re.findall(r"steps\.([A-Za-z_][A-Za-z0-9_-]*)\.", text)
 
 
-def test_workflow_lint(tmp_path: Path) -> None:
-    doc = _workflow()
+def _scaffolded() -> dict[str, Any]:
+    from byok.cli.init import workflow_text
+
+    doc: dict[str, Any] = yaml.safe_load(workflow_text(WORKFLOW.read_text()))
+    return doc
+
+
+@pytest.mark.parametrize("which", ["example", "byok init"])
+def test_workflow_lint(tmp_path: Path, which: str) -> None:
+    doc = _workflow() if which == "example" else _scaffolded()
     assert set(doc) == {"name", True, "permissions", "defaults", "jobs"}  # `on:` is YAML 1.1 True
+    # the base branch's workflow on every pull request: no `paths:` filter, no label trigger
+    assert doc[True] == {"pull_request_target": {"types": ["opened", "synchronize", "reopened"]}}
+    assert doc["jobs"]["approval"]["environment"] == "byok-approval"
+    assert doc["jobs"]["gate"]["if"] == "always()"
     assert doc["permissions"] == {"contents": "read", "pull-requests": "write"}
     steps, default_shell = _steps_and_default_shell(doc)
     assert default_shell == "bash"
@@ -465,10 +594,18 @@ def test_workflow_lint(tmp_path: Path) -> None:
         for value in [step.get("if", ""), *(step.get("env") or {}).values()]:
             for inner in re.findall(r"\$\{\{(.*?)\}\}", str(value)) or [_condition(step)]:
                 _tokens(inner)  # parses
+        # nothing of the pull request's checkout runs: byok and make come from the judge
+        assert re.findall(r"\bmake\b(?! -C judge venv)", step["run"]) == [], step["name"]
+        for call in re.finditer(r"(\S*)bin/(byok|pip)\b", step["run"]):
+            assert call.group(1) in ("judge/.venv/", "../judge/.venv/"), step["run"]
         script = tmp_path / "s.sh"
         script.write_text(step["run"])
         proc = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
         assert proc.returncode == 0, f"{step['name']}: {proc.stderr}"
+    checkouts = [s["with"] for s in steps if s.get("uses", "").startswith("actions/checkout")]
+    assert [c.get("path") for c in checkouts] == ["judge", "pr"]
+    assert all(c.get("persist-credentials") is False for c in checkouts)
+    assert "ref" not in checkouts[0]  # pull_request_target: the base commit
 
 
 def test_the_runner_uses_githubs_default_shell_without_pipefail(tmp_path: Path) -> None:

@@ -452,8 +452,9 @@ def test_corpus_size_and_coverage() -> None:
         for m in [re.match(r"^\S+:\d+:\d+: ([EW]\d{3}) ", line)]
         if m
     }
-    # E323 (stale generated/) is printed by `byok diff` only: tests/test_review.py covers it.
-    wanted = {c for c in CATALOGUE if c.startswith(("E1", "E2", "E3", "E4"))} - {"E323"}
+    # E323 (stale generated/) and E110 (a symbolic link) are printed by `byok diff` only:
+    # tests/test_review.py and tests/test_gate_deployment.py cover them.
+    wanted = {c for c in CATALOGUE if c.startswith(("E1", "E2", "E3", "E4"))} - {"E323", "E110"}
     assert not wanted - seen, sorted(wanted - seen)
     assert set(names) >= SUBPROCESS
 

@@ -280,6 +280,7 @@ def _expected_key(ck: CompiledKey) -> dict[str, Any]:
         "multi_region": k.options.multi_region,
         "imported_key_material": k.options.imported_key_material,
         "enable_key_rotation": k.options.automatic_rotation,
+        "is_enabled": k.enabled,
         "replacement_needs_new_arn": k.vendor.key.replacement_needs_new_arn,
         "key_spec": k.vendor.key.spec,
         "key_usage": k.vendor.key.usage or keyspecs.default_usage(k.vendor.key.spec),
@@ -401,6 +402,7 @@ def test_key_module_inputs(
         got = instances[k.name]
         assert got.pop("description") == local["keys"][k.name]["description"]
         assert got.pop("enable_key_rotation") is k.options.automatic_rotation, k.name
+        assert got.pop("is_enabled") is k.enabled, k.name  # org.yaml key_states
         assert got == {
             "alias_name": k.alias,
             "policy": ck.policy.to_json(),

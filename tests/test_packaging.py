@@ -18,7 +18,7 @@ import pytest
 
 from byok import shipped
 from byok.cli import main as cli
-from byok.cli.init import MIRROR_ENV, WORKFLOW_EDITS, planned, workflow_text
+from byok.cli.init import APPLY_EDITS, MIRROR_ENV, WORKFLOW_EDITS, planned, workflow_text
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = shipped.__name__.split(".")[0]  # the import package, whatever it is called
@@ -106,8 +106,8 @@ def test_init_writes_the_repository_and_never_overwrites(
     assert err[0] == (
         f"byok: error: `{new}` already has org.yaml, README.md, .pre-commit-config.yaml, "
         ".gitignore, main.tf, versions.tf, variables.tf, outputs.tf, .terraform.lock.hcl, modules, "
-        ".github/workflows/byok-review.yml, docs/schema/org.json, docs/schema/vendor.json: "
-        "nothing written"
+        ".github/workflows/byok-review.yml, .github/workflows/byok-apply.yml, "
+        "docs/schema/org.json, docs/schema/vendor.json: nothing written"
     )
     assert (new / "org.yaml").read_text() == "organization: edited\n" != before.decode()
 
@@ -115,11 +115,23 @@ def test_init_writes_the_repository_and_never_overwrites(
 def test_scaffolded_workflow_uses_the_installed_byok() -> None:
     example = (REPO / "examples" / "github-actions-review.yml").read_text()
     text = workflow_text(example)
-    assert "make " not in text and ".venv" not in text
+    from importlib.metadata import version
+
+    assert "make " not in text
     for _, new in WORKFLOW_EDITS:
-        assert new in text
+        assert new.format(version=version("byok-compiler")) in text
+    # the judge is that release, installed beside the pull request, never from it
+    assert f"judge/.venv/bin/pip install 'byok-compiler=={version('byok-compiler')}'" in text
+    assert "../judge/.venv/bin/byok diff --base" in text and "pr/.venv" not in text
     with pytest.raises(ValueError, match="no longer contains"):
-        workflow_text(example.replace("make check-generated", "make verify"))
+        workflow_text(example.replace("make -C judge venv", "make venv"))
+
+
+def test_scaffolded_apply_workflow_checks_the_plan_with_the_installed_byok() -> None:
+    example = (REPO / "examples" / "github-actions-apply.yml").read_text()
+    text = workflow_text(example, APPLY_EDITS)
+    assert "make " not in text and ".venv" not in text
+    assert "run: byok check-plan byok-plan.json\n" in text
 
 
 def test_local_vendor_overrides_a_shipped_one_by_name(project: Path) -> None:

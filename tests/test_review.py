@@ -154,7 +154,7 @@ def test_lifted_suspension_is_widening(repo: Path) -> None:
 def test_bad_base_ref_is_an_error(repo: Path) -> None:
     res = byok(repo, "diff", "--base", "no-such-ref")
     assert res.returncode == 1
-    assert res.stderr.startswith("byok: error: cannot read policies at `no-such-ref`")
+    assert res.stderr.startswith("byok: error: cannot read the base at `no-such-ref`")
 
 
 # --------------------------------------------------------------------------- issue 11, items 3-4
@@ -228,14 +228,17 @@ ZOOM_DELETION = (
 )
 
 
-def _unjudged(path: str) -> str:
-    return (
-        f"{path} also changed: Terraform outside the key policies (key options, modules, vendor "
-        "logging roles, trail, alarms) is not judged by this review; read its diff\n"
-    )
+def _unproved(path: str, why: str) -> str:
+    return f"NOT PROVED: {path} changed: {why}; review it (exit 3 until approved)\n"
 
 
-MAIN_TF_CHANGED = _unjudged("generated/main.tf")
+DEPLOYMENT = "\nthe deployment (every resource Terraform manages, by AWS identity):\n"
+OTHER = "\nother changes (no access, data or monitoring at stake):\n"
+ZOOM_ALIAS_REMOVED = (
+    OTHER + "  removed: key alias `alias/acme-zoom-prod` (account 111122223333/Region us-east-1)\n"
+)
+MODULE = "a hand-written module: applied too; its effect cannot be proved offline"
+ROOT = "the hand-owned root module: applied too; its effect cannot be proved offline"
 
 
 def test_a_hand_edit_to_the_modules_fails_closed(repo: Path) -> None:
@@ -251,17 +254,23 @@ def test_a_hand_edit_to_the_modules_fails_closed(repo: Path) -> None:
     (repo / "main.tf").write_text((repo / "main.tf").read_text() + "\n# root edit\n")
     res = byok(repo, "diff")
     assert res.returncode == 3, res.stderr  # fails closed until approved
-    assert (
-        res.stderr
-        == "byok: hand-written Terraform changed: review it; exit 3\n" + WIDENING_HELP + "\n"
+    assert res.stderr == (
+        "byok: a change the review cannot prove: review it; exit 3\n" + WIDENING_HELP + "\n"
     )
     assert res.stdout == (
         default_base(repo)
         + "no access changes in the key policies\n"
-        + _unjudged("main.tf")
-        + _unjudged("modules/kms-key/main.tf")
+        + DEPLOYMENT
+        + _unproved("main.tf", ROOT)
+        + _unproved("modules/kms-key/main.tf", MODULE)
+        + "WEAKENED: modules/kms-key/main.tf: Terraform may delete the vendor keys "
+        '(prevent_destroy off) (`resource "aws_kms_key" "this"` changed)\n'
+        "WEAKENED: modules/kms-key/main.tf: Terraform may delete the keys with imported "
+        'material (prevent_destroy off) (`resource "aws_kms_external_key" "this"` changed)\n'
     )
-    assert byok(repo, "diff", "--allow-widening").returncode == 0
+    # approved, the weakening still needs its own approval
+    assert byok(repo, "diff", "--allow-widening").returncode == 6
+    assert byok(repo, "diff", "--allow-widening", "--allow-weakening").returncode == 0
 
 
 def test_removing_an_app_is_destructive_before_and_after_generate(repo: Path) -> None:
@@ -289,7 +298,7 @@ def test_removing_an_app_is_destructive_before_and_after_generate(repo: Path) ->
         (repo / "generated" / rel).unlink()
     _generate(repo)
     res = byok(repo, "diff")
-    expected = default_base(repo) + ZOOM_DELETION + MAIN_TF_CHANGED
+    expected = default_base(repo) + ZOOM_DELETION + ZOOM_ALIAS_REMOVED
     assert (res.returncode, res.stdout, res.stderr) == (4, expected, "")
     doc = json.loads(byok(repo, "diff", "--format", "json").stdout)
     assert doc["destroys"] is True and doc["widens"] is False
@@ -353,7 +362,7 @@ def test_a_declared_decommission_lets_the_key_leave(repo: Path) -> None:
         + "zoom-prod: decommissioned (SEC-200: Zoom contract ended; Zoom deleted the data; "
         "Zoom (409910850980) confirmed re-encryption or deletion on 2026-11-20): the key leaves "
         'Terraform; delete it with the break-glass runbook (README, "Decommissioning a key")\n'
-        + MAIN_TF_CHANGED,
+        + ZOOM_ALIAS_REMOVED,
     ), res.stderr
     # A decommission of a key an app still produces is refused.
     text = (repo / "org.yaml").read_text()
@@ -414,12 +423,18 @@ def test_property_no_hand_edit_of_generated_passes_review(
     check()
 
 
-def test_terraform_changes_outside_the_policies_are_named_not_judged(repo: Path) -> None:
+def test_key_options_outside_the_policies_are_judged(repo: Path) -> None:
+    """A shorter deletion window is in generated/main.tf, not in a policy: the deployment
+    review names it as a weakening (exit 6), key by key."""
     _edit(repo, "      deletion_window_days: 30", "      deletion_window_days: 14")
     res = byok(repo, "diff")
     assert (res.returncode, res.stdout) == (
-        0,
-        default_base(repo) + "no access changes in the key policies\n" + MAIN_TF_CHANGED,
+        6,
+        default_base(repo)
+        + "no access changes in the key policies\n"
+        + DEPLOYMENT
+        + "WEAKENED: key `zoom-prod` (account 111122223333/Region us-east-1) gives less time to "
+        "stop a deletion: deletion_window_in_days 30 -> 14\n",
     ), res.stderr
 
 
@@ -487,8 +502,11 @@ def test_hand_written_terraform_json_fails_closed_too(repo: Path) -> None:
     assert res.stdout == (
         default_base(repo)
         + "no access changes in the key policies\n"
-        + _unjudged("modules/kms-key/extra.tf.json")
-        + _unjudged("override.tf.json")
+        + DEPLOYMENT
+        + _unproved("modules/kms-key/extra.tf.json", MODULE)
+        + _unproved(
+            "override.tf.json", "an override file: Terraform merges it over the configuration"
+        )
     )
     doc = json.loads(byok(repo, "diff", "--format", "json").stdout)
     assert doc["widens"] is True  # as the exit code says

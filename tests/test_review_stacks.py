@@ -50,24 +50,22 @@ def test_moving_an_environment_to_a_stack_is_a_key_deletion(repo: Path) -> None:
         "(Terraform's plan refuses: prevent_destroy)",
         NEW_KEY,
     ]
-    assert res.stdout.endswith(
+    assert (
         "\n\nKEY DELETION of databricks-staging: keep its environment in account "
         "111122223333/Region us-east-1, or declare `decommissions: [{key: databricks-staging, "
         'account_id: "111122223333", region: us-east-1, reason: ..., ticket: ..., '
         "vendor_confirmed: YYYY-MM-DD}]` in org.yaml once the vendor has confirmed\n"
-        + "".join(
-            f"generated/{p} also changed: Terraform outside the key policies (key options, "
-            "modules, vendor logging roles, trail, alarms) is not judged by this review; read "
-            "its diff\n"
-            for p in (
-                "main.tf",
-                "stacks/444455556666-eu-west-1/main.tf",
-                "stacks/444455556666-eu-west-1/outputs.tf",
-                "stacks/444455556666-eu-west-1/providers.tf",
-                "stacks/444455556666-eu-west-1/versions.tf",
-            )
-        )
-    )
+    ) in res.stdout
+    # the stack's own CloudTrail delivery role is new access, worded by its trust policy
+    assert (
+        "NEW ACCESS: new IAM role `acme-byok-cloudtrail-cloudwatch-logs` (assumed by "
+        "cloudtrail.amazonaws.com) may logs:"
+    ) in res.stdout
+    # the stack's own root: its trail (and all it needs) is new, nothing of the root's goes
+    assert (
+        "  created: CloudTrail trail `acme-byok` (account 444455556666/Region eu-west-1)\n"
+    ) in res.stdout
+    assert "DESTROYED" not in res.stdout
     assert _run(repo, "diff", "--allow-widening").returncode == 4  # never waived
 
 

@@ -203,7 +203,7 @@ def test_shipped_summary_states_exactly_what_is_proved(project: Path) -> None:
         "accepted: W101 at vendors/slack.yaml:122:3 (slack: logging role), by org.yaml "
         "accepted_warnings (ticket SEC-151, expires 2027-03-31): assumed to be Slack's EKM "
         "account; confirming with Slack before logging goes live\n"
-        "generated/: 16 files unchanged\n"
+        "generated/: 17 files unchanged\n"
     )
 
 

@@ -56,14 +56,14 @@ def test_diff_outside_git_and_before_the_first_commit(
     capsys.readouterr()
     assert cli.main(["-C", str(org), "diff"]) == 1
     assert capsys.readouterr().err == (
-        f"byok: error: cannot read policies at `HEAD`: `{org.resolve()}` is not in a git "
+        f"byok: error: cannot read the base at `HEAD`: `{org.resolve()}` is not in a git "
         "repository: `byok diff` compares the working tree with a commit (git init, then "
         "commit the reviewed state)\n"
     )
     subprocess.run(["git", "init", "-q"], cwd=org, check=True)
     assert cli.main(["-C", str(org), "diff"]) == 1
     assert capsys.readouterr().err == (
-        "byok: error: cannot read policies at `HEAD`: the repository has no commits yet, so "
+        "byok: error: cannot read the base at `HEAD`: the repository has no commits yet, so "
         "there is nothing to compare with: commit the reviewed state first "
         "(git add -A && git commit)\n"
     )

@@ -17,14 +17,22 @@ if TYPE_CHECKING:  # imported lazily: `byok --help` must not pay for pydantic
 # tests/test_cli_exit_codes.py checks that no module defines or returns a code of its own and
 # that the README's table lists each one.
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_WIDER, EXIT_DESTROY, EXIT_FINDINGS = 0, 1, 2, 3, 4, 5
+EXIT_WEAKER = 6
 EXIT_INTERRUPTED = 130  # the shell's code for SIGINT (128 + 2)
 EXIT_CODES: dict[int, str] = {
-    EXIT_OK: "success (diff: no new access, no key deleted; audit: clean)",
-    EXIT_INPUT: "input errors; stale generated/; a base ref git cannot read; AWS errors",
-    EXIT_USAGE: "usage error; diff: nothing to review (see `byok diff --help`)",
-    EXIT_WIDER: "access widened (diff, compare --fail-on-wider, audit)",
-    EXIT_DESTROY: "diff: a key would be deleted without a decommission in org.yaml",
+    EXIT_OK: "success (diff: nothing blocking; audit: clean)",
+    EXIT_INPUT: "input errors; stale generated/; a symbolic link (diff); a base git cannot read; "
+    "AWS errors; check-plan: a plan it does not judge (malformed, another major version)",
+    EXIT_USAGE: "usage error; diff: an ambiguous --base, or nothing to review (`byok diff --help`)",
+    EXIT_WIDER: "access widened (diff, check-plan, compare --fail-on-wider, audit); diff and "
+    "check-plan: also a change it cannot prove (hand-written Terraform, files Terraform loads)",
+    EXIT_DESTROY: "diff, check-plan: a key, replica, log group, trail, trail bucket or audit key "
+    "destroyed or replaced without a declaration in org.yaml; check-plan: a key pending deletion "
+    "re-created",
     EXIT_FINDINGS: "audit: findings other than wider access",
+    EXIT_WEAKER: "diff, check-plan: monitoring or evidence weakened (retention, deletion window, "
+    "rotation, "
+    "trail, log file validation, alarms, alarm recipients)",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
 }
 

@@ -1,11 +1,15 @@
-"""`byok diff [--base REF] [--format text|json] [--allow-widening]`: the review gate.
+"""`byok diff [--base REF] [--format text|json] [--allow-widening] [--allow-weakening]`: the
+review gate. It judges everything `terraform apply` will do: the key policies (review/changes),
+every resource of the compiled deployment by AWS identity (review/deployment, against the base's
+`generated/deployment.json`), hand-written Terraform and everything else Terraform loads
+(review/loaded, review/literals).
 
-Exit codes: 0 no new access (and no key deleted), 1 the inputs do not compile or `generated/`
-is not what they compile to (E323: the review reads the files Terraform applies, so they must
-be current), 2 usage, or nothing to review (no `--base`, no branch to default to, and the
-working tree is committed), 3 new access (unless `--allow-widening`), 4 a key would be deleted
-(or moved to another account or Region) without a decommission in org.yaml (never waived by
-`--allow-widening`).
+Exit codes (cli/common.EXIT_CODES): 0 nothing blocking, 1 the inputs do not compile, `generated/`
+is not what they compile to (E323), a symbolic link (E110) or a base git cannot read, 2 usage,
+a base ref naming both a tag and a branch, or nothing to review, 3 new access or a change that
+cannot be proved offline (unless `--allow-widening`), 4 a data-bearing resource destroyed or
+replaced without a declaration in org.yaml (never waived), 6 weakened monitoring or evidence
+(unless `--allow-weakening`).
 
 The pipeline, the policy engine and git are imported inside the command: `byok diff --help`
 pays for none of them (tests/test_cli_startup.py).
@@ -28,6 +32,7 @@ from .common import (
     EXIT_INPUT,
     EXIT_OK,
     EXIT_USAGE,
+    EXIT_WEAKER,
     EXIT_WIDER,
     add_format,
     print_diagnostics,
@@ -37,22 +42,29 @@ from .common import (
 if TYPE_CHECKING:
     from ..compile import Compiled
     from ..diagnostics import Diagnostic
-    from ..review import Move, Report, Words
+    from ..review import Move, Words
     from ..review.gitbase import Base, Placement
+    from ..review.report import Review
 
 BASE_HELP = (
-    "git ref holding the reviewed policies (default: the merge-base of HEAD and origin's "
-    "default branch, refs/remotes/origin/HEAD, else of HEAD and its upstream branch, else "
-    "HEAD itself; in CI name the pull request's target branch, e.g. origin/main)"
+    "git ref holding the reviewed state (default: the merge-base of HEAD and origin's default "
+    "branch, refs/remotes/origin/HEAD, else of HEAD and its upstream branch, else HEAD itself; "
+    "in CI name the target branch in full: refs/remotes/origin/main). A name that is both a tag "
+    "and a branch is refused (exit 2)"
 )
 
 DIFF_EPILOG = (
-    "exit codes: 0 no new access and no key deleted, 1 inputs that do not compile, a stale "
-    "generated/ or a base git cannot read, 2 usage, or nothing to review (no --base, no branch "
-    "to default to, and the working tree committed), 3 new access (unless --allow-widening), "
-    "4 a key would be deleted (or moved to another account or Region) without a decommission "
-    "in org.yaml. Unlike `terraform plan -detailed-exitcode` (0 no changes, 1 error, 2 changes "
-    "present), exit 2 here is never a change: changes exit 0 (narrower or equivalent), 3 or 4"
+    "exit codes: 0 nothing blocking; 1 inputs that do not compile, a stale generated/ (E323), "
+    "a symbolic link (E110) or a base git cannot read; 2 usage, an ambiguous --base (a tag and a "
+    "branch), or nothing to review; 3 new access (a key, trust or permissions policy widened, a "
+    "new role or replica Region) or hand-written Terraform or another file Terraform loads "
+    "changed (unless --allow-widening); 4 a data-bearing resource (key, replica, log group, "
+    "trail, trail bucket, audit key) destroyed or replaced without a declaration in org.yaml "
+    "(never waived); 6 weakened monitoring or evidence: shorter retention or deletion window, "
+    "rotation off or slower, the trail stopped or narrowed, log file validation off, an alarm or "
+    "an alarm recipient removed (unless --allow-weakening). Unlike `terraform plan "
+    "-detailed-exitcode` (0 no changes, 1 error, 2 changes present), exit 2 here is never a "
+    "change: changes exit 0, 3, 4 or 6"
 )
 
 
@@ -64,7 +76,16 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--base", metavar="REF", default=None, help=BASE_HELP)
     add_format(p, ("text", "json"), "text")
-    p.add_argument("--allow-widening", action="store_true", help="exit 0 even when access widens")
+    p.add_argument(
+        "--allow-widening",
+        action="store_true",
+        help="do not exit 3 on new access or unproved changes (an approved review)",
+    )
+    p.add_argument(
+        "--allow-weakening",
+        action="store_true",
+        help="do not exit 6 on weakened monitoring or evidence (an approved review)",
+    )
     p.set_defaults(func=cmd_diff)
 
 
@@ -189,21 +210,15 @@ def _words(compiled: Compiled, root: Path, ref: str, had: Collection[str]) -> Wo
     )
 
 
-def _emit(report: Report, base: Base, args: argparse.Namespace) -> None:
+def _emit(review: Review, base: Base, args: argparse.Namespace) -> None:
     """The report, always naming the commit it was compared with (a pull request comment that
     says "no access changes" must say against what)."""
     if args.format == "json":
-        doc = {
-            "base": base.ref,
-            "base_commit": base.commit,
-            "base_rule": base.rule,
-            "widens": report.widens or _handwritten(report),  # as the exit code says
-            "destroys": report.destroys,
-            "keys": [c.to_json() for c in report.changes],
-        }
+        doc = {"base": base.ref, "base_commit": base.commit, "base_rule": base.rule}
+        doc.update(review.to_json())
         sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     else:
-        sys.stdout.write(f"base: {base.describe()}\n" + report.text())
+        sys.stdout.write(f"base: {base.describe()}\n" + review.text())
 
 
 class Built:
@@ -216,11 +231,13 @@ class Built:
         self.compiled, self.tree, self.stale = compiled, tree, stale
 
 
-def _report(root: Path, built: Built, base: Base, args: argparse.Namespace) -> Report | int:
+def _report(root: Path, built: Built, base: Base, args: argparse.Namespace) -> Review | int:
     """The review of the working tree, or an exit code when it cannot be trusted."""
     from ..policy import iam
     from ..review import Report, removal, review
-    from ..review.gitbase import changed_terraform, committed_policies, working_policies
+    from ..review.gitbase import committed_policies, working_policies
+    from ..review.report import Review
+    from .diff_deploy import deployment_findings
 
     memo: dict[str, iam.Policy] = {}
     before = committed_policies(root, base, memo)
@@ -232,15 +249,16 @@ def _report(root: Path, built: Built, base: Base, args: argparse.Namespace) -> R
         lost = set(before) - produced | set(words.moves)
         gone = [removal(n, before[n], words) for n in sorted(lost)]
         if any(c.destroys for c in gone):
-            _emit(Report(gone, moves=words.moves), base, args)
+            _emit(Review(Report(gone, moves=words.moves)), base, args)
             print(f"byok: {OUT_DIR}/ is also stale (`byok generate`)", file=sys.stderr)
             return EXIT_DESTROY
         print_diagnostics(stale)
         print(f"byok: {OUT_DIR}/ is stale: run `byok generate`, then review", file=sys.stderr)
         return EXIT_INPUT
-    # Not stale: the policies in `tree` are the files on disk, byte for byte.
+    # Not stale: the policies and the inventory in `tree` are the files on disk, byte for byte.
     changes = review(working_policies(built.tree, memo), before, words)
-    return Report(changes, changed_terraform(root, base.commit), words.moves)
+    found, note = deployment_findings(root, base, built.compiled, built.tree)
+    return Review(Report(changes, words.moves), found, (note,) if note else ())
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -284,15 +302,13 @@ def _compile(root: Path) -> Built | None:
     return Built(compiled, tree, lambda: stale_files(tree, render_all(compiled)))
 
 
-def _nothing_to_review(root: Path, base: Base, report: Report) -> bool:
+def _nothing_to_review(root: Path, base: Base, review: Review) -> bool:
     """True, after saying so, when the default fell back to HEAD and the working tree is
     committed: "no access changes" would be true of HEAD only, never of a pull request (in CI
     the change is committed, so HEAD is the change itself)."""
     from ..review.gitbase import committed
 
-    if base.rule != "head" or report.unjudged:
-        return False
-    if any(c.status != "unchanged" for c in report.changes) or not committed(root):
+    if base.rule != "head" or review.changed or not committed(root):
         return False
     print(
         f"byok: no changes against HEAD ({base.short}): the working tree is committed; "
@@ -302,10 +318,21 @@ def _nothing_to_review(root: Path, base: Base, report: Report) -> bool:
     return True
 
 
+def _symlinks(root: Path) -> bool:
+    """True, after saying where, when a file byok or Terraform reads is a symbolic link."""
+    from ..review.loaded import symlinks
+
+    found = symlinks(root)
+    print_diagnostics(found)
+    return bool(found)
+
+
 def _diff(args: argparse.Namespace) -> int:
-    from ..review.gitbase import GitError, resolve_base
+    from ..review.gitbase import AmbiguousRef, GitError, resolve_base
 
     root = Path(args.directory)
+    if _symlinks(root):
+        return EXIT_INPUT
     built = _compile(root)
     if built is None:
         return EXIT_INPUT
@@ -314,9 +341,12 @@ def _diff(args: argparse.Namespace) -> int:
         report = _report(root, built, base, args)
         if not isinstance(report, int) and _nothing_to_review(root, base, report):
             return EXIT_USAGE
+    except AmbiguousRef as exc:
+        print(f"byok: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except (GitError, ValueError, OSError) as exc:
         where = args.base or "HEAD"
-        print(f"byok: error: cannot read policies at `{where}`: {exc}", file=sys.stderr)
+        print(f"byok: error: cannot read the base at `{where}`: {exc}", file=sys.stderr)
         return EXIT_INPUT
     if isinstance(report, int):
         return report
@@ -324,38 +354,41 @@ def _diff(args: argparse.Namespace) -> int:
     return _verdict(report, args)
 
 
-def _verdict(report: Report, args: argparse.Namespace) -> int:
-    if report.destroys:
+def _verdict(review: Review, args: argparse.Namespace) -> int:
+    """Destruction first (never waived), then access and unproved changes (exit 3 until
+    `--allow-widening`), then weakening (exit 6 until `--allow-weakening`). Hand-written
+    Terraform is applied too but is no output of the reviewed inputs: it fails closed (like
+    `compare --fail-on-wider` on `unknown`) until a human approves."""
+    if review.blocking("destruction"):
         return EXIT_DESTROY
-    # Hand-written Terraform (modules/, the root module) is applied too but is no output of the
-    # reviewed inputs: it may grant access the review cannot see, so fail closed (like
-    # `compare --fail-on-wider` on `unknown`) until a human approves. generated/*.tf is what the
-    # inputs compile to (the stale check above holds), so it is named, not blocking.
-    handwritten = _handwritten(report)
-    widens = report.widens or handwritten
-    if handwritten:
-        print("byok: hand-written Terraform changed: review it; exit 3", file=sys.stderr)
-    if widens and args.allow_widening:
+    wider = review.blocking("access") or review.blocking("unproved")
+    if wider and review.blocking("unproved"):
+        print("byok: a change the review cannot prove: review it; exit 3", file=sys.stderr)
+    if wider and args.allow_widening:
         print(WIDENING_ALLOWED, file=sys.stderr)
-        return EXIT_OK
-    if widens:
+    elif wider:
         print(WIDENING_HELP, file=sys.stderr)
-    return EXIT_WIDER if widens else EXIT_OK
+        return EXIT_WIDER
+    from .diff_deploy import WEAKENING_ALLOWED, WEAKENING_HELP
+
+    weaker = review.blocking("weakening")
+    if weaker and args.allow_weakening:
+        print(WEAKENING_ALLOWED, file=sys.stderr)
+    elif weaker:
+        print(WEAKENING_HELP, file=sys.stderr)
+        return EXIT_WEAKER
+    return EXIT_OK
 
 
-# What to do next after exit 3, said where it happens (a pre-commit hook or a terminal): the
-# approval belongs to the pull request's review gate (examples/github-actions-review.yml).
+# What to do next after exit 3 or 6, said where it happens (a pre-commit hook or a terminal):
+# the approval belongs to the pull request's review gate (examples/github-actions-review.yml).
 WIDENING_HELP = (
-    "  help: new access is intended? commit it and let the pull request's review gate approve "
-    "it (label `access-widening-approved`); `byok diff --allow-widening` reports without "
-    "failing, and `SKIP=byok-access-diff git commit` skips an older pre-commit hook that blocks"
+    "  help: new access (or a change byok cannot prove) is intended? commit it and let the pull "
+    "request's review gate approve it (a reviewer of the `byok-approval` environment); `byok "
+    "diff --allow-widening` reports without failing, and `SKIP=byok-access-diff git commit` "
+    "skips an older pre-commit hook that blocks"
 )
 WIDENING_ALLOWED = (
     "byok: new access reported, not failed (--allow-widening): the pull request's review gate "
-    "still needs its approval (label `access-widening-approved`)"
+    "still needs its approval (the `byok-approval` environment)"
 )
-
-
-def _handwritten(report: Report) -> bool:
-    """Hand-written Terraform (modules/, the root module) changed: judged as widening."""
-    return any(not p.startswith(f"{OUT_DIR}/") for p in report.unjudged)

@@ -2,10 +2,11 @@
 
 It writes a commented `org.yaml`, the root Terraform files, the Terraform modules (vendored, so
 `terraform init` finds them offline at `./modules`, where generated/ looks for them), a
-`.pre-commit-config.yaml`, the CI workflow of `examples/github-actions-review.yml` adapted to an
-installed `byok`, the JSON Schemas where the YAML modelines point (docs/schema/, as in this
-repository), and a README. It never overwrites: when any of these paths exists it changes
-nothing and says which (`--upgrade`, upgrade.py, rewrites modules/ and the schemas).
+`.pre-commit-config.yaml`, the CI workflows of `examples/github-actions-review.yml` (review) and
+`examples/github-actions-apply.yml` (plan, `byok check-plan`, apply) adapted to an installed
+`byok`, the JSON Schemas where the YAML modelines point (docs/schema/, as in this repository),
+and a README. It never overwrites: when any of these paths exists it changes nothing and says
+which (`--upgrade`, upgrade.py, rewrites modules/ and the schemas).
 
 The root's provider lock (`.terraform.lock.hcl`) is this repository's: the provider version the
 modules are tested with, with the registry's checksums for every platform. With
@@ -34,6 +35,7 @@ VERSION_MARK = "@BYOK_VERSION@"  # in scaffold/org.yaml: the installed release
 CLI_CONFIG = "terraform.rc"
 AWS_PROVIDER = "registry.terraform.io/hashicorp/aws"
 WORKFLOW = ".github/workflows/byok-review.yml"
+APPLY_WORKFLOW = ".github/workflows/byok-apply.yml"  # examples/github-actions-apply.yml
 # scaffold file -> where it goes (dot-files are stored without the dot: package data globs)
 SCAFFOLD = {
     "org.yaml": "org.yaml",
@@ -44,15 +46,29 @@ SCAFFOLD = {
 # Where the modelines point: org.yaml's `./docs/schema/org.json`, and every shipped vendor
 # file's `../docs/schema/vendor.json`, so a vendor file copied into vendors/ validates as is.
 SCHEMAS = {"org": "docs/schema/org.json", "vendor": "docs/schema/vendor.json"}
-# The example workflow runs in this repository (Makefile, .venv); an organization repository
-# installs the package instead. Each replacement must apply (tests/test_init.py).
+# The example workflow builds its judge from the base commit of this repository (`make -C judge
+# venv`); an organization repository has no compiler to build, so its judge is the release this
+# byok is, pinned in the workflow: the workflow itself comes from the base branch
+# (pull_request_target), so a pull request cannot change which byok judges it. Each
+# replacement must apply (tests/test_packaging.py).
 WORKFLOW_EDITS = (
     (
-        "        run: make check-generated\n",
-        "        run: pip install byok-compiler && byok generate --check\n",
+        "        run: make -C judge venv\n",
+        "        # byok is not on PyPI (README): install this release from your package index, or\n"
+        "        # replace the requirement with 'byok-compiler @ git+<its URL>@v{version}'\n"
+        "        run: python -m venv judge/.venv && judge/.venv/bin/pip install "
+        "'byok-compiler=={version}'\n",
     ),
-    (".venv/bin/byok diff", "byok diff"),
-    (".venv/bin/byok report", "byok report"),  # issue 27: the report artifact
+)
+# examples/github-actions-apply.yml, likewise with the pinned release.
+APPLY_EDITS = (
+    (
+        "        run: make check-generated\n",
+        "        # byok is not on PyPI (README): install this release from your package index, or\n"
+        "        # replace the requirement with 'byok-compiler @ git+<its URL>@v{version}'\n"
+        "        run: pip install 'byok-compiler=={version}' && byok generate --check\n",
+    ),
+    (".venv/bin/byok check-plan", "byok check-plan"),
 )
 _IGNORE = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*")
 
@@ -78,16 +94,18 @@ def cmd_upgrade(dest: Path) -> int:
     return upgrade(dest, SCHEMAS, _version())
 
 
-def workflow_text(example: str) -> str:
-    for old, new in WORKFLOW_EDITS:
+def workflow_text(example: str, edits: tuple[tuple[str, str], ...] = WORKFLOW_EDITS) -> str:
+    from importlib.metadata import version
+
+    for old, new in edits:
         if old not in example:
             raise ValueError(f"the CI example no longer contains {old.strip()!r}")
-        example = example.replace(old, new)
+        example = example.replace(old, new.format(version=version("byok-compiler")))
     return example
 
 
 def planned(mirror: str | None = None) -> list[str]:
-    paths = [*SCAFFOLD.values(), *ROOT_TF, "modules", WORKFLOW, *SCHEMAS.values()]
+    paths = [*SCAFFOLD.values(), *ROOT_TF, "modules", WORKFLOW, APPLY_WORKFLOW, *SCHEMAS.values()]
     return [*paths, CLI_CONFIG] if mirror else paths
 
 
@@ -141,6 +159,8 @@ def _write(dest: Path, mirror: str | None) -> None:
     example = (shipped_root() / "examples" / "github-actions-review.yml").read_text("utf-8")
     (dest / WORKFLOW).parent.mkdir(parents=True, exist_ok=True)
     (dest / WORKFLOW).write_text(workflow_text(example), encoding="utf-8")
+    apply = (shipped_root() / "examples" / "github-actions-apply.yml").read_text("utf-8")
+    (dest / APPLY_WORKFLOW).write_text(workflow_text(apply, APPLY_EDITS), encoding="utf-8")
     for kind, rel in SCHEMAS.items():
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         (dest / rel).write_text(schema_text(kind), encoding="utf-8")

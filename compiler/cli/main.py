@@ -26,6 +26,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "add_parser",
         "semantic access diff of generated/ against the policies at a git ref",
     ),
+    "check-plan": (
+        "check_plan",
+        "add_parser",
+        "judge a saved Terraform plan (terraform show -json) before apply",
+    ),
     "eval": ("semantics", "add_parsers", "decide one request against one key policy"),
     "compare": ("semantics", "add_parsers", "how a NEW key policy's access relates to OLD's"),
     "init": ("init", "add_parsers", "scaffold an organization repository in DIR"),

@@ -48,14 +48,14 @@ def _diff_section(root: Path, result: Result, tree: dict[str, bytes], ref: str) 
     from .diff import Built, _report
 
     base = resolve_base(root, ref)
-    args = argparse.Namespace(format="text", allow_widening=False)
+    args = argparse.Namespace(format="text", allow_widening=False, allow_weakening=False)
     review = _report(root, Built(result.compiled, tree, list), base, args)
     assert not isinstance(review, int)  # generated/ was checked current before
     before = committed_policies(root, base, {})
     after = working_policies(tree, {})
     policies = tuple(
         (c.key, c.status, _policy_text(before.get(c.key)), _policy_text(after.get(c.key)))
-        for c in review.changes
+        for c in review.keys.changes
         if c.status != "unchanged"
     )
     return DiffSection(base.describe(), f"base: {base.describe()}\n" + review.text(), policies)

@@ -84,8 +84,8 @@ def policy_finding(spec: KeySpec, deployed_doc: dict[str, Any], account: str) ->
 def _state(spec: KeySpec, meta: dict[str, Any]) -> list[Finding]:
     name, out = spec.name, []
     ks = meta.get("KeyState", "?")
-    if ks == "Enabled":
-        out.append(_ok(name, "state", "enabled"))
+    if ks in ("Enabled", "Disabled"):
+        out.append(_enabled_state(spec, meta, ks == "Enabled"))
     elif ks == "PendingDeletion":
         when = meta.get("DeletionDate")
         out.append(_bad(name, "state", f"pending deletion (on {when})" if when else ks))
@@ -103,6 +103,35 @@ def _state(spec: KeySpec, meta: dict[str, Any]) -> list[Finding]:
         regions = ", ".join(sorted(r.get("Region", "?") for r in replicas))
         out.append(_ok(name, "replicas", f"replicas in {regions}"))
     return out + _material(spec, meta)
+
+
+def _enabled_state(spec: KeySpec, meta: dict[str, Any], on: bool) -> Finding:
+    """The key state against org.yaml `key_states` (README, "Incidents")."""
+    name, arn = spec.name, meta.get("Arn", spec.alias)
+    if on == spec.enabled:
+        said = f", as org.yaml says ({spec.state_ticket})" if spec.state_ticket else ""
+        return _ok(name, "state", f"{'enabled' if on else 'disabled'}{said}")
+    if on:
+        return _bad(
+            name,
+            "state",
+            f"enabled, but org.yaml disables it ({spec.state_ticket}): `terraform apply` as the "
+            "break-glass role disables it",
+        )
+    env = spec.environment
+    adopt = (
+        f"# org.yaml, under the app `vendor: {spec.vendor}`, in `key_states:`\n"
+        f"  - environment: {env}\n"
+        "    enabled: false\n"
+        "    reason: <why: the incident>\n"
+        "    ticket: <TICKET>"
+    )
+    msg = (
+        "disabled outside Terraform: the next `terraform apply` enables it again (`byok "
+        "check-plan` refuses that plan). Either keep it disabled: adopt it in org.yaml (below), "
+        f"generate, review, apply; or enable it now: `aws kms enable-key --key-id {arn}`"
+    )
+    return _bad(name, "state", msg, adopt=adopt)
 
 
 def _material(spec: KeySpec, meta: dict[str, Any]) -> list[Finding]:

@@ -63,13 +63,13 @@ def _not_aws(endpoint: str) -> Any:
 
     The body decides, not the Content-Type: moto (`make sandbox`, the e2e tests) labels its
     JSON answers `text/html; charset=utf-8` (Flask's default). A `text/html` label refuses
-    only a body that is neither JSON nor XML. Only a success status is judged: an error page
-    (moto answers an operation it lacks, GetKeyLastUsage, with an HTML HTTP 500) stays
-    botocore's error, its code the HTTP status, which the caller of that one operation
-    handles (live/state.py reports last use as unavailable)."""
+    only a body that is neither JSON nor XML."""
 
     def hook(response_dict: dict[str, Any], operation_model: Any, **_: Any) -> None:
-        if int(response_dict.get("status_code") or 200) >= 400:
+        # A server error (5xx) stays one: moto answers an operation it lacks (GetKeyLastUsage)
+        # with an HTML 500 page, which the audit reports as unavailable. A proxy's 4xx page at a
+        # wrong endpoint is still told as such.
+        if int(response_dict.get("status_code") or 0) >= 500:
             return
         headers = response_dict.get("headers") or {}
         kind = str(headers.get("content-type") or headers.get("Content-Type") or "")

@@ -19,7 +19,7 @@ from ..diagnostics import Loc
 from ..pipeline import OUT_DIR, build_tree
 from ..policy import iam
 from ..render.stacks import roots
-from ..render.tree import locals_block
+from ..render.locals import locals_block
 from ..resolve.stacks import name_suffix, trail_name
 from .alarms import Controls, load_controls
 from .aws import LiveError
@@ -56,6 +56,9 @@ class KeySpec:
     # the app's first revocation entry's keys, else of the app's own keys.
     entry_col: int | None = None
     app_col: int | None = None
+    # org.yaml `key_states`: whether the key is to be enabled, and the entry's ticket
+    enabled: bool = True
+    state_ticket: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,8 @@ def _spec(ck: CompiledKey, policy: iam.Policy) -> KeySpec:
         ),
         entry_col=_col(k.app.revocations[0].where.loc if k.app.revocations else None),
         app_col=_col(k.app.where.loc),
+        enabled=k.enabled,
+        state_ticket=k.key_state.ticket if k.key_state is not None else None,
     )
 
 

@@ -7,18 +7,20 @@ so a location never affects equality. Pydantic errors are mapped back to `file:l
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, Field, ValidationError
 
 from ..diagnostics import CompileError
 from ..load import LMap, LNode, LScalar, LSeq
 from ..policy import keyspecs
 from .base import Model, NoWhere, Where
+from .destructions import Destruction
 from .errors import validation_diagnostics
 from .monitoring import Alarms, Trail
+from .lifecycle import Decommission as Decommission
+from .lifecycle import KeyState as KeyState
+from .lifecycle import LenientDate, Ticket
 from .types import (
     LOGS_ACTION_PATTERN,
     AccountId,
@@ -189,19 +191,6 @@ TagKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/=+@ -]{1,128}$"), AfterVa
 TagValue = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/=+@ -]{0,256}$")]
 
 
-def _no_number(value: Any) -> Any:
-    """A YAML number is never a date (pydantic would read it as a Unix timestamp)."""
-    if isinstance(value, int | float):
-        raise PydanticCustomError("date_type", "Input should be a valid date")
-    return value
-
-
-LenientDate = Annotated[date, Field(strict=False), BeforeValidator(_no_number)]
-
-
-Ticket = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:#/\-]{0,63}$")]
-
-
 class Acknowledgement(Model):
     """The organization's explicit, reviewed acceptance of a known gap (why, and its ticket)."""
 
@@ -271,25 +260,9 @@ class App(Model):
     suspension: Suspension | None = None
     revocations: tuple[RevocationEntry, ...] = ()
     replacements: tuple[Replacement, ...] = ()
-
-
-KeyName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,62}$")]
-
-
-class Decommission(Model):
-    """A key taken out of service on purpose: it may leave `generated/` (and Terraform) only
-    through one of these, reviewed in org.yaml. `vendor_confirmed` is the date the vendor
-    confirmed that it re-encrypted or deleted everything it had encrypted under the key.
-    `account_id`/`region` locate the key a moved key left behind (README, "Several accounts")."""
-
-    key: KeyName
-    reason: Text
-    ticket: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:#/\-]{0,63}$")]
-    vendor_confirmed: LenientDate
-    # A key moved to another account or Region (a stack) is a new key there, and the one it
-    # leaves behind is decommissioned: name where it was (each defaults to where the key is now).
-    account_id: AccountId | None = None
-    region: Region | None = None
+    # The reviewed state of the app's keys (README, "Incidents"): `enabled: false` disables an
+    # environment's keys through Terraform; `enabled: true` lets a plan enable them again.
+    key_states: tuple[KeyState, ...] = ()
 
 
 class AcceptedWarning(Model):
@@ -336,6 +309,7 @@ class Org(Model):
     tags: Annotated[dict[TagKey, TagValue], NoWhere] = Field(default_factory=dict)
     apps: Annotated[tuple[App, ...], Field(min_length=1)]
     decommissions: tuple[Decommission, ...] = ()
+    destructions: tuple[Destruction, ...] = ()
     accepted_warnings: tuple[AcceptedWarning, ...] = ()
     stacks: tuple[Stack, ...] = ()
 

@@ -276,6 +276,7 @@ def key_section(ck: CompiledKey) -> str:
     if k.extras:
         lines += ["", "**Organization statements** (reviewed in org.yaml)", "", *_extra_lines(ck)]
     lines += ["", "**Revocations in force**", "", *_state_lines(ck), *_revocation_lines(ck), ""]
+    lines += _key_state_lines(ck)
     lines.append(
         f"**Policy size**: {ck.size} of {POLICY_LIMIT} bytes ({pct:.1f}%); further values "
         f"that fit: {fits}."
@@ -289,6 +290,25 @@ def key_section(ck: CompiledKey) -> str:
         )
         lines.append("")
     return "\n".join(lines)
+
+
+def _key_state_lines(ck: CompiledKey) -> list[str]:
+    """org.yaml `key_states` (README, "Incidents")."""
+    s = ck.key.key_state
+    if s is None:
+        return []
+    if s.enabled:
+        return [f"**Key state**: enabled again ({_md(s.ticket)}: {_md(s.reason)}).", ""]
+    return [
+        f"**Key state: DISABLED** ({_md(s.ticket)}: {_md(s.reason)}). Nobody can use the key: "
+        "AWS KMS refuses every cryptographic operation, `kms:CreateGrant` and "
+        "`kms:GetPublicKey` on a disabled key whatever this policy allows "
+        "([key states](https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html)); "
+        "metadata reads and management (`kms:DescribeKey`, `kms:GetKeyPolicy`, `kms:EnableKey`, "
+        "`kms:PutKeyPolicy`) still follow the policy above. Its replicas, if any, are disabled "
+        "too.",
+        "",
+    ]
 
 
 def _guard_lines(ck: CompiledKey) -> list[str]:

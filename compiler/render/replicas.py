@@ -50,6 +50,7 @@ resource "aws_kms_replica_key" "{ident}" {{
   policy                             = {policy}
   bypass_policy_lockout_safety_check = false
   deletion_window_in_days            = local.keys[each.key].deletion_window_in_days
+  enabled                            = local.keys[each.key].is_enabled
   tags                               = merge(local.tags, local.keys[each.key].tags)
 
   # Like the primary: Terraform never deletes a replica (README, "Decommissioning a key").

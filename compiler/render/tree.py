@@ -13,11 +13,12 @@ from pathlib import Path
 import jinja2
 
 from ..compile import Compiled, CompiledKey
-from ..resolve.grants import key_usage
-from ..resolve.stacks import log_role_name, name_suffix, trail_name
+from ..resolve.stacks import name_suffix
 from .access import render_access
 from .handoff import render_handoff
-from .hcl import HclValue, attributes
+from .hcl import attributes
+from .inventory import INVENTORY_PATH, inventory_json
+from .locals import locals_block
 from .replicas import REPLICAS_FILE, render_replicas
 from .stacks import STACK_MODULES, STACK_POLICIES, atlantis_yaml, provider_tf, split
 
@@ -51,81 +52,6 @@ def _env() -> jinja2.Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
-
-
-def _key_inputs(ck: CompiledKey) -> dict[str, HclValue]:
-    k = ck.key
-    return {
-        "alias_name": k.alias,
-        "description": f"BYOK key for {k.vendor.display_name} {k.vendor.product} ({k.environment})",
-        "vendor": k.vendor.name,
-        "environment": k.environment,
-        "rotation_period_in_days": k.options.rotation_period_days,
-        "deletion_window_in_days": k.options.deletion_window_days,
-        "multi_region": k.options.multi_region,
-        "imported_key_material": k.options.imported_key_material,
-        "key_spec": k.vendor.key.spec,
-        "key_usage": key_usage(k.vendor) or "",
-        "enable_key_rotation": k.options.automatic_rotation,
-        "replacement_needs_new_arn": k.vendor.key.replacement_needs_new_arn,
-        "tags": {"byok:vendor": k.vendor.name, "byok:environment": k.environment},
-    }
-
-
-def _logging_inputs(compiled: Compiled, suffix: str) -> dict[str, HclValue]:
-    org = compiled.resolved.org.organization
-    out: dict[str, HclValue] = {}
-    for lg in compiled.resolved.logging:
-        out[lg.app] = {
-            "role_name": log_role_name(org, lg.app, suffix),
-            "trusted_principal_arns": list(lg.principals),
-            "external_id": lg.external_id,
-            "actions": list(lg.actions),
-            "log_group_name": f"/byok/{org}/{lg.app}",
-        }
-    return out
-
-
-# CloudTrail Insights types (modules/cloudtrail var.insight_types), unless `trail.insights: false`
-INSIGHT_TYPES = ["ApiCallRateInsight", "ApiErrorRateInsight"]
-
-
-def _monitoring(compiled: Compiled, root: bool) -> dict[str, HclValue]:
-    """org.yaml `alarms:` and `trail:` (issue 24). An existing trail, topic or access-log bucket
-    is the repository root's (E369 checks its account and Region); every stack creates its own."""
-    org = compiled.resolved.org
-    trail, existing = org.trail, org.trail.existing
-    lock = trail.object_lock
-    return {
-        "cis_controls": org.alarms.cis,
-        "alarm_topic_arn": org.alarms.topic_arn if root else None,
-        "insight_types": INSIGHT_TYPES if trail.insights else [],
-        "existing_trail": (
-            {"arn": existing.arn, "log_group_name": existing.log_group_name}
-            if root and existing is not None
-            else None
-        ),
-        "object_lock": {"mode": lock.mode, "days": lock.days} if lock is not None else None,
-        "access_log_bucket": trail.access_log_bucket if root else None,
-    }
-
-
-def locals_block(compiled: Compiled, suffix: str = "", root: bool = True) -> dict[str, HclValue]:
-    """`suffix`: resolve.stacks.name_suffix of this root (a stack sharing its account); `root`:
-    the repository root (False: a stack)."""
-    org = compiled.resolved.org
-    return {
-        "account_id": org.account_id,
-        "region": org.region,
-        "break_glass": org.break_glass,
-        "trail_name": trail_name(org.organization, suffix),
-        "log_retention_days": org.trail.log_retention_days,
-        "alarm_emails": sorted(org.alarms.addresses),
-        **_monitoring(compiled, root),
-        "tags": dict(sorted({**org.tags, "ManagedBy": "byok-compiler"}.items())),
-        "keys": {ck.key.name: _key_inputs(ck) for ck in sorted(compiled.keys, key=_name)},
-        "logging": _logging_inputs(compiled, suffix),
-    }
 
 
 def organization_json(compiled: Compiled) -> bytes:
@@ -199,6 +125,7 @@ def render_all(compiled: Compiled) -> dict[str, bytes]:
     root, stacks = split(compiled)
     files = render_module(root)
     files["organization.json"] = organization_json(compiled)
+    files[INVENTORY_PATH] = inventory_json(compiled)
     files["ACCESS.md"] = render_access(compiled, [root, *stacks.values()]).encode()
     files["README.md"] = _readme(compiled).encode()
     for ck in compiled.keys:

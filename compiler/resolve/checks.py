@@ -20,6 +20,7 @@ from .grants import all_principals, check_grants, list_parameters_misused, param
 from .replacements import check_replacements
 from .replicas import check_origin, check_replicas
 from .revocations import check_context_key_confirmed, check_revocation_actions
+from .states import check_key_states
 
 
 def check_vendor(vendor: Vendor) -> Iterator[Diagnostic]:
@@ -130,6 +131,7 @@ def check_app(org: Org, app: App, vendor: Vendor, today: date) -> Iterator[Diagn
     yield from check_origin(app)
     yield from check_replacements(org, app, today)
     yield from check_replicas(org, app, vendor)
+    yield from check_key_states(org, app)
 
 
 def _check_key_names(org: Org, app: App) -> Iterator[Diagnostic]:

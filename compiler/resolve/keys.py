@@ -14,6 +14,7 @@ from ..model.inputs import (
     App,
     ExtraStatement,
     Grant,
+    KeyState,
     Org,
     ParamRef,
     Replacement,
@@ -30,6 +31,7 @@ from .monitoring import check_monitoring
 from .replacements import generations
 from .replicas import imported_material
 from .stacks import check_stack_names, check_stacks, key_org
+from .states import key_state
 
 
 class Frozen(BaseModel):
@@ -97,6 +99,12 @@ class ResolvedKey(Frozen):
     replaces: str | None = None
     replaced_by: str | None = None
     retiring: Replacement | None = None
+    # org.yaml `key_states` entry of the key's environment (states.py); None: enabled.
+    key_state: KeyState | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.key_state is None or self.key_state.enabled
 
     @property
     def decrypt_only(self) -> bool:
@@ -268,6 +276,7 @@ def _keys(org: Org, app: App, vendor: Vendor, today: date) -> Iterator[ResolvedK
             required_context_keys=required_context_keys(vendor),
             grant_who=who,
             extras=active_extras(app, env, today),
+            key_state=key_state(app, env),
         )
 
 

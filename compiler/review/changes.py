@@ -267,8 +267,6 @@ def review(
 @dataclass
 class Report:
     changes: list[KeyChange] = field(default_factory=list)
-    # Generated Terraform files that differ from the base: applied too, but not judged here.
-    unjudged: tuple[str, ...] = ()
     moves: Mapping[str, Move] = field(default_factory=dict)
 
     @property
@@ -314,9 +312,4 @@ class Report:
                 )
         for c in (c for c in changed if c.destroys):
             out += ["", self._restore(c.key)]
-        out += [
-            f"{path} also changed: Terraform outside the key policies (key options, modules, "
-            "vendor logging roles, trail, alarms) is not judged by this review; read its diff"
-            for path in self.unjudged
-        ]
         return "\n".join(out) + "\n"

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from ..deployment import INVENTORY_FILE
 from ..paths import OUT_DIR
 from ..policy import iam
 from ..resolve.lifecycle import Place
 
 POLICY_DIR = f"{OUT_DIR}/policies"
 ORG_JSON = "generated/organization.json"
+INVENTORY_PATH = f"{OUT_DIR}/{INVENTORY_FILE}"
 STACKS_DIR = "generated/stacks"
 # In a stack's main.tf (render.locals_block): its account and Region, and its `keys` block,
 # whose entries are the only lines `    "<key>" = {` between `  keys = {` and `  }`.
@@ -29,6 +31,37 @@ _KEY = re.compile(r'^    "([^"]+)" = \{$', re.MULTILINE)
 
 class GitError(RuntimeError):
     """The base ref or its policies cannot be read."""
+
+
+class AmbiguousRef(GitError):
+    """`--base` names two refs (a tag and a branch): git would pick one silently (a tag first),
+    so a pushed tag `origin/main` could make the review compare with the change itself."""
+
+
+# git's order for a short ref name (git-rev-parse(1), "SPECIFYING REVISIONS"): the first that
+# exists wins, so a tag shadows a branch or remote-tracking branch of the same name.
+_REF_RULES = ("refs/{}", "refs/tags/{}", "refs/heads/{}", "refs/remotes/{}", "refs/remotes/{}/HEAD")
+
+
+def full_ref(root: Path, ref: str) -> str:
+    """The one full ref name `ref` names; `ref` itself when it is a commit id or an expression
+    (`HEAD~1`); AmbiguousRef when it names two refs."""
+    if ref.startswith("refs/") or ref == "HEAD":
+        return ref
+    found = []
+    for rule in _REF_RULES:
+        name = rule.format(ref)
+        try:
+            _git(root, "show-ref", "--verify", "--quiet", name)
+        except GitError:
+            continue
+        found.append(name)
+    if len(found) > 1:
+        raise AmbiguousRef(
+            f"`{ref}` names both {' and '.join(f'`{n}`' for n in found)}: pass the full name "
+            f"(in CI: --base refs/remotes/origin/<branch>)"
+        )
+    return found[0] if found else ref
 
 
 def _git(root: Path, *args: str) -> str:
@@ -90,8 +123,8 @@ def _default_target(root: Path) -> str | None:
     """origin's default branch (`refs/remotes/origin/HEAD`, which `git clone` sets), else the
     current branch's upstream: the branch a pull request most likely targets."""
     for upstream, args in (
-        (False, ("symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD")),
-        (True, ("rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}")),
+        (False, ("symbolic-ref", "-q", "refs/remotes/origin/HEAD")),
+        (True, ("rev-parse", "--symbolic-full-name", "@{upstream}")),
     ):
         try:
             name = _git(root, *args).strip()
@@ -109,7 +142,7 @@ def _is_own_push_branch(root: Path, upstream: str) -> bool:
         branch = _git(root, "rev-parse", "--abbrev-ref", "HEAD").strip()
     except GitError:
         return False
-    return upstream.split("/", 1)[-1] == branch
+    return upstream.removeprefix("refs/remotes/").split("/", 1)[-1] == branch
 
 
 def _base(root: Path, ref: str, rev: str, rule: Literal["given", "merge-base", "head"]) -> Base:
@@ -121,12 +154,13 @@ def resolve_base(root: Path, ref: str | None) -> Base:
     """`ref` as given; without one, the merge-base of HEAD and `_default_target`, else HEAD."""
     _check_ref(root, ref or "HEAD")
     if ref is not None:
-        return _base(root, ref, ref, "given")
+        return _base(root, ref, full_ref(root, ref), "given")
     target = _default_target(root)
     if target is not None:
         try:
+            shown = target.removeprefix("refs/remotes/").removeprefix("refs/heads/")
             return _base(
-                root, target, _git(root, "merge-base", "HEAD", target).strip(), "merge-base"
+                root, shown, _git(root, "merge-base", "HEAD", target).strip(), "merge-base"
             )
         except GitError:
             pass  # unrelated histories: no merge-base, so HEAD (and the output says so)
@@ -190,20 +224,30 @@ def _parser(memo: dict[str, iam.Policy] | None) -> Callable[[str], iam.Policy]:
     return parse
 
 
-# Every Terraform file `terraform apply` at the root reads: the generated module, the
-# hand-written modules it calls and the hand-owned root module.
-TERRAFORM_PATHS = ("generated", "modules", ":(glob)*.tf", ":(glob)*.tf.json")
-# What Terraform reads as configuration: HCL and its JSON form.
-TERRAFORM_SUFFIXES = (".tf", ".tf.json")
+# Where byok and Terraform read what a change can touch: the inputs, the generated and
+# hand-written Terraform, the root's files (Terraform's and its CLI's), CI workflows. `committed`
+# looks for untracked files there; `changed_files` lists every changed path and loaded.py
+# decides what each is.
+TERRAFORM_PATHS = (
+    "generated", "modules", ".github", ":(glob)*.tf", ":(glob)*.tf.json", ":(glob)*.tofu",
+    ":(glob)*.tofu.json", ":(glob)*.tfvars", ":(glob)*.tfvars.json", ":(glob)**/.terraformrc",
+    ":(glob)**/terraform.rc", ".terraform.lock.hcl", "atlantis.yaml",
+)  # fmt: skip
 
 
-def changed_terraform(root: Path, ref: str) -> tuple[str, ...]:
-    """The Terraform files (`TERRAFORM_PATHS`) of the working tree that differ from `ref` (or
-    are new): `diff` judges only the key policies and names these for a human to read."""
-    tracked = _git(root, "diff", "--name-only", ref, "--", *TERRAFORM_PATHS).split("\n")
-    untracked = _git(root, "ls-files", "--others", "--exclude-standard", "--", *TERRAFORM_PATHS)
-    names = {n for n in [*tracked, *untracked.split("\n")] if n.endswith(TERRAFORM_SUFFIXES)}
-    return tuple(sorted(names))
+def changed_files(root: Path, ref: str) -> tuple[str, ...]:
+    """Every path of the working tree that differs from `ref`, or is new and not ignored."""
+    tracked = _git(root, "diff", "--name-only", "--no-renames", "-z", ref).split("\0")
+    untracked = _git(root, "ls-files", "--others", "--exclude-standard", "-z").split("\0")
+    return tuple(sorted({n for n in (*tracked, *untracked) if n}))
+
+
+def committed_inventory(root: Path, base: Base) -> bytes | None:
+    """`generated/deployment.json` as committed at `base`, or None when the base has none
+    (committed before byok wrote it)."""
+    if not _has_dir(root, base.commit, INVENTORY_PATH):
+        return None
+    return _blobs(root, [f"{base.commit}:{INVENTORY_PATH}"])[0].encode("utf-8")
 
 
 def working_policies(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..compile.guards import LIFECYCLE_ACTIONS, suspended_principals
 from ..compile.keys import CONTEXT_PREFIX, CompiledKey
 from ..policy import catalog
+from ..policy.keystate import refused_when_disabled
 from ..resolve.keys import ScopeRevocation
 from .checks import Proof, granted_data_actions
 from .replacements import decrypt_only_actions
@@ -49,6 +50,24 @@ def suspension_line(ck: CompiledKey) -> str | None:
         f"proved: suspended: every data action granted in the vendor file denied "
         f"({len(granted_data_actions(ck))} action(s){still}{also}); grants created before the "
         "suspension keep working until revoked (aws kms list-grants)"
+    )
+
+
+def disabled_line(ck: CompiledKey) -> str | None:
+    """A key org.yaml disables (`key_states`): what KMS refuses whatever the policy allows."""
+    state = ck.key.key_state
+    if state is None or state.enabled:
+        return None
+    granted = catalog.expand_all(a for _, acts in vendor_grants(ck) for a in acts)
+    refused = refused_when_disabled(granted)
+    reads = sorted((granted - refused) & catalog.METADATA_READ_ACTIONS)
+    other = sorted(granted - refused - catalog.METADATA_READ_ACTIONS)
+    rest = f"; not refused: metadata reads {', '.join(reads)}" if reads else ""
+    rest += f"; NOT refused: {', '.join(other)} (not a cryptographic operation)" if other else ""
+    return (
+        f"proved: disabled ({state.ticket}): every data action granted to the vendor is refused "
+        f"whatever the policy allows ({len(refused)} action(s): key state Disabled fails "
+        f"cryptographic operations, kms:CreateGrant and kms:GetPublicKey for every principal{rest})"
     )
 
 
@@ -95,6 +114,7 @@ def proof_lines(ck: CompiledKey, proof: Proof) -> list[str]:
             "action when the request carries the value under its context key"
         )
     lines += [line for line in (unconfirmed_line(ck), suspension_line(ck)) if line]
+    lines += [line for line in (disabled_line(ck),) if line]
     lines += extra_lines(ck)
     lines += [
         f"proved: vendor requests without {CONTEXT_PREFIX}{key} denied for every granted "

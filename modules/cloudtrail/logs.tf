@@ -60,7 +60,7 @@ resource "aws_iam_role_policy" "this" {
         Sid      = "AWSCloudTrailCreateLogStreamAndPutLogEvents"
         Effect   = "Allow"
         Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-        Resource = "${aws_cloudwatch_log_group.this[0].arn}:log-stream:*"
+        Resource = "${local.log_group_arn}:log-stream:*"
       },
     ]
   })

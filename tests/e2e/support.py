@@ -277,3 +277,17 @@ def add_imported_material(org_path: Path, vendor: str, valid_days: int) -> None:
     app.setdefault("key", {})["origin"] = "EXTERNAL"
     org.setdefault("defaults", {})["imported_material_valid_days"] = valid_days
     org_path.write_text(yaml.safe_dump(org, sort_keys=False, allow_unicode=True))
+
+
+def byok_generate(root: Path, today: str = "2026-11-23") -> None:
+    """`byok generate` in the scratch project `root`, as a user runs it; it must succeed."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "byok", "-C", str(root), "generate"],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "BYOK_TODAY": today},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr

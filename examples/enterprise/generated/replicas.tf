@@ -35,6 +35,7 @@ resource "aws_kms_replica_key" "eu_west_1" {
   policy                             = jsonencode(jsondecode(file("${path.module}/policies/${each.key}.json")))
   bypass_policy_lockout_safety_check = false
   deletion_window_in_days            = local.keys[each.key].deletion_window_in_days
+  enabled                            = local.keys[each.key].is_enabled
   tags                               = merge(local.tags, local.keys[each.key].tags)
 
   # Like the primary: Terraform never deletes a replica (README, "Decommissioning a key").
@@ -70,6 +71,7 @@ resource "aws_kms_replica_key" "us_west_2" {
   policy                             = jsonencode(jsondecode(file("${path.module}/policies/${each.key}.json")))
   bypass_policy_lockout_safety_check = false
   deletion_window_in_days            = local.keys[each.key].deletion_window_in_days
+  enabled                            = local.keys[each.key].is_enabled
   tags                               = merge(local.tags, local.keys[each.key].tags)
 
   # Like the primary: Terraform never deletes a replica (README, "Decommissioning a key").

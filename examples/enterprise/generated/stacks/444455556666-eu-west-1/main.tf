@@ -35,6 +35,7 @@ locals {
       "key_spec"                  = "SYMMETRIC_DEFAULT"
       "key_usage"                 = "ENCRYPT_DECRYPT"
       "enable_key_rotation"       = false
+      "is_enabled"                = true
       "replacement_needs_new_arn" = true
       "tags" = {
         "byok:vendor"      = "slack"
@@ -93,6 +94,7 @@ module "key" {
   imported_key_material   = each.value.imported_key_material
   key_spec                = each.value.key_spec
   key_usage               = each.value.key_usage
+  is_enabled              = each.value.is_enabled
   tags                    = merge(local.tags, each.value.tags)
 }
 
