@@ -36,6 +36,8 @@ BASES = (
     "salesforce",
     "smartsheet",
     "snowflake",
+    "asana",
+    "mural",
 )
 ENVS_PER_APP = 10
 CHUNK = 50

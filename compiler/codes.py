@@ -244,6 +244,13 @@ _CODES = (
         "A stack in an account another root deploys to names its trail and log roles with its "
         "Region; one would exceed AWS's length limit.",
     ),
+    Code(
+        "E381",
+        "SIEM destination elsewhere",
+        "`siem.destination_arn` is not in org.yaml's account and Region: CloudWatch Logs "
+        "subscription filters deliver to a Firehose stream or Lambda function of the log "
+        "groups' own account and Region only.",
+    ),
     # E4xx: compile (resolved keys -> policy IR)
     Code("E401", "duplicate Sid", "Two statements of one policy share a Sid."),
     Code(
@@ -361,6 +368,13 @@ _CODES = (
         "org.yaml names no `break_glass` role, so nobody may disable, schedule deletion of, "
         "import or delete material of any key; decommissioning or importing material first "
         "needs a reviewed change that adds one.",
+    ),
+    Code(
+        "W109",
+        "rotation period over three years",
+        "A key rotates automatically less often than every 1095 days; NIST SP 800-57 Part 1 "
+        "(cryptoperiods), as the BYOK runbook cites it, says to change keys at least every "
+        "three years (https://doi.org/10.6028/NIST.SP.800-57pt1r5).",
     ),
     Code("W110", "replacement grace period over", "Decommission the replaced key."),
     Code("W130", "organization statement expired", "Past `expires`: removed from the policy."),

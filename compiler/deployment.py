@@ -70,6 +70,29 @@ FORCES_REPLACEMENT: Mapping[str, tuple[str, ...]] = {
     "aws_sns_topic": ("name",),
     "aws_sns_topic_policy": ("arn",),
     "aws_sns_topic_subscription": ("endpoint", "protocol", "topic_arn"),
+    # org.yaml's optional features (features.tf), ForceNew in the same provider release:
+    #   aws_accessanalyzer_analyzer internal/service/accessanalyzer/analyzer.go: analyzer_name,
+    #                         type
+    #   aws_accessanalyzer_archive_rule internal/service/accessanalyzer/archive_rule.go:
+    #                         analyzer_name, rule_name
+    #   aws_budgets_budget    internal/service/budgets/budget.go: name (account_id: unset)
+    #   aws_cloudwatch_log_subscription_filter internal/service/logs/subscription_filter.go:
+    #                         name, log_group_name
+    #   aws_lambda_permission internal/service/lambda/permission.go: every argument (no update)
+    #   aws_config_config_rule internal/service/configservice/config_rule.go: name
+    "aws_accessanalyzer_analyzer": ("analyzer_name", "type"),
+    "aws_accessanalyzer_archive_rule": ("analyzer_name", "rule_name"),
+    "aws_budgets_budget": ("name",),
+    "aws_cloudwatch_log_subscription_filter": ("log_group_name", "name"),
+    "aws_lambda_permission": (
+        "action",
+        "function_name",
+        "principal",
+        "source_account",
+        "source_arn",
+        "statement_id",
+    ),
+    "aws_config_config_rule": ("name",),
 }
 
 # Kinds whose loss loses data or evidence: destroying or replacing one is exit 4 unless
@@ -93,6 +116,12 @@ KIND_WORDS: Mapping[str, str] = {
     "role-policy": "IAM role policy",
     "metric-filter": "metric filter",
     "alarm": "alarm",
+    "analyzer": "IAM Access Analyzer analyzer",
+    "archive-rule": "Access Analyzer archive rule",
+    "budget": "AWS Budgets budget",
+    "log-subscription": "log subscription filter",
+    "invoke-permission": "Lambda invoke permission",
+    "config-rule": "AWS Config rule",
 }
 
 Identity = tuple[str, str, str, str]  # kind, account, Region ("" for IAM: global), name

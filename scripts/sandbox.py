@@ -61,7 +61,7 @@ def _start(server: Any) -> None:
 
 def up() -> int:
     # the e2e plumbing needs the dev venv; `down` needs nothing but the standard library
-    from tests.e2e.support import MotoServer, env_without_aws, free_port
+    from tests.e2e.support import MotoServer, env_without_aws, free_port, without_access_analyzer
     from tests.tfhelpers import copy_root, init, run_tf, tf_env
 
     if PID.exists():
@@ -72,6 +72,12 @@ def up() -> int:
     root = copy_root(HOME / "root", REPO / "generated")
     shutil.copy2(REPO / "org.yaml", root / "org.yaml")
     shutil.copytree(REPO / "vendors", root / "vendors")
+    # moto 5.2.6 has no IAM Access Analyzer: the sandbox's copy is compiled without it
+    # (tests/e2e/README.md, "What moto does not emulate").
+    without_access_analyzer(root / "org.yaml")
+    subprocess.run(
+        [sys.executable, "-m", "byok", "-C", str(root), "generate"], check=True, capture_output=True
+    )
     account, region = _org()
     server = MotoServer(free_port(), HOME / "moto.log", account, region)
     _start(server)
@@ -90,6 +96,8 @@ def up() -> int:
         run_tf(["apply", "-input=false", "-no-color", str(plan)], root, timeout, env=env)
     except BaseException:
         down()  # a failed apply (or Ctrl-C) stops what `up` started
+        if server.proc is not None:  # and reaps it: no zombie left under this PID
+            server.proc.wait(timeout=10)
         raise
     rel = HOME.relative_to(REPO) if HOME.is_relative_to(REPO) else HOME
     print(f"sandbox: moto_server pid {server.pid} on {server.endpoint} (log {rel}/moto.log)")

@@ -12,9 +12,9 @@ from byok.pipeline import build_tree
 
 
 def test_a_synthetic_organization_of_every_shipped_vendor_compiles(tmp_path: Path) -> None:
-    make_project(tmp_path, keys=90, values=200)  # 9 apps of 10 environments
+    make_project(tmp_path, keys=110, values=200)  # 11 apps of 10 environments
     result = build_tree(tmp_path, date(2026, 11, 23))
-    assert len(result.compiled.keys) == 90
+    assert len(result.compiled.keys) == 110
     vendors = {ck.key.vendor.name.split("-b")[0] for ck in result.compiled.keys}
     shipped = {p.stem for p in (Path(__file__).parent.parent / "vendors").glob("*.yaml")}
     assert vendors == shipped

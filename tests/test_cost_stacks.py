@@ -38,6 +38,7 @@ def test_enterprise_counts_every_root_from_the_generated_files() -> None:
         accounts=2,
         alarms=28,  # each root: 7 CIS v3.0.0 (default set) + 7 key events (controls.json)
         own_trails=2,
+        vendor_log_groups=2,  # Slack's, in each of the two roots that hold a Slack key
     )
     roots = _roots(ENTERPRISE / "generated")
     mains = [(r / "main.tf").read_text() for r in roots]
@@ -69,6 +70,13 @@ def test_enterprise_cost_table(capsys: pytest.CaptureFixture[str]) -> None:
             pytest.approx(365 / 30 * 0.03),
         ),
         ("S3 log files", "12.2 GB in Standard (upper bound)", pytest.approx(365 / 30 * 0.023)),
+        # the vendors' own log groups: 2 x 0.5 GB at $0.50, kept a year at $0.03
+        ("Vendor log ingestion", "2 vendor log group(s) x 0.5 GB / month", 0.5),
+        (
+            "Vendor log storage",
+            "12.2 GB kept 365 days (uncompressed: upper bound)",
+            pytest.approx(365 / 30 * 0.03),
+        ),
         # 2 roots x (7 CIS + 7 key events) + 2 material expiry
         ("CloudWatch alarms", "30 alarms", pytest.approx(3.0)),
         ("SNS email", "10 emails", 0.0),

@@ -44,7 +44,8 @@ def test_example_has_two_accounts() -> None:
     files = read_tree(EXAMPLE / "generated")
     stack = "stacks/444455556666-eu-west-1/"
     assert sorted(p for p in files if p.startswith(stack)) == [
-        f"{stack}{n}" for n in ("main.tf", "outputs.tf", "providers.tf", "versions.tf")
+        f"{stack}{n}"
+        for n in ("features.tf", "main.tf", "outputs.tf", "providers.tf", "versions.tf")
     ]
     main = files[f"{stack}main.tf"].decode()
     assert '"slack-staging" = {' in main and '"slack-prod" = {' not in main

@@ -123,6 +123,9 @@ def evaluate(
         return not each[m[1]]
     if m := re.fullmatch(r"local\.(\w+)", body):
         return local[m[1]]
+    if m := re.fullmatch(r"local\.(\w+)\.(\w+)", body):  # features.tf: local.budget.name
+        obj = local[m[1]]
+        return obj[m[2]] if m[2] in obj else obj[f'"{m[2]}"']
     if m := re.fullmatch(r"merge\(local\.(\w+), each\.value\.(\w+)\)", body):
         return {**local[m[1]], **each[m[2]]}
     if m := re.fullmatch(r"module\.(\w+)\.(\w+)", body):

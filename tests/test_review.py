@@ -11,7 +11,7 @@ import pytest
 
 from byok.cli.diff import WIDENING_HELP
 from tests.conftest import (
-    ACCEPTANCES,
+    APPS_END,
     GIT_ENV,
     REPO,
     byok,
@@ -111,9 +111,11 @@ BOX = (
 
 
 def _add_box(project: Path) -> None:
-    """A new app, the last one: before org.yaml's closing `accepted_warnings` block."""
+    """A new app, the last one: after the last app, before org.yaml's optional features."""
     org = project / "org.yaml"
-    org.write_text(org.read_text().replace(ACCEPTANCES, BOX + ACCEPTANCES))
+    text = org.read_text()
+    assert text.count(APPS_END) == 1
+    org.write_text(text.replace(APPS_END, BOX + APPS_END))
     _generate(project)
 
 
@@ -235,7 +237,11 @@ def _unproved(path: str, why: str) -> str:
 DEPLOYMENT = "\nthe deployment (every resource Terraform manages, by AWS identity):\n"
 OTHER = "\nother changes (no access, data or monitoring at stake):\n"
 ZOOM_ALIAS_REMOVED = (
-    OTHER + "  removed: key alias `alias/acme-zoom-prod` (account 111122223333/Region us-east-1)\n"
+    OTHER
+    + "  removed: key alias `alias/acme-zoom-prod` (account 111122223333/Region us-east-1)\n"
+    # the key's IAM Access Analyzer archive rule leaves with it (issue 28)
+    + "  removed: Access Analyzer archive rule `acme-byok/acme-byok-zoom-prod` (account "
+    "111122223333/Region us-east-1)\n"
 )
 MODULE = "a hand-written module: applied too; its effect cannot be proved offline"
 ROOT = "the hand-owned root module: applied too; its effect cannot be proved offline"

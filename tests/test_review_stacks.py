@@ -61,6 +61,8 @@ def test_moving_an_environment_to_a_stack_is_a_key_deletion(repo: Path) -> None:
         "NEW ACCESS: new IAM role `acme-byok-cloudtrail-cloudwatch-logs` (assumed by "
         "cloudtrail.amazonaws.com) may logs:"
     ) in res.stdout
+    # the new root's roles are new access (the deployment block), then the other changes
+    assert "\nother changes (no access, data or monitoring at stake):\n" in res.stdout
     # the stack's own root: its trail (and all it needs) is new, nothing of the root's goes
     assert (
         "  created: CloudTrail trail `acme-byok` (account 444455556666/Region eu-west-1)\n"

@@ -59,6 +59,13 @@ SCOPES: dict[str, tuple[str | None, str]] = {
     "aws_s3_bucket_policy": (None, "parent"),
     "aws_s3_bucket_logging": (None, "parent"),
     "aws_s3_bucket_object_lock_configuration": (None, "parent"),
+    # one account-level analyzer per type and Region; budgets are named per account
+    "aws_accessanalyzer_analyzer": ("analyzer_name", "region"),
+    "aws_accessanalyzer_archive_rule": ("rule_name", "parent"),
+    "aws_budgets_budget": ("name", "account"),
+    "aws_config_config_rule": ("name", "region"),
+    "aws_cloudwatch_log_subscription_filter": ("name", "parent"),
+    "aws_lambda_permission": ("statement_id", "parent"),
 }
 _REF = re.compile(r"\$\{(var|local)\.(\w+)\}")
 
@@ -130,11 +137,13 @@ class _Names:
 
 
 def _root_names(files: dict[str, bytes], prefix: str) -> set[tuple[str, str, str]]:
-    """Every global or account-wide name the root at `prefix` creates, over its module calls."""
-    doc = parse(files[f"{prefix}main.tf"])
-    root = merged_locals(doc)
+    """Every global or account-wide name the root at `prefix` creates, over its module calls
+    (main.tf's and features.tf's)."""
+    docs = [parse(files[f"{prefix}{n}"]) for n in ("main.tf", "features.tf") if prefix + n in files]
+    root = {k: v for doc in docs for k, v in merged_locals(doc).items()}
+    calls = [call for doc in docs for call in blocks(doc, "module").values()]
     out: set[tuple[str, str, str]] = set()
-    for call in blocks(doc, "module").values():
+    for call in calls:
         names = _Names(call, root, files)
         each = call.get("for_each")
         if each is None:
@@ -161,6 +170,7 @@ def test_two_roots_in_one_account_name_their_account_wide_resources_apart(
         ("account", "aws_iam_role", "acme-byok-cloudtrail-cloudwatch-logs"),
         ("account", "aws_cloudtrail", "acme-byok"),
         ("account", "aws_iam_role", "acme-slack-byok-logs"),
+        ("account", "aws_budgets_budget", "acme-byok"),
     }
     assert stack == {
         ("global", "aws_s3_bucket", "acme-byok-eu-west-1-cloudtrail-111122223333"),
@@ -168,6 +178,7 @@ def test_two_roots_in_one_account_name_their_account_wide_resources_apart(
         ("account", "aws_iam_role", "acme-byok-eu-west-1-cloudtrail-cloudwatch-logs"),
         ("account", "aws_cloudtrail", "acme-byok-eu-west-1"),
         ("account", "aws_iam_role", "acme-slack-byok-logs-eu-west-1"),
+        ("account", "aws_budgets_budget", "acme-byok-eu-west-1"),
     }
     assert {(k, n) for _, k, n in root} & {(k, n) for _, k, n in stack} == set()
 
@@ -185,6 +196,7 @@ def test_the_first_root_of_an_account_keeps_its_names(project: Path) -> None:
         ("global", "aws_s3_bucket", "acme-byok-cloudtrail-access-444455556666"),
         ("account", "aws_iam_role", "acme-byok-cloudtrail-cloudwatch-logs"),
         ("account", "aws_cloudtrail", "acme-byok"),
+        ("account", "aws_budgets_budget", "acme-byok"),
     }
     assert later == {
         ("global", "aws_s3_bucket", "acme-byok-eu-central-1-cloudtrail-444455556666"),
@@ -192,6 +204,7 @@ def test_the_first_root_of_an_account_keeps_its_names(project: Path) -> None:
         ("account", "aws_iam_role", "acme-byok-eu-central-1-cloudtrail-cloudwatch-logs"),
         ("account", "aws_cloudtrail", "acme-byok-eu-central-1"),
         ("account", "aws_iam_role", "acme-slack-byok-logs-eu-central-1"),
+        ("account", "aws_budgets_budget", "acme-byok-eu-central-1"),
     }
 
 

@@ -34,13 +34,78 @@ from tests.tfhelpers import (
 
 pytestmark = pytest.mark.terraform
 
-MODULES = ("cloudtrail", "key-alarms", "kms-key", "vendor-log-role")
+MODULES = (
+    "access-analyzer",
+    "budget",
+    "cloudtrail",
+    "config-rules",
+    "key-alarms",
+    "kms-key",
+    "log-subscription",
+    "vendor-log-role",
+)
 
 _KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-00000000000"
 
 # Wrong expectations injected into each module's tests: (test file, needle that must occur
 # exactly once, replacement, error_message the failed assertion must print).
 MUTATIONS: dict[str, list[tuple[str, str, str, str]]] = {
+    "access-analyzer": [
+        (
+            "access_analyzer.tftest.hcl",
+            '"principal.AWS" = ["409910850980", "arn:aws:iam::409910850980:root"]',
+            '"principal.AWS" = ["409910850980"]',
+            "Each rule must match only its key and exactly its principals.",
+        ),
+        (
+            "access_analyzer.tftest.hcl",
+            'aws_accessanalyzer_analyzer.this[0].type == "ACCOUNT" &&',
+            'aws_accessanalyzer_analyzer.this[0].type == "ORGANIZATION" &&',
+            "The analyzer must be an ACCOUNT analyzer named var.analyzer_name.",
+        ),
+    ],
+    "budget": [
+        (
+            "budget.tftest.hcl",
+            'limit_amount == "27.40"',
+            'limit_amount == "27.4"',
+            "limit_usd must be sent with two decimals.",
+        ),
+        (
+            "budget.tftest.hcl",
+            '"ACTUAL:80:GREATER_THAN:PERCENTAGE:',
+            '"ACTUAL:100:GREATER_THAN:PERCENTAGE:',
+            "Alerts: e-mail at 80% actual and 100% forecast spend.",
+        ),
+    ],
+    "config-rules": [
+        (
+            "config_rules.tftest.hcl",
+            '.kmsKeyIds == "1111-key,2222-key"',
+            '.kmsKeyIds == "2222-key,1111-key"',
+            "The deletion rule must check exactly var.kms_key_ids.",
+        ),
+        (
+            "config_rules.tftest.hcl",
+            '"key-rotation-enabled"           = "CMK_BACKING_KEY_ROTATION_ENABLED"',
+            '"key-rotation-enabled"           = "CMK_ROTATION_ENABLED"',
+            "The rules must be AWS's managed rules for rotation, deletion and the trail.",
+        ),
+    ],
+    "log-subscription": [
+        (
+            "log_subscription.tftest.hcl",
+            'Action == ["firehose:PutRecord", "firehose:PutRecordBatch"]',
+            'Action == ["firehose:*"]',
+            "The role may only put records into the SIEM stream.",
+        ),
+        (
+            "log_subscription.tftest.hcl",
+            '.source_arn == "arn:aws:logs:us-east-1:111122223333:log-group:/byok/acme/slack:*"',
+            '.source_arn == "arn:aws:logs:us-east-1:111122223333:*"',
+            "Only Logs, per subscribed log group of this account, may invoke it.",
+        ),
+    ],
     "kms-key": [
         (
             "kms_key.tftest.hcl",

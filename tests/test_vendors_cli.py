@@ -24,8 +24,8 @@ def test_vendors_lists_facts_and_local_overrides(
     )
     slack = out.index(next(line for line in out if line.startswith("slack: ")))
     assert " shipped " in out[slack]
-    assert out[slack + 1 : slack + 12] == [
-        "  0/10 facts verified",
+    assert out[slack + 1 : slack + 17] == [
+        "  4/15 facts verified",
         "    UNVERIFIED principal `arn:aws:iam::152659312504:root`",
         "    UNVERIFIED grant `data-keys`",
         "    UNVERIFIED key requirements",
@@ -36,4 +36,11 @@ def test_vendors_lists_facts_and_local_overrides(
         "    UNVERIFIED revocation scope `file` (file_id)",
         "    UNVERIFIED revocation scope `time` (hour)",
         "    UNVERIFIED logging role",
+        "    verified   revocation takes effect",
+        "    verified   data-key caching",
+        "    UNVERIFIED restore after revocation",
+        "    verified   not covered: member profiles, channel names and topics, file names and "
+        "channel membership",
+        "    verified   not covered: Slackbot messages, analytics, and IDs (of workspaces, "
+        "channels, users, files)",
     ]

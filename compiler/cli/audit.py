@@ -69,6 +69,11 @@ def add_parsers(sub: Any) -> None:
     c.add_argument("--log-gb-per-month", type=amount, metavar="G")
     c.add_argument("--write-events-per-month", type=count, metavar="W")
     c.add_argument(
+        "--vendor-log-gb-per-month",
+        type=float,
+        help="GB each vendor writes into its own log group per month (default 0.5)",
+    )
+    c.add_argument(
         "--replicas",
         type=count,
         metavar="R",

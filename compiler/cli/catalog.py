@@ -48,6 +48,15 @@ def _facts(vendor: Vendor) -> list[tuple[str, bool]]:
         out.append(("logging role", vendor.logging.verified))
     if vendor.create_grant is not None:
         out.append(("creates grants", vendor.create_grant.verified))
+    rev = vendor.revocation
+    for label, fact in (
+        ("revocation takes effect", rev.takes_effect),
+        ("data-key caching", rev.data_key_caching),
+        ("restore after revocation", rev.restore),
+    ):
+        if fact is not None:
+            out.append((label, fact.verified))
+    out += [(f"not covered: {n.data}", n.verified) for n in vendor.not_covered]
     return out
 
 

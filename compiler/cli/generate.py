@@ -25,14 +25,14 @@ def _summary(result: Result) -> str:
     """Per key its size and exactly what was proved about its key policy; then, once, what the
     proofs do not cover (README, "What the proofs do and do not cover")."""
     from ..compile.keys import POLICY_LIMIT
-    from ..verify.claims import NOT_PROVED, proof_lines
+    from ..verify.claims import not_proved, proof_lines
 
     proofs = {p.key: p for p in result.proofs}
     lines = []
     for ck in sorted(result.compiled.keys, key=lambda c: c.key.name):
         lines.append(f"{ck.key.name}: key policy {ck.size}/{POLICY_LIMIT} bytes")
         lines += [f"  {line}" for line in proof_lines(ck, proofs[ck.key.name])]
-    lines += NOT_PROVED
+    lines += not_proved(ck.key.vendor for ck in result.compiled.keys)
     lines += [accepted_line(a) for a in sorted(result.accepted, key=lambda a: a.warning.sort_key())]
     return "".join(f"{line}\n" for line in lines)
 

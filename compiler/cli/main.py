@@ -53,6 +53,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "add_parser",
         "import key material into an EXTERNAL key",
     ),
+    "iam-policy": (
+        "permissions",
+        "add_parsers",
+        "print the least-privilege IAM policy of the deployer or the auditor role",
+    ),
 }
 _DIRECTORY_HELP = "directory holding org.yaml, vendors/ and generated/ (default: .)"
 

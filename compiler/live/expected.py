@@ -16,10 +16,12 @@ from pathlib import Path
 
 from ..compile import Compiled, CompiledKey
 from ..diagnostics import Loc
+from ..model import Org
 from ..pipeline import OUT_DIR, build_tree
 from ..policy import iam
-from ..render.stacks import roots
+from ..render.features import finding_principals
 from ..render.locals import locals_block
+from ..render.stacks import roots
 from ..resolve.stacks import name_suffix, trail_name
 from .alarms import Controls, load_controls
 from .aws import LiveError
@@ -56,6 +58,8 @@ class KeySpec:
     # the app's first revocation entry's keys, else of the app's own keys.
     entry_col: int | None = None
     app_col: int | None = None
+    # principal.AWS values of the vendor principals its archive rules expect (render.features)
+    expected_external: tuple[str, ...] = ()
     # org.yaml `key_states`: whether the key is to be enabled, and the entry's ticket
     enabled: bool = True
     state_ticket: str | None = None
@@ -72,6 +76,8 @@ class Expected:
     trail_names: dict[tuple[str, str], str] = field(default_factory=dict)
     controls: Controls | None = None  # modules/key-alarms/controls.json
     chains: dict[tuple[str, str], Chain] = field(default_factory=dict)  # per root
+    # Each root's IAM Access Analyzer (its name), absent where org.yaml turns it off
+    analyzers: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def trail_at(self, place: tuple[str, str]) -> str:
         """The trail of the root at `place` (account, Region)."""
@@ -127,6 +133,7 @@ def _spec(ck: CompiledKey, policy: iam.Policy) -> KeySpec:
         ),
         entry_col=_col(k.app.revocations[0].where.loc if k.app.revocations else None),
         app_col=_col(k.app.where.loc),
+        expected_external=tuple(sorted({v for p in k.principals for v in finding_principals(p)})),
         enabled=k.enabled,
         state_ticket=k.key_state.ticket if k.key_state is not None else None,
     )
@@ -163,6 +170,7 @@ def load_expected(root: Path, today: date, *, patterns: bool = True) -> Expected
         trail_names={p: trail_name(org.organization, name_suffix(org, *p)) for p in places},
         controls=load_controls(root) if patterns else None,
         chains=_chains(result.compiled),
+        analyzers=_analyzers(org, places | {(org.account_id, org.region)}),
     )
 
 
@@ -175,3 +183,14 @@ def _chains(compiled: Compiled) -> dict[tuple[str, str], Chain]:
         loc = locals_block(r, name_suffix(org, *place), root=i == 0)
         out[place] = chain_from_locals(json.loads(json.dumps(loc)))
     return out
+
+
+def _analyzers(org: Org, places: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Each root's analyzer name, as render.features names it."""
+    aa = org.access_analyzer
+    if not aa.enabled:
+        return {}
+    return {
+        p: aa.existing_analyzer or trail_name(org.organization, name_suffix(org, *p))
+        for p in places
+    }

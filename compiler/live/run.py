@@ -10,7 +10,7 @@ from ..resolve.stacks import stack_id
 from .audit import audit_key
 from .aws import Clients
 from .chain_state import read_chain
-from .expected import Expected
+from .expected import Expected, KeySpec
 from .findings import Finding
 from .roles import audit_roles
 from .state import aliases, read_key
@@ -39,15 +39,22 @@ def _place(
 ) -> list[Finding]:
     found = aliases(clients)
     findings: list[Finding] = []
+    arns: dict[str, KeySpec] = {}  # key ARN -> spec, for the analyzer's findings
     for name in names:
         spec = exp.keys[name]
         state = read_key(clients, spec.alias, found.get(spec.alias))
         key_findings = audit_key(spec, state, spec.place[0])
+        if "Arn" in state.meta:
+            arns[str(state.meta["Arn"])] = spec
         if analyzer and state.policy is not None:
             from .analyzer import second_opinion
 
             key_findings += second_opinion(clients, spec, state.policy, key_findings)
         findings += key_findings
+    if analyzer and place in exp.analyzers:
+        from .analyzer import active_findings
+
+        findings += active_findings(clients, exp.analyzers[place], arns)
     return findings + _chain(exp, place, clients, found, trail)
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ..diagnostics import Loc
 from ..load import LMap, locate
+from .types import HttpsUrl, Text
 
 
 class Where:
@@ -56,3 +57,11 @@ class Model(BaseModel):
         populate_by_name=True,
     )
     where: Where = Field(default_factory=Where, alias="@where", exclude=True, repr=False)
+
+
+class Fact(Model):
+    """Anything a vendor file states carries its public source and whether it is verified."""
+
+    source: HttpsUrl
+    verified: bool
+    note: Text | None = None

@@ -14,10 +14,11 @@ from pydantic import AfterValidator, Field, ValidationError
 from ..diagnostics import CompileError
 from ..load import LMap, LNode, LScalar, LSeq
 from ..policy import keyspecs
-from .base import Model, NoWhere, Where
+from .base import Fact, Model, NoWhere, Where
 from .destructions import Destruction
 from .errors import validation_diagnostics
 from .monitoring import Alarms, Trail
+from .features import AccessAnalyzer, Behaviour, Budget, ConfigRules, NotCovered, Siem
 from .lifecycle import Decommission as Decommission
 from .lifecycle import KeyState as KeyState
 from .lifecycle import LenientDate, Ticket
@@ -35,14 +36,6 @@ from .types import (
     Text,
     ValueStr,
 )
-
-
-class Fact(Model):
-    """Anything a vendor file states carries its public source and whether it is verified."""
-
-    source: HttpsUrl
-    verified: bool
-    note: Text | None = None
 
 
 class ParamRef(Model):
@@ -128,6 +121,12 @@ class Revocation(Model):
     actions: Annotated[tuple[Annotated[str, Field(max_length=80)], ...], Field(min_length=1)]
     kill_switch: KillSwitch
     scopes: tuple[Scope, ...] = ()
+    # How long until a Deny (or a disabled key) stops the vendor: its caches, its retries.
+    takes_effect: Behaviour | None = None
+    # Whether and how long the vendor keeps plaintext data keys (a Deny stops new requests only).
+    data_key_caching: Behaviour | None = None
+    # How access comes back after a revocation or suspension is lifted.
+    restore: Behaviour | None = None
 
 
 class Logging(Fact):
@@ -156,6 +155,8 @@ class Vendor(Model):
     revocation: Revocation
     logging: Logging | None = None
     create_grant: CreateGrantNeed | None = None
+    # What stays under the vendor's own keys (empty: nothing is documented publicly).
+    not_covered: tuple[NotCovered, ...] = ()
 
 
 class KeyOptions(Model):
@@ -312,6 +313,11 @@ class Org(Model):
     destructions: tuple[Destruction, ...] = ()
     accepted_warnings: tuple[AcceptedWarning, ...] = ()
     stacks: tuple[Stack, ...] = ()
+    # Optional AWS features around the keys (model/features.py; README, "Around the keys").
+    access_analyzer: AccessAnalyzer = Field(default_factory=AccessAnalyzer)
+    budget: Budget | None = None
+    siem: Siem | None = None
+    config_rules: ConfigRules | None = None
 
 
 # --------------------------------------------------------------------------- validation

@@ -16,6 +16,8 @@ from ..resolve.grants import key_usage
 from ..resolve.keys import KeyOptionsResolved, ResolvedKey
 from . import cost
 from .diagram import render_diagram
+from .features import around_section
+from .vendors import access_section
 
 
 def _rotation(o: KeyOptionsResolved) -> str:
@@ -362,7 +364,8 @@ def render_access(compiled: Compiled, roots: Sequence[Compiled]) -> str:
         f"{len(keys)} key(s).",
         "",
     ]
-    body = "\n".join(key_section(ck) for ck in keys) + _cost_section(compiled, roots)
+    body = "\n".join(key_section(ck) for ck in keys)
+    body += "\n" + access_section(ck.key.vendor for ck in keys) + _cost_section(compiled, roots)
     return "\n".join(head) + "\n" + body + _decommissioned(org)
 
 
@@ -377,7 +380,11 @@ def _cost_section(compiled: Compiled, roots: Sequence[Compiled]) -> str:
         a=assume,
     )
     # Before the decommissioned keys: that section closes the file (tests/test_review.py).
-    return "\n## Estimated monthly cost\n\n" + cost.markdown(lines, assume)
+    return (
+        around_section(org, roots)
+        + "\n## Estimated monthly cost\n\n"
+        + cost.markdown(lines, assume)
+    )
 
 
 def _decommissioned(org: Org) -> str:

@@ -18,11 +18,16 @@ its own multi-Region trail (README, "Several accounts"); the first in an account
 management events for free. Another root in the same account (a stack in another Region) records
 the same events again: a paid copy, with its own Insights, CloudWatch Logs and S3 log files:
 named, not estimated (how the assumed events divide between accounts is not known).
+
+The vendors' own log groups (`vendor-log-role`) are counted too: their CloudWatch Logs
+ingestion and storage, at an assumed volume per vendor. Each line names the AWS service it is
+billed under, so the budget (`budget_limit`) counts exactly the services it filters on.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,6 +59,7 @@ class Assumptions:
     log_gb_per_month: float = 1.0  # CloudTrail events into the log group (and S3)
     write_events_per_month: int = 10_000  # write management events Insights analyzes
     alarm_emails_per_month: int = 10
+    vendor_log_gb_per_month: float = 0.5  # each vendor's own log group (vendor-log-role)
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,7 @@ class Resources:
     alarms: int = ALARMS  # over every root (key-alarms: CIS set + key events), not expiry ones
     insights: bool = True  # org.yaml trail.insights
     own_trails: int = 1  # roots whose trail byok creates (not `trail.existing`)
+    vendor_log_groups: int = 0  # one per vendor with logging, in each root that has its keys
 
 
 def resources(roots: Sequence[Compiled]) -> Resources:
@@ -89,6 +96,7 @@ def resources(roots: Sequence[Compiled]) -> Resources:
         alarms=alarm_count(org.alarms.cis if org else "default") * len(roots),
         insights=org.trail.insights if org else True,
         own_trails=len(roots) - existing,
+        vendor_log_groups=sum(len(r.resolved.logging) for r in roots),
     )
 
 
@@ -97,6 +105,13 @@ class Line:
     item: str
     quantity: str
     monthly: float
+    # The service AWS bills it under (Cost Explorer's SERVICE dimension value).
+    service: str = ""
+
+
+KMS = "AWS Key Management Service"
+CLOUDTRAIL = "AWS CloudTrail"
+CLOUDWATCH = "AmazonCloudWatch"
 
 
 def prices() -> dict[str, Any]:
@@ -111,16 +126,18 @@ def _kms(p: dict[str, Any], keys: int, replicas: int, rotating: int, a: Assumpti
     billed_requests = max(0, a.requests_per_month - kms["free_requests_month"])
     versions = rotating * kms["rotation_versions_billed"]
     return [
-        Line("KMS keys", f"{keys} keys ({replicas} replicas)", keys * kms["key_month"]),
+        Line("KMS keys", f"{keys} keys ({replicas} replicas)", keys * kms["key_month"], KMS),
         Line(
             "KMS rotation",
             f"{versions} key versions (steady state: 2 per rotating key)",
             versions * kms["rotation_version_month"],
+            KMS,
         ),
         Line(
             "KMS requests",
             f"{a.requests_per_month:,} / month",
             billed_requests / 10_000 * kms["requests_per_10k"],
+            KMS,
         ),
     ]
 
@@ -129,7 +146,7 @@ def _trails(p: dict[str, Any], roots: int, accounts: int) -> list[Line]:
     ct = p["cloudtrail"]
     first = "first copy of management events"
     per = first if roots == 1 else f"{roots} trails: the {first} in {accounts} account(s)"
-    lines = [Line("CloudTrail trail", per, accounts * ct["first_management_copy"])]
+    lines = [Line("CloudTrail trail", per, accounts * ct["first_management_copy"], CLOUDTRAIL)]
     if roots > accounts:  # two roots in one account: the second trail is a paid copy
         extra = roots - accounts
         price = ct["extra_management_copy_per_100k"]
@@ -140,6 +157,7 @@ def _trails(p: dict[str, Any], roots: int, accounts: int) -> list[Line]:
                 f"events again: ${price:.2f} per 100,000 management events, plus its Insights, "
                 "CloudWatch Logs and S3 log files (not estimated)",
                 0.0,
+                CLOUDTRAIL,
             )
         )
     return lines
@@ -148,7 +166,7 @@ def _trails(p: dict[str, Any], roots: int, accounts: int) -> list[Line]:
 def _trail(p: dict[str, Any], retention_days: int, r: Resources, a: Assumptions) -> list[Line]:
     ct, cw = p["cloudtrail"], p["cloudwatch"]
     if not r.own_trails:  # `trail.existing`: the account's baseline pays for its trail
-        return [Line("CloudTrail", "an existing trail (trail.existing): not counted", 0.0)]
+        return [Line("CloudTrail", "an existing trail (trail.existing): not counted", 0.0, CLOUDTRAIL)]
     stored_gb = a.log_gb_per_month * min(retention_days, 3653) / 30
     # Call rate analyzes write events, error rate every event: writes twice, reads (KMS
     # cryptographic calls are read-only management events) once.
@@ -159,21 +177,49 @@ def _trail(p: dict[str, Any], retention_days: int, r: Resources, a: Assumptions)
             "CloudTrail Insights",
             f"{analyzed:,} events analyzed" if r.insights else "off (trail.insights: false)",
             analyzed / 100_000 * ct["insights_per_100k_analyzed"],
+            CLOUDTRAIL,
         ),
         Line(
             "CloudWatch Logs ingestion",
             f"{a.log_gb_per_month:g} GB / month",
             a.log_gb_per_month * cw["logs_ingest_gb"],
+            CLOUDWATCH,
         ),
         Line(
             "CloudWatch Logs storage",
             f"{stored_gb:.1f} GB kept {retention_days} days (uncompressed: upper bound)",
             stored_gb * cw["logs_storage_gb_month"],
+            CLOUDWATCH,
         ),
         Line(
             "S3 log files",
             f"{stored_gb:.1f} GB in Standard (upper bound)",
             stored_gb * p["s3"]["standard_gb_month"],
+            "Amazon Simple Storage Service",
+        ),
+    ]
+
+
+def _vendor_logs(p: dict[str, Any], groups: int, retention_days: int, a: Assumptions) -> list[Line]:
+    """The vendors' own log groups: what they ingest and keep (the runbook's warning that
+    "CloudWatch specifically can add up quickly based on how often the vendor is sending logs")."""
+    if not groups:
+        return []
+    cw = p["cloudwatch"]
+    gb = groups * a.vendor_log_gb_per_month
+    stored_gb = gb * min(retention_days, 3653) / 30
+    return [
+        Line(
+            "Vendor log ingestion",
+            f"{groups} vendor log group(s) x {a.vendor_log_gb_per_month:g} GB / month",
+            gb * cw["logs_ingest_gb"],
+            CLOUDWATCH,
+        ),
+        Line(
+            "Vendor log storage",
+            f"{stored_gb:.1f} GB kept {retention_days} days (uncompressed: upper bound)",
+            stored_gb * cw["logs_storage_gb_month"],
+            CLOUDWATCH,
         ),
     ]
 
@@ -188,13 +234,21 @@ def estimate(r: Resources, retention_days: int, emails: int, a: Assumptions) -> 
         *_kms(p, keys, r.replicas, r.rotating_keys, a),
         *(_trails(p, r.roots, r.accounts) if r.own_trails else []),
         *_trail(p, retention_days, r, a),
-        Line("CloudWatch alarms", f"{alarms} alarms", alarms * cw["alarm_month"]),
+        *_vendor_logs(p, r.vendor_log_groups, retention_days, a),
+        Line("CloudWatch alarms", f"{alarms} alarms", alarms * cw["alarm_month"], CLOUDWATCH),
         Line(
             "SNS email",
             f"{email_msgs} emails",
             max(0, email_msgs - sns["free_email_month"]) / 100_000 * sns["email_per_100k"],
+            "Amazon Simple Notification Service",
         ),
     ]
+
+
+def budget_limit(lines: list[Line], services: tuple[str, ...]) -> int:
+    """The budget's default monthly limit: the estimate of the lines billed under `services`,
+    rounded up to whole dollars (at least 1: AWS Budgets needs a positive limit)."""
+    return max(1, math.ceil(round(sum(x.monthly for x in lines if x.service in services), 6)))
 
 
 def markdown(lines: list[Line], a: Assumptions) -> str:
@@ -203,7 +257,8 @@ def markdown(lines: list[Line], a: Assumptions) -> str:
     out = [
         f"Assumptions: {a.requests_per_month:,} KMS requests / month, {a.log_gb_per_month:g} GB "
         f"of trail events / month, {a.write_events_per_month:,} write management events / "
-        f"month; the trail is the account's first (its management events are free); free "
+        f"month, {a.vendor_log_gb_per_month:g} GB of logs per vendor log group / month; the "
+        "trail is the account's first (its management events are free); free "
         f"tiers not counted except KMS's and SNS's. List prices ({p['region']}, {p['currency']}) "
         f"as of {p['as_of']} from `compiler/data/prices.json`; `byok cost` recomputes with "
         "other assumptions.",

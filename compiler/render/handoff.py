@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..compile.keys import Compiled, CompiledKey
 from ..resolve.stacks import stack_id, stack_of
 from .access import _code, _md
+from .vendors import handoff_lines
 
 
 def render_handoff(ck: CompiledKey, compiled: Compiled) -> str:
@@ -48,7 +49,8 @@ def render_handoff(ck: CompiledKey, compiled: Compiled) -> str:
         if k.vendor.key.replacement_needs_new_arn
         else "the vendor keeps working across automatic rotation and key replacement"
     )
-    out += ["", f"Rotation: {rotation}.", f"Vendor documentation: {k.vendor.homepage}", ""]
+    out += ["", f"Rotation: {rotation}.", f"Vendor documentation: {k.vendor.homepage}"]
+    out += [*handoff_lines(k.vendor), ""]
     return "\n".join(out)
 
 

@@ -19,6 +19,7 @@ from ..compile import Compiled, CompiledKey
 from ..deployment import INVENTORY_FILE, Inventory, Resource, Root, dumps
 from ..resolve.stacks import name_suffix, stack_id
 from .inventory_audit import RootResources, alarms, cloudtrail
+from .inventory_features import feature_resources
 from .locals import locals_block
 from .replicas import REPLICAS_FILE, ident, replica_regions
 from .stacks import split
@@ -158,6 +159,7 @@ def _root_resources(root: RootResources, compiled: Compiled, suffix: str) -> lis
         _vendor_logging(root, app, logging[app], retention)
     imported = sorted(n for n, v in keys.items() if v["imported_key_material"])
     alarms(root, trail, list(values["alarm_emails"]), imported)  # type: ignore[arg-type]
+    feature_resources(root, compiled, suffix)
     return root.out
 
 

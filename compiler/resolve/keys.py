@@ -26,10 +26,12 @@ from ..model.inputs import (
 from ..policy import iam
 from .checks import check_app, check_vendor
 from .extras import active_extras
+from .features import check_features
 from .grants import grant_principals, is_service, principal_values
 from .monitoring import check_monitoring
 from .replacements import generations
 from .replicas import imported_material
+from .rotation import long_rotation
 from .stacks import check_stack_names, check_stacks, key_org
 from .states import key_state
 
@@ -132,6 +134,7 @@ def resolve(org: Org, vendors: Mapping[str, Vendor], today: date) -> Resolved:
     diags = [d for vendor in vendors.values() for d in check_vendor(vendor)]
     diags += check_stacks(org)
     diags += check_monitoring(org)
+    diags += check_features(org)
     keys: list[ResolvedKey] = []
     logging: list[ResolvedLogging] = []
     seen: dict[str, Loc | None] = {}
@@ -154,6 +157,8 @@ def resolve(org: Org, vendors: Mapping[str, Vendor], today: date) -> Resolved:
     if errors:
         raise CompileError(errors)
     warnings = [d for d in diags if d.severity == "warning"] + _unverified(keys, logging)
+    periods = ((k.app, k.options.rotation_period_days, k.options.automatic_rotation) for k in keys)
+    warnings += long_rotation(org, periods)
     return Resolved(
         org=org,
         vendors=tuple(vendors[k] for k in sorted(vendors)),

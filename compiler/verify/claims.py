@@ -6,8 +6,11 @@ A line appears only for a check that ran and passed (the pipeline stops on any v
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ..compile.guards import LIFECYCLE_ACTIONS, suspended_principals
 from ..compile.keys import CONTEXT_PREFIX, CompiledKey
+from ..model import Vendor
 from ..policy import catalog
 from ..policy.keystate import refused_when_disabled
 from ..resolve.keys import ScopeRevocation
@@ -158,3 +161,38 @@ NOT_PROVED: tuple[str, ...] = (
     "not proved: that a vendor sends an unconfirmed context key; a revocation denies only "
     "requests that carry the revoked value under that key",
 )
+
+
+# The vendor-side behaviour each vendor file states (`revocation.takes_effect`, ...), in the order
+# `not_proved` prints it: what no key-policy proof can say about a revocation.
+BEHAVIOURS = (
+    ("takes_effect", "a revocation takes effect"),
+    ("data_key_caching", "data-key caching"),
+    ("restore", "restoring access"),
+)
+
+
+def behaviour_lines(vendor: Vendor) -> list[str]:
+    """One line per behaviour of `vendor`: its description and source, marked unverified where
+    the vendor file says so, or that the file does not state it."""
+    out = []
+    for field, label in BEHAVIOURS:
+        fact = getattr(vendor.revocation, field)
+        if fact is None:
+            out.append(f"{vendor.name}: {label}: not stated in the vendor file (assume a delay)")
+            continue
+        mark = "" if fact.verified else " (unverified)"
+        out.append(f"{vendor.name}: {label}: {fact.description}{mark} [{fact.source}]")
+    return out
+
+
+def not_proved(vendors: Iterable[Vendor]) -> list[str]:
+    """What the summary prints once after the keys: `NOT_PROVED`, then the vendor-side
+    revocation behaviour of each vendor with a key, as its vendor file states it."""
+    lines = list(NOT_PROVED)
+    by_name = {v.name: v for v in vendors}
+    if by_name:
+        lines.append("not proved: how each vendor behaves after a revocation (its vendor file):")
+        for name in sorted(by_name):
+            lines += [f"  {line}" for line in behaviour_lines(by_name[name])]
+    return lines

@@ -32,6 +32,7 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer
             log_path=logs / f"moto_server-{attempt}.log",
             account_id=str(org["account_id"]),
             region=str(org["region"]),
+            recording=logs / f"requests-{attempt}.jsonl",  # tests/e2e/calls.py
         )
         try:
             with step("moto_server start"):

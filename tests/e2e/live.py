@@ -22,11 +22,17 @@ INTRUDER_ROLE = "arn:aws:iam::999988887777:role/Intruder"
 NARROW_VALUE = "C0555TAMPR"  # a Slack channel revoked in the console, out of band
 
 
+# The access key id `byok audit` and `byok activity` sign with: moto's recording tells their
+# calls apart by it (tests/e2e/calls.py checks them against `byok iam-policy auditor`).
+AUDITOR = "auditor"
+
+
 def byok(root: Path, env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    who = {"AWS_ACCESS_KEY_ID": AUDITOR} if args and args[0] in ("audit", "activity") else {}
     return subprocess.run(
         [sys.executable, "-m", "byok", "-C", str(root), *args],
         cwd=REPO_ROOT,
-        env={**env, "BYOK_TODAY": "2026-11-23"},
+        env={**env, "BYOK_TODAY": "2026-11-23", **who},
         capture_output=True,
         text=True,
         timeout=300,

@@ -1,4 +1,5 @@
-"""``moto_server`` with one divergence from AWS removed: moto's ``ReplicateKey`` ignores the
+"""``moto_server`` with divergences from AWS removed (and AWS Budgets' two missing reads added,
+below): moto's ``ReplicateKey`` ignores the
 request's ``Policy``, ``Description`` and ``Tags`` (moto 5.2 copies the primary and answers a
 default policy). AWS applies all three to the new replica:
 https://docs.aws.amazon.com/kms/latest/APIReference/API_ReplicateKey.html#API_ReplicateKey_RequestSyntax
@@ -46,6 +47,7 @@ import secrets
 import sys
 import time
 
+from moto.budgets.responses import BudgetsResponse
 from moto.cloudtrail.responses import CloudTrailResponse
 from moto.core.exceptions import JsonRESTError
 from moto.kms.models import Key, kms_backends
@@ -184,6 +186,61 @@ if JSONRouter is not None:
         _short_targets(self)
 
     JSONRouter.__init__ = _json_router_init  # type: ignore[method-assign]
+
+# AWS Budgets: moto 5.2.6 implements budgets and their notifications but not
+# DescribeSubscribersForNotification nor resource tags, which the AWS provider's
+# `aws_budgets_budget` reads after every create (it waits for them until it times out). AWS:
+# https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_DescribeSubscribersForNotification.html
+# https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_ListTagsForResource.html
+_BUDGET_TAGS: dict[str, dict[str, str]] = {}
+_create_budget = BudgetsResponse.create_budget
+
+
+def _budget_arn(self: BudgetsResponse, name: str) -> str:
+    return f"arn:aws:budgets::{self._get_param('AccountId')}:budget/{name}"
+
+
+def create_budget(self: BudgetsResponse) -> str:
+    out = _create_budget(self)
+    name = self._get_param("Budget")["BudgetName"]
+    tags = self._get_param("ResourceTags") or []
+    _BUDGET_TAGS[_budget_arn(self, name)] = {t["Key"]: t["Value"] for t in tags}
+    return out
+
+
+def describe_subscribers_for_notification(self: BudgetsResponse) -> str:
+    budget = self.backend.budgets[self._get_param("AccountId")][self._get_param("BudgetName")]
+    wanted = self._get_param("Notification")
+    found = [n.subscribers for n in budget.notifications if n.details == wanted]
+    return json.dumps({"Subscribers": found[0] if found else []})
+
+
+def list_tags_for_resource(self: BudgetsResponse) -> str:
+    tags = _BUDGET_TAGS.get(self._get_param("ResourceARN"), {})
+    return json.dumps({"ResourceTags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]})
+
+
+def tag_resource(self: BudgetsResponse) -> str:
+    tags = _BUDGET_TAGS.setdefault(self._get_param("ResourceARN"), {})
+    tags.update({t["Key"]: t["Value"] for t in self._get_param("ResourceTags") or []})
+    return json.dumps({})
+
+
+def untag_resource(self: BudgetsResponse) -> str:
+    tags = _BUDGET_TAGS.setdefault(self._get_param("ResourceARN"), {})
+    for key in self._get_param("ResourceTagKeys") or []:
+        tags.pop(key, None)
+    return json.dumps({})
+
+
+for _name, _fn in (
+    ("create_budget", create_budget),
+    ("describe_subscribers_for_notification", describe_subscribers_for_notification),
+    ("list_tags_for_resource", list_tags_for_resource),
+    ("tag_resource", tag_resource),
+    ("untag_resource", untag_resource),
+):
+    setattr(BudgetsResponse, _name, _fn)
 
 KmsResponse.replicate_key = replicate_key  # type: ignore[method-assign]
 KmsResponse.create_key = create_key  # type: ignore[method-assign]

@@ -104,6 +104,9 @@ class MotoServer:
     account_id: str
     region: str
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    # Where moto records every request it serves (moto's recorder: MOTO_ENABLE_RECORDING), for
+    # the test of `byok iam-policy` (tests/e2e/calls.py); None: not recorded.
+    recording: Path | None = None
 
     @property
     def endpoint(self) -> str:
@@ -122,6 +125,9 @@ class MotoServer:
         # Every request is served as this account (moto's default is 123456789012), so ARNs,
         # sts:GetCallerIdentity and the generated module's account check match org.yaml.
         env["MOTO_ACCOUNT_ID"] = self.account_id
+        if self.recording is not None:
+            env["MOTO_ENABLE_RECORDING"] = "true"
+            env["MOTO_RECORDER_FILEPATH"] = str(self.recording)
         with self.log_path.open("ab") as log:
             # moto_main.py: moto_server with ReplicateKey applying Policy, Description, Tags,
             # and DescribeTrails answering only the trails its trailNameList names.
@@ -291,3 +297,23 @@ def byok_generate(root: Path, today: str = "2026-11-23") -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# What moto cannot apply (tests/e2e/README.md, "What moto does not emulate"): moto 5.2.6 has no
+# IAM Access Analyzer, so every root applied to moto is compiled with it off.
+MOTO_OFF = "\naccess_analyzer: {enabled: false}  # moto 5.2.6 has no IAM Access Analyzer\n"
+
+
+def without_access_analyzer(org_path: Path) -> None:
+    """Turn off IAM Access Analyzer in a copy of org.yaml (moto does not implement it); the
+    rest of the file is kept byte for byte."""
+    text = org_path.read_text()
+    org = yaml.safe_load(text)
+    if "access_analyzer" in org:
+        lines = text.splitlines(keepends=True)
+        start = next(i for i, ln in enumerate(lines) if ln.startswith("access_analyzer:"))
+        end = start + 1
+        while end < len(lines) and (lines[end].startswith((" ", "\t")) or not lines[end].strip()):
+            end += 1
+        text = "".join(lines[:start] + lines[end:])
+    org_path.write_text(text.rstrip("\n") + "\n" + MOTO_OFF)

@@ -48,7 +48,7 @@ import hcl2
 import pytest
 import yaml
 
-from tests.e2e import live
+from tests.e2e import calls, live
 from tests.e2e.plans import (
     ROTATION_ATTR,
     accept_rotation_quirk,
@@ -64,6 +64,7 @@ from tests.e2e.support import (
     env_without_aws,
     note,
     step,
+    without_access_analyzer,
 )
 from tests.tfhelpers import REPO_ROOT, copy_root, init, run_tf, tf_env
 
@@ -104,6 +105,11 @@ REPLICATED, REPLICA_REGION = "zoom", "us-west-2"
 # days), imported by test_import_material with `byok import-material`.
 IMPORTED, IMPORTED_VALID_DAYS = "slack", 180
 
+# Who signs the requests (tests/e2e/calls.py): Terraform applies as the deployer; the final
+# destroy, which schedules the audit keys' deletion, is a break-glass step (README,
+# "Decommissioning a key"); the test's own boto3 read-backs sign as `test`.
+DEPLOYER, BREAK_GLASS = "deployer", "breakglass"
+
 _HCL = hcl2.SerializationOptions(
     strip_string_quotes=True, explicit_blocks=False, with_comments=False, preserve_heredocs=False
 )
@@ -125,9 +131,11 @@ class Project:
     destroyed: bool = False
 
     def tf(
-        self, *args: str, timeout: float = 300, check: bool = True
+        self, *args: str, timeout: float = 300, check: bool = True, caller: str = DEPLOYER
     ) -> subprocess.CompletedProcess[str]:
-        return run_tf(list(args), self.root, timeout, env=self.env, check=check)
+        """Terraform as `caller` (the access key id moto's recording tells callers apart by)."""
+        env = {**self.env, "AWS_ACCESS_KEY_ID": caller}
+        return run_tf(list(args), self.root, timeout, env=env, check=check)
 
     @property
     def org(self) -> dict[str, Any]:
@@ -178,7 +186,8 @@ def deployed(
     shutil.copytree(REPO_ROOT / "vendors", root / "vendors")
     add_replica_region(root / "org.yaml", REPLICATED, REPLICA_REGION)
     add_imported_material(root / "org.yaml", IMPORTED, IMPORTED_VALID_DAYS)
-    with step("byok generate (replica and imported material added)"):
+    without_access_analyzer(root / "org.yaml")
+    with step("byok generate (replica and imported material added, IAM Access Analyzer off)"):
         proc = _byok_generate(root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     env = env_without_aws(tf_env(data_dir=base / "tfdata"))
@@ -200,7 +209,14 @@ def deployed(
             with step("terraform destroy (fixture cleanup)"):
                 release_keys(project)
                 release_evidence(project)
-                project.tf("destroy", "-auto-approve", "-input=false", "-no-color", check=False)
+                project.tf(
+                    "destroy",
+                    "-auto-approve",
+                    "-input=false",
+                    "-no-color",
+                    check=False,
+                    caller=BREAK_GLASS,
+                )
         try:
             moto_server.reset()  # also drops the trail moto keeps after destroy
         except OSError as exc:  # a dead server is reported by the failing test, not here
@@ -1161,8 +1177,10 @@ def test_destroy(deployed: Project) -> None:
         # the trail's buckets are evidence too (prevent_destroy): out of the state, kept
         kept_buckets = release_evidence(deployed)
         assert len(kept_buckets) == 2, kept_buckets
-    with step("terraform destroy"):
-        proc = deployed.tf("destroy", "-auto-approve", "-input=false", "-no-color", timeout=300)
+    with step("terraform destroy (as break-glass)"):
+        proc = deployed.tf(
+            "destroy", "-auto-approve", "-input=false", "-no-color", timeout=300, caller=BREAK_GLASS
+        )
     deployed.destroyed = True
     assert re.search(r"Destroy complete! Resources: [1-9]\d* destroyed", proc.stdout)
     assert deployed.tf("state", "list").stdout.strip() == ""
@@ -1208,3 +1226,63 @@ def test_destroy(deployed: Project) -> None:
                 "moto quirk: DeleteTrail by ARN is a no-op, so the trail is still listed after "
                 "destroy (state is empty; the fixture resets moto)"
             )
+
+
+# --------------------------------------------------------------------------------------------
+# The deployer's and the auditor's permissions: every call of the run against `byok iam-policy`
+# --------------------------------------------------------------------------------------------
+
+
+def _printed_policy(root: Path, env: Mapping[str, str], role: str) -> dict[str, Any]:
+    proc = live.byok(root, env, "iam-policy", role)
+    assert proc.returncode == 0, proc.stderr
+    doc: dict[str, Any] = json.loads(proc.stdout)
+    return doc
+
+
+def test_iam_policies_allow_every_recorded_call_and_nothing_unexplained(
+    deployed: Project,
+) -> None:
+    """moto recorded every request of this module's run (calls.py). Each call Terraform made as
+    the deployer (apply, re-plan, the revocation's apply, the refused destroy) and each call of
+    `byok audit` / `byok activity` is decided with byok's evaluator against the policy `byok
+    iam-policy` prints for that role and the deployed copy (its replica, no Access Analyzer):
+    all are allowed. And every action the policy of the shipped org.yaml grants is exercised by
+    the run or listed, with its reason, in calls.NOT_EXERCISED."""
+    if not deployed.destroyed:
+        pytest.skip("needs the whole module's run (test_destroy last): the recording is partial")
+    from byok.policy import iam
+    from byok.policy.evaluate import Request, evaluate
+
+    assert deployed.moto.recording is not None
+    account = str(deployed.org["account_id"])
+    callers = {"deployer": DEPLOYER, "auditor": live.AUDITOR}
+    aliases: dict[str, str] = {}
+    used: dict[str, set[str]] = {role: set() for role in callers}
+    denied: list[str] = []
+    policies = {role: _printed_policy(deployed.root, deployed.env, role) for role in callers}
+    shipped = {role: _printed_policy(REPO_ROOT, deployed.env, role) for role in callers}
+    evaluable = {role: iam.Policy.from_json(calls.as_key_policy(p)) for role, p in policies.items()}
+    for call in calls.recorded(deployed.moto.recording):
+        role = next((r for r, key in callers.items() if key == call.caller), None)
+        if role is None:  # the break-glass destroy and the test's own read-backs
+            continue
+        for req in calls.iam_requests(call, account, aliases):
+            used[role].add(req.action)
+            request = Request(
+                principal=f"arn:aws:iam::{account}:role/{role}",
+                action=req.action,
+                resource=req.resource,
+                context=dict(req.context),
+            )
+            if evaluate(evaluable[role], request).decision != "allow":
+                denied.append(f"{role}: {call.service} {call.operation} -> {req}")
+    assert denied == []
+    for role, doc in shipped.items():
+        granted = calls.policy_actions(doc)
+        unexplained = granted - used[role] - set(calls.NOT_EXERCISED[role])
+        assert unexplained == set(), f"{role}: granted, never called, not explained"
+        stale = set(calls.NOT_EXERCISED[role]) - granted
+        assert stale == set(), f"{role}: explained but not granted"
+        called_anyway = set(calls.NOT_EXERCISED[role]) & used[role]
+        assert called_anyway == set(), f"{role}: listed as not exercised but called"

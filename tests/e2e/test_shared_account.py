@@ -24,7 +24,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.e2e.support import MotoServer, env_without_aws, note, step
+from tests.e2e.support import (
+    MotoServer,
+    env_without_aws,
+    note,
+    step,
+    without_access_analyzer,
+)
 from tests.tfhelpers import REPO_ROOT, copy_root, init, run_tf, tf_env
 
 pytestmark = pytest.mark.e2e
@@ -53,6 +59,7 @@ class Roots:
 def _generate(root: Path) -> None:
     org = root / "org.yaml"
     org.write_text(org.read_text().replace("apps:\n", STACK + "apps:\n", 1))
+    without_access_analyzer(org)  # moto has none
     proc = subprocess.run(
         [sys.executable, "-m", "byok", "-C", str(root), "generate"],
         cwd=REPO_ROOT,
