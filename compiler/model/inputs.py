@@ -17,11 +17,11 @@ from ..policy import keyspecs
 from .base import Fact, Model, NoWhere, Where
 from .destructions import Destruction
 from .errors import validation_diagnostics
-from .monitoring import Alarms, Trail
 from .features import AccessAnalyzer, Behaviour, Budget, ConfigRules, NotCovered, Siem
 from .lifecycle import Decommission as Decommission
 from .lifecycle import KeyState as KeyState
 from .lifecycle import LenientDate, Ticket
+from .monitoring import Alarms, Trail
 from .types import (
     LOGS_ACTION_PATTERN,
     AccountId,

@@ -166,7 +166,9 @@ def _trails(p: dict[str, Any], roots: int, accounts: int) -> list[Line]:
 def _trail(p: dict[str, Any], retention_days: int, r: Resources, a: Assumptions) -> list[Line]:
     ct, cw = p["cloudtrail"], p["cloudwatch"]
     if not r.own_trails:  # `trail.existing`: the account's baseline pays for its trail
-        return [Line("CloudTrail", "an existing trail (trail.existing): not counted", 0.0, CLOUDTRAIL)]
+        return [
+            Line("CloudTrail", "an existing trail (trail.existing): not counted", 0.0, CLOUDTRAIL)
+        ]
     stored_gb = a.log_gb_per_month * min(retention_days, 3653) / 30
     # Call rate analyzes write events, error rate every event: writes twice, reads (KMS
     # cryptographic calls are read-only management events) once.

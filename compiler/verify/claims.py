@@ -14,7 +14,7 @@ from ..model import Vendor
 from ..policy import catalog
 from ..policy.keystate import refused_when_disabled
 from ..resolve.keys import ScopeRevocation
-from .checks import Proof, granted_data_actions
+from .checks import Proof, granted_data_actions, vendor_grants
 from .replacements import decrypt_only_actions
 
 
