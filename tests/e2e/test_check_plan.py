@@ -29,7 +29,14 @@ import pytest
 import yaml
 
 from tests.e2e import live
-from tests.e2e.support import MotoServer, env_without_aws, note, step
+from tests.e2e.support import (
+    MotoServer,
+    byok_generate,
+    env_without_aws,
+    note,
+    step,
+    without_access_analyzer,
+)
 from tests.tfhelpers import REPO_ROOT, copy_root, init, run_tf, tf_env
 
 pytestmark = pytest.mark.e2e
@@ -86,6 +93,9 @@ def applied(moto_server: MotoServer, tmp_path_factory: pytest.TempPathFactory) -
     shutil.copy2(REPO_ROOT / "org.yaml", root / "org.yaml")
     shutil.copytree(REPO_ROOT / "vendors", root / "vendors")
     shutil.copy2(REPO_ROOT / ".terraform.lock.hcl", root / ".terraform.lock.hcl")
+    without_access_analyzer(root / "org.yaml")  # moto has none (tests/e2e/README.md)
+    with step("byok generate (no Access Analyzer)"):
+        byok_generate(root)
     env = env_without_aws(tf_env(data_dir=base / "tfdata"))
     env.update(moto_server.terraform_env(base))
     project = Root(root, env, moto_server)

@@ -207,3 +207,58 @@ def test_the_inventory_lists_exactly_what_terraform_manages(applied: Path) -> No
     assert planned == listed
     kinds = {r["kind"] for r in doc["resources"]}
     assert {"budget", "log-subscription", "config-rule", "role"} <= kinds
+
+
+# The features' rows of deployment.FORCES_REPLACEMENT that this root's plan can show; the
+# analyzer's (moto has no Access Analyzer) and the Lambda permission's (this root subscribes a
+# Firehose stream) are exercised nowhere against moto: tests/e2e/test_inventory.py names them.
+FEATURE_TYPES = (
+    "aws_budgets_budget",
+    "aws_cloudwatch_log_subscription_filter",
+    "aws_config_config_rule",
+)
+
+
+def test_renamed_features_are_replaced_on_the_modelled_arguments(
+    applied: Path, moto_server: MotoServer
+) -> None:
+    """Renaming the organization renames every feature resource: the plan replaces exactly the
+    resources whose modelled forces-replacement arguments change, on exactly those arguments.
+    Last in this file: it regenerates the applied project."""
+    from byok.deployment import FORCES_REPLACEMENT, loads
+    from tests.e2e.test_inventory import _expected_replacements
+
+    gen = applied / "generated"
+    old = loads((gen / "deployment.json").read_bytes())
+    org = applied / "org.yaml"
+    org.write_text(org.read_text().replace("organization: acme\n", "organization: acme2\n", 1))
+    _generate(applied)
+    new = loads((gen / "deployment.json").read_bytes())
+    env = env_without_aws(tf_env(data_dir=applied.parent / "tfdata"))
+    env.update(moto_server.terraform_env(applied.parent))
+    env["AWS_ACCESS_KEY_ID"] = "deployer"
+    for path in [*applied.glob("modules/*/*.tf"), *applied.glob("generated/**/*.tf")]:
+        text = path.read_text()
+        if "prevent_destroy = true" in text:  # show the replacements instead of refusing them
+            path.write_text(text.replace("prevent_destroy = true", "prevent_destroy = false"))
+    with step("terraform plan (organization renamed)"):
+        proc = run_tf(
+            ["plan", "-input=false", "-no-color", "-out=renamed.tfplan"], applied, 600, env=env
+        )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    shown = run_tf(["show", "-json", "-no-color", "renamed.tfplan"], applied, 120, env=env)
+    plan = {rc["address"]: rc for rc in json.loads(shown.stdout)["resource_changes"]}
+    replaced = {
+        a: {p[0] for p in rc["change"].get("replace_paths") or []}
+        for a, rc in plan.items()
+        if rc["type"] in FEATURE_TYPES and set(rc["change"]["actions"]) == {"delete", "create"}
+    }
+    expected = {
+        a: c
+        for a, c in _expected_replacements(old, new).items()
+        if a.startswith("module.byok.") and plan[a]["type"] in FEATURE_TYPES
+    }
+    assert replaced == expected
+    exercised = {(plan[a]["type"], p) for a, paths in replaced.items() for p in paths}
+    table = {(t, attr) for t in FEATURE_TYPES for attr in FORCES_REPLACEMENT[t]}
+    assert sorted(table - exercised) == []
