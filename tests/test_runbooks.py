@@ -360,14 +360,14 @@ def test_budget_limit_defaults_to_the_estimate_of_its_services(project: Path) ->
         for x in lines
         if x.service in ("AWS Key Management Service", "AWS CloudTrail", "AmazonCloudWatch")
     )
-    assert plan.limit_usd == 30 == -(-kms_trail_logs // 1)  # rounded up
+    assert plan.limit_usd == 31 == -(-kms_trail_logs // 1)  # rounded up
     assert (plan.estimated, plan.actual_threshold_percent, plan.forecast_threshold_percent) == (
         True,
         100,
         100,
     )
     tf = build_tree(project, TODAY).files["features.tf"].decode()
-    assert '"limit_usd"                  = 30' in tf
+    assert '"limit_usd"                  = 31' in tf
     assert "alert_emails               = local.alarm_emails" in tf
     _org(project, "")
     org = project / "org.yaml"

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..shipped import modules_dir
+from .controls import shipped_controls
 from .replicas import replica_regions
 
 if TYPE_CHECKING:
@@ -48,9 +48,8 @@ ALARMS = 14  # the key-alarms module's default controls: 7 CIS (default set) + 7
 def alarm_count(cis: str) -> int:
     """Alarms of one root's key-alarms module: its CIS controls of the `cis` set (`default` or
     `all`) and its key events, as modules/key-alarms/controls.json lists them."""
-    doc = json.loads((modules_dir() / "key-alarms" / "controls.json").read_text(encoding="utf-8"))
-    chosen = [c for c in doc["cis"] if cis == "all" or c["set"] == "default"]
-    return len(chosen) + len(doc["key_events"]["events"])
+    controls = shipped_controls()
+    return len(controls.cis_filters("", cis)) + len(controls.events)
 
 
 @dataclass(frozen=True)
