@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..deployment import DATA_BEARING, Inventory, Resource, Root
-from .deployment import weaker
 from .findings import Finding, FindingClass
 from .planaccess import KEY_TYPES, Context, declared_ticket, enabled, gone, policies, recreated
 from .planfile import Change, Path_, Plan, by_address
+from .weakening import weaker
 
 
 @dataclass(frozen=True)
