@@ -467,7 +467,10 @@ def test_deployer_policy_is_scoped_and_withholds_break_glass(
         "kms:TagResource",
     }
     by_sid = {st["Sid"]: st for st in doc["Statement"]}
-    assert by_sid["TrailBucket"]["Resource"] == ["arn:aws:s3:::acme-byok-cloudtrail-111122223333"]
+    assert by_sid["TrailBucket"]["Resource"] == [
+        "arn:aws:s3:::acme-byok-cloudtrail-111122223333",
+        "arn:aws:s3:::acme-byok-cloudtrail-access-111122223333",
+    ]
     assert by_sid["Budget"]["Resource"] == ["arn:aws:budgets::111122223333:budget/acme-byok"]
     assert by_sid["PassTrailRole"]["Condition"] == {
         "StringEquals": {"iam:PassedToService": ["cloudtrail.amazonaws.com"]}

@@ -152,7 +152,15 @@ def _deployer_root(r: Root) -> list[Statement]:
         Statement("KmsAliases", KMS_ALIASES, (*_kms(r, f"alias/{r.org}-*"),)),
         Statement("CloudTrailDescribe", ("cloudtrail:DescribeTrails",), ("*",)),
         Statement("CloudTrail", TRAIL, (f"arn:aws:cloudtrail:{reg}:{a}:trail/{r.prefix}",)),
-        Statement("TrailBucket", BUCKET, (f"arn:aws:s3:::{r.prefix}-cloudtrail-{a}",)),
+        # the trail bucket and the bucket of its server access logs (modules/cloudtrail)
+        Statement(
+            "TrailBucket",
+            BUCKET,
+            (
+                f"arn:aws:s3:::{r.prefix}-cloudtrail-{a}",
+                f"arn:aws:s3:::{r.prefix}-cloudtrail-access-{a}",
+            ),
+        ),
         # DescribeLogGroups authorizes on every log group of the account and Region.
         Statement(
             "LogGroupsDescribe",

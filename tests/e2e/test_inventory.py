@@ -283,7 +283,7 @@ def _change_every_input(project: Project) -> None:
     block = text[zoom:].replace('"SYMMETRIC_DEFAULT"', '"HMAC_256"', 1)
     block = block.replace('"ENCRYPT_DECRYPT"', '"GENERATE_VERIFY_MAC"', 1)
     main.write_text(text[:zoom] + block)
-    for path in [*project.dir.glob("modules/*/main.tf"), *project.dir.glob("generated/**/*.tf")]:
+    for path in [*project.dir.glob("modules/*/*.tf"), *project.dir.glob("generated/**/*.tf")]:
         path.write_text(
             path.read_text().replace("prevent_destroy = true", "prevent_destroy = false")
         )
