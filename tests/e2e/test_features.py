@@ -10,7 +10,6 @@ deployer is checked against `byok iam-policy deployer` for this org.yaml (calls.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from tests.e2e import calls
 from tests.e2e.plans import only_rotation_quirk, plan_changes
 from tests.e2e.support import (
     MotoServer,
+    byok_generate,
     env_without_aws,
     note,
     step,
@@ -36,19 +36,6 @@ pytestmark = pytest.mark.e2e
 ACCOUNT, REGION = "111122223333", "us-east-1"
 STREAM = f"arn:aws:firehose:{REGION}:{ACCOUNT}:deliverystream/siem"
 FEATURES = f"\nsiem:\n  destination_arn: {STREAM}\nconfig_rules: {{}}\n"
-
-
-def _generate(root: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "byok", "-C", str(root), "generate"],
-        cwd=REPO_ROOT,
-        env={**os.environ, "BYOK_TODAY": "2026-11-23"},
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def _siem_stream(moto: MotoServer) -> None:
@@ -76,7 +63,7 @@ def applied(moto_server: MotoServer, tmp_path_factory: pytest.TempPathFactory) -
     org.write_text(org.read_text() + FEATURES)
     without_access_analyzer(org)
     with step("byok generate (SIEM, Config rules; no Access Analyzer)"):
-        _generate(root)
+        byok_generate(root)
     env = env_without_aws(tf_env(data_dir=base / "tfdata"))
     env.update(moto_server.terraform_env(base))
     env["AWS_ACCESS_KEY_ID"] = "deployer"
@@ -232,7 +219,7 @@ def test_renamed_features_are_replaced_on_the_modelled_arguments(
     old = loads((gen / "deployment.json").read_bytes())
     org = applied / "org.yaml"
     org.write_text(org.read_text().replace("organization: acme\n", "organization: acme2\n", 1))
-    _generate(applied)
+    byok_generate(applied)
     new = loads((gen / "deployment.json").read_bytes())
     env = env_without_aws(tf_env(data_dir=applied.parent / "tfdata"))
     env.update(moto_server.terraform_env(applied.parent))

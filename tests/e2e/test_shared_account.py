@@ -11,11 +11,8 @@ moto is reset at the end (the session's server is shared with test_apply.py).
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,6 +23,7 @@ import yaml
 
 from tests.e2e.support import (
     MotoServer,
+    byok_generate,
     env_without_aws,
     note,
     step,
@@ -60,16 +58,7 @@ def _generate(root: Path) -> None:
     org = root / "org.yaml"
     org.write_text(org.read_text().replace("apps:\n", STACK + "apps:\n", 1))
     without_access_analyzer(org)  # moto has none
-    proc = subprocess.run(
-        [sys.executable, "-m", "byok", "-C", str(root), "generate"],
-        cwd=REPO_ROOT,
-        env={**os.environ, "BYOK_TODAY": "2026-11-23"},
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    byok_generate(root)
 
 
 @pytest.fixture(scope="module")
