@@ -167,6 +167,15 @@ LAMBDA = ("lambda:AddPermission", "lambda:GetPolicy", "lambda:RemovePermission")
 
 
 # The auditor: reads only (live/state.py, live/analyzer.py, live/activity.py).
+# `byok audit` reads each role generated/ declares: its trust policy, inline and attached
+# policies (live/chain_state.py), judged with the engine
+AUDIT_ROLES = (
+    "iam:GetRole",
+    "iam:GetRolePolicy",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListRolePolicies",
+)
+AUDIT_POLICIES = ("iam:GetPolicy", "iam:GetPolicyVersion")
 READ_KEYS = (
     "kms:DescribeKey",
     "kms:GetKeyLastUsage",
