@@ -405,7 +405,6 @@ NOT_EXERCISED: dict[str, dict[str, str]] = {
                 "cloudtrail:AddTags",
                 "cloudtrail:GetEventSelectors",
                 "cloudtrail:GetInsightSelectors",
-                "cloudtrail:PutEventSelectors",
                 "cloudtrail:RemoveTags",
                 "cloudtrail:UpdateTrail",
                 "cloudwatch:TagResource",
