@@ -43,7 +43,8 @@ class RootResources:
             "log-group",
             name,
             replace_on={"name": name},
-            settings={"retention_in_days": retention},
+            # both modules' log groups: a destroy forgets them and AWS keeps them
+            settings={"retention_in_days": retention, "skip_destroy": True},
             files=files,
         )
 

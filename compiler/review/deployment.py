@@ -24,7 +24,7 @@ from ..model.destructions import Destruction
 from ..policy import iam
 from ..policy.compare import compare
 from .findings import Finding, FindingClass
-from .weakening import PROTECTION_GONE, WEAKER
+from .weakening import PROTECTION_GONE, WEAKER, lost
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def _destroyed(r: Resource, how: str, ctx: Context, files: tuple[str, ...] = ())
     verb = "destroyed (declared in org.yaml `destructions`)" if declared else "DESTROYED"
     return Finding(
         "destruction",
-        f"{verb}: {r.where()}: {how}; what it holds is lost",
+        f"{verb}: {r.where()}: {how}; {lost(r)}",
         files or r.files,
         r.where(),
         declared,
@@ -73,7 +73,10 @@ def _gone(r: Resource, ctx: Context) -> Iterator[Finding]:
     if r.kind == "key":
         return  # the key review's: a key leaving needs a decommission
     if r.data_bearing:
-        yield _destroyed(r, "no root creates it any more, so Terraform deletes it", ctx)
+        how = "no root creates it any more" + (
+            "" if r.settings.get("skip_destroy") else ", so Terraform deletes it"
+        )
+        yield _destroyed(r, how, ctx)
     elif r.kind == "alarm":
         yield Finding(
             "weakening", f"alarm removed: {r.where()} no longer alarms", r.files, r.where()

@@ -120,6 +120,12 @@ MODULE_LITERALS = (
         "Terraform may delete the trail's log group and its events (skip_destroy off)",
     ),
     Literal(
+        "modules/vendor-log-role/main.tf",
+        'resource "aws_cloudwatch_log_group" "this" {',
+        r"\s*skip_destroy\s*=\s*true",
+        "Terraform may delete the vendors' log groups and their events (skip_destroy off)",
+    ),
+    Literal(
         "modules/cloudtrail/bucket.tf",
         'resource "aws_s3_bucket_versioning" "this" {',
         r'\s*status\s*=\s*"Enabled"',

@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["PROTECTION_GONE", "WEAKER", "weaker"]
+from ..deployment import Resource
+
+__all__ = ["PROTECTION_GONE", "WEAKER", "lost", "weaker"]
 
 
 def _never(v: Any) -> float:
@@ -59,6 +61,7 @@ WEAKER: Mapping[str, tuple[Callable[[Any, Any], bool], str]] = {
         "lets privileged users shorten or remove the lock (GOVERNANCE)",
     ),
     "pattern": (lambda o, n: o != n, "matches other events"),
+    "skip_destroy": (lambda o, n: bool(o) and not n, "may be deleted with its events"),
 }
 # Kinds whose removal, without destroying data, takes protection away
 PROTECTION_GONE: Mapping[str, str] = {
@@ -72,3 +75,13 @@ def weaker(setting: str, old: Any, new: Any) -> tuple[bool, str]:
     unknown setting counts as weaker: fail closed)."""
     test, verb = WEAKER.get(setting, (lambda o, n: True, "changes"))
     return bool(test(old, new)), verb
+
+
+def lost(r: Resource) -> str:
+    """What a destruction of `r` loses: a log group with `skip_destroy` stays in AWS."""
+    if r.settings.get("skip_destroy"):
+        return (
+            "AWS keeps it and its events (skip_destroy), but Terraform forgets it and nothing "
+            "delivers to it any more"
+        )
+    return "what it holds is lost"
