@@ -28,6 +28,7 @@ from .checks import check_app, check_vendor
 from .extras import active_extras
 from .features import check_features
 from .grants import grant_principals, is_service, principal_values
+from .monitoring import check_monitoring
 from .replacements import generations
 from .replicas import imported_material
 from .rotation import long_rotation
@@ -132,6 +133,7 @@ def resolve(org: Org, vendors: Mapping[str, Vendor], today: date) -> Resolved:
     """Join `org` with the vendor catalog; raise `CompileError` listing every problem."""
     diags = [d for vendor in vendors.values() for d in check_vendor(vendor)]
     diags += check_stacks(org)
+    diags += check_monitoring(org)
     diags += check_features(org)
     keys: list[ResolvedKey] = []
     logging: list[ResolvedLogging] = []
