@@ -131,3 +131,24 @@ def test_diagram_is_deterministic_and_escapes_labels(tmp_path: Path) -> None:
     from byok.render.diagram import _label
 
     assert _label('a"b<c>&') == '"a#quot;b#lt;c#gt;#amp;"'
+
+
+def test_a_disabled_key_is_marked_and_every_edge_to_it_dashed() -> None:
+    """org.yaml `key_states` `enabled: false`: KMS refuses cryptographic use to everyone, so
+    the key says DISABLED with its ticket and each principal's edge to it is dashed."""
+    from byok.model.lifecycle import KeyState
+
+    compiled = build_tree(REPO, date(2026, 11, 23)).compiled
+    off = KeyState(environment="prod", enabled=False, reason="incident", ticket="SEC-300")
+    keys = tuple(
+        ck.model_copy(update={"key": ck.key.model_copy(update={"key_state": off})})
+        if ck.key.name == "zoom-prod"
+        else ck
+        for ck in compiled.keys
+    )
+    lines = render_diagram(compiled.model_copy(update={"keys": keys})).splitlines()
+    (node,) = [line for line in lines if line.startswith("    k_zoom_prod[")]
+    assert node == '    k_zoom_prod["zoom-prod<br/>DISABLED (SEC-300)"]:::suspended'
+    assert [line for line in lines if line.endswith(" k_zoom_prod")] == [
+        '  p_zoom_0 -.->|"disabled: key-usage"| k_zoom_prod'
+    ]

@@ -2,16 +2,16 @@
 each key, and what watches it.
 
 - The keys of each Terraform root (account and Region) in one box: every key with its state
-  (suspended, decrypt-only until a date, being replaced, replacing another), its revocations,
-  its replica Regions and imported material.
+  (disabled, suspended, decrypt-only until a date, being replaced, replacing another), its
+  revocations, its replica Regions and imported material.
 - The organization's principals of that account, with one edge to the box (not one per key):
   the account root, through which IAM policies of the account get access (delegation), the
   key administrators (manage, no cryptographic use) and the break-glass role (all but grants
   not for AWS resources; the only one that may disable or schedule deletion), or a note that
   there is none.
 - Each vendor's principals (and the organization's own principals of `party: customer`
-  grants) with an edge per key, named by its grants; dashed when a suspension or the
-  decrypt-only grace period denies them (all of it, or all but kms:Decrypt).
+  grants) with an edge per key, named by its grants; dashed when the key is disabled, or a
+  suspension or the decrypt-only grace period denies them (all of it, or all but kms:Decrypt).
 - The root's CloudTrail trail, the alarms on it and their topic.
 
 Org edges go to the box and trail edges leave it, so the diagram grows by one node and its
@@ -47,6 +47,9 @@ def _state(ck: CompiledKey) -> tuple[list[str], str]:
     k = ck.key
     parts: list[str] = []
     cls = ""
+    if not k.enabled and k.key_state is not None:  # org.yaml key_states (README, "Incidents")
+        parts.append(f"DISABLED ({k.key_state.ticket})")
+        cls = ":::suspended"
     if k.suspension is not None:
         parts.append(f"SUSPENDED ({k.suspension.ticket})")
         cls = ":::suspended"
@@ -118,6 +121,8 @@ def _vendor_edge(ck: CompiledKey, party: str, grants: str) -> tuple[str, str]:
     the vendor's principals and the organization's own ones the vendor uses (`party: customer`,
     compile/guards.py `suspended_principals`); decrypt-only denies the vendor's alone."""
     k = ck.key
+    if not k.enabled:  # KMS refuses cryptographic use of a disabled key to every principal
+        return "-.->", f"disabled: {grants}"
     if k.suspension is not None:
         return "-.->", f"suspended: {grants}"
     if party == "vendor" and k.decrypt_only:
