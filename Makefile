@@ -119,8 +119,13 @@ $(CHECKOV_VENV)/.installed: locks/checkov.txt
 	$(CHECKOV_VENV)/bin/python $(PIP_LOCKED) -r locks/checkov.txt
 	touch $@
 
-lint-tf: $(CHECKOV_VENV)/.installed ## checkov on modules/ and generated/ (own venv)
-	$(CHECKOV_VENV)/bin/checkov -d modules -d generated --framework terraform --compact --quiet --skip-download
+# One checkov run per directory: given several -d at once, checkov 3.3 reported the first
+# directory's results once per -d and never scanned the others.
+lint-tf: $(CHECKOV_VENV)/.installed ## checkov on modules/, generated/ and examples/enterprise/generated/ (own venv)
+	for d in modules generated $(EXAMPLE)/generated; do \
+	  echo "checkov: $$d"; \
+	  $(CHECKOV_VENV)/bin/checkov -d $$d --framework terraform --compact --quiet --skip-download; \
+	done
 
 docs: $(STAMP) ## regenerate docs/diagnostics.md, docs/schema/*.json and the module READMEs' tables
 	$(BIN)/byok docs > docs/diagnostics.md

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from .codes_resolve import RESOLVE_CODES
+
 Severity = Literal["error", "warning"]
 
 
@@ -85,160 +87,8 @@ _CODES = (
         "release it pins (as Terraform's `required_version`); change the pin in a reviewed "
         "change of its own.",
     ),
-    # E3xx: resolve (org x vendor catalog)
-    Code("E301", "unknown vendor", "The app names a vendor with no file under vendors/."),
-    Code("E302", "unknown revocation scope", "The vendor does not declare this revocation scope."),
-    Code(
-        "E303",
-        "revocation value does not match the scope pattern",
-        "Each revoked value must match the scope's `pattern` from the vendor file.",
-    ),
-    Code("E304", "missing parameter", "The vendor needs a parameter the app does not supply."),
-    Code("E305", "unknown parameter", "The app supplies a parameter the vendor does not declare."),
-    Code("E306", "bad parameter value", "A parameter value does not match the vendor's pattern."),
-    Code(
-        "E307",
-        "unknown environment",
-        "A revocation or suspension names an environment the app does not have.",
-    ),
-    Code("E308", "vendor without principals", "A vendor file must grant at least one principal."),
-    Code("E309", "unsupported revocation", "The vendor does not support suspension or revocation."),
-    Code("E310", "unsupported key option", "A key option contradicts the vendor's requirements."),
-    Code("E311", "duplicate key", "Two apps produce the same key name or alias."),
-    Code(
-        "E312",
-        "unknown KMS action",
-        "The action is not in the KMS action catalogue (compiler/data/kms_actions.json).",
-    ),
-    Code("E313", "unknown condition key", "The condition key is not a known global or KMS key."),
-    Code(
-        "E314",
-        "forbidden condition key",
-        "KMS rejects these condition keys in key policies "
-        "(aws:ResourceTag, kms:ResourceAliases, ...).",
-    ),
-    Code(
-        "E315",
-        "ForAllValues on a single-valued key",
-        "KMS rejects `ForAllValues` with kms:EncryptionContext:* (OverlyPermissiveCondition).",
-    ),
-    Code("E316", "unknown condition operator", "The operator is not an IAM condition operator."),
-    Code(
-        "E317",
-        "lockout-prone administrators",
-        "A key administrator is also the vendor, or no "
-        "principal of the organization can manage the key.",
-    ),
-    Code(
-        "E318",
-        "set operator with IfExists",
-        "AWS documents `ForAnyValue:`/`ForAllValues:` and `...IfExists` each on its own, not "
-        "together; the compiler refuses to guess what the pair does (on a missing key in "
-        "particular).",
-    ),
-    Code(
-        "E319",
-        "plain operator on a multi-valued key",
-        "AWS documents only `ForAnyValue:`/`ForAllValues:` for multi-valued condition keys "
-        "(aws:TagKeys, kms:EncryptionContextKeys, ...); how a plain operator reads a list is "
-        "undocumented.",
-    ),
-    Code(
-        "E320",
-        "key removed without a decommission",
-        "`generated/` holds a key that org.yaml no longer produces (an app or environment was "
-        "removed). Deleting the key would make everything the vendor encrypted under it "
-        "unreadable (Terraform refuses: `prevent_destroy`): restore it, or declare it under "
-        '`decommissions:` (README, "Decommissioning a key").',
-    ),
-    Code(
-        "E321",
-        "decommissioned key still in use",
-        "A decommission names a key that an app of org.yaml still produces.",
-    ),
-    Code(
-        "E322",
-        "decommission confirmed in the future",
-        "`vendor_confirmed` is the date the vendor confirmed re-encryption or deletion: it "
-        "cannot be after today.",
-    ),
-    Code(
-        "E323",
-        "stale generated/",
-        "`byok diff` reviews the files Terraform applies: a file under `generated/` differs "
-        "from what org.yaml and vendors/ compile to (hand edit, or `byok generate` not run).",
-    ),
-    Code(
-        "E325",
-        "revocation on an unconfirmed context key",
-        "The scope's context key is `verified: false`: if the vendor does not send exactly that "
-        "key, the Deny matches nothing and the revocation fails open. Confirm the key (and set "
-        "`verified: true` with its source) or acknowledge the gap on the revocation with "
-        "`unconfirmed_context_key: {reason: ..., ticket: ...}`.",
-    ),
-    Code(
-        "E326",
-        "incomplete revocation actions",
-        "`revocation.actions` must cover every permission the vendor's grants give that accesses "
-        "data (all but metadata reads such as kms:DescribeKey), after wildcard expansion; "
-        "otherwise a suspension or revocation leaves the vendor reading data.",
-    ),
-    Code(
-        "E330",
-        "not an STS ExternalId",
-        "The logging ExternalId must be 2-1224 characters of A-Z a-z 0-9 _ + = , . @ : / - "
-        "(what STS and the vendor-log-role module accept), whatever the vendor's pattern allows.",
-    ),
-    Code("E340", "replica in the primary's Region", "`replica_regions` lists org.yaml `region`."),
-    Code("E341", "duplicate replica Region", "A Region is listed twice in `replica_regions`."),
-    Code("E342", "replicas of a single-Region key", "Only a multi-Region key has replicas."),
-    Code("E343", "replicas of imported key material", "Replicate only AWS-generated material."),
-    Code("E344", "contradictory key origin", "`origin` and `imported_key_material` disagree."),
-    Code("E345", "replacement of an unknown environment", "The app does not list it."),
-    Code("E346", "replacement generations out of order", "Generations are 2, 3, ... once each."),
-    Code("E347", "duplicate stack", "Each account and Region is one stack, not the org's own."),
-    Code("E348", "environment in two stacks", "An environment's keys live in one stack."),
-    Code("E349", "stack identity in another account", "Stack roles are of the stack account."),
-    # Issue 22: the reviewed state of a key (README, "Incidents").
-    Code(
-        "E350",
-        "key state of an unknown environment",
-        "No such environment in the app.",
-    ),
-    Code("E351", "duplicate key state", "An environment has one entry in `key_states`."),
-    Code(
-        "E352",
-        "key disabled without a break-glass role",
-        "Every key policy denies kms:DisableKey to all but the break-glass role: without one, "
-        "Terraform cannot disable the key.",
-    ),
-    Code(
-        "E353",
-        "key state of imported key material",
-        "Terraform does not manage the key state of a key whose material is imported outside it.",
-    ),
-    # Issue 17: per-grant principals, key specs, the organization's own statements.
-    Code("E360", "list parameter outside principals", "A list feeds a condition or ExternalId."),
-    Code("E361", "customer grant without principals", "`party: customer` names no principals."),
-    Code("E362", "key usage not valid for the spec", "Missing or impossible `key.usage`."),
-    Code("E363", "action the key spec cannot perform", "E.g. kms:GenerateDataKey on an RSA key."),
-    Code("E364", "automatic rotation impossible", "AWS rotates only symmetric encryption keys."),
-    Code("E365", "organization statement allows everyone", "`*` without a condition."),
-    Code("E366", "org statement exceeds revocation", "Gives the vendor an unrevoked data action."),
-    Code("E367", "service principal on a vendor grant", "A service acts for the customer."),
-    Code(
-        "E380",
-        "stack name too long in a shared account",
-        "A stack in an account another root deploys to names its trail and log roles with its "
-        "Region; one would exceed AWS's length limit.",
-    ),
-    Code(
-        "E381",
-        "SIEM destination elsewhere",
-        "`siem.destination_arn` is not in org.yaml's account and Region: CloudWatch Logs "
-        "subscription filters deliver to a Firehose stream or Lambda function of the log "
-        "groups' own account and Region only.",
-    ),
+    # E3xx: resolve (org x vendor catalog): codes_resolve.py
+    *(Code(*c) for c in RESOLVE_CODES),
     # E4xx: compile (resolved keys -> policy IR)
     Code("E401", "duplicate Sid", "Two statements of one policy share a Sid."),
     Code(
@@ -269,8 +119,8 @@ _CODES = (
         "E507",
         "lockout",
         "The organization's account or key administrators could not call "
-        "kms:PutKeyPolicy on the key any more, or the break-glass role could not call "
-        "kms:DisableKey or kms:ScheduleKeyDeletion.",
+        "kms:PutKeyPolicy on the key any more, or the break-glass role could not call the "
+        "break-glass-only actions (kms:DisableKey, kms:ScheduleKeyDeletion, ...).",
     ),
     Code("E508", "revocation not effective", "A revoked request is still allowed."),
     Code("E509", "collateral damage", "Revocations changed a decision they should not touch."),
@@ -303,9 +153,10 @@ _CODES = (
     ),
     Code(
         "E520",
-        "disable or delete not guarded",
-        "A principal other than the break-glass role may call kms:DisableKey or "
-        "kms:ScheduleKeyDeletion on the key.",
+        "break-glass-only action not guarded",
+        "A principal other than the break-glass role may call kms:DisableKey, "
+        "kms:ScheduleKeyDeletion, kms:DeleteImportedKeyMaterial, kms:ImportKeyMaterial or "
+        "kms:UpdatePrimaryRegion on the key.",
     ),
     Code(
         "E521",
@@ -319,6 +170,13 @@ _CODES = (
         "A vendor grant allows kms:CreateGrant but the vendor file does not declare "
         "`create_grant` (with its source); every key denies such grants, so the grant would "
         "do nothing.",
+    ),
+    Code(
+        "E523",
+        "replication not guarded",
+        "A principal may call kms:ReplicateKey into a Region the key does not declare in "
+        "`replica_regions` (or the guard denies a declared one): a replica gets a key policy of "
+        "its caller's choosing and escapes every revocation and suspension.",
     ),
     Code("E530", "replica policy differs from the primary's", "KMS never copies key policies."),
     Code("E531", "old key not decrypt-only", "A replaced key in its grace period allows more."),
@@ -345,8 +203,9 @@ _CODES = (
     Code(
         "W108",
         "no break-glass role",
-        "org.yaml names no `break_glass` role, so nobody may disable or schedule deletion of "
-        "any key; decommissioning first needs a reviewed change that adds one.",
+        "org.yaml names no `break_glass` role, so nobody may disable, schedule deletion of, "
+        "import or delete material of any key; decommissioning or importing material first "
+        "needs a reviewed change that adds one.",
     ),
     Code(
         "W109",

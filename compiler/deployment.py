@@ -40,6 +40,11 @@ INVENTORY_FILE = "deployment.json"  # under generated/
 #   aws_s3_bucket_{policy,versioning,server_side_encryption_configuration,
 #     lifecycle_configuration,public_access_block,ownership_controls}: bucket
 #                         (internal/service/s3/bucket_*.go; lifecycle: RequiresReplace)
+#   aws_s3_bucket_logging internal/service/s3/bucket_logging.go: bucket
+#                         (expected_bucket_owner: unset)
+#   aws_s3_bucket_object_lock_configuration
+#                         internal/service/s3/bucket_object_lock_configuration.go: bucket,
+#                         object_lock_enabled (expected_bucket_owner: unset)
 #   aws_cloudtrail        internal/service/cloudtrail/trail.go: name only (s3_bucket_name,
 #                         kms_key_id, enable_log_file_validation ... update in place)
 #   aws_iam_role          internal/service/iam/role.go: name, path
@@ -64,6 +69,8 @@ FORCES_REPLACEMENT: Mapping[str, tuple[str, ...]] = {
     "aws_s3_bucket_lifecycle_configuration": ("bucket",),
     "aws_s3_bucket_public_access_block": ("bucket",),
     "aws_s3_bucket_ownership_controls": ("bucket",),
+    "aws_s3_bucket_logging": ("bucket",),
+    "aws_s3_bucket_object_lock_configuration": ("bucket", "object_lock_enabled"),
     "aws_cloudtrail": ("name",),
     "aws_iam_role": ("name", "path"),
     "aws_iam_role_policy": ("name", "role"),
@@ -97,7 +104,9 @@ FORCES_REPLACEMENT: Mapping[str, tuple[str, ...]] = {
 
 # Kinds whose loss loses data or evidence: destroying or replacing one is exit 4 unless
 # org.yaml declares it (keys: `decommissions`; the others: `destructions`).
-DATA_BEARING = frozenset({"key", "audit-key", "replica", "log-group", "trail", "trail-bucket"})
+DATA_BEARING = frozenset(
+    {"key", "audit-key", "replica", "log-group", "trail", "trail-bucket", "access-log-bucket"}
+)
 
 # Plain words for each kind, for the review's lines.
 KIND_WORDS: Mapping[str, str] = {
@@ -108,7 +117,10 @@ KIND_WORDS: Mapping[str, str] = {
     "log-group": "log group",
     "trail": "CloudTrail trail",
     "trail-bucket": "trail bucket",
+    "access-log-bucket": "access-log bucket of the trail bucket",
     "bucket-config": "trail bucket setting",
+    "access-logging": "trail bucket access logging",
+    "object-lock": "trail bucket Object Lock",
     "topic": "SNS topic",
     "topic-policy": "SNS topic policy",
     "subscription": "alarm subscription",

@@ -32,7 +32,7 @@ locals {
   }
   budget = {
     "name"                       = "acme-byok"
-    "limit_usd"                  = 30
+    "limit_usd"                  = 31
     "services"                   = ["AWS CloudTrail", "AWS Key Management Service", "AmazonCloudWatch"]
     "actual_threshold_percent"   = 100
     "forecast_threshold_percent" = 100

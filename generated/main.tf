@@ -12,6 +12,12 @@ locals {
   trail_name         = "acme-byok"
   log_retention_days = 365
   alarm_emails       = ["kms-oncall@acme.example", "secops@acme.example"]
+  cis_controls       = "default"
+  alarm_topic_arn    = null
+  insight_types      = ["ApiCallRateInsight", "ApiErrorRateInsight"]
+  existing_trail     = null
+  object_lock        = null
+  access_log_bucket  = null
   tags = {
     "CostCenter" = "security"
     "ManagedBy"  = "byok-compiler"
@@ -175,10 +181,16 @@ module "key" {
 module "cloudtrail" {
   source = "../modules/cloudtrail"
 
-  name                 = local.trail_name
-  log_retention_days   = local.log_retention_days
-  break_glass_role_arn = local.break_glass
-  tags                 = local.tags
+  name                   = local.trail_name
+  log_retention_days     = local.log_retention_days
+  break_glass_role_arn   = local.break_glass
+  insight_types          = local.insight_types
+  existing_trail         = local.existing_trail
+  object_lock            = local.object_lock
+  access_log_bucket_name = local.access_log_bucket
+  # CloudWatch Logs may use the trail key for the vendors' log groups only
+  kms_log_group_names = sort([for v in values(local.logging) : v.log_group_name])
+  tags                = local.tags
 }
 
 ################################################################################
@@ -200,8 +212,9 @@ module "vendor_log_role" {
 }
 
 ################################################################################
-# CIS alarms: a key disabled, scheduled for deletion, its policy, rotation, material or grants
-# changed, or the trail reconfigured. The topic uses the alarm path's own key, not the trail's.
+# Alarms: CIS AWS Foundations Benchmark v3.0.0 section 4 (modules/key-alarms/controls.json), and
+# each change to one of these keys (policy, grants, rotation, material, replicas). The topic uses
+# the alarm path's own key, not the trail's.
 ################################################################################
 
 module "key_alarms" {
@@ -209,7 +222,16 @@ module "key_alarms" {
 
   name_prefix               = local.trail_name
   cloudtrail_log_group_name = module.cloudtrail.cloudwatch_log_group_name
+  cis_controls              = local.cis_controls
   alarm_emails              = local.alarm_emails
+  sns_topic_arn             = local.alarm_topic_arn
   kms_key_arn               = module.cloudtrail.alarm_kms_key_arn
   tags                      = local.tags
+
+  # The key alarms fire for these keys only (their replicas share the id), not every key of the
+  # account: the vendor keys, the trail key and the alarm path's key.
+  key_ids = merge(
+    { for k, m in module.key : k => m.key_id },
+    { ":trail" = module.cloudtrail.kms_key_id, ":alarms" = module.cloudtrail.alarm_kms_key_id },
+  )
 }

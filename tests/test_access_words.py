@@ -104,9 +104,11 @@ def test_removing_break_glass_narrows_and_says_so(repo: Path) -> None:
     assert key["changes"] == [
         "slack-prod: `BreakGlass` removed: no longer grants "
         "`arn:aws:iam::111122223333:role/BreakGlassKms` `kms:*`",
-        "slack-prod: Deny `OnlyBreakGlassDisablesOrDeletes` now denies more (`kms:DisableKey`, "
-        "`kms:ScheduleKeyDeletion`): e.g. `arn:aws:iam::111122223333:role/BreakGlassKms` calling "
-        "`kms:DisableKey` is denied",
+        "slack-prod: Deny `OnlyBreakGlassDisablesOrDeletes` now denies more "
+        "(`kms:DeleteImportedKeyMaterial`, `kms:DisableKey`, `kms:ImportKeyMaterial`, "
+        "`kms:ScheduleKeyDeletion`, `kms:UpdatePrimaryRegion`): e.g. "
+        "`arn:aws:iam::111122223333:role/BreakGlassKms` calling `kms:DeleteImportedKeyMaterial` "
+        "is denied",
     ]
     assert "NEW ACCESS" not in byok(repo, "diff").stdout
 

@@ -341,7 +341,7 @@ def test_a_plan_of_another_account_or_missing_resources(project: Path, capsys: A
     code, out, _ = check(project, doc, capsys)
     assert (
         code == 6
-        and "WEAKENED: the plan does not manage alarm `acme-byok-DisableOrDeleteCMK`" in out
+        and "WEAKENED: the plan does not manage alarm `acme-byok-CIS-4.7-DisableOrDeleteCMK`" in out
     )
 
 

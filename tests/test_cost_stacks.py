@@ -36,6 +36,8 @@ def test_enterprise_counts_every_root_from_the_generated_files() -> None:
         expiring_keys=2,
         roots=2,
         accounts=2,
+        alarms=28,  # each root: 7 CIS v3.0.0 (default set) + 7 key events (controls.json)
+        own_trails=2,
         vendor_log_groups=2,  # Slack's, in each of the two roots that hold a Slack key
     )
     roots = _roots(ENTERPRISE / "generated")
@@ -75,11 +77,12 @@ def test_enterprise_cost_table(capsys: pytest.CaptureFixture[str]) -> None:
             "12.2 GB kept 365 days (uncompressed: upper bound)",
             pytest.approx(365 / 30 * 0.03),
         ),
-        ("CloudWatch alarms", "16 alarms", pytest.approx(1.6)),  # 2 x 7 + 2 material expiry
+        # 2 roots x (7 CIS + 7 key events) + 2 material expiry
+        ("CloudWatch alarms", "30 alarms", pytest.approx(3.0)),
         ("SNS email", "10 emails", 0.0),
     ]
     access = (ENTERPRISE / "generated" / "ACCESS.md").read_text()
-    assert "| CloudWatch alarms | 16 alarms | 1.60 |\n" in access
+    assert "| CloudWatch alarms | 30 alarms | 3.00 |\n" in access
 
 
 def test_a_second_root_in_one_account_is_an_extra_trail_copy(project: Path) -> None:

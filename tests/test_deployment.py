@@ -153,3 +153,30 @@ def test_a_trust_policy_is_judged_on_the_role() -> None:
     policy = as_engine_policy(perms, "arn:aws:iam::111122223333:role/r", "x")
     assert policy.statements[0].principal is not None
     assert policy.statements[0].principal.aws == ("arn:aws:iam::111122223333:role/r",)
+
+
+def test_the_key_event_filters_are_chunked_as_the_module_chunks_them() -> None:
+    """modules/key-alarms/tests `many_keys_are_chunked_under_the_pattern_limit`: 23 keys in
+    chunks of 10 make three filters per key event, `<event>/2` named `<prefix>-<event>-3`;
+    every event keeps one alarm."""
+    from byok.render.inventory_alarms import alarms
+    from byok.render.inventory_root import RootResources
+
+    root = RootResources(".", "111122223333", "us-east-1", "generated")
+    values = {
+        "trail_name": "acme-byok",
+        "alarm_topic_arn": None,
+        "alarm_emails": [],
+        "cis_controls": "default",
+        "keys": {},
+    }
+    alarms(root, values, "/aws/cloudtrail/acme-byok", [f"key-{i:02d}" for i in range(23)])
+    grants = {
+        r.address.split("this", 1)[1]: r.name for r in root.out if "GrantCreated" in r.address
+    }
+    assert grants == {
+        '["GrantCreated/0"]': "/aws/cloudtrail/acme-byok:acme-byok-GrantCreated",
+        '["GrantCreated/1"]': "/aws/cloudtrail/acme-byok:acme-byok-GrantCreated-2",
+        '["GrantCreated/2"]': "/aws/cloudtrail/acme-byok:acme-byok-GrantCreated-3",
+        '["GrantCreated"]': "acme-byok-GrantCreated",
+    }

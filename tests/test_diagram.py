@@ -45,8 +45,9 @@ def test_diagram_of_the_shipped_example() -> None:
         '["key administrators: role/KmsKeyAdministrators, role/SecurityEngineering"]',
         f'  admins_111122223333_us_east_1 -->|"manage, no cryptographic use"| {box}',
         '  bg_111122223333_us_east_1["break-glass: role/BreakGlassKms"]',
-        '  bg_111122223333_us_east_1 ==>|"all but grants not for AWS resources; the only one '
-        f'that disables or deletes"| {box}',
+        '  bg_111122223333_us_east_1 ==>|"all but grants not for AWS resources and replicas '
+        "outside the declared Regions; the only one that disables, deletes, imports material or "
+        f'moves the primary Region"| {box}',
     ) == tuple(line for line in lines if re.match(r"  (root|admins|bg)_", line))
     assert '    p_slack_0["arn:aws:iam::152659312504:root"]' in lines
     assert '  p_slack_0 -->|"data-keys"| k_slack_prod' in lines
@@ -54,10 +55,12 @@ def test_diagram_of_the_shipped_example() -> None:
         '  p_databricks_0 -.->|"suspended: managed-services, workspace-storage-grants, '
         'workspace-storage"| k_databricks_staging'
     ) in lines
-    # the customer's own EBS roles (`party: customer`) are not the vendor: a suspension does
-    # not deny them, so their edges stay solid and unlabelled as suspended
+    # the customer's own EBS roles (`party: customer`) are the organization's, but Databricks
+    # assumes them: a suspension denies them too (issue 24), so their edges to the suspended key
+    # are dashed and labelled, to the other key solid
     assert '  subgraph cv_databricks["your principals for Databricks"]' in lines
-    assert '  c_databricks_0 -->|"workspace-storage-ebs"| k_databricks_staging' in lines
+    assert '  c_databricks_0 -.->|"suspended: workspace-storage-ebs"| k_databricks_staging' in lines
+    assert '  c_databricks_0 -->|"workspace-storage-ebs"| k_databricks_prod' in lines
     assert not any(line.startswith("  p_databricks") and "ebs" in line for line in lines)
     assert [line for line in lines if "trail" in line or "alarms" in line or "topic" in line] == [
         '  trail_111122223333_us_east_1["CloudTrail trail (every KMS API call)"]',
@@ -128,3 +131,24 @@ def test_diagram_is_deterministic_and_escapes_labels(tmp_path: Path) -> None:
     from byok.render.diagram import _label
 
     assert _label('a"b<c>&') == '"a#quot;b#lt;c#gt;#amp;"'
+
+
+def test_a_disabled_key_is_marked_and_every_edge_to_it_dashed() -> None:
+    """org.yaml `key_states` `enabled: false`: KMS refuses cryptographic use to everyone, so
+    the key says DISABLED with its ticket and each principal's edge to it is dashed."""
+    from byok.model.lifecycle import KeyState
+
+    compiled = build_tree(REPO, date(2026, 11, 23)).compiled
+    off = KeyState(environment="prod", enabled=False, reason="incident", ticket="SEC-300")
+    keys = tuple(
+        ck.model_copy(update={"key": ck.key.model_copy(update={"key_state": off})})
+        if ck.key.name == "zoom-prod"
+        else ck
+        for ck in compiled.keys
+    )
+    lines = render_diagram(compiled.model_copy(update={"keys": keys})).splitlines()
+    (node,) = [line for line in lines if line.startswith("    k_zoom_prod[")]
+    assert node == '    k_zoom_prod["zoom-prod<br/>DISABLED (SEC-300)"]:::suspended'
+    assert [line for line in lines if line.endswith(" k_zoom_prod")] == [
+        '  p_zoom_0 -.->|"disabled: key-usage"| k_zoom_prod'
+    ]

@@ -188,12 +188,35 @@ def test_import_material_against_a_web_page_prints_one_line(
     monkeypatch.setenv("AWS_ENDPOINT_URL", html_endpoint)
     for var, value in (("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "y")):
         monkeypatch.setenv(var, value)
-    res = byok(project, "import-material", "slack-prod", "--generate")
+    # material the operator keeps: the example's material expires (imported_material_valid_days),
+    # so `--generate` is refused before any call (issue 24)
+    material = tmp_path / "material.bin"
+    material.write_bytes(bytes(32))
+    res = byok(project, "import-material", "slack-prod", "--material-file", str(material))
     assert (res.returncode, res.stdout) == (1, "")
     assert res.stderr == (
         f"byok: {html_endpoint} is not an AWS endpoint: it answered GetCallerIdentity with an "
         "HTML page (HTTP 200); check AWS_ENDPOINT_URL\n"
     )
+
+
+def test_a_json_answer_labelled_html_is_not_a_web_page() -> None:
+    """moto labels its JSON answers `text/html; charset=utf-8` (Flask's default): the body
+    decides, so the sandbox and the e2e tests keep working; a page or plain text under that
+    label is still refused, unless its status is an error."""
+    from types import SimpleNamespace
+
+    from byok.live.aws import LiveError, _not_aws
+
+    hook, op = _not_aws("http://127.0.0.1:5000"), SimpleNamespace(name="ListAliases")
+    html = {"content-type": "text/html; charset=utf-8"}
+    for body in (b'{"Aliases": []}', b"", b"<?xml version='1.0'?><R/>"):
+        hook({"headers": html, "body": body, "status_code": 200}, op)
+    # an error page stays botocore's error (code "500"): moto answers GetKeyLastUsage so
+    hook({"headers": html, "body": b"<!doctype html><title>500</title>", "status_code": 500}, op)
+    for headers, body in ((html, b"Proxy login"), ({}, b"  <HTML><body>x</body></html>")):
+        with pytest.raises(LiveError, match="answered ListAliases with an HTML page"):
+            hook({"headers": headers, "body": body, "status_code": 200}, op)
 
 
 def test_activity_says_an_emulator_delivers_no_trail_events() -> None:

@@ -297,6 +297,89 @@ def test_weakened_monitoring_exits_6(
     assert {f["class"] for f in findings(repo)} >= {"weakening"}
 
 
+# issue 24's options: what an organization with an account baseline may turn off or reuse
+RETENTION = "  log_retention_days: 365\n"
+EMAILS_END = "    - kms-oncall@acme.example\n"
+BASELINE_TOPIC = "arn:aws:sns:us-east-1:111122223333:baseline-alarms"
+LOCK = "  object_lock: {mode: COMPLIANCE, days: 400}\n"
+
+
+@pytest.mark.parametrize(
+    ("base", "change", "words"),
+    [
+        (
+            None,
+            org(RETENTION, RETENTION + "  insights: false\n"),
+            ("CloudTrail trail `acme-byok`", "records fewer CloudTrail Insights types"),
+        ),
+        (
+            None,
+            org(EMAILS_END, EMAILS_END + f"  topic_arn: {BASELINE_TOPIC}\n"),
+            (
+                "alarm `acme-byok-CIS-4.1-UnauthorizedAPICalls`",
+                "no longer notifies",
+                BASELINE_TOPIC,
+            ),
+        ),
+        (
+            org(EMAILS_END, EMAILS_END + "  cis: all\n"),
+            org(EMAILS_END + "  cis: all\n", EMAILS_END),
+            ("alarm removed", "alarm `acme-byok-CIS-4.2-ConsoleSigninWithoutMFA`"),
+        ),
+        (
+            org(RETENTION, RETENTION + LOCK),
+            org(RETENTION + LOCK, RETENTION),
+            ("trail bucket Object Lock", "no longer locked against deletion"),
+        ),
+        (
+            org(RETENTION, RETENTION + LOCK),
+            org(LOCK, LOCK.replace("COMPLIANCE", "GOVERNANCE").replace("400", "30")),
+            ("trail bucket Object Lock", "object_lock_days 400 -> 30"),
+        ),
+    ],
+    ids=[
+        "insights-off",
+        "existing-topic",
+        "cis-all-to-default",
+        "object-lock-removed",
+        "lock-shorter",
+    ],
+)
+def test_weakened_baseline_options_exit_6(
+    tmp_path: Path,
+    base: Callable[[Path], None] | None,
+    change: Callable[[Path], None],
+    words: tuple[str, ...],
+) -> None:
+    repo = _project(tmp_path / "repo")
+    _main(repo, base)
+    pr(repo, change)
+    res = diff(repo)
+    assert res.returncode == 6, res.stdout + res.stderr
+    _one_line(res, "WEAKENED", *words)
+    assert diff(repo, "--allow-weakening").returncode == 0
+    assert diff(repo, "--allow-widening").returncode == 6
+
+
+def test_an_existing_trail_destroys_ours(repo: Path) -> None:
+    existing = (
+        "  existing:\n    arn: arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail\n"
+        "    log_group_name: aws-controltower/CloudTrailLogs\n"
+    )
+    pr(repo, org(RETENTION, RETENTION + existing))
+    res = diff(repo, "--allow-widening", "--allow-weakening")
+    assert res.returncode == 4, res.stdout + res.stderr
+    for what in (
+        "CloudTrail trail `acme-byok`",
+        "trail bucket `acme-byok-cloudtrail-111122223333`",
+        "access-log bucket of the trail bucket `acme-byok-cloudtrail-access-111122223333`",
+        "log group `/aws/cloudtrail/acme-byok`",
+    ):
+        _one_line(res, "DESTROYED", what)
+    # the alarms now count another log group's events: ours are removed
+    _one_line(res, "WEAKENED", "metric filter removed", "/aws/cloudtrail/acme-byok:acme-byok-")
+
+
 @pytest.mark.parametrize(
     ("old", "new", "words"),
     [
@@ -311,13 +394,30 @@ def test_weakened_monitoring_exits_6(
             "the trail may stop logging",
         ),
         (
+            '    read_write_type           = "All"\n',
+            '    read_write_type           = "WriteOnly"\n',
+            "the trail may record only read or only write events",
+        ),
+        (
+            "    include_management_events = true\n",
+            "    include_management_events = true\n"
+            '    exclude_management_event_sources = ["kms.amazonaws.com"]\n',
+            "event sources are excluded",
+        ),
+        (
             "  include_global_service_events = true\n",
-            "  include_global_service_events = true\n  event_selector {\n"
-            '    read_write_type = "WriteOnly"\n  }\n',
-            "event selectors narrow",
+            "  include_global_service_events = true\n  advanced_event_selector {\n"
+            '    name = "x"\n  }\n',
+            "advanced event selectors narrow",
         ),
     ],
-    ids=["log-file-validation", "logging-off", "event-selectors"],
+    ids=[
+        "log-file-validation",
+        "logging-off",
+        "read-write-type",
+        "excluded-sources",
+        "advanced-selectors",
+    ],
 )
 def test_a_module_edit_weakening_the_trail(repo: Path, old: str, new: str, words: str) -> None:
     pr(repo, lambda r: edit(r / "modules" / "cloudtrail" / "main.tf", old, new), generate=False)

@@ -41,6 +41,7 @@ from tests.conftest import REPO, copy_inputs
 TODAY = date(2026, 11, 23)
 ACCOUNT = "111122223333"
 DATABRICKS = "arn:aws:iam::414351767826:root"
+TENANT = "8f2c6a1e-3b4d-4e5f-9a7b-0c1d2e3f4a5b"  # org.yaml databricks_account_id
 SLACK = "arn:aws:iam::152659312504:root"
 EBS_ROLES = [
     f"arn:aws:iam::{ACCOUNT}:role/databricks-cross-account-prod",
@@ -83,9 +84,13 @@ def test_databricks_workspace_storage_statements_as_documented(shipped: Result) 
         "Principal": {"AWS": DATABRICKS},
         "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
         "Resource": "*",
-        "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        "Condition": {
+            "Bool": {"kms:GrantIsForAWSResource": "true"},
+            "StringEquals": {"aws:PrincipalTag/DatabricksAccountId": TENANT},
+        },
     }
-    # The customer's roles are not the vendor's: revocations and suspension never name them.
+    # The customer's roles are not the vendor's: revocations never name them (a suspension
+    # does: Databricks assumes them).
     assert ck.key.principals == (DATABRICKS,)
 
 
@@ -105,7 +110,9 @@ def test_ebs_role_uses_the_key_through_ec2_only(shipped: Result) -> None:
         assert evaluate(ck.policy, grant, ACCOUNT).decision == "allow"
 
 
-def test_suspension_denies_databricks_but_not_the_customers_own_role(shipped: Result) -> None:
+def test_suspension_denies_databricks_and_the_roles_it_assumes(shipped: Result) -> None:
+    """Issue 24: the cross-account role Databricks assumes (`party: customer`) is a path the
+    vendor uses; a suspension cuts it too, through EC2 included."""
     ck = _key(shipped, "databricks-staging")
     assert ck.key.suspension is not None
     for action in ("kms:Decrypt", "kms:CreateGrant", "kms:RevokeGrant", "kms:GenerateDataKey"):
@@ -113,12 +120,16 @@ def test_suspension_denies_databricks_but_not_the_customers_own_role(shipped: Re
             principal=DATABRICKS, action=action, context={"kms:GrantIsForAWSResource": "true"}
         )
         assert evaluate(ck.policy, req, ACCOUNT).reason == "explicit_deny", action
-    role = Request(principal=EBS_ROLES[1], action="kms:Decrypt", context=VIA_EC2)
-    assert evaluate(ck.policy, role, ACCOUNT).decision == "allow"
+    for role in EBS_ROLES:
+        for action in ("kms:Decrypt", "kms:GenerateDataKeyWithoutPlaintext", "kms:CreateGrant"):
+            req = Request(principal=role, action=action, context=VIA_EC2)
+            assert evaluate(ck.policy, req, ACCOUNT).reason == "explicit_deny", (role, action)
     assert suspension_line(ck) == (
-        "proved: suspended: every data action granted to the vendor denied (10 action(s); "
-        "metadata reads not denied: kms:DescribeKey, kms:ListGrants; not denied: the "
-        "organization's own principals of `party: customer` grants (" + ", ".join(EBS_ROLES) + "))"
+        "proved: suspended: every data action granted in the vendor file denied (10 action(s); "
+        "metadata reads not denied: kms:DescribeKey, kms:ListGrants; also denied to the "
+        "organization's own principals its `party: customer` grants name, which the vendor uses "
+        "(" + ", ".join(EBS_ROLES) + ")); grants created before the suspension keep working until "
+        "revoked (aws kms list-grants)"
     )
 
 
@@ -155,7 +166,11 @@ def test_org_statement_in_policy_and_access_md(shipped: Result) -> None:
         "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/DatabricksMigration"},
         "Action": "kms:Decrypt",
         "Resource": "*",
-        "Condition": {"StringEquals": {"kms:CallerAccount": ACCOUNT}},
+        # expires 2027-03-31 in org.yaml: AWS enforces it too (issue 24)
+        "Condition": {
+            "DateLessThan": {"aws:CurrentTime": "2027-04-01T00:00:00Z"},
+            "StringEquals": {"kms:CallerAccount": ACCOUNT},
+        },
     }
     # Only where org.yaml asks for it (environments: [prod]).
     assert "OrgDbfsMigration" not in {
@@ -165,9 +180,10 @@ def test_org_statement_in_policy_and_access_md(shipped: Result) -> None:
     assert (
         "**Organization statements** (reviewed in org.yaml)\n\n"
         "- `dbfs-migration` (Allow): `arn:aws:iam::111122223333:role/DatabricksMigration`: "
-        "`kms:Decrypt` when `kms:CallerAccount` StringEquals `111122223333` (SEC-150: "
-        "re-encrypt legacy DBFS exports under the new key; expires 2027-03-31, then leaves "
-        "the policy)\n"
+        "`kms:Decrypt` when `kms:CallerAccount` StringEquals `111122223333` and "
+        "`aws:CurrentTime` DateLessThan `2027-04-01T00:00:00Z` (SEC-150: re-encrypt legacy DBFS "
+        "exports under the new key; expires 2027-03-31: AWS honours it only until then "
+        "(`aws:CurrentTime`), and the next `byok generate` drops it)\n"
     ) in access
 
 

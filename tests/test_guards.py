@@ -25,7 +25,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from byok.compile.keys import GUARD_GRANTS_SID, GUARD_LIFECYCLE_SID, CompiledKey
+from byok.compile.guards import GUARD_GRANTS_SID, GUARD_LIFECYCLE_SID, GUARD_REPLICAS_SID
+from byok.compile.keys import CompiledKey
 from byok.diagnostics import CompileError
 from byok.pipeline import Result, build_tree
 from byok.policy import iam
@@ -36,7 +37,14 @@ from tests.conftest import REPO, copy_inputs
 TODAY = date(2026, 11, 23)
 ACCOUNT = "111122223333"
 BREAK_GLASS = f"arn:aws:iam::{ACCOUNT}:role/BreakGlassKms"
-LIFECYCLE = ("kms:DisableKey", "kms:ScheduleKeyDeletion")
+# Break-glass only (issue 24): each makes the key unusable or moves it.
+LIFECYCLE = (
+    "kms:DeleteImportedKeyMaterial",
+    "kms:DisableKey",
+    "kms:ImportKeyMaterial",
+    "kms:ScheduleKeyDeletion",
+    "kms:UpdatePrimaryRegion",
+)
 BREAK_GLASS_LINE = "break_glass: arn:aws:iam::111122223333:role/BreakGlassKms\n"
 
 
@@ -49,16 +57,24 @@ def _as(who: str, action: str, **ctx: str) -> Request:
     return Request(principal=who, action=action, context={"aws:PrincipalArn": who, **ctx})
 
 
-def test_every_key_carries_both_guards_verbatim(shipped: Result) -> None:
+def test_every_key_carries_the_guards_verbatim(shipped: Result) -> None:
     for ck in shipped.compiled.keys:
         doc = {s["Sid"]: s for s in ck.policy.to_json()["Statement"]}
         assert doc[GUARD_LIFECYCLE_SID] == {
             "Sid": "OnlyBreakGlassDisablesOrDeletes",
             "Effect": "Deny",
             "Principal": {"AWS": "*"},
-            "Action": ["kms:DisableKey", "kms:ScheduleKeyDeletion"],
+            "Action": list(LIFECYCLE),
             "Resource": "*",
             "Condition": {"ArnNotEquals": {"aws:PrincipalArn": BREAK_GLASS}},
+        }, ck.key.name
+        # the shipped org.yaml declares no replica Region: replication is denied outright
+        assert doc[GUARD_REPLICAS_SID] == {
+            "Sid": "ReplicasOnlyInDeclaredRegions",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "kms:ReplicateKey",
+            "Resource": "*",
         }, ck.key.name
         assert doc[GUARD_GRANTS_SID] == {
             "Sid": "GrantsOnlyForAwsResources",
@@ -137,13 +153,15 @@ def test_generate_summary_states_the_guards(shipped: Result) -> None:
     from byok.cli.generate import _summary
 
     lines = _summary(shipped).splitlines()
-    assert lines[:5] == [
-        "databricks-prod: key policy 3028/32768 bytes",
+    assert lines[:6] == [
+        "databricks-prod: key policy 3386/32768 bytes",
         "  proved: revocations and suspension only narrow access against the same policy "
         "without them (equivalent)",
         "  proved: the account root and the key administrators keep kms:PutKeyPolicy",
-        "  proved: only break-glass may call kms:DisableKey and kms:ScheduleKeyDeletion",
+        "  proved: only break-glass may call kms:DeleteImportedKeyMaterial, kms:DisableKey, "
+        "kms:ImportKeyMaterial, kms:ScheduleKeyDeletion, kms:UpdatePrimaryRegion",
         "  proved: kms:CreateGrant denied unless the grant is for an AWS resource",
+        "  proved: kms:ReplicateKey denied (no replica_regions)",
     ]
 
 
@@ -161,10 +179,13 @@ def test_lifecycle_proof_fails_without_the_guard(shipped: Result) -> None:
     ck = next(c for c in shipped.compiled.keys if c.key.name == "zoom-prod")
     diags, _ = verify_key(_without(ck, GUARD_LIFECYCLE_SID))
     rendered = sorted({d.render() for d in diags if d.code == "E520"})
-    assert rendered[0] == (
+    assert (
         "org.yaml:13:14: E520 key `zoom-prod`: `arn:aws:iam::111122223333:role/AnyOtherRole` may "
         "call kms:DisableKey (delegated); only the break-glass role may"
-    )
+    ) in rendered
+    # every break-glass-only action is named, for the account's other role
+    other = [r for r in rendered if "AnyOtherRole` may call " in r]
+    assert sorted(r.split(" may call ")[1].split(" ")[0] for r in other) == sorted(LIFECYCLE)
     # root, both administrators, any other role of the account (via root delegation); Zoom's
     # principal is not granted kms:DisableKey in the first place
     assert len({d.message.split("`")[3] for d in diags if d.code == "E520"}) == 4
@@ -198,9 +219,8 @@ def test_lockout_proof_covers_break_glass(shipped: Result) -> None:
     diags, _ = verify_key(broken)
     assert sorted(d.render() for d in diags) == [
         "org.yaml:13:14: E507 key `zoom-prod`: `arn:aws:iam::111122223333:role/BreakGlassKms` "
-        "could not call kms:DisableKey (explicit_deny)",
-        "org.yaml:13:14: E507 key `zoom-prod`: `arn:aws:iam::111122223333:role/BreakGlassKms` "
-        "could not call kms:ScheduleKeyDeletion (explicit_deny)",
+        f"could not call {action} (explicit_deny)"
+        for action in LIFECYCLE
     ]
 
 
@@ -215,10 +235,11 @@ def test_without_break_glass_nobody_disables_or_deletes(tmp_path: Path) -> None:
     result = build_tree(project, TODAY)
     w108 = [d.render() for d in result.warnings if d.code == "W108"]
     assert w108 == [
-        "org.yaml:3:1: W108 no `break_glass` role: every key denies kms:DisableKey and "
-        "kms:ScheduleKeyDeletion to every principal\n"
-        "  help: to decommission a key, first add `break_glass` in a reviewed change and apply it "
-        "(kms:PutKeyPolicy, alarmed), then disable or delete the key as that role"
+        "org.yaml:3:1: W108 no `break_glass` role: every key denies "
+        "kms:DeleteImportedKeyMaterial, kms:DisableKey, kms:ImportKeyMaterial, "
+        "kms:ScheduleKeyDeletion, kms:UpdatePrimaryRegion to every principal\n"
+        "  help: to decommission a key or import material, first add `break_glass` in a reviewed "
+        "change and apply it (kms:PutKeyPolicy, alarmed), then act as that role"
     ]
     for ck in result.compiled.keys:
         (guard,) = [s for s in ck.policy.statements if s.sid == GUARD_LIFECYCLE_SID]
@@ -229,7 +250,7 @@ def test_without_break_glass_nobody_disables_or_deletes(tmp_path: Path) -> None:
         # administrators can still repair the policy (and so add a break-glass role)
         admin = f"arn:aws:iam::{ACCOUNT}:role/KmsKeyAdministrators"
         assert evaluate(ck.policy, _as(admin, "kms:PutKeyPolicy")).decision == "allow"
-    assert "proved: nobody may (no break_glass role) call kms:DisableKey and kms:Schedule" in (
+    assert "proved: nobody may (no break_glass role) call kms:DeleteImportedKeyMaterial, " in (
         __import__("byok.cli.generate", fromlist=["_summary"])._summary(result)
     )
 
@@ -321,3 +342,64 @@ def test_create_grant_only_for_aws_resources_needs_no_declaration(tmp_path: Path
     # (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html)
     assert evaluate(ck.policy, req, ACCOUNT).decision == "allow_if_iam"
     assert evaluate(ck.policy, req.model_copy(update={"context": {}})).reason == "explicit_deny"
+
+
+# --------------------------------------------------------------------------- issue 24
+
+
+def test_replication_proof_fails_without_the_guard(shipped: Result) -> None:
+    ck = next(c for c in shipped.compiled.keys if c.key.name == "zoom-prod")
+    diags, _ = verify_key(_without(ck, GUARD_REPLICAS_SID))
+    rendered = sorted({d.render() for d in diags})
+    assert (
+        "org.yaml:51:5: E523 key `zoom-prod`: `arn:aws:iam::111122223333:role/AnyOtherRole` may "
+        "replicate the key into ap-southeast-2 (delegated)"
+    ) in rendered
+    assert {d.code for d in diags} == {"E523"}
+
+
+def test_replication_proof_fails_when_a_declared_region_is_denied(shipped: Result) -> None:
+    """A guard that denied the declared Regions too would break Terraform's replicas: E523."""
+    from byok.compile.guards import replica_guard
+
+    ck = next(c for c in shipped.compiled.keys if c.key.name == "zoom-prod")
+    key = ck.key.model_copy(
+        update={"options": ck.key.options.model_copy(update={"replica_regions": ("us-west-2",)})}
+    )
+
+    def swap(p: iam.Policy) -> iam.Policy:
+        stmts = tuple(replica_guard(()) if s.sid == GUARD_REPLICAS_SID else s for s in p.statements)
+        return p.model_copy(update={"statements": stmts})
+
+    broken = ck.model_copy(
+        update={"key": key, "policy": swap(ck.policy), "base_policy": swap(ck.base_policy)}
+    )
+    diags, _ = verify_key(broken)
+    assert [d.message for d in diags] == [
+        "key `zoom-prod`: the account cannot replicate the key into its declared Region "
+        "us-west-2 (explicit_deny)"
+    ]
+
+
+def test_suspension_proof_covers_the_roles_the_vendor_assumes(shipped: Result) -> None:
+    """databricks-staging: a Suspend statement naming only Databricks' account would leave the
+    cross-account role Databricks assumes: E517 names it."""
+    ck = next(c for c in shipped.compiled.keys if c.key.name == "databricks-staging")
+
+    def vendor_only(p: iam.Policy) -> iam.Policy:
+        stmts = tuple(
+            s.model_copy(
+                update={"principal": iam.Principals(aws=("arn:aws:iam::414351767826:root",))}
+            )
+            if s.sid == "SuspendDatabricks"
+            else s
+            for s in p.statements
+        )
+        return p.model_copy(update={"statements": stmts})
+
+    diags, _ = verify_key(ck.model_copy(update={"policy": vendor_only(ck.policy)}))
+    e517 = sorted({d.message.split("`")[3] for d in diags if d.code == "E517"})
+    assert e517 == [
+        f"arn:aws:iam::{ACCOUNT}:role/databricks-cross-account-prod",
+        f"arn:aws:iam::{ACCOUNT}:role/databricks-cross-account-staging",
+    ]

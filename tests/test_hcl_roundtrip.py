@@ -130,6 +130,13 @@ def evaluate(
         return {**local[m[1]], **each[m[2]]}
     if m := re.fullmatch(r"module\.(\w+)\.(\w+)", body):
         return Ref(body)
+    if body == "sort([for v in values(local.logging) : v.log_group_name])":
+        return sorted(v["log_group_name"] for v in local["logging"].values())
+    if body == (
+        'merge({for k, m in module.key : k => m.key_id}, {":trail" = module.cloudtrail.kms_key_id, '
+        '":alarms" = module.cloudtrail.alarm_kms_key_id})'
+    ):
+        return Ref(body)  # the keys' ids: known after apply
     policy = 'jsonencode(jsondecode(file("${path.module}/policies/${each.key}.json")))'
     if body == policy:
         assert each_key is not None
@@ -242,6 +249,12 @@ def test_locals_organization(local: dict[str, Any], result: Result) -> None:
         "trail_name",
         "log_retention_days",
         "alarm_emails",
+        "cis_controls",
+        "alarm_topic_arn",
+        "insight_types",
+        "existing_trail",
+        "object_lock",
+        "access_log_bucket",
         "tags",
         "keys",
         "logging",
@@ -251,7 +264,11 @@ def test_locals_organization(local: dict[str, Any], result: Result) -> None:
     assert local["break_glass"] == org.break_glass
     assert local["trail_name"] == f"{org.organization}-byok"
     assert local["log_retention_days"] == org.trail.log_retention_days
-    assert local["alarm_emails"] == sorted(org.alarms.emails)
+    assert local["alarm_emails"] == sorted(org.alarms.addresses)
+    # org.yaml `alarms:` and `trail:` (issue 24): the shipped example takes every default
+    assert (local["cis_controls"], local["alarm_topic_arn"]) == (org.alarms.cis, None)
+    assert local["insight_types"] == ["ApiCallRateInsight", "ApiErrorRateInsight"]
+    assert [local[k] for k in ("existing_trail", "object_lock", "access_log_bucket")] == [None] * 3
     assert local["tags"] == _tags(result)
 
 
@@ -427,14 +444,27 @@ def test_cloudtrail_and_alarm_inputs(
             "name": trail_name,
             "log_retention_days": org.trail.log_retention_days,
             "break_glass_role_arn": org.break_glass,
+            "insight_types": ["ApiCallRateInsight", "ApiErrorRateInsight"],
+            "existing_trail": None,
+            "object_lock": None,
+            "access_log_bucket_name": None,
+            # the trail key serves the vendors' log groups only (issue 24)
+            "kms_log_group_names": sorted(
+                f"/byok/{org.organization}/{lg.app}" for lg in result.compiled.resolved.logging
+            ),
             "tags": tags,
         }
     }
-    assert _instances(main, local, tree, "key_alarms") == {
+    alarms = _instances(main, local, tree, "key_alarms")
+    key_ids = alarms[None].pop("key_ids")
+    assert key_ids.startswith("merge({for k, m in module.key : k => m.key_id}")
+    assert alarms == {
         None: {
             "name_prefix": trail_name,
             "cloudtrail_log_group_name": Ref("module.cloudtrail.cloudwatch_log_group_name"),
-            "alarm_emails": sorted(org.alarms.emails),
+            "cis_controls": "default",
+            "alarm_emails": sorted(org.alarms.addresses),
+            "sns_topic_arn": None,
             # the alarm path's own key: DisableKey on the trail key cannot silence its alarm
             "kms_key_arn": Ref("module.cloudtrail.alarm_kms_key_arn"),
             "tags": tags,

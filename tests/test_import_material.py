@@ -10,6 +10,7 @@ https://docs.aws.amazon.com/kms/latest/APIReference/API_ImportKeyMaterial.html
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ PUBLIC_DER = PRIVATE.public_key().public_bytes(
     serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
 )
 KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+KEY_ID = KEY_ARN.rsplit("/", 1)[1]
 
 
 def _unwrap(wrapped: bytes) -> bytes:
@@ -99,10 +101,10 @@ def _stubbed(key_id: str, expires: datetime | None) -> tuple[Any, Stubber, list[
         "kms", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
     )
     stub = Stubber(kms)
-    # GetParametersForImport takes a key id or key ARN only: the alias is resolved first.
+    # The alias must point at the key Terraform created (its id, from the root's outputs).
     stub.add_response(
         "describe_key",
-        {"KeyMetadata": {"KeyId": KEY_ARN.rsplit("/", 1)[1], "Arn": KEY_ARN}},
+        {"KeyMetadata": {"KeyId": KEY_ID, "Arn": KEY_ARN}},
         {"KeyId": key_id},
     )
     stub.add_response(
@@ -135,11 +137,21 @@ def test_call_sequence(expires: datetime | None) -> None:
     kms, stub, sent = _stubbed("alias/acme-zoom-prod", expires)
     material = bytes(range(32))
     with stub:
-        done = kms_import.import_material(kms, "alias/acme-zoom-prod", material, expires)
+        kms_import.check_alias(kms, "alias/acme-zoom-prod", KEY_ID)
+        done = kms_import.import_material(kms, KEY_ARN, material, expires)
         stub.assert_no_pending_responses()
     assert done == kms_import.Imported(key_id=KEY_ARN, expires=expires)
     (params,) = sent
     assert _unwrap(params["EncryptedKeyMaterial"]) == material
+
+
+def _outputs(project: Path, name: str = "zoom-prod", key_id: str = KEY_ID) -> str:
+    """A saved `terraform output -json` of the root that created the key (`--outputs`)."""
+    arn = KEY_ARN.replace(KEY_ID, key_id)
+    doc = {"keys": {"value": {name: {"key_id": key_id, "key_arn": arn, "alias_name": "x"}}}}
+    path = project / "outputs.json"
+    path.write_text(json.dumps(doc))
+    return str(path)
 
 
 def _external(project: Path, days: int | None) -> None:
@@ -167,16 +179,20 @@ def test_cli_imports_material_from_stdin(
     _aws(monkeypatch, kms, regions=regions)
     material = bytes(range(100, 132))
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(material)))
+    args = ["--material-file", "-", "--outputs", _outputs(project)]
     with stub:
-        code = main(["-C", str(project), "import-material", "zoom-prod", "--material-file", "-"])
+        code = main(["-C", str(project), "import-material", "zoom-prod", *args])
     out = capsys.readouterr()
     assert (code, out.err, regions) == (0, "", ["us-east-1"])
     assert out.out == f"zoom-prod: key material imported into {KEY_ARN}; expires: never\n"
     assert _unwrap(sent[0]["EncryptedKeyMaterial"]) == material
 
 
-def test_cli_generates_material_with_the_org_expiry(
-    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_cli_imports_material_with_the_org_expiry(
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     _external(project, 365)
     calls: list[tuple[str, dict[str, Any]]] = []
@@ -184,7 +200,7 @@ def test_cli_generates_material_with_the_org_expiry(
     class Fake:
         def describe_key(self, **kw: Any) -> dict[str, Any]:
             calls.append(("describe", kw))
-            return {"KeyMetadata": {"Arn": KEY_ARN}}
+            return {"KeyMetadata": {"KeyId": KEY_ID, "Arn": KEY_ARN}}
 
         def get_parameters_for_import(self, **kw: Any) -> dict[str, Any]:
             calls.append(("get", kw))
@@ -195,15 +211,99 @@ def test_cli_generates_material_with_the_org_expiry(
             return {}
 
     _aws(monkeypatch, Fake())
+    kept = tmp_path / "material.bin"
+    kept.write_bytes(bytes(range(32)))
     before = datetime.now(UTC)
-    code = main(["-C", str(project), "import-material", "zoom-prod", "--generate"])
+    args = ["--material-file", str(kept), "--outputs", _outputs(project)]
+    code = main(["-C", str(project), "import-material", "zoom-prod", *args])
     assert code == 0, capsys.readouterr().err
     (_, described), (_, got), (_, imported) = calls
     assert described["KeyId"] == "alias/acme-zoom-prod" and got["KeyId"] == KEY_ARN
     days = (imported["ValidTo"] - before).total_seconds() / 86400
     assert imported["ExpirationModel"] == "KEY_MATERIAL_EXPIRES" and 364.99 < days < 365.01
-    assert len(_unwrap(imported["EncryptedKeyMaterial"])) == 32
+    assert _unwrap(imported["EncryptedKeyMaterial"]) == bytes(range(32))
     assert capsys.readouterr().out.startswith(f"zoom-prod: key material imported into {KEY_ARN}")
+
+
+def test_cli_refuses_generated_material_that_expires(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 24: `--generate` keeps no copy; with `imported_material_valid_days` KMS deletes the
+    material at expiry and nobody can re-import it. Refused before any AWS call."""
+    _external(project, 180)
+    _aws(monkeypatch, object())  # any KMS call would fail: none is made
+    code = main(["-C", str(project), "import-material", "zoom-prod", "--generate"])
+    out = capsys.readouterr()
+    assert (code, out.out) == (1, "")
+    assert out.err == (
+        "byok: --generate keeps no copy of the material, and org.yaml "
+        "`imported_material_valid_days: 180` makes it expire: KMS would then delete it and nobody "
+        "could re-import it, so `zoom-prod` and everything encrypted under it would be lost. "
+        "Import material you keep (--material-file), or remove `imported_material_valid_days`\n"
+    )
+
+
+def test_cli_refuses_an_alias_that_points_elsewhere(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 24: the alias was repointed at another key; the material (and its expiry) would
+    go there. The key is the one Terraform's outputs name; nothing is imported."""
+    _external(project, None)
+    other = "0000aaaa-0000-0000-0000-000000000000"
+    calls: list[str] = []
+
+    class Fake:
+        def describe_key(self, **kw: Any) -> dict[str, Any]:
+            calls.append("describe")
+            return {"KeyMetadata": {"KeyId": other, "Arn": KEY_ARN.replace(KEY_ID, other)}}
+
+        def get_parameters_for_import(self, **kw: Any) -> dict[str, Any]:
+            raise AssertionError("nothing may be imported")
+
+    _aws(monkeypatch, Fake())
+    args = ["--generate", "--outputs", _outputs(project)]
+    code = main(["-C", str(project), "import-material", "zoom-prod", *args])
+    out = capsys.readouterr()
+    assert (code, out.out, calls) == (1, "", ["describe"])
+    assert out.err == (
+        f"byok: alias/acme-zoom-prod points at key {other}, not at {KEY_ID}, the key Terraform "
+        "created: nothing imported (repair the alias with `terraform apply`, and find out who "
+        "moved it)\n"
+    )
+
+
+def test_cli_refuses_a_key_the_outputs_do_not_name(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _external(project, None)
+    _aws(monkeypatch, object())
+    outputs = _outputs(project, name="slack-prod")
+    code = main(
+        ["-C", str(project), "import-material", "zoom-prod", "--generate", "--outputs", outputs]
+    )
+    assert code == 1
+    assert capsys.readouterr().err == (
+        f"byok: {outputs} names no key `zoom-prod` (output `keys`): apply the root that creates "
+        "it first (`terraform apply`)\n"
+    )
+
+
+def test_cli_refuses_without_break_glass(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only break-glass may call kms:ImportKeyMaterial (the key policy's guard rail)."""
+    _external(project, None)
+    org = project / "org.yaml"
+    org.write_text(
+        org.read_text().replace("break_glass: arn:aws:iam::111122223333:role/BreakGlassKms\n", "")
+    )
+    _aws(monkeypatch, object())
+    code = main(["-C", str(project), "import-material", "zoom-prod", "--generate"])
+    assert code == 1
+    assert capsys.readouterr().err == (
+        "byok: key `zoom-prod`: no `break_glass` role, so its policy denies "
+        "kms:ImportKeyMaterial to every principal (W108): add one in a reviewed change first\n"
+    )
 
 
 def test_cli_refuses_a_key_with_aws_material(
@@ -292,12 +392,14 @@ def test_cli_imports_into_a_stack_key_in_its_own_account_and_region(
     from tests.test_stacks import STACK, _with_stack
 
     _external(project, None)
-    _with_stack(project, STACK.replace("[staging]", "[prod]"))
+    stack = STACK.replace("[staging]", "[prod]")
+    # only the stack's break-glass role may import (the guard rail of its key policy)
+    _with_stack(project, stack + "    break_glass: arn:aws:iam::444455556666:role/BreakGlass\n")
     regions: list[str] = []
 
     class Fake:
         def describe_key(self, **kw: Any) -> dict[str, Any]:
-            return {"KeyMetadata": {"Arn": KEY_ARN}}
+            return {"KeyMetadata": {"KeyId": KEY_ID, "Arn": KEY_ARN}}
 
         def get_parameters_for_import(self, **kw: Any) -> dict[str, Any]:
             return {"KeyId": KEY_ARN, "ImportToken": b"t", "PublicKey": PUBLIC_DER}
@@ -306,7 +408,8 @@ def test_cli_imports_into_a_stack_key_in_its_own_account_and_region(
             return {}
 
     _aws(monkeypatch, Fake(), caller, regions)
-    code = main(["-C", str(project), "import-material", "zoom-prod", "--generate"])
+    args = ["--generate", "--outputs", _outputs(project)]
+    code = main(["-C", str(project), "import-material", "zoom-prod", *args])
     out = capsys.readouterr()
     if caller == "444455556666":
         assert (code, out.err, regions) == (0, "", ["eu-west-1"])
@@ -333,7 +436,8 @@ def test_an_aws_refusal_is_one_line_not_a_traceback(
             raise ClientError(error, "DescribeKey")
 
     _aws(monkeypatch, Fake())
-    code = main(["-C", str(project), "import-material", "zoom-prod", "--generate"])
+    args = ["--generate", "--outputs", _outputs(project)]
+    code = main(["-C", str(project), "import-material", "zoom-prod", *args])
     out = capsys.readouterr()
     assert (code, out.out) == (1, "")
     assert out.err == ("byok: AWS refused DescribeKey: NotFoundException: Alias is not found.\n")

@@ -147,9 +147,10 @@ def test_lifted_suspension_is_widening(repo: Path) -> None:
     res = byok(repo, "diff")
     assert res.returncode == 3, res.stdout + res.stderr
     assert (
-        "databricks-staging: NEW ACCESS: Databricks (414351767826) regains" in res.stdout
-        and "(suspension lifted)" in res.stdout
-    )
+        "databricks-staging: NEW ACCESS: Databricks (414351767826) and the organization's own "
+        "`arn:aws:iam::111122223333:role/databricks-cross-account-prod`, "
+        "`arn:aws:iam::111122223333:role/databricks-cross-account-staging` regain "
+    ) in res.stdout and "(suspension lifted)" in res.stdout
 
 
 def test_bad_base_ref_is_an_error(repo: Path) -> None:

@@ -123,28 +123,36 @@ VENDOR_ARN = "arn:aws:iam::444455556666:root"
 # --------------------------------------------------------------------------- unconfirmed keys
 
 
+# The guard-rail lines every shipped key prints (no key declares replica Regions).
+GUARDS = (
+    "  proved: only break-glass may call kms:DeleteImportedKeyMaterial, kms:DisableKey, "
+    "kms:ImportKeyMaterial, kms:ScheduleKeyDeletion, kms:UpdatePrimaryRegion\n"
+    "  proved: kms:CreateGrant denied unless the grant is for an AWS resource\n"
+    "  proved: kms:ReplicateKey denied (no replica_regions)\n"
+)
+
+
 def test_shipped_summary_states_exactly_what_is_proved(project: Path) -> None:
     code, out, err = _run(project)
     assert code == 0, err
     assert out == (
-        "databricks-prod: key policy 3028/32768 bytes\n"
+        "databricks-prod: key policy 3386/32768 bytes\n"
         "  proved: revocations and suspension only narrow access against the same policy "
         "without them (equivalent)\n"
         "  proved: the account root and the key administrators keep kms:PutKeyPolicy\n"
-        "  proved: only break-glass may call kms:DisableKey and kms:ScheduleKeyDeletion\n"
-        "  proved: kms:CreateGrant denied unless the grant is for an AWS resource\n"
-        "databricks-staging: key policy 3037/32768 bytes\n"
+        + GUARDS
+        + "databricks-staging: key policy 3468/32768 bytes\n"
         "  proved: revocations and suspension only narrow access against the same policy "
         "without them (narrower)\n"
         "  proved: the account root and the key administrators keep kms:PutKeyPolicy\n"
-        "  proved: suspended: every data action granted to the vendor denied (10 action(s); "
-        "metadata reads not denied: kms:DescribeKey, kms:ListGrants; not denied: the "
-        "organization's own principals of `party: customer` grants "
-        "(arn:aws:iam::111122223333:role/databricks-cross-account-prod, "
-        "arn:aws:iam::111122223333:role/databricks-cross-account-staging))\n"
-        "  proved: only break-glass may call kms:DisableKey and kms:ScheduleKeyDeletion\n"
-        "  proved: kms:CreateGrant denied unless the grant is for an AWS resource\n"
-        "slack-prod: key policy 2202/32768 bytes\n"
+        "  proved: suspended: every data action granted in the vendor file denied (10 "
+        "action(s); metadata reads not denied: kms:DescribeKey, kms:ListGrants; also denied to "
+        "the organization's own principals its `party: customer` grants name, which the vendor "
+        "uses (arn:aws:iam::111122223333:role/databricks-cross-account-prod, "
+        "arn:aws:iam::111122223333:role/databricks-cross-account-staging)); grants created "
+        "before the suspension keep working until revoked (aws kms list-grants)\n"
+        + GUARDS
+        + "slack-prod: key policy 2407/32768 bytes\n"
         "  proved: revocations and suspension only narrow access against the same policy "
         "without them (narrower)\n"
         "  proved: the account root and the key administrators keep kms:PutKeyPolicy\n"
@@ -153,9 +161,8 @@ def test_shipped_summary_states_exactly_what_is_proved(project: Path) -> None:
         "  unconfirmed: may deny nothing: 3 revoked value(s) on "
         "kms:EncryptionContext:channel_id (SEC-124), kms:EncryptionContext:workspace_id "
         "(SEC-132); slack has not confirmed it sends these keys\n"
-        "  proved: only break-glass may call kms:DisableKey and kms:ScheduleKeyDeletion\n"
-        "  proved: kms:CreateGrant denied unless the grant is for an AWS resource\n"
-        "slack-sandbox: key policy 1951/32768 bytes\n"
+        + GUARDS
+        + "slack-sandbox: key policy 2156/32768 bytes\n"
         "  proved: revocations and suspension only narrow access against the same policy "
         "without them (narrower)\n"
         "  proved: the account root and the key administrators keep kms:PutKeyPolicy\n"
@@ -163,16 +170,12 @@ def test_shipped_summary_states_exactly_what_is_proved(project: Path) -> None:
         "carries the value under its context key\n"
         "  unconfirmed: may deny nothing: 1 revoked value(s) on "
         "kms:EncryptionContext:workspace_id (SEC-132); slack has not confirmed it sends these "
-        "keys\n"
-        "  proved: only break-glass may call kms:DisableKey and kms:ScheduleKeyDeletion\n"
-        "  proved: kms:CreateGrant denied unless the grant is for an AWS resource\n"
-        "zoom-prod: key policy 1737/32768 bytes\n"
+        "keys\n" + GUARDS + "zoom-prod: key policy 1942/32768 bytes\n"
         "  proved: revocations and suspension only narrow access against the same policy "
         "without them (equivalent)\n"
         "  proved: the account root and the key administrators keep kms:PutKeyPolicy\n"
-        "  proved: only break-glass may call kms:DisableKey and kms:ScheduleKeyDeletion\n"
-        "  proved: kms:CreateGrant denied unless the grant is for an AWS resource\n"
-        "not proved: IAM policies and SCPs (the AccountRoot statement delegates each key to IAM "
+        + GUARDS
+        + "not proved: IAM policies and SCPs (the AccountRoot statement delegates each key to IAM "
         "in your account); the proofs cover the key policies in generated/policies only\n"
         "not proved: grants; a grant created before a revocation or suspension may keep "
         "allowing the vendor until it is retired or revoked\n"
@@ -505,12 +508,15 @@ def test_summary_lines_for_an_always_present_suspended_vendor() -> None:
         "proved: revocations and suspension only narrow access against the same policy "
         "without them (narrower)",
         "proved: the account root and the key administrators keep kms:PutKeyPolicy",
-        "proved: suspended: every granted data action denied (1 action(s); metadata reads "
-        "not denied: kms:DescribeKey)",
+        "proved: suspended: every data action granted in the vendor file denied (1 action(s); "
+        "metadata reads not denied: kms:DescribeKey); grants created before the suspension keep "
+        "working until revoked (aws kms list-grants)",
         "proved: vendor requests without kms:EncryptionContext:tenant_id denied for every "
         "granted encryption-context action",
-        "proved: nobody may (no break_glass role) call kms:DisableKey and kms:ScheduleKeyDeletion",
+        "proved: nobody may (no break_glass role) call kms:DeleteImportedKeyMaterial, "
+        "kms:DisableKey, kms:ImportKeyMaterial, kms:ScheduleKeyDeletion, kms:UpdatePrimaryRegion",
         "proved: kms:CreateGrant denied unless the grant is for an AWS resource",
+        "proved: kms:ReplicateKey denied (no replica_regions)",
     ]
 
 

@@ -360,14 +360,14 @@ def test_budget_limit_defaults_to_the_estimate_of_its_services(project: Path) ->
         for x in lines
         if x.service in ("AWS Key Management Service", "AWS CloudTrail", "AmazonCloudWatch")
     )
-    assert plan.limit_usd == 30 == -(-kms_trail_logs // 1)  # rounded up
+    assert plan.limit_usd == 31 == -(-kms_trail_logs // 1)  # rounded up
     assert (plan.estimated, plan.actual_threshold_percent, plan.forecast_threshold_percent) == (
         True,
         100,
         100,
     )
     tf = build_tree(project, TODAY).files["features.tf"].decode()
-    assert '"limit_usd"                  = 30' in tf
+    assert '"limit_usd"                  = 31' in tf
     assert "alert_emails               = local.alarm_emails" in tf
     _org(project, "")
     org = project / "org.yaml"
@@ -467,7 +467,10 @@ def test_deployer_policy_is_scoped_and_withholds_break_glass(
         "kms:TagResource",
     }
     by_sid = {st["Sid"]: st for st in doc["Statement"]}
-    assert by_sid["TrailBucket"]["Resource"] == ["arn:aws:s3:::acme-byok-cloudtrail-111122223333"]
+    assert by_sid["TrailBucket"]["Resource"] == [
+        "arn:aws:s3:::acme-byok-cloudtrail-111122223333",
+        "arn:aws:s3:::acme-byok-cloudtrail-access-111122223333",
+    ]
     assert by_sid["Budget"]["Resource"] == ["arn:aws:budgets::111122223333:budget/acme-byok"]
     assert by_sid["PassTrailRole"]["Condition"] == {
         "StringEquals": {"iam:PassedToService": ["cloudtrail.amazonaws.com"]}

@@ -143,7 +143,7 @@ def _fill(ck: CompiledKey, scope: str, n: int, width: int) -> CompiledKey:
     return compile_key(key.model_copy(update={"revocations": revs}))
 
 
-def test_at_least_94_percent_of_the_limit_holds_revocation_values(tmp_path: Path) -> None:
+def test_at_least_93_percent_of_the_limit_holds_revocation_values(tmp_path: Path) -> None:
     empty = _key(tmp_path, "    revocations: []\n")
     assert empty.key.revocations == ()
     room = capacity(empty)["channel"]
@@ -156,9 +156,10 @@ def test_at_least_94_percent_of_the_limit_holds_revocation_values(tmp_path: Path
     assert len(values) == room
     # The values' own bytes in the sent (compact) JSON: quotes and separating commas included.
     value_bytes = len(json.dumps(list(values), separators=(",", ":"))) - 2
-    # 94%, not 95%: every key also carries the guard-rail Denies (break-glass-only disable and
-    # delete, grants only for AWS resources), about 430 bytes.
-    assert value_bytes / POLICY_LIMIT >= 0.94, value_bytes
+    # 93%, not 95%: every key also carries the guard-rail Denies (the five break-glass-only
+    # actions, grants only for AWS resources, replicas only in declared Regions), about 640
+    # bytes.
+    assert value_bytes / POLICY_LIMIT >= 0.93, value_bytes
     # Pretty-printing in generated/ costs users nothing: the limit applies to the compact form.
     assert full.size == policy_bytes(full.policy)
     assert len(json.dumps(full.policy.to_json(), indent=2)) > POLICY_LIMIT
@@ -178,14 +179,14 @@ def test_over_limit_diagnostic_says_by_how_much_and_names_the_scope(tmp_path: Pa
         build_tree(project, TODAY)
     rendered = [d.render() for d in err.value.diagnostics]
     assert rendered == [
-        "org.yaml:39:17: E402 key `slack-prod` policy is 37176 bytes, 4408 over the 32768-byte "
+        "org.yaml:39:17: E402 key `slack-prod` policy is 37381 bytes, 4613 over the 32768-byte "
         "limit\n  help: split the key, revoke a coarser scope (`channel` holds 2500 values), or "
         "remove revocations that are no longer needed"
     ]
-    # The same policy built value by value: 37176 compact bytes, 4408 of them over the limit.
+    # The same policy built value by value: 37381 compact bytes, 4613 of them over the limit.
     empty = _key(tmp_path / "empty", "    revocations: []\n")
     same = _fill(_fill(empty, "channel", 2500, 11), "workspace", 1, 9)
-    assert same.size == 37176 == POLICY_LIMIT + 4408
+    assert same.size == 37381 == POLICY_LIMIT + 4613
 
 
 def test_over_limit_size_is_the_compact_policy_size(tmp_path: Path) -> None:

@@ -57,6 +57,8 @@ SCOPES: dict[str, tuple[str | None, str]] = {
     "aws_s3_bucket_server_side_encryption_configuration": (None, "parent"),
     "aws_s3_bucket_lifecycle_configuration": (None, "parent"),
     "aws_s3_bucket_policy": (None, "parent"),
+    "aws_s3_bucket_logging": (None, "parent"),
+    "aws_s3_bucket_object_lock_configuration": (None, "parent"),
     # one account-level analyzer per type and Region; budgets are named per account
     "aws_accessanalyzer_analyzer": ("analyzer_name", "region"),
     "aws_accessanalyzer_archive_rule": ("rule_name", "parent"),
@@ -164,6 +166,7 @@ def test_two_roots_in_one_account_name_their_account_wide_resources_apart(
     stack = _root_names(files, "stacks/111122223333-eu-west-1/")
     assert root == {  # unchanged by the stack: the names it had alone
         ("global", "aws_s3_bucket", "acme-byok-cloudtrail-111122223333"),
+        ("global", "aws_s3_bucket", "acme-byok-cloudtrail-access-111122223333"),
         ("account", "aws_iam_role", "acme-byok-cloudtrail-cloudwatch-logs"),
         ("account", "aws_cloudtrail", "acme-byok"),
         ("account", "aws_iam_role", "acme-slack-byok-logs"),
@@ -171,6 +174,7 @@ def test_two_roots_in_one_account_name_their_account_wide_resources_apart(
     }
     assert stack == {
         ("global", "aws_s3_bucket", "acme-byok-eu-west-1-cloudtrail-111122223333"),
+        ("global", "aws_s3_bucket", "acme-byok-eu-west-1-cloudtrail-access-111122223333"),
         ("account", "aws_iam_role", "acme-byok-eu-west-1-cloudtrail-cloudwatch-logs"),
         ("account", "aws_cloudtrail", "acme-byok-eu-west-1"),
         ("account", "aws_iam_role", "acme-slack-byok-logs-eu-west-1"),
@@ -189,12 +193,14 @@ def test_the_first_root_of_an_account_keeps_its_names(project: Path) -> None:
     later = _root_names(files, "stacks/444455556666-eu-central-1/")
     assert first == {
         ("global", "aws_s3_bucket", "acme-byok-cloudtrail-444455556666"),
+        ("global", "aws_s3_bucket", "acme-byok-cloudtrail-access-444455556666"),
         ("account", "aws_iam_role", "acme-byok-cloudtrail-cloudwatch-logs"),
         ("account", "aws_cloudtrail", "acme-byok"),
         ("account", "aws_budgets_budget", "acme-byok"),
     }
     assert later == {
         ("global", "aws_s3_bucket", "acme-byok-eu-central-1-cloudtrail-444455556666"),
+        ("global", "aws_s3_bucket", "acme-byok-eu-central-1-cloudtrail-access-444455556666"),
         ("account", "aws_iam_role", "acme-byok-eu-central-1-cloudtrail-cloudwatch-logs"),
         ("account", "aws_cloudtrail", "acme-byok-eu-central-1"),
         ("account", "aws_iam_role", "acme-slack-byok-logs-eu-central-1"),

@@ -39,7 +39,7 @@ LEVELS: tuple[frozenset[str], ...] = tuple(
 )
 # The top-level modules beside the facade: every package but `policy` may import them, and
 # they import no package, only each other.
-SHARED = frozenset({"codes", "deployment", "diagnostics", "paths", "shipped"})
+SHARED = frozenset({"codes", "codes_resolve", "deployment", "diagnostics", "paths", "shipped"})
 # The pipeline stages, each a package whose `__init__` says in one line what it takes and
 # returns, and re-exports what its callers need.
 STAGES = ("load", "model", "resolve", "compile", "verify", "render", "write", "review")

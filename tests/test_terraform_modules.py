@@ -165,15 +165,27 @@ MUTATIONS: dict[str, list[tuple[str, str, str, str]]] = {
         ),
         (
             "cloudtrail.tftest.hcl",
-            '"aws:SourceAccount" = "111122223333"',
-            '"aws:SourceAccount" = "444455556666"',
+            '"aws:SourceAccount" = "111122223333"\n    }\n    error_message = "The CloudWatch',
+            '"aws:SourceAccount" = "444455556666"\n    }\n    error_message = "The CloudWatch',
             "The CloudWatch Logs role trust needs aws:SourceArn and aws:SourceAccount.",
         ),
         (
             "cloudtrail.tftest.hcl",
             '{ "aws:PrincipalArn" = "arn:aws:iam::111122223333:role/BreakGlassKms" }',
             '{ "aws:PrincipalArn" = "arn:aws:iam::111122223333:role/Other" }',
-            "Audit keys: only break-glass may DisableKey or ScheduleKeyDeletion.",
+            "Audit keys: the break-glass-only actions are denied to others.",
+        ),
+        (
+            "cloudtrail.tftest.hcl",
+            '"arn:aws:logs:us-east-1:111122223333:log-group:/byok/acme/zoom",',
+            '"arn:aws:logs:us-east-1:111122223333:log-group:*",',
+            "Only the named log groups may use the trail key.",
+        ),
+        (
+            "cloudtrail.tftest.hcl",
+            "aws_cloudwatch_log_group.this[0].skip_destroy == true",
+            "aws_cloudwatch_log_group.this[0].skip_destroy == false",
+            "The trail's log group must survive a destroy (skip_destroy).",
         ),
         (
             "cloudtrail.tftest.hcl",
@@ -199,9 +211,9 @@ MUTATIONS: dict[str, list[tuple[str, str, str, str]]] = {
     "key-alarms": [
         (
             "key_alarms.tftest.hcl",
-            '.pattern == "{($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)',
-            '.pattern == "{ ($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)',
-            "The CIS metric filter pattern must be the benchmark's text, verbatim.",
+            '"CIS-4.7-DisableOrDeleteCMK"   = "{($.eventSource = kms.amazonaws.com) && ((',
+            '"CIS-4.7-DisableOrDeleteCMK"   = "{ ($.eventSource = kms.amazonaws.com) && ((',
+            "CIS v3.0.0 patterns must be the benchmark's Remediation text, verbatim.",
         ),
         (
             "key_alarms.tftest.hcl",
@@ -211,15 +223,15 @@ MUTATIONS: dict[str, list[tuple[str, str, str, str]]] = {
         ),
         (
             "key_alarms.tftest.hcl",
-            '($.eventName = StopLogging) }"',
-            '($.eventName = StopLogging)}"',
-            "The CIS 4.5 CloudTrail changes pattern must be verbatim.",
+            '"CIS-4.8-S3BucketPolicyChanges",\n    ]',
+            '"CIS-4.8-S3BucketPolicyChanges", "CIS-4.2-ConsoleSigninWithoutMFA",\n    ]',
+            "The default set is CIS v3.0.0 4.1, 4.3, 4.4, 4.5, 4.7, 4.8 and 4.15.",
         ),
         (
             "key_alarms.tftest.hcl",
-            "($.eventName = CreateGrant) }",
-            "($.eventName = CreateGrants) }",
-            "The KMS lifecycle metric filter patterns are wrong.",
+            '($.resources[0].ARN = \\"*:key/1234abcd-12ab-34cd-56ef-1234567890ab\\")',
+            '($.resources[0].ARN = \\"*\\")',
+            "GrantCreated must match only CreateGrant on the deployment's keys.",
         ),
         (
             "key_alarms.tftest.hcl",

@@ -217,7 +217,6 @@ def _activities(
     and a line for each key of another account than the credentials' (not read)."""
     from ..live import activity
     from ..live.state import aliases
-    from ..live.trail import log_group
 
     caller = clients.account()
     acts: dict[str, Any] = {}
@@ -233,7 +232,8 @@ def _activities(
             continue
         at = clients.at(region)
         ids = _key_ids(at, here, aliases(at))
-        records = activity.scan(at, log_group(exp.trail_at((account, region))), start_ms, progress)
+        group = exp.chains[(account, region)].log_group  # an existing trail's, or ours
+        records = activity.scan(at, group, start_ms, progress)
         acts.update(activity.summarize(records, ids, here))
     return acts, unread
 
@@ -273,7 +273,7 @@ def cmd_cost(args: argparse.Namespace) -> int:
     lines = cost.estimate(
         counted,
         retention_days=org.trail.log_retention_days,
-        emails=len(org.alarms.emails),
+        emails=len(org.alarms.addresses),
         a=assume,
     )
     if args.format == "json":

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Literal
+from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
 from ..diagnostics import CompileError, Diagnostic, Loc
 from ..policy import catalog, iam
 from ..resolve import Resolved, ResolvedKey
+from .guards import guard_statements, suspended_principals
+from .statements import pascal as pascal  # re-exported: render/access.py, capacity.py
+from .statements import statement as statement
 
 POLICY_LIMIT = 32_768
 CONTEXT_PREFIX = "kms:EncryptionContext:"
-ANY = ("*",)
+CURRENT_TIME = "aws:CurrentTime"
 
 
 class CompiledKey(BaseModel):
@@ -38,15 +41,6 @@ class Compiled(BaseModel):
     keys: tuple[CompiledKey, ...]
 
 
-def pascal(name: str) -> str:
-    """The Sid fragment for a name.
-
-    >>> pascal("data-keys"), pascal("channel_id")
-    ('DataKeys', 'ChannelId')
-    """
-    return "".join(p[:1].upper() + p[1:] for p in name.replace("_", "-").split("-") if p)
-
-
 def policy_bytes(policy: iam.Policy) -> int:
     """Bytes the policy costs against the 32 KB limit, as Terraform's `jsonencode` sends it.
 
@@ -56,27 +50,6 @@ def policy_bytes(policy: iam.Policy) -> int:
     text = json.dumps(policy.to_json(), separators=(",", ":"), ensure_ascii=False)
     extra = 5 * sum(text.count(c) for c in "<>&")
     return len(text.encode("utf-8")) + extra
-
-
-def statement(
-    sid: str,
-    effect: Literal["Allow", "Deny"],
-    principals: Iterable[str],
-    actions: Iterable[str],
-    conditions: tuple[iam.Condition, ...] = (),
-    services: Iterable[str] = (),
-) -> iam.Statement:
-    principal = iam.Principals(
-        aws=tuple(sorted(set(principals))), service=tuple(sorted(set(services)))
-    )
-    return iam.Statement(
-        sid=sid,
-        effect=effect,
-        principal=principal,
-        action=tuple(sorted(set(actions))),
-        resource=ANY,
-        conditions=conditions,
-    )
 
 
 def _base(key: ResolvedKey) -> tuple[list[iam.Statement], dict[str, Loc | None]]:
@@ -114,10 +87,26 @@ def _extras(key: ResolvedKey, effect: str) -> tuple[list[iam.Statement], dict[st
         conds = tuple(
             iam.Condition(operator=c.operator, key=c.key, values=tuple(sorted(set(c.values))))
             for c in x.conditions
-        )
+        ) + expiry_conditions(x.expires)
         stmts.append(statement(sid, x.effect, x.principals, x.actions, conds))
         origins[sid] = x.where.loc
     return stmts, origins
+
+
+def expiry_conditions(expires: date | None) -> tuple[iam.Condition, ...]:
+    """An organization statement with `expires` also carries its expiry, so AWS enforces it even
+    before anyone regenerates (issue 24): `DateLessThan aws:CurrentTime` the first instant after
+    the `expires` day, in UTC (https://docs.aws.amazon.com/IAM/latest/UserGuide/
+    reference_policies_condition-keys.html#condition-keys-currenttime; dates as ISO 8601,
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_Date).
+
+    >>> expiry_conditions(date(2027, 3, 31))[0].values
+    ('2027-04-01T00:00:00Z',)
+    """
+    if expires is None:
+        return ()
+    end = (expires + timedelta(days=1)).isoformat() + "T00:00:00Z"
+    return (iam.Condition(operator="DateLessThan", key=CURRENT_TIME, values=(end,)),)
 
 
 def split_context_actions(actions: Iterable[str]) -> tuple[list[str], list[str]]:
@@ -179,64 +168,6 @@ def _grant_statements(
     return out
 
 
-# Only these principals may disable or schedule deletion of a key (see `_guards`).
-LIFECYCLE_ACTIONS = ("kms:DisableKey", "kms:ScheduleKeyDeletion")
-GUARD_LIFECYCLE_SID = "OnlyBreakGlassDisablesOrDeletes"
-GUARD_GRANTS_SID = "GrantsOnlyForAwsResources"
-PRINCIPAL_ARN = "aws:PrincipalArn"
-GRANT_FOR_AWS = "kms:GrantIsForAWSResource"
-
-
-def grant_exempt_patterns(key: ResolvedKey) -> tuple[str, ...]:
-    """`aws:PrincipalArn` patterns of the principals that may create grants for themselves: the
-    vendor's, when its file declares `create_grant`. An account root names every principal of
-    that account, whose `aws:PrincipalArn` is a role or user ARN, so it becomes `...:<id>:*`.
-
-    >>> from types import SimpleNamespace as N
-    >>> k = N(vendor=N(create_grant=object()), principals=(
-    ...     "arn:aws:iam::111111111111:root", "arn:aws:iam::222222222222:role/R"))
-    >>> grant_exempt_patterns(k)  # type: ignore[arg-type]
-    ('arn:aws:iam::111111111111:*', 'arn:aws:iam::222222222222:role/R')
-    """
-    if key.vendor.create_grant is None:
-        return ()
-    return tuple(
-        sorted({p[: -len("root")] + "*" if p.endswith(":root") else p for p in key.principals})
-    )
-
-
-def _guards(key: ResolvedKey) -> tuple[list[iam.Statement], dict[str, Loc | None]]:
-    """Deny statements every key carries, whatever the vendor (issue 12).
-
-    - Only the break-glass role disables or schedules deletion. `aws:PrincipalArn` is the role
-      ARN for a role session, so the break-glass role's sessions keep both actions. Without a
-      break-glass role nobody may: decommission needs a reviewed policy change that adds one.
-    - `kms:CreateGrant` only for AWS resources (`kms:GrantIsForAWSResource` true): account-root
-      delegation would otherwise let any IAM principal of the account grant anyone use.
-      `BoolIfExists` also denies a request that lacks the key.
-    Neither statement covers `kms:DescribeKey` (moto breaks DescribeKey under such a Deny)."""
-    org = key.org
-    lifecycle: tuple[iam.Condition, ...] = ()
-    if org.break_glass:
-        lifecycle = (
-            iam.Condition(operator="ArnNotEquals", key=PRINCIPAL_ARN, values=(org.break_glass,)),
-        )
-    grant_conds = [iam.Condition(operator="BoolIfExists", key=GRANT_FOR_AWS, values=("false",))]
-    exempt = grant_exempt_patterns(key)
-    if exempt:
-        grant_conds.append(iam.Condition(operator="ArnNotLike", key=PRINCIPAL_ARN, values=exempt))
-    stmts = [
-        statement(GUARD_LIFECYCLE_SID, "Deny", ["*"], LIFECYCLE_ACTIONS, lifecycle),
-        statement(GUARD_GRANTS_SID, "Deny", ["*"], ["kms:CreateGrant"], tuple(grant_conds)),
-    ]
-    grant_origin = key.vendor.create_grant.where.loc if key.vendor.create_grant else org.where.loc
-    origins: dict[str, Loc | None] = {
-        GUARD_LIFECYCLE_SID: org.where.at("break_glass") if org.break_glass else org.where.loc,
-        GUARD_GRANTS_SID: grant_origin,
-    }
-    return stmts, origins
-
-
 def _denies(key: ResolvedKey) -> tuple[list[iam.Statement], dict[str, Loc | None]]:
     vendor = key.vendor
     actions = vendor.revocation.actions
@@ -251,7 +182,8 @@ def _denies(key: ResolvedKey) -> tuple[list[iam.Statement], dict[str, Loc | None
         origins[sid] = rev.entries[0].where.loc
     if key.suspension is not None:
         sid = f"Suspend{pascal(vendor.name)}"
-        stmts.append(statement(sid, "Deny", key.principals, actions))
+        aws, services = suspended_principals(key)
+        stmts.append(statement(sid, "Deny", aws, actions, services=services))
         origins[sid] = key.suspension.where.loc
     if key.decrypt_only and key.retiring is not None:
         # Replaced key in its grace period: the vendor keeps kms:Decrypt only.
@@ -274,7 +206,7 @@ def decrypt_only_denied(actions: Iterable[str]) -> tuple[str, ...]:
 
 def compile_key(key: ResolvedKey) -> CompiledKey:
     base, origins = _base(key)
-    for part in (_extras(key, "Allow"), _guards(key), _extras(key, "Deny")):
+    for part in (_extras(key, "Allow"), guard_statements(key), _extras(key, "Deny")):
         base += part[0]
         origins.update(part[1])
     denies, deny_origins = _denies(key)

@@ -10,6 +10,8 @@ lost request, and the advice to edit org.yaml or re-apply by hand.
 
 from __future__ import annotations
 
+import json
+
 from ..policy import iam
 from .expected import KeySpec
 
@@ -40,24 +42,43 @@ def _revoked_values(policy: iam.Policy, spec: KeySpec) -> dict[str, set[str]]:
     return out
 
 
+# Placeholders that compile (org.yaml's Text and Ticket patterns): the snippet pasted as it is
+# passes `byok generate`, and the reviewer sees what to fill in.
+REASON = '"emergency change adopted from the live key policy by byok audit: say why"'
+TICKET = "TODO-1"
+
+
+def _entry(spec: KeySpec, key: str, values: list[str], pad: str) -> list[str]:
+    """One `revocations:` entry, its dash at `pad`."""
+    lines = [
+        f"{pad}- scope: {spec.scopes[key]}",
+        f"{pad}  values: [{', '.join(json.dumps(v) for v in values)}]",
+        f"{pad}  reason: {REASON}",
+        f"{pad}  ticket: {TICKET}",
+        f"{pad}  environments: [{spec.environment}]",
+    ]
+    if key in spec.unconfirmed:  # E325 without it: the vendor has not confirmed the key
+        lines.append(f"{pad}  unconfirmed_context_key: {{reason: {REASON}, ticket: {TICKET}}}")
+    return lines
+
+
 def adoption(generated: iam.Policy, deployed: iam.Policy, spec: KeySpec) -> str | None:
     """The org.yaml `revocations:` entries that would make the generated policy deny what the
-    deployed one additionally denies, or None when the extra Denies are not revocations."""
+    deployed one additionally denies, or None when the extra Denies are not revocations.
+    Indented as the app's entries in org.yaml are, so it compiles where it is pasted: under the
+    app's `revocations:`, or, when the app has none, among the app's keys (then the snippet
+    starts with `revocations:`)."""
     before = _revoked_values(generated, spec)
     after = _revoked_values(deployed, spec)
-    lines: list[str] = []
+    app = max((spec.app_col or 5) - 1, 0)
+    pad = " " * (spec.entry_col - 3 if spec.entry_col else app + 2)
+    lines: list[str] = [] if spec.entry_col else [" " * app + "revocations:"]
+    head = len(lines)
     for key in sorted(after):
         new = sorted(after[key] - before.get(key, set()))
-        if not new or key not in spec.scopes:
-            continue
-        lines += [
-            f"  - scope: {spec.scopes[key]}",
-            f"    values: [{', '.join(new)}]",
-            "    reason: <why: the emergency change made in the console>",
-            "    ticket: <TICKET>",
-            f"    environments: [{spec.environment}]",
-        ]
-    if not lines:
+        if new and key in spec.scopes:
+            lines += _entry(spec, key, new, pad)
+    if len(lines) == head:
         return None
-    head = f"# org.yaml, under the app `vendor: {spec.vendor}`, in `revocations:`"
-    return "\n".join([head, *lines])
+    where = "in `revocations:`" if spec.entry_col else "among its keys"
+    return "\n".join([f"# org.yaml, under the app `vendor: {spec.vendor}`, {where}", *lines])

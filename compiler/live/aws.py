@@ -59,16 +59,23 @@ def _not_aws(endpoint: str) -> Any:
     """A botocore `before-parse` hook: an HTML answer is never an AWS API response (AWS APIs
     answer in the XML or JSON of their protocol, which botocore parses), but a web server or
     proxy at a wrong `AWS_ENDPOINT_URL`. botocore would take the page for an error message,
-    or fail inside its parser; say it in one line instead."""
+    or fail inside its parser; say it in one line instead.
+
+    The body decides, not the Content-Type: moto (`make sandbox`, the e2e tests) labels its
+    JSON answers `text/html; charset=utf-8` (Flask's default). A `text/html` label refuses
+    only a body that is neither JSON nor XML."""
 
     def hook(response_dict: dict[str, Any], operation_model: Any, **_: Any) -> None:
-        # The body decides, not the Content-Type: moto (`make sandbox`, the e2e tests) answers
-        # the JSON protocols' calls (KMS ListAliases, ...) with `text/html; charset=utf-8`. A
-        # server error (5xx) stays one: moto answers an operation it lacks (GetKeyLastUsage)
-        # with an HTML 500 page, which the audit reports as unavailable.
+        # A server error (5xx) stays one: moto answers an operation it lacks (GetKeyLastUsage)
+        # with an HTML 500 page, which the audit reports as unavailable. A proxy's 4xx page at a
+        # wrong endpoint is still told as such.
+        if int(response_dict.get("status_code") or 0) >= 500:
+            return
+        headers = response_dict.get("headers") or {}
+        kind = str(headers.get("content-type") or headers.get("Content-Type") or "")
         body = bytes(response_dict.get("body") or b"")[:512].lstrip().lower()
-        status = int(response_dict.get("status_code") or 0)
-        if status < 500 and body.startswith((b"<!doctype html", b"<html")):
+        page = body.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
+        if page or (kind.startswith("text/html") and body and body[:1] not in (b"{", b"[", b"<")):
             raise LiveError(
                 f"{endpoint} is not an AWS endpoint: it answered {operation_model.name} "
                 f"with an HTML page (HTTP {response_dict.get('status_code', '?')}); "

@@ -2,29 +2,30 @@
 the account and Region (`generated/organization.json`), and the key options, revocations and
 trail of the compiled inputs (`pipeline.build_tree`, the same compilation `make generate` ran).
 
-The metric filter patterns have one source of truth, the `key-alarms` module: they are read
-from `modules/key-alarms/main.tf`, never restated here.
+The metric filter patterns have one source of truth, the `key-alarms` module's
+`controls.json` (`alarms.py` reads it as the module does); the rest of each root's chain (trail,
+log groups, roles, topic) comes from the locals its `main.tf` passes to the modules (`chain.py`).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from ..compile import CompiledKey
+from ..compile import Compiled, CompiledKey
+from ..diagnostics import Loc
 from ..model import Org
 from ..pipeline import OUT_DIR, build_tree
 from ..policy import iam
 from ..render.features import finding_principals
+from ..render.locals import locals_block
+from ..render.stacks import roots
 from ..resolve.stacks import name_suffix, trail_name
+from .alarms import Controls, load_controls
 from .aws import LiveError
-
-ALARMS_MODULE = Path("modules") / "key-alarms" / "main.tf"
-_CONTROL = re.compile(r"^    ([A-Za-z0-9]+) = \{$")
-_PATTERN = re.compile(r'^      pattern\s*= "((?:[^"\\]|\\.)*)"$')
+from .chain import Chain, chain_from_locals
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,11 @@ class KeySpec:
     scopes: dict[str, str]  # context key (without the kms:EncryptionContext: prefix) -> scope
     place: tuple[str, str]  # the account and Region it lives in (its stack's, or org.yaml's)
     revoked: tuple[Revoked, ...] = ()
+    unconfirmed: frozenset[str] = frozenset()  # context keys of scopes marked verified: false
+    # Where a pasted `revocations:` entry goes in org.yaml (adopt.py): the column (1-based) of
+    # the app's first revocation entry's keys, else of the app's own keys.
+    entry_col: int | None = None
+    app_col: int | None = None
     # principal.AWS values of the vendor principals its archive rules expect (render.features)
     expected_external: tuple[str, ...] = ()
     # org.yaml `key_states`: whether the key is to be enabled, and the entry's ticket
@@ -66,9 +72,10 @@ class Expected:
     trail_name: str  # the repository root's
     alarm_emails: tuple[str, ...]
     keys: dict[str, KeySpec]
-    filters: dict[str, str] = field(default_factory=dict)  # control -> pattern (verbatim)
     # A stack's trail, where it differs (a stack sharing its account: resolve.stacks.trail_name)
     trail_names: dict[tuple[str, str], str] = field(default_factory=dict)
+    controls: Controls | None = None  # modules/key-alarms/controls.json
+    chains: dict[tuple[str, str], Chain] = field(default_factory=dict)  # per root
     # Each root's IAM Access Analyzer (its name), absent where org.yaml turns it off
     analyzers: dict[tuple[str, str], str] = field(default_factory=dict)
 
@@ -89,23 +96,6 @@ def named_principals(policy: iam.Policy) -> set[str]:
     for st in policy.statements:
         if st.principal is not None:
             out |= set(st.principal.aws) | set(st.principal.service)
-    return out
-
-
-def alarm_patterns(root: Path) -> dict[str, str]:
-    """Control name -> metric filter pattern, as written in the key-alarms module."""
-    path = root / ALARMS_MODULE
-    try:
-        lines = path.read_text().splitlines()
-    except OSError as exc:
-        raise LiveError(f"cannot read {ALARMS_MODULE}: {exc.strerror}") from exc
-    out: dict[str, str] = {}
-    control = None
-    for line in lines:
-        if m := _CONTROL.match(line):
-            control = m.group(1)
-        elif (m := _PATTERN.match(line)) and control is not None:
-            out[control] = json.loads(f'"{m.group(1)}"')  # HCL and JSON escapes agree here
     return out
 
 
@@ -138,10 +128,19 @@ def _spec(ck: CompiledKey, policy: iam.Policy) -> KeySpec:
         scopes=scopes,
         place=(k.org.account_id, k.org.region),
         revoked=_revoked(ck),
+        unconfirmed=frozenset(
+            str(s.context_key) for s in k.vendor.revocation.scopes if not s.verified
+        ),
+        entry_col=_col(k.app.revocations[0].where.loc if k.app.revocations else None),
+        app_col=_col(k.app.where.loc),
         expected_external=tuple(sorted({v for p in k.principals for v in finding_principals(p)})),
         enabled=k.enabled,
         state_ticket=k.key_state.ticket if k.key_state is not None else None,
     )
+
+
+def _col(loc: Loc | None) -> int | None:
+    return loc.col if loc is not None else None
 
 
 def _policy(root: Path, name: str) -> iam.Policy:
@@ -166,12 +165,24 @@ def load_expected(root: Path, today: date, *, patterns: bool = True) -> Expected
         account=str(where["account_id"]),
         region=str(where["region"]),
         trail_name=trail_name(org.organization),
-        alarm_emails=tuple(sorted(str(e) for e in org.alarms.emails)),
+        alarm_emails=tuple(sorted(str(e) for e in org.alarms.addresses)),
         keys=keys,
-        filters=alarm_patterns(root) if patterns else {},
         trail_names={p: trail_name(org.organization, name_suffix(org, *p)) for p in places},
+        controls=load_controls(root) if patterns else None,
+        chains=_chains(result.compiled),
         analyzers=_analyzers(org, places | {(org.account_id, org.region)}),
     )
+
+
+def _chains(compiled: Compiled) -> dict[tuple[str, str], Chain]:
+    """Each Terraform root's chain, from the locals its main.tf passes to the modules."""
+    org = compiled.resolved.org
+    out = {}
+    for i, r in enumerate(roots(compiled)):
+        place = (r.resolved.org.account_id, r.resolved.org.region)
+        loc = locals_block(r, name_suffix(org, *place), root=i == 0)
+        out[place] = chain_from_locals(json.loads(json.dumps(loc)))
+    return out
 
 
 def _analyzers(org: Org, places: set[tuple[str, str]]) -> dict[tuple[str, str], str]:

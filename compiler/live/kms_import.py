@@ -69,18 +69,30 @@ def wrap(material: bytes | bytearray, public_key_der: bytes) -> bytes:
     return key.encrypt(bytes(material), oaep)
 
 
+def check_alias(kms: Any, alias: str, key_id: str) -> None:
+    """The alias must point at the key Terraform created (issue 24): a repointed alias would
+    otherwise send the material, and the expiry with it, to another key. DescribeKey accepts an
+    alias name and answers the target's KeyId
+    (https://docs.aws.amazon.com/kms/latest/APIReference/API_DescribeKey.html)."""
+    target = str(kms.describe_key(KeyId=alias)["KeyMetadata"]["KeyId"])
+    if target != key_id:
+        raise ImportFailure(
+            f"{alias} points at key {target}, not at {key_id}, the key Terraform created: "
+            "nothing imported (repair the alias with `terraform apply`, and find out who moved it)"
+        )
+
+
 def import_material(
-    kms: Any, key_id: str, material: bytes | bytearray, valid_to: datetime | None
+    kms: Any, key_arn: str, material: bytes | bytearray, valid_to: datetime | None
 ) -> Imported:
-    """Run the steps on `key_id` (an ARN, key id or alias); `valid_to` None: the material
-    does not expire. GetParametersForImport and ImportKeyMaterial take only a key id or key ARN
-    (https://docs.aws.amazon.com/kms/latest/APIReference/API_GetParametersForImport.html
-    #KMS-GetParametersForImport-request-KeyId), so an alias is first resolved with DescribeKey,
-    which accepts one."""
+    """Run the steps on the key `key_arn` (GetParametersForImport and ImportKeyMaterial take a
+    key id or key ARN only:
+    https://docs.aws.amazon.com/kms/latest/APIReference/API_GetParametersForImport.html
+    #KMS-GetParametersForImport-request-KeyId); `valid_to` None: the material does not
+    expire."""
     check_material(material)
-    arn = str(kms.describe_key(KeyId=key_id)["KeyMetadata"]["Arn"])
     params = kms.get_parameters_for_import(
-        KeyId=arn, WrappingAlgorithm=WRAPPING_ALGORITHM, WrappingKeySpec=WRAPPING_KEY_SPEC
+        KeyId=key_arn, WrappingAlgorithm=WRAPPING_ALGORITHM, WrappingKeySpec=WRAPPING_KEY_SPEC
     )
     wrapped = wrap(material, params["PublicKey"])
     args: dict[str, Any] = {

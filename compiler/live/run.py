@@ -9,10 +9,12 @@ import dataclasses
 from ..resolve.stacks import stack_id
 from .audit import audit_key
 from .aws import Clients
+from .chain_state import read_chain
 from .expected import Expected, KeySpec
 from .findings import Finding
-from .state import aliases, read_key, read_trail
-from .trail import audit_trail, log_group
+from .roles import audit_roles
+from .state import aliases, read_key
+from .trail import audit_trail
 
 
 def elsewhere(subject: str, place: tuple[str, str], caller: str) -> Finding:
@@ -53,9 +55,23 @@ def _place(
         from .analyzer import active_findings
 
         findings += active_findings(clients, exp.analyzers[place], arns)
-    here = dataclasses.replace(exp, trail_name=exp.trail_at(place))
-    read = read_trail(clients, here.trail_name, log_group(here.trail_name))
-    return findings + [dataclasses.replace(f, subject=trail) for f in audit_trail(here, read)]
+    return findings + _chain(exp, place, clients, found, trail)
+
+
+def _chain(
+    exp: Expected, place: tuple[str, str], clients: Clients, found: dict[str, str], trail: str
+) -> list[Finding]:
+    """The root's trail, alarm path, roles and log groups (issue 24)."""
+    chain = exp.chains[place]
+    st = read_chain(clients, chain, found)
+    key_ids = {n: found[exp.keys[n].alias] for n in chain.key_names if exp.keys[n].alias in found}
+    for name, alias in ((":trail", chain.trail_key_alias), (":alarms", chain.alarm_key_alias)):
+        if alias in st.keys:
+            key_ids[name] = st.keys[alias][0]
+    out = [
+        dataclasses.replace(f, subject=trail) for f in audit_trail(chain, st, exp.controls, key_ids)
+    ]
+    return out + audit_roles(chain, st)
 
 
 def run_audit(exp: Expected, clients: Clients, *, analyzer: bool = False) -> list[Finding]:

@@ -26,16 +26,6 @@ class KeyState:
     last_use: dict[str, Any] | str | None = None  # GetKeyLastUsage, or why unavailable
 
 
-@dataclass
-class TrailState:
-    trail: dict[str, Any] | None = None
-    status: dict[str, Any] = field(default_factory=dict)
-    filters: dict[str, dict[str, Any]] = field(default_factory=dict)  # filter name -> filter
-    alarms: dict[str, dict[str, Any]] = field(default_factory=dict)  # alarm name -> alarm
-    topic_arn: str | None = None
-    subscriptions: list[dict[str, Any]] = field(default_factory=list)
-
-
 def aliases(clients: Clients) -> dict[str, str]:
     """Alias name -> target key id."""
     out: dict[str, str] = {}
@@ -77,34 +67,4 @@ def read_key(clients: Clients, alias: str, key_id: str | None) -> KeyState:
     for page in kms.get_paginator("list_grants").paginate(KeyId=key_id):
         state.grants.extend(page.get("Grants", []))
     state.last_use = _last_use(clients, key_id)
-    return state
-
-
-def _trail(clients: Clients, name: str, state: TrailState) -> None:
-    ct = clients.client("cloudtrail")
-    found = [t for t in ct.describe_trails()["trailList"] if t.get("Name") == name]
-    if found:
-        state.trail = found[0]
-        state.status = ct.get_trail_status(Name=found[0]["TrailARN"])
-
-
-def read_trail(clients: Clients, name: str, log_group: str) -> TrailState:
-    state = TrailState()
-    _trail(clients, name, state)
-    logs = clients.client("logs")
-    for page in logs.get_paginator("describe_metric_filters").paginate(logGroupName=log_group):
-        state.filters.update({f["filterName"]: f for f in page["metricFilters"]})
-    cw = clients.client("cloudwatch")
-    for page in cw.get_paginator("describe_alarms").paginate(AlarmNamePrefix=f"{name}-"):
-        state.alarms.update({a["AlarmName"]: a for a in page["MetricAlarms"]})
-    sns = clients.client("sns")
-    topic = f"{name}-kms-alarms"
-    for page in sns.get_paginator("list_topics").paginate():
-        for t in page["Topics"]:
-            if t["TopicArn"].rsplit(":", 1)[-1] == topic:
-                state.topic_arn = t["TopicArn"]
-    if state.topic_arn:
-        pages = sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=state.topic_arn)
-        for page in pages:
-            state.subscriptions.extend(page["Subscriptions"])
     return state

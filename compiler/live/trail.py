@@ -1,15 +1,21 @@
-"""`byok audit`'s checks of the trail and the alarm path: the trail logs, is multi-Region, has
-log file validation and a KMS key; every metric filter of the key-alarms module exists with its
-pattern verbatim, with an alarm that notifies the topic; every alarm email is subscribed and
-confirmed (an unconfirmed email subscription's ARN is `PendingConfirmation`:
-https://docs.aws.amazon.com/sns/latest/api/API_Subscription.html).
+"""`byok audit`'s checks of the trail and the alarm path (issue 24): the trail exists, logs,
+delivers without error, is multi-Region, validates its log files, is encrypted, delivers to the
+log group the alarms read, records every KMS event (its event selectors), and has the Insights
+`generated/` asks for; the alarm topic exists (with the alarm path's key, when it is ours), every
+alarm email is subscribed and confirmed (an unconfirmed email subscription's ARN is
+`PendingConfirmation`: https://docs.aws.amazon.com/sns/latest/api/API_Subscription.html);
+every metric filter of `modules/key-alarms` is on the log group with its pattern verbatim and its
+metric, and every alarm watches that metric, has its actions enabled and notifies the topic.
+Pure functions of the values read (`chain_state.py`).
 """
 
 from __future__ import annotations
 
-from .expected import Expected
+from .alarms import NAMESPACE, Controls, Filter
+from .chain import Chain
+from .chain_state import ChainState
 from .findings import Finding
-from .state import TrailState
+from .selectors import selector_findings
 
 T = "trail"
 
@@ -27,12 +33,25 @@ def log_group(trail_name: str) -> str:
     return f"/aws/cloudtrail/{trail_name}"
 
 
-def _trail(exp: Expected, st: TrailState) -> list[Finding]:
+def _status(st: ChainState) -> list[Finding]:
+    out = [
+        _ok("logging", "logging")
+        if st.status.get("IsLogging")
+        else _bad("logging", "NOT logging (StopLogging?)")
+    ]
+    for field in ("LatestDeliveryError", "LatestCloudWatchLogsDeliveryError"):
+        if st.status.get(field):
+            out.append(_bad("delivery", f"{field}: {st.status[field]}"))
+    return out
+
+
+def _trail(c: Chain, st: ChainState) -> list[Finding]:
     t = st.trail
     if t is None:
-        return [_bad("trail", f"trail `{exp.trail_name}` does not exist")]
+        return [_bad("trail", f"trail `{c.existing_trail or c.trail_name}` does not exist")]
+    delivers = str(t.get("CloudWatchLogsLogGroupArn") or "")
+    group = f":log-group:{c.log_group}:"
     checks = [
-        ("logging", bool(st.status.get("IsLogging")), "logging", "NOT logging (StopLogging?)"),
         ("multi-region", bool(t.get("IsMultiRegionTrail")), "multi-Region", "NOT multi-Region"),
         (
             "log validation",
@@ -41,40 +60,47 @@ def _trail(exp: Expected, st: TrailState) -> list[Finding]:
             "log file validation OFF",
         ),
         ("trail key", bool(t.get("KmsKeyId")), f"encrypted with {t.get('KmsKeyId')}", "no KMS key"),
+        (
+            "log group",
+            group in delivers + ":",
+            f"delivers to {c.log_group}",
+            f"delivers to `{delivers or 'no log group'}`, not {c.log_group} (the alarms read it)",
+        ),
     ]
-    return [_ok(c, good) if passed else _bad(c, bad) for c, passed, good, bad in checks]
+    out = _status(st)
+    out += [_ok(ck, good) if passed else _bad(ck, bad) for ck, passed, good, bad in checks]
+    return out + selector_findings(st.selectors) + _insights(c, st)
 
 
-def _filters(exp: Expected, st: TrailState) -> list[Finding]:
-    out = []
-    for control, pattern in sorted(exp.filters.items()):
-        name = f"{exp.trail_name}-{control}"
-        found = st.filters.get(name)
-        if found is None:
-            out.append(_bad("metric filter", f"`{name}` is missing"))
-        elif found.get("filterPattern") != pattern:
-            got = found.get("filterPattern")
-            out.append(
-                _bad("metric filter", f"`{name}` pattern is {got!r}, module says {pattern!r}")
-            )
-        else:
-            out.append(_ok("metric filter", f"`{name}` pattern verbatim"))
-        alarm = st.alarms.get(name)
-        if alarm is None:
-            out.append(_bad("alarm", f"alarm `{name}` is missing"))
-        elif st.topic_arn not in alarm.get("AlarmActions", []):
-            out.append(_bad("alarm", f"alarm `{name}` does not notify {st.topic_arn}"))
-        else:
-            out.append(_ok("alarm", f"alarm `{name}` notifies the topic"))
+def _insights(c: Chain, st: ChainState) -> list[Finding]:
+    if c.existing_trail is not None:
+        return []  # the baseline's trail: its Insights are its owner's choice
+    want, got = sorted(c.insight_types), st.insights
+    if got == want:
+        return [_ok("insights", ", ".join(got) or "off, as generated/ says")]
+    return [
+        _bad(
+            "insights",
+            f"Insights {', '.join(got) or 'off'}; generated/ says {', '.join(want) or 'off'}",
+        )
+    ]
+
+
+def _topic(c: Chain, st: ChainState) -> list[Finding]:
+    if st.topic_arn is None:
+        return [_bad("topic", f"topic `{c.topic_arn or c.topic_name}` does not exist")]
+    out = [_ok("topic", f"alarms notify {st.topic_arn}")]
+    key = st.keys.get(c.alarm_key_alias)
+    if c.topic_arn is None and key is not None and st.topic.get("KmsMasterKeyId") not in key:
+        got = st.topic.get("KmsMasterKeyId") or "no key"
+        out.append(_bad("topic", f"encrypted with {got}, not the alarm path's key {key[1]}"))
     return out
 
 
-def _subscriptions(exp: Expected, st: TrailState) -> list[Finding]:
-    if st.topic_arn is None:
-        return [_bad("topic", f"topic `{exp.trail_name}-kms-alarms` does not exist")]
+def _subscriptions(c: Chain, st: ChainState) -> list[Finding]:
     subs = {s.get("Endpoint"): s for s in st.subscriptions if s.get("Protocol") == "email"}
     out = []
-    for email in exp.alarm_emails:
+    for email in c.emails:
         sub = subs.get(email)
         if sub is None:
             out.append(_bad("subscription", f"{email} is not subscribed"))
@@ -85,5 +111,53 @@ def _subscriptions(exp: Expected, st: TrailState) -> list[Finding]:
     return out
 
 
-def audit_trail(exp: Expected, st: TrailState) -> list[Finding]:
-    return _trail(exp, st) + _filters(exp, st) + _subscriptions(exp, st)
+def _filter(f: Filter, found: dict[str, object] | None) -> Finding:
+    if found is None:
+        return _bad("metric filter", f"`{f.name}` is missing")
+    got = found.get("filterPattern")
+    if got != f.pattern:
+        return _bad(
+            "metric filter", f"`{f.name}` pattern is {got!r}, the module says {f.pattern!r}"
+        )
+    transforms = found.get("metricTransformations") or [{}]
+    mt = transforms[0] if isinstance(transforms, list) else {}
+    if (mt.get("metricName"), mt.get("metricNamespace")) != (f.metric, NAMESPACE):
+        return _bad("metric filter", f"`{f.name}` publishes {mt.get('metricName')}, not {f.metric}")
+    return _ok("metric filter", f"`{f.name}` pattern verbatim")
+
+
+def _alarm(name: str, metric: str, st: ChainState) -> Finding:
+    alarm = st.alarms.get(name)
+    if alarm is None:
+        return _bad("alarm", f"alarm `{name}` is missing")
+    if (alarm.get("MetricName"), alarm.get("Namespace")) != (metric, NAMESPACE):
+        return _bad("alarm", f"alarm `{name}` watches {alarm.get('MetricName')}, not {metric}")
+    if alarm.get("ActionsEnabled") is False:
+        return _bad("alarm", f"alarm `{name}` has its actions disabled")
+    if st.topic_arn not in alarm.get("AlarmActions", []):
+        return _bad("alarm", f"alarm `{name}` does not notify {st.topic_arn}")
+    return _ok("alarm", f"alarm `{name}` notifies the topic")
+
+
+def _filters(
+    c: Chain, st: ChainState, controls: Controls, key_ids: dict[str, str]
+) -> list[Finding]:
+    wanted = controls.cis_filters(c.trail_name, c.cis)
+    missing = sorted((set(c.key_names) | {":trail", ":alarms"}) - set(key_ids))
+    if missing:
+        msg = f"key alarms not checked: no key id for {', '.join(missing)} (alias missing)"
+        out = [_bad("metric filter", msg)]
+    else:
+        out = []
+        wanted += controls.key_filters(c.trail_name, key_ids)
+    out += [_filter(f, st.filters.get(f.name)) for f in wanted]
+    metrics = {f"{c.trail_name}-{f.metric}": f.metric for f in wanted}
+    return out + [_alarm(name, metrics[name], st) for name in sorted(metrics)]
+
+
+def audit_trail(
+    c: Chain, st: ChainState, controls: Controls | None, key_ids: dict[str, str]
+) -> list[Finding]:
+    """`key_ids`: the root's key names (and `:trail`, `:alarms`) -> key id, as var.key_ids."""
+    out = _trail(c, st) + _topic(c, st) + _subscriptions(c, st)
+    return out + (_filters(c, st, controls, key_ids) if controls is not None else [])

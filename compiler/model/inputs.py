@@ -21,11 +21,10 @@ from .features import AccessAnalyzer, Behaviour, Budget, ConfigRules, NotCovered
 from .lifecycle import Decommission as Decommission
 from .lifecycle import KeyState as KeyState
 from .lifecycle import LenientDate, Ticket
+from .monitoring import Alarms, Trail
 from .types import (
     LOGS_ACTION_PATTERN,
-    NOT_BOOL,
     AccountId,
-    Email,
     HttpsUrl,
     IamArn,
     Name,
@@ -73,8 +72,9 @@ class Grant(Fact):
     actions: Annotated[tuple[Annotated[str, Field(max_length=80)], ...], Field(min_length=1)]
     conditions: tuple[VendorCondition, ...] = ()
     # The grant's own principals (default: the vendor's `principals`). `party: customer` marks
-    # principals that are the organization's own (Databricks' EBS cross-account role): a
-    # suspension or revocation of the vendor does not deny them.
+    # principals that are the organization's own but that the vendor uses (Databricks assumes
+    # its EBS cross-account role): a suspension of the vendor denies them too, a revocation (by
+    # the vendor's encryption context) does not.
     principals: Annotated[tuple[Principal, ...], Field(min_length=1)] | None = None
     party: Literal["vendor", "customer"] = "vendor"
 
@@ -276,40 +276,6 @@ class AcceptedWarning(Model):
     reason: Text
     ticket: Ticket
     expires: LenientDate | None = None
-
-
-class Alarms(Model):
-    emails: Annotated[tuple[Email, ...], Field(min_length=1)]
-
-
-class Trail(Model):
-    log_retention_days: Annotated[
-        Literal[
-            1,
-            3,
-            5,
-            7,
-            14,
-            30,
-            60,
-            90,
-            120,
-            150,
-            180,
-            365,
-            400,
-            545,
-            731,
-            1096,
-            1827,
-            2192,
-            2557,
-            2922,
-            3288,
-            3653,
-        ],
-        NOT_BOOL,
-    ] = 365
 
 
 class Stack(Model):

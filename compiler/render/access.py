@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..compile.capacity import capacity
+from ..compile.guards import LIFECYCLE_ACTIONS
 from ..compile.keys import POLICY_LIMIT, Compiled, CompiledKey, decrypt_only_denied, pascal
 from ..model import Org
 from ..policy import iam
@@ -16,6 +17,7 @@ from ..resolve.keys import KeyOptionsResolved, ResolvedKey
 from . import cost
 from .diagram import render_diagram
 from .features import around_section
+from .markdown import code, code_list, md, md_spans
 from .vendors import access_section
 
 
@@ -35,7 +37,7 @@ def _placement(k: ResolvedKey) -> str:
     its own with the same policy, generated/replicas.tf)."""
     out = f"account `{k.org.account_id}`, Region `{k.org.region}`"
     if k.options.replica_regions:
-        regions = _codes(list(k.options.replica_regions))
+        regions = code_list(list(k.options.replica_regions))
         return f"{out}; multi-Region, replicas in {regions} (the same key policy)"
     return out + ("; multi-Region, no replicas" if k.options.multi_region else "; single-Region")
 
@@ -62,41 +64,6 @@ def _spec(ck: CompiledKey) -> str:
     return "" if spec == "SYMMETRIC_DEFAULT" else f"; `{spec}` key for `{key_usage(ck.key.vendor)}`"
 
 
-def _md(text: str) -> str:
-    """Neutralise Markdown/HTML in user text (reasons, tickets) so it renders as written."""
-    for ch in "\\`*_[]<>|#":
-        text = text.replace(ch, "\\" + ch)
-    return text.replace("\n", " ")
-
-
-def _md_spans(text: str) -> str:
-    """Compiler wording with `code spans` around values (`Fact.what`): the spans stay code
-    spans, the words around them are neutralised like user text.
-
-    >>> _md_spans("scope `channel_id` of *x*")
-    'scope `channel_id` of \\\\*x\\\\*'
-    """
-    parts = text.split("`")
-    if len(parts) % 2 == 0:  # an unpaired backtick: no spans to keep
-        return _md(text)
-    return "".join(_md(p) if i % 2 == 0 else _code(p) for i, p in enumerate(parts))
-
-
-def _code(text: str) -> str:
-    """A Markdown code span that holds `text` exactly, backticks included.
-
-    >>> _code("C01"), _code("a`b")
-    ('`C01`', '`` a`b ``')
-    """
-    if "`" not in text:
-        return f"`{text}`"
-    return f"`` {text} ``"
-
-
-def _codes(items: tuple[str, ...] | list[str]) -> str:
-    return ", ".join(_code(i) for i in items)
-
-
 def _vendor_section(ck: CompiledKey) -> list[str]:
     k = ck.key
     now = ""
@@ -105,21 +72,21 @@ def _vendor_section(ck: CompiledKey) -> list[str]:
     elif k.decrypt_only and k.retiring is not None and k.retiring.decrypt_only_until:
         now = f" (decrypt-only until {k.retiring.decrypt_only_until.isoformat()}: see below)"
     lines = [
-        f"- **{_md(k.vendor.display_name)}** ({_md(k.vendor.product)}), as "
-        f"{_codes(k.principals)}{now}:"
+        f"- **{md(k.vendor.display_name)}** ({md(k.vendor.product)}), as "
+        f"{code_list(k.principals)}{now}:"
     ]
     for i, (name, actions, conds) in enumerate(k.grants):
         who = k.grant_who[i] if k.grant_who else None
         as_ = ""
         if who is not None and (who.aws, who.service) != (k.principals, ()):
             party = (
-                "the organization's own principals, not the vendor: a suspension or "
-                "revocation does not deny them"
+                "the organization's own principals, which the vendor uses: a suspension "
+                "denies them too, a revocation does not"
                 if who.party == "customer"
                 else "the vendor's"
             )
-            as_ = f" (as {_codes(list(who.aws + who.service))}: {party})"
-        lines.append(f"  - `{name}`{as_}: {_codes(sorted(actions))}{_when(conds)}")
+            as_ = f" (as {code_list(list(who.aws + who.service))}: {party})"
+        lines.append(f"  - `{name}`{as_}: {code_list(sorted(actions))}{_when(conds)}")
     for key in k.required_context_keys:
         lines.append(
             f"  - every encryption-context request must carry `kms:EncryptionContext:{key}` "
@@ -132,7 +99,7 @@ def _when(conds: tuple[iam.Condition, ...] | list[iam.Condition]) -> str:
     if not conds:
         return ""
     return " when " + " and ".join(
-        f"`{c.key}` {c.operator} {_codes(list(c.values))}" for c in conds
+        f"`{c.key}` {c.operator} {code_list(list(c.values))}" for c in conds
     )
 
 
@@ -142,11 +109,17 @@ def _extra_lines(ck: CompiledKey) -> list[str]:
     for x in ck.key.extras:
         sid = f"Org{pascal(x.name)}"
         st = next(s for s in ck.policy.statements if s.sid == sid)
-        exp = f"; expires {x.expires.isoformat()}, then leaves the policy" if x.expires else ""
+        exp = (
+            f"; expires {x.expires.isoformat()}: AWS honours it only until then "
+            "(`aws:CurrentTime`), and the next `byok generate` drops it"
+            if x.expires
+            else ""
+        )
+        who = code_list(list(st.principal.aws if st.principal else ()))
         lines.append(
-            f"- `{x.name}` ({x.effect}): {_codes(list(st.principal.aws if st.principal else ()))}"
-            f": {_codes(list(st.action or ()))}{_when(st.conditions)} "
-            f"({_md(x.ticket)}: {_md(x.reason)}{exp})"
+            f"- `{x.name}` ({x.effect}): {who}"
+            f": {code_list(list(st.action or ()))}{_when(st.conditions)} "
+            f"({md(x.ticket)}: {md(x.reason)}{exp})"
         )
     if any(x.effect == "Allow" for x in ck.key.extras):
         lines.append(
@@ -157,23 +130,28 @@ def _extra_lines(ck: CompiledKey) -> list[str]:
 
 
 def _granted(ck: CompiledKey) -> str:
-    if any(w.party == "customer" for w in ck.key.grant_who):
+    own = sorted({a for w in ck.key.grant_who if w.party == "customer" for a in w.aws + w.service})
+    if own:
         return (
-            "data action granted to the vendor's principals (not the organization's own "
-            "principals of `party: customer` grants)"
+            "data action the vendor file grants, to the vendor's principals and to the "
+            f"organization's own principals the vendor uses ({code_list(own)})"
         )
     return "granted data action"
 
 
 def _revocation_lines(ck: CompiledKey) -> list[str]:
     k = ck.key
-    denied = _codes(sorted(k.vendor.revocation.actions))
+    denied = code_list(sorted(k.vendor.revocation.actions))
     lines: list[str] = []
     if k.suspension is not None:
         s = k.suspension
         lines.append(
             f"- **SUSPENDED**: {k.vendor.display_name} is denied {denied} on this key, which "
-            f"covers every {_granted(ck)} ({_md(s.ticket)}: {_md(s.reason)})"
+            f"covers every {_granted(ck)} ({md(s.ticket)}: {md(s.reason)})"
+        )
+        lines.append(
+            "  - grants created before the suspension (an AWS service's, such as EBS volumes') "
+            "keep working until retired or revoked (`aws kms list-grants`)"
         )
     for rev in k.revocations:
         lines.append(
@@ -188,12 +166,12 @@ def _revocation_lines(ck: CompiledKey) -> list[str]:
         for e in rev.entries:
             exp = f", expires {e.expires.isoformat()}" if e.expires else ""
             lines.append(
-                f"  - {_md(e.ticket)}: {_codes(sorted(set(e.values)))}: {_md(e.reason)}{exp}"
+                f"  - {md(e.ticket)}: {code_list(sorted(set(e.values)))}: {md(e.reason)}{exp}"
             )
             ack = e.unconfirmed_context_key
             if ack is not None:
                 lines.append(
-                    f"    - unconfirmed context key accepted ({_md(ack.ticket)}): {_md(ack.reason)}"
+                    f"    - unconfirmed context key accepted ({md(ack.ticket)}): {md(ack.reason)}"
                 )
     if lines or k.decrypt_only:
         return lines
@@ -207,17 +185,17 @@ def _state_lines(ck: CompiledKey) -> list[str]:
     if k.replaced_by is not None and k.retiring is not None:
         r = k.retiring
         if r.decrypt_only_until is not None:
-            denied = _codes(decrypt_only_denied(k.vendor.revocation.actions))
+            denied = code_list(decrypt_only_denied(k.vendor.revocation.actions))
             out.append(
                 f"- **DECRYPT-ONLY until {r.decrypt_only_until.isoformat()}**: replaced by "
-                f"`{k.replaced_by}` ({_md(r.ticket)}: {_md(r.reason)}); "
-                f"{_md(k.vendor.display_name)} keeps only `kms:Decrypt` here, to re-encrypt "
+                f"`{k.replaced_by}` ({md(r.ticket)}: {md(r.reason)}); "
+                f"{md(k.vendor.display_name)} keeps only `kms:Decrypt` here, to re-encrypt "
                 f"under the new key, and is denied {denied}; after that date `generate` warns "
                 '(W110) until org.yaml decommissions it (README, "Replacing a key")'
             )
         else:
             out.append(
-                f"- being replaced by `{k.replaced_by}` ({_md(r.ticket)}): full access until "
+                f"- being replaced by `{k.replaced_by}` ({md(r.ticket)}): full access until "
                 "the grace period is declared (`decrypt_only_until`)"
             )
     return out
@@ -231,7 +209,7 @@ def _org_lines(org: Org) -> list[str]:
         "below, delegated to IAM: "
         "any principal of the account whose IAM policies allow it (keeps the key manageable; "
         "proofs below are relative to IAM policies)",
-        f"- key administrators {_codes(list(org.key_administrators))} (and their role "
+        f"- key administrators {code_list(list(org.key_administrators))} (and their role "
         "sessions): manage, by this policy alone; no cryptographic use from this policy, but "
         "as principals of the account an IAM policy can grant them use through the "
         "account statement above, and `kms:PutKeyPolicy` lets them rewrite this policy",
@@ -239,8 +217,10 @@ def _org_lines(org: Org) -> list[str]:
     if org.break_glass:
         lines.append(
             f"- break-glass `{org.break_glass}` (and its role sessions): everything but grants "
-            "that are not for AWS resources, by this policy alone (no IAM policy needed); the "
-            "only principal that may disable or schedule deletion of the key"
+            "that are not for AWS resources and replicas outside the declared Regions, by this "
+            "policy alone (no IAM policy needed); the "
+            "only principal that may disable, schedule deletion of, import or delete material of, "
+            "or move the primary Region of the key"
         )
     return lines
 
@@ -252,7 +232,7 @@ def key_section(ck: CompiledKey) -> str:
     fits = ", ".join(f"`{s}` ~{n}" for s, n in capacity(ck).items()) or "no scopes"
     unverified = [f.what for f in k.facts if not f.verified]
     lines = [
-        f"## `{k.name}` — {_md(k.vendor.display_name)}, {k.environment}",
+        f"## `{k.name}` — {md(k.vendor.display_name)}, {k.environment}",
         "",
         f"Alias `{k.alias}` in {_placement(k)}; {_rotation(k.options)}"
         f"; deletion window {k.options.deletion_window_days} days" + _material(k) + _spec(ck) + ".",
@@ -274,7 +254,7 @@ def key_section(ck: CompiledKey) -> str:
     if unverified:
         lines.append(
             "**Unverified vendor facts in use** (confirm with the vendor): "
-            + "; ".join(_md_spans(u) for u in unverified)
+            + "; ".join(md_spans(u) for u in unverified)
             + "."
         )
         lines.append("")
@@ -287,9 +267,9 @@ def _key_state_lines(ck: CompiledKey) -> list[str]:
     if s is None:
         return []
     if s.enabled:
-        return [f"**Key state**: enabled again ({_md(s.ticket)}: {_md(s.reason)}).", ""]
+        return [f"**Key state**: enabled again ({md(s.ticket)}: {md(s.reason)}).", ""]
     return [
-        f"**Key state: DISABLED** ({_md(s.ticket)}: {_md(s.reason)}). Nobody can use the key: "
+        f"**Key state: DISABLED** ({md(s.ticket)}: {md(s.reason)}). Nobody can use the key: "
         "AWS KMS refuses every cryptographic operation, `kms:CreateGrant` and "
         "`kms:GetPublicKey` on a disabled key whatever this policy allows "
         "([key states](https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html)); "
@@ -301,7 +281,7 @@ def _key_state_lines(ck: CompiledKey) -> list[str]:
 
 
 def _guard_lines(ck: CompiledKey) -> list[str]:
-    """The guard-rail Denies (compile._guards), as proved by verify (E507, E520, E521)."""
+    """The guard-rail Denies (compile/guards.py), as verify proves them (E507, E520-E523)."""
     org, vendor = ck.key.org, ck.key.vendor
     who = (
         f"every principal but break-glass `{org.break_glass}`"
@@ -313,13 +293,21 @@ def _guard_lines(ck: CompiledKey) -> list[str]:
     )
     grants = "denied unless the grant is for an AWS resource (`kms:GrantIsForAWSResource`)"
     if vendor.create_grant is not None:
-        grants += f"; {_md(vendor.display_name)}'s principals are exempt (`create_grant`)"
+        grants += f"; {md(vendor.display_name)}'s principals are exempt (`create_grant`)"
+    regions = ck.key.options.replica_regions
+    replicate = (
+        f"denied to every principal into any Region but {code_list(list(regions))} "
+        "(`kms:ReplicaRegion`)"
+        if regions
+        else "denied to every principal (no `replica_regions`)"
+    )
     return [
         "",
         "**Guard rails** (explicit Denies: no IAM policy or grant overrides them)",
         "",
-        f"- `kms:DisableKey`, `kms:ScheduleKeyDeletion`: denied to {who}",
+        f"- {code_list(list(LIFECYCLE_ACTIONS))}: denied to {who}",
         f"- `kms:CreateGrant`: {grants}",
+        f"- `kms:ReplicateKey`: {replicate}",
     ]
 
 
@@ -355,7 +343,7 @@ def _cost_section(compiled: Compiled, roots: Sequence[Compiled]) -> str:
     lines = cost.estimate(
         cost.resources(roots),
         retention_days=org.trail.log_retention_days,
-        emails=len(org.alarms.emails),
+        emails=len(org.alarms.addresses),
         a=assume,
     )
     # Before the decommissioned keys: that section closes the file (tests/test_review.py).
@@ -384,7 +372,7 @@ def _decommissioned(org: Org) -> str:
         left = ", ".join(f"{what} {v}" for what, v in place if v)
         where = f" (left behind in {left} when it moved)" if left else ""
         lines.append(
-            f"- {_code(d.key)}{where}: {_md(d.ticket)}: {_md(d.reason)}; the vendor confirmed "
+            f"- {code(d.key)}{where}: {md(d.ticket)}: {md(d.reason)}; the vendor confirmed "
             f"re-encryption or deletion on {d.vendor_confirmed.isoformat()}"
         )
     return "\n".join(lines) + "\n"

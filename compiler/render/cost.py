@@ -10,8 +10,10 @@ $1 more per month after its first rotation and $2 more from its second on: the e
 the steady state), KMS requests beyond the free tier, the trail (the first copy of management
 events is free: the estimate assumes this trail is the account's first), CloudTrail Insights
 (call rate on write management events, error rate on all of them), CloudWatch Logs ingestion and
-storage of the trail's log group, S3 storage of log files, metric alarms (each root's controls
-and one material-expiry alarm per key with imported material) and alarm emails. Each root has
+storage of the trail's log group, S3 storage of log files, metric alarms (each root's controls:
+its CIS set and key events, modules/key-alarms/controls.json; and one material-expiry alarm per
+key with imported material) and alarm emails. With `trail.existing` the trail and its logs are
+the account baseline's and not counted; `trail.insights: false` counts no Insights. Each root has
 its own multi-Region trail (README, "Several accounts"); the first in an account records
 management events for free. Another root in the same account (a stack in another Region) records
 the same events again: a paid copy, with its own Insights, CloudWatch Logs and S3 log files:
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .controls import shipped_controls
 from .replicas import replica_regions
 
 if TYPE_CHECKING:
@@ -39,7 +42,14 @@ if TYPE_CHECKING:
 
 INSIGHT_TYPES = 2  # ApiCallRateInsight and ApiErrorRateInsight (modules/cloudtrail)
 ALARM_PATH_KEYS = 2  # the trail's key and the alarm path's key (modules/cloudtrail)
-ALARMS = 7  # the key-alarms module's controls
+ALARMS = 14  # the key-alarms module's default controls: 7 CIS (default set) + 7 key events
+
+
+def alarm_count(cis: str) -> int:
+    """Alarms of one root's key-alarms module: its CIS controls of the `cis` set (`default` or
+    `all`) and its key events, as modules/key-alarms/controls.json lists them."""
+    controls = shipped_controls()
+    return len(controls.cis_filters("", cis)) + len(controls.events)
 
 
 @dataclass(frozen=True)
@@ -59,8 +69,11 @@ class Resources:
     rotating_keys: int  # with automatic rotation, the trail and alarm path keys included
     replicas: int
     expiring_keys: int = 0  # imported material: one material-expiry alarm each (key-alarms)
-    roots: int = 1  # each: a trail, ALARM_PATH_KEYS keys and ALARMS alarms
+    roots: int = 1  # each: a trail, ALARM_PATH_KEYS keys and its alarms
     accounts: int = 1  # the accounts of the roots (a trail beyond an account's first is billed)
+    alarms: int = ALARMS  # over every root (key-alarms: CIS set + key events), not expiry ones
+    insights: bool = True  # org.yaml trail.insights
+    own_trails: int = 1  # roots whose trail byok creates (not `trail.existing`)
     vendor_log_groups: int = 0  # one per vendor with logging, in each root that has its keys
 
 
@@ -69,6 +82,8 @@ def resources(roots: Sequence[Compiled]) -> Resources:
     `tree.render_all` has already divided) and, in each, the replicas of
     `replicas.replica_regions`."""
     keys = [ck.key for r in roots for ck in r.keys]
+    org = roots[0].resolved.org if roots else None
+    existing = org is not None and org.trail.existing is not None  # the repository root's
     return Resources(
         vendor_keys=len(keys),
         rotating_keys=sum(k.options.automatic_rotation for k in keys)
@@ -77,6 +92,9 @@ def resources(roots: Sequence[Compiled]) -> Resources:
         expiring_keys=sum(k.options.imported_key_material for k in keys),
         roots=len(roots),
         accounts=len({r.resolved.org.account_id for r in roots}),
+        alarms=alarm_count(org.alarms.cis if org else "default") * len(roots),
+        insights=org.trail.insights if org else True,
+        own_trails=len(roots) - existing,
         vendor_log_groups=sum(len(r.resolved.logging) for r in roots),
     )
 
@@ -144,17 +162,21 @@ def _trails(p: dict[str, Any], roots: int, accounts: int) -> list[Line]:
     return lines
 
 
-def _trail(p: dict[str, Any], retention_days: int, a: Assumptions) -> list[Line]:
+def _trail(p: dict[str, Any], retention_days: int, r: Resources, a: Assumptions) -> list[Line]:
     ct, cw = p["cloudtrail"], p["cloudwatch"]
+    if not r.own_trails:  # `trail.existing`: the account's baseline pays for its trail
+        return [
+            Line("CloudTrail", "an existing trail (trail.existing): not counted", 0.0, CLOUDTRAIL)
+        ]
     stored_gb = a.log_gb_per_month * min(retention_days, 3653) / 30
     # Call rate analyzes write events, error rate every event: writes twice, reads (KMS
     # cryptographic calls are read-only management events) once.
     # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/insights-events-costs.html
-    analyzed = a.write_events_per_month * INSIGHT_TYPES + a.requests_per_month
+    analyzed = (a.write_events_per_month * INSIGHT_TYPES + a.requests_per_month) * r.insights
     return [
         Line(
             "CloudTrail Insights",
-            f"{analyzed:,} events analyzed",
+            f"{analyzed:,} events analyzed" if r.insights else "off (trail.insights: false)",
             analyzed / 100_000 * ct["insights_per_100k_analyzed"],
             CLOUDTRAIL,
         ),
@@ -207,12 +229,12 @@ def estimate(r: Resources, retention_days: int, emails: int, a: Assumptions) -> 
     p = prices()
     cw, sns = p["cloudwatch"], p["sns"]
     keys = r.vendor_keys + ALARM_PATH_KEYS * r.roots + r.replicas
-    alarms = ALARMS * r.roots + r.expiring_keys
+    alarms = r.alarms + r.expiring_keys
     email_msgs = a.alarm_emails_per_month * emails
     return [
         *_kms(p, keys, r.replicas, r.rotating_keys, a),
-        *_trails(p, r.roots, r.accounts),
-        *_trail(p, retention_days, a),
+        *(_trails(p, r.roots, r.accounts) if r.own_trails else []),
+        *_trail(p, retention_days, r, a),
         *_vendor_logs(p, r.vendor_log_groups, retention_days, a),
         Line("CloudWatch alarms", f"{alarms} alarms", alarms * cw["alarm_month"], CLOUDWATCH),
         Line(

@@ -2,16 +2,16 @@
 each key, and what watches it.
 
 - The keys of each Terraform root (account and Region) in one box: every key with its state
-  (suspended, decrypt-only until a date, being replaced, replacing another), its revocations,
-  its replica Regions and imported material.
+  (disabled, suspended, decrypt-only until a date, being replaced, replacing another), its
+  revocations, its replica Regions and imported material.
 - The organization's principals of that account, with one edge to the box (not one per key):
   the account root, through which IAM policies of the account get access (delegation), the
   key administrators (manage, no cryptographic use) and the break-glass role (all but grants
   not for AWS resources; the only one that may disable or schedule deletion), or a note that
   there is none.
 - Each vendor's principals (and the organization's own principals of `party: customer`
-  grants) with an edge per key, named by its grants; dashed when a suspension or the
-  decrypt-only grace period denies them (all of it, or all but kms:Decrypt).
+  grants) with an edge per key, named by its grants; dashed when the key is disabled, or a
+  suspension or the decrypt-only grace period denies them (all of it, or all but kms:Decrypt).
 - The root's CloudTrail trail, the alarms on it and their topic.
 
 Org edges go to the box and trail edges leave it, so the diagram grows by one node and its
@@ -47,6 +47,9 @@ def _state(ck: CompiledKey) -> tuple[list[str], str]:
     k = ck.key
     parts: list[str] = []
     cls = ""
+    if not k.enabled and k.key_state is not None:  # org.yaml key_states (README, "Incidents")
+        parts.append(f"DISABLED ({k.key_state.ticket})")
+        cls = ":::suspended"
     if k.suspension is not None:
         parts.append(f"SUSPENDED ({k.suspension.ticket})")
         cls = ":::suspended"
@@ -92,7 +95,10 @@ def _org_lines(org: Org, box: str) -> list[str]:
     ]
     if org.break_glass:
         bg = f"break-glass: {_name(org.break_glass)}"
-        what = "all but grants not for AWS resources; the only one that disables or deletes"
+        what = (
+            "all but grants not for AWS resources and replicas outside the declared Regions; "
+            "the only one that disables, deletes, imports material or moves the primary Region"
+        )
         lines += [
             f"  {_id('bg', tag)}[{_label(bg)}]",
             f"  {_id('bg', tag)} ==>|{_label(what)}| {box}",
@@ -111,20 +117,23 @@ def _edges(ck: CompiledKey, party: str) -> dict[str, list[str]]:
 
 
 def _vendor_edge(ck: CompiledKey, party: str, grants: str) -> tuple[str, str]:
-    """(arrow, label) of a vendor principal's edge to the key: dashed when denied."""
+    """(arrow, label) of a principal's edge to the key: dashed when denied. A suspension denies
+    the vendor's principals and the organization's own ones the vendor uses (`party: customer`,
+    compile/guards.py `suspended_principals`); decrypt-only denies the vendor's alone."""
     k = ck.key
-    if party != "vendor":
-        return "-->", grants
+    if not k.enabled:  # KMS refuses cryptographic use of a disabled key to every principal
+        return "-.->", f"disabled: {grants}"
     if k.suspension is not None:
         return "-.->", f"suspended: {grants}"
-    if k.decrypt_only:
+    if party == "vendor" and k.decrypt_only:
         return "-.->", f"decrypt only: {grants}"
     return "-->", grants
 
 
 def _party_lines(vendor: str, keys: list[CompiledKey], party: str) -> list[str]:
     """One subgraph of the vendor's principals (or of the organization's own principals that a
-    `party: customer` grant names: a suspension does not deny those), with an edge per key."""
+    `party: customer` grant names, which the vendor uses: a suspension denies those too), with
+    an edge per key."""
     edges = {ck.key.name: _edges(ck, party) for ck in keys}
     principals = sorted({p for e in edges.values() for p in e})
     if not principals:
@@ -153,14 +162,25 @@ def _box(org: Org, keys: list[CompiledKey]) -> list[str]:
     lines = [f"  subgraph {box}[{_label(title)}]", *(_key_node(ck) for ck in keys), "  end"]
     lines += _org_lines(org, box)
     trail, alarms, topic = _id("trail", tag), _id("alarms", tag), _id("topic", tag)
-    emails = len(org.alarms.emails)
+    emails = len(org.alarms.addresses)
+    trail_label = (
+        f"existing trail {org.trail.existing.arn.rsplit('/', 1)[-1]} "
+        "(byok audit checks its selectors)"
+        if org.trail.existing
+        else "CloudTrail trail (every KMS API call)"
+    )
+    topic_label = (
+        f"existing SNS topic {org.alarms.topic_arn.rsplit(':', 1)[-1]}: {emails} email(s) added"
+        if org.alarms.topic_arn
+        else f"SNS topic: {emails} email(s)"
+    )
     return [
         *lines,
         # KMS API calls are management events, which the trail records in full (no exclusions):
         # https://docs.aws.amazon.com/kms/latest/developerguide/logging-using-cloudtrail.html
-        f"  {trail}[{_label('CloudTrail trail (every KMS API call)')}]",
+        f"  {trail}[{_label(trail_label)}]",
         f"  {alarms}[{_label('CloudWatch alarms (modules/key-alarms)')}]",
-        f"  {topic}[{_label(f'SNS topic: {emails} email(s)')}]",
+        f"  {topic}[{_label(topic_label)}]",
         f"  {box} -.->|logged| {trail}",
         f"  {trail} --> {alarms}",
         f"  {alarms} --> {topic}",

@@ -113,7 +113,7 @@ def _budget(compiled: Compiled, prefix: str) -> BudgetPlan | None:
     lines = cost.estimate(
         cost.resources([compiled]),
         retention_days=org.trail.log_retention_days,
-        emails=len(org.alarms.emails),
+        emails=len(org.alarms.addresses),
         a=cost.Assumptions(),
     )
     limit = b.limit_usd or cost.budget_limit(lines, b.services)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from ..compile.keys import Compiled, CompiledKey
 from ..resolve.stacks import stack_id, stack_of
-from .access import _code, _md
+from .markdown import code as _code
+from .markdown import md as _md
 from .vendors import handoff_lines
 
 

@@ -44,7 +44,9 @@ TRAIL = (
     "cloudtrail:StartLogging",
     "cloudtrail:UpdateTrail",
 )
-# aws_s3_bucket reads every sub-resource of the bucket after each create and refresh.
+# aws_s3_bucket reads every sub-resource of the bucket after each create and refresh;
+# aws_s3_bucket_logging and aws_s3_bucket_object_lock_configuration put theirs (PutBucketLogging
+# also removes the logging, PutBucketObjectLockConfiguration the default retention).
 BUCKET = (
     "s3:CreateBucket",
     "s3:DeleteBucket",
@@ -65,6 +67,8 @@ BUCKET = (
     "s3:GetLifecycleConfiguration",
     "s3:GetReplicationConfiguration",
     "s3:ListBucket",
+    "s3:PutBucketLogging",
+    "s3:PutBucketObjectLockConfiguration",
     "s3:PutBucketOwnershipControls",
     "s3:PutBucketPolicy",
     "s3:PutBucketPublicAccessBlock",
@@ -163,6 +167,15 @@ LAMBDA = ("lambda:AddPermission", "lambda:GetPolicy", "lambda:RemovePermission")
 
 
 # The auditor: reads only (live/state.py, live/analyzer.py, live/activity.py).
+# `byok audit` reads each role generated/ declares: its trust policy, inline and attached
+# policies (live/chain_state.py), judged with the engine
+AUDIT_ROLES = (
+    "iam:GetRole",
+    "iam:GetRolePolicy",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListRolePolicies",
+)
+AUDIT_POLICIES = ("iam:GetPolicy", "iam:GetPolicyVersion")
 READ_KEYS = (
     "kms:DescribeKey",
     "kms:GetKeyLastUsage",

@@ -18,8 +18,10 @@ from typing import Any
 from ..compile import Compiled, CompiledKey
 from ..deployment import INVENTORY_FILE, Inventory, Resource, Root, dumps
 from ..resolve.stacks import name_suffix, stack_id
-from .inventory_audit import RootResources, alarms, cloudtrail
+from .inventory_alarms import alarms
+from .inventory_audit import cloudtrail
 from .inventory_features import feature_resources
+from .inventory_root import RootResources
 from .locals import locals_block
 from .replicas import REPLICAS_FILE, ident, replica_regions
 from .stacks import split
@@ -147,18 +149,17 @@ def _vendor_logging(
 
 
 def _root_resources(root: RootResources, compiled: Compiled, suffix: str) -> list[Resource]:
-    values = locals_block(compiled, suffix)
+    values = locals_block(compiled, suffix, root=root.dir == ".")
     keys: dict[str, Any] = values["keys"]  # type: ignore[assignment]
     for ck in sorted(compiled.keys, key=lambda c: c.key.name):
         _key(root, ck, keys[ck.key.name])
     _replicas(root, compiled, keys)
-    trail, retention = str(values["trail_name"]), int(values["log_retention_days"])  # type: ignore[arg-type]
-    cloudtrail(root, trail, retention, values["break_glass"])  # type: ignore[arg-type]
+    group = cloudtrail(root, values)
+    retention = int(values["log_retention_days"])  # type: ignore[arg-type]
     logging: dict[str, Any] = values["logging"]  # type: ignore[assignment]
     for app in sorted(logging):
         _vendor_logging(root, app, logging[app], retention)
-    imported = sorted(n for n, v in keys.items() if v["imported_key_material"])
-    alarms(root, trail, list(values["alarm_emails"]), imported)  # type: ignore[arg-type]
+    alarms(root, values, group, [*sorted(keys), ":alarms", ":trail"])
     feature_resources(root, compiled, suffix)
     return root.out
 

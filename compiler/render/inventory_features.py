@@ -10,7 +10,7 @@ from typing import Any
 
 from ..compile import Compiled
 from .features import AnalyzerPlan, BudgetPlan, ConfigPlan, SiemPlan, features
-from .inventory_audit import RootResources
+from .inventory_root import RootResources
 
 # modules/config-rules locals.rules: the rule keys
 CONFIG_RULES = (

@@ -24,11 +24,18 @@ def partition(region: str) -> str:
 
 
 def _guards(break_glass: str | None) -> list[dict[str, Any]]:
+    """kms.tf local.guard_statements (both audit keys)."""
     life: dict[str, Any] = {
         "Sid": "OnlyBreakGlassDisablesOrDeletes",
         "Effect": "Deny",
         "Principal": {"AWS": "*"},
-        "Action": ["kms:DisableKey", "kms:ScheduleKeyDeletion"],
+        "Action": [
+            "kms:DeleteImportedKeyMaterial",
+            "kms:DisableKey",
+            "kms:ImportKeyMaterial",
+            "kms:ScheduleKeyDeletion",
+            "kms:UpdatePrimaryRegion",
+        ],
         "Resource": "*",
     }
     if break_glass is not None:
@@ -41,7 +48,14 @@ def _guards(break_glass: str | None) -> list[dict[str, Any]]:
         "Resource": "*",
         "Condition": {"BoolIfExists": {"kms:GrantIsForAWSResource": "false"}},
     }
-    return [life, grants]
+    replicas = {
+        "Sid": "ReplicasOnlyInDeclaredRegions",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "kms:ReplicateKey",
+        "Resource": "*",
+    }
+    return [life, grants, replicas]
 
 
 def _service(sid: str, service: str, actions: Any, condition: dict[str, Any]) -> dict[str, Any]:
@@ -74,57 +88,75 @@ def _root(p: str, account: str) -> dict[str, Any]:
     }
 
 
-def trail_key_policy(
-    account: str, region: str, trail: str, break_glass: str | None
-) -> dict[str, Any]:
-    """modules/cloudtrail/kms.tf aws_kms_key.this policy."""
-    p = partition(region)
+def _trail_statements(p: str, account: str, region: str, trail: str) -> list[dict[str, Any]]:
+    """kms.tf local.cloudtrail_statements (only for the trail the module creates)."""
     arn = {"aws:SourceArn": f"arn:{p}:cloudtrail:{region}:{account}:trail/{trail}"}
     context = {
         "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{p}:cloudtrail:*:{account}:trail/*"
     }
-    logs = {"kms:EncryptionContext:aws:logs:arn": f"arn:{p}:logs:{region}:{account}:log-group:*"}
-    trail_svc = "cloudtrail.amazonaws.com"
-    statements = [
-        _root(p, account),
+    svc = "cloudtrail.amazonaws.com"
+    return [
         _service(
             "CloudTrailEncryptLogs",
-            trail_svc,
+            svc,
             "kms:GenerateDataKey*",
             {"StringLike": context, "StringEquals": arn},
         ),
-        _service("CloudTrailDescribeKey", trail_svc, "kms:DescribeKey", {"StringEquals": arn}),
-        _service(
-            "CloudWatchLogsEncryptLogGroups",
-            f"logs.{region}.amazonaws.com",
-            _LOGS_ACTIONS,
-            {"ArnLike": logs},
-        ),
+        _service("CloudTrailDescribeKey", svc, "kms:DescribeKey", {"StringEquals": arn}),
         _service(
             "CloudTrailEncryptedTopic",
-            trail_svc,
+            svc,
             ["kms:Decrypt", "kms:GenerateDataKey*"],
             {"StringEquals": arn},
         ),
-        *_guards(break_glass),
     ]
-    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def trail_key_policy(
+    account: str,
+    region: str,
+    trail: str,
+    break_glass: str | None,
+    own_trail: bool,
+    log_groups: list[str],
+) -> dict[str, Any]:
+    """modules/cloudtrail/kms.tf aws_kms_key.this policy: CloudTrail's statements for the
+    trail it creates (`own_trail`), CloudWatch Logs for the named (vendor) log groups only."""
+    p = partition(region)
+    statements = [_root(p, account)]
+    if own_trail:
+        statements += _trail_statements(p, account, region, trail)
+    if log_groups:
+        arns = sorted(f"arn:{p}:logs:{region}:{account}:log-group:{n}" for n in log_groups)
+        statements.append(
+            _service(
+                "CloudWatchLogsEncryptLogGroups",
+                f"logs.{region}.amazonaws.com",
+                _LOGS_ACTIONS,
+                {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": arns}},
+            )
+        )
+    return {"Version": "2012-10-17", "Statement": [*statements, *_guards(break_glass)]}
 
 
 def alarm_key_policy(
-    account: str, region: str, trail: str, break_glass: str | None
+    account: str, region: str, trail: str, break_glass: str | None, own_trail: bool
 ) -> dict[str, Any]:
-    """modules/cloudtrail/alarm_key.tf aws_kms_key.alarms policy."""
+    """modules/cloudtrail/alarm_key.tf aws_kms_key.alarms policy (the trail's log group
+    statement only for the trail the module creates)."""
     p = partition(region)
     group = f"arn:{p}:logs:{region}:{account}:log-group:/aws/cloudtrail/{trail}"
-    statements = [
-        _root(p, account),
-        _service(
-            "CloudWatchLogsEncryptTrailLogGroup",
-            f"logs.{region}.amazonaws.com",
-            _LOGS_ACTIONS,
-            {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": group}},
-        ),
+    statements = [_root(p, account)]
+    if own_trail:
+        statements.append(
+            _service(
+                "CloudWatchLogsEncryptTrailLogGroup",
+                f"logs.{region}.amazonaws.com",
+                _LOGS_ACTIONS,
+                {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": group}},
+            )
+        )
+    statements += [
         _service(
             "CloudWatchAlarmsEncryptedTopic",
             "cloudwatch.amazonaws.com",

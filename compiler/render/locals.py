@@ -45,8 +45,33 @@ def _logging_inputs(compiled: Compiled, suffix: str) -> dict[str, HclValue]:
     return out
 
 
-def locals_block(compiled: Compiled, suffix: str = "") -> dict[str, HclValue]:
-    """`suffix`: resolve.stacks.name_suffix of this root (a stack sharing its account)."""
+# CloudTrail Insights types (modules/cloudtrail var.insight_types), unless `trail.insights: false`
+INSIGHT_TYPES = ["ApiCallRateInsight", "ApiErrorRateInsight"]
+
+
+def _monitoring(compiled: Compiled, root: bool) -> dict[str, HclValue]:
+    """org.yaml `alarms:` and `trail:` (issue 24). An existing trail, topic or access-log bucket
+    is the repository root's (E369 checks its account and Region); every stack creates its own."""
+    org = compiled.resolved.org
+    trail, existing = org.trail, org.trail.existing
+    lock = trail.object_lock
+    return {
+        "cis_controls": org.alarms.cis,
+        "alarm_topic_arn": org.alarms.topic_arn if root else None,
+        "insight_types": INSIGHT_TYPES if trail.insights else [],
+        "existing_trail": (
+            {"arn": existing.arn, "log_group_name": existing.log_group_name}
+            if root and existing is not None
+            else None
+        ),
+        "object_lock": {"mode": lock.mode, "days": lock.days} if lock is not None else None,
+        "access_log_bucket": trail.access_log_bucket if root else None,
+    }
+
+
+def locals_block(compiled: Compiled, suffix: str = "", root: bool = True) -> dict[str, HclValue]:
+    """`suffix`: resolve.stacks.name_suffix of this root (a stack sharing its account); `root`:
+    the repository root (False: a stack)."""
     org = compiled.resolved.org
     return {
         "account_id": org.account_id,
@@ -54,7 +79,8 @@ def locals_block(compiled: Compiled, suffix: str = "") -> dict[str, HclValue]:
         "break_glass": org.break_glass,
         "trail_name": trail_name(org.organization, suffix),
         "log_retention_days": org.trail.log_retention_days,
-        "alarm_emails": sorted(org.alarms.emails),
+        "alarm_emails": sorted(org.alarms.addresses),
+        **_monitoring(compiled, root),
         "tags": dict(sorted({**org.tags, "ManagedBy": "byok-compiler"}.items())),
         "keys": {
             ck.key.name: _key_inputs(ck) for ck in sorted(compiled.keys, key=lambda c: c.key.name)

@@ -33,6 +33,8 @@ from .iam_actions import (
     ANALYZER_CHECKS,
     ANALYZER_FINDINGS,
     ARCHIVE_RULES,
+    AUDIT_POLICIES,
+    AUDIT_ROLES,
     BUCKET,
     BUDGETS,
     CONFIG,
@@ -91,6 +93,11 @@ class Root:
     config: bool
     siem_role: str | None
     siem_destination: str | None
+    # the trail, its log group and the alarm topic the audit reads: ours, or the existing ones
+    # org.yaml names for the repository root (`trail.existing`, `alarms.topic_arn`)
+    trail_arn: str
+    trail_log_group: str
+    alarm_topic_arn: str
 
 
 def _root(org_yaml: Org, compiled: Compiled) -> Root:
@@ -115,7 +122,23 @@ def _root(org_yaml: Org, compiled: Compiled) -> Root:
         config=f.config is not None,
         siem_role=f"{prefix}-siem" if siem is not None and firehose else None,
         siem_destination=siem.destination_arn if siem is not None else None,
+        **_audited(org_yaml, org.account_id, org.region, prefix),
     )
+
+
+def _audited(org_yaml: Org, account: str, region: str, prefix: str) -> dict[str, str]:
+    """The repository root's (org.yaml's account and Region: E369 puts an existing trail and
+    topic there) may be existing ones; every stack creates its own (render/locals.py)."""
+    mine = (account, region) == (org_yaml.account_id, org_yaml.region)
+    existing = org_yaml.trail.existing if mine else None
+    topic = org_yaml.alarms.topic_arn if mine else None
+    return {
+        "trail_arn": existing.arn
+        if existing
+        else f"arn:aws:cloudtrail:{region}:{account}:trail/{prefix}",
+        "trail_log_group": existing.log_group_name if existing else f"/aws/cloudtrail/{prefix}",
+        "alarm_topic_arn": topic or f"arn:aws:sns:{region}:{account}:{prefix}-kms-alarms",
+    }
 
 
 def roots_of(compiled: Compiled, roots: Iterable[Compiled]) -> list[Root]:
@@ -152,7 +175,15 @@ def _deployer_root(r: Root) -> list[Statement]:
         Statement("KmsAliases", KMS_ALIASES, (*_kms(r, f"alias/{r.org}-*"),)),
         Statement("CloudTrailDescribe", ("cloudtrail:DescribeTrails",), ("*",)),
         Statement("CloudTrail", TRAIL, (f"arn:aws:cloudtrail:{reg}:{a}:trail/{r.prefix}",)),
-        Statement("TrailBucket", BUCKET, (f"arn:aws:s3:::{r.prefix}-cloudtrail-{a}",)),
+        # the trail bucket and the bucket of its server access logs (modules/cloudtrail)
+        Statement(
+            "TrailBucket",
+            BUCKET,
+            (
+                f"arn:aws:s3:::{r.prefix}-cloudtrail-{a}",
+                f"arn:aws:s3:::{r.prefix}-cloudtrail-access-{a}",
+            ),
+        ),
         # DescribeLogGroups authorizes on every log group of the account and Region.
         Statement(
             "LogGroupsDescribe",
@@ -232,30 +263,37 @@ def _service_linked_role(r: Root) -> Statement:
 
 def _auditor_root(r: Root) -> list[Statement]:
     """What `byok audit` (and `--access-analyzer`) and `byok activity` read (live/state.py,
-    live/analyzer.py, live/activity.py): reads only."""
+    live/chain_state.py, live/analyzer.py, live/activity.py): reads only."""
     a, reg = r.account, r.region
-    trail_group = f"arn:aws:logs:{reg}:{a}:log-group:/aws/cloudtrail/{r.prefix}"
+    trail_group = f"arn:aws:logs:{reg}:{a}:log-group:{r.trail_log_group}"
+    trail_reads = ("cloudtrail:GetEventSelectors", "cloudtrail:GetInsightSelectors")
     out = [
         Statement("ListAliases", ("kms:ListAliases",), ("*",)),
         Statement("ReadKeys", READ_KEYS, (*_kms(r, "key/*"),)),
         Statement("DescribeTrails", ("cloudtrail:DescribeTrails", "sns:ListTopics"), ("*",)),
-        Statement(
-            "TrailStatus",
-            ("cloudtrail:GetTrailStatus",),
-            (f"arn:aws:cloudtrail:{reg}:{a}:trail/{r.prefix}",),
-        ),
+        Statement("TrailStatus", ("cloudtrail:GetTrailStatus", *trail_reads), (r.trail_arn,)),
         Statement(
             "TrailLogGroup",
             ("logs:DescribeMetricFilters", "logs:FilterLogEvents"),
             (trail_group, f"{trail_group}:*"),
         ),
+        # the log groups generated/ declares, found by name prefix (DescribeLogGroups
+        # authorizes on every log group of the account and Region)
+        Statement(
+            "LogGroupsDescribe",
+            ("logs:DescribeLogGroups",),
+            (f"arn:aws:logs:{reg}:{a}:log-group:*",),
+        ),
+        Statement("Roles", AUDIT_ROLES, tuple(_roles(r))),
+        # a policy attached to one of those roles (none is: one attached out of band)
+        Statement("AttachedPolicies", AUDIT_POLICIES, ("arn:aws:iam::*:policy/*",)),
         Statement(
             "Alarms", ("cloudwatch:DescribeAlarms",), (f"arn:aws:cloudwatch:{reg}:{a}:alarm:*",)
         ),
         Statement(
             "AlarmTopic",
-            ("sns:ListSubscriptionsByTopic",),
-            (f"arn:aws:sns:{reg}:{a}:{r.prefix}-kms-alarms",),
+            ("sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"),
+            (r.alarm_topic_arn,),
         ),
     ]
     return out + _auditor_analyzer(r)

@@ -82,8 +82,9 @@ def render_module(
     files = {
         "main.tf": env.get_template("main.tf.j2")
         .render(
-            locals=attributes(locals_block(compiled, suffix), 1),
+            locals=attributes(locals_block(compiled, suffix, root=not assume_role), 1),
             imported=any(ck.key.options.imported_key_material for ck in compiled.keys),
+            no_rotation=_no_rotation(compiled),
             modules=modules,
             policies=policies,
         )
@@ -99,6 +100,30 @@ def render_module(
     if plans:
         files["features.tf"] = _features_tf(env, plans, modules)
     return files
+
+
+def _no_rotation(compiled: Compiled) -> str:
+    """checkov's CKV_AWS_7 (automatic rotation) reason for the keys without it, or "" (lint-tf,
+    README "Make targets"). checkov reads `modules/kms-key`'s aws_kms_key with these keys'
+    `enable_key_rotation = false` although its count is 0 for imported material (the key is an
+    aws_kms_external_key): AWS rotates only AWS-generated symmetric material automatically
+    (https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html), and a vendor that
+    cannot follow rotation gets a key replacement instead (README, "Replacing a key")."""
+    why = []
+    for ck in sorted(compiled.keys, key=_name):
+        o = ck.key.options
+        if not o.automatic_rotation:
+            reason = "imported material" if o.imported_key_material else "vendor unsupported"
+            why.append(f"{ck.key.name} ({reason})")
+    if not why:
+        return ""
+    return (
+        "no automatic rotation for "
+        + ", ".join(why)
+        + ": AWS rotates only AWS-generated material, and a vendor that cannot follow "
+        "rotation gets a key replacement; checkov reads aws_kms_key although these keys are "
+        "aws_kms_external_key or rotate by replacement (README, Imported key material)"
+    )
 
 
 def _features_tf(env: jinja2.Environment, plans: Features, modules: str) -> bytes:

@@ -3,8 +3,9 @@
 A vendor grant may name its own principals: fixed ARNs, AWS service principals, or parameters
 the organization supplies (one ARN or a list). `party: vendor` principals are the vendor's: a
 suspension or revocation denies them too. `party: customer` principals are the organization's
-own (Databricks' EBS cross-account role): the vendor's suspension does not deny them, and the
-proofs and ACCESS.md say so.
+own but the vendor uses them (Databricks assumes its EBS cross-account role): the vendor's
+suspension denies them too (every path the vendor file opens is cut), a revocation by the
+vendor's encryption context does not; the proofs and ACCESS.md say so.
 """
 
 from __future__ import annotations

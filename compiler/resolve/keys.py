@@ -29,6 +29,7 @@ from .extras import active_extras
 from .facts import Fact, Frozen, key_facts, unverified
 from .features import check_features
 from .grants import grant_principals, is_service, principal_values
+from .monitoring import check_monitoring
 from .replacements import generations
 from .replicas import imported_material
 from .rotation import long_rotation
@@ -161,6 +162,7 @@ def resolve(org: Org, vendors: Mapping[str, Vendor], today: date) -> Resolved:
     """Join `org` with the vendor catalog; raise `CompileError` listing every problem."""
     diags = [d for vendor in vendors.values() for d in check_vendor(vendor)]
     diags += check_stacks(org)
+    diags += check_monitoring(org)
     diags += check_features(org)
     keys: list[ResolvedKey] = []
     logging: list[ResolvedLogging] = []

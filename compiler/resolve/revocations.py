@@ -15,11 +15,10 @@ from ..policy import catalog
 
 def uncovered_actions(vendor: Vendor) -> list[str]:
     """Data actions the vendor's grants give (wildcards expanded) that its revocation does not
-    deny; metadata reads (`catalog.METADATA_READ_ACTIONS`) may stay allowed."""
-    # `party: customer` grants name the organization's own principals, not the vendor's.
-    granted = catalog.data_actions(
-        a for g in vendor.grants if g.party == "vendor" for a in g.actions
-    )
+    deny; metadata reads (`catalog.METADATA_READ_ACTIONS`) may stay allowed. `party: customer`
+    grants count too: a suspension also denies the organization's principals they name (the
+    roles the vendor assumes), with the same actions."""
+    granted = catalog.data_actions(a for g in vendor.grants for a in g.actions)
     return sorted(granted - catalog.expand_all(vendor.revocation.actions))
 
 

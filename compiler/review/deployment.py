@@ -8,7 +8,8 @@
   relation (`policy.compare`): a witness request names who gains what. A new role, and a new
   replica (a new key ARN in a new Region), are new access.
 - Shorter retention or deletion windows, rotation off or slower, the trail stopped or
-  narrowed, an alarm or a recipient removed: `weakening`.
+  narrowed, Insights off, an alarm or a recipient removed, alarms sent to another topic, Object
+  Lock or access logging removed: `weakening`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..model.destructions import Destruction
 from ..policy import iam
 from ..policy.compare import compare
 from .findings import Finding, FindingClass
+from .weakening import PROTECTION_GONE, WEAKER, lost
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def _destroyed(r: Resource, how: str, ctx: Context, files: tuple[str, ...] = ())
     verb = "destroyed (declared in org.yaml `destructions`)" if declared else "DESTROYED"
     return Finding(
         "destruction",
-        f"{verb}: {r.where()}: {how}; what it holds is lost",
+        f"{verb}: {r.where()}: {how}; {lost(r)}",
         files or r.files,
         r.where(),
         declared,
@@ -71,11 +73,17 @@ def _gone(r: Resource, ctx: Context) -> Iterator[Finding]:
     if r.kind == "key":
         return  # the key review's: a key leaving needs a decommission
     if r.data_bearing:
-        yield _destroyed(r, "no root creates it any more, so Terraform deletes it", ctx)
+        how = "no root creates it any more" + (
+            "" if r.settings.get("skip_destroy") else ", so Terraform deletes it"
+        )
+        yield _destroyed(r, how, ctx)
     elif r.kind == "alarm":
         yield Finding(
             "weakening", f"alarm removed: {r.where()} no longer alarms", r.files, r.where()
         )
+    elif r.kind in PROTECTION_GONE:
+        line = f"removed: {r.where()}: {PROTECTION_GONE[r.kind]}"
+        yield Finding("weakening", line, r.files, r.where())
     elif r.kind == "metric-filter":
         yield Finding(
             "weakening",
@@ -136,51 +144,6 @@ def _show(v: Any) -> str:
     return json.dumps(v) if not isinstance(v, str) else f"`{v}`"
 
 
-def _never(v: Any) -> float:
-    """A retention of null or 0 keeps logs forever."""
-    return float("inf") if v in (None, 0) else float(v)
-
-
-# setting -> (is the new value weaker than the old?, the sentence's verb)
-_WEAKER: Mapping[str, tuple[Callable[[Any, Any], bool], str]] = {
-    "retention_in_days": (lambda o, n: _never(n) < _never(o), "keeps logs for less time"),
-    "deletion_window_in_days": (lambda o, n: n < o, "gives less time to stop a deletion"),
-    "enable_key_rotation": (lambda o, n: bool(o) and not n, "no longer rotates its key material"),
-    "rotation_period_in_days": (
-        lambda o, n: o is not None and n is not None and n > o,
-        "rotates its key material less often",
-    ),
-    "enable_logging": (lambda o, n: bool(o) and not n, "stops logging"),
-    "enable_log_file_validation": (
-        lambda o, n: bool(o) and not n,
-        "no longer validates its log files (tampering undetected)",
-    ),
-    "is_multi_region_trail": (lambda o, n: bool(o) and not n, "records one Region only"),
-    "include_global_service_events": (
-        lambda o, n: bool(o) and not n,
-        "no longer records global service events",
-    ),
-    "event_selectors": (lambda o, n: o != n, "selects other events (narrowed)"),
-    "s3_bucket_name": (lambda o, n: o != n, "delivers its log files elsewhere"),
-    "cloud_watch_logs_group": (lambda o, n: o != n, "sends its events to another log group"),
-    "alarm_actions": (lambda o, n: not set(o or ()) <= set(n or ()), "no longer notifies"),
-    "status": (lambda o, n: o == "Enabled" and n != "Enabled", "is no longer versioned"),
-    "expiration_days": (lambda o, n: _never(n) < _never(o), "expires log files sooner"),
-    "noncurrent_version_expiration_days": (
-        lambda o, n: _never(n) < _never(o),
-        "expires overwritten log files sooner",
-    ),
-    "force_destroy": (lambda o, n: not o and bool(n), "may be deleted with its log files"),
-}
-
-
-def weaker(setting: str, old: Any, new: Any) -> tuple[bool, str]:
-    """Whether `new` monitors or keeps less than `old` for `setting`, and the words for it (an
-    unknown setting counts as weaker: fail closed)."""
-    test, verb = _WEAKER.get(setting, (lambda o, n: True, "changes"))
-    return bool(test(old, new)), verb
-
-
 def _enabled(old: Resource, new: Resource) -> Iterator[Finding]:
     """org.yaml `key_states`: enabling a disabled key again gives back all its access."""
     o, n = old.settings.get("enabled", True), new.settings.get("enabled", True)
@@ -203,7 +166,7 @@ def _settings(old: Resource, new: Resource) -> Iterator[Finding]:
         o, n = old.settings.get(k), new.settings.get(k)
         if o == n or k in ("recipient", "enabled"):
             continue
-        weaker, verb = _WEAKER.get(k, (lambda o, n: True, "changes"))
+        weaker, verb = WEAKER.get(k, (lambda o, n: True, "changes"))
         cls: FindingClass = "weakening" if weaker(o, n) else "change"
         line = f"{new.where()} {verb}: {k} {_show(o)} -> {_show(n)}"
         yield Finding(
@@ -337,7 +300,7 @@ def _recipients(base: Sequence[Resource], head: Sequence[Resource]) -> Iterator[
     def by_root(rs: Sequence[Resource]) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
         for r in rs:
-            if r.kind == "subscription" and r.name.split(" ", 1)[0].endswith("-kms-alarms"):
+            if r.kind == "subscription" and ".key_alarms." in r.address:
                 out.setdefault(f"account {r.account}/Region {r.region}", set()).add(
                     str(r.settings.get("recipient", r.name.split(" ", 1)[-1]))
                 )

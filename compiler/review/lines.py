@@ -207,11 +207,13 @@ def _revocation_lines(
     key = key or okey
     if not key:  # a suspension, or a replaced key's decrypt-only grace period
         why = "decrypt-only" if sid.startswith("DecryptOnly") else "suspended"
+        own = _own_principals(stmt, ctx.account)
+        who, s = ctx.who + own, "" if own else "s"
         if new and not old:
-            return [f"{name}: {ctx.who} loses {actions} entirely ({why})"]
+            return [f"{name}: {who} lose{s} {actions} entirely ({why})"]
         if old and not new:
             lifted = "decrypt-only lifted" if why == "decrypt-only" else "suspension lifted"
-            return [f"{name}: {'NEW ACCESS: ' * ctx.widens}{ctx.who} regains {actions} ({lifted})"]
+            return [f"{name}: {'NEW ACCESS: ' * ctx.widens}{who} regain{s} {actions} ({lifted})"]
         return [f"{name}: Deny statement `{sid}` changed"]
     out = []
     added, removed = sorted(new_vals - old_vals), sorted(old_vals - new_vals)
@@ -226,6 +228,15 @@ def _revocation_lines(
             f"{', '.join(removed)} (revocation{_lifted_ticket(ctx.lifted, removed)} lifted)"
         )
     return out or [f"{name}: Deny statement `{sid}` changed"]
+
+
+def _own_principals(stmt: iam.Statement, account: str | None) -> str:
+    """A suspension also denies the organization's own principals the vendor uses (`party:
+    customer` grants, compile/guards.py `suspended_principals`): name them after the vendor."""
+    own = sorted(
+        a for a in (stmt.principal.aws if stmt.principal else ()) if a.split(":")[4:5] == [account]
+    )
+    return f" and the organization's own {_codes(own)}" if own else ""
 
 
 def _alone(deny: iam.Statement | None) -> iam.Policy:

@@ -3,7 +3,7 @@ tree's module text when a module file changes.
 
 The inventory (render/inventory.py) states the monitoring and protection settings the modules
 hard-code: the trail logs, validates its log files, covers every Region and global events with
-the default (all management events) selectors; every key is protected by `prevent_destroy`; the
+one event selector of every management event; every key is protected by `prevent_destroy`; the
 alarms notify the alarm topic. tests/e2e/test_inventory.py proves those values against a real
 plan of the shipped modules. A pull request that edits a module is `unproved` (exit 3) anyway;
 when the edit also takes one of these literals away, the review names the weakening (exit 6):
@@ -39,9 +39,46 @@ MODULE_LITERALS = (
         r"\s*include_global_service_events\s*=\s*true",
         "the trail may stop recording global service events",
     ),
+    # The one event selector the module writes: every management event, read and write, from
+    # every source (modules/cloudtrail/main.tf); anything that narrows it is reported
+    Literal(*_TRAIL, r"\s*event_selector\s*\{", "the trail's event selector is removed"),
     Literal(
         *_TRAIL,
-        r"\s*(dynamic\s+\"?)?(advanced_)?event_selector\b.*",
+        r'\s*read_write_type\s*=\s*"All"',
+        "the trail may record only read or only write events",
+    ),
+    Literal(
+        *_TRAIL,
+        r"\s*include_management_events\s*=\s*true",
+        "the trail may stop recording management events",
+    ),
+    Literal(
+        *_TRAIL,
+        r'\s*read_write_type\s*=\s*(?!\s|"All"$).*',
+        "the trail may record only read or only write events",
+        absent=True,
+    ),
+    Literal(
+        *_TRAIL,
+        r"\s*include_management_events\s*=\s*(?!\s|true$).*",
+        "the trail may stop recording management events",
+        absent=True,
+    ),
+    Literal(
+        *_TRAIL,
+        r".*\bexclude_management_event_sources\b.*",
+        "event sources are excluded from what the trail records",
+        absent=True,
+    ),
+    Literal(
+        *_TRAIL,
+        r"\s*(dynamic\s+\"?)?advanced_event_selector\b.*",
+        "advanced event selectors narrow what the trail records",
+        absent=True,
+    ),
+    Literal(
+        *_TRAIL,
+        r"\s*dynamic\s+\"?event_selector\b.*",
         "event selectors narrow what the trail records",
         absent=True,
     ),
@@ -60,8 +97,33 @@ MODULE_LITERALS = (
     Literal(
         "modules/key-alarms/main.tf",
         'resource "aws_cloudwatch_metric_alarm" "this" {',
-        r"\s*alarm_actions\s*=\s*\[aws_sns_topic\.this\[0\]\.arn\]",
+        r"\s*alarm_actions\s*=\s*\[local\.topic_arn\]",
         "the key alarms may stop notifying the alarm topic",
+    ),
+    Literal(
+        "modules/key-alarms/main.tf",
+        "locals {",
+        r"\s*topic_arn\s*=\s*var\.sns_topic_arn\s*!=\s*null\s*\?\s*var\.sns_topic_arn\s*:"
+        r"\s*try\(aws_sns_topic\.this\[0\]\.arn,\s*null\)",
+        "the key alarms may stop notifying the alarm topic",
+    ),
+    Literal(
+        "modules/cloudtrail/bucket.tf",
+        'resource "aws_s3_bucket" "this" {',
+        r"\s*prevent_destroy\s*=\s*true",
+        "Terraform may delete the trail bucket and its log files (prevent_destroy off)",
+    ),
+    Literal(
+        "modules/cloudtrail/logs.tf",
+        'resource "aws_cloudwatch_log_group" "this" {',
+        r"\s*skip_destroy\s*=\s*true",
+        "Terraform may delete the trail's log group and its events (skip_destroy off)",
+    ),
+    Literal(
+        "modules/vendor-log-role/main.tf",
+        'resource "aws_cloudwatch_log_group" "this" {',
+        r"\s*skip_destroy\s*=\s*true",
+        "Terraform may delete the vendors' log groups and their events (skip_destroy off)",
     ),
     Literal(
         "modules/cloudtrail/bucket.tf",

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..deployment import DATA_BEARING, Inventory, Resource, Root
-from .deployment import weaker
 from .findings import Finding, FindingClass
 from .planaccess import KEY_TYPES, Context, declared_ticket, enabled, gone, policies, recreated
 from .planfile import Change, Path_, Plan, by_address
+from .weakening import lost, weaker
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def _destroys(c: Change, r: Resource | None, ctx: Context) -> Iterator[Finding]:
         line = f"the plan {how} {r.where()}, as declared in org.yaml ({ticket})"
         yield Finding("destruction", line, r.files, r.where(), declared=True)
         return
-    line = f"DESTROYED: the plan {how} {r.where()}: what it holds is lost"
+    line = f"DESTROYED: the plan {how} {r.where()}: {lost(r)}"
     fix = (
         "declare it in org.yaml (`decommissions` for a key, `destructions` for the rest) and "
         "review the change, or plan from the reviewed commit"

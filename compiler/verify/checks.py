@@ -12,13 +12,19 @@ from collections.abc import Callable, Iterator
 
 from pydantic import BaseModel, ConfigDict
 
+from ..compile.guards import suspended_principals
 from ..compile.keys import CONTEXT_PREFIX, POLICY_LIMIT, CompiledKey
 from ..diagnostics import Diagnostic
 from ..policy import catalog
 from ..policy.compare import compare
 from ..policy.context import DERIVED_LOWER
 from ..policy.evaluate import Request, evaluate, evaluate_each
-from .guards import grants_only_for_aws, no_lockout, only_break_glass_disables
+from .guards import (
+    grants_only_for_aws,
+    no_lockout,
+    only_break_glass_disables,
+    replicas_only_where_declared,
+)
 from .replacements import decrypt_only
 
 Check = Callable[[CompiledKey], Iterator[Diagnostic]]
@@ -165,7 +171,7 @@ def _collateral(ck: CompiledKey, action: str, ctx: dict[str, str]) -> Diagnostic
 
 def vendor_grants(ck: CompiledKey) -> list[tuple[str, tuple[str, ...]]]:
     """(name, actions) of the grants to the vendor's own principals: `party: customer` grants
-    name the organization's principals, which a suspension or revocation does not deny."""
+    name the organization's principals, which a revocation does not deny."""
     parties = [w.party for w in ck.key.grant_who] or ["vendor"] * len(ck.key.grants)
     return [
         (name, actions)
@@ -175,17 +181,21 @@ def vendor_grants(ck: CompiledKey) -> list[tuple[str, tuple[str, ...]]]:
 
 
 def granted_data_actions(ck: CompiledKey) -> list[str]:
-    """Every data action the vendor's grants give on this key (wildcards expanded)."""
-    return sorted(catalog.data_actions(a for _, actions in vendor_grants(ck) for a in actions))
+    """Every data action the vendor file's grants give on this key (wildcards expanded), the
+    `party: customer` grants' included: a suspension denies them all."""
+    return sorted(catalog.data_actions(a for _, actions, _ in ck.key.grants for a in actions))
 
 
 def _suspension_complete(ck: CompiledKey) -> Iterator[Diagnostic]:
     """A suspended vendor is explicitly denied every granted data action (E517), whatever the
-    request's context: the Suspend statement has no condition, so the empty context decides."""
+    request's context, and so is every principal of the organization its `party: customer`
+    grants name (the roles the vendor assumes): the Suspend statement has no condition, so the
+    empty context decides."""
     k = ck.key
     if k.suspension is None:
         return
-    for principal in k.principals:
+    aws, services = suspended_principals(k)
+    for principal in (*aws, *services):
         for action in granted_data_actions(ck):
             d = evaluate(ck.policy, Request(principal=principal, action=action), k.org.account_id)
             if d.reason != "explicit_deny":
@@ -268,6 +278,7 @@ CHECKS: tuple[Check, ...] = (
     no_lockout,
     only_break_glass_disables,
     grants_only_for_aws,
+    replicas_only_where_declared,
     _revocations_effective,
     _suspension_complete,
     decrypt_only,

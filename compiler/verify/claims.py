@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..compile.guards import LIFECYCLE_ACTIONS, suspended_principals
 from ..compile.keys import CONTEXT_PREFIX, CompiledKey
 from ..model import Vendor
 from ..policy import catalog
@@ -37,19 +38,21 @@ def unconfirmed_line(ck: CompiledKey) -> str | None:
 def suspension_line(ck: CompiledKey) -> str | None:
     if ck.key.suspension is None:
         return None
-    granted = catalog.expand_all(a for _, acts in vendor_grants(ck) for a in acts)
+    granted = catalog.expand_all(a for _, acts, _ in ck.key.grants for a in acts)
     reads = sorted(granted & catalog.METADATA_READ_ACTIONS)
     still = f"; metadata reads not denied: {', '.join(reads)}" if reads else ""
-    customer = sorted({a for w in ck.key.grant_who if w.party == "customer" for a in w.aws})
-    own = (
-        f"; not denied: the organization's own principals of `party: customer` grants "
-        f"({', '.join(customer)})"
-        if customer
+    aws, services = suspended_principals(ck.key)
+    own = sorted(set(aws + services) - set(ck.key.principals))
+    also = (
+        f"; also denied to the organization's own principals its `party: customer` grants "
+        f"name, which the vendor uses ({', '.join(own)})"
+        if own
         else ""
     )
-    what = "every data action granted to the vendor" if customer else "every granted data action"
     return (
-        f"proved: suspended: {what} denied ({len(granted_data_actions(ck))} action(s){still}{own})"
+        f"proved: suspended: every data action granted in the vendor file denied "
+        f"({len(granted_data_actions(ck))} action(s){still}{also}); grants created before the "
+        "suspension keep working until revoked (aws kms list-grants)"
     )
 
 
@@ -85,13 +88,19 @@ def extra_lines(ck: CompiledKey) -> list[str]:
 
 
 def guard_lines(ck: CompiledKey) -> list[str]:
-    """The guard-rail proofs (verify E507, E520, E521), in the key policy only."""
+    """The guard-rail proofs (verify E507, E520, E521, E523), in the key policy only."""
     k = ck.key
     who = "only break-glass may" if k.org.break_glass else "nobody may (no break_glass role)"
     grants = "proved: kms:CreateGrant denied unless the grant is for an AWS resource"
     if k.vendor.create_grant is not None:
         grants += f" (vendor `{k.vendor.name}` exempt: declares create_grant)"
-    return [f"proved: {who} call kms:DisableKey and kms:ScheduleKeyDeletion", grants]
+    regions = k.options.replica_regions
+    replicate = (
+        f"proved: kms:ReplicateKey denied into every Region but {', '.join(regions)}"
+        if regions
+        else "proved: kms:ReplicateKey denied (no replica_regions)"
+    )
+    return [f"proved: {who} call {', '.join(LIFECYCLE_ACTIONS)}", grants, replicate]
 
 
 def proof_lines(ck: CompiledKey, proof: Proof) -> list[str]:

@@ -1,8 +1,9 @@
-"""Stage 5, verify: the guard-rail proofs and lints (issue 12), split from `verify`.
+"""Stage 5, verify: the guard-rail proofs and lints (issues 12 and 24), split from `verify`.
 
-No lockout (the account root and administrators keep kms:PutKeyPolicy, break-glass keeps
-kms:DisableKey and kms:ScheduleKeyDeletion), only break-glass disables or deletes, and
-kms:CreateGrant only for AWS resources unless a vendor declares `create_grant`. Each is checked
+No lockout (the account root and administrators keep kms:PutKeyPolicy, break-glass keeps every
+break-glass-only action), only break-glass disables, deletes, imports or deletes material, or
+moves the primary Region, kms:CreateGrant only for AWS resources unless a vendor declares
+`create_grant`, and kms:ReplicateKey only into the declared replica Regions. Each is checked
 with the evaluator for the account root, every administrator, break-glass, every vendor
 principal and another role of the account, with `aws:PrincipalArn` set as AWS sets it.
 """
@@ -12,13 +13,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import lru_cache
 
-from ..compile.keys import (
+from ..compile.guards import (
     GRANT_FOR_AWS,
+    GUARD_REPLICAS_SID,
     LIFECYCLE_ACTIONS,
     PRINCIPAL_ARN,
-    CompiledKey,
+    REPLICA_REGION,
     grant_exempt_patterns,
 )
+from ..compile.keys import CompiledKey
 from ..diagnostics import Diagnostic
 from ..model.inputs import Grant, Org, Vendor
 from ..policy import catalog
@@ -79,8 +82,9 @@ def _probes(ck: CompiledKey) -> list[str]:
 
 
 def only_break_glass_disables(ck: CompiledKey) -> Iterator[Diagnostic]:
-    """Every principal but break-glass is denied kms:DisableKey and kms:ScheduleKeyDeletion,
-    also when the request carries no `aws:PrincipalArn` (the Deny is then unconditional)."""
+    """Every principal but break-glass is denied every `LIFECYCLE_ACTIONS` action (disable,
+    schedule deletion, import or delete material, move the primary Region), also when the
+    request carries no `aws:PrincipalArn` (the Deny is then unconditional)."""
     org = ck.key.org
     for who in _probes(ck):
         if who == org.break_glass:
@@ -115,15 +119,53 @@ def grants_only_for_aws(ck: CompiledKey) -> Iterator[Diagnostic]:
                 )
 
 
+# Regions a replica may never be created in unless declared: one AWS Region and one that only
+# differs by a suffix, so a prefix-matching mistake in the guard would show.
+_PROBE_REGIONS = ("ap-southeast-2", "us-west-2x")
+
+
+def replicas_only_where_declared(ck: CompiledKey) -> Iterator[Diagnostic]:
+    """kms:ReplicateKey is denied to every probe principal (break-glass included) into any Region
+    the key does not declare, and with no `kms:ReplicaRegion` at all; a declared Region is not
+    denied by the guard (the account root keeps it through IAM, so Terraform can replicate)."""
+    org, declared = ck.key.org, ck.key.options.replica_regions
+    where = ck.origins.get(GUARD_REPLICAS_SID)
+    others = [r for r in (*_PROBE_REGIONS, org.region) if r not in declared]
+    for who in _probes(ck):
+        for region in [*others, None]:
+            ctx = {} if region is None else {REPLICA_REGION: region}
+            d = evaluate(ck.policy, _as(who, "kms:ReplicateKey", **ctx), org.account_id)
+            if d.decision != "deny" or d.reason != "explicit_deny":
+                yield Diagnostic.make(
+                    "E523",
+                    f"key `{ck.key.name}`: `{who}` may replicate the key into "
+                    f"{region or 'a Region the request does not name'} ({d.reason})",
+                    where,
+                )
+    root = f"arn:aws:iam::{org.account_id}:root"
+    for region in declared:
+        d = evaluate(
+            ck.policy, _as(root, "kms:ReplicateKey", **{REPLICA_REGION: region}), org.account_id
+        )
+        if d.decision == "deny":
+            yield Diagnostic.make(
+                "E523",
+                f"key `{ck.key.name}`: the account cannot replicate the key into its declared "
+                f"Region {region} ({d.reason})",
+                where,
+            )
+
+
 def _no_break_glass(org: Org) -> Iterator[Diagnostic]:
     if org.break_glass is None:
         yield Diagnostic.make(
             "W108",
-            "no `break_glass` role: every key denies kms:DisableKey and kms:ScheduleKeyDeletion "
-            "to every principal",
+            "no `break_glass` role: every key denies "
+            + ", ".join(LIFECYCLE_ACTIONS)
+            + " to every principal",
             org.where.at("organization", key=True),
-            "to decommission a key, first add `break_glass` in a reviewed change and apply it "
-            "(kms:PutKeyPolicy, alarmed), then disable or delete the key as that role",
+            "to decommission a key or import material, first add `break_glass` in a reviewed "
+            "change and apply it (kms:PutKeyPolicy, alarmed), then act as that role",
         )
 
 

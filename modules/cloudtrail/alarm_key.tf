@@ -15,43 +15,48 @@ resource "aws_kms_key" "alarms" {
 
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = concat([
-      local.account_root_statement,
-      # CloudWatch Logs encrypts the trail's log group only
-      # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
-      {
-        Sid       = "CloudWatchLogsEncryptTrailLogGroup"
-        Effect    = "Allow"
-        Principal = { Service = "logs.${local.region}.amazonaws.com" }
-        Action = [
-          "kms:Encrypt*",
-          "kms:Decrypt*",
-          "kms:ReEncrypt*",
-          "kms:GenerateDataKey*",
-          "kms:Describe*",
-        ]
-        Resource = "*"
-        Condition = {
-          ArnEquals = {
-            "kms:EncryptionContext:aws:logs:arn" = local.log_group_arn
+    Statement = concat(
+      [local.account_root_statement],
+      [for st in [
+        # CloudWatch Logs encrypts the trail's log group only
+        # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+        {
+          Sid       = "CloudWatchLogsEncryptTrailLogGroup"
+          Effect    = "Allow"
+          Principal = { Service = "logs.${local.region}.amazonaws.com" }
+          Action = [
+            "kms:Encrypt*",
+            "kms:Decrypt*",
+            "kms:ReEncrypt*",
+            "kms:GenerateDataKey*",
+            "kms:Describe*",
+          ]
+          Resource = "*"
+          Condition = {
+            ArnEquals = {
+              "kms:EncryptionContext:aws:logs:arn" = local.log_group_arn
+            }
           }
-        }
-      },
-      # CloudWatch alarms of this account publish to the KMS-encrypted alarm topic (key-alarms module)
-      # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
-      {
-        Sid       = "CloudWatchAlarmsEncryptedTopic"
-        Effect    = "Allow"
-        Principal = { Service = "cloudwatch.amazonaws.com" }
-        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
-        Resource  = "*"
-        Condition = {
-          StringEquals = {
-            "aws:SourceAccount" = local.account_id
+        },
+      ] : st if local.own_trail],
+      [
+        # CloudWatch alarms of this account publish to the KMS-encrypted alarm topic (key-alarms module)
+        # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+        {
+          Sid       = "CloudWatchAlarmsEncryptedTopic"
+          Effect    = "Allow"
+          Principal = { Service = "cloudwatch.amazonaws.com" }
+          Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+          Resource  = "*"
+          Condition = {
+            StringEquals = {
+              "aws:SourceAccount" = local.account_id
+            }
           }
-        }
-      },
-    ], local.guard_statements)
+        },
+      ],
+      local.guard_statements,
+    )
   })
 
   tags = var.tags

@@ -3,19 +3,57 @@
 ################################################################################
 
 resource "aws_s3_bucket" "this" {
-  count = var.create ? 1 : 0
+  count = local.own_trail ? 1 : 0
 
-  # checkov:skip=CKV_AWS_18: no server access logging: it needs a second bucket outside this module. Reads of the log files are NOT recorded (the trail records management events only, no S3 data events; logging data events on the bucket that receives them would loop). The bucket policy admits only this trail's writes; log file validation detects tampering
   # checkov:skip=CKV_AWS_144: cross-Region replication is a DR choice left to the organization; the trail is multi-Region and versioned
   # checkov:skip=CKV2_AWS_62: no consumer for S3 event notifications; delivery notifications come from the trail's SNS topic
   bucket        = local.bucket_name
   force_destroy = var.s3_force_destroy
 
   tags = var.tags
+
+  # The trail's evidence outlives the deployment: a plan that would delete the bucket fails
+  # ("Instance cannot be destroyed"). README, "Decommissioning": `terraform state rm` it first.
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+# Server access logs of the trail bucket: who read or deleted the log files (the trail records
+# management events only). CIS AWS Foundations Benchmark v3.0.0 3.4.
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerLogs.html
+resource "aws_s3_bucket_logging" "this" {
+  count = local.own_trail ? 1 : 0
+
+  bucket        = aws_s3_bucket.this[0].id
+  target_bucket = local.access_log_bucket_name
+  target_prefix = "${local.bucket_name}/"
+
+  depends_on = [aws_s3_bucket_policy.access_logs]
+}
+
+# Optional Object Lock on the trail bucket (versioned): log files cannot be deleted or
+# overwritten for var.object_lock.days, even by the account root in COMPLIANCE mode. AWS can
+# enable it on an existing versioned bucket.
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-configure.html
+resource "aws_s3_bucket_object_lock_configuration" "this" {
+  count = local.own_trail && var.object_lock != null ? 1 : 0
+
+  bucket              = aws_s3_bucket.this[0].id
+  object_lock_enabled = "Enabled"
+
+  rule {
+    default_retention {
+      mode = var.object_lock.mode
+      days = var.object_lock.days
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.this]
 }
 
 resource "aws_s3_bucket_ownership_controls" "this" {
-  count = var.create ? 1 : 0
+  count = local.own_trail ? 1 : 0
 
   bucket = aws_s3_bucket.this[0].id
 
@@ -25,7 +63,7 @@ resource "aws_s3_bucket_ownership_controls" "this" {
 }
 
 resource "aws_s3_bucket_public_access_block" "this" {
-  count = var.create ? 1 : 0
+  count = local.own_trail ? 1 : 0
 
   bucket                  = aws_s3_bucket.this[0].id
   block_public_acls       = true
@@ -35,7 +73,7 @@ resource "aws_s3_bucket_public_access_block" "this" {
 }
 
 resource "aws_s3_bucket_versioning" "this" {
-  count = var.create ? 1 : 0
+  count = local.own_trail ? 1 : 0
 
   bucket = aws_s3_bucket.this[0].id
 
@@ -45,7 +83,7 @@ resource "aws_s3_bucket_versioning" "this" {
 }
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
-  count = var.create ? 1 : 0
+  count = local.own_trail ? 1 : 0
 
   bucket = aws_s3_bucket.this[0].id
 
@@ -59,7 +97,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
-  count = var.create ? 1 : 0
+  count = local.own_trail ? 1 : 0
 
   bucket = aws_s3_bucket.this[0].id
 
@@ -95,7 +133,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
 }
 
 resource "aws_s3_bucket_policy" "this" {
-  count = var.create ? 1 : 0
+  count = local.own_trail ? 1 : 0
 
   bucket = aws_s3_bucket.this[0].id
   policy = jsonencode({

@@ -3,10 +3,14 @@
 ################################################################################
 
 resource "aws_cloudwatch_log_group" "this" {
-  count = var.create ? 1 : 0
+  count = local.own_trail ? 1 : 0
 
   name              = local.log_group_name
   retention_in_days = var.log_retention_days
+  # The log group is the alarms' evidence: it outlives the deployment. A destroy (or removing the
+  # trail) only forgets it; delete it by hand once its retention no longer matters.
+  # https://registry.terraform.io/providers/hashicorp/aws/5.100.0/docs/resources/cloudwatch_log_group#skip_destroy
+  skip_destroy = true
   # The alarm path's key: a disabled trail key must not stop the events that report it.
   kms_key_id = aws_kms_key.alarms[0].arn
 
@@ -14,7 +18,7 @@ resource "aws_cloudwatch_log_group" "this" {
 }
 
 resource "aws_iam_role" "this" {
-  count = var.create ? 1 : 0
+  count = local.own_trail ? 1 : 0
 
   name        = "${var.name}-cloudtrail-cloudwatch-logs"
   description = "Lets CloudTrail trail ${var.name} deliver events to ${local.log_group_name}"
@@ -43,7 +47,7 @@ resource "aws_iam_role" "this" {
 }
 
 resource "aws_iam_role_policy" "this" {
-  count = var.create ? 1 : 0
+  count = local.own_trail ? 1 : 0
 
   name = "deliver-to-cloudwatch-logs"
   role = aws_iam_role.this[0].id

@@ -3,13 +3,13 @@
 ################################################################################
 
 output "trail_arn" {
-  description = "ARN of the trail."
-  value       = try(aws_cloudtrail.this[0].arn, null)
+  description = "ARN of the trail: the one created, or var.existing_trail.arn."
+  value       = var.create ? try(aws_cloudtrail.this[0].arn, local.trail_arn) : null
 }
 
 output "trail_name" {
   description = "Name of the trail."
-  value       = try(aws_cloudtrail.this[0].name, null)
+  value       = var.create ? try(aws_cloudtrail.this[0].name, reverse(split("/", local.trail_arn))[0]) : null
 }
 
 ################################################################################
@@ -26,18 +26,23 @@ output "bucket_arn" {
   value       = try(aws_s3_bucket.this[0].arn, null)
 }
 
+output "access_log_bucket_name" {
+  description = "Name of the bucket that receives the trail bucket's S3 server access logs."
+  value       = local.own_trail ? local.access_log_bucket_name : null
+}
+
 ################################################################################
 # CloudWatch Logs
 ################################################################################
 
 output "cloudwatch_log_group_name" {
-  description = "Name of the CloudWatch Logs group the trail delivers to (input of the key-alarms module)."
-  value       = try(aws_cloudwatch_log_group.this[0].name, null)
+  description = "Name of the CloudWatch Logs group the trail delivers to (input of the key-alarms module): the one created, or var.existing_trail.log_group_name."
+  value       = var.create ? try(aws_cloudwatch_log_group.this[0].name, local.log_group_name) : null
 }
 
 output "cloudwatch_log_group_arn" {
   description = "ARN of the CloudWatch Logs group the trail delivers to."
-  value       = try(aws_cloudwatch_log_group.this[0].arn, null)
+  value       = var.create ? try(aws_cloudwatch_log_group.this[0].arn, local.log_group_arn) : null
 }
 
 output "cloudwatch_logs_role_arn" {
@@ -50,7 +55,7 @@ output "cloudwatch_logs_role_arn" {
 ################################################################################
 
 output "kms_key_arn" {
-  description = "ARN of the trail's own KMS key (log files, delivery topic); its policy also lets CloudWatch Logs encrypt log groups of this account (the vendors' log groups)."
+  description = "ARN of the trail's own KMS key (log files, delivery topic); its policy also lets CloudWatch Logs encrypt the log groups of var.kms_log_group_names (the vendors')."
   value       = try(aws_kms_key.this[0].arn, null)
 }
 

@@ -3,7 +3,7 @@
 ################################################################################
 
 resource "aws_sns_topic" "this" {
-  count = var.create ? 1 : 0
+  count = local.own_trail ? 1 : 0
 
   name              = "${var.name}-cloudtrail-delivery"
   kms_master_key_id = aws_kms_key.this[0].arn
@@ -12,7 +12,7 @@ resource "aws_sns_topic" "this" {
 }
 
 resource "aws_sns_topic_policy" "this" {
-  count = var.create ? 1 : 0
+  count = local.own_trail ? 1 : 0
 
   arn = aws_sns_topic.this[0].arn
   policy = jsonencode({

@@ -39,9 +39,39 @@ variable "insight_types" {
   }
 }
 
+variable "existing_trail" {
+  description = "Use an existing trail instead of creating one (an account baseline's, or the organization trail): its ARN and the CloudWatch Logs group it delivers to, in this account and Region (the alarms' metric filters go there). The module then creates only the two KMS keys: no trail, bucket, log group, delivery role or topic."
+  type = object({
+    arn            = string
+    log_group_name = string
+  })
+  default = null
+
+  validation {
+    condition     = var.existing_trail == null || can(regex("^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:[0-9]{12}:trail/[A-Za-z0-9._-]{3,128}$", var.existing_trail.arn))
+    error_message = "existing_trail.arn must be a CloudTrail trail ARN."
+  }
+
+  validation {
+    condition     = var.existing_trail == null || can(regex("^[A-Za-z0-9_/.#-]{1,512}$", var.existing_trail.log_group_name))
+    error_message = "existing_trail.log_group_name must be a CloudWatch Logs group name."
+  }
+}
+
 ################################################################################
 # CloudWatch Logs
 ################################################################################
+
+variable "kms_log_group_names" {
+  description = "CloudWatch Logs groups (in this account and Region) that may be encrypted with the trail key: the vendors' log groups. The key policy names exactly these (kms:EncryptionContext:aws:logs:arn), not every log group of the account."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for n in var.kms_log_group_names : can(regex("^[A-Za-z0-9_/.#-]{1,512}$", n))])
+    error_message = "kms_log_group_names must hold CloudWatch Logs group names."
+  }
+}
 
 variable "log_retention_days" {
   description = "Retention of the trail's CloudWatch Logs group, in days (a value CloudWatch Logs accepts; at least 365 recommended)."
@@ -107,8 +137,33 @@ variable "bucket_name" {
   }
 }
 
+variable "access_log_bucket_name" {
+  description = "Existing bucket that receives the trail bucket's S3 server access logs (CIS v3.0.0 3.4), under the prefix <bucket name>/. Null: the module creates <name>-cloudtrail-access-<account id>."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.access_log_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.access_log_bucket_name))
+    error_message = "access_log_bucket_name must be a valid S3 bucket name."
+  }
+}
+
+variable "object_lock" {
+  description = "Object Lock default retention of the trail bucket's log files ({mode = GOVERNANCE or COMPLIANCE, days}). Null: no Object Lock. COMPLIANCE cannot be shortened or removed by anyone, the account root included, until each file's retention ends."
+  type = object({
+    mode = string
+    days = number
+  })
+  default = null
+
+  validation {
+    condition     = var.object_lock == null || try(contains(["GOVERNANCE", "COMPLIANCE"], var.object_lock.mode) && var.object_lock.days >= 1 && floor(var.object_lock.days) == var.object_lock.days, false)
+    error_message = "object_lock.mode must be GOVERNANCE or COMPLIANCE and object_lock.days a positive whole number."
+  }
+}
+
 variable "s3_force_destroy" {
-  description = "Allow terraform destroy to delete the bucket with its log files. Keep false outside test environments."
+  description = "Let S3 delete the buckets with their log files once Terraform may destroy them (the buckets carry prevent_destroy: only after `terraform state rm`, never by a plan). Keep false outside test environments."
   type        = bool
   default     = false
 }

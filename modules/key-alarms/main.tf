@@ -1,96 +1,72 @@
 locals {
-  # CIS AWS Foundations Benchmark control "Ensure a log metric filter and alarm exist for
-  # disabling or scheduled deletion of customer created CMKs", by benchmark version
-  # (numbering as in github.com/turbot/steampipe-mod-aws-compliance, cis_v120 ... cis_v600).
-  # https://www.cisecurity.org/benchmark/amazon_web_services
-  cis_control_ids = {
-    "v1.2.0" = "3.7"
-    "v1.4.0" = "4.7"
-    "v3.0.0" = "4.7"
-    "v5.0.0" = "4.7"
-    "v6.0.0" = "5.7"
-  }
-  # ... and "Ensure a log metric filter and alarm exist for CloudTrail configuration changes"
-  # (AWS Security Hub CloudWatch.5), same numbering source.
-  cis_trail_control_ids = {
-    "v1.2.0" = "3.5"
-    "v1.4.0" = "4.5"
-    "v3.0.0" = "4.5"
-    "v5.0.0" = "4.5"
-    "v6.0.0" = "5.5"
+  # The controls, their patterns and their sources: controls.json, which `byok audit` reads too
+  # (one source for both). CIS AWS Foundations Benchmark v3.0.0, section 4: the Remediation
+  # step's metric filter pattern of each control, verbatim (see the file's `note` and `sources`).
+  catalog = jsondecode(file("${path.module}/controls.json"))
+
+  # Default: the controls that bear on key access and its evidence (4.1, 4.3, 4.4, 4.5, 4.7,
+  # 4.8, 4.15); cis_controls = "all" adds the rest with a metric filter (4.2, 4.6, 4.9-4.14).
+  # 4.16 (Security Hub enabled) has no metric filter and is not created here.
+  cis = {
+    for c in local.catalog.cis : "CIS-${c.id}-${c.name}" => {
+      pattern     = c.pattern
+      description = "CIS AWS Foundations Benchmark v3.0.0 ${c.id} (${c.title}; ${c.level}): the benchmark's metric filter pattern, verbatim."
+      cis_control = c.id
+    }
+    if var.create && (var.cis_controls == "all" || c.set == "default") && !contains(var.disabled_controls, c.name)
   }
 
-  # One entry per control, keyed by a stable name: for_each addresses never shift.
-  all_controls = {
-    # CIS: KMS key disabled or scheduled for deletion (pattern verbatim from the benchmark remediation)
-    # https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys-creating-cloudwatch-alarm.html
-    DisableOrDeleteCMK = {
-      description = "A customer managed KMS key was disabled or scheduled for deletion"
-      pattern     = "{($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)||($.eventName=ScheduleKeyDeletion)) }"
-      cis_control = local.cis_control_ids[var.cis_version]
-    }
-    # CIS: CloudTrail configuration changes (pattern verbatim from the benchmark remediation)
-    # https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html#cloudwatch-5
-    CloudTrailChanges = {
-      description = "A CloudTrail trail was created, updated, deleted, started or stopped"
-      pattern     = "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) || ($.eventName = StopLogging) }"
-      cis_control = local.cis_trail_control_ids[var.cis_version]
-    }
-    # The rest are not CIS controls (the benchmark has no pattern for them); each watches one
-    # KMS API call in the benchmark's own filter style.
-    # https://docs.aws.amazon.com/kms/latest/developerguide/logging-using-cloudtrail.html
-    # A key policy was replaced (vendor access may have widened or narrowed)
-    KeyPolicyChanges = {
-      description = "The key policy of a KMS key was changed (PutKeyPolicy)"
-      pattern     = "{ ($.eventSource = kms.amazonaws.com) && ($.eventName = PutKeyPolicy) }"
-      cis_control = null
-    }
-    # Imported key material was deleted: the key is unusable until the same material is imported
-    KeyMaterialDeleted = {
-      description = "Imported key material of a KMS key was deleted (DeleteImportedKeyMaterial)"
-      pattern     = "{ ($.eventSource = kms.amazonaws.com) && ($.eventName = DeleteImportedKeyMaterial) }"
-      cis_control = null
-    }
-    # Automatic rotation was turned off
-    KeyRotationDisabled = {
-      description = "Automatic rotation of a KMS key was disabled (DisableKeyRotation)"
-      pattern     = "{ ($.eventSource = kms.amazonaws.com) && ($.eventName = DisableKeyRotation) }"
-      cis_control = null
-    }
-    # A grant gives use of a key outside the key policy
-    GrantCreated = {
-      description = "A grant was created on a KMS key (CreateGrant)"
-      pattern     = "{ ($.eventSource = kms.amazonaws.com) && ($.eventName = CreateGrant) }"
-      cis_control = null
-    }
-    # A multi-Region key was replicated: the replica has its own key policy
-    KeyReplicated = {
-      description = "A multi-Region KMS key was replicated to another Region (ReplicateKey)"
-      pattern     = "{ ($.eventSource = kms.amazonaws.com) && ($.eventName = ReplicateKey) }"
-      cis_control = null
+  # Not CIS controls: one KMS API call each, scoped to this deployment's keys by key id
+  # (var.key_ids), in chunks so no pattern exceeds CloudWatch Logs' 1024 characters. Every chunk
+  # is one metric filter; the filters of one control publish its one metric.
+  ev          = local.catalog.key_events
+  key_chunks  = chunklist(sort(keys(var.key_ids)), local.ev.chunk)
+  key_enabled = { for e in local.ev.events : e.name => e if var.create && length(var.key_ids) > 0 && !contains(var.disabled_controls, e.name) }
+  key_filters = {
+    for pair in setproduct(keys(local.key_enabled), range(length(local.key_chunks))) :
+    "${pair[0]}/${pair[1]}" => {
+      control = pair[0]
+      name    = pair[1] == 0 ? "${var.name_prefix}-${pair[0]}" : "${var.name_prefix}-${pair[0]}-${pair[1] + 1}"
+      pattern = "${format(local.ev.prefix, local.key_enabled[pair[0]].event)}${join(local.ev.join, [for k in local.key_chunks[pair[1]] : format(local.ev.term, var.key_ids[k])])}${local.ev.suffix}"
     }
   }
 
-  controls = { for k, v in local.all_controls : k => v if var.create && !contains(var.disabled_controls, k) }
+  filters = merge(
+    { for k, v in local.cis : k => { control = k, name = "${var.name_prefix}-${k}", pattern = v.pattern } },
+    local.key_filters,
+  )
+  alarms = merge(
+    { for k, v in local.cis : k => { description = v.description, cis_control = v.cis_control } },
+    { for k, e in local.key_enabled : k => { description = e.description, cis_control = null } },
+  )
+
+  topic_arn = var.sns_topic_arn != null ? var.sns_topic_arn : try(aws_sns_topic.this[0].arn, null)
 }
 
 ################################################################################
-# SNS topic
+# SNS topic (or an existing one: var.sns_topic_arn)
 ################################################################################
 
 resource "aws_sns_topic" "this" {
-  count = var.create ? 1 : 0
+  count = var.create && var.sns_topic_arn == null ? 1 : 0
 
   name              = "${var.name_prefix}-kms-alarms"
   kms_master_key_id = var.kms_key_arn
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.kms_key_arn != null
+      error_message = "kms_key_arn is required when the module creates the alarm topic (sns_topic_arn is null)."
+    }
+  }
 }
 
 resource "aws_sns_topic_subscription" "this" {
   for_each = var.create ? toset(var.alarm_emails) : toset([])
 
-  topic_arn = aws_sns_topic.this[0].arn
+  topic_arn = local.topic_arn
   protocol  = "email"
   endpoint  = each.value
 }
@@ -102,14 +78,14 @@ resource "aws_sns_topic_subscription" "this" {
 # Metric filters on the CloudTrail log group
 # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html
 resource "aws_cloudwatch_log_metric_filter" "this" {
-  for_each = local.controls
+  for_each = local.filters
 
-  name           = "${var.name_prefix}-${each.key}"
+  name           = each.value.name
   log_group_name = var.cloudtrail_log_group_name
   pattern        = each.value.pattern
 
   metric_transformation {
-    name      = each.key
+    name      = each.value.control
     namespace = var.namespace
     value     = "1"
   }
@@ -120,29 +96,31 @@ resource "aws_cloudwatch_log_metric_filter" "this" {
 ################################################################################
 
 resource "aws_cloudwatch_metric_alarm" "this" {
-  for_each = local.controls
+  for_each = local.alarms
 
   alarm_name          = "${var.name_prefix}-${each.key}"
   alarm_description   = each.value.description
   namespace           = var.namespace
-  metric_name         = aws_cloudwatch_log_metric_filter.this[each.key].metric_transformation[0].name
+  metric_name         = each.key
   statistic           = "Sum"
   period              = var.period
   evaluation_periods  = var.evaluation_periods
   threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.this[0].arn]
+  alarm_actions       = [local.topic_arn]
 
   tags = merge(
     var.tags,
     { Control = each.key },
     each.value.cis_control == null ? {} : {
-      CISBenchmark = "CIS AWS Foundations Benchmark ${var.cis_version}"
-      CISVersion   = var.cis_version
+      CISBenchmark = "CIS AWS Foundations Benchmark v3.0.0"
+      CISVersion   = "v3.0.0"
       CISControl   = each.value.cis_control
     },
   )
+
+  depends_on = [aws_cloudwatch_log_metric_filter.this]
 }
 
 ################################################################################
@@ -168,7 +146,7 @@ resource "aws_cloudwatch_metric_alarm" "material_expiry" {
   threshold           = var.material_expiry_warning_days * 86400
   comparison_operator = "LessThanThreshold"
   treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.this[0].arn]
+  alarm_actions       = [local.topic_arn]
 
   tags = merge(var.tags, { Control = "KeyMaterialExpiry" })
 }

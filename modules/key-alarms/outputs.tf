@@ -3,8 +3,8 @@
 ################################################################################
 
 output "sns_topic_arn" {
-  description = "ARN of the KMS-encrypted SNS topic the alarms notify."
-  value       = try(aws_sns_topic.this[0].arn, null)
+  description = "ARN of the SNS topic the alarms notify: the one created (KMS-encrypted), or var.sns_topic_arn."
+  value       = local.topic_arn
 }
 
 output "subscription_arns" {
@@ -17,23 +17,18 @@ output "subscription_arns" {
 ################################################################################
 
 output "alarm_arns" {
-  description = "Map of control name to CloudWatch alarm ARN."
+  description = "Map of control (CIS-<id>-<name>, or a key event's name) to CloudWatch alarm ARN."
   value       = { for k, v in aws_cloudwatch_metric_alarm.this : k => v.arn }
 }
 
 output "metric_filter_names" {
-  description = "Map of control name to CloudWatch Logs metric filter name."
+  description = "Map of filter key (a CIS control, or <key event>/<chunk>) to CloudWatch Logs metric filter name."
   value       = { for k, v in aws_cloudwatch_log_metric_filter.this : k => v.name }
 }
 
-output "cis_control_id" {
-  description = "CIS control id of the disable/schedule-deletion alarm for var.cis_version."
-  value       = local.cis_control_ids[var.cis_version]
-}
-
-output "cis_trail_control_id" {
-  description = "CIS control id of the CloudTrail configuration changes alarm for var.cis_version."
-  value       = local.cis_trail_control_ids[var.cis_version]
+output "cis_controls" {
+  description = "Map of created CIS AWS Foundations Benchmark v3.0.0 control id to its alarm name."
+  value       = { for k, v in local.cis : v.cis_control => aws_cloudwatch_metric_alarm.this[k].alarm_name }
 }
 
 output "material_expiry_alarm_arns" {

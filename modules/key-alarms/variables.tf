@@ -38,25 +38,36 @@ variable "cloudtrail_log_group_name" {
   }
 }
 
-variable "cis_version" {
-  description = "CIS AWS Foundations Benchmark version the alarms are tagged with; sets the control ids (key disabled or deleted: v1.2.0 3.7, v1.4.0/v3.0.0/v5.0.0 4.7, v6.0.0 5.7; CloudTrail changes: 3.5, 4.5, 5.5)."
+variable "cis_controls" {
+  description = "CIS AWS Foundations Benchmark v3.0.0 section 4 controls to create: default (4.1, 4.3, 4.4, 4.5, 4.7, 4.8, 4.15: key access and its evidence) or all (adds 4.2, 4.6, 4.9-4.14; 4.16 has no metric filter). Patterns: controls.json."
   type        = string
-  default     = "v1.4.0"
+  default     = "default"
 
   validation {
-    condition     = contains(["v1.2.0", "v1.4.0", "v3.0.0", "v5.0.0", "v6.0.0"], var.cis_version)
-    error_message = "cis_version must be one of v1.2.0, v1.4.0, v3.0.0, v5.0.0, v6.0.0."
+    condition     = contains(["default", "all"], var.cis_controls)
+    error_message = "cis_controls must be default or all."
   }
 }
 
+variable "key_ids" {
+  description = "Map of name to KMS key id of this deployment's keys: the non-CIS alarms (KeyPolicyChanges, GrantCreated, ...) fire only for these keys (and their multi-Region replicas, which share the id). Empty: no such alarm."
+  type        = map(string)
+  default     = {}
+}
+
 variable "disabled_controls" {
-  description = "Controls not to create (keys of locals.all_controls: DisableOrDeleteCMK, CloudTrailChanges, KeyPolicyChanges, KeyMaterialDeleted, KeyRotationDisabled, GrantCreated, KeyReplicated)."
+  description = "Controls not to create, by name: a CIS control's name (UnauthorizedAPICalls, RootAccountUsage, ... as in controls.json) or a key event (KeyPolicyChanges, KeyMaterialImported, KeyMaterialDeleted, KeyRotationDisabled, GrantCreated, KeyReplicated, PrimaryRegionUpdated)."
   type        = list(string)
   default     = []
 
   validation {
-    condition     = alltrue([for c in var.disabled_controls : contains(["DisableOrDeleteCMK", "CloudTrailChanges", "KeyPolicyChanges", "KeyMaterialDeleted", "KeyRotationDisabled", "GrantCreated", "KeyReplicated"], c)])
-    error_message = "disabled_controls may only name DisableOrDeleteCMK, CloudTrailChanges, KeyPolicyChanges, KeyMaterialDeleted, KeyRotationDisabled, GrantCreated, KeyReplicated."
+    condition = alltrue([
+      for c in var.disabled_controls : contains(concat(
+        [for x in jsondecode(file("${path.module}/controls.json")).cis : x.name],
+        [for x in jsondecode(file("${path.module}/controls.json")).key_events.events : x.name],
+      ), c)
+    ])
+    error_message = "disabled_controls may only name controls of controls.json (cis[].name, key_events.events[].name)."
   }
 }
 
@@ -93,7 +104,7 @@ variable "evaluation_periods" {
 ################################################################################
 
 variable "alarm_emails" {
-  description = "Email addresses subscribed to the alarm topic (each must confirm the subscription)."
+  description = "Email addresses subscribed to the alarm topic (each must confirm the subscription). May be empty with sns_topic_arn: the existing topic keeps its own subscribers."
   type        = list(string)
   default     = []
 
@@ -103,12 +114,24 @@ variable "alarm_emails" {
   }
 }
 
-variable "kms_key_arn" {
-  description = "ARN of the KMS key that encrypts the alarm topic (its policy must allow cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey*)."
+variable "sns_topic_arn" {
+  description = "ARN of an existing SNS topic the alarms notify (an account baseline's). Null: the module creates <name_prefix>-kms-alarms, encrypted with kms_key_arn. An existing topic's policy must let CloudWatch alarms of this account publish (and its key, if any, let cloudwatch.amazonaws.com use it)."
   type        = string
+  default     = null
 
   validation {
-    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    condition     = var.sns_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", var.sns_topic_arn))
+    error_message = "sns_topic_arn must be an SNS topic ARN."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the alarm topic the module creates (its policy must allow cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey*). Not used with sns_topic_arn."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
     error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
   }
 }

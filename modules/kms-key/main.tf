@@ -53,7 +53,6 @@ resource "aws_kms_external_key" "this" {
   deletion_window_in_days = var.deletion_window_in_days
   enabled                 = nonsensitive(var.key_material_base64 != null) ? var.is_enabled : null
   key_material_base64     = var.key_material_base64
-  valid_to                = var.key_material_valid_to
 
   policy                             = var.policy
   bypass_policy_lockout_safety_check = false
@@ -66,8 +65,16 @@ resource "aws_kms_external_key" "this" {
   # in org.yaml and the break-glass runbook (README, "Decommissioning a key"): `terraform state
   # rm` of this resource, then `aws kms schedule-key-deletion` as the break-glass role.
   # https://developer.hashicorp.com/terraform/language/meta-arguments/lifecycle#prevent_destroy
+  #
+  # valid_to is the expiry of material imported out of band (`byok import-material`): the
+  # provider reads it back from DescribeKey ValidTo, and a change of it re-imports
+  # key_material_base64 (null here: empty material), so Terraform must never plan one
+  # (issue 24; provider resourceExternalKeyRead sets valid_to, resourceExternalKeyUpdate
+  # re-imports on HasChange("valid_to")).
+  # https://registry.terraform.io/providers/hashicorp/aws/5.100.0/docs/resources/kms_external_key
   lifecycle {
     prevent_destroy = true
+    ignore_changes  = [valid_to]
   }
 }
 

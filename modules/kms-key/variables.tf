@@ -115,16 +115,10 @@ variable "imported_key_material" {
 }
 
 variable "key_material_base64" {
-  description = "Base64-encoded 256-bit key material to import (imported_key_material only). When null the key stays in PendingImport until material is imported out of band. Stored in state."
+  description = "Base64-encoded 256-bit key material to import at creation (imported_key_material only; it never expires). When null the key stays in PendingImport until material is imported out of band (byok import-material, which also sets the expiry: valid_to is ignored after creation). Stored in state."
   type        = string
   default     = null
   sensitive   = true
-}
-
-variable "key_material_valid_to" {
-  description = "RFC 3339 time at which imported key material expires (imported_key_material only). Null: never expires."
-  type        = string
-  default     = null
 }
 
 ################################################################################

@@ -21,6 +21,10 @@ resource "aws_cloudwatch_log_group" "this" {
   name              = var.log_group_name
   retention_in_days = var.log_retention_days
   kms_key_id        = var.kms_key_arn
+  # The vendor's key-usage logs are evidence: they outlive the deployment (a destroy, or the
+  # vendor's removal, only forgets the log group). Delete it by hand when it no longer matters.
+  # https://registry.terraform.io/providers/hashicorp/aws/5.100.0/docs/resources/cloudwatch_log_group#skip_destroy
+  skip_destroy = true
 
   tags = var.tags
 }

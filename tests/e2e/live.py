@@ -126,3 +126,69 @@ def put_records(logs: Any, group: str, records: list[dict[str, Any]]) -> None:
     now = int(time.time() * 1000)
     events = [{"timestamp": now + i, "message": json.dumps(r)} for i, r in enumerate(records)]
     logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
+
+
+# --------------------------------------------------------------------------------------------
+# The whole chain (issue 24): tampered with and put back by hand, as an operator would
+# --------------------------------------------------------------------------------------------
+
+
+class Saved:
+    """What `restore_chain` puts back: read before the tampering."""
+
+    def __init__(self, **kw: Any) -> None:
+        self.__dict__.update(kw)
+
+    trail_arn: str
+    selectors: list[dict[str, Any]]
+    role: str
+    trust: dict[str, Any]
+    group: dict[str, Any]
+    trail_group: str
+    metric_filter: dict[str, Any]
+    alarm: str
+
+
+def save_chain(
+    ct: Any,
+    iam: Any,
+    logs: Any,
+    cw: Any,
+    trail_arn: str,
+    role: str,
+    group: str,
+    trail_group: str,
+    prefix: str,
+) -> Saved:
+    trust = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    (found,) = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+    (mf,) = logs.describe_metric_filters(
+        logGroupName=trail_group, filterNamePrefix=f"{prefix}-GrantCreated"
+    )["metricFilters"]
+    return Saved(
+        trail_arn=trail_arn,
+        selectors=ct.get_event_selectors(TrailName=trail_arn)["EventSelectors"],
+        role=role,
+        trust=json.loads(trust) if isinstance(trust, str) else trust,
+        group=found,
+        trail_group=trail_group,
+        metric_filter=mf,
+        alarm=f"{prefix}-CIS-4.4-IAMPolicyChanges",
+    )
+
+
+def restore_chain(ct: Any, iam: Any, logs: Any, cw: Any, saved: Saved) -> None:
+    ct.put_event_selectors(TrailName=saved.trail_arn, EventSelectors=saved.selectors)
+    iam.update_assume_role_policy(RoleName=saved.role, PolicyDocument=json.dumps(saved.trust))
+    name = saved.group["logGroupName"]
+    if not logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]:
+        logs.create_log_group(logGroupName=name, kmsKeyId=saved.group["kmsKeyId"])
+        logs.put_retention_policy(logGroupName=name, retentionInDays=saved.group["retentionInDays"])
+    mf = saved.metric_filter
+    logs.put_metric_filter(
+        logGroupName=saved.trail_group,
+        filterName=mf["filterName"],
+        filterPattern=mf["filterPattern"],
+        metricTransformations=mf["metricTransformations"],
+    )
+    cw.enable_alarm_actions(AlarmNames=[saved.alarm])

@@ -18,6 +18,17 @@ multi-Region trails in one account (two roots, test_shared_account.py) the provi
 ARN got two trails and failed ("too many results").
 https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_DescribeTrails.html
 
+And imported key material, which moto 5.2 does not model (every key is created Enabled with
+material of its own; GetParametersForImport and ImportKeyMaterial are not implemented): a key
+created with ``Origin: EXTERNAL`` is ``PendingImport`` and disabled until material is imported;
+``GetParametersForImport`` answers an RSA public key (the requested ``WrappingKeySpec``) and a
+token valid for that key; ``ImportKeyMaterial`` unwraps the material with RSAES_OAEP_SHA_256,
+refuses anything but 32 bytes, enables the key and records ``ExpirationModel`` and ``ValidTo``,
+which ``DescribeKey`` then answers, as AWS documents:
+https://docs.aws.amazon.com/kms/latest/APIReference/API_GetParametersForImport.html
+https://docs.aws.amazon.com/kms/latest/APIReference/API_ImportKeyMaterial.html
+https://docs.aws.amazon.com/kms/latest/APIReference/API_KeyMetadata.html
+
 And JSON-protocol routing (moto >= 5.2.6): moto routes a JSON request by the exact
 ``X-Amz-Target`` ``<targetPrefix>.<Operation>``, with the prefix from botocore's service model.
 botocore 1.44 names CloudTrail's prefix ``com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101``
@@ -29,13 +40,17 @@ operation name after the last dot and has no ``JSONRouter``: nothing is patched 
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
+import secrets
 import sys
+import time
 
 from moto.budgets.responses import BudgetsResponse
 from moto.cloudtrail.responses import CloudTrailResponse
-from moto.kms.models import kms_backends
+from moto.core.exceptions import JsonRESTError
+from moto.kms.models import Key, kms_backends
 from moto.kms.responses import KmsResponse
 from moto.server import main
 
@@ -70,6 +85,73 @@ def replicate_key(self: KmsResponse) -> str:
     return json.dumps(
         {"ReplicaKeyMetadata": key.to_dict()["KeyMetadata"], "ReplicaPolicy": key.policy}
     )
+
+
+_create_key = KmsResponse.create_key
+_to_dict = Key.to_dict
+_IMPORTS: dict[str, tuple[str, object]] = {}  # import token -> (key id, RSA private key)
+
+
+def create_key(self: KmsResponse) -> str:
+    out = json.loads(_create_key(self))
+    if out["KeyMetadata"].get("Origin") == "EXTERNAL":
+        key = self.kms_backend.keys[out["KeyMetadata"]["KeyId"]]
+        key.key_state, key.enabled = "PendingImport", False
+        out = key.to_dict()
+    return json.dumps(out)
+
+
+def key_to_dict(self: Key) -> dict[str, object]:
+    out = _to_dict(self)
+    meta = out["KeyMetadata"]
+    if getattr(self, "expiration_model", None):
+        meta["ExpirationModel"] = self.expiration_model  # type: ignore[attr-defined]
+    if getattr(self, "valid_to", None) is not None:
+        meta["ValidTo"] = self.valid_to  # type: ignore[attr-defined]
+    return out
+
+
+def get_parameters_for_import(self: KmsResponse) -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = self.kms_backend.describe_key(self.kms_backend.get_key_id(self._get_param("KeyId")))
+    bits = int(str(self._get_param("WrappingKeySpec", "RSA_2048")).split("_")[1])
+    private = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    token = base64.b64encode(secrets.token_bytes(32)).decode()
+    _IMPORTS[token] = (key.id, private)
+    der = private.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return json.dumps(
+        {
+            "KeyId": key.arn,
+            "ImportToken": token,
+            "PublicKey": base64.b64encode(der).decode(),
+            "ParametersValidTo": time.time() + 86400,
+        }
+    )
+
+
+def import_key_material(self: KmsResponse) -> str:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    key = self.kms_backend.describe_key(self.kms_backend.get_key_id(self._get_param("KeyId")))
+    key_id, private = _IMPORTS.pop(self._get_param("ImportToken"), (None, None))
+    if key_id != key.id or private is None:
+        raise JsonRESTError("InvalidImportTokenException", "import token not valid for the key")
+    sha = hashes.SHA256()
+    material = private.decrypt(  # type: ignore[attr-defined]
+        base64.b64decode(self._get_param("EncryptedKeyMaterial")),
+        padding.OAEP(mgf=padding.MGF1(algorithm=sha), algorithm=sha, label=None),
+    )
+    if len(material) != 32:
+        raise JsonRESTError("IncorrectKeyMaterialException", "not 256 bits of key material")
+    key.key_material, key.key_state, key.enabled = material, "Enabled", True
+    key.expiration_model = self._get_param("ExpirationModel")
+    key.valid_to = self._get_param("ValidTo")
+    return json.dumps({})
 
 
 _describe_trails = CloudTrailResponse.describe_trails
@@ -161,6 +243,10 @@ for _name, _fn in (
     setattr(BudgetsResponse, _name, _fn)
 
 KmsResponse.replicate_key = replicate_key  # type: ignore[method-assign]
+KmsResponse.create_key = create_key  # type: ignore[method-assign]
+KmsResponse.get_parameters_for_import = get_parameters_for_import  # type: ignore[attr-defined]
+KmsResponse.import_key_material = import_key_material  # type: ignore[attr-defined]
+Key.to_dict = key_to_dict  # type: ignore[method-assign]
 CloudTrailResponse.describe_trails = describe_trails  # type: ignore[method-assign]
 
 if __name__ == "__main__":

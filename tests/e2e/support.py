@@ -275,6 +275,16 @@ def add_replica_region(org_path: Path, vendor: str, region: str) -> None:
     org_path.write_text(yaml.safe_dump(org, sort_keys=False, allow_unicode=True))
 
 
+def add_imported_material(org_path: Path, vendor: str, valid_days: int) -> None:
+    """Give the keys of the app of ``vendor`` imported material (``origin: EXTERNAL``), expiring
+    ``valid_days`` after each import (org.yaml ``defaults.imported_material_valid_days``)."""
+    org = yaml.safe_load(org_path.read_text())
+    (app,) = [a for a in org["apps"] if a["vendor"] == vendor]
+    app.setdefault("key", {})["origin"] = "EXTERNAL"
+    org.setdefault("defaults", {})["imported_material_valid_days"] = valid_days
+    org_path.write_text(yaml.safe_dump(org, sort_keys=False, allow_unicode=True))
+
+
 def byok_generate(root: Path, today: str = "2026-11-23") -> None:
     """`byok generate` in the scratch project `root`, as a user runs it; it must succeed."""
     proc = subprocess.run(

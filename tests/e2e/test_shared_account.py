@@ -113,6 +113,9 @@ def test_two_roots_in_one_account_both_apply(moto_server: MotoServer, roots: Roo
     assert {b["Name"] for b in s3.list_buckets()["Buckets"]} == {
         f"acme-byok-cloudtrail-{ACCOUNT}",
         f"acme-byok-{REGION}-cloudtrail-{ACCOUNT}",
+        # and each trail bucket's access-log bucket (CIS v3.0.0 3.4), named apart the same way
+        f"acme-byok-cloudtrail-access-{ACCOUNT}",
+        f"acme-byok-{REGION}-cloudtrail-access-{ACCOUNT}",
     }
     assert {r["RoleName"] for r in iam.list_roles()["Roles"]} == {
         "acme-byok-cloudtrail-cloudwatch-logs",

@@ -191,8 +191,8 @@ run "key_policy_and_log_group" {
   }
 
   assert {
-    condition     = contains([for s in jsondecode(aws_kms_key.this[0].policy).Statement : s.Principal.Service if s.Sid == "CloudWatchLogsEncryptLogGroups"], "logs.us-east-1.amazonaws.com")
-    error_message = "The key policy must let CloudWatch Logs in this Region use the key."
+    condition     = !contains([for s in jsondecode(aws_kms_key.this[0].policy).Statement : s.Sid], "CloudWatchLogsEncryptLogGroups")
+    error_message = "Without kms_log_group_names CloudWatch Logs may not use the trail key at all."
   }
 
   assert {
@@ -263,12 +263,21 @@ run "only_break_glass_disables_or_deletes_audit_keys" {
           Sid       = "OnlyBreakGlassDisablesOrDeletes"
           Effect    = "Deny"
           Principal = { AWS = "*" }
-          Action    = ["kms:DisableKey", "kms:ScheduleKeyDeletion"]
+          Action    = ["kms:DeleteImportedKeyMaterial", "kms:DisableKey", "kms:ImportKeyMaterial", "kms:ScheduleKeyDeletion", "kms:UpdatePrimaryRegion"]
           Resource  = "*"
           Condition = { ArnNotEquals = { "aws:PrincipalArn" = "arn:aws:iam::111122223333:role/BreakGlassKms" } }
       }]
     ])
-    error_message = "Audit keys: only break-glass may DisableKey or ScheduleKeyDeletion."
+    error_message = "Audit keys: the break-glass-only actions are denied to others."
+  }
+
+  assert {
+    condition = alltrue([
+      for k in [aws_kms_key.this[0], aws_kms_key.alarms[0]] : [
+        for s in jsondecode(k.policy).Statement : s if s.Sid == "ReplicasOnlyInDeclaredRegions"
+      ] == [{ Sid = "ReplicasOnlyInDeclaredRegions", Effect = "Deny", Principal = { AWS = "*" }, Action = "kms:ReplicateKey", Resource = "*" }]
+    ])
+    error_message = "Neither audit key may be replicated."
   }
 
   assert {
@@ -301,7 +310,7 @@ run "without_break_glass_nobody_disables_or_deletes" {
           Sid       = "OnlyBreakGlassDisablesOrDeletes"
           Effect    = "Deny"
           Principal = { AWS = "*" }
-          Action    = ["kms:DisableKey", "kms:ScheduleKeyDeletion"]
+          Action    = ["kms:DeleteImportedKeyMaterial", "kms:DisableKey", "kms:ImportKeyMaterial", "kms:ScheduleKeyDeletion", "kms:UpdatePrimaryRegion"]
           Resource  = "*"
       }]
     ])
@@ -355,4 +364,130 @@ run "rejects_uppercase_name" {
   }
 
   expect_failures = [var.name]
+}
+
+# Issue 24: the trail key lets CloudWatch Logs encrypt the named log groups only, not every log
+# group of the account (kms:EncryptionContext:aws:logs:arn is the log group's ARN).
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+run "trail_key_scoped_to_named_log_groups" {
+  command = plan
+
+  variables {
+    kms_log_group_names = ["/byok/acme/slack", "/byok/acme/zoom"]
+  }
+
+  assert {
+    condition = [for s in jsondecode(aws_kms_key.this[0].policy).Statement : s.Condition if s.Sid == "CloudWatchLogsEncryptLogGroups"] == [{
+      ArnEquals = {
+        "kms:EncryptionContext:aws:logs:arn" = [
+          "arn:aws:logs:us-east-1:111122223333:log-group:/byok/acme/slack",
+          "arn:aws:logs:us-east-1:111122223333:log-group:/byok/acme/zoom",
+        ]
+      }
+    }]
+    error_message = "Only the named log groups may use the trail key."
+  }
+}
+
+# Issue 24: the evidence outlives the deployment; CIS v3.0.0 3.4 access logging.
+run "evidence_is_kept_and_access_logged" {
+  command = plan
+
+  assert {
+    condition     = aws_cloudwatch_log_group.this[0].skip_destroy == true
+    error_message = "The trail's log group must survive a destroy (skip_destroy)."
+  }
+
+  assert {
+    condition     = aws_s3_bucket_logging.this[0].target_bucket == "acme-byok-cloudtrail-access-111122223333" && aws_s3_bucket_logging.this[0].target_prefix == "acme-byok-cloudtrail-111122223333/"
+    error_message = "The trail bucket's server access logs go to the access-log bucket (CIS v3.0.0 3.4)."
+  }
+
+  assert {
+    condition = (
+      one(one(aws_s3_bucket_server_side_encryption_configuration.access_logs[0].rule).apply_server_side_encryption_by_default).sse_algorithm == "AES256" &&
+      aws_s3_bucket_versioning.access_logs[0].versioning_configuration[0].status == "Enabled" &&
+      aws_s3_bucket_public_access_block.access_logs[0].restrict_public_buckets
+    )
+    error_message = "The access-log bucket is SSE-S3 (what S3 log delivery supports), versioned and private."
+  }
+
+  assert {
+    condition = [for s in jsondecode(aws_s3_bucket_policy.access_logs[0].policy).Statement : s.Condition if s.Sid == "S3ServerAccessLogsPolicy"] == [{
+      ArnLike      = { "aws:SourceArn" = "arn:aws:s3:::acme-byok-cloudtrail-111122223333" }
+      StringEquals = { "aws:SourceAccount" = "111122223333" }
+    }]
+    error_message = "Only S3 log delivery for the trail bucket of this account may write access logs."
+  }
+
+  assert {
+    condition     = length(aws_s3_bucket_object_lock_configuration.this) == 0
+    error_message = "Object Lock is opt-in."
+  }
+}
+
+run "existing_access_log_bucket_and_object_lock" {
+  command = plan
+
+  variables {
+    access_log_bucket_name = "acme-baseline-access-logs"
+    object_lock            = { mode = "COMPLIANCE", days = 365 }
+  }
+
+  assert {
+    condition     = length(aws_s3_bucket.access_logs) == 0 && aws_s3_bucket_logging.this[0].target_bucket == "acme-baseline-access-logs"
+    error_message = "An existing access-log bucket is used, not created."
+  }
+
+  assert {
+    condition = (
+      aws_s3_bucket_object_lock_configuration.this[0].object_lock_enabled == "Enabled" &&
+      aws_s3_bucket_object_lock_configuration.this[0].rule[0].default_retention[0].mode == "COMPLIANCE" &&
+      aws_s3_bucket_object_lock_configuration.this[0].rule[0].default_retention[0].days == 365
+    )
+    error_message = "object_lock sets the trail bucket's default retention."
+  }
+}
+
+run "rejects_bad_object_lock" {
+  command = plan
+
+  variables {
+    object_lock = { mode = "LEGAL_HOLD", days = 1 }
+  }
+
+  expect_failures = [var.object_lock]
+}
+
+# An existing trail (an account baseline's): only the two keys are created; the alarms read the
+# existing trail's log group; the trail key serves no trail.
+run "existing_trail_creates_only_the_keys" {
+  command = plan
+
+  variables {
+    existing_trail = {
+      arn            = "arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail"
+      log_group_name = "aws-controltower/CloudTrailLogs"
+    }
+    kms_log_group_names = ["/byok/acme/slack"]
+  }
+
+  assert {
+    condition = (
+      length(aws_cloudtrail.this) == 0 && length(aws_s3_bucket.this) == 0 && length(aws_s3_bucket.access_logs) == 0 &&
+      length(aws_cloudwatch_log_group.this) == 0 && length(aws_iam_role.this) == 0 && length(aws_sns_topic.this) == 0 &&
+      length(aws_kms_key.this) == 1 && length(aws_kms_key.alarms) == 1
+    )
+    error_message = "With existing_trail only the trail key and the alarm key are created."
+  }
+
+  assert {
+    condition     = output.cloudwatch_log_group_name == "aws-controltower/CloudTrailLogs" && output.trail_arn == "arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail" && output.trail_name == "org-trail"
+    error_message = "The outputs name the existing trail and its log group."
+  }
+
+  assert {
+    condition     = [for s in jsondecode(aws_kms_key.this[0].policy).Statement : s.Sid] == ["AccountRoot", "CloudWatchLogsEncryptLogGroups", "OnlyBreakGlassDisablesOrDeletes", "GrantsOnlyForAwsResources", "ReplicasOnlyInDeclaredRegions"]
+    error_message = "The trail key serves no trail when the trail is someone else's."
+  }
 }

@@ -16,76 +16,138 @@ variables {
   alarm_emails              = ["secops@acme.example", "oncall@acme.example"]
   kms_key_arn               = "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000001"
   tags                      = { CostCenter = "security" }
-}
-
-run "cis_metric_filter_is_verbatim" {
-  command = plan
-
-  assert {
-    condition     = aws_cloudwatch_log_metric_filter.this["DisableOrDeleteCMK"].pattern == "{($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)||($.eventName=ScheduleKeyDeletion)) }"
-    error_message = "The CIS metric filter pattern must be the benchmark's text, verbatim."
-  }
-
-  assert {
-    condition     = aws_cloudwatch_log_metric_filter.this["DisableOrDeleteCMK"].log_group_name == "/aws/cloudtrail/acme-byok"
-    error_message = "The metric filter must watch the CloudTrail log group."
-  }
-
-  assert {
-    condition     = aws_cloudwatch_log_metric_filter.this["KeyPolicyChanges"].pattern == "{ ($.eventSource = kms.amazonaws.com) && ($.eventName = PutKeyPolicy) }"
-    error_message = "The PutKeyPolicy metric filter pattern is wrong."
-  }
-
-  assert {
-    condition     = alltrue([for f in aws_cloudwatch_log_metric_filter.this : f.metric_transformation[0].namespace == "CISBenchmark" && f.metric_transformation[0].value == "1"])
-    error_message = "Metric filters must emit 1 into the CISBenchmark namespace."
-  }
-
-  assert {
-    condition     = keys(output.metric_filter_names) == ["CloudTrailChanges", "DisableOrDeleteCMK", "GrantCreated", "KeyMaterialDeleted", "KeyPolicyChanges", "KeyReplicated", "KeyRotationDisabled"]
-    error_message = "metric_filter_names must be keyed by control name."
+  key_ids = {
+    "acme-slack-prod" = "1234abcd-12ab-34cd-56ef-1234567890ab"
+    "acme-zoom-prod"  = "mrk-1234abcd12ab34cd56ef1234567890ab"
   }
 }
 
-# CIS AWS Foundations Benchmark 4.5 (v1.4.0/v3.0.0; 3.5 in v1.2.0) = Security Hub CloudWatch.5,
-# "Ensure a log metric filter and alarm exist for CloudTrail configuration changes"; the pattern
-# is the benchmark's remediation text, verbatim.
-# https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html#cloudwatch-5
-run "cis_cloudtrail_changes_filter_is_verbatim" {
+# CIS AWS Foundations Benchmark v3.0.0 section 4, the default set: the controls that bear on
+# key access and its evidence. Patterns as the benchmark's Remediation step prints them
+# (steampipe-mod-aws-compliance cis_v300 docs @ a1d0b446; /work notes cis-section4.md), written
+# out here, not read from controls.json, so a change to the file shows.
+run "cis_default_set_verbatim" {
   command = plan
 
   assert {
-    condition     = aws_cloudwatch_log_metric_filter.this["CloudTrailChanges"].pattern == "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) || ($.eventName = StopLogging) }"
-    error_message = "The CIS 4.5 CloudTrail changes pattern must be verbatim."
+    condition = keys(local.cis) == [
+      "CIS-4.1-UnauthorizedAPICalls", "CIS-4.15-OrganizationsChanges", "CIS-4.3-RootAccountUsage",
+      "CIS-4.4-IAMPolicyChanges", "CIS-4.5-CloudTrailChanges", "CIS-4.7-DisableOrDeleteCMK",
+      "CIS-4.8-S3BucketPolicyChanges",
+    ]
+    error_message = "The default set is CIS v3.0.0 4.1, 4.3, 4.4, 4.5, 4.7, 4.8 and 4.15."
   }
-
-  assert {
-    condition     = aws_cloudwatch_metric_alarm.this["CloudTrailChanges"].tags["CISControl"] == "4.5" && output.cis_trail_control_id == "4.5"
-    error_message = "CIS v1.4.0 must map CloudTrail configuration changes to control 4.5."
-  }
-}
-
-# KMS API calls without a CIS pattern: one filter each, in the benchmark's filter style.
-# https://docs.aws.amazon.com/kms/latest/developerguide/logging-using-cloudtrail.html
-run "kms_lifecycle_filters" {
-  command = plan
 
   assert {
     condition = {
-      for k in ["KeyMaterialDeleted", "KeyRotationDisabled", "GrantCreated", "KeyReplicated"] :
+      for k in ["CIS-4.1-UnauthorizedAPICalls", "CIS-4.3-RootAccountUsage", "CIS-4.5-CloudTrailChanges", "CIS-4.7-DisableOrDeleteCMK"] :
       k => aws_cloudwatch_log_metric_filter.this[k].pattern
       } == {
-      KeyMaterialDeleted  = "{ ($.eventSource = kms.amazonaws.com) && ($.eventName = DeleteImportedKeyMaterial) }"
-      KeyRotationDisabled = "{ ($.eventSource = kms.amazonaws.com) && ($.eventName = DisableKeyRotation) }"
-      GrantCreated        = "{ ($.eventSource = kms.amazonaws.com) && ($.eventName = CreateGrant) }"
-      KeyReplicated       = "{ ($.eventSource = kms.amazonaws.com) && ($.eventName = ReplicateKey) }"
+      "CIS-4.1-UnauthorizedAPICalls" = "{ ($.errorCode =\"*UnauthorizedOperation\") || ($.errorCode =\"AccessDenied*\") && ($.sourceIPAddress!=\"delivery.logs.amazonaws.com\") && ($.eventName!=\"HeadBucket\") }"
+      "CIS-4.3-RootAccountUsage"     = "{ $.userIdentity.type = \"Root\" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != \"AwsServiceEvent\" }"
+      "CIS-4.5-CloudTrailChanges"    = "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) || ($.eventName = StopLogging) }"
+      "CIS-4.7-DisableOrDeleteCMK"   = "{($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)||($.eventName=ScheduleKeyDeletion)) }"
     }
-    error_message = "The KMS lifecycle metric filter patterns are wrong."
+    error_message = "CIS v3.0.0 patterns must be the benchmark's Remediation text, verbatim."
   }
 
   assert {
-    condition     = alltrue([for k in ["KeyMaterialDeleted", "KeyRotationDisabled", "GrantCreated", "KeyReplicated"] : !contains(keys(aws_cloudwatch_metric_alarm.this[k].tags), "CISControl")])
-    error_message = "Controls without a CIS number must not be tagged as CIS controls."
+    condition     = aws_cloudwatch_log_metric_filter.this["CIS-4.4-IAMPolicyChanges"].pattern == "{($.eventName=DeleteGroupPolicy)||($.eventName=DeleteRolePolicy)||($.eventName=DeleteUserPolicy)||($.eventName=PutGroupPolicy)||($.eventName=PutRolePolicy)||($.eventName=PutUserPolicy)||($.eventName=CreatePolicy)||($.eventName=DeletePolicy)||($.eventName=CreatePolicyVersion)||($.eventName=DeletePolicyVersion)||($.eventName=AttachRolePolicy)||($.eventName=DetachRolePolicy)||($.eventName=AttachUserPolicy)||($.eventName=DetachUserPolicy)||($.eventName=AttachGroupPolicy)||($.eventName=DetachGroupPolicy)}"
+    error_message = "CIS 4.4 must be verbatim (line-wrap damage of the copied text repaired)."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.this["CIS-4.7-DisableOrDeleteCMK"].alarm_name == "acme-byok-CIS-4.7-DisableOrDeleteCMK" &&
+      startswith(aws_cloudwatch_metric_alarm.this["CIS-4.7-DisableOrDeleteCMK"].alarm_description, "CIS AWS Foundations Benchmark v3.0.0 4.7 (Ensure disabling or scheduled deletion of customer created CMKs is monitored; L2)") &&
+      aws_cloudwatch_metric_alarm.this["CIS-4.7-DisableOrDeleteCMK"].tags["CISVersion"] == "v3.0.0" &&
+      aws_cloudwatch_metric_alarm.this["CIS-4.7-DisableOrDeleteCMK"].tags["CISControl"] == "4.7"
+    )
+    error_message = "Each CIS alarm carries its control id in its name, description and tags (v3.0.0)."
+  }
+
+  assert {
+    condition     = alltrue([for f in aws_cloudwatch_log_metric_filter.this : f.log_group_name == "/aws/cloudtrail/acme-byok" && f.metric_transformation[0].namespace == "CISBenchmark" && f.metric_transformation[0].value == "1"])
+    error_message = "Metric filters watch the CloudTrail log group and emit 1 into CISBenchmark."
+  }
+}
+
+run "cis_all_adds_the_rest" {
+  command = plan
+
+  variables {
+    cis_controls = "all"
+  }
+
+  assert {
+    condition     = sort([for k, v in local.cis : v.cis_control]) == sort(["4.1", "4.2", "4.3", "4.4", "4.5", "4.6", "4.7", "4.8", "4.9", "4.10", "4.11", "4.12", "4.13", "4.14", "4.15"])
+    error_message = "cis_controls = all creates every section 4 control with a metric filter (4.16 has none)."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_metric_filter.this["CIS-4.9-AWSConfigChanges"].pattern == "{ ($.eventSource = config.amazonaws.com) && (($.eventName=StopConfigurationRecorder)||($.eventName=DeleteDeliveryChannel) ||($.eventName=PutDeliveryChannel)||($.eventName=PutConfigurationRecorder)) }"
+    error_message = "CIS 4.9 must be the v3.0.0 Remediation text."
+  }
+}
+
+# Not CIS: one KMS API call each, only on this deployment's keys (by key id in the record's
+# resources[0].ARN; a replica shares its primary's id).
+run "key_events_scoped_to_our_keys" {
+  command = plan
+
+  assert {
+    condition     = aws_cloudwatch_log_metric_filter.this["GrantCreated/0"].pattern == "{ ($.eventSource = kms.amazonaws.com) && ($.eventName = CreateGrant) && (($.resources[0].ARN = \"*:key/1234abcd-12ab-34cd-56ef-1234567890ab\") || ($.resources[0].ARN = \"*:key/mrk-1234abcd12ab34cd56ef1234567890ab\")) }"
+    error_message = "GrantCreated must match only CreateGrant on the deployment's keys."
+  }
+
+  assert {
+    condition     = toset(keys(local.key_enabled)) == toset(["GrantCreated", "KeyMaterialDeleted", "KeyMaterialImported", "KeyPolicyChanges", "KeyReplicated", "KeyRotationDisabled", "PrimaryRegionUpdated"])
+    error_message = "The key events are the seven of controls.json."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_log_metric_filter.this["KeyPolicyChanges/0"].name == "acme-byok-KeyPolicyChanges" &&
+      aws_cloudwatch_metric_alarm.this["KeyPolicyChanges"].metric_name == "KeyPolicyChanges" &&
+      !contains(keys(aws_cloudwatch_metric_alarm.this["KeyPolicyChanges"].tags), "CISControl")
+    )
+    error_message = "A key event has one filter per chunk and one alarm, not tagged as CIS."
+  }
+}
+
+run "many_keys_are_chunked_under_the_pattern_limit" {
+  command = plan
+
+  variables {
+    key_ids = { for i in range(23) : format("key-%02d", i) => format("mrk-%032d", i) }
+  }
+
+  assert {
+    condition     = length([for k, f in aws_cloudwatch_log_metric_filter.this : k if startswith(k, "GrantCreated/")]) == 3
+    error_message = "23 keys in chunks of 10 make three GrantCreated filters."
+  }
+
+  assert {
+    condition     = alltrue([for f in aws_cloudwatch_log_metric_filter.this : length(f.pattern) <= 1024])
+    error_message = "No metric filter pattern may exceed 1024 characters."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_metric_filter.this["GrantCreated/2"].name == "acme-byok-GrantCreated-3" && aws_cloudwatch_log_metric_filter.this["GrantCreated/2"].metric_transformation[0].name == "GrantCreated"
+    error_message = "Every chunk's filter publishes the control's one metric."
+  }
+}
+
+run "no_key_events_without_keys" {
+  command = plan
+
+  variables {
+    key_ids = {}
+  }
+
+  assert {
+    condition     = length(local.key_filters) == 0 && length(local.cis) == 7
+    error_message = "Without key ids there is no key event alarm; the CIS ones stay."
   }
 }
 
@@ -98,13 +160,8 @@ run "alarms_notify_encrypted_topic" {
   }
 
   assert {
-    condition     = toset(keys(aws_sns_topic_subscription.this)) == toset(["secops@acme.example", "oncall@acme.example"])
+    condition     = toset(keys(aws_sns_topic_subscription.this)) == toset(["secops@acme.example", "oncall@acme.example"]) && alltrue([for s in aws_sns_topic_subscription.this : s.protocol == "email"])
     error_message = "There must be one email subscription per address."
-  }
-
-  assert {
-    condition     = alltrue([for s in aws_sns_topic_subscription.this : s.protocol == "email"])
-    error_message = "Subscriptions must use the email protocol."
   }
 
   assert {
@@ -114,81 +171,25 @@ run "alarms_notify_encrypted_topic" {
     ])
     error_message = "Alarms must fire on Sum >= 1 in CISBenchmark and notify the alarm topic."
   }
-
-  assert {
-    condition     = aws_cloudwatch_metric_alarm.this["DisableOrDeleteCMK"].metric_name == "DisableOrDeleteCMK"
-    error_message = "The alarm must watch the metric its filter emits."
-  }
 }
 
-run "alarms_tagged_with_cis_control_v1_4_0" {
-  command = plan
-
-  assert {
-    condition     = aws_cloudwatch_metric_alarm.this["DisableOrDeleteCMK"].tags["CISVersion"] == "v1.4.0" && aws_cloudwatch_metric_alarm.this["DisableOrDeleteCMK"].tags["CISControl"] == "4.7"
-    error_message = "CIS v1.4.0 must tag the alarm with control 4.7."
-  }
-
-  assert {
-    condition     = !contains(keys(aws_cloudwatch_metric_alarm.this["KeyPolicyChanges"].tags), "CISControl")
-    error_message = "The PutKeyPolicy alarm is not a CIS control and must not carry a CIS control tag."
-  }
-
-  assert {
-    condition     = aws_cloudwatch_metric_alarm.this["KeyPolicyChanges"].tags["CostCenter"] == "security"
-    error_message = "var.tags must reach the alarms."
-  }
-}
-
-run "cis_v1_2_0_control_id" {
+run "existing_topic_is_reused" {
   command = plan
 
   variables {
-    cis_version = "v1.2.0"
+    sns_topic_arn = "arn:aws:sns:us-east-1:111122223333:baseline-security-alarms"
+    kms_key_arn   = null
+    alarm_emails  = []
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.this["DisableOrDeleteCMK"].tags["CISControl"] == "3.7" && output.cis_control_id == "3.7" && output.cis_trail_control_id == "3.5"
-    error_message = "CIS v1.2.0 must map to controls 3.7 and 3.5."
-  }
-}
-
-run "cis_v3_0_0_control_id" {
-  command = plan
-
-  variables {
-    cis_version = "v3.0.0"
+    condition     = length(aws_sns_topic.this) == 0 && length(aws_sns_topic_subscription.this) == 0
+    error_message = "With sns_topic_arn the module creates no topic."
   }
 
   assert {
-    condition     = output.cis_control_id == "4.7"
-    error_message = "CIS v3.0.0 must map to control 4.7."
-  }
-}
-
-run "cis_v5_0_0_control_id" {
-  command = plan
-
-  variables {
-    cis_version = "v5.0.0"
-  }
-
-  assert {
-    condition     = output.cis_control_id == "4.7"
-    error_message = "CIS v5.0.0 must map to control 4.7."
-  }
-}
-
-run "cis_v6_0_0_control_id" {
-  command = plan
-
-  variables {
-    cis_version = "v6.0.0"
-  }
-
-  assert {
-    condition     = output.cis_control_id == "5.7" && output.cis_trail_control_id == "5.5"
-    error_message = "CIS v6.0.0 must map to controls 5.7 and 5.5."
+    condition     = alltrue([for a in aws_cloudwatch_metric_alarm.this : a.alarm_actions == toset(["arn:aws:sns:us-east-1:111122223333:baseline-security-alarms"])]) && output.sns_topic_arn == "arn:aws:sns:us-east-1:111122223333:baseline-security-alarms"
+    error_message = "Every alarm notifies the existing topic."
   }
 }
 
@@ -196,11 +197,11 @@ run "disabled_control_is_dropped" {
   command = plan
 
   variables {
-    disabled_controls = ["CloudTrailChanges", "KeyPolicyChanges", "KeyMaterialDeleted", "KeyRotationDisabled", "GrantCreated", "KeyReplicated"]
+    disabled_controls = ["UnauthorizedAPICalls", "GrantCreated"]
   }
 
   assert {
-    condition     = keys(aws_cloudwatch_metric_alarm.this) == ["DisableOrDeleteCMK"] && keys(aws_cloudwatch_log_metric_filter.this) == ["DisableOrDeleteCMK"]
+    condition     = !contains(keys(aws_cloudwatch_metric_alarm.this), "CIS-4.1-UnauthorizedAPICalls") && !contains(keys(aws_cloudwatch_metric_alarm.this), "GrantCreated") && !contains(keys(aws_cloudwatch_log_metric_filter.this), "GrantCreated/0") && length(aws_cloudwatch_metric_alarm.this) == 12
     error_message = "A disabled control must have neither filter nor alarm."
   }
 }
@@ -243,14 +244,14 @@ run "rejects_invalid_email" {
   expect_failures = [var.alarm_emails]
 }
 
-run "rejects_unknown_cis_version" {
+run "rejects_unknown_cis_set" {
   command = plan
 
   variables {
-    cis_version = "v2.0.0"
+    cis_controls = "v1.4.0"
   }
 
-  expect_failures = [var.cis_version]
+  expect_failures = [var.cis_controls]
 }
 
 run "imported_material_expiry_alarm" {

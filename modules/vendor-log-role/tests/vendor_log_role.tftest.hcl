@@ -81,9 +81,10 @@ run "policy_is_scoped_to_one_log_group" {
     condition = (
       aws_cloudwatch_log_group.this[0].name == "/byok/acme/slack" &&
       aws_cloudwatch_log_group.this[0].retention_in_days == 731 &&
-      aws_cloudwatch_log_group.this[0].kms_key_id == "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000001"
+      aws_cloudwatch_log_group.this[0].kms_key_id == "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000001" &&
+      aws_cloudwatch_log_group.this[0].skip_destroy == true
     )
-    error_message = "The log group must be created with var.log_group_name, KMS encryption and var.log_retention_days."
+    error_message = "The log group must be created with var.log_group_name, KMS encryption and var.log_retention_days, and survive a destroy (skip_destroy)."
   }
 
   assert {

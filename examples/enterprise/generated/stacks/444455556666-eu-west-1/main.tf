@@ -12,6 +12,12 @@ locals {
   trail_name         = "globex-byok"
   log_retention_days = 365
   alarm_emails       = ["secops@globex.example"]
+  cis_controls       = "default"
+  alarm_topic_arn    = null
+  insight_types      = ["ApiCallRateInsight", "ApiErrorRateInsight"]
+  existing_trail     = null
+  object_lock        = null
+  access_log_bucket  = null
   tags = {
     "CostCenter" = "security"
     "ManagedBy"  = "byok-compiler"
@@ -74,6 +80,7 @@ data "aws_region" "current" {
 ################################################################################
 
 module "key" {
+  # checkov:skip=CKV_AWS_7: no automatic rotation for slack-staging (imported material): AWS rotates only AWS-generated material, and a vendor that cannot follow rotation gets a key replacement; checkov reads aws_kms_key although these keys are aws_kms_external_key or rotate by replacement (README, Imported key material)
   source   = "../../../modules/kms-key"
   for_each = local.keys
 
@@ -98,10 +105,16 @@ module "key" {
 module "cloudtrail" {
   source = "../../../modules/cloudtrail"
 
-  name                 = local.trail_name
-  log_retention_days   = local.log_retention_days
-  break_glass_role_arn = local.break_glass
-  tags                 = local.tags
+  name                   = local.trail_name
+  log_retention_days     = local.log_retention_days
+  break_glass_role_arn   = local.break_glass
+  insight_types          = local.insight_types
+  existing_trail         = local.existing_trail
+  object_lock            = local.object_lock
+  access_log_bucket_name = local.access_log_bucket
+  # CloudWatch Logs may use the trail key for the vendors' log groups only
+  kms_log_group_names = sort([for v in values(local.logging) : v.log_group_name])
+  tags                = local.tags
 }
 
 ################################################################################
@@ -123,8 +136,9 @@ module "vendor_log_role" {
 }
 
 ################################################################################
-# CIS alarms: a key disabled, scheduled for deletion, its policy, rotation, material or grants
-# changed, or the trail reconfigured. The topic uses the alarm path's own key, not the trail's.
+# Alarms: CIS AWS Foundations Benchmark v3.0.0 section 4 (modules/key-alarms/controls.json), and
+# each change to one of these keys (policy, grants, rotation, material, replicas). The topic uses
+# the alarm path's own key, not the trail's.
 ################################################################################
 
 module "key_alarms" {
@@ -132,9 +146,18 @@ module "key_alarms" {
 
   name_prefix               = local.trail_name
   cloudtrail_log_group_name = module.cloudtrail.cloudwatch_log_group_name
+  cis_controls              = local.cis_controls
   alarm_emails              = local.alarm_emails
+  sns_topic_arn             = local.alarm_topic_arn
   kms_key_arn               = module.cloudtrail.alarm_kms_key_arn
   tags                      = local.tags
+
+  # The key alarms fire for these keys only (their replicas share the id), not every key of the
+  # account: the vendor keys, the trail key and the alarm path's key.
+  key_ids = merge(
+    { for k, m in module.key : k => m.key_id },
+    { ":trail" = module.cloudtrail.kms_key_id, ":alarms" = module.cloudtrail.alarm_kms_key_id },
+  )
 
   # Keys with imported material: an alarm before the material expires (README, "Imported key
   # material").
