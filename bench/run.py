@@ -31,6 +31,7 @@ import itertools
 import json
 import os
 import platform
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -41,6 +42,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bench.incremental import Changes, incremental_targets, per_key
 from bench.measure import Run, run
 from bench.planjson import plan_doc
 from bench.planjson import write as write_plan
@@ -79,6 +81,11 @@ def _env() -> dict[str, str]:
 
 
 def _byok() -> list[str]:
+    """The command measured: this venv's `byok`, or BENCH_BYOK (a command line, e.g. another
+    checkout's `python -m byok`, to measure a "before" with this harness)."""
+    given = os.environ.get("BENCH_BYOK")
+    if given:
+        return shlex.split(given)
     script = Path(sys.executable).with_name("byok")
     return [str(script)] if script.exists() else [sys.executable, "-m", "byok"]
 
@@ -231,8 +238,9 @@ def cell(
     }
 
     runs = []
-    for _ in range(repeat):
+    for _ in range(repeat):  # from nothing: no generated/ and no build cache (.build/)
         trash.take(proj / "generated")
+        trash.take(proj / ".build")
         runs.append(run([*byok, "generate"], proj, env))
     out["generate"] = _best(runs)
     out["files"] = sum(1 for p in (proj / "generated").rglob("*") if p.is_file())
@@ -287,23 +295,17 @@ def cell(
 
     _git(proj, "add", "-A")
     _git(proj, "commit", "-q", "-m", "previous generation")
+    changes = Changes(proj, keys, values, byok, env, trash)
+    out.update(changes.one_key(repeat))
     extra = max(values // 100, 10)
-    make_project(proj, keys, values, extra_values=extra)
-    runs = []
-    for _ in range(repeat):
-        _git(proj, "checkout", "-q", "--", "generated")
-        runs.append(run([*byok, "generate"], proj, env))
-    out["change"] = _best(runs)
+    out["change"], out["diff"] = changes.measure(repeat, extra_values=extra)
     out["change"]["values_added"] = extra
-    runs = [run([*byok, "diff", "--base", "HEAD"], proj, env) for _ in range(repeat)]
-    out["diff"] = _best(runs)
     # every line but the first, which names the base (`base: HEAD (<sha>)`)
-    shown = runs[-1].stdout
+    shown = changes.last_diff
     out["diff"]["changed_lines"] = shown.count("\n") - shown.startswith("base: ")
-
-    make_project(proj, keys, values, extra_values=extra, extra_admin=True)
-    run([*byok, "generate"], proj, env)  # `byok diff` reviews generated/: bring it up to date
-    out["diff_all"] = _best([run([*byok, "diff", "--base", "HEAD"], proj, env)])
+    out["all_generate"], out["diff_all"] = changes.measure(
+        repeat, extra_values=extra, extra_admin=True
+    )
     for mode in ("create", "clean"):  # the first plan, and a re-plan right after apply
         plan = write_plan(plan_doc(proj, ".", mode), proj / f"plan-{mode}.json")
         runs = [run([*byok, "check-plan", str(plan)], proj, env) for _ in range(repeat)]
@@ -393,17 +395,18 @@ def _row(c: dict[str, Any]) -> str:
         f"{c['keys']:>5} {c['values']:>6} | "
         f"{g['wall_s']:>5.2f} {g['cpu_s']:>5.2f} {g['peak_mb']:>4.0f} | "
         f"{n['wall_s']:>5.2f} {same:>3} | {chk['wall_s']:>5.2f} {chk['peak_mb']:>4.0f} | "
+        f"{c['edit_generate']['wall_s']:>5.2f} {c['edit_diff']['wall_s']:>5.2f} | "
         f"{c['change']['wall_s']:>5.2f} | {d['wall_s']:>5.2f} {d['peak_mb']:>4.0f} | "
-        f"{c['diff_all']['wall_s']:>5.2f} | "
+        f"{c['all_generate']['wall_s']:>5.2f} {c['diff_all']['wall_s']:>5.2f} | "
         f"{c['verify_s']:>6.3f} | {ck['wall_s'] if ck else float('nan'):>6.2f} {ratio}"
     )
 
 
 HEADER = (
-    " keys values | generate         | no-op     | check-gen. | change | diff       | diff  |"
-    " verify | checkov\n"
-    "             |  wall   CPU   MB |  wall same |  wall   MB |   wall |  wall   MB | all   |"
-    "  stage |   wall vs verify"
+    " keys values | generate         | no-op     | check-gen. | one key     | 1% values |"
+    "            | every key   | verify | checkov\n"
+    "             |  wall   CPU   MB |  wall same |  wall   MB |   gen  diff | gen. wall |"
+    " diff    MB |   gen  diff |  stage |   wall vs verify"
 )
 
 
@@ -546,6 +549,7 @@ def main() -> int:
     fit = linear_fit(cells, "generate")
     big = next((c for c in cells if (c["keys"], c["values"]) == (1000, 20000)), None)
     checks = [*targets(cells, fit), *wait_targets(big, start, scale)]
+    issue29 = incremental_targets(cells, scale)
     meta = {
         **_commit(),
         "quick": quick,
@@ -565,6 +569,8 @@ def main() -> int:
         "startup": start,
         "scale": scale,
         "targets": [{"target": t, "met": ok, "measured": m} for t, ok, m in checks],
+        "incremental_targets": [{"target": t, "met": ok, "measured": m} for t, ok, m in issue29],
+        "per_changed_key": per_key(cells),
     }
     OUT.mkdir(parents=True, exist_ok=True)
     text = json.dumps(doc, indent=2) + "\n"
@@ -579,6 +585,9 @@ def main() -> int:
     print(curve(cells))
     print()
     for t, ok, m in checks:
+        print(f"  [{'PASS' if ok else '----' if ok is None else 'FAIL'}] {t}: {m}")
+    print("\nissue 29: cost proportional to the change")
+    for t, ok, m in issue29:
         print(f"  [{'PASS' if ok else '----' if ok is None else 'FAIL'}] {t}: {m}")
     print(
         f"\nbench: {meta['seconds']} s; wrote {OUT.relative_to(REPO)}/results.json "

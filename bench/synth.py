@@ -191,9 +191,15 @@ def org_yaml(
 
 
 def write_vendors(dest: Path, apps: list[App]) -> None:
+    """One vendor file per app; a file already holding its text is left alone (a change request
+    rewrites org.yaml only, and deleting files just before a timed run slows the disk: see
+    bench/run.py `Trash`)."""
     vdir = dest / "vendors"
-    shutil.rmtree(vdir, ignore_errors=True)
-    vdir.mkdir(parents=True)
+    vdir.mkdir(parents=True, exist_ok=True)
+    wanted = {f"{app.vendor}.yaml" for app in apps}
+    for stale in vdir.iterdir():
+        if stale.name not in wanted:
+            stale.unlink()
     for app in apps:
         text = (REPO / "vendors" / f"{app.base}.yaml").read_text()
         text, n = re.subn(
@@ -204,25 +210,58 @@ def write_vendors(dest: Path, apps: list[App]) -> None:
             flags=re.MULTILINE,
         )
         assert n == 1, app.base
-        (vdir / f"{app.vendor}.yaml").write_text(text)
+        path = vdir / f"{app.vendor}.yaml"
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+
+
+# What `byok init` writes into .gitignore that matters here: the build cache stays on the
+# machine that made it (a committed cache vouches for nothing, so `byok diff` would ignore it).
+GITIGNORE = ".build/\n.terraform/\n"
+# The values of one-key edits (`edit`), numbered far above any batch's.
+EDIT_BASE = 10**12
+
+
+def one_key_edit(revs: dict[str, list[dict[str, object]]], edit: int) -> str:
+    """Add revocation entry number `edit` (one new channel value) to the first Slack app's first
+    environment: a typical one-key change request. Returns the key it changes."""
+    entry = {
+        "scope": "channel",
+        "values": [value_for("channel", EDIT_BASE + edit)],
+        "reason": f"one-key edit {edit}",
+        "ticket": f"SEC-E{edit}",
+        "environments": ["e00"],
+    }
+    revs.setdefault("slack", []).append(entry)
+    return "slack-e00"
 
 
 def make_project(
-    dest: Path, keys: int, values: int, extra_values: int = 0, extra_admin: bool = False
+    dest: Path,
+    keys: int,
+    values: int,
+    extra_values: int = 0,
+    extra_admin: bool = False,
+    edit: int | None = None,
 ) -> list[App]:
-    """Write org.yaml, vendors/ and a copy of modules/ under `dest` (generated/ untouched).
+    """Write org.yaml, vendors/, .gitignore and a copy of modules/ under `dest` (generated/
+    untouched).
 
     `extra_values` more values (numbered after the first `values`) model the next change
     request; `extra_admin` adds a key administrator (a change to every key's policy) and
     shortens the deletion window and the log retention (a change to every key's and log
-    group's entry in the deployment inventory, each a weakening the review names)."""
+    group's entry in the deployment inventory, each a weakening the review names); `edit`
+    adds one value to one key (`one_key_edit`), a different one for each number."""
     dest.mkdir(parents=True, exist_ok=True)
     apps = layout(keys)
     write_vendors(dest, apps)
     revs = revocations(apps, values)
     for vendor, entries in revocations(apps, extra_values, start=values).items():
         revs.setdefault(vendor, []).extend(entries)
+    if edit is not None:
+        one_key_edit(revs, edit)
     (dest / "org.yaml").write_text(org_yaml(apps, revs, extra_admin))
+    (dest / ".gitignore").write_text(GITIGNORE)
     if not (dest / "modules").exists():
         shutil.copytree(REPO / "modules", dest / "modules")
     return apps

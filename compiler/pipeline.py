@@ -7,14 +7,17 @@ across files before stopping so that one run reports all the bad inputs at once.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+from . import incremental
 from .compile import Compiled, compile_all
 from .diagnostics import CompileError, Diagnostic, Loc, sort_diagnostics
+from .incremental import Plan
 from .load import load_file
 from .load.inline import InlineAccept, inline_accepts
 from .model import Org, Vendor, build
@@ -27,6 +30,10 @@ from .resolve.accept import apply as accept_warnings
 from .resolve.lifecycle import check_lifecycle
 from .shipped import byok_version, vendor_sources
 from .verify import Proof, check_replica_policies, verify_inputs, verify_while
+from .write.store import Store
+
+# A key's diagnostics and proof, by key name in the order the keys are compiled.
+Verified = dict[str, tuple[list[Diagnostic], Proof]]
 
 __all__ = ["ORG_FILE", "OUT_DIR", "VENDORS_DIR"]  # re-exported: callers import them from here
 
@@ -133,7 +140,13 @@ Rendered = Callable[[dict[str, bytes]], object]
 
 
 def build_tree(
-    root: Path, today: date | None = None, *, guard: bool = True, on_render: Rendered | None = None
+    root: Path,
+    today: date | None = None,
+    *,
+    guard: bool = True,
+    on_render: Rendered | None = None,
+    store: Store | None = None,
+    tree: Mapping[str, bytes] | None = None,
 ) -> Result:
     """Compile the inputs under `root` into the files of `generated/`; raise on any error.
 
@@ -141,10 +154,13 @@ def build_tree(
     (E320) unless org.yaml decommissions it; `byok diff` turns the guard off and reports such a
     key itself, against the reviewed base. `on_render` is called with the files as soon as they
     are rendered, while the proofs may still be running (`generate` stages the new tree then);
-    what it does must be undone by the caller if this raises.
+    what it does must be undone by the caller if this raises. With a `store` (the build cache
+    under `.build/`, write/store.py), the apps whose fingerprint it verifiably holds are neither
+    proved again, and their keys' own files are taken from `generated/` (`tree`: as the caller
+    read it) where it still holds them (incremental.py); the result is the same, byte for byte.
     """
     with _no_cycle_collection():
-        return _build_tree(root, today or date.today(), guard, on_render)
+        return _build_tree(root, today or date.today(), guard, on_render, (store, tree))
 
 
 def compile_verified(root: Path, today: date) -> Compiled:
@@ -164,9 +180,11 @@ def compile_verified(root: Path, today: date) -> Compiled:
         return compile_all(resolved)
 
 
-def _render(compiled: Compiled, on_render: Rendered | None) -> dict[str, bytes] | Exception:
+def _render(
+    compiled: Compiled, plan: Plan, on_render: Rendered | None
+) -> dict[str, bytes] | Exception:
     try:
-        files = render_all(compiled)
+        files = render_all(compiled, plan.kept())
         if on_render is not None:
             on_render(files)
         return files
@@ -174,7 +192,28 @@ def _render(compiled: Compiled, on_render: Rendered | None) -> dict[str, bytes] 
         return exc
 
 
-def _build_tree(root: Path, today: date, guard: bool, on_render: Rendered | None) -> Result:
+def _verify(compiled: Compiled, plan: Plan, on_render: Rendered | None) -> tuple[Verified, Any]:
+    """Each key's diagnostics and proof in key order (a reused app's from the cache), and what
+    `_render` returned meanwhile. Rendering does not read the proofs: it runs while a worker
+    verifies."""
+    todo = [ck for ck in compiled.keys if ck.key.vendor.name not in plan.reused]
+    results, rendered = verify_while(todo, lambda: _render(compiled, plan, on_render))
+    done = {ck.key.name: r for ck, r in zip(todo, results, strict=True)}
+    for reused in plan.reused.values():
+        done.update((n, (reused.diags[n], p)) for n, p in reused.proofs.items())
+    return {ck.key.name: done[ck.key.name] for ck in compiled.keys}, rendered
+
+
+def _apps(compiled: Compiled) -> dict[str, list[str]]:
+    """Each app (its vendor's name) -> its keys' names, in the order they are compiled."""
+    out: dict[str, list[str]] = {}
+    for ck in compiled.keys:
+        out.setdefault(ck.key.vendor.name, []).append(ck.key.name)
+    return out
+
+
+def _compiled(root: Path, today: date, guard: bool) -> Compiled:
+    """Load, resolve, check the keys' lifecycle (with `guard`: against `generated/`), compile."""
     org, vendors = load_inputs(root)
     resolved = resolve(org, vendors, today)
     existing = existing_keys(root) if guard else None
@@ -182,15 +221,24 @@ def _build_tree(root: Path, today: date, guard: bool, on_render: Rendered | None
     lifecycle = check_lifecycle(org, produced, existing, vendors, today)
     if lifecycle:
         raise CompileError(lifecycle)
-    compiled = compile_all(resolved)
+    return compile_all(resolved)
+
+
+def _build_tree(
+    root: Path,
+    today: date,
+    guard: bool,
+    on_render: Rendered | None,
+    cache: tuple[Store | None, Mapping[str, bytes] | None],
+) -> Result:
+    compiled = _compiled(root, today, guard)
+    resolved, org = compiled.resolved, compiled.resolved.org
+    apps = _apps(compiled)
+    plan = incremental.plan(root, org, today, cache[0], apps, cache[1])
     diags: list[Diagnostic] = verify_inputs(resolved)
-    proofs: list[Proof] = []
-    # Rendering does not read the proofs: it runs while a worker verifies. Nothing rendered
-    # leaves this function unless every proof held.
-    results, rendered = verify_while(compiled.keys, lambda: _render(compiled, on_render))
-    for found, proof in results:
-        diags += found
-        proofs.append(proof)
+    # Nothing rendered leaves this function unless every proof held.
+    verified, rendered = _verify(compiled, plan, on_render)
+    diags += [d for found, _ in verified.values() for d in found]
     inline, bad_inline_accepts = load_inline_accepts(root)
     errors = [d for d in diags if d.severity == "error"] + bad_codes(org) + bad_inline_accepts
     if errors:
@@ -204,10 +252,11 @@ def _build_tree(root: Path, today: date, guard: bool, on_render: Rendered | None
     replicas = check_replica_policies(compiled, files)
     if replicas:
         raise CompileError(replicas)
+    incremental.save(plan, apps, files, verified)
     return Result(
         compiled=compiled,
         files=files,
         warnings=sort_diagnostics(kept),
-        proofs=tuple(proofs),
+        proofs=tuple(proof for _, proof in verified.values()),
         accepted=tuple(accepted),
     )

@@ -27,6 +27,13 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache_key(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The build cache's key (write/store.py) of this test session, not the user's: a test
+    never reads or makes `~/.cache/byok/cache-key`; the commands it runs inherit this."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+
+
 def copy_inputs(dest: Path, with_generated: bool = True) -> Path:
     """A scratch project: the shipped inputs (and generated/ unless told otherwise)."""
     dest.mkdir(parents=True, exist_ok=True)

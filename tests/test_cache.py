@@ -3,12 +3,14 @@ generated tree are all unchanged."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from byok.cli import main as cli
 from byok.write import read_tree
+from byok.write.cache import CACHE_FILE
 from tests.conftest import byok, drop_acceptances, edit
 
 
@@ -27,7 +29,7 @@ def test_replay_prints_what_the_full_run_printed(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     first = _run(project, capsys)
-    assert (project / ".build" / "byok-cache.json").is_file()
+    assert (project / CACHE_FILE).is_file()
     assert _run(project, capsys) == first
 
 
@@ -77,7 +79,7 @@ def test_the_fingerprint_covers_every_stage_not_only_write() -> None:
 
 def test_corrupt_cache_is_ignored(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     first = _run(project, capsys)
-    (project / ".build" / "byok-cache.json").write_text("not json")
+    (project / CACHE_FILE).write_text("not json")
     assert _run(project, capsys) == first
 
 
@@ -93,7 +95,28 @@ def test_diff_on_a_cache_hit_says_what_the_full_build_says(repo: Path) -> None:
     edit(repo / "org.yaml", "C0123ABCD", "C0123ABCE")
     assert byok(repo, "generate").returncode == 0
     hit = byok(repo, "diff")
-    (repo / ".build" / "byok-cache.json").unlink()
+    shutil.rmtree(repo / ".build")  # both caches: the no-op one and the per-app one
     full = byok(repo, "diff")
     assert (hit.returncode, hit.stdout, hit.stderr) == (full.returncode, full.stdout, full.stderr)
     assert hit.returncode == 3 and "role/NewAdmin" in hit.stdout
+
+
+@pytest.mark.parametrize("key", [None, b"x" * 32])
+def test_a_replay_sealed_elsewhere_is_not_replayed(
+    project: Path, capsys: pytest.CaptureFixture[str], key: bytes | None
+) -> None:
+    """The replay is sealed with this user's key (write/store.py): one written under another
+    key (a pull request's, another machine's) is ignored and the pipeline runs; one of this
+    user's is replayed (the control: the same change shows when it is used)."""
+    from byok.write.cache import REPLAY
+    from byok.write.store import Store
+
+    first = _run(project, capsys)
+    doc = Store(project).read(REPLAY)
+    doc["stdout"] = "forged: every key proved\n"
+    Store(project, key=key).write(doc, REPLAY)
+    rc, out, _ = _run(project, capsys)
+    assert rc == 0
+    assert ("forged" in out) == (key is None)
+    if key is not None:
+        assert out == first[1]

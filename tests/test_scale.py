@@ -218,7 +218,7 @@ def test_noop_regeneration_leaves_every_mtime_alone(
     before = _stamps(out)
     time.sleep(0.02)  # any rewrite would now show a newer mtime
     assert cli.main(["-C", str(project), "generate"]) == EXIT_OK
-    assert capsys.readouterr().out == first  # replayed from .build/byok-cache.json
+    assert capsys.readouterr().out == first  # replayed from .build/byok/replay
     assert _stamps(out) == before
     assert read_tree(out) == files
     assert sorted(p.name for p in project.iterdir()) == [

@@ -16,7 +16,8 @@ MODULES = sorted(p for p in SRC.rglob("*.py") if "__pycache__" not in p.parts)
 # layout"). A package imports only packages of lower levels, never one of its own level: the
 # three readers of the compiled policies (verify, review, render) are independent of each
 # other, and `write` sits above them because it takes what render returns (render never
-# touches the disk). `__init__` is the library's facade (`build_tree`, `write_tree`),
+# touches the disk). `incremental` reuses an earlier build's parts per app (issue 29) for the
+# pipeline. `__init__` is the library's facade (`build_tree`, `write_tree`),
 # `__main__` the `python -m byok` entry.
 LEVELS: tuple[frozenset[str], ...] = tuple(
     frozenset(level)
@@ -28,6 +29,7 @@ LEVELS: tuple[frozenset[str], ...] = tuple(
         {"compile"},
         {"verify", "review", "render"},
         {"write", "report"},
+        {"incremental"},
         {"pipeline"},
         {"__init__"},
         {"live"},
@@ -155,8 +157,9 @@ def test_only_the_cli_imports_the_live_layer() -> None:
 
 
 def test_the_top_level_holds_only_the_facades_and_the_shared_leaves() -> None:
+    """The facades, the shared leaves, and the pipeline's per-app reuse (`incremental`)."""
     top = {p.stem for p in SRC.glob("*.py")}
-    assert top == {"__init__", "__main__", "pipeline"} | SHARED
+    assert top == {"__init__", "__main__", "pipeline", "incremental"} | SHARED
 
 
 @pytest.mark.parametrize("stage", STAGES)

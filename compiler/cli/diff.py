@@ -275,31 +275,23 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _compile(root: Path) -> Built | None:
-    """The compiled inputs and `generated/` as it is (read once, for the cache and the stale
-    check)."""
+    """The compiled inputs and `generated/` as it is (read once, for the stale check). The apps
+    a verified build cache holds unchanged are not proved or rendered again (incremental.py);
+    the stale check still compares every file the inputs compile to with `generated/`. The
+    cache is sealed with this user's key (write/store.py): one committed to git, or written by
+    a contributor, is not verified and is ignored."""
     from ..diagnostics import CompileError
-    from ..pipeline import build_tree, compile_verified
-    from ..render import render_all
-    from ..review.gitbase import tracked
+    from ..pipeline import build_tree
     from ..write import read_tree
-    from ..write.cache import CACHE_FILE
-    from .generate import fingerprint_lookup
+    from ..write.store import Store
 
-    day = today()
     tree = read_tree(root / OUT_DIR)
     try:
-        # A cache hit means generate proved these inputs with this compiler: the proofs are
-        # skipped, but the tree is still rendered and compared with generated/ (stale check).
-        # A cache file committed to git came with the change under review, not from a run on
-        # this machine: it vouches for nothing.
-        if tracked(root, CACHE_FILE) or fingerprint_lookup(root, day, tree) is None:
-            result = build_tree(root, day, guard=False)
-            return Built(result.compiled, tree, lambda: stale_files(tree, result.files))
-        compiled = compile_verified(root, day)
+        result = build_tree(root, today(), guard=False, store=Store(root), tree=tree)
     except CompileError as err:
         print_diagnostics(err.diagnostics)
         return None
-    return Built(compiled, tree, lambda: stale_files(tree, render_all(compiled)))
+    return Built(result.compiled, tree, lambda: stale_files(tree, result.files))
 
 
 def _nothing_to_review(root: Path, base: Base, review: Review) -> bool:

@@ -225,9 +225,19 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def _build_and_write(args: argparse.Namespace, run: _Run) -> int:
     from ..diagnostics import CompileError
     from ..pipeline import build_tree
+    from ..write.store import Store
 
+    # `--check` (CI's gate) builds everything from the inputs; a `generate` reuses the apps a
+    # verified build cache holds unchanged (incremental.py), with the same result
+    store = None if args.check else Store(run.root)
     try:
-        result = build_tree(run.root, run.day, on_render=None if args.check else run.stage)
+        result = build_tree(
+            run.root,
+            run.day,
+            on_render=None if args.check else run.stage,
+            store=store,
+            tree=run.before,
+        )
     except CompileError as err:
         sys.stderr.write(format_diagnostics(err.diagnostics))
         return EXIT_INPUT

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .base import Model
-from .types import Email
+from .types import NOT_BOOL, Email
 
 # https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html (names: 1-256 of A-Za-z0-9_-)
 SnsTopicArn = Annotated[
@@ -63,29 +63,32 @@ class ObjectLock(Model):
 
 
 class Trail(Model):
-    log_retention_days: Literal[
-        1,
-        3,
-        5,
-        7,
-        14,
-        30,
-        60,
-        90,
-        120,
-        150,
-        180,
-        365,
-        400,
-        545,
-        731,
-        1096,
-        1827,
-        2192,
-        2557,
-        2922,
-        3288,
-        3653,
+    log_retention_days: Annotated[
+        Literal[
+            1,
+            3,
+            5,
+            7,
+            14,
+            30,
+            60,
+            90,
+            120,
+            150,
+            180,
+            365,
+            400,
+            545,
+            731,
+            1096,
+            1827,
+            2192,
+            2557,
+            2922,
+            3288,
+            3653,
+        ],
+        NOT_BOOL,
     ] = 365
     insights: bool = True  # CloudTrail Insights (billed per event analysed)
     existing: ExistingTrail | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 # Key-policy documents accept printable ASCII and Latin-1 only (KMS "Key policy format"), so
 # values that reach a policy are limited to that; look-alike letters from other scripts are
@@ -132,3 +132,15 @@ PATTERN_NAMES = {
 Regex = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(_regex)]
 Text = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_text)]
 ValueStr = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(_policy_value)]
+
+
+def _not_bool(value: object) -> object:
+    """YAML `true` is not the number 1: a `Literal` of numbers compares by equality and
+    `True == 1` in Python, where JSON Schema's `enum` tells them apart (tests/test_schema.py)."""
+    if isinstance(value, bool):
+        raise ValueError("a number is required, not true or false")
+    return value
+
+
+# On a `Literal` of numbers (strict mode already refuses a boolean for an `int`).
+NOT_BOOL = BeforeValidator(_not_bool)

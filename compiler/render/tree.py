@@ -8,6 +8,7 @@ User strings reach Terraform only as `hcl.hcl_string` literals or inside JSON re
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import jinja2
@@ -141,16 +142,29 @@ def _features_tf(env: jinja2.Environment, plans: Features, modules: str) -> byte
     )
 
 
-def render_all(compiled: Compiled) -> dict[str, bytes]:
+def key_files(ck: CompiledKey, compiled: Compiled) -> dict[str, bytes]:
+    """The files of one key alone: its policy and its handoff sheet."""
+    return {
+        f"policies/{ck.key.name}.json": policy_json(ck),
+        f"handoff/{ck.key.name}.md": render_handoff(ck, compiled).encode(),
+    }
+
+
+def render_all(
+    compiled: Compiled, kept: Mapping[str, Mapping[str, bytes]] | None = None
+) -> dict[str, bytes]:
+    """Every file of `generated/`. `kept`: key name -> its `key_files` as an earlier build
+    rendered them from the same inputs (incremental.py), used instead of rendering them again."""
     root, stacks = split(compiled)
     files = render_module(root)
     files["organization.json"] = organization_json(compiled)
     files[INVENTORY_PATH] = inventory_json(compiled)
     files["ACCESS.md"] = render_access(compiled, [root, *stacks.values()]).encode()
     files["README.md"] = _readme(compiled).encode()
+    kept = kept or {}
     for ck in compiled.keys:
-        files[f"policies/{ck.key.name}.json"] = policy_json(ck)
-        files[f"handoff/{ck.key.name}.md"] = render_handoff(ck, compiled).encode()
+        own = kept.get(ck.key.name)
+        files.update(key_files(ck, compiled) if own is None else own)
     for sid, stack in stacks.items():
         place = stack.resolved.org.account_id, stack.resolved.org.region
         suffix = name_suffix(compiled.resolved.org, *place)

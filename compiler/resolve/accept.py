@@ -15,13 +15,13 @@ nothing is W122. `byok generate` lists every acceptance in force, of either kind
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePath
 
 from ..codes import CATALOGUE
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, Loc
 from ..load.inline import InlineAccept
 from ..model.inputs import AcceptedWarning, Org
 
@@ -56,20 +56,33 @@ def target(d: Diagnostic) -> str:
     return f"{where}: {(what if sep else message).replace('`', '')}"
 
 
-def relocate(diags: Sequence[Diagnostic], org: Org, shipped: Collection[str]) -> list[Diagnostic]:
+def vendor_uses(org: Org) -> dict[str, Loc | None]:
+    """Vendor name -> where the first app of that vendor names it in org.yaml."""
+    out: dict[str, Loc | None] = {}
+    for i, app in enumerate(org.apps):
+        out.setdefault(app.vendor, org.where.at("apps", i, "vendor"))
+    return out
+
+
+def relocate(
+    diags: Sequence[Diagnostic],
+    org: Org,
+    shipped: Collection[str],
+    uses: Mapping[str, Loc | None] | None = None,
+) -> list[Diagnostic]:
     """Diagnostics located in a shipped vendor file (`shipped`: their paths as shown, outside
-    the project, e.g. in site-packages) are located at the org.yaml line that uses the vendor,
-    with the shipped file named in the message: a SARIF location outside the repository cannot
-    be placed by code scanning, and nobody edits site-packages. `about` keeps the vendor file,
-    so `accepted_warnings` targets (`slack: ...`) are unchanged."""
+    the project, e.g. in site-packages) are located at the org.yaml line that uses the vendor
+    (`uses`: `vendor_uses(org)`), with the shipped file named in the message: a SARIF location
+    outside the repository cannot be placed by code scanning, and nobody edits site-packages.
+    `about` keeps the vendor file, so `accepted_warnings` targets (`slack: ...`) are unchanged."""
+    uses = vendor_uses(org) if uses is None else uses
     out = []
     for d in diags:
         if d.loc is None or d.loc.file not in shipped:
             out.append(d)
             continue
         stem = PurePath(d.loc.file).stem
-        app = next((i for i, a in enumerate(org.apps) if a.vendor == stem), None)
-        at = org.where.at("apps", app, "vendor") if app is not None else org.where.loc
+        at = uses.get(stem, org.where.loc)
         out.append(
             d.model_copy(
                 update={

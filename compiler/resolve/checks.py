@@ -98,6 +98,8 @@ def _check_params_declared(vendor: Vendor) -> Iterator[Diagnostic]:
 
 
 def check_app(org: Org, app: App, vendor: Vendor, today: date) -> Iterator[Diagnostic]:
+    """Every problem of one app against its vendor and the organization's settings (`org`: as
+    the app's keys see it, `app_org`); the other apps are `check_key_names`' business."""
     # A vendor whose principals or conditions name undeclared parameters cannot be resolved for
     # any app: repeat those errors here (identical diagnostics collapse) so the app is skipped.
     yield from _check_params_declared(vendor)
@@ -106,7 +108,6 @@ def check_app(org: Org, app: App, vendor: Vendor, today: date) -> Iterator[Diagn
     yield from check_extras(app, vendor, today)
     yield from _check_admins(org, vendor)
     yield from _check_own_account(org, app, vendor)
-    yield from _check_key_names(org, app)
     envs = set(app.environments)
     if len(envs) != len(app.environments):
         yield Diagnostic.make("E206", "duplicate environment", app.where.at("environments"))
@@ -134,10 +135,11 @@ def check_app(org: Org, app: App, vendor: Vendor, today: date) -> Iterator[Diagn
     yield from check_key_states(org, app)
 
 
-def _check_key_names(org: Org, app: App) -> Iterator[Diagnostic]:
+def check_key_names(org: Org, app: App) -> Iterator[Diagnostic]:
     """Key names (and aliases) are `<vendor>-<env>`: vendor `a-b` with `c` and vendor `a` with
     `b-c` would both make `a-b-c`. Reported on the later app, in the order of the earlier
-    apps and their environments."""
+    apps and their environments. The one check of an app that reads the other apps (`check_app`
+    reads the app, its vendor and the organization's settings only)."""
     index, position = _key_names(org)
     me = position.get(id(app), len(org.apps))  # an app outside org.apps: every app is earlier
     mine = {f"{app.vendor}-{env}": i for i, env in enumerate(app.environments)}

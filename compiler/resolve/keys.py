@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict
-
 from ..diagnostics import CompileError, Diagnostic, Loc, did_you_mean
+from ..load import LMap
+from ..model.base import Where
 from ..model.inputs import (
     App,
     ExtraStatement,
@@ -24,8 +24,9 @@ from ..model.inputs import (
     Vendor,
 )
 from ..policy import iam
-from .checks import check_app, check_vendor
+from .checks import check_app, check_key_names, check_vendor
 from .extras import active_extras
+from .facts import Fact, Frozen, key_facts, unverified
 from .features import check_features
 from .grants import grant_principals, is_service, principal_values
 from .monitoring import check_monitoring
@@ -34,19 +35,6 @@ from .replicas import imported_material
 from .rotation import long_rotation
 from .stacks import check_stack_names, check_stacks, key_org
 from .states import key_state
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
-
-
-class Fact(Frozen):
-    """A vendor fact as it reaches output: what it says and where it was stated."""
-
-    what: str
-    verified: bool
-    source: str
-    loc: Loc | None
 
 
 class ScopeRevocation(Frozen):
@@ -129,6 +117,47 @@ class Resolved(Frozen):
     warnings: tuple[Diagnostic, ...]
 
 
+class AppResolved(Frozen):
+    """One app resolved on its own (`resolve_app`): its problems, and unless one is an error,
+    its keys and its vendor's logging role."""
+
+    diagnostics: tuple[Diagnostic, ...]
+    keys: tuple[ResolvedKey, ...] = ()
+    logging: ResolvedLogging | None = None
+
+    @property
+    def failed(self) -> bool:
+        return any(d.severity == "error" for d in self.diagnostics)
+
+
+def settings_where(org: Org) -> Where:
+    """`org.where` without the apps: the handle each app's copy of the organization keeps."""
+    node = org.where.node
+    if node is None or "apps" not in node.items:
+        return org.where
+    items = {k: v for k, v in node.items.items() if k != "apps"}
+    return Where(LMap(items, node.loc, {k: v for k, v in node.keys.items() if k != "apps"}))
+
+
+def app_org(org: Org, app: App, where: Where | None = None) -> Org:
+    """The organization as one app's keys see it: its settings and that app alone (`where`:
+    `settings_where(org)`). A key's policy, proofs and files are a function of its app, its
+    vendor and the settings, never of the other apps: `byok generate` reuses them while those
+    three are unchanged (issue 29), and a key that read another app would differ there."""
+    return org.model_copy(update={"apps": (app,), "where": where or settings_where(org)})
+
+
+def resolve_app(org: Org, app: App, vendor: Vendor, today: date) -> AppResolved:
+    """One app against its vendor; `org` is `app_org`'s (the settings and this app)."""
+    diags = tuple(check_app(org, app, vendor, today))
+    if any(d.severity == "error" for d in diags):
+        return AppResolved(diagnostics=diags)
+    logging = _logging(app, vendor) if vendor.logging is not None else None
+    return AppResolved(
+        diagnostics=diags, keys=tuple(_keys(org, app, vendor, today)), logging=logging
+    )
+
+
 def resolve(org: Org, vendors: Mapping[str, Vendor], today: date) -> Resolved:
     """Join `org` with the vendor catalog; raise `CompileError` listing every problem."""
     diags = [d for vendor in vendors.values() for d in check_vendor(vendor)]
@@ -138,25 +167,28 @@ def resolve(org: Org, vendors: Mapping[str, Vendor], today: date) -> Resolved:
     keys: list[ResolvedKey] = []
     logging: list[ResolvedLogging] = []
     seen: dict[str, Loc | None] = {}
+    where = settings_where(org)
     for index, app in enumerate(org.apps):
         vendor, found = _app_vendor(org, index, vendors, seen)
         diags += found
         if vendor is None:
             continue
-        app_diags = list(check_app(org, app, vendor, today))
-        diags += app_diags
-        if any(d.severity == "error" for d in app_diags):
+        one = resolve_app(app_org(org, app, where), app, vendor, today)
+        diags += [*one.diagnostics, *check_key_names(org, app)]
+        if one.failed:
             continue
-        keys.extend(_keys(org, app, vendor, today))
-        if vendor.logging is not None:
-            logging.append(_logging(app, vendor))
+        keys.extend(one.keys)
+        if one.logging is not None:
+            logging.append(one.logging)
     diags += check_stack_names(
         org, {(k.vendor.name, k.environment) for k in keys if k.vendor.logging is not None}
     )
     errors = [d for d in diags if d.severity == "error"]
     if errors:
         raise CompileError(errors)
-    warnings = [d for d in diags if d.severity == "warning"] + _unverified(keys, logging)
+    facts = [f for k in keys for f in k.facts]
+    logged = [f for lg in logging if (f := logging_fact(lg)) is not None]
+    warnings = [d for d in diags if d.severity == "warning"] + unverified(facts, logged)
     periods = ((k.app, k.options.rotation_period_days, k.options.automatic_rotation) for k in keys)
     warnings += long_rotation(org, periods)
     return Resolved(
@@ -277,7 +309,7 @@ def _keys(org: Org, app: App, vendor: Vendor, today: date) -> Iterator[ResolvedK
             revocations=revs,
             suspension=suspension,
             options=options,
-            facts=_facts(vendor, revs, suspension is not None),
+            facts=key_facts(vendor, [r.scope for r in revs], suspension is not None),
             required_context_keys=required_context_keys(vendor),
             grant_who=who,
             extras=active_extras(app, env, today),
@@ -306,47 +338,6 @@ def required_context_keys(vendor: Vendor) -> tuple[str, ...]:
     return tuple(sorted({s.context_key for s in vendor.revocation.scopes if s.always_present}))
 
 
-def _facts(vendor: Vendor, revs: tuple[ScopeRevocation, ...], suspended: bool) -> tuple[Fact, ...]:
-    out = [
-        Fact(
-            what=f"principal `{p.arn or p.service or p.parameter}`",
-            verified=p.verified,
-            source=p.source,
-            loc=p.where.loc,
-        )
-        for p in list(vendor.principals) + [q for g in vendor.grants for q in g.principals or ()]
-    ]
-    out += [
-        Fact(what=f"grant `{g.name}`", verified=g.verified, source=g.source, loc=g.where.loc)
-        for g in vendor.grants
-    ]
-    out += [
-        Fact(
-            what=f"revocation scope `{r.scope.name}` (context key `{r.scope.context_key}`)",
-            verified=r.scope.verified,
-            source=r.scope.source,
-            loc=r.scope.where.loc,
-        )
-        for r in revs
-    ]
-    out += [
-        Fact(
-            what=f"context key `{s.context_key}` always present (scope `{s.name}`)",
-            verified=s.always_present.verified,
-            source=s.always_present.source,
-            loc=s.always_present.where.loc,
-        )
-        for s in vendor.revocation.scopes
-        if s.always_present is not None
-    ]
-    if suspended:
-        ks = vendor.revocation.kill_switch
-        out.append(
-            Fact(what="kill switch", verified=ks.verified, source=ks.source, loc=ks.where.loc)
-        )
-    return tuple(out)
-
-
 def _logging(app: App, vendor: Vendor) -> ResolvedLogging:
     assert vendor.logging is not None
     lg = vendor.logging
@@ -359,21 +350,10 @@ def _logging(app: App, vendor: Vendor) -> ResolvedLogging:
     )
 
 
-def _unverified(keys: list[ResolvedKey], logging: list[ResolvedLogging]) -> list[Diagnostic]:
-    facts = {(f.what, f.loc): f for k in keys for f in k.facts if not f.verified}
-    for lg in logging:
-        lgf = lg.vendor.logging
-        assert lgf is not None
-        if not lgf.verified:
-            facts[("logging role", lgf.where.loc)] = Fact(
-                what="logging role", verified=False, source=lgf.source, loc=lgf.where.loc
-            )
-    return [
-        Diagnostic.make(
-            "W101",
-            f"unverified vendor fact reaches generated output: {f.what}",
-            f.loc,
-            f"confirm it ({f.source}), then set `verified: true`",
-        )
-        for f in facts.values()
-    ]
+def logging_fact(lg: ResolvedLogging) -> Fact | None:
+    """The vendor's logging role as a fact, when its file does not say it is verified."""
+    lgf = lg.vendor.logging
+    assert lgf is not None
+    if lgf.verified:
+        return None
+    return Fact(what="logging role", verified=False, source=lgf.source, loc=lgf.where.loc)

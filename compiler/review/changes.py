@@ -16,7 +16,7 @@ decommission.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,6 +134,29 @@ def _by_sid(policy: iam.Policy | None) -> dict[str, iam.Statement]:
     return {s.sid or f"#{i}": s for i, s in enumerate(policy.statements)} if policy else {}
 
 
+class _KeyTickets(Mapping[str, tuple[str, ...]]):
+    """One key's lifted tickets (`Words.base_tickets`), looked up when a line first asks: only
+    a lifted revocation does, and the base's org.yaml is modelled only then (cli/diff.py)."""
+
+    def __init__(self, tickets: Mapping[str, Mapping[str, tuple[str, ...]]], name: str) -> None:
+        self._tickets, self._name = tickets, name
+        self._got: Mapping[str, tuple[str, ...]] | None = None
+
+    def _of(self) -> Mapping[str, tuple[str, ...]]:
+        if self._got is None:
+            self._got = self._tickets.get(self._name, {})
+        return self._got
+
+    def __getitem__(self, value: str) -> tuple[str, ...]:
+        return self._of()[value]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._of())
+
+    def __len__(self) -> int:
+        return len(self._of())
+
+
 def describe(
     name: str, new: iam.Policy, old: iam.Policy | None, words: Words, relation: str = "wider"
 ) -> list[str]:
@@ -144,7 +167,7 @@ def describe(
         who=words.label(name, new),
         ck=words.compiled.get(name),
         account=words.account_of(name),
-        lifted=words.base_tickets.get(name, {}),
+        lifted=_KeyTickets(words.base_tickets, name),
         widens=relation in ("wider", "incomparable", "unknown"),
     )
     lines: list[str] = []

@@ -4,16 +4,17 @@ compiling and proving altogether (issue: no-op regeneration is faster than a ful
 The fingerprint covers every input byte (org.yaml, vendors/*.yaml), "today" (expiry warnings
 depend on it), the compiler's own source and data files, and the installed distributions and
 their versions (the libraries that shape the output among them). It is stored in
-`.build/byok-cache.json` beside the inputs, with a digest of the generated tree and the
-warnings and summary that run printed. The cache is used only when both the fingerprint and
-the tree on disk still match, so a hand-edited `generated/` is always rebuilt. `--check` never
-reads it.
+`.build/byok/replay` beside the inputs, sealed with this user's key (write/store.py: one that
+came from elsewhere, a pull request or a hand, does not verify and is ignored), with a digest of
+the generated tree and the warnings and summary that run printed. The cache is used only when
+both the fingerprint and the tree on disk still match, so a hand-edited `generated/` is always
+rebuilt. `--check` never reads it.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import json
 import os
 import sys
 from collections.abc import Mapping
@@ -21,7 +22,10 @@ from dataclasses import asdict, dataclass, fields
 from datetime import date
 from pathlib import Path
 
-CACHE_FILE = ".build/byok-cache.json"
+from .store import STORE_DIR, Store
+
+REPLAY = "replay"
+CACHE_FILE = f"{STORE_DIR}/{REPLAY}"
 
 
 @dataclass(frozen=True)
@@ -35,9 +39,8 @@ class Entry:
     stdout: str
 
     @classmethod
-    def from_json(cls, raw: bytes) -> Entry:
+    def from_doc(cls, doc: object) -> Entry:
         """Exactly the four string fields, or ValueError (a damaged cache is only a miss)."""
-        doc = json.loads(raw)
         names = [f.name for f in fields(cls)]
         if not isinstance(doc, dict) or sorted(doc) != sorted(names):
             raise ValueError("not a cache entry")
@@ -66,10 +69,24 @@ def fingerprint(root: Path, inputs: list[Path], today: date) -> str:
     for path in inputs:
         label = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
         _feed(h, label, path.read_bytes())
+    _compiler(h)
+    _feed(h, "today", today.isoformat().encode())
+    return h.hexdigest()
+
+
+def _compiler(h: hashlib._Hash) -> None:
     for path in compiler_sources():
         _feed(h, f"compiler/{path.relative_to(PACKAGE).as_posix()}", path.read_bytes())
     _feed(h, "installed", "\n".join(_installed()).encode())
-    _feed(h, "today", today.isoformat().encode())
+
+
+@functools.cache
+def compiler_digest() -> str:
+    """The compiler's own source and data files and the installed distributions: what the same
+    inputs compile to depends on them (the per-app build cache, write/store.py, keys on it).
+    Computed once per process: a command runs one build."""
+    h = hashlib.sha256()
+    _compiler(h)
     return h.hexdigest()
 
 
@@ -97,8 +114,8 @@ def tree_digest(files: Mapping[str, bytes]) -> str:
 
 def lookup(root: Path, fp: str, files_on_disk: Mapping[str, bytes]) -> Entry | None:
     try:
-        entry = Entry.from_json((root / CACHE_FILE).read_bytes())
-    except (OSError, ValueError):
+        entry = Entry.from_doc(Store(root).read(REPLAY))
+    except ValueError:
         return None
     if entry.fingerprint != fp or entry.tree != tree_digest(files_on_disk):
         return None
@@ -107,11 +124,4 @@ def lookup(root: Path, fp: str, files_on_disk: Mapping[str, bytes]) -> Entry | N
 
 def store(root: Path, entry: Entry) -> None:
     """Best effort: a cache that cannot be written only costs the next run its shortcut."""
-    path = root / CACHE_FILE
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp-{os.getpid()}")
-        tmp.write_text(json.dumps(asdict(entry), indent=1, sort_keys=True))
-        tmp.replace(path)
-    except OSError:
-        return
+    Store(root).write(asdict(entry), REPLAY)
