@@ -24,14 +24,8 @@ resource "aws_kms_key" "alarms" {
           Sid       = "CloudWatchLogsEncryptTrailLogGroup"
           Effect    = "Allow"
           Principal = { Service = "logs.${local.region}.amazonaws.com" }
-          Action = [
-            "kms:Encrypt*",
-            "kms:Decrypt*",
-            "kms:ReEncrypt*",
-            "kms:GenerateDataKey*",
-            "kms:Describe*",
-          ]
-          Resource = "*"
+          Action    = local.logs_key_actions
+          Resource  = "*"
           Condition = {
             ArnEquals = {
               "kms:EncryptionContext:aws:logs:arn" = local.log_group_arn

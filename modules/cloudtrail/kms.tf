@@ -104,6 +104,17 @@ locals {
     },
   ]
 
+  # What CloudWatch Logs needs of a key that encrypts log groups (the trail key's vendor log
+  # groups, the alarm key's trail log group)
+  # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+  logs_key_actions = [
+    "kms:Encrypt*",
+    "kms:Decrypt*",
+    "kms:ReEncrypt*",
+    "kms:GenerateDataKey*",
+    "kms:Describe*",
+  ]
+
   # CloudWatch Logs encrypts the named log groups only (the vendors' log groups), not any log
   # group of the account: the encryption context of every CloudWatch Logs request is the log
   # group's ARN, "kms:EncryptionContext:aws:logs:arn"
@@ -113,14 +124,8 @@ locals {
       Sid       = "CloudWatchLogsEncryptLogGroups"
       Effect    = "Allow"
       Principal = { Service = "logs.${local.region}.amazonaws.com" }
-      Action = [
-        "kms:Encrypt*",
-        "kms:Decrypt*",
-        "kms:ReEncrypt*",
-        "kms:GenerateDataKey*",
-        "kms:Describe*",
-      ]
-      Resource = "*"
+      Action    = local.logs_key_actions
+      Resource  = "*"
       Condition = {
         ArnEquals = {
           "kms:EncryptionContext:aws:logs:arn" = sort([
