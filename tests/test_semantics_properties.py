@@ -31,6 +31,7 @@ from byok.policy.iam import Policy
 from byok.policy.matching import StrPred, arn_glob, fold, glob
 from byok.policy.principals import READINGS
 from byok.policy.strsolve import realize
+from tests.conftest import sized
 
 ACCT = "111122223333"
 PRINCIPALS: list[Any] = [
@@ -218,7 +219,9 @@ def _check_witnesses(old: Policy, new: Policy, ka: str | None = ACCT) -> str:
 
 def modest(examples: int) -> settings:
     return settings(
-        max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+        max_examples=sized(examples),
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
     )
 
 
