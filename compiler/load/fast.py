@@ -8,9 +8,10 @@ org.yaml was most of the load stage (issue 16).
 It declines (returns None) whenever the reference loader could read the text differently or
 would report a problem of its own: no libyaml; a tab, a `?` outside a quoted string, a
 block-scalar header running into a comment, a tag or a directive anywhere (where libyaml and
-PyYAML were found to disagree by differential fuzzing); an anchor or alias; nesting deeper than `MAX_DEPTH`; anything libyaml
-objects to; an empty document or one that is not a mapping. `load` then reads the text with the
-reference loader, so every diagnostic of those is the reference one.
+PyYAML were found to disagree by differential fuzzing); an anchor or alias; nesting deeper than
+`MAX_DEPTH`; anything libyaml objects to; an empty document or one that is not a mapping. `load`
+then reads the text with the reference loader, so every diagnostic of those is the reference
+one.
 """
 
 from __future__ import annotations
