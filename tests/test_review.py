@@ -217,7 +217,8 @@ def test_the_verdict_is_computed_on_the_json_terraform_applies(repo: Path) -> No
 
 
 def _review_reading(repo: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], list[str]]:
-    """`byok diff`'s policy review of `repo`, and the blobs it read from git."""
+    """`byok diff`'s policy review of `repo`, and the blobs it read from git and the
+    policies it parsed (`parsed <Id>`)."""
     from byok.cli import diff
     from byok.review import gitbase
 
@@ -229,6 +230,13 @@ def _review_reading(repo: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[list[A
         return blobs(root, specs)
 
     monkeypatch.setattr(gitbase, "_blobs", spy)
+    parsed = gitbase.iam.Policy.from_json
+
+    def parse(doc: Any) -> Any:
+        read.append(f"parsed {doc['Id']}")
+        return parsed(doc)
+
+    monkeypatch.setattr(gitbase.iam.Policy, "from_json", parse)
     built = diff._compile(repo)
     assert built is not None
     args = argparse.Namespace(format="text", allow_widening=False, allow_weakening=False)
@@ -243,7 +251,8 @@ def test_a_policy_file_the_base_holds_byte_for_byte_is_not_read_from_git(
 ) -> None:
     """A working-tree policy whose git blob id is the base's is that blob (issue 29: `diff`
     pays for what changed): only the changed key's base policy is read from git, and the
-    review is the one of every policy read from git (`committed_policies` without the tree)."""
+    review is the one of every policy read from git (`committed_policies` without the tree).
+    Only that key's two policies are parsed."""
     from byok.review import review
     from byok.review.gitbase import committed_policies, resolve_base, working_policies
 
@@ -256,6 +265,7 @@ def test_a_policy_file_the_base_holds_byte_for_byte_is_not_read_from_git(
     oid = git(project, "rev-parse", "HEAD:generated/policies/slack-prod.json").strip()
     assert oid in read
     assert not [s for s in read if len(s) == len(oid) and s != oid]  # no other policy
+    assert [s for s in read if s.startswith("parsed")] == ["parsed acme-slack-prod"] * 2
     assert [(c.key, c.status) for c in changes if c.status != "unchanged"] == [
         ("slack-prod", "changed")
     ]

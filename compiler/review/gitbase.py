@@ -198,6 +198,9 @@ class Policies(Mapping[str, iam.Policy]):
     def __getitem__(self, name: str) -> iam.Policy:
         return self.parse(self.texts[name])
 
+    def __contains__(self, name: object) -> bool:  # Mapping's would parse the text
+        return name in self.texts
+
     def __iter__(self) -> Iterator[str]:
         return iter(self.texts)
 
