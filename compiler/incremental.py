@@ -1,6 +1,7 @@
 """Per-app reuse of an earlier build (issue 29): after a one-key edit, only that app's keys are
-proved again and get their own files (policy, handoff sheet) rendered again; the organization's
-files (main.tf, ACCESS.md, the inventory, ...) are rendered from every compiled key as always.
+proved again and get their own files (policy, handoff sheet) and their sections of ACCESS.md
+rendered again; the organization's files (main.tf, the rest of ACCESS.md, the inventory, ...)
+are rendered from every compiled key as always.
 
 What an app's keys compile, prove and render to is a function of (resolve/keys.py, `app_org`):
 its own entry in org.yaml, its vendor file, the organization's settings (org.yaml without the
@@ -14,10 +15,10 @@ cleanly (`load.segments`), or an app's node does not start on the first line of 
 app has a fingerprint and everything is built.
 
 What the cache holds for a fingerprint (each key's proof and diagnostics, and the SHA-256 of
-its own files) is used only when the index verifies (write/store.py: sealed with this user's
-key) and its shape is exactly what this module writes; anything else is a miss. A key's own
-files (its policy and handoff sheet) are taken from `generated/` only where they still have the
-recorded digest, else rendered again.
+its own files and of its section of ACCESS.md) is used only when the index verifies
+(write/store.py: sealed with this user's key) and its shape is exactly what this module writes;
+anything else is a miss. A key's own files (its policy and handoff sheet) and its section are
+taken from `generated/` only where they still have the recorded digest, else rendered again.
 Loading, resolving, compiling and the organization-wide checks always run: they decide whether
 a build may succeed at all, and the cache never decides that.
 """
