@@ -271,18 +271,22 @@ def _lines(data: bytes, skip: set[bytes]) -> Inventory:
     """`loads` of `dumps`' layout, leaving out the resource lines in `skip`; any other layout
     is read whole."""
     lines = data.splitlines()
-    if len(lines) < 5 or lines[3] != b'  "resources": [' or lines[-2:] != [b"  ]", b"}"]:
+    at = lines.index(_RESOURCES) if _RESOURCES in lines else -1
+    if at < 0 or lines[-2:] != [b"  ]", b"}"]:
         return loads(data)
     try:
-        shell = loads(b"\n".join(lines[:3]) + b' "resources": []}')
+        shell = loads(b"\n".join(lines[:at]) + b' "resources": []}')
         found = [
             Resource.from_json(json.loads(line.strip().removesuffix(b",")))
-            for line in lines[4:-2]
+            for line in lines[at + 1 : -2]
             if line not in skip
         ]
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InventoryError(f"cannot read the inventory: {exc}") from exc
-    return Inventory(shell.roots, tuple(found))
+    return Inventory(shell.roots, tuple(found), shell.declared)
+
+
+_RESOURCES = b'  "resources": ['  # the line before the resources, one a line (`dumps`)
 
 
 def loads(data: bytes | str) -> Inventory:

@@ -1,6 +1,7 @@
 """Per-app reuse of an earlier build (issue 29): after a one-key edit, only that app's keys are
-proved again and get their own files (policy, handoff sheet) rendered again; the organization's
-files (main.tf, ACCESS.md, the inventory, ...) are rendered from every compiled key as always.
+proved again and get their own files (policy, handoff sheet) and their sections of ACCESS.md
+rendered again; the organization's files (main.tf, the rest of ACCESS.md, the inventory, ...)
+are rendered from every compiled key as always.
 
 What an app's keys compile, prove and render to is a function of (resolve/keys.py, `app_org`):
 its own entry in org.yaml, its vendor file, the organization's settings (org.yaml without the
@@ -14,10 +15,10 @@ cleanly (`load.segments`), or an app's node does not start on the first line of 
 app has a fingerprint and everything is built.
 
 What the cache holds for a fingerprint (each key's proof and diagnostics, and the SHA-256 of
-its own files) is used only when the index verifies (write/store.py: sealed with this user's
-key) and its shape is exactly what this module writes; anything else is a miss. A key's own
-files (its policy and handoff sheet) are taken from `generated/` only where they still have the
-recorded digest, else rendered again.
+its own files and of its section of ACCESS.md) is used only when the index verifies
+(write/store.py: sealed with this user's key) and its shape is exactly what this module writes;
+anything else is a miss. A key's own files (its policy and handoff sheet) and its section are
+taken from `generated/` only where they still have the recorded digest, else rendered again.
 Loading, resolving, compiling and the organization-wide checks always run: they decide whether
 a build may succeed at all, and the cache never decides that.
 """
@@ -31,27 +32,31 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from .compile import CompiledKey
 from .diagnostics import Diagnostic
 from .load.segments import Segment, Segments, segment
 from .model import Org
 from .paths import ORG_FILE, OUT_DIR
+from .render.access import key_section
 from .shipped import byok_version, vendor_sources
 from .verify import Proof
 from .write.cache import compiler_digest
 from .write.store import Store
 
-FORMAT = 4
+FORMAT = 5
 KEEP_EARLIER = 16  # entries of earlier states kept beyond one per current app
 
 
 @dataclass(frozen=True)
 class Reused:
     """What the cache holds for one app whose fingerprint is unchanged: by key name, in the
-    order the app produces its keys, each key's proof, diagnostics and own files."""
+    order the app produces its keys, each key's proof, diagnostics, own files and section of
+    ACCESS.md (the last two where `generated/` still holds them)."""
 
     proofs: dict[str, Proof]
     diags: dict[str, list[Diagnostic]]
     files: dict[str, dict[str, bytes]]
+    sections: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -65,10 +70,20 @@ class Plan:
     reused: dict[str, Reused] = field(default_factory=dict)
     entries: dict[str, Any] = field(default_factory=dict)
     old: dict[str, Any] = field(default_factory=dict)  # the index's entries, by fingerprint
+    sections: dict[str, str] = field(default_factory=dict)  # the reused apps' keys'
+    made: dict[str, str] = field(default_factory=dict)  # ACCESS.md sections rendered now
 
     def kept(self) -> dict[str, dict[str, bytes]]:
         """Key name -> its own files, for every key of a reused app (`render_all`'s `kept`)."""
         return {name: files for r in self.reused.values() for name, files in r.files.items()}
+
+    def section(self, ck: CompiledKey) -> str:
+        """Key `ck`'s section of ACCESS.md (`render_all`'s `section`): a reused app's as
+        `generated/` holds it, else rendered now (and recorded in `made` for `save`)."""
+        got = self.sections.get(ck.key.name)
+        if got is None:
+            got = self.made[ck.key.name] = key_section(ck)
+        return got
 
 
 def _feed(h: Any, label: str, data: bytes) -> None:
@@ -198,13 +213,38 @@ def plan(
     apps = index.get("apps") if isinstance(index, dict) and index.get("format") == FORMAT else None
     out = Plan(store, found.apps, found.layout, old=apps if isinstance(apps, dict) else {})
     read = reader(root, tree)
+    sections = access_sections(read(ACCESS)) if out.old else {}
     for vendor, fp in found.apps.items():
         entry = out.old.get(fp)
         if not isinstance(entry, dict) or entry.get("vendor") != vendor:
             continue
-        reused = _decode(entry, vendor, found.layout, read)
+        reused = _decode(entry, vendor, found.layout, (read, sections))
         if reused is not None and list(reused.proofs) == list(names.get(vendor, ())):
             out.reused[vendor], out.entries[vendor] = reused, entry
+            out.sections.update(reused.sections)
+    return out
+
+
+ACCESS = "ACCESS.md"
+
+
+def access_sections(data: bytes | None) -> dict[str, str]:
+    """ACCESS.md (as `generated/` holds it) cut into its keys' sections (`render_access`):
+    key name -> the text from its heading, "## `name` — ...", to the line break that joins it
+    to the next heading. A wrong cut (a heading inside a section, a hand edit) only misses: a
+    piece is used only when its digest is the one recorded for what `key_section` rendered."""
+    try:
+        text = "" if data is None else data.decode("utf-8")
+    except UnicodeDecodeError:
+        return {}
+    out: dict[str, str] = {}
+    at = text.find("\n## `")
+    while at >= 0:
+        start = at + 1
+        end = text.find("\n## ", start)
+        name = text[start + 4 : text.find("`", start + 4)]
+        out.setdefault(name, text[start : end if end >= 0 else len(text)])
+        at = text.find("\n## `", start)
     return out
 
 
@@ -247,17 +287,26 @@ def _own(name: str, digests: Any, read: Read) -> dict[str, bytes] | None:
     return {path: data for path, data in files.items() if data is not None}
 
 
-def _decode(entry: dict[str, Any], vendor: str, layout: Layout, read: Read) -> Reused | None:
+def _decode(
+    entry: dict[str, Any], vendor: str, layout: Layout, now: tuple[Read, dict[str, str]]
+) -> Reused | None:
     """The app an index entry describes, its diagnostics moved to where their lines are now,
-    and its keys' own files where `generated/` still holds them; or None when the entry is not
-    what `_encode` writes (a damaged cache is a miss) or a diagnostic cannot be moved."""
+    and its keys' own files and sections of ACCESS.md where `generated/` still holds them
+    (`now`: its reader and ACCESS.md's sections); or None when the entry is not what `_encode`
+    writes (a damaged cache is a miss) or a diagnostic cannot be moved."""
+    read, sections = now
     try:
         mover = Mover(entry["at"], vendor, layout)
         out = Reused({}, {}, {})
-        for name, relation, n, found, digests in entry["keys"]:
+        for name, relation, n, found, digests, section in entry["keys"]:
             own = _own(name, digests, read)
             if own is not None:
                 out.files[name] = own
+            if not isinstance(section, str):
+                raise TypeError("not a digest")
+            text = sections.get(name)
+            if text is not None and _sha(text.encode()) == section:
+                out.sections[name] = text
             out.proofs[name] = Proof(key=name, relation=relation, revocations_checked=n)
             moved = [mover.diagnostic(Diagnostic.model_validate(d)) for d in found]
             if None in moved:
@@ -274,15 +323,17 @@ def _encode(
     files: Mapping[str, bytes],
     verified: Mapping[str, tuple[Sequence[Diagnostic], Proof]],
     at: list[Any],
+    made: Mapping[str, str],
 ) -> dict[str, Any]:
-    """An index entry for one app's keys (`names`, in order): each key's proof, diagnostics and
-    the digests of its own files."""
+    """An index entry for one app's keys (`names`, in order): each key's proof, diagnostics,
+    the digests of its own files and of its section of ACCESS.md as rendered (`made`)."""
     keys = []
     for n in names:
         found, proof = verified[n]
         dumped = [d.model_dump(mode="json") for d in found]
         digests = {p: _sha(files[p]) for p in own_paths(n)}
-        keys.append([n, proof.relation, proof.revocations_checked, dumped, digests])
+        section = _sha(made[n].encode())
+        keys.append([n, proof.relation, proof.revocations_checked, dumped, digests, section])
     return {"vendor": vendor, "keys": keys, "at": at}
 
 
@@ -304,7 +355,7 @@ def save(
         if fp is None:
             continue
         entries[fp] = p.entries.get(vendor) or _encode(
-            vendor, names, files, verified, p.layout.of(vendor)
+            vendor, names, files, verified, p.layout.of(vendor), p.made
         )
     # the latest states first, then earlier ones: as many again as there are apps now
     earlier = [(fp, e) for fp, e in p.old.items() if fp not in entries and isinstance(e, dict)]

@@ -116,6 +116,35 @@ def test_the_inventory_round_trips_and_is_sorted() -> None:
         loads(b'{"format": "byok-deployment/0", "roots": [], "resources": []}')
 
 
+def test_changed_only_parses_only_the_resources_that_differ(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`byok diff` of a change to one resource parses that resource's two lines (issue 29), and
+    keeps what org.yaml declares; the result is `loads` without the identical resources."""
+    from byok import deployment
+
+    old = next(r for r in SHIPPED.resources if r.kind == "log-group")
+    changed = dataclasses.replace(old, settings={**old.settings, "retention_in_days": 1})
+    head = Inventory(
+        SHIPPED.roots,
+        tuple(changed if r is old else r for r in SHIPPED.resources),
+        {**SHIPPED.declared, "key_states": [{"key": "k", "enabled": False, "ticket": "T-1"}]},
+    )
+    parsed: list[str] = []
+    from_json = deployment.Resource.from_json
+
+    def spy(doc: dict[str, object]) -> deployment.Resource:
+        parsed.append(str(doc["address"]))
+        return from_json(doc)
+
+    monkeypatch.setattr(deployment.Resource, "from_json", spy)
+    before, after = deployment.changed_only(dumps(SHIPPED), dumps(head))
+    assert parsed == [old.address, old.address]
+    assert (before.resources, after.resources) == ((old,), (changed,))
+    assert (before.declared, after.declared) == (SHIPPED.declared, head.declared)
+    assert before.roots == after.roots == SHIPPED.roots
+
+
 def test_the_inventory_is_the_same_under_any_hash_seed(tmp_path: Path) -> None:
     code = (
         "import sys; from datetime import date; from pathlib import Path;"

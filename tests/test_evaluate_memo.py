@@ -107,3 +107,31 @@ def test_evicted_and_freed_policies_are_judged_alone(monkeypatch: pytest.MonkeyP
         want = ("allow" if effect == "Allow" else "deny") if names_who else "deny"
         assert got == want, (i, doc)
         del policy
+
+
+def test_each_request_is_judged_on_its_own_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The statements remember their answer to each request (by identity, the entry holding
+    the request): a new request with other context values, freed one after another so that
+    addresses are reused, is judged on its own values, with a memo of one entry or many."""
+    who = f"arn:aws:iam::{ACCOUNT}:role/AnyOtherRole"
+    doc = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": who},
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"kms:EncryptionContext:c": "yes"}},
+            }
+        ]
+    }
+    policy = Policy.from_json(doc)
+    for memo in (1, 1 << 10):
+        monkeypatch.setattr(ev, "_MEMO_MAX", memo)
+        for i in range(300):
+            value = "yes" if i % 3 else "no"
+            ctx = {"kms:EncryptionContext:c": value}
+            request = Request(principal=who, action="kms:Decrypt", context=ctx)
+            got = evaluate(policy, request, ACCOUNT).decision
+            assert got == ("allow" if value == "yes" else "deny"), (memo, i)
+            del request

@@ -208,12 +208,14 @@ def test_incremental_equals_full_over_random_edit_sequences(
     assert store.key is not None, "no cache key: the test would compare two full builds"
     reused: list[int] = []
     kept: list[int] = []
+    sections: list[int] = []
     planned = incremental.plan
 
     def plan(*args: Any) -> incremental.Plan:
         p = planned(*args)
         reused.append(len(p.reused))
         kept.append(len(p.kept()))
+        sections.append(len(p.sections))
         return p
 
     monkeypatch.setattr(incremental, "plan", plan)
@@ -235,10 +237,12 @@ def test_incremental_equals_full_over_random_edit_sequences(
                 if rng.random() < 0.2:
                     _hand_edit(root / "generated", rng)
     # not a test of nothing: most builds reused some apps, some reused every app, and the keys'
-    # files were taken from generated/ (every key's, 5 or more) and rendered again after hand edits
+    # files and ACCESS.md sections were taken from generated/ (every key's, 5 or more) and
+    # rendered again after hand edits
     assert sum(map(bool, reused)) > len(reused) / 3, reused
     assert max(reused) == 3, reused
     assert max(kept) >= 5 and sum(0 < k < 5 for k in kept), kept
+    assert max(sections) >= 5 and sum(0 < k < 5 for k in sections), sections
 
 
 def _write(out: Path, files: dict[str, bytes]) -> None:
@@ -250,7 +254,15 @@ def _write(out: Path, files: dict[str, bytes]) -> None:
 
 
 def _hand_edit(out: Path, rng: random.Random) -> None:
-    """One of the keys' own files of `generated/` edited by hand (or removed)."""
+    """One of the keys' own files of `generated/`, or one key's section of ACCESS.md (whose
+    sections the cache takes from there too), edited by hand (or the file removed)."""
+    if rng.random() < 0.4:
+        path = out / "ACCESS.md"
+        text = path.read_text()
+        at = rng.choice([m.start() for m in re.finditer(r"\n## `", text)])
+        edited = text[:at] + text[at:].replace("kms:", "kms:X", 1)
+        path.write_text(rng.choice([edited, text.replace("\n## `", "\n## `x", 1), ""]))
+        return
     path = rng.choice(sorted([*out.glob("policies/*.json"), *out.glob("handoff/*.md")]))
     if rng.random() < 0.5:
         path.unlink()
@@ -299,6 +311,33 @@ def test_the_cache_is_used_when_it_verifies(project: Path) -> None:
     assert outcome(project, DAY, store)[1][HANDOFF].endswith(b"sealed\n")
 
 
+ZOOM_HEADING = "## `zoom-prod` — Zoom, prod\n"
+
+
+def _alter_section(store: Store) -> bytes:
+    """generated/ACCESS.md with zoom-prod's section altered; the altered file."""
+    path = store.dir.parent.parent / "generated" / "ACCESS.md"
+    text = path.read_text()
+    assert text.count(ZOOM_HEADING) == 1
+    path.write_text(text.replace(ZOOM_HEADING, ZOOM_HEADING + "sealed\n"))
+    return path.read_bytes()
+
+
+def test_an_access_section_is_used_when_its_digest_is_sealed(project: Path) -> None:
+    """Likewise for a key's section of ACCESS.md: a sealed digest of an altered section takes
+    the altered text from generated/ (so `_hand_edited_section` below is a real test)."""
+    store, first = _built(project)
+    altered = _alter_section(store)
+    index = store.read()
+    (row,) = _zoom(index)["keys"]
+    section = incremental.access_sections(altered)["zoom-prod"]
+    row[5] = hashlib.sha256(section.encode()).hexdigest()
+    store.write(index)
+    got = outcome(project, DAY, store)[1]["ACCESS.md"]
+    sealed = (ZOOM_HEADING + "sealed\n").encode()
+    assert got == first[1]["ACCESS.md"].replace(ZOOM_HEADING.encode(), sealed)
+
+
 def _forge_index(store: Store) -> None:
     _reseal(store, key=b"k" * 32)
 
@@ -307,6 +346,10 @@ def _hand_edited_file(store: Store) -> None:
     """generated/'s file changed behind the sealed index's back (a hand edit)."""
     path = store.dir.parent.parent / "generated" / HANDOFF
     path.write_bytes(path.read_bytes().replace(b"zoom-prod", b"zoom-evil"))
+
+
+def _hand_edited_section(store: Store) -> None:
+    _alter_section(store)
 
 
 def _garble_index(store: Store) -> None:
@@ -331,7 +374,15 @@ def _another_proof(store: Store) -> None:
 
 
 @pytest.mark.parametrize(
-    "tamper", [_forge_index, _hand_edited_file, _garble_index, _another_format, _another_proof]
+    "tamper",
+    [
+        _forge_index,
+        _hand_edited_file,
+        _hand_edited_section,
+        _garble_index,
+        _another_format,
+        _another_proof,
+    ],
 )
 def test_a_cache_that_does_not_verify_is_ignored(
     project: Path, tamper: Callable[[Store], None]

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from byok.cli.diff import WIDENING_HELP
+from byok.cli.diff import _compile as diff_compile
+from byok.review import Words
 from tests.conftest import (
     APPS_END,
     GIT_ENV,
@@ -210,6 +214,71 @@ def test_the_verdict_is_computed_on_the_json_terraform_applies(repo: Path) -> No
     witness = changed[0].new_access
     assert witness is not None
     assert witness.context["kms:EncryptionContext:channel_id"] in ("C0123ABCD", "C07QX4M2PLR")
+
+
+def _review_reading(repo: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], list[str]]:
+    """`byok diff`'s policy review of `repo`, and the blobs it read from git and the
+    policies it parsed (`parsed <Id>`)."""
+    from byok.cli import diff
+    from byok.review import gitbase
+
+    read: list[str] = []
+    blobs = gitbase._blobs
+
+    def spy(root: Path, specs: list[str]) -> list[str]:
+        read.extend(specs)
+        return blobs(root, specs)
+
+    monkeypatch.setattr(gitbase, "_blobs", spy)
+    parsed = gitbase.iam.Policy.from_json
+
+    def parse(doc: Any) -> Any:
+        read.append(f"parsed {doc['Id']}")
+        return parsed(doc)
+
+    monkeypatch.setattr(gitbase.iam.Policy, "from_json", parse)
+    built = diff._compile(repo)
+    assert built is not None
+    args = argparse.Namespace(format="text", allow_widening=False, allow_weakening=False)
+    report = diff._report(repo, built, gitbase.resolve_base(repo, "HEAD"), args)
+    assert not isinstance(report, int)
+    return report.keys.changes, read
+
+
+@pytest.mark.parametrize("object_format", ["sha1", "sha256"])
+def test_a_policy_file_the_base_holds_byte_for_byte_is_not_read_from_git(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, object_format: str
+) -> None:
+    """A working-tree policy whose git blob id is the base's is that blob (issue 29: `diff`
+    pays for what changed): only the changed key's base policy is read from git, and the
+    review is the one of every policy read from git (`committed_policies` without the tree).
+    Only that key's two policies are parsed."""
+    from byok.review import review
+    from byok.review.gitbase import committed_policies, resolve_base, working_policies
+
+    project = copy_inputs(tmp_path / "repo")
+    git(project, "init", "-q", "-b", "main", f"--object-format={object_format}")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "base")
+    _edit(project, "values: [C0123ABCD, C07QX4M2PLR]", "values: [C0123ABCD, C0999ZZZZ]")
+    changes, read = _review_reading(project, monkeypatch)
+    oid = git(project, "rev-parse", "HEAD:generated/policies/slack-prod.json").strip()
+    assert oid in read
+    assert not [s for s in read if len(s) == len(oid) and s != oid]  # no other policy
+    assert [s for s in read if s.startswith("parsed")] == ["parsed acme-slack-prod"] * 2
+    assert [(c.key, c.status) for c in changes if c.status != "unchanged"] == [
+        ("slack-prod", "changed")
+    ]
+    built = diff_compile(project)
+    words = Words(compiled={ck.key.name: ck for ck in built.compiled.keys})
+    every = review(
+        working_policies(built.tree),
+        committed_policies(project, resolve_base(project, "HEAD")),
+        words,
+    )
+    assert [(c.key, c.status, c.relation) for c in every] == [
+        (c.key, c.status, c.relation) for c in changes
+    ]
 
 
 def _drop_app(project: Path, vendor: str, next_vendor: str) -> None:

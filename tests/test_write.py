@@ -42,6 +42,38 @@ def test_replaces_whole_tree_and_keeps_dot_entries(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["generated"]
 
 
+def _durability(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[str]]:
+    """Record what staging makes durable: (each path fsynced, each syncfs call)."""
+    from byok.write import atomic
+
+    fsynced: list[str] = []
+    syncfs: list[str] = []
+    monkeypatch.setattr(atomic, "_fsync", lambda paths: fsynced.extend(map(str, paths)))
+    monkeypatch.setattr(atomic, "_durable", lambda tmp, paths, dirs: syncfs.append(str(tmp)))
+    return fsynced, syncfs
+
+
+def test_a_few_changed_files_are_fsynced_each_and_many_with_syncfs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A one-key change fsyncs the files it writes and every directory (the linked files are
+    the old tree's inodes), not the whole filesystem; a tree of many new files, or one that
+    carries a hidden directory over, is made durable with one syncfs."""
+    out = tmp_path / "generated"
+    files = {f"policies/k{i}.json": b"{}\n" for i in range(200)} | {"main.tf": b"x\n"}
+    write_tree(out, files)
+    fsynced, syncfs = _durability(monkeypatch)
+    write_tree(out, files | {"main.tf": b"y\n", "policies/k7.json": b"[]\n"})
+    staged = sorted("/".join(Path(p).relative_to(tmp_path).parts[1:]) for p in fsynced)
+    assert (staged, syncfs) == (sorted(["main.tf", "policies/k7.json", "policies", ""]), [])
+    assert read_tree(out)["policies/k7.json"] == b"[]\n"
+    write_tree(out, {f"policies/n{i}.json": b"{}\n" for i in range(200)})
+    assert len(syncfs) == 1
+    (out / ".terraform").mkdir()
+    write_tree(out, {"main.tf": b"z\n"})
+    assert len(syncfs) == 2
+
+
 def test_recover_restores_moved_tree_and_drops_temporaries(tmp_path: Path) -> None:
     out = tmp_path / "generated"
     old = tmp_path / ".generated.old-42"

@@ -235,12 +235,12 @@ def _report(root: Path, built: Built, base: Base, args: argparse.Namespace) -> R
     """The review of the working tree, or an exit code when it cannot be trusted."""
     from ..policy import iam
     from ..review import Report, removal, review
-    from ..review.gitbase import committed_policies, working_policies
+    from ..review.gitbase import committed_policies, same_text, working_policies
     from ..review.report import Review
     from .diff_deploy import deployment_findings
 
     memo: dict[str, iam.Policy] = {}
-    before = committed_policies(root, base, memo)
+    before = committed_policies(root, base, memo, built.tree)
     words = _words(built.compiled, root, base.commit, before.keys())
     produced = {ck.key.name for ck in built.compiled.keys}
     stale = built.stale()
@@ -256,7 +256,8 @@ def _report(root: Path, built: Built, base: Base, args: argparse.Namespace) -> R
         print(f"byok: {OUT_DIR}/ is stale: run `byok generate`, then review", file=sys.stderr)
         return EXIT_INPUT
     # Not stale: the policies and the inventory in `tree` are the files on disk, byte for byte.
-    changes = review(working_policies(built.tree, memo), before, words)
+    after = working_policies(built.tree, memo)
+    changes = review(after, before, words, same_text(after, before))
     found, note = deployment_findings(root, base, built.compiled, built.tree)
     return Review(Report(changes, words.moves), found, (note,) if note else ())
 

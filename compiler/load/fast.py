@@ -6,11 +6,12 @@ the reference loader (`nodes`). One pass, no intermediate PyYAML node tree: comp
 org.yaml was most of the load stage (issue 16).
 
 It declines (returns None) whenever the reference loader could read the text differently or
-would report a problem of its own: no libyaml; a tab, `?`, a block-scalar header running into a
-comment, a tag or a directive anywhere (where libyaml and PyYAML were found to disagree by
-differential fuzzing); an anchor or alias; nesting deeper than `MAX_DEPTH`; anything libyaml
-objects to; an empty document or one that is not a mapping. `load` then reads the text with the
-reference loader, so every diagnostic of those is the reference one.
+would report a problem of its own: no libyaml; a tab, a `?` outside a quoted string, a
+block-scalar header running into a comment, a tag or a directive anywhere (where libyaml and
+PyYAML were found to disagree by differential fuzzing); an anchor or alias; nesting deeper than
+`MAX_DEPTH`; anything libyaml objects to; an empty document or one that is not a mapping. `load`
+then reads the text with the reference loader, so every diagnostic of those is the reference
+one.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ from .nodes import (
 )
 
 MAX_DEPTH = 32
-_LIBYAML_ONLY = re.compile(r"\t|\?|[|>][-+0-9]*#|(?:^|[\s\[\]{},:-])[!%]", re.MULTILINE)
+_LIBYAML_ONLY = re.compile(r"\t|[|>][-+0-9]*#|(?:^|[\s\[\]{},:-])[!%]", re.MULTILINE)
+_QUOTES = ("'", '"')
 
 _CParser: Any
 try:
@@ -81,12 +83,31 @@ def compose_fast(text: str, name: str) -> tuple[LMap | None, list[Diagnostic]] |
     events = None
     try:
         events = _Events(text)
-        return _document(_Composer(events, name))
+        c = _Composer(events, name, "?" in text)
+        got = _document(c)
+        return got if c.quoted is None or _all_quoted(text, "?", c.quoted) else None
     except Exception:  # any objection: the reference loader reports (or accepts) it
         return None
     finally:
         if events is not None:
             events.dispose()
+
+
+def _all_quoted(text: str, char: str, spans: list[tuple[int, int]]) -> bool:
+    """True when every `char` of `text` lies inside one of the quoted scalars' `spans`. A `?`
+    is where the parsers part (PyYAML ends a plain scalar at `?` in a flow collection, libyaml
+    does not; `? ` starts a complex key); inside a quoted string both read it as itself (URLs
+    with a query, in vendor files' `source:` lines), and as both parsers agree on every token
+    up to the first `?`, they agree on where that string starts and ends, and so on."""
+    spans.sort()
+    j, i = 0, text.find(char)
+    while i >= 0:
+        while j < len(spans) and spans[j][1] <= i:
+            j += 1
+        if j == len(spans) or not spans[j][0] < i:
+            return False
+        i = text.find(char, i + 1)
+    return True
 
 
 def _document(c: _Composer) -> tuple[LMap | None, list[Diagnostic]]:
@@ -117,8 +138,10 @@ def _null(c: _Composer, event: Any) -> bool:
 class _Composer:
     """PyYAML's `Composer`, building located nodes and applying `nodes`' rules as it goes."""
 
-    def __init__(self, events: Any, name: str) -> None:
+    def __init__(self, events: Any, name: str, spans: bool = False) -> None:
         self.events, self.name = events, name
+        # with `spans`, where each quoted scalar starts and ends (see `_all_quoted`)
+        self.quoted: list[tuple[int, int]] | None = [] if spans else None
         # PyYAML's implicit resolvers by first character: a plain scalar whose first character
         # has none (and there are no wildcard resolvers) is a string, no regex tried.
         self._implicit: dict[Any, Any] = events.yaml_implicit_resolvers
@@ -156,7 +179,12 @@ class _Composer:
             return LScalar(None, loc)
         return self._items(is_seq, depth + 1, diags, loc)
 
+    def _quoted(self, event: Any) -> None:
+        if self.quoted is not None and event.style in _QUOTES:
+            self.quoted.append((event.start_mark.index, event.end_mark.index))
+
     def _scalar(self, event: Any, loc: Loc, diags: list[Diagnostic]) -> LScalar:
+        self._quoted(event)
         tag = self.scalar_tag(event)
         return scalar_node(tag, event.value, loc, diags, lambda: self._construct(event, tag))
 
@@ -194,6 +222,7 @@ class _Composer:
             self.events.get_event()
             if event.anchor is not None:
                 raise _Decline("anchor")
+            self._quoted(event)
             tag = self.scalar_tag(event)
             if tag in PLAIN_TAGS:
                 key = scalar_value(tag, event.value, lambda: self._construct(event, tag))

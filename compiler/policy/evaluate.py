@@ -138,11 +138,10 @@ _NOTES = {
 
 class _Compiled:
     """A statement `check_statement` accepted, with its parsed conditions and memos of how it
-    answers the principals, actions and resources asked so far. The verifier asks the same few
-    statements of a key tens of times about the same handful of principals and actions
-    (issue 16); each answer is the pure function above, computed once."""
+    answers the principals, actions, resources and requests (immutable: by identity) asked so
+    far. The verifier asks the same few statements tens of times (issue 16): once each."""
 
-    __slots__ = ("actions", "conds", "kinds", "opens", "resources", "st")
+    __slots__ = ("actions", "asked", "conds", "kinds", "opens", "resources", "st")
 
     def __init__(self, st: iam.Statement) -> None:
         check_statement(st)  # raises: nothing is cached for a refused statement
@@ -154,6 +153,7 @@ class _Compiled:
         self.opens: dict[str, Reading] = {}
         self.actions: dict[str, bool] = {}
         self.resources: dict[str | None, bool] = {}
+        self.asked: dict[tuple[int, Reading], tuple[Request, Kind | None]] = {}
 
     def kind(self, who: str, reading: Reading = PLAIN) -> Kind | None:
         if (who, reading) not in self.kinds:
@@ -191,9 +191,8 @@ class _Compiled:
 _COMPILED: dict[iam.Statement, _Compiled] = {}
 _COMPILED_MAX = 1 << 12
 _MEMO_MAX = 1 << 10
-# Each policy's compiled statements, by identity: the entry holds the policy, so an id is never
-# reused while cached. The verifier works through the keys one at a time: only the last few
-# policies matter.
+# Each policy's compiled statements, by identity (the entry holds the policy, so an id is never
+# reused while cached); the verifier works through the keys one at a time.
 _POLICIES: dict[int, tuple[iam.Policy, list[_Compiled]]] = {}
 _POLICIES_MAX = 1 << 8
 
@@ -342,10 +341,17 @@ def _open(compiled: list[_Compiled], who: str) -> Reading:
 def _evaluate(
     compiled: list[_Compiled], request: Request, same: bool, reading: Reading
 ) -> Decision:
-    ctx = complete(request.principal, lowered(request.context))
+    ctx = None
     hits: dict[str, list[str]] = {"Deny": [], "direct": [], "delegated": []}
+    asked = id(request), reading  # each statement answers a request once (the entry holds it)
     for i, cs in enumerate(compiled):
-        kind = _applies(cs, request, ctx, reading)
+        got = cs.asked.get(asked)
+        if got is None or got[0] is not request:
+            ctx = complete(request.principal, lowered(request.context)) if ctx is None else ctx
+            if len(cs.asked) >= _MEMO_MAX:
+                cs.asked.clear()
+            got = cs.asked[asked] = (request, _applies(cs, request, ctx, reading))
+        kind = got[1]
         if kind is not None:
             hits["Deny" if cs.st.effect == "Deny" else kind].append(statement_label(cs.st, i))
     return _decide(tuple(hits["Deny"]), tuple(hits["direct"]), tuple(hits["delegated"]), same)

@@ -5,7 +5,7 @@ Written for a security reviewer, not a parser; deterministic (no dates but the i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ..compile.capacity import capacity
 from ..compile.guards import LIFECYCLE_ACTIONS
@@ -311,8 +311,13 @@ def _guard_lines(ck: CompiledKey) -> list[str]:
     ]
 
 
-def render_access(compiled: Compiled, roots: Sequence[Compiled]) -> str:
-    """ACCESS.md; `roots`: the Terraform roots `compiled` is divided into (`stacks.roots`)."""
+def render_access(
+    compiled: Compiled,
+    roots: Sequence[Compiled],
+    section: Callable[[CompiledKey], str] = key_section,
+) -> str:
+    """ACCESS.md; `roots`: the Terraform roots `compiled` is divided into (`stacks.roots`);
+    `section`: `key_section`, or what an earlier build rendered of it (incremental.py)."""
     org = compiled.resolved.org
     keys = sorted(compiled.keys, key=lambda c: c.key.name)
     head = [
@@ -331,7 +336,7 @@ def render_access(compiled: Compiled, roots: Sequence[Compiled]) -> str:
         f"{len(keys)} key(s).",
         "",
     ]
-    body = "\n".join(key_section(ck) for ck in keys)
+    body = "\n".join(section(ck) for ck in keys)
     body += "\n" + access_section(ck.key.vendor for ck in keys) + _cost_section(compiled, roots)
     return "\n".join(head) + "\n" + body + _decommissioned(org)
 

@@ -8,14 +8,14 @@ User strings reach Terraform only as `hcl.hcl_string` literals or inside JSON re
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import jinja2
 
 from ..compile import Compiled, CompiledKey
 from ..resolve.stacks import name_suffix
-from .access import render_access
+from .access import key_section, render_access
 from .features import Features, features, features_locals
 from .handoff import render_handoff
 from .hcl import attributes
@@ -151,15 +151,18 @@ def key_files(ck: CompiledKey, compiled: Compiled) -> dict[str, bytes]:
 
 
 def render_all(
-    compiled: Compiled, kept: Mapping[str, Mapping[str, bytes]] | None = None
+    compiled: Compiled,
+    kept: Mapping[str, Mapping[str, bytes]] | None = None,
+    section: Callable[[CompiledKey], str] = key_section,
 ) -> dict[str, bytes]:
     """Every file of `generated/`. `kept`: key name -> its `key_files` as an earlier build
-    rendered them from the same inputs (incremental.py), used instead of rendering them again."""
+    rendered them from the same inputs (incremental.py), used instead of rendering them again;
+    `section`: each key's section of ACCESS.md, likewise."""
     root, stacks = split(compiled)
     files = render_module(root)
     files["organization.json"] = organization_json(compiled)
     files[INVENTORY_PATH] = inventory_json(compiled)
-    files["ACCESS.md"] = render_access(compiled, [root, *stacks.values()]).encode()
+    files["ACCESS.md"] = render_access(compiled, [root, *stacks.values()], section).encode()
     files["README.md"] = _readme(compiled).encode()
     kept = kept or {}
     for ck in compiled.keys:

@@ -16,7 +16,7 @@ decommission.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -274,13 +274,20 @@ def removal(name: str, old: iam.Policy, words: Words) -> KeyChange:
 
 
 def review(
-    current: Mapping[str, iam.Policy], base: Mapping[str, iam.Policy], words: Words
+    current: Mapping[str, iam.Policy],
+    base: Mapping[str, iam.Policy],
+    words: Words,
+    same: Collection[str] = (),
 ) -> list[KeyChange]:
-    """Every key of either side: `current` is what Terraform will apply, `base` what it did."""
+    """Every key of either side: `current` is what Terraform will apply, `base` what it did.
+    `same`: keys whose policy file is byte-identical on both sides (`gitbase.same_text`),
+    unchanged without parsing either (`key_change` would find the one object of their text)."""
     changes: list[KeyChange] = []
     for n in sorted(current):
         if n in words.moves and n in base:  # the old key goes, a new one comes
             changes += [removal(n, base[n], words), key_change(n, current[n], None, words)]
+        elif n in same:
+            changes.append(KeyChange(n, "unchanged", "equivalent", ()))
         else:
             changes.append(key_change(n, current[n], base.get(n), words))
     changes += [removal(n, base[n], words) for n in sorted(set(base) - set(current))]

@@ -5,10 +5,11 @@ Terraform applies (`generated/main.tf` sends `policies/<key>.json` as each key's
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -186,12 +187,56 @@ def committed(root: Path) -> bool:
     return not tracked.strip() and not untracked.strip()
 
 
+class Policies(Mapping[str, iam.Policy]):
+    """Key name -> policy, each text parsed when first asked for (a key whose file is the same
+    on both sides of a review is compared by its text: `same_text`), through a memo shared by
+    both sides (`_parser`): equal texts are one policy object."""
+
+    def __init__(self, texts: dict[str, str], memo: dict[str, iam.Policy] | None) -> None:
+        self.texts, self.parse = texts, _parser(memo)
+
+    def __getitem__(self, name: str) -> iam.Policy:
+        return self.parse(self.texts[name])
+
+    def __contains__(self, name: object) -> bool:  # Mapping's would parse the text
+        return name in self.texts
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.texts)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+def same_text(a: Mapping[str, iam.Policy], b: Mapping[str, iam.Policy]) -> frozenset[str]:
+    """The keys both sides hold with byte-identical policy files: unchanged, and parsed by
+    neither side (`review`); empty unless both are `Policies`."""
+    if not isinstance(a, Policies) or not isinstance(b, Policies):
+        return frozenset()
+    return frozenset(n for n, text in a.texts.items() if b.texts.get(n) == text)
+
+
+def _git_oid(data: bytes, width: int) -> str:
+    """The object id git gives a blob holding `data` (SHA-1, or SHA-256 in a repository of
+    that object format: an id of 64 hex digits)."""
+    h = hashlib.sha1(usedforsecurity=False) if width == 40 else hashlib.sha256()
+    h.update(b"blob %d\0" % len(data))
+    h.update(data)
+    return h.hexdigest()
+
+
 def committed_policies(
-    root: Path, base: Base, memo: dict[str, iam.Policy] | None = None
-) -> dict[str, iam.Policy]:
+    root: Path,
+    base: Base,
+    memo: dict[str, iam.Policy] | None = None,
+    tree: Mapping[str, bytes] | None = None,
+) -> Policies:
     """Key name -> policy as committed at `base` (empty when generated/ did not exist yet);
     `memo` is shared with `working_policies` (see `_parser`). `base` comes from `resolve_base`,
-    which has checked that its commit can be read."""
+    which has checked that its commit can be read. A file whose blob id at `base` is that of
+    the same file in `tree` (`generated/` as read) is taken from `tree`, not read from git:
+    equal ids are equal bytes. The texts read from git are parsed at once (a base that cannot
+    be parsed is reported as before); the others when asked for."""
     ref = base.commit
     listing = _git(root, "ls-tree", "-z", f"{ref}:{POLICY_DIR}") if _has_dir(root, ref) else ""
     # Blobs by object id: a `REF:PATH` lookup scans the directory's tree, so 10,000 of them
@@ -202,12 +247,23 @@ def committed_policies(
         for meta, name in entries
         if name.endswith(".json") and meta.split()[1] == "blob"
     ]
-    names = [name for name, _ in found]
-    texts = _blobs(root, [oid for _, oid in found])
-    parse = _parser(memo)
-    return {
-        name.removesuffix(".json"): parse(text) for name, text in zip(names, texts, strict=True)
-    }
+    here = {name: _same_blob(tree, name, oid) for name, oid in found}
+    read = [oid for name, oid in found if here[name] is None]
+    fetched = iter(_blobs(root, read))
+    out = Policies({}, memo)
+    for name, _ in found:
+        text = here[name]
+        if text is None:
+            text = next(fetched)
+            out.parse(text)  # now: a base that cannot be parsed fails here, as it always did
+        out.texts[name.removesuffix(".json")] = text
+    return out
+
+
+def _same_blob(tree: Mapping[str, bytes] | None, name: str, oid: str) -> str | None:
+    """The text of `policies/<name>` in `tree` when it is blob `oid` (equal ids: equal bytes)."""
+    data = None if tree is None else tree.get(f"policies/{name}")
+    return data.decode("utf-8") if data is not None and _git_oid(data, len(oid)) == oid else None
 
 
 def _parser(memo: dict[str, iam.Policy] | None) -> Callable[[str], iam.Policy]:
@@ -252,16 +308,16 @@ def committed_inventory(root: Path, base: Base) -> bytes | None:
 
 def working_policies(
     tree: Mapping[str, bytes], memo: dict[str, iam.Policy] | None = None
-) -> dict[str, iam.Policy]:
+) -> Policies:
     """Key name -> policy as the working tree's `generated/policies/*.json` hold it, taken from
-    `tree` (`generated/` as `write.read_tree` returns it)."""
-    parse = _parser(memo)
+    `tree` (`generated/` as `write.read_tree` returns it); parsed when asked for (`Policies`)."""
     prefix = POLICY_DIR.removeprefix(f"{OUT_DIR}/") + "/"
-    return {
-        rel[len(prefix) : -len(".json")]: parse(data.decode("utf-8"))
+    texts = {
+        rel[len(prefix) : -len(".json")]: data.decode("utf-8")
         for rel, data in sorted(tree.items())
         if rel.startswith(prefix) and rel.endswith(".json") and "/" not in rel[len(prefix) :]
     }
+    return Policies(texts, memo)
 
 
 def _blobs(root: Path, specs: list[str]) -> list[str]:

@@ -85,15 +85,29 @@ def _fill(tmp: Path, files: Mapping[str, bytes], out: Path, current: Mapping[str
     no data written, its mtime kept (the old tree is removed after the swap, so the link is then
     the file's only name; nothing ever writes into a linked file).
     """
-    dirs = sorted({(tmp / rel).parent for rel in files})
+    dirs = sorted({(tmp / rel).parent for rel in files} | {tmp})
     for d in dirs:
         d.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
     for rel, data in files.items():
         if current.get(rel) == data and _link(out / rel, tmp / rel):
             continue
         with (tmp / rel).open("wb") as fh:
             fh.write(data)
-    _durable(tmp, [tmp / rel for rel in files], dirs)
+        written.append(tmp / rel)
+    copied = any(p.is_dir() for p in tmp.iterdir() if p.name.startswith("."))  # _keep_hidden
+    if len(written) + len(dirs) <= FEW and not copied:
+        _fsync([*written, *dirs])
+    else:
+        _durable(tmp, [tmp / rel for rel in files], dirs)
+
+
+# Up to this many files and directories to make durable, each is fsynced (a one-key change
+# writes a handful): `syncfs` also flushes whatever else is dirty on the filesystem (other
+# processes' writes), which on a busy machine costs far more than a few fsyncs (issue 29). A
+# linked file is the old tree's own inode: as durable in the new tree as it was in the old. A
+# hidden directory copied over (`_keep_hidden`) is many new files: then `syncfs` as before.
+FEW = 64
 
 
 def _link(src: Path, dst: Path) -> bool:
@@ -119,7 +133,11 @@ def _durable(tmp: Path, paths: list[Path], dirs: list[Path]) -> None:
                 return
         finally:
             os.close(fd)
-    for path in [*paths, *dirs]:
+    _fsync([*paths, *dirs])
+
+
+def _fsync(paths: list[Path]) -> None:
+    for path in paths:
         fd = os.open(path, os.O_RDONLY)
         try:
             os.fsync(fd)
