@@ -7,8 +7,9 @@ org.yaml was most of the load stage (issue 16).
 
 It declines (returns None) whenever the reference loader could read the text differently or
 would report a problem of its own: no libyaml; a tab, a `?` outside a quoted string, a
-block-scalar header running into a comment, a tag or a directive anywhere (where libyaml and
-PyYAML were found to disagree by differential fuzzing); an anchor or alias; nesting deeper than
+block-scalar header running into a comment, a tag or a directive anywhere, an empty plain
+value in a flow collection (where libyaml and PyYAML were found to disagree by differential
+fuzzing); an anchor or alias; nesting deeper than
 `MAX_DEPTH`; anything libyaml objects to; an empty document or one that is not a mapping. `load`
 then reads the text with the reference loader, so every diagnostic of those is the reference
 one.
@@ -142,6 +143,7 @@ class _Composer:
         self.events, self.name = events, name
         # with `spans`, where each quoted scalar starts and ends (see `_all_quoted`)
         self.quoted: list[tuple[int, int]] | None = [] if spans else None
+        self.flow = 0  # how many flow collections (`[...]`, `{...}`) the next event is inside
         # PyYAML's implicit resolvers by first character: a plain scalar whose first character
         # has none (and there are no wildcard resolvers) is a string, no regex tried.
         self._implicit: dict[Any, Any] = events.yaml_implicit_resolvers
@@ -173,17 +175,25 @@ class _Composer:
         tag = event.tag
         if tag is None or tag == "!":
             tag = self.events.resolve(SequenceNode if is_seq else MappingNode, None, event.implicit)
+        self.flow += bool(event.flow_style)
         if tag not in PLAIN_TAGS:  # its contents are read but not reported, as in `load`
             self._items(is_seq, depth + 1, [], loc)
             diags.append(bad_tag(tag, loc))
-            return LScalar(None, loc)
-        return self._items(is_seq, depth + 1, diags, loc)
+            got: LNode = LScalar(None, loc)
+        else:
+            got = self._items(is_seq, depth + 1, diags, loc)
+        self.flow -= bool(event.flow_style)
+        return got
 
     def _quoted(self, event: Any) -> None:
         if self.quoted is not None and event.style in _QUOTES:
             self.quoted.append((event.start_mark.index, event.end_mark.index))
 
     def _scalar(self, event: Any, loc: Loc, diags: list[Diagnostic]) -> LScalar:
+        if self.flow and not event.value and not event.style:
+            # an empty value in a flow collection (`{k: }`): libyaml places it at the next
+            # token, PyYAML right after the `:`, so the two would locate it apart
+            raise _Decline("empty plain scalar in a flow collection")
         self._quoted(event)
         tag = self.scalar_tag(event)
         return scalar_node(tag, event.value, loc, diags, lambda: self._construct(event, tag))
