@@ -65,8 +65,10 @@ def _child(
             os.dup2(src, dst)
         for fd in (null, out, err):
             os.close(fd)
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        # as a new interpreter sets them: Ctrl-C raises KeyboardInterrupt, SIGPIPE is ignored
+        # (a closed pipe is a BrokenPipeError, which `main` handles)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
         os.chdir(cwd)
         os.environ.clear()
         os.environ.update(env)

@@ -9,10 +9,9 @@ It declines (returns None) whenever the reference loader could read the text dif
 would report a problem of its own: no libyaml; a tab, a `?` outside a quoted string, a
 block-scalar header running into a comment, a tag or a directive anywhere, an empty plain
 value in a flow collection (where libyaml and PyYAML were found to disagree by differential
-fuzzing); an anchor or alias; nesting deeper than
-`MAX_DEPTH`; anything libyaml objects to; an empty document or one that is not a mapping. `load`
-then reads the text with the reference loader, so every diagnostic of those is the reference
-one.
+fuzzing); an anchor or alias; nesting deeper than `MAX_DEPTH`; anything libyaml objects to; an
+empty document or one that is not a mapping. `load` then reads the text with the reference
+loader, so every diagnostic of those is the reference one.
 """
 
 from __future__ import annotations
