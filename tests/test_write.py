@@ -144,3 +144,33 @@ def test_cli_generate_killed_leaves_old_or_new(project: Path) -> None:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         assert read_tree(project / "generated") in (old, new)
+
+
+def _reference_read_tree(root: Path) -> dict[str, bytes]:
+    """read_tree as it was written before issue 29 (`os.walk`, following symlinks)."""
+    out = {}
+    for here, dirs, names in os.walk(root, followlinks=True):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in names:
+            full = Path(here) / name
+            if not name.startswith(".") and full.is_file():
+                out[full.relative_to(root).as_posix()] = full.read_bytes()
+    return dict(sorted(out.items(), key=lambda kv: kv[0].split("/")))
+
+
+def test_read_tree_reads_what_os_walk_reads(tmp_path: Path) -> None:
+    """Symlinked files and directories are followed, broken links and hidden entries skipped,
+    paths ordered by their parts (`a/b` before `a-b`), as the `os.walk` version did."""
+    out = tmp_path / "generated"
+    write_tree(out, {"a/b.json": b"1", "a-b.tf": b"2", "a/c/d.md": b"3", "z.tf": b"4"})
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "e.json").write_bytes(b"5")
+    (out / "linked").symlink_to(tmp_path / "elsewhere")
+    (out / "z-link.tf").symlink_to(out / "z.tf")
+    (out / "broken.tf").symlink_to(tmp_path / "missing")
+    (out / ".hidden").mkdir()
+    (out / ".hidden" / "h.tf").write_bytes(b"6")
+    (out / "a" / ".dot.tf").write_bytes(b"7")
+    got = read_tree(out)
+    assert list(got.items()) == list(_reference_read_tree(out).items())
+    assert list(got) == ["a/b.json", "a/c/d.md", "a-b.tf", "linked/e.json", "z-link.tf", "z.tf"]

@@ -18,8 +18,10 @@ import difflib
 import functools
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+StrPath = str | os.PathLike[str]
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -27,26 +29,36 @@ _AT_FDCWD = -100
 
 def read_tree(root: Path) -> dict[str, bytes]:
     """Every file under `root` but hidden ones (any part starting with `.`), by relative POSIX
-    path in path order. `os.walk` on strings: pathlib objects per file cost most of a no-op
-    `generate` at 2,000 files (issue 16)."""
+    path in path order. Plain strings and directory entries (whose type needs no `stat` but
+    for a symlink): pathlib objects and a `stat` per file cost most of a no-op `generate` at
+    2,000 files (issues 16 and 29)."""
     if not root.is_dir():
         return {}
     found: list[tuple[list[str], str]] = []
-    top = os.fspath(root)
-    for here, dirs, names in os.walk(top, followlinks=True):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        rel = os.path.relpath(here, top)
-        for name in names:
-            full = os.path.join(here, name)  # noqa: PTH118 - strings: see the docstring
-            if not name.startswith(".") and os.path.isfile(full):  # noqa: PTH113
-                path = name if rel == "." else f"{rel.replace(os.sep, '/')}/{name}"
-                found.append((path.split("/"), full))
+    _walk(os.fspath(root), [], found)
     found.sort()
     out: dict[str, bytes] = {}
     for parts, full in found:
         with open(full, "rb") as f:  # noqa: PTH123 - strings: see the docstring
             out["/".join(parts)] = f.read()
     return out
+
+
+def _walk(here: str, parts: list[str], found: list[tuple[list[str], str]]) -> None:
+    """The files below `here`, symlinks followed and unreadable directories skipped, as
+    `os.walk(followlinks=True)` did."""
+    try:
+        with os.scandir(here) as entries:
+            listed = [(e.name, e.path, e.is_dir(), e.is_file()) for e in entries]
+    except OSError:
+        return
+    for name, full, is_dir, is_file in listed:
+        if name.startswith("."):
+            continue
+        if is_dir:
+            _walk(full, [*parts, name], found)
+        elif is_file:
+            found.append(([*parts, name], full))
 
 
 @functools.cache
@@ -83,23 +95,30 @@ def _fill(tmp: Path, files: Mapping[str, bytes], out: Path, current: Mapping[str
 
     A file whose bytes are already in `out` is hard-linked from there instead: no new inode and
     no data written, its mtime kept (the old tree is removed after the swap, so the link is then
-    the file's only name; nothing ever writes into a linked file).
+    the file's only name; nothing ever writes into a linked file). Work goes directory by
+    directory through directory descriptors and plain strings: per-file path objects and path
+    lookups were half the cost of staging a one-key change among 2,000 files (issue 29).
     """
-    dirs = sorted({(tmp / rel).parent for rel in files} | {tmp})
+    by_dir: dict[str, list[str]] = {}
+    for rel in files:
+        parent, _, name = rel.rpartition("/")
+        by_dir.setdefault(parent, []).append(name)
+    # every directory of the new tree, ancestors included (each directory entry made durable)
+    dirs = sorted(
+        {a for d in by_dir for a in (tmp / d, *(tmp / d).parents) if a.is_relative_to(tmp)}
+    )
     for d in dirs:
         d.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for rel, data in files.items():
-        if current.get(rel) == data and _link(out / rel, tmp / rel):
-            continue
-        with (tmp / rel).open("wb") as fh:
-            fh.write(data)
-        written.append(tmp / rel)
+    written: list[str] = []
+    for parent, names in by_dir.items():
+        there = (os.fspath(tmp / parent), os.fspath(out / parent))
+        pairs = [(f"{parent}/{n}" if parent else n, n) for n in names]
+        written += _fill_dir(there, pairs, files, current)
     copied = any(p.is_dir() for p in tmp.iterdir() if p.name.startswith("."))  # _keep_hidden
     if len(written) + len(dirs) <= FEW and not copied:
         _fsync([*written, *dirs])
     else:
-        _durable(tmp, [tmp / rel for rel in files], dirs)
+        _durable(tmp, [f"{tmp}/{rel}" for rel in files], dirs)
 
 
 # Up to this many files and directories to make durable, each is fsynced (a one-key change
@@ -110,18 +129,50 @@ def _fill(tmp: Path, files: Mapping[str, bytes], out: Path, current: Mapping[str
 FEW = 64
 
 
-def _link(src: Path, dst: Path) -> bool:
-    """Hard-link a regular file (never a symlink's target); False where links are impossible."""
-    if src.is_symlink():
-        return False
+def _plain_files(directory: str) -> set[str]:
+    """The names of the regular files (not symlinks) in `directory`; none when unreadable."""
     try:
-        os.link(src, dst, follow_symlinks=False)
+        with os.scandir(directory) as entries:
+            return {e.name for e in entries if e.is_file(follow_symlinks=False)}
     except OSError:
-        return False
-    return True
+        return set()
 
 
-def _durable(tmp: Path, paths: list[Path], dirs: list[Path]) -> None:
+def _fill_dir(
+    there: tuple[str, str],
+    names: list[tuple[str, str]],
+    files: Mapping[str, bytes],
+    current: Mapping[str, bytes],
+) -> list[str]:
+    """Write (or link from the old tree's same directory) one directory's files: `there` is
+    (the new directory, the old one), `names` each file's (path in the tree, name). Returns
+    the paths of the files written (not linked)."""
+    new, old = there
+    plain = _plain_files(old)
+    written: list[str] = []
+    dst = os.open(new, os.O_RDONLY | os.O_DIRECTORY)
+    src = os.open(old, os.O_RDONLY | os.O_DIRECTORY) if plain else None
+    try:
+        for rel, name in names:
+            data = files[rel]
+            if src is not None and name in plain and current.get(rel) == data:
+                try:  # never a symlink's target: only regular files are in `plain`
+                    os.link(name, name, src_dir_fd=src, dst_dir_fd=dst, follow_symlinks=False)
+                    continue
+                except OSError:
+                    pass  # e.g. another filesystem, or a race: write it instead
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+            with open(os.open(name, flags, 0o666, dir_fd=dst), "wb") as fh:  # noqa: PTH123
+                fh.write(data)
+            written.append(f"{new}/{name}")
+    finally:
+        os.close(dst)
+        if src is not None:
+            os.close(src)
+    return written
+
+
+def _durable(tmp: Path, paths: Sequence[StrPath], dirs: Sequence[StrPath]) -> None:
     """One `syncfs(2)` of the tree's filesystem (file data and directory entries in one journal
     commit) where libc has it; else an fsync of each file and directory."""
     libc = _libc()
@@ -136,7 +187,7 @@ def _durable(tmp: Path, paths: list[Path], dirs: list[Path]) -> None:
     _fsync([*paths, *dirs])
 
 
-def _fsync(paths: list[Path]) -> None:
+def _fsync(paths: Sequence[StrPath]) -> None:
     for path in paths:
         fd = os.open(path, os.O_RDONLY)
         try:
