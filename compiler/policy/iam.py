@@ -151,7 +151,41 @@ def _conditions_to_json(conds: Sequence[Condition]) -> dict[str, dict[str, str |
     }
 
 
+# Statements parsed, by the `repr` of their JSON object. `byok diff` parses both sides of every
+# key's policy, and most statements recur across keys and sides (the administrators', the
+# vendor's grants): each is parsed once (issue 29). `repr` tells apart every value `json.loads`
+# makes (dict, list, str, int, float, bool, None: a tuple or a subclass would not be, so such
+# input is parsed every time). A statement is frozen, so one object may be shared; errors are
+# not remembered; the memo is cleared when full.
+_PARSED: dict[str, Statement] = {}
+_PARSED_MAX = 50_000
+_JSON_TYPES = (str, int, float, bool, type(None))
+
+
+def _plain(value: Any) -> bool:
+    """True when `value` is made only of the types `json.loads` returns, exactly."""
+    t = type(value)
+    if t is dict:
+        return all(type(k) is str and _plain(v) for k, v in value.items())
+    if t is list:
+        return all(_plain(v) for v in value)
+    return t in _JSON_TYPES
+
+
 def _statement(raw: Any, index: int = 0) -> Statement:
+    if not _plain(raw):
+        return _parse_statement(raw, index)
+    text = repr(raw)
+    found = _PARSED.get(text)
+    if found is None:
+        found = _parse_statement(raw, index)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[text] = found
+    return found
+
+
+def _parse_statement(raw: Any, index: int) -> Statement:
     if not isinstance(raw, Mapping):
         raise PolicyFormatError("each statement must be a JSON object")
     unknown = set(raw) - _STATEMENT_FIELDS
