@@ -166,3 +166,32 @@ def test_a_diff_checks_its_base_once(
     assert main(["-C", str(repo), "diff", "--base", "HEAD"]) == 0
     assert checked == ["HEAD"]
     assert capsys.readouterr().out.startswith(f"base: HEAD ({_short(repo)})\n")
+
+
+def test_after_a_generate_links_unchanged_files_every_change_is_still_found(
+    tmp_path: Path,
+) -> None:
+    """`generate` hard-links the unchanged files into the new tree (a new ctime, the same
+    inode, mtime and bytes) and git runs with core.trustctime=false (gitbase._GIT), so they are
+    not re-read; a rewritten file (a new inode) and a file edited in place (a new mtime) are
+    still changes."""
+    from byok.review.gitbase import _GIT, changed_files
+    from byok.write import write_tree
+
+    assert _GIT == ("git", "-c", "core.trustctime=false")
+    git(tmp_path, "init", "-q")
+    files = {f"generated/policies/k{i}.json": b'{"n": %d}\n' % i for i in range(40)}
+    write_tree(tmp_path / "generated", {k.removeprefix("generated/"): v for k, v in files.items()})
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qm", "base")
+    changed = {**files, "generated/policies/k7.json": b'{"n": 70}\n'}
+    write_tree(
+        tmp_path / "generated", {k.removeprefix("generated/"): v for k, v in changed.items()}
+    )
+    in_place = tmp_path / "generated/policies/k9.json"
+    with in_place.open("r+b") as fh:  # same inode and size, a new mtime
+        fh.write(b'{"n": 8}\n')
+    assert changed_files(tmp_path, "HEAD") == (
+        "generated/policies/k7.json",
+        "generated/policies/k9.json",
+    )

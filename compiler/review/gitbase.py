@@ -1,7 +1,6 @@
 """The two sides `byok diff` compares: the key policies committed at a git ref (read with
 `git cat-file`, no checkout) and the policy files of the working tree's `generated/` — the files
-Terraform applies (`generated/main.tf` sends `policies/<key>.json` as each key's policy).
-"""
+Terraform applies (`generated/main.tf` sends `policies/<key>.json` as each key's policy)."""
 
 from __future__ import annotations
 
@@ -65,10 +64,15 @@ def full_ref(root: Path, ref: str) -> str:
     return found[0] if found else ref
 
 
+# generate hard-links unchanged files (a new ctime; inode, mtime, bytes kept): git-config(1)'s
+# core.trustctime=false spares re-reading all of generated/ at the next diff (issue 29).
+_GIT = ("git", "-c", "core.trustctime=false")
+
+
 def _git(root: Path, *args: str) -> str:
     try:
         proc = subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, text=True, check=False, timeout=60
+            [*_GIT, "-C", str(root), *args], capture_output=True, text=True, check=False, timeout=60
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise GitError(f"cannot run git: {exc}") from exc
@@ -326,13 +330,9 @@ def _blobs(root: Path, specs: list[str]) -> list[str]:
     if not specs:
         return []
     try:
-        proc = subprocess.run(
-            ["git", "-C", str(root), "cat-file", "--batch"],
-            capture_output=True,
-            input="".join(f"{s}\n" for s in specs).encode("utf-8"),
-            check=False,
-            timeout=60,
-        )
+        asked = "".join(f"{s}\n" for s in specs).encode("utf-8")
+        cmd = [*_GIT, "-C", str(root), "cat-file", "--batch"]
+        proc = subprocess.run(cmd, capture_output=True, input=asked, check=False, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise GitError(f"cannot run git: {exc}") from exc
     if proc.returncode != 0:
