@@ -39,12 +39,15 @@ from .nodes import (
     LNode,
     LScalar,
     LSeq,
+    Pos,
     bad_tag,
     duplicate,
     key_problem,
     loc_at,
+    pos_at,
     scalar_node,
     scalar_value,
+    to_loc,
 )
 
 MAX_DEPTH = 32
@@ -165,9 +168,9 @@ class _Composer:
         event = self.events.get_event()
         if isinstance(event, AliasEvent) or event.anchor is not None:
             raise _Decline("anchor or alias")
-        loc = loc_at(self.name, event.start_mark)
+        at = pos_at(self.name, event.start_mark)
         if isinstance(event, ScalarEvent):
-            return self._scalar(event, loc, diags)
+            return self._scalar(event, at, diags)
         if depth + 1 > MAX_DEPTH:
             raise _Decline("too deep")
         is_seq = isinstance(event, SequenceStartEvent)
@@ -176,11 +179,11 @@ class _Composer:
             tag = self.events.resolve(SequenceNode if is_seq else MappingNode, None, event.implicit)
         self.flow += bool(event.flow_style)
         if tag not in PLAIN_TAGS:  # its contents are read but not reported, as in `load`
-            self._items(is_seq, depth + 1, [], loc)
-            diags.append(bad_tag(tag, loc))
-            got: LNode = LScalar(None, loc)
+            self._items(is_seq, depth + 1, [], at)
+            diags.append(bad_tag(tag, to_loc(at)))
+            got: LNode = LScalar(None, at)
         else:
-            got = self._items(is_seq, depth + 1, diags, loc)
+            got = self._items(is_seq, depth + 1, diags, at)
         self.flow -= bool(event.flow_style)
         return got
 
@@ -188,27 +191,27 @@ class _Composer:
         if self.quoted is not None and event.style in _QUOTES:
             self.quoted.append((event.start_mark.index, event.end_mark.index))
 
-    def _scalar(self, event: Any, loc: Loc, diags: list[Diagnostic]) -> LScalar:
+    def _scalar(self, event: Any, at: Pos, diags: list[Diagnostic]) -> LScalar:
         if self.flow and not event.value and not event.style:
             # an empty value in a flow collection (`{k: }`): libyaml places it at the next
             # token, PyYAML right after the `:`, so the two would locate it apart
             raise _Decline("empty plain scalar in a flow collection")
         self._quoted(event)
         tag = self.scalar_tag(event)
-        return scalar_node(tag, event.value, loc, diags, lambda: self._construct(event, tag))
+        return scalar_node(tag, event.value, at, diags, lambda: self._construct(event, tag))
 
     def _construct(self, event: Any, tag: str) -> Any:
         node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
         return self.events.construct_object(node, deep=True)
 
-    def _items(self, is_seq: bool, depth: int, diags: list[Diagnostic], loc: Loc) -> LNode:
+    def _items(self, is_seq: bool, depth: int, diags: list[Diagnostic], at: Pos) -> LNode:
         if is_seq:
             items: list[LNode] = []
             while not self.events.check_event(SequenceEndEvent):
                 items.append(self.node(depth, diags))
             self.events.get_event()
-            return LSeq(tuple(items), loc)
-        out = LMap({}, loc, {})
+            return LSeq(tuple(items), at)
+        out = LMap({}, at, {})
         while not self.events.check_event(MappingEndEvent):
             self._entry(out, depth, diags)
         self.events.get_event()
@@ -217,7 +220,7 @@ class _Composer:
     def _entry(self, out: LMap, depth: int, diags: list[Diagnostic]) -> None:
         """One key and its value; the value of a refused key is read but not reported."""
         event = self.events.peek_event()
-        kloc = loc_at(self.name, event.start_mark)
+        kat = pos_at(self.name, event.start_mark)
         key: Any = None
         if not isinstance(event, ScalarEvent):
             kind = "seq" if isinstance(event, SequenceStartEvent) else "map"
@@ -225,7 +228,7 @@ class _Composer:
             if tag is None or tag == "!":
                 node = SequenceNode if kind == "seq" else MappingNode
                 tag = self.events.resolve(node, None, event.implicit)
-            problem = key_problem(kind, tag, "", None, kloc)
+            problem = key_problem(kind, tag, "", None, kat)
             self.node(depth, [])
         else:
             self.events.get_event()
@@ -235,13 +238,13 @@ class _Composer:
             tag = self.scalar_tag(event)
             if tag in PLAIN_TAGS:
                 key = scalar_value(tag, event.value, lambda: self._construct(event, tag))
-            problem = key_problem("scalar", tag, event.value, key, kloc)
+            problem = key_problem("scalar", tag, event.value, key, kat)
             if problem is None and key in out.items:
-                problem = duplicate(key, out.keys[key], kloc)
+                problem = duplicate(key, out.keys[key], kat)
         if problem is not None:
             diags.append(problem)
             self.node(depth, [])
             return
         assert isinstance(key, str)  # key_problem refuses every other key
-        out.keys[key] = kloc
+        out.keys[key] = kat
         out.items[key] = self.node(depth, diags)
