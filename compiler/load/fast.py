@@ -17,6 +17,8 @@ loader, so every diagnostic of those is the reference one.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from yaml.constructor import SafeConstructor
@@ -44,14 +46,17 @@ from .nodes import (
     duplicate,
     key_problem,
     loc_at,
-    pos_at,
     scalar_node,
     scalar_value,
     to_loc,
 )
 
 MAX_DEPTH = 32
-_LIBYAML_ONLY = re.compile(r"\t|[|>][-+0-9]*#|(?:^|[\s\[\]{},:-])[!%]", re.MULTILINE)
+# Where libyaml and PyYAML may part (module docstring): a tab, a block-scalar header running into
+# a comment, a tag or directive. Each is searched for only when the characters it needs occur:
+# one search of the three as alternatives cost a tenth of loading a large org.yaml (issue 29).
+_HEADER_COMMENT = re.compile(r"[|>][-+0-9]*#")
+_TAG_OR_DIRECTIVE = re.compile(r"(?:^|[\s\[\]{},:-])[!%]", re.MULTILINE)
 _QUOTES = ("'", '"')
 
 _CParser: Any
@@ -65,6 +70,10 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml: the refe
 
 class _Decline(Exception):
     """The reference loader must read this text."""
+
+
+def _unused() -> Any:  # pragma: no cover - `scalar_value` constructs no string
+    raise AssertionError("a string's value is its text")
 
 
 if _CParser is not None:
@@ -81,7 +90,7 @@ if _CParser is not None:
 def compose_fast(text: str, name: str) -> tuple[LMap | None, list[Diagnostic]] | None:
     """The document's top-level mapping and the problems found in it (the mapping is None when
     there is none: an empty document or another top level), or None to decline."""
-    if _CParser is None or _LIBYAML_ONLY.search(text):
+    if _CParser is None or _libyaml_only(text):
         return None
     events = None
     try:
@@ -94,6 +103,16 @@ def compose_fast(text: str, name: str) -> tuple[LMap | None, list[Diagnostic]] |
     finally:
         if events is not None:
             events.dispose()
+
+
+def _libyaml_only(text: str) -> bool:
+    """Whether `text` holds a tab, a block-scalar header running into a comment, or a tag or
+    directive (`_HEADER_COMMENT`, `_TAG_OR_DIRECTIVE`)."""
+    if "\t" in text:
+        return True
+    if "#" in text and ("|" in text or ">" in text) and _HEADER_COMMENT.search(text):
+        return True
+    return ("!" in text or "%" in text) and _TAG_OR_DIRECTIVE.search(text) is not None
 
 
 def _all_quoted(text: str, char: str, spans: list[tuple[int, int]]) -> bool:
@@ -166,9 +185,10 @@ class _Composer:
 
     def node(self, depth: int, diags: list[Diagnostic]) -> LNode:
         event = self.events.get_event()
-        if isinstance(event, AliasEvent) or event.anchor is not None:
+        if event.anchor is not None or isinstance(event, AliasEvent):
             raise _Decline("anchor or alias")
-        at = pos_at(self.name, event.start_mark)
+        mark = event.start_mark  # `pos_at`, inline: this runs once per node
+        at = (self.name, mark.line + 1, mark.column + 1)
         if isinstance(event, ScalarEvent):
             return self._scalar(event, at, diags)
         if depth + 1 > MAX_DEPTH:
@@ -196,31 +216,39 @@ class _Composer:
             # an empty value in a flow collection (`{k: }`): libyaml places it at the next
             # token, PyYAML right after the `:`, so the two would locate it apart
             raise _Decline("empty plain scalar in a flow collection")
-        self._quoted(event)
+        if self.quoted is not None:
+            self._quoted(event)
         tag = self.scalar_tag(event)
-        return scalar_node(tag, event.value, at, diags, lambda: self._construct(event, tag))
+        return scalar_node(tag, event.value, at, diags, self._constructor(event, tag))
+
+    def _constructor(self, event: Any, tag: str) -> Callable[[], Any]:
+        """What constructs the event's value; a string's value is its text (`scalar_value`
+        never calls it), so most scalars need no constructor of their own."""
+        return _unused if tag == STR_TAG else partial(self._construct, event, tag)
 
     def _construct(self, event: Any, tag: str) -> Any:
         node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
         return self.events.construct_object(node, deep=True)
 
     def _items(self, is_seq: bool, depth: int, diags: list[Diagnostic], at: Pos) -> LNode:
+        check, node = self.events.check_event, self.node
         if is_seq:
             items: list[LNode] = []
-            while not self.events.check_event(SequenceEndEvent):
-                items.append(self.node(depth, diags))
+            while not check(SequenceEndEvent):
+                items.append(node(depth, diags))
             self.events.get_event()
             return LSeq(tuple(items), at)
-        out = LMap({}, at, {})
-        while not self.events.check_event(MappingEndEvent):
-            self._entry(out, depth, diags)
+        out, entry = LMap({}, at, {}), self._entry
+        while not check(MappingEndEvent):
+            entry(out, depth, diags)
         self.events.get_event()
         return out
 
     def _entry(self, out: LMap, depth: int, diags: list[Diagnostic]) -> None:
         """One key and its value; the value of a refused key is read but not reported."""
         event = self.events.peek_event()
-        kat = pos_at(self.name, event.start_mark)
+        mark = event.start_mark
+        kat = (self.name, mark.line + 1, mark.column + 1)
         key: Any = None
         if not isinstance(event, ScalarEvent):
             kind = "seq" if isinstance(event, SequenceStartEvent) else "map"
@@ -234,10 +262,11 @@ class _Composer:
             self.events.get_event()
             if event.anchor is not None:
                 raise _Decline("anchor")
-            self._quoted(event)
+            if self.quoted is not None:
+                self._quoted(event)
             tag = self.scalar_tag(event)
             if tag in PLAIN_TAGS:
-                key = scalar_value(tag, event.value, lambda: self._construct(event, tag))
+                key = scalar_value(tag, event.value, self._constructor(event, tag))
             problem = key_problem("scalar", tag, event.value, key, kat)
             if problem is None and key in out.items:
                 problem = duplicate(key, out.keys[key], kat)
