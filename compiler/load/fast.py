@@ -171,17 +171,21 @@ class _Composer:
         self._plain_str = None not in self._implicit and not events.yaml_path_resolvers
 
     def scalar_tag(self, event: Any) -> str:
-        """`Resolver.resolve` of a scalar event, without its per-call overhead for the common
-        case of a plain value whose first character starts no implicit type."""
+        """`Resolver.resolve` of a scalar event, without its per-call overhead: with no wildcard
+        or path resolvers (`_plain_str`), a quoted value is a string, and a plain one takes the
+        tag of the first implicit resolver for its first character that matches it, else is a
+        string (PyYAML's `BaseResolver.resolve`, step by step)."""
         tag = event.tag
         if tag is not None and tag != "!":
             return str(tag)
         value = event.value
-        if self._plain_str and (
-            not event.implicit[0] or (value and value[0] not in self._implicit)
-        ):
-            return STR_TAG  # quoted (no implicit type), or no implicit type starts so
-        return str(self.events.resolve(ScalarNode, value, event.implicit))
+        if not self._plain_str:
+            return str(self.events.resolve(ScalarNode, value, event.implicit))
+        if event.implicit[0]:
+            for tag, regexp in self._implicit.get(value[0] if value else "", ()):
+                if regexp.match(value):
+                    return str(tag)
+        return STR_TAG
 
     def node(self, depth: int, diags: list[Diagnostic]) -> LNode:
         event = self.events.get_event()
