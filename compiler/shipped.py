@@ -11,6 +11,7 @@ the import package needs no change here.
 
 from __future__ import annotations
 
+import functools
 from importlib.resources import files
 from pathlib import Path
 
@@ -22,9 +23,10 @@ SHIPPED_DIR = "_shipped"
 DISTRIBUTION = "byok-compiler"
 
 
+@functools.cache
 def byok_version() -> str:
     """The installed byok-compiler's version (`byok --version`); "unknown" for a source tree
-    that is not installed."""
+    that is not installed. Looked up once per process (a scan of `sys.path`: issue 29)."""
     from importlib import metadata
 
     try:

@@ -137,6 +137,21 @@ def test_a_no_op_generate_replays_without_the_pipeline(project: Path) -> None:
     assert f"{PACKAGE}.pipeline" in ours and "pydantic" in heavy, (heavy, ours)
 
 
+def test_a_changed_generate_loads_no_process_machinery(project: Path) -> None:
+    """Issue 29: a `generate` that goes through the pipeline imports only what it uses. Below
+    `verify.many.PARALLEL_MIN_KEYS` keys nothing is verified in a second process
+    (multiprocessing, and the subprocess it imports, stay unloaded), and the C library comes
+    from the process's own symbols (`ctypes.util.find_library` would run `ldconfig -p`)."""
+    (project / "org.yaml").write_text((project / "org.yaml").read_text() + "\n# touched\n")
+    code = _PROBE.format(pkg=PACKAGE, argv=["-C", str(project), "generate"], heavy=HEAVY)
+    code += "print(json.dumps(sorted(sys.modules)))\n"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "generated/: " in proc.stdout, proc.stdout + proc.stderr
+    loaded = set(json.loads(proc.stdout.splitlines()[-1]))
+    assert f"{PACKAGE}.pipeline" in loaded and "ctypes" in loaded  # the pipeline really ran
+    assert {"multiprocessing", "subprocess", "ctypes.util"} & loaded == set()
+
+
 def test_the_executable_flushes_everything_and_keeps_the_exit_code(project: Path) -> None:
     """`byok` (cli.main.run) ends with a hard exit after flushing (issue 16): piped output is
     complete and every exit code passes through."""

@@ -17,6 +17,8 @@ loader, so every diagnostic of those is the reference one.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from yaml.constructor import SafeConstructor
@@ -39,16 +41,22 @@ from .nodes import (
     LNode,
     LScalar,
     LSeq,
+    Pos,
     bad_tag,
     duplicate,
     key_problem,
     loc_at,
     scalar_node,
     scalar_value,
+    to_loc,
 )
 
 MAX_DEPTH = 32
-_LIBYAML_ONLY = re.compile(r"\t|[|>][-+0-9]*#|(?:^|[\s\[\]{},:-])[!%]", re.MULTILINE)
+# Where libyaml and PyYAML may part (module docstring): a tab, a block-scalar header running into
+# a comment, a tag or directive. Each is searched for only when the characters it needs occur:
+# one search of the three as alternatives cost a tenth of loading a large org.yaml (issue 29).
+_HEADER_COMMENT = re.compile(r"[|>][-+0-9]*#")
+_TAG_OR_DIRECTIVE = re.compile(r"(?:^|[\s\[\]{},:-])[!%]", re.MULTILINE)
 _QUOTES = ("'", '"')
 
 _CParser: Any
@@ -62,6 +70,10 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml: the refe
 
 class _Decline(Exception):
     """The reference loader must read this text."""
+
+
+def _unused() -> Any:  # pragma: no cover - `scalar_value` constructs no string
+    raise AssertionError("a string's value is its text")
 
 
 if _CParser is not None:
@@ -78,7 +90,7 @@ if _CParser is not None:
 def compose_fast(text: str, name: str) -> tuple[LMap | None, list[Diagnostic]] | None:
     """The document's top-level mapping and the problems found in it (the mapping is None when
     there is none: an empty document or another top level), or None to decline."""
-    if _CParser is None or _LIBYAML_ONLY.search(text):
+    if _CParser is None or _libyaml_only(text):
         return None
     events = None
     try:
@@ -91,6 +103,16 @@ def compose_fast(text: str, name: str) -> tuple[LMap | None, list[Diagnostic]] |
     finally:
         if events is not None:
             events.dispose()
+
+
+def _libyaml_only(text: str) -> bool:
+    """Whether `text` holds a tab, a block-scalar header running into a comment, or a tag or
+    directive (`_HEADER_COMMENT`, `_TAG_OR_DIRECTIVE`)."""
+    if "\t" in text:
+        return True
+    if "#" in text and ("|" in text or ">" in text) and _HEADER_COMMENT.search(text):
+        return True
+    return ("!" in text or "%" in text) and _TAG_OR_DIRECTIVE.search(text) is not None
 
 
 def _all_quoted(text: str, char: str, spans: list[tuple[int, int]]) -> bool:
@@ -149,25 +171,30 @@ class _Composer:
         self._plain_str = None not in self._implicit and not events.yaml_path_resolvers
 
     def scalar_tag(self, event: Any) -> str:
-        """`Resolver.resolve` of a scalar event, without its per-call overhead for the common
-        case of a plain value whose first character starts no implicit type."""
+        """`Resolver.resolve` of a scalar event, without its per-call overhead: with no wildcard
+        or path resolvers (`_plain_str`), a quoted value is a string, and a plain one takes the
+        tag of the first implicit resolver for its first character that matches it, else is a
+        string (PyYAML's `BaseResolver.resolve`, step by step)."""
         tag = event.tag
         if tag is not None and tag != "!":
             return str(tag)
         value = event.value
-        if self._plain_str and (
-            not event.implicit[0] or (value and value[0] not in self._implicit)
-        ):
-            return STR_TAG  # quoted (no implicit type), or no implicit type starts so
-        return str(self.events.resolve(ScalarNode, value, event.implicit))
+        if not self._plain_str:
+            return str(self.events.resolve(ScalarNode, value, event.implicit))
+        if event.implicit[0]:
+            for tag, regexp in self._implicit.get(value[0] if value else "", ()):
+                if regexp.match(value):
+                    return str(tag)
+        return STR_TAG
 
     def node(self, depth: int, diags: list[Diagnostic]) -> LNode:
         event = self.events.get_event()
-        if isinstance(event, AliasEvent) or event.anchor is not None:
+        if event.anchor is not None or isinstance(event, AliasEvent):
             raise _Decline("anchor or alias")
-        loc = loc_at(self.name, event.start_mark)
+        mark = event.start_mark  # `pos_at`, inline: this runs once per node
+        at = (self.name, mark.line + 1, mark.column + 1)
         if isinstance(event, ScalarEvent):
-            return self._scalar(event, loc, diags)
+            return self._scalar(event, at, diags)
         if depth + 1 > MAX_DEPTH:
             raise _Decline("too deep")
         is_seq = isinstance(event, SequenceStartEvent)
@@ -176,11 +203,11 @@ class _Composer:
             tag = self.events.resolve(SequenceNode if is_seq else MappingNode, None, event.implicit)
         self.flow += bool(event.flow_style)
         if tag not in PLAIN_TAGS:  # its contents are read but not reported, as in `load`
-            self._items(is_seq, depth + 1, [], loc)
-            diags.append(bad_tag(tag, loc))
-            got: LNode = LScalar(None, loc)
+            self._items(is_seq, depth + 1, [], at)
+            diags.append(bad_tag(tag, to_loc(at)))
+            got: LNode = LScalar(None, at)
         else:
-            got = self._items(is_seq, depth + 1, diags, loc)
+            got = self._items(is_seq, depth + 1, diags, at)
         self.flow -= bool(event.flow_style)
         return got
 
@@ -188,36 +215,44 @@ class _Composer:
         if self.quoted is not None and event.style in _QUOTES:
             self.quoted.append((event.start_mark.index, event.end_mark.index))
 
-    def _scalar(self, event: Any, loc: Loc, diags: list[Diagnostic]) -> LScalar:
+    def _scalar(self, event: Any, at: Pos, diags: list[Diagnostic]) -> LScalar:
         if self.flow and not event.value and not event.style:
             # an empty value in a flow collection (`{k: }`): libyaml places it at the next
             # token, PyYAML right after the `:`, so the two would locate it apart
             raise _Decline("empty plain scalar in a flow collection")
-        self._quoted(event)
+        if self.quoted is not None:
+            self._quoted(event)
         tag = self.scalar_tag(event)
-        return scalar_node(tag, event.value, loc, diags, lambda: self._construct(event, tag))
+        return scalar_node(tag, event.value, at, diags, self._constructor(event, tag))
+
+    def _constructor(self, event: Any, tag: str) -> Callable[[], Any]:
+        """What constructs the event's value; a string's value is its text (`scalar_value`
+        never calls it), so most scalars need no constructor of their own."""
+        return _unused if tag == STR_TAG else partial(self._construct, event, tag)
 
     def _construct(self, event: Any, tag: str) -> Any:
         node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
         return self.events.construct_object(node, deep=True)
 
-    def _items(self, is_seq: bool, depth: int, diags: list[Diagnostic], loc: Loc) -> LNode:
+    def _items(self, is_seq: bool, depth: int, diags: list[Diagnostic], at: Pos) -> LNode:
+        check, node = self.events.check_event, self.node
         if is_seq:
             items: list[LNode] = []
-            while not self.events.check_event(SequenceEndEvent):
-                items.append(self.node(depth, diags))
+            while not check(SequenceEndEvent):
+                items.append(node(depth, diags))
             self.events.get_event()
-            return LSeq(tuple(items), loc)
-        out = LMap({}, loc, {})
-        while not self.events.check_event(MappingEndEvent):
-            self._entry(out, depth, diags)
+            return LSeq(tuple(items), at)
+        out, entry = LMap({}, at, {}), self._entry
+        while not check(MappingEndEvent):
+            entry(out, depth, diags)
         self.events.get_event()
         return out
 
     def _entry(self, out: LMap, depth: int, diags: list[Diagnostic]) -> None:
         """One key and its value; the value of a refused key is read but not reported."""
         event = self.events.peek_event()
-        kloc = loc_at(self.name, event.start_mark)
+        mark = event.start_mark
+        kat = (self.name, mark.line + 1, mark.column + 1)
         key: Any = None
         if not isinstance(event, ScalarEvent):
             kind = "seq" if isinstance(event, SequenceStartEvent) else "map"
@@ -225,23 +260,24 @@ class _Composer:
             if tag is None or tag == "!":
                 node = SequenceNode if kind == "seq" else MappingNode
                 tag = self.events.resolve(node, None, event.implicit)
-            problem = key_problem(kind, tag, "", None, kloc)
+            problem = key_problem(kind, tag, "", None, kat)
             self.node(depth, [])
         else:
             self.events.get_event()
             if event.anchor is not None:
                 raise _Decline("anchor")
-            self._quoted(event)
+            if self.quoted is not None:
+                self._quoted(event)
             tag = self.scalar_tag(event)
             if tag in PLAIN_TAGS:
-                key = scalar_value(tag, event.value, lambda: self._construct(event, tag))
-            problem = key_problem("scalar", tag, event.value, key, kloc)
+                key = scalar_value(tag, event.value, self._constructor(event, tag))
+            problem = key_problem("scalar", tag, event.value, key, kat)
             if problem is None and key in out.items:
-                problem = duplicate(key, out.keys[key], kloc)
+                problem = duplicate(key, out.keys[key], kat)
         if problem is not None:
             diags.append(problem)
             self.node(depth, [])
             return
         assert isinstance(key, str)  # key_problem refuses every other key
-        out.keys[key] = kloc
+        out.keys[key] = kat
         out.items[key] = self.node(depth, diags)

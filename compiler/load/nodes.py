@@ -45,32 +45,62 @@ def show(value: object, limit: int = _SHOW_LIMIT) -> str:
     return "".join(ch if " " <= ch <= "~" else ascii(ch)[1:-1] for ch in text)
 
 
+# Where a node starts, as (file, line, col), 1-based: a `Loc` not made yet. A large org.yaml has
+# tens of thousands of nodes and a run asks few of them where they are; a `Loc` (a validated
+# pydantic model) per node was a third of loading it (issue 29). `loc` makes one when asked.
+Pos = tuple[str, int, int]
+
+
+def to_loc(at: Pos) -> Loc:
+    return Loc(file=at[0], line=at[1], col=at[2])
+
+
 @dataclass(frozen=True, eq=False)
 class LScalar:
     value: Any
-    loc: Loc
+    at: Pos
+
+    @property
+    def loc(self) -> Loc:
+        return to_loc(self.at)
 
 
 @dataclass(frozen=True, eq=False)
 class LSeq:
     items: tuple[LNode, ...]
-    loc: Loc
+    at: Pos
+
+    @property
+    def loc(self) -> Loc:
+        return to_loc(self.at)
 
 
 @dataclass(frozen=True, eq=False)
 class LMap:
-    """A mapping; `keys` holds each key's own location (for unknown-field diagnostics)."""
+    """A mapping; `keys` holds where each key itself is (for unknown-field diagnostics)."""
 
     items: dict[str, LNode]
-    loc: Loc
-    keys: dict[str, Loc] = field(default_factory=dict)
+    at: Pos
+    keys: dict[str, Pos] = field(default_factory=dict)
+
+    @property
+    def loc(self) -> Loc:
+        return to_loc(self.at)
+
+    def key_loc(self, key: str) -> Loc:
+        return to_loc(self.keys[key])
 
 
 LNode = LScalar | LSeq | LMap
 
 
+def pos_at(name: str, mark: Any) -> Pos:
+    """Where a PyYAML/libyaml `mark` (0-based) is."""
+    return (name, mark.line + 1, mark.column + 1)
+
+
 def loc_at(name: str, mark: Any) -> Loc:
-    return Loc(file=name, line=mark.line + 1, col=mark.column + 1)
+    return to_loc(pos_at(name, mark))
 
 
 def bad_tag(tag: str, loc: Loc) -> Diagnostic:
@@ -109,36 +139,37 @@ def scalar_value(tag: str, text: str, construct: Callable[[], Any]) -> Any:
 
 
 def scalar_node(
-    tag: str, text: str, loc: Loc, diags: list[Diagnostic], construct: Callable[[], Any]
+    tag: str, text: str, at: Pos, diags: list[Diagnostic], construct: Callable[[], Any]
 ) -> LScalar:
     """A scalar node, reporting a tag outside `PLAIN_TAGS` or an unpaired surrogate."""
     if tag not in PLAIN_TAGS:
-        diags.append(bad_tag(tag, loc))
-        return LScalar(None, loc)
+        diags.append(bad_tag(tag, to_loc(at)))
+        return LScalar(None, at)
     value = scalar_value(tag, text, construct)
     if isinstance(value, str) and SURROGATE.search(value):
-        diags.append(surrogate(value, loc))
-    return LScalar(value, loc)
+        diags.append(surrogate(value, to_loc(at)))
+    return LScalar(value, at)
 
 
-def key_problem(kind: str, tag: str, text: str, key: Any, loc: Loc) -> Diagnostic | None:
+def key_problem(kind: str, tag: str, text: str, key: Any, at: Pos) -> Diagnostic | None:
     """Why a mapping key is refused, if it is: `kind` is "scalar", "seq" or "map", `text` the
     scalar's source text and `key` its value."""
     if tag == MERGE_TAG:
-        return Diagnostic.make("E103", "merge keys (`<<`) are not allowed", loc)
+        return Diagnostic.make("E103", "merge keys (`<<`) are not allowed", to_loc(at))
     if tag not in PLAIN_TAGS:
-        return bad_tag(tag, loc)
+        return bad_tag(tag, to_loc(at))
     if isinstance(key, str) and SURROGATE.search(key):
-        return surrogate(key, loc)
+        return surrogate(key, to_loc(at))
     if not isinstance(key, str) or not key or key.startswith(RESERVED_KEY_PREFIX):
         what = "a list" if kind == "seq" else "a mapping"
         if kind == "scalar":
             what = f"`{show(text)}`" if text else "an empty key"
-        return Diagnostic.make("E109", f"mapping key must be a plain name, not {what}", loc)
+        msg = f"mapping key must be a plain name, not {what}"
+        return Diagnostic.make("E109", msg, to_loc(at))
     return None
 
 
-def duplicate(key: str, first: Loc, loc: Loc) -> Diagnostic:
+def duplicate(key: str, first: Pos, at: Pos) -> Diagnostic:
     return Diagnostic.make(
-        "E102", f"duplicate key `{show(key)}` (first defined at line {first.line})", loc
+        "E102", f"duplicate key `{show(key)}` (first defined at line {first[1]})", to_loc(at)
     )

@@ -30,13 +30,16 @@ from .nodes import (
     LNode,
     LScalar,
     LSeq,
+    Pos,
     bad_tag,
     duplicate,
     key_problem,
     loc_at,
+    pos_at,
     scalar_node,
     scalar_value,
     show,
+    to_loc,
 )
 
 # 8 MiB: room for an organization of 10,000 keys and 200,000 revoked values (about 4 MB of
@@ -188,27 +191,27 @@ def _document(root: Node | None, loader: Any, name: str) -> LMap:
 
 
 def _convert(node: Node, loader: Any, name: str, diags: list[Diagnostic]) -> LNode:
-    loc = loc_at(name, node.start_mark)
+    at = pos_at(name, node.start_mark)
     if isinstance(node, ScalarNode):
         return scalar_node(
-            node.tag, node.value, loc, diags, lambda: loader.construct_object(node, deep=True)
+            node.tag, node.value, at, diags, lambda: loader.construct_object(node, deep=True)
         )
     if node.tag not in PLAIN_TAGS:
-        diags.append(bad_tag(node.tag, loc))
-        return LScalar(None, loc)
+        diags.append(bad_tag(node.tag, to_loc(at)))
+        return LScalar(None, at)
     if isinstance(node, SequenceNode):
-        return LSeq(tuple(_convert(n, loader, name, diags) for n in node.value), loc)
+        return LSeq(tuple(_convert(n, loader, name, diags) for n in node.value), at)
     assert isinstance(node, MappingNode)
-    return _convert_map(node, loader, name, diags, loc)
+    return _convert_map(node, loader, name, diags, at)
 
 
 def _convert_map(
-    node: MappingNode, loader: Any, name: str, diags: list[Diagnostic], loc: Loc
+    node: MappingNode, loader: Any, name: str, diags: list[Diagnostic], at: Pos
 ) -> LMap:
     items: dict[str, LNode] = {}
-    keys: dict[str, Loc] = {}
+    keys: dict[str, Pos] = {}
     for knode, vnode in node.value:
-        kloc = loc_at(name, knode.start_mark)
+        kat = pos_at(name, knode.start_mark)
         key = None
         if isinstance(knode, ScalarNode) and knode.tag in PLAIN_TAGS:
             key = scalar_value(
@@ -220,16 +223,16 @@ def _convert_map(
             else ("seq" if isinstance(knode, SequenceNode) else "map")
         )
         text = knode.value if isinstance(knode, ScalarNode) else ""
-        problem = key_problem(kind, knode.tag, text, key, kloc)
+        problem = key_problem(kind, knode.tag, text, key, kat)
         if problem is None and key in items:
-            problem = duplicate(key, keys[key], kloc)
+            problem = duplicate(key, keys[key], kat)
         if problem is not None:
             diags.append(problem)
             continue
         assert isinstance(key, str)  # key_problem refuses every other key
-        keys[key] = kloc
+        keys[key] = kat
         items[key] = _convert(vnode, loader, name, diags)
-    return LMap(items, loc, keys)
+    return LMap(items, at, keys)
 
 
 def to_plain(node: LNode) -> Any:
@@ -247,12 +250,12 @@ def locate(node: LNode, path: tuple[str | int, ...], key: bool = False) -> Loc:
         last = i == len(path) - 1
         if isinstance(node, LMap) and isinstance(part, str) and part in node.items:
             if last and key:
-                return node.keys[part]
+                return node.key_loc(part)
             node = node.items[part]
         elif isinstance(node, LSeq) and isinstance(part, int) and 0 <= part < len(node.items):
             node = node.items[part]
         elif isinstance(node, LMap) and isinstance(part, str) and part in node.keys:
-            return node.keys[part]
+            return node.key_loc(part)
         else:
             break
     return node.loc

@@ -136,7 +136,7 @@ def settings_where(org: Org) -> Where:
     if node is None or "apps" not in node.items:
         return org.where
     items = {k: v for k, v in node.items.items() if k != "apps"}
-    return Where(LMap(items, node.loc, {k: v for k, v in node.keys.items() if k != "apps"}))
+    return Where(LMap(items, node.at, {k: v for k, v in node.keys.items() if k != "apps"}))
 
 
 def app_org(org: Org, app: App, where: Where | None = None) -> Org:

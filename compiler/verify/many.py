@@ -15,7 +15,6 @@ raises makes the whole verification raise: an exception in a check is an error, 
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -43,6 +42,8 @@ class _Split:
     """The keys not yet taken, `[front, back)`, in memory shared with the forked worker."""
 
     def __init__(self, n: int) -> None:
+        import multiprocessing  # only for `PARALLEL_MIN_KEYS` keys or more (issue 29)
+
         ctx = multiprocessing.get_context("fork")
         self._lock: Any = ctx.Lock()
         self._front: Any = ctx.Value("q", 0, lock=False)

@@ -69,7 +69,7 @@ def fingerprint(root: Path, inputs: list[Path], today: date) -> str:
     for path in inputs:
         label = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
         _feed(h, label, path.read_bytes())
-    _compiler(h)
+    _feed(h, "compiler", compiler_digest().encode())  # read once per process (issue 29)
     _feed(h, "today", today.isoformat().encode())
     return h.hexdigest()
 
