@@ -12,7 +12,7 @@ Shared by render and review (which never import each other), so it imports no st
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -238,12 +238,21 @@ class InventoryError(ValueError):
     """`deployment.json` is not an inventory this byok reads."""
 
 
-def dumps(inv: Inventory) -> bytes:
+# A resource as `dumps` writes it: its root, its address there, and its line's JSON text.
+Line = tuple[str, str, str]
+
+
+def resource_line(r: Resource) -> Line:
+    return r.root, r.address, json.dumps(r.to_json(), sort_keys=True, ensure_ascii=False)
+
+
+def dumps(inv: Inventory, more: Iterable[Line] = ()) -> bytes:
     """Deterministic JSON: one resource per line (sorted by root and address), so a change to
-    one resource is one line of the pull request's diff."""
+    one resource is one line of the pull request's diff. `more`: resources beside `inv`'s,
+    already written (`resource_line`: render/pieces.py)."""
     roots = [{"dir": r.dir, "account": r.account, "region": r.region} for r in inv.roots]
-    lines = [json.dumps(r.to_json(), sort_keys=True, ensure_ascii=False) for r in _sorted(inv)]
-    body = ",\n    ".join(lines)
+    every = [*map(resource_line, inv.resources), *more]
+    body = ",\n    ".join(text for _, _, text in sorted(every, key=_place))
     declared = json.dumps(dict(inv.declared), sort_keys=True, ensure_ascii=False)
     return (
         "{\n"
@@ -255,8 +264,8 @@ def dumps(inv: Inventory) -> bytes:
     ).encode()
 
 
-def _sorted(inv: Inventory) -> Sequence[Resource]:
-    return sorted(inv.resources, key=lambda r: (r.root, r.address))
+def _place(line: Line) -> tuple[str, str]:
+    return line[0], line[1]
 
 
 def changed_only(before: bytes, after: bytes) -> tuple[Inventory, Inventory]:

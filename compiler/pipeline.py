@@ -184,7 +184,7 @@ def _render(
     compiled: Compiled, plan: Plan, on_render: Rendered | None
 ) -> dict[str, bytes] | Exception:
     try:
-        files = render_all(compiled, plan.kept(), plan.section)
+        files = render_all(compiled, plan.kept(), plan)
         if on_render is not None:
             on_render(files)
         return files

@@ -17,6 +17,13 @@ _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _VERBATIM = re.compile(r'[^\\"\x00-\x1f\x7f-\x9f\u2028\u2029$%]*')
 
 
+class Rendered(str):
+    """A value `hcl_value` has already written at the depth it appears at (render/pieces.py):
+    written as it is."""
+
+    __slots__ = ()
+
+
 def hcl_string(value: str) -> str:
     """A quoted HCL string literal whose value is exactly `value`.
 
@@ -50,7 +57,7 @@ def hcl_value(value: HclValue, indent: int = 0) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
-        return hcl_string(value)
+        return value if isinstance(value, Rendered) else hcl_string(value)
     if isinstance(value, Mapping):
         return hcl_object(value, indent)
     items = list(value)

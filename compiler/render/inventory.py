@@ -12,21 +12,25 @@ it untrue fails there; `byok diff` fails closed on any hand-written Terraform ch
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from typing import Any
 
 from ..compile import Compiled, CompiledKey
-from ..deployment import INVENTORY_FILE, Inventory, Resource, Root, dumps
+from ..deployment import INVENTORY_FILE, Inventory, Line, Resource, Root, dumps, resource_line
 from ..resolve.stacks import name_suffix, stack_id
 from .inventory_alarms import alarms
 from .inventory_audit import cloudtrail
 from .inventory_features import feature_resources
 from .inventory_root import RootResources
 from .locals import locals_block
+from .pieces import Pieces
 from .replicas import REPLICAS_FILE, ident, replica_regions
 from .stacks import split
 
 INVENTORY_PATH = INVENTORY_FILE  # relative to generated/
+# What becomes of each key's own resources (`inventory`, `inventory_json`)
+_Own = Callable[[RootResources, CompiledKey, Mapping[str, Any]], None]
 
 
 def _key(root: RootResources, ck: CompiledKey, values: Mapping[str, Any]) -> None:
@@ -148,11 +152,24 @@ def _vendor_logging(
     )
 
 
-def _root_resources(root: RootResources, compiled: Compiled, suffix: str) -> list[Resource]:
+def _own(root: RootResources, ck: CompiledKey, values: Mapping[str, Any]) -> list[Line]:
+    """Key `ck`'s own resources (`_key`), written as `dumps` writes them, not kept in `root`."""
+    n = len(root.out)
+    _key(root, ck, values)
+    mine = root.out[n:]
+    del root.out[n:]
+    return [resource_line(r) for r in mine]
+
+
+def _root_resources(
+    root: RootResources, compiled: Compiled, suffix: str, own: _Own
+) -> list[Resource]:
+    """`own`: where each key's own resources go (`inventory`: kept in `root`; `inventory_json`:
+    written, each key's from its pieces)."""
     values = locals_block(compiled, suffix, root=root.dir == ".")
     keys: dict[str, Any] = values["keys"]  # type: ignore[assignment]
     for ck in sorted(compiled.keys, key=lambda c: c.key.name):
-        _key(root, ck, keys[ck.key.name])
+        own(root, ck, keys[ck.key.name])
     _replicas(root, compiled, keys)
     group = cloudtrail(root, values)
     retention = int(values["log_retention_days"])  # type: ignore[arg-type]
@@ -204,16 +221,23 @@ def declared(compiled: Compiled) -> dict[str, Any]:
     }
 
 
-def inventory(compiled: Compiled) -> Inventory:
-    """Every root's resources, in the order `deployment.dumps` writes them."""
+def inventory(compiled: Compiled, own: _Own = _key) -> Inventory:
+    """Every root's resources (but the keys' own where `own` keeps them elsewhere)."""
     roots: list[Root] = []
     resources: list[Resource] = []
     for root, part, suffix in _roots(compiled):
         roots.append(Root(root.dir, root.account, root.region))
-        resources += _root_resources(root, part, suffix)
+        resources += _root_resources(root, part, suffix, own)
     return Inventory(tuple(roots), tuple(resources), declared(compiled))
 
 
-def inventory_json(compiled: Compiled) -> bytes:
-    """The bytes of `generated/deployment.json`."""
-    return dumps(inventory(compiled))
+def inventory_json(compiled: Compiled, pieces: Pieces | None = None) -> bytes:
+    """The bytes of `generated/deployment.json`, each key's own resources from `pieces` (a
+    reused app's lines as an earlier build wrote them; render/pieces.py)."""
+    given = pieces or Pieces()
+    lines: list[Line] = []
+
+    def own(root: RootResources, ck: CompiledKey, values: Mapping[str, Any]) -> None:
+        lines.extend(given.lines(ck, partial(_own, root, ck, values)))
+
+    return dumps(inventory(compiled, own), lines)

@@ -4,13 +4,15 @@ make of them)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..compile import Compiled, CompiledKey
 from ..resolve.grants import key_usage
 from ..resolve.stacks import log_role_name, trail_name
 from .hcl import HclValue
 
 
-def _key_inputs(ck: CompiledKey) -> dict[str, HclValue]:
+def key_inputs(ck: CompiledKey) -> dict[str, HclValue]:
     k = ck.key
     return {
         "alias_name": k.alias,
@@ -69,9 +71,15 @@ def _monitoring(compiled: Compiled, root: bool) -> dict[str, HclValue]:
     }
 
 
-def locals_block(compiled: Compiled, suffix: str = "", root: bool = True) -> dict[str, HclValue]:
+def locals_block(
+    compiled: Compiled,
+    suffix: str = "",
+    root: bool = True,
+    entry: Callable[[CompiledKey], HclValue] = key_inputs,
+) -> dict[str, HclValue]:
     """`suffix`: resolve.stacks.name_suffix of this root (a stack sharing its account); `root`:
-    the repository root (False: a stack)."""
+    the repository root (False: a stack); `entry`: each key's value in `keys` (render/pieces.py
+    gives it written already)."""
     org = compiled.resolved.org
     return {
         "account_id": org.account_id,
@@ -82,8 +90,6 @@ def locals_block(compiled: Compiled, suffix: str = "", root: bool = True) -> dic
         "alarm_emails": sorted(org.alarms.addresses),
         **_monitoring(compiled, root),
         "tags": dict(sorted({**org.tags, "ManagedBy": "byok-compiler"}.items())),
-        "keys": {
-            ck.key.name: _key_inputs(ck) for ck in sorted(compiled.keys, key=lambda c: c.key.name)
-        },
+        "keys": {ck.key.name: entry(ck) for ck in sorted(compiled.keys, key=lambda c: c.key.name)},
         "logging": _logging_inputs(compiled, suffix),
     }

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 
 import jinja2
 
 from ..compile import Compiled, CompiledKey
 from ..resolve.stacks import name_suffix
-from .access import key_section, render_access
+from .access import render_access
 from .features import Features, features, features_locals
 from .handoff import render_handoff
-from .hcl import attributes
+from .hcl import HclValue, attributes
 from .inventory import INVENTORY_PATH, inventory_json
 from .locals import locals_block
+from .pieces import Pieces, key_entry
 from .replicas import REPLICAS_FILE, render_replicas
 from .stacks import STACK_MODULES, STACK_POLICIES, atlantis_yaml, provider_tf, split
 
@@ -75,14 +77,17 @@ def render_module(
     policies: str = "policies",
     assume_role: bool = False,
     suffix: str = "",
+    entry: Callable[[CompiledKey], HclValue] = key_entry,
 ) -> dict[str, bytes]:
-    """The Terraform of one root's keys: `generated/` itself, or a stack (stacks.py)."""
+    """The Terraform of one root's keys: `generated/` itself, or a stack (stacks.py); `entry`:
+    each key's entry of main.tf's `keys` map (render/pieces.py)."""
     env = _env()
     replicas = render_replicas(compiled, policies, assume_role)
+    values = locals_block(compiled, suffix, root=not assume_role, entry=entry)
     files = {
         "main.tf": env.get_template("main.tf.j2")
         .render(
-            locals=attributes(locals_block(compiled, suffix, root=not assume_role), 1),
+            locals=attributes(values, 1),
             imported=any(ck.key.options.imported_key_material for ck in compiled.keys),
             no_rotation=_no_rotation(compiled),
             modules=modules,
@@ -153,16 +158,17 @@ def key_files(ck: CompiledKey, compiled: Compiled) -> dict[str, bytes]:
 def render_all(
     compiled: Compiled,
     kept: Mapping[str, Mapping[str, bytes]] | None = None,
-    section: Callable[[CompiledKey], str] = key_section,
+    pieces: Pieces | None = None,
 ) -> dict[str, bytes]:
     """Every file of `generated/`. `kept`: key name -> its `key_files` as an earlier build
     rendered them from the same inputs (incremental.py), used instead of rendering them again;
-    `section`: each key's section of ACCESS.md, likewise."""
+    `pieces`: each key's pieces of the organization-wide files, likewise (render/pieces.py)."""
+    given = pieces or Pieces()
     root, stacks = split(compiled)
-    files = render_module(root)
+    files = render_module(root, entry=partial(given.entry, path="main.tf"))
     files["organization.json"] = organization_json(compiled)
-    files[INVENTORY_PATH] = inventory_json(compiled)
-    files["ACCESS.md"] = render_access(compiled, [root, *stacks.values()], section).encode()
+    files[INVENTORY_PATH] = inventory_json(compiled, given)
+    files["ACCESS.md"] = render_access(compiled, [root, *stacks.values()], given.section).encode()
     files["README.md"] = _readme(compiled).encode()
     kept = kept or {}
     for ck in compiled.keys:
@@ -171,8 +177,9 @@ def render_all(
     for sid, stack in stacks.items():
         place = stack.resolved.org.account_id, stack.resolved.org.region
         suffix = name_suffix(compiled.resolved.org, *place)
+        entry = partial(given.entry, path=f"stacks/{sid}/main.tf")
         stack_files = render_module(
-            stack, STACK_MODULES, STACK_POLICIES, assume_role=True, suffix=suffix
+            stack, STACK_MODULES, STACK_POLICIES, assume_role=True, suffix=suffix, entry=entry
         )
         stack_files["providers.tf"] = provider_tf(sid, stack)
         files.update({f"stacks/{sid}/{name}": body for name, body in stack_files.items()})

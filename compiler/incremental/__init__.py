@@ -1,7 +1,8 @@
 """Per-app reuse of an earlier build (issue 29): after a one-key edit, only that app's keys are
-proved again and get their own files (policy, handoff sheet) and their sections of ACCESS.md
-rendered again; the organization's files (main.tf, the rest of ACCESS.md, the inventory, ...)
-are rendered from every compiled key as always.
+proved again and get their own files (policy, handoff sheet) and their pieces of the
+organization's files (render/pieces.py: their sections of ACCESS.md, their entries of main.tf's
+`keys`, their resources' lines of the inventory) rendered again; those files are assembled from
+every key's pieces by the functions of a full build.
 
 What an app's keys compile, prove and render to is a function of (resolve/keys.py, `app_org`):
 its own entry in org.yaml, its vendor file, the organization's settings (org.yaml without the
@@ -15,10 +16,10 @@ cleanly (`load.segments`), or an app's node does not start on the first line of 
 app has a fingerprint and everything is built.
 
 What the cache holds for a fingerprint (each key's proof and diagnostics, and the SHA-256 of
-its own files and of its section of ACCESS.md) is used only when the index verifies
-(write/store.py: sealed with this user's key) and its shape is exactly what this module writes;
-anything else is a miss. A key's own files (its policy and handoff sheet) and its section are
-taken from `generated/` only where they still have the recorded digest, else rendered again.
+its own files and of each of its pieces) is used only when the index verifies (write/store.py:
+sealed with this user's key) and its shape is exactly what this module writes; anything else is
+a miss. A key's own files (its policy and handoff sheet) and its pieces are taken from
+`generated/` only where they still have the recorded digest, else rendered again.
 Loading, resolving, compiling and the organization-wide checks always run: they decide whether
 a build may succeed at all, and the cache never decides that.
 """
@@ -32,37 +33,58 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .compile import CompiledKey
-from .diagnostics import Diagnostic
-from .load.segments import Segment, Segments, segment
-from .model import Org
-from .paths import ORG_FILE, OUT_DIR
-from .render.access import key_section
-from .shipped import byok_version, vendor_sources
-from .verify import Proof
-from .write.cache import compiler_digest
-from .write.store import Store
+from ..compile import CompiledKey
+from ..deployment import Line
+from ..diagnostics import Diagnostic
+from ..model import Org
+from ..paths import OUT_DIR
+from ..render.hcl import Rendered
+from ..render.inventory import INVENTORY_PATH
+from ..render.pieces import (
+    Pieces,
+    access_sections,
+    digest,
+    entry_of,
+    inventory_lines,
+    key_entry,
+    locals_entries,
+)
+from ..verify import Proof
+from ..write.store import Store
+from .places import Layout, Mover, fingerprints
 
-FORMAT = 5
+FORMAT = 6
 KEEP_EARLIER = 16  # entries of earlier states kept beyond one per current app
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The digests of a key's pieces of main.tf and the inventory (render/pieces.py): of its
+    entry, and of each of its resources' lines (with the resource's root and address)."""
+
+    entry: str
+    lines: list[Line]
 
 
 @dataclass(frozen=True)
 class Reused:
     """What the cache holds for one app whose fingerprint is unchanged: by key name, in the
     order the app produces its keys, each key's proof, diagnostics, own files and section of
-    ACCESS.md (the last two where `generated/` still holds them)."""
+    ACCESS.md (the last two where `generated/` still holds them), its pieces' digests."""
 
     proofs: dict[str, Proof]
     diags: dict[str, list[Diagnostic]]
     files: dict[str, dict[str, bytes]]
     sections: dict[str, str] = field(default_factory=dict)
+    pieces: dict[str, Recorded] = field(default_factory=dict)
 
 
 @dataclass
-class Plan:
+class Plan(Pieces):
     """The apps' fingerprints (vendor name -> digest; none when the cache is off or org.yaml
-    cannot be cut), what the cache holds for them, and the entries to keep."""
+    cannot be cut), what the cache holds for them, and the entries to keep. As `render_all`'s
+    `pieces`: a reused app's keys' pieces where `generated/` (`read`) holds them with the
+    recorded digest, else rendered now and recorded in `made*` for `save`."""
 
     store: Store | None = None
     fps: dict[str, str] = field(default_factory=dict)
@@ -72,125 +94,45 @@ class Plan:
     old: dict[str, Any] = field(default_factory=dict)  # the index's entries, by fingerprint
     sections: dict[str, str] = field(default_factory=dict)  # the reused apps' keys'
     made: dict[str, str] = field(default_factory=dict)  # ACCESS.md sections rendered now
+    made_entries: dict[str, str] = field(default_factory=dict)  # main.tf entries rendered now
+    made_lines: dict[str, list[Line]] = field(default_factory=dict)  # inventory lines, likewise
+    read: Read = field(default=lambda rel: None)
+    recorded: dict[str, Recorded] = field(default_factory=dict)  # the reused apps' keys'
+    cuts: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> its pieces
 
     def kept(self) -> dict[str, dict[str, bytes]]:
         """Key name -> its own files, for every key of a reused app (`render_all`'s `kept`)."""
         return {name: files for r in self.reused.values() for name, files in r.files.items()}
 
+    def _cut(self, path: str, cut: Callable[[bytes | None], dict[str, str]]) -> dict[str, str]:
+        if path not in self.cuts:
+            self.cuts[path] = cut(self.read(path))
+        return self.cuts[path]
+
     def section(self, ck: CompiledKey) -> str:
-        """Key `ck`'s section of ACCESS.md (`render_all`'s `section`): a reused app's as
-        `generated/` holds it, else rendered now (and recorded in `made` for `save`)."""
         got = self.sections.get(ck.key.name)
         if got is None:
-            got = self.made[ck.key.name] = key_section(ck)
+            got = self.made[ck.key.name] = super().section(ck)
         return got
 
+    def entry(self, ck: CompiledKey, path: str) -> Rendered:
+        name, want = ck.key.name, self.recorded.get(ck.key.name)
+        if want is not None:
+            text = entry_of(self._cut(path, locals_entries), name)
+            if text is not None and digest(text) == want.entry:
+                return Rendered(text)
+        got = self.made_entries[name] = key_entry(ck)
+        return got
 
-def _feed(h: Any, label: str, data: bytes) -> None:
-    h.update(f"{label}\0{len(data)}\0".encode())
-    h.update(data)
-
-
-def _cut(org: Org, text: str) -> Segments | None:
-    """org.yaml's pieces, when each app's node starts on the first line of its own piece (else
-    None). The cut is made line by line; this is what makes it sound: YAML's items follow one
-    another, so everything of app i lies between the first line of its piece and the first line
-    of the next app's, and what follows the last app is in the settings' pieces."""
-    segs = segment(text)
-    if segs is None or len(segs.apps) != len(org.apps):
-        return None
-    for i, seg in enumerate(segs.apps):
-        loc = org.where.at("apps", i)
-        if loc is None or loc.line != seg.start:
-            return None
-    return segs
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where org.yaml's pieces start now and how many lines each has: each app's (by its
-    vendor's name) and each setting's (by its top-level key)."""
-
-    apps: dict[str, tuple[int, int]] = field(default_factory=dict)
-    settings: dict[str, tuple[int, int]] = field(default_factory=dict)
-
-    def of(self, vendor: str) -> list[Any]:
-        """What an index entry records of app `vendor`'s place (see `Mover`)."""
-        return [self.apps[vendor][0], {k: start for k, (start, _) in self.settings.items()}]
-
-
-def _span(seg: Segment) -> tuple[int, int]:
-    return seg.start, seg.end - seg.start
-
-
-@dataclass(frozen=True)
-class Fingerprints:
-    apps: dict[str, str] = field(default_factory=dict)  # vendor -> digest
-    layout: Layout = field(default_factory=Layout)
-
-
-def fingerprints(root: Path, org: Org, today: date) -> Fingerprints:
-    """App (its vendor's name) -> the digest of everything its keys depend on, and where the
-    pieces of org.yaml are; none when org.yaml cannot be cut into apps or a file cannot be
-    read. The digests leave out where a piece starts: an edit that adds lines to one app keeps
-    the others' digests, and `Mover` moves their cached locations with them."""
-    try:
-        text = (root / ORG_FILE).read_bytes().decode("utf-8")
-        sources = vendor_sources(root)
-        segs = _cut(org, text) if not text.startswith("\ufeff") else None
-        if segs is None:
-            return Fingerprints()
-        common = hashlib.sha256()
-        for part in ("byok", byok_version(), compiler_digest(), today.isoformat()):
-            _feed(common, "common", part.encode())
-        for seg in segs.settings:
-            _feed(common, f"setting {seg.key}", seg.text.encode())
-        out: dict[str, str] = {}
-        for app, seg in zip(org.apps, segs.apps, strict=True):
-            path, shown = sources[app.vendor]
-            h = common.copy()
-            _feed(h, "app", seg.text.encode())
-            _feed(h, f"vendor {shown}", path.read_bytes())
-            out[app.vendor] = h.hexdigest()
-    except (OSError, UnicodeDecodeError, KeyError):
-        return Fingerprints()
-    apps = {app.vendor: _span(seg) for app, seg in zip(org.apps, segs.apps, strict=True)}
-    return Fingerprints(out, Layout(apps, {seg.key: _span(seg) for seg in segs.settings}))
-
-
-class Mover:
-    """Moves an org.yaml location recorded when an app's entry was cached to where that line is
-    now. The pieces it may lie in (the app's own, a setting's) have the same text now as then
-    (the fingerprint says so), so a line keeps its place within its piece; a line in no piece
-    of the app's or the settings' cannot be placed (None)."""
-
-    def __init__(self, at: Any, vendor: str, layout: Layout) -> None:
-        old_app, old_settings = at
-        if not isinstance(old_app, int) or not isinstance(old_settings, dict):
-            raise TypeError("not a place")
-        start, n = layout.apps[vendor]
-        self.ranges = [(old_app, n, start)] + [
-            (old_settings[k], n, start) for k, (start, n) in layout.settings.items()
-        ]
-        self.still = all(old == new for old, _, new in self.ranges)
-
-    def line(self, line: int) -> int | None:
-        for old, n, new in self.ranges:
-            if old <= line < old + n:
-                return line - old + new
-        return None
-
-    def diagnostic(self, d: Diagnostic) -> Diagnostic | None:
-        """`d` located where its line is now, or None when it cannot be (a line named in its
-        words is not moved: such a diagnostic is kept only where nothing moved)."""
-        if self.still or d.loc is None or d.loc.file != ORG_FILE:
-            return d
-        if ORG_FILE in d.message or ORG_FILE in (d.help or ""):
-            return None
-        line = self.line(d.loc.line)
-        if line is None:
-            return None
-        return d.model_copy(update={"loc": d.loc.model_copy(update={"line": line})})
+    def lines(self, ck: CompiledKey, fresh: Callable[[], list[Line]]) -> list[Line]:
+        want = self.recorded.get(ck.key.name)
+        if want is not None:
+            found = self._cut(INVENTORY_PATH, inventory_lines)
+            got = [(r, a, found[sha]) for r, a, sha in want.lines if sha in found]
+            if len(got) == len(want.lines):
+                return got
+        made = self.made_lines[ck.key.name] = fresh()
+        return made
 
 
 def plan(
@@ -212,7 +154,7 @@ def plan(
     index = store.read() if found.apps else None
     apps = index.get("apps") if isinstance(index, dict) and index.get("format") == FORMAT else None
     out = Plan(store, found.apps, found.layout, old=apps if isinstance(apps, dict) else {})
-    read = reader(root, tree)
+    read = out.read = reader(root, tree)
     sections = access_sections(read(ACCESS)) if out.old else {}
     for vendor, fp in found.apps.items():
         entry = out.old.get(fp)
@@ -222,30 +164,11 @@ def plan(
         if reused is not None and list(reused.proofs) == list(names.get(vendor, ())):
             out.reused[vendor], out.entries[vendor] = reused, entry
             out.sections.update(reused.sections)
+            out.recorded.update(reused.pieces)
     return out
 
 
 ACCESS = "ACCESS.md"
-
-
-def access_sections(data: bytes | None) -> dict[str, str]:
-    """ACCESS.md (as `generated/` holds it) cut into its keys' sections (`render_access`):
-    key name -> the text from its heading, "## `name` — ...", to the line break that joins it
-    to the next heading. A wrong cut (a heading inside a section, a hand edit) only misses: a
-    piece is used only when its digest is the one recorded for what `key_section` rendered."""
-    try:
-        text = "" if data is None else data.decode("utf-8")
-    except UnicodeDecodeError:
-        return {}
-    out: dict[str, str] = {}
-    at = text.find("\n## `")
-    while at >= 0:
-        start = at + 1
-        end = text.find("\n## ", start)
-        name = text[start + 4 : text.find("`", start + 4)]
-        out.setdefault(name, text[start : end if end >= 0 else len(text)])
-        at = text.find("\n## `", start)
-    return out
 
 
 def own_paths(name: str) -> list[str]:
@@ -298,14 +221,15 @@ def _decode(
     try:
         mover = Mover(entry["at"], vendor, layout)
         out = Reused({}, {}, {})
-        for name, relation, n, found, digests, section in entry["keys"]:
+        for name, relation, n, found, digests, section, piece, lines in entry["keys"]:
             own = _own(name, digests, read)
             if own is not None:
                 out.files[name] = own
-            if not isinstance(section, str):
+            if not isinstance(section, str) or not isinstance(piece, str):
                 raise TypeError("not a digest")
+            out.pieces[name] = Recorded(piece, [_line(line) for line in lines])
             text = sections.get(name)
-            if text is not None and _sha(text.encode()) == section:
+            if text is not None and digest(text) == section:
                 out.sections[name] = text
             out.proofs[name] = Proof(key=name, relation=relation, revocations_checked=n)
             moved = [mover.diagnostic(Diagnostic.model_validate(d)) for d in found]
@@ -317,24 +241,31 @@ def _decode(
     return out
 
 
+def _line(line: Any) -> Line:
+    """A resource's root, address and line digest, as `_encode` records them."""
+    if not isinstance(line, list) or len(line) != 3 or not all(isinstance(x, str) for x in line):
+        raise TypeError("not a line")
+    return line[0], line[1], line[2]
+
+
 def _encode(
     vendor: str,
     names: Sequence[str],
     files: Mapping[str, bytes],
     verified: Mapping[str, tuple[Sequence[Diagnostic], Proof]],
-    at: list[Any],
-    made: Mapping[str, str],
+    p: Plan,
 ) -> dict[str, Any]:
     """An index entry for one app's keys (`names`, in order): each key's proof, diagnostics,
-    the digests of its own files and of its section of ACCESS.md as rendered (`made`)."""
+    the digests of its own files and of its pieces as rendered (`p.made*`)."""
     keys = []
     for n in names:
         found, proof = verified[n]
         dumped = [d.model_dump(mode="json") for d in found]
-        digests = {p: _sha(files[p]) for p in own_paths(n)}
-        section = _sha(made[n].encode())
-        keys.append([n, proof.relation, proof.revocations_checked, dumped, digests, section])
-    return {"vendor": vendor, "keys": keys, "at": at}
+        digests = {path: _sha(files[path]) for path in own_paths(n)}
+        pieces = [digest(p.made[n]), digest(p.made_entries[n])]
+        lines = [[r, a, digest(text)] for r, a, text in p.made_lines[n]]
+        keys.append([n, proof.relation, proof.revocations_checked, dumped, digests, *pieces, lines])
+    return {"vendor": vendor, "keys": keys, "at": p.layout.of(vendor)}
 
 
 def save(
@@ -354,9 +285,7 @@ def save(
         fp = p.fps.get(vendor)
         if fp is None:
             continue
-        entries[fp] = p.entries.get(vendor) or _encode(
-            vendor, names, files, verified, p.layout.of(vendor), p.made
-        )
+        entries[fp] = p.entries.get(vendor) or _encode(vendor, names, files, verified, p)
     # the latest states first, then earlier ones: as many again as there are apps now
     earlier = [(fp, e) for fp, e in p.old.items() if fp not in entries and isinstance(e, dict)]
     entries.update(earlier[: KEEP_EARLIER + len(entries)])

@@ -1,0 +1,116 @@
+"""Each key's pieces of the organization-wide files (issue 29): its section of ACCESS.md, its
+entry of the `keys` map in its root's main.tf `locals`, and its resources' lines of the
+deployment inventory. `render_all` asks a `Pieces` for them and assembles each file with the
+same function whatever gave them, so the bytes are those of a full build as long as each piece
+is what rendering it now gives.
+
+The `Pieces` here renders every piece now. incremental.Plan takes a reused app's pieces from
+`generated/` instead, where each still has the digest recorded when it was rendered; the
+cutters below find them there. A wrong cut (a hand edit, text that looks like a boundary) only
+misses: a piece is used only when its digest is the recorded one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from ..compile import CompiledKey
+from ..deployment import Line
+from .access import key_section
+from .hcl import Rendered, hcl_key, hcl_value
+from .locals import key_inputs
+
+# Where a key's entry is written: `locals` at depth 1, its `keys` object's entries at depth 2
+# (`locals.locals_block`, tree.render_module); tests/test_pieces.py checks the two agree.
+ENTRY_DEPTH = 2
+ENTRY_PAD = "  " * ENTRY_DEPTH
+
+
+def key_entry(ck: CompiledKey) -> Rendered:
+    """Key `ck`'s value in main.tf's `keys` map, as `attributes` writes it at its depth."""
+    return Rendered(hcl_value(key_inputs(ck), ENTRY_DEPTH))
+
+
+class Pieces:
+    """Every piece rendered now (a full build)."""
+
+    def section(self, ck: CompiledKey) -> str:
+        return key_section(ck)
+
+    def entry(self, ck: CompiledKey, path: str) -> Rendered:
+        """`path`: the main.tf of `generated/` the entry is written in."""
+        return key_entry(ck)
+
+    def lines(self, ck: CompiledKey, fresh: Callable[[], list[Line]]) -> list[Line]:
+        """`fresh`: the key's resources rendered now, as `deployment.dumps` writes them."""
+        return fresh()
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def access_sections(data: bytes | None) -> dict[str, str]:
+    """ACCESS.md cut into its keys' sections (`render_access`): key name -> the text from its
+    heading, "## `name` — ...", to the line break that joins it to the next heading."""
+    try:
+        text = "" if data is None else data.decode("utf-8")
+    except UnicodeDecodeError:
+        return {}
+    out: dict[str, str] = {}
+    at = text.find("\n## `")
+    while at >= 0:
+        start = at + 1
+        end = text.find("\n## ", start)
+        name = text[start + 4 : text.find("`", start + 4)]
+        out.setdefault(name, text[start : end if end >= 0 else len(text)])
+        at = text.find("\n## `", start)
+    return out
+
+
+def locals_entries(data: bytes | None) -> dict[str, str]:
+    """A main.tf cut into the object entries at the `keys` map's depth: `hcl_key(name)` -> the
+    value's text, from its `{` to the `}` that closes it on a line of its own at that depth
+    (deeper lines are indented more, so the first such line closes it). Other maps' entries
+    at that depth are cut too (the first of a name is kept): only a matching digest uses one."""
+    try:
+        text = "" if data is None else data.decode("utf-8")
+    except UnicodeDecodeError:
+        return {}
+    out: dict[str, str] = {}
+    start, close = f'\n{ENTRY_PAD}"', f"\n{ENTRY_PAD}}}"
+    at = text.find(start)
+    while at >= 0:
+        eol = text.find("\n", at + 1)
+        if eol < 0:
+            break
+        head = text[at + 1 + len(ENTRY_PAD) : eol]
+        if head.endswith(" = {"):
+            end = text.find(close, eol)
+            if end < 0:
+                break
+            out.setdefault(head[: -len(" = {")], text[eol - 1 : end + len(close)])
+            eol = end
+        at = text.find(start, eol)
+    return out
+
+
+def entry_of(entries: dict[str, str], name: str) -> str | None:
+    """Key `name`'s entry among `locals_entries`."""
+    return entries.get(hcl_key(name))
+
+
+def inventory_lines(data: bytes | None) -> dict[str, str]:
+    """The deployment inventory's lines (`deployment.dumps`: one resource a line, indented,
+    each but the last followed by a comma) by the digest of the resource's JSON text."""
+    try:
+        text = "" if data is None else data.decode("utf-8")
+    except UnicodeDecodeError:
+        return {}
+    out: dict[str, str] = {}
+    for line in text.split("\n"):
+        if line.startswith("    {"):
+            body = line[4:].removesuffix(",")
+            out[digest(body)] = body
+    return out
