@@ -209,6 +209,7 @@ def test_incremental_equals_full_over_random_edit_sequences(
     reused: list[int] = []
     kept: list[int] = []
     sections: list[int] = []
+    plans: list[incremental.Plan] = []
     planned = incremental.plan
 
     def plan(*args: Any) -> incremental.Plan:
@@ -216,6 +217,7 @@ def test_incremental_equals_full_over_random_edit_sequences(
         reused.append(len(p.reused))
         kept.append(len(p.kept()))
         sections.append(len(p.sections))
+        plans.append(p)
         return p
 
     monkeypatch.setattr(incremental, "plan", plan)
@@ -243,6 +245,11 @@ def test_incremental_equals_full_over_random_edit_sequences(
     assert max(reused) == 3, reused
     assert max(kept) >= 5 and sum(0 < k < 5 for k in kept), kept
     assert max(sections) >= 5 and sum(0 < k < 5 for k in sections), sections
+    # likewise main.tf's entries and the inventory's lines (the reused keys' pieces that were
+    # not rendered again)
+    for made in ("made_entries", "made_lines"):
+        taken = [len(set(p.recorded) - set(getattr(p, made))) for p in plans]
+        assert max(taken) >= 5 and sum(0 < k < 5 for k in taken), (made, taken)
 
 
 def _write(out: Path, files: dict[str, bytes]) -> None:
@@ -254,8 +261,11 @@ def _write(out: Path, files: dict[str, bytes]) -> None:
 
 
 def _hand_edit(out: Path, rng: random.Random) -> None:
-    """One of the keys' own files of `generated/`, or one key's section of ACCESS.md (whose
-    sections the cache takes from there too), edited by hand (or the file removed)."""
+    """One of the keys' own files of `generated/`, or one key's piece of ACCESS.md, main.tf or
+    the inventory (which the cache takes from there too), edited by hand (or removed)."""
+    if rng.random() < 0.4:
+        _hand_edit_piece(out, rng)
+        return
     if rng.random() < 0.4:
         path = out / "ACCESS.md"
         text = path.read_text()
@@ -268,6 +278,30 @@ def _hand_edit(out: Path, rng: random.Random) -> None:
         path.unlink()
     else:
         path.write_bytes(path.read_bytes().replace(b"kms:", b"kms:X", 1) + b" ")
+
+
+def _hand_edit_piece(out: Path, rng: random.Random) -> None:
+    """One key's entry of main.tf's `keys` (a value changed, its name changed, the whole entry
+    removed) or one key's resource line of the inventory (changed or removed)."""
+    if rng.random() < 0.5:
+        path = out / "main.tf"
+        text = path.read_text()
+        at = rng.choice([m.start() for m in re.finditer(r'(?m)^    "[^"]+" = \{$', text)])
+        head, tail = text[:at], text[at:]
+        end = tail.index("\n    }\n") + len("\n    }\n")
+        edited = [
+            tail.replace("= 30\n", "= 7\n", 1),
+            tail.replace('"', '"x', 1),
+            tail[end:],
+            tail.replace("\n    }\n", "\n   }\n", 1),
+        ]
+        path.write_text(head + rng.choice(edited))
+        return
+    path = out / "deployment.json"
+    lines = path.read_text().split("\n")
+    i = rng.choice([i for i, line in enumerate(lines) if 'module.key[\\"' in line])
+    lines[i : i + 1] = rng.choice([[], [lines[i].replace('"enabled": true', '"enabled": false')]])
+    path.write_text("\n".join(lines))
 
 
 # ------------------------------------------------------------------- a cache it cannot verify
@@ -338,6 +372,48 @@ def test_an_access_section_is_used_when_its_digest_is_sealed(project: Path) -> N
     assert got == first[1]["ACCESS.md"].replace(ZOOM_HEADING.encode(), sealed)
 
 
+ZOOM_ENTRY = '    "zoom-prod" = {\n'
+
+
+def _alter_entry(store: Store) -> bytes:
+    """generated/main.tf with zoom-prod's entry of `keys` altered; the altered file."""
+    path = store.dir.parent.parent / "generated" / "main.tf"
+    text = path.read_text()
+    assert text.count(ZOOM_ENTRY) == 1
+    path.write_text(text.replace(ZOOM_ENTRY, ZOOM_ENTRY + '      "sealed" = true\n'))
+    return path.read_bytes()
+
+
+def test_a_main_tf_entry_is_used_when_its_digest_is_sealed(project: Path) -> None:
+    """Likewise for a key's entry of main.tf's `keys`: a sealed digest of an altered entry
+    takes the altered text from generated/ (so `_hand_edited_entry` below is a real test)."""
+    from byok.render.pieces import digest, entry_of, locals_entries
+
+    store, first = _built(project)
+    altered = _alter_entry(store)
+    index = store.read()
+    (row,) = _zoom(index)["keys"]
+    entry = entry_of(locals_entries(altered), "zoom-prod")
+    assert entry is not None
+    row[6] = digest(entry)
+    store.write(index)
+    got = outcome(project, DAY, store)[1]["main.tf"]
+    assert got == altered != first[1]["main.tf"]
+
+
+def _hand_edited_entry(store: Store) -> None:
+    _alter_entry(store)
+
+
+def _hand_edited_line(store: Store) -> None:
+    """zoom-prod's key in the inventory enabled no more, behind the sealed index's back."""
+    path = store.dir.parent.parent / "generated" / "deployment.json"
+    lines = path.read_text().split("\n")
+    (i,) = [i for i, line in enumerate(lines) if '"kind": "key", "name": "zoom-prod"' in line]
+    lines[i] = lines[i].replace('"enabled": true', '"enabled": false')
+    path.write_text("\n".join(lines))
+
+
 def _forge_index(store: Store) -> None:
     _reseal(store, key=b"k" * 32)
 
@@ -379,6 +455,8 @@ def _another_proof(store: Store) -> None:
         _forge_index,
         _hand_edited_file,
         _hand_edited_section,
+        _hand_edited_entry,
+        _hand_edited_line,
         _garble_index,
         _another_format,
         _another_proof,
