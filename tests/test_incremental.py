@@ -247,7 +247,7 @@ def test_incremental_equals_full_over_random_edit_sequences(
     assert max(sections) >= 5 and sum(0 < k < 5 for k in sections), sections
     # likewise main.tf's entries and the inventory's lines (the reused keys' pieces that were
     # not rendered again)
-    for made in ("made_entries", "made_lines"):
+    for made in ("made_entries", "made_lines", "made_rules"):
         taken = [len(set(p.recorded) - set(getattr(p, made))) for p in plans]
         assert max(taken) >= 5 and sum(0 < k < 5 for k in taken), (made, taken)
 
@@ -281,19 +281,20 @@ def _hand_edit(out: Path, rng: random.Random) -> None:
 
 
 def _hand_edit_piece(out: Path, rng: random.Random) -> None:
-    """One key's entry of main.tf's `keys` (a value changed, its name changed, the whole entry
-    removed) or one key's resource line of the inventory (changed or removed)."""
-    if rng.random() < 0.5:
-        path = out / "main.tf"
+    """One key's entry of main.tf's `keys` or of features.tf's `archive_rules` (a value changed,
+    its name changed, the whole entry removed, its close moved), or one key's resource line of
+    the inventory (changed or removed)."""
+    if rng.random() < 0.6:
+        name, pad = rng.choice([("main.tf", "    "), ("features.tf", "      ")])
+        path, close = out / name, f"\n{pad}}}\n"
         text = path.read_text()
-        at = rng.choice([m.start() for m in re.finditer(r'(?m)^    "[^"]+" = \{$', text)])
+        at = rng.choice([m.start() for m in re.finditer(f'(?m)^{pad}"[^"]+" = {{$', text)])
         head, tail = text[:at], text[at:]
-        end = tail.index("\n    }\n") + len("\n    }\n")
         edited = [
-            tail.replace("= 30\n", "= 7\n", 1),
+            re.sub(r"= (30|\[.*?)\n", r"= 7\n", tail, count=1),
             tail.replace('"', '"x', 1),
-            tail[end:],
-            tail.replace("\n    }\n", "\n   }\n", 1),
+            tail[tail.index(close) + len(close) :],
+            tail.replace(close, close[1:], 1),
         ]
         path.write_text(head + rng.choice(edited))
         return
@@ -414,6 +415,14 @@ def _hand_edited_line(store: Store) -> None:
     path.write_text("\n".join(lines))
 
 
+def _hand_edited_rule(store: Store) -> None:
+    """zoom-prod's archive rule in features.tf archives findings of another principal."""
+    path = store.dir.parent.parent / "generated" / "features.tf"
+    text = path.read_text()
+    at = text.index('      "acme-byok-zoom-prod" = {\n')
+    path.write_text(text[:at] + text[at:].replace('"arn:aws:iam::', '"arn:aws:iam::9', 1))
+
+
 def _forge_index(store: Store) -> None:
     _reseal(store, key=b"k" * 32)
 
@@ -457,6 +466,7 @@ def _another_proof(store: Store) -> None:
         _hand_edited_section,
         _hand_edited_entry,
         _hand_edited_line,
+        _hand_edited_rule,
         _garble_index,
         _another_format,
         _another_proof,

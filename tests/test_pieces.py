@@ -14,6 +14,7 @@ from byok.deployment import Line, dumps
 from byok.pipeline import compile_verified
 from byok.render import render_all
 from byok.render.access import key_section
+from byok.render.features import features, features_locals
 from byok.render.hcl import attributes
 from byok.render.inventory import inventory, inventory_json
 from byok.render.locals import locals_block
@@ -22,11 +23,14 @@ from byok.render.pieces import (
     access_sections,
     digest,
     entry_of,
+    features_entries,
     inventory_lines,
     key_entry,
     locals_entries,
+    rule_entry,
 )
 from byok.render.stacks import split
+from byok.resolve.stacks import name_suffix
 from tests.conftest import REPO
 
 DAY = date(2026, 11, 23)
@@ -58,6 +62,16 @@ def test_every_key_s_pieces_are_cut_as_they_are_rendered(
         entries = locals_entries(files[_main_tf(compiled, name)])
         assert entry_of(entries, name) == key_entry(ck)
         assert sections[name] == key_section(ck)
+    root, stacks = split(compiled)
+    parts = [("", root), *((f"stacks/{sid}/", part) for sid, part in stacks.items())]
+    rules = 0
+    for where, part in parts:
+        analyzer = features(part, _suffix(compiled, part)).analyzer
+        cut = features_entries(files.get(f"{where}features.tf"))
+        for r in analyzer.rules if analyzer else ():
+            assert entry_of(cut, r.name) == rule_entry(r)
+            rules += 1
+    assert rules >= len(compiled.keys)
     # every resource line is cut, by the digest of its text
     body = files["deployment.json"].decode().split("\n")
     assert sum(line.startswith("    {") for line in body) == len(lines)
@@ -74,13 +88,24 @@ def test_the_entry_depth_is_the_one_main_tf_writes_entries_at(
     for part in [root, *stacks.values()]:
         whole = attributes(locals_block(part), 1)
         assert attributes(locals_block(part, entry=key_entry), 1) == whole
+        plans = features(part, _suffix(compiled, part))
+        whole = attributes(features_locals(plans), 1)
+        assert attributes(features_locals(plans, rule_entry), 1) == whole
+
+
+def _suffix(compiled: Compiled, part: Compiled) -> str:
+    """The name suffix of root `part` of `compiled` (render_all)."""
+    org, place = compiled.resolved.org, part.resolved.org
+    if part.resolved.org == org:
+        return ""
+    return name_suffix(org, place.account_id, place.region)
 
 
 def test_the_inventory_from_pieces_is_the_inventory(
     built: tuple[Compiled, dict[str, bytes]],
 ) -> None:
-    """Each key's own resources written apart and merged by `dumps` give the inventory's bytes;
-    the lines cut from them are what a `Pieces` puts in (a full build)."""
+    """Each key's own resources (key, alias, archive rules) written apart and merged by `dumps`
+    give the inventory's bytes; the lines cut from them are what a `Pieces` puts in."""
     compiled, files = built
     assert inventory_json(compiled) == dumps(inventory(compiled)) == files["deployment.json"]
     cut = inventory_lines(files["deployment.json"])
@@ -93,7 +118,7 @@ def test_the_inventory_from_pieces_is_the_inventory(
             return got
 
     assert inventory_json(compiled, Spy()) == files["deployment.json"]
-    assert len(seen) >= 2 * len(compiled.keys)
+    assert len(seen) >= 3 * len(compiled.keys)
     assert all(digest(text) in cut for text in seen)
 
 

@@ -38,6 +38,7 @@ from ..deployment import Line
 from ..diagnostics import Diagnostic
 from ..model import Org
 from ..paths import OUT_DIR
+from ..render.features import ArchiveRule
 from ..render.hcl import Rendered
 from ..render.inventory import INVENTORY_PATH
 from ..render.pieces import (
@@ -45,9 +46,11 @@ from ..render.pieces import (
     access_sections,
     digest,
     entry_of,
+    features_entries,
     inventory_lines,
     key_entry,
     locals_entries,
+    rule_entry,
 )
 from ..verify import Proof
 from ..write.store import Store
@@ -59,11 +62,13 @@ KEEP_EARLIER = 16  # entries of earlier states kept beyond one per current app
 
 @dataclass(frozen=True)
 class Recorded:
-    """The digests of a key's pieces of main.tf and the inventory (render/pieces.py): of its
-    entry, and of each of its resources' lines (with the resource's root and address)."""
+    """The digests of a key's pieces of main.tf, the inventory and features.tf (render/pieces.py):
+    of its entry, of each of its resources' lines (with the resource's root and address) and of
+    each of its archive rules' entries."""
 
     entry: str
     lines: list[Line]
+    rules: dict[str, str]  # archive rule name -> the digest of its entry of features.tf
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,7 @@ class Plan(Pieces):
     made: dict[str, str] = field(default_factory=dict)  # ACCESS.md sections rendered now
     made_entries: dict[str, str] = field(default_factory=dict)  # main.tf entries rendered now
     made_lines: dict[str, list[Line]] = field(default_factory=dict)  # inventory lines, likewise
+    made_rules: dict[str, dict[str, str]] = field(default_factory=dict)  # features.tf entries
     read: Read = field(default=lambda rel: None)
     recorded: dict[str, Recorded] = field(default_factory=dict)  # the reused apps' keys'
     cuts: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> its pieces
@@ -122,6 +128,15 @@ class Plan(Pieces):
             if text is not None and digest(text) == want.entry:
                 return Rendered(text)
         got = self.made_entries[name] = key_entry(ck)
+        return got
+
+    def rule(self, r: ArchiveRule, path: str) -> Rendered:
+        want = self.recorded.get(r.key)
+        if want is not None and r.name in want.rules:
+            text = entry_of(self._cut(path, features_entries), r.name)
+            if text is not None and digest(text) == want.rules[r.name]:
+                return Rendered(text)
+        got = self.made_rules.setdefault(r.key, {})[r.name] = rule_entry(r)
         return got
 
     def lines(self, ck: CompiledKey, fresh: Callable[[], list[Line]]) -> list[Line]:
@@ -221,13 +236,13 @@ def _decode(
     try:
         mover = Mover(entry["at"], vendor, layout)
         out = Reused({}, {}, {})
-        for name, relation, n, found, digests, section, piece, lines in entry["keys"]:
+        for name, relation, n, found, digests, section, piece, lines, rules in entry["keys"]:
             own = _own(name, digests, read)
             if own is not None:
                 out.files[name] = own
-            if not isinstance(section, str) or not isinstance(piece, str):
+            if not all(isinstance(d, str) for d in [section, piece, *rules, *rules.values()]):
                 raise TypeError("not a digest")
-            out.pieces[name] = Recorded(piece, [_line(line) for line in lines])
+            out.pieces[name] = Recorded(piece, [_line(line) for line in lines], rules)
             text = sections.get(name)
             if text is not None and digest(text) == section:
                 out.sections[name] = text
@@ -264,7 +279,9 @@ def _encode(
         digests = {path: _sha(files[path]) for path in own_paths(n)}
         pieces = [digest(p.made[n]), digest(p.made_entries[n])]
         lines = [[r, a, digest(text)] for r, a, text in p.made_lines[n]]
-        keys.append([n, proof.relation, proof.revocations_checked, dumped, digests, *pieces, lines])
+        rules = {rule: digest(text) for rule, text in p.made_rules.get(n, {}).items()}
+        row = [n, proof.relation, proof.revocations_checked, dumped, digests, *pieces, lines]
+        keys.append([*row, rules])
     return {"vendor": vendor, "keys": keys, "at": p.layout.of(vendor)}
 
 

@@ -8,7 +8,7 @@ their own: an analyzer and budget in each account, archive rules for the root's 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..compile import Compiled
@@ -154,8 +154,16 @@ def features(compiled: Compiled, suffix: str = "") -> Features:
     )
 
 
-def features_locals(f: Features) -> dict[str, HclValue]:
-    """The `locals` of features.tf: every value a literal (hcl.py writes them)."""
+def rule_value(r: ArchiveRule) -> dict[str, HclValue]:
+    """An archive rule's value in features.tf's `archive_rules`."""
+    return {"key": r.key, "principals": list(r.principals)}
+
+
+def features_locals(
+    f: Features, rule: Callable[[ArchiveRule], HclValue] = rule_value
+) -> dict[str, HclValue]:
+    """The `locals` of features.tf: every value a literal (hcl.py writes them); `rule`: each
+    archive rule's value (render/pieces.py gives it written already)."""
     out: dict[str, HclValue] = {}
     if f.analyzer:
         a = f.analyzer
@@ -163,9 +171,7 @@ def features_locals(f: Features) -> dict[str, HclValue]:
             "name": a.name,
             "create": a.create,
             "type": a.type,
-            "archive_rules": {
-                r.name: {"key": r.key, "principals": list(r.principals)} for r in a.rules
-            },
+            "archive_rules": {r.name: rule(r) for r in a.rules},
         }
     if f.budget:
         b = f.budget

@@ -12,16 +12,17 @@ it untrue fails there; `byok diff` fails closed on any hand-written Terraform ch
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any
 
 from ..compile import Compiled, CompiledKey
 from ..deployment import INVENTORY_FILE, Inventory, Line, Resource, Root, dumps, resource_line
 from ..resolve.stacks import name_suffix, stack_id
+from .features import AnalyzerPlan, ArchiveRule, features
 from .inventory_alarms import alarms
 from .inventory_audit import cloudtrail
-from .inventory_features import feature_resources
+from .inventory_features import archive_rules, feature_resources, rules_by_key
 from .inventory_root import RootResources
 from .locals import locals_block
 from .pieces import Pieces
@@ -29,11 +30,14 @@ from .replicas import REPLICAS_FILE, ident, replica_regions
 from .stacks import split
 
 INVENTORY_PATH = INVENTORY_FILE  # relative to generated/
+# A key's archive rules and their analyzer (None: no analyzer in its root)
+Rules = tuple[AnalyzerPlan, Sequence[ArchiveRule]] | None
 # What becomes of each key's own resources (`inventory`, `inventory_json`)
-_Own = Callable[[RootResources, CompiledKey, Mapping[str, Any]], None]
+_Own = Callable[[RootResources, CompiledKey, Mapping[str, Any], Rules], None]
 
 
-def _key(root: RootResources, ck: CompiledKey, values: Mapping[str, Any]) -> None:
+def _key(root: RootResources, ck: CompiledKey, values: Mapping[str, Any], rules: Rules) -> None:
+    """Key `ck`'s own resources: the key, its alias and its archive rules (`rules`)."""
     name = ck.key.name
     mod = f'module.key["{name}"]'
     external = bool(values["imported_key_material"])
@@ -71,6 +75,8 @@ def _key(root: RootResources, ck: CompiledKey, values: Mapping[str, Any]) -> Non
         replace_on={"name": alias},
         files=files,
     )
+    if rules is not None:
+        archive_rules(root, *rules)
 
 
 def _replicas(root: RootResources, compiled: Compiled, keys: Mapping[str, Any]) -> None:
@@ -152,10 +158,12 @@ def _vendor_logging(
     )
 
 
-def _own(root: RootResources, ck: CompiledKey, values: Mapping[str, Any]) -> list[Line]:
+def _own(
+    root: RootResources, ck: CompiledKey, values: Mapping[str, Any], rules: Rules
+) -> list[Line]:
     """Key `ck`'s own resources (`_key`), written as `dumps` writes them, not kept in `root`."""
     n = len(root.out)
-    _key(root, ck, values)
+    _key(root, ck, values, rules)
     mine = root.out[n:]
     del root.out[n:]
     return [resource_line(r) for r in mine]
@@ -168,8 +176,11 @@ def _root_resources(
     written, each key's from its pieces)."""
     values = locals_block(compiled, suffix, root=root.dir == ".")
     keys: dict[str, Any] = values["keys"]  # type: ignore[assignment]
+    plans = features(compiled, suffix)
+    a, rules = plans.analyzer, rules_by_key(plans.analyzer)
     for ck in sorted(compiled.keys, key=lambda c: c.key.name):
-        own(root, ck, keys[ck.key.name])
+        name = ck.key.name
+        own(root, ck, keys[name], None if a is None else (a, rules.get(name, [])))
     _replicas(root, compiled, keys)
     group = cloudtrail(root, values)
     retention = int(values["log_retention_days"])  # type: ignore[arg-type]
@@ -177,7 +188,7 @@ def _root_resources(
     for app in sorted(logging):
         _vendor_logging(root, app, logging[app], retention)
     alarms(root, values, group, [*sorted(keys), ":alarms", ":trail"])
-    feature_resources(root, compiled, suffix)
+    feature_resources(root, plans)
     return root.out
 
 
@@ -237,7 +248,7 @@ def inventory_json(compiled: Compiled, pieces: Pieces | None = None) -> bytes:
     given = pieces or Pieces()
     lines: list[Line] = []
 
-    def own(root: RootResources, ck: CompiledKey, values: Mapping[str, Any]) -> None:
-        lines.extend(given.lines(ck, partial(_own, root, ck, values)))
+    def own(root: RootResources, ck: CompiledKey, values: Mapping[str, Any], rules: Rules) -> None:
+        lines.extend(given.lines(ck, partial(_own, root, ck, values, rules)))
 
     return dumps(inventory(compiled, own), lines)

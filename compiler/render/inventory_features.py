@@ -6,10 +6,10 @@ global, an archive rule, a subscription filter or an invoke permission inside it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from ..compile import Compiled
-from .features import AnalyzerPlan, BudgetPlan, ConfigPlan, SiemPlan, features
+from .features import AnalyzerPlan, ArchiveRule, BudgetPlan, ConfigPlan, Features, SiemPlan
 from .inventory_root import RootResources
 
 # modules/config-rules locals.rules: the rule keys
@@ -26,7 +26,7 @@ def _files(root: RootResources, module: str) -> tuple[str, ...]:
 
 
 def _analyzer(root: RootResources, a: AnalyzerPlan) -> None:
-    files = _files(root, "access-analyzer")
+    """The analyzer; its archive rules are each key's own (`archive_rules`)."""
     if a.create:
         root.add(
             "module.access_analyzer.aws_accessanalyzer_analyzer.this[0]",
@@ -34,9 +34,22 @@ def _analyzer(root: RootResources, a: AnalyzerPlan) -> None:
             "analyzer",
             a.name,
             replace_on={"analyzer_name": a.name, "type": a.type},
-            files=files,
+            files=_files(root, "access-analyzer"),
         )
-    for rule in a.rules:
+
+
+def rules_by_key(a: AnalyzerPlan | None) -> dict[str, list[ArchiveRule]]:
+    """Key name -> its archive rules (none without an analyzer)."""
+    out: dict[str, list[ArchiveRule]] = {}
+    for rule in a.rules if a is not None else ():
+        out.setdefault(rule.key, []).append(rule)
+    return out
+
+
+def archive_rules(root: RootResources, a: AnalyzerPlan, rules: Sequence[ArchiveRule]) -> None:
+    """Archive `rules` of analyzer `a` (one key's: render/inventory.py `_key`)."""
+    files = _files(root, "access-analyzer")
+    for rule in rules:
         root.add(
             f'module.access_analyzer.aws_accessanalyzer_archive_rule.this["{rule.name}"]',
             "aws_accessanalyzer_archive_rule",
@@ -145,8 +158,8 @@ def _config(root: RootResources, c: ConfigPlan) -> None:
         )
 
 
-def feature_resources(root: RootResources, compiled: Compiled, suffix: str) -> None:
-    plans = features(compiled, suffix)
+def feature_resources(root: RootResources, plans: Features) -> None:
+    """Every feature's resources but the keys' archive rules (`archive_rules`)."""
     if plans.analyzer:
         _analyzer(root, plans.analyzer)
     if plans.budget:

@@ -18,18 +18,27 @@ from collections.abc import Callable
 from ..compile import CompiledKey
 from ..deployment import Line
 from .access import key_section
+from .features import ArchiveRule, rule_value
 from .hcl import Rendered, hcl_key, hcl_value
 from .locals import key_inputs
 
 # Where a key's entry is written: `locals` at depth 1, its `keys` object's entries at depth 2
 # (`locals.locals_block`, tree.render_module); tests/test_pieces.py checks the two agree.
 ENTRY_DEPTH = 2
-ENTRY_PAD = "  " * ENTRY_DEPTH
+
+
+# features.tf's `access_analyzer` at depth 1, its `archive_rules` entries at depth 3
+RULE_DEPTH = 3
 
 
 def key_entry(ck: CompiledKey) -> Rendered:
     """Key `ck`'s value in main.tf's `keys` map, as `attributes` writes it at its depth."""
     return Rendered(hcl_value(key_inputs(ck), ENTRY_DEPTH))
+
+
+def rule_entry(r: ArchiveRule) -> Rendered:
+    """Archive rule `r`'s value in features.tf's `archive_rules` (a piece of key `r.key`)."""
+    return Rendered(hcl_value(rule_value(r), RULE_DEPTH))
 
 
 class Pieces:
@@ -42,8 +51,13 @@ class Pieces:
         """`path`: the main.tf of `generated/` the entry is written in."""
         return key_entry(ck)
 
+    def rule(self, r: ArchiveRule, path: str) -> Rendered:
+        """`path`: the features.tf of `generated/` the rule is written in."""
+        return rule_entry(r)
+
     def lines(self, ck: CompiledKey, fresh: Callable[[], list[Line]]) -> list[Line]:
-        """`fresh`: the key's resources rendered now, as `deployment.dumps` writes them."""
+        """`fresh`: the key's resources (its key, alias and archive rules) rendered now, as
+        `deployment.dumps` writes them."""
         return fresh()
 
 
@@ -69,23 +83,25 @@ def access_sections(data: bytes | None) -> dict[str, str]:
     return out
 
 
-def locals_entries(data: bytes | None) -> dict[str, str]:
-    """A main.tf cut into the object entries at the `keys` map's depth: `hcl_key(name)` -> the
-    value's text, from its `{` to the `}` that closes it on a line of its own at that depth
-    (deeper lines are indented more, so the first such line closes it). Other maps' entries
-    at that depth are cut too (the first of a name is kept): only a matching digest uses one."""
+def locals_entries(data: bytes | None, depth: int = ENTRY_DEPTH) -> dict[str, str]:
+    """A Terraform file cut into the object entries at `depth` (main.tf's `keys`, features.tf's
+    `archive_rules`): `hcl_key(name)` -> the value's text, from its `{` to the `}` that closes
+    it on a line of its own at that depth (deeper lines are indented more, so the first such
+    line closes it). Other maps' entries at that depth are cut too (the first of a name is
+    kept): only a matching digest uses one."""
     try:
         text = "" if data is None else data.decode("utf-8")
     except UnicodeDecodeError:
         return {}
     out: dict[str, str] = {}
-    start, close = f'\n{ENTRY_PAD}"', f"\n{ENTRY_PAD}}}"
+    pad = "  " * depth
+    start, close = f'\n{pad}"', f"\n{pad}}}"
     at = text.find(start)
     while at >= 0:
         eol = text.find("\n", at + 1)
         if eol < 0:
             break
-        head = text[at + 1 + len(ENTRY_PAD) : eol]
+        head = text[at + 1 + len(pad) : eol]
         if head.endswith(" = {"):
             end = text.find(close, eol)
             if end < 0:
@@ -94,6 +110,11 @@ def locals_entries(data: bytes | None) -> dict[str, str]:
             eol = end
         at = text.find(start, eol)
     return out
+
+
+def features_entries(data: bytes | None) -> dict[str, str]:
+    """A features.tf cut into its archive rules' entries (`locals_entries`)."""
+    return locals_entries(data, RULE_DEPTH)
 
 
 def entry_of(entries: dict[str, str], name: str) -> str | None:

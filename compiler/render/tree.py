@@ -17,12 +17,12 @@ import jinja2
 from ..compile import Compiled, CompiledKey
 from ..resolve.stacks import name_suffix
 from .access import render_access
-from .features import Features, features, features_locals
+from .features import ArchiveRule, Features, features, features_locals
 from .handoff import render_handoff
 from .hcl import HclValue, attributes
 from .inventory import INVENTORY_PATH, inventory_json
 from .locals import locals_block
-from .pieces import Pieces, key_entry
+from .pieces import Pieces
 from .replicas import REPLICAS_FILE, render_replicas
 from .stacks import STACK_MODULES, STACK_POLICIES, atlantis_yaml, provider_tf, split
 
@@ -77,12 +77,15 @@ def render_module(
     policies: str = "policies",
     assume_role: bool = False,
     suffix: str = "",
-    entry: Callable[[CompiledKey], HclValue] = key_entry,
+    pieces: tuple[Pieces, str] | None = None,
 ) -> dict[str, bytes]:
-    """The Terraform of one root's keys: `generated/` itself, or a stack (stacks.py); `entry`:
-    each key's entry of main.tf's `keys` map (render/pieces.py)."""
+    """The Terraform of one root's keys: `generated/` itself, or a stack (stacks.py); `pieces`:
+    what gives each key's pieces of its files (render/pieces.py), and where in `generated/`
+    they are written ("" or `stacks/<id>/`)."""
     env = _env()
     replicas = render_replicas(compiled, policies, assume_role)
+    given, where = pieces or (Pieces(), "")
+    entry = partial(given.entry, path=f"{where}main.tf")
     values = locals_block(compiled, suffix, root=not assume_role, entry=entry)
     files = {
         "main.tf": env.get_template("main.tf.j2")
@@ -103,7 +106,8 @@ def render_module(
         files[REPLICAS_FILE] = replicas
     plans = features(compiled, suffix)
     if plans:
-        files["features.tf"] = _features_tf(env, plans, modules)
+        rule = partial(given.rule, path=f"{where}features.tf")
+        files["features.tf"] = _features_tf(env, plans, modules, rule)
     return files
 
 
@@ -131,12 +135,14 @@ def _no_rotation(compiled: Compiled) -> str:
     )
 
 
-def _features_tf(env: jinja2.Environment, plans: Features, modules: str) -> bytes:
+def _features_tf(
+    env: jinja2.Environment, plans: Features, modules: str, rule: Callable[[ArchiveRule], HclValue]
+) -> bytes:
     """features.tf: the optional features' locals and module calls (render/features.py)."""
     return (
         env.get_template("features.tf.j2")
         .render(
-            locals=attributes(features_locals(plans), 1),
+            locals=attributes(features_locals(plans, rule), 1),
             modules=modules,
             analyzer=plans.analyzer,
             budget=plans.budget,
@@ -165,7 +171,7 @@ def render_all(
     `pieces`: each key's pieces of the organization-wide files, likewise (render/pieces.py)."""
     given = pieces or Pieces()
     root, stacks = split(compiled)
-    files = render_module(root, entry=partial(given.entry, path="main.tf"))
+    files = render_module(root, pieces=(given, ""))
     files["organization.json"] = organization_json(compiled)
     files[INVENTORY_PATH] = inventory_json(compiled, given)
     files["ACCESS.md"] = render_access(compiled, [root, *stacks.values()], given.section).encode()
@@ -177,9 +183,13 @@ def render_all(
     for sid, stack in stacks.items():
         place = stack.resolved.org.account_id, stack.resolved.org.region
         suffix = name_suffix(compiled.resolved.org, *place)
-        entry = partial(given.entry, path=f"stacks/{sid}/main.tf")
         stack_files = render_module(
-            stack, STACK_MODULES, STACK_POLICIES, assume_role=True, suffix=suffix, entry=entry
+            stack,
+            STACK_MODULES,
+            STACK_POLICIES,
+            assume_role=True,
+            suffix=suffix,
+            pieces=(given, f"stacks/{sid}/"),
         )
         stack_files["providers.tf"] = provider_tf(sid, stack)
         files.update({f"stacks/{sid}/{name}": body for name, body in stack_files.items()})
