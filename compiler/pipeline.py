@@ -157,7 +157,7 @@ def build_tree(
     what it does must be undone by the caller if this raises. With a `store` (the build cache
     under `.build/`, write/store.py), the apps whose fingerprint it verifiably holds are neither
     proved again, and their keys' own files are taken from `generated/` (`tree`: as the caller
-    read it) where it still holds them (incremental.py); the result is the same, byte for byte.
+    read it) where it still holds them (incremental/); the result is the same, byte for byte.
     """
     with _no_cycle_collection():
         return _build_tree(root, today or date.today(), guard, on_render, (store, tree))

@@ -1,4 +1,4 @@
-"""Issue 29: a build that reuses the build cache (incremental.py, write/store.py) says and writes
+"""Issue 29: a build that reuses the build cache (incremental/, write/store.py) says and writes
 exactly what a full build says and writes, after any sequence of edits, and a cache it cannot
 verify changes nothing.
 

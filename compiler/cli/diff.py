@@ -277,7 +277,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def _compile(root: Path) -> Built | None:
     """The compiled inputs and `generated/` as it is (read once, for the stale check). The apps
-    a verified build cache holds unchanged are not proved or rendered again (incremental.py);
+    a verified build cache holds unchanged are not proved or rendered again (incremental/);
     the stale check still compares every file the inputs compile to with `generated/`. The
     cache is sealed with this user's key (write/store.py): one committed to git, or written by
     a contributor, is not verified and is ignored."""

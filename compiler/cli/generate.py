@@ -228,7 +228,7 @@ def _build_and_write(args: argparse.Namespace, run: _Run) -> int:
     from ..write.store import Store
 
     # `--check` (CI's gate) builds everything from the inputs; a `generate` reuses the apps a
-    # verified build cache holds unchanged (incremental.py), with the same result
+    # verified build cache holds unchanged (incremental/), with the same result
     store = None if args.check else Store(run.root)
     try:
         result = build_tree(

@@ -317,7 +317,7 @@ def render_access(
     section: Callable[[CompiledKey], str] = key_section,
 ) -> str:
     """ACCESS.md; `roots`: the Terraform roots `compiled` is divided into (`stacks.roots`);
-    `section`: `key_section`, or what an earlier build rendered of it (incremental.py)."""
+    `section`: `key_section`, or what an earlier build rendered of it (render/pieces.py)."""
     org = compiled.resolved.org
     keys = sorted(compiled.keys, key=lambda c: c.key.name)
     head = [

@@ -167,7 +167,7 @@ def render_all(
     pieces: Pieces | None = None,
 ) -> dict[str, bytes]:
     """Every file of `generated/`. `kept`: key name -> its `key_files` as an earlier build
-    rendered them from the same inputs (incremental.py), used instead of rendering them again;
+    rendered them from the same inputs (incremental/), used instead of rendering them again;
     `pieces`: each key's pieces of the organization-wide files, likewise (render/pieces.py)."""
     given = pieces or Pieces()
     root, stacks = split(compiled)

@@ -3,7 +3,7 @@
 - `replay`: the last successful `generate` (write/cache.py: its fingerprint, the digest of the
   tree it wrote, what it printed), replayed while nothing changed;
 - `index`: what earlier runs computed for each input piece (an app with its vendor file and
-  the settings: incremental.py).
+  the settings: incremental/).
 
 Each is JSON sealed with an HMAC-SHA256 (of its name and contents) under this user's key
 (`$XDG_CACHE_HOME/byok/cache-key`, else `~/.cache/byok/cache-key`: 32 random bytes made on first
