@@ -55,7 +55,6 @@ def _key(root: RootResources, ck: CompiledKey, values: Mapping[str, Any], rules:
         settings |= {"enable_key_rotation": rotation, "rotation_period_in_days": period}
     settings["enabled"] = values["is_enabled"]
     files = ("modules/kms-key/main.tf",)
-    policy = {"key_policy": f"generated/policies/{name}.json"}
     root.add(
         f"{mod}.{type_}.this[0]",
         type_,
@@ -63,7 +62,7 @@ def _key(root: RootResources, ck: CompiledKey, values: Mapping[str, Any], rules:
         name,
         replace_on=replace,
         settings=settings,
-        access=policy,
+        access={"key_policy": f"generated/policies/{name}.json"},
         files=files,
     )
     alias = str(values["alias_name"])
