@@ -1,13 +1,16 @@
 """Each key's pieces of the organization-wide files (issue 29): its section of ACCESS.md, its
-entry of the `keys` map in its root's main.tf `locals`, and its resources' lines of the
-deployment inventory. `render_all` asks a `Pieces` for them and assembles each file with the
-same function whatever gave them, so the bytes are those of a full build as long as each piece
-is what rendering it now gives.
+entry of the `keys` map in its root's main.tf `locals`, its archive rules' entries in its root's
+features.tf, and its own resources' lines of the deployment inventory (its key, alias and
+archive rules). `render_all` asks a `Pieces` for them and assembles each file with the same
+function whatever gave them (`hcl.attributes` writes a `Rendered` value as it is,
+`deployment.dumps` sorts written lines with the others), so the bytes are those of a full build
+as long as each piece is what rendering it now gives.
 
 The `Pieces` here renders every piece now. incremental.Plan takes a reused app's pieces from
-`generated/` instead, where each still has the digest recorded when it was rendered; the
-cutters below find them there. A wrong cut (a hand edit, text that looks like a boundary) only
-misses: a piece is used only when its digest is the recorded one.
+`generated/` instead, where each still has the SHA-256 recorded (in the sealed index) when it
+was rendered; the cutters below find them there. A wrong cut (a hand edit, text that looks like
+a boundary) only misses: a piece is used only when its digest is the recorded one, so no text
+reaches a file that this byok did not write from the same inputs.
 """
 
 from __future__ import annotations
@@ -25,8 +28,6 @@ from .locals import key_inputs
 # Where a key's entry is written: `locals` at depth 1, its `keys` object's entries at depth 2
 # (`locals.locals_block`, tree.render_module); tests/test_pieces.py checks the two agree.
 ENTRY_DEPTH = 2
-
-
 # features.tf's `access_analyzer` at depth 1, its `archive_rules` entries at depth 3
 RULE_DEPTH = 3
 
