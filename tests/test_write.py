@@ -174,3 +174,14 @@ def test_read_tree_reads_what_os_walk_reads(tmp_path: Path) -> None:
     got = read_tree(out)
     assert list(got.items()) == list(_reference_read_tree(out).items())
     assert list(got) == ["a/b.json", "a/c/d.md", "a-b.tf", "linked/e.json", "z-link.tf", "z.tf"]
+
+
+def test_short_writes_are_continued(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file is written with `os.write`, which may write less than asked: the rest follows."""
+    from byok.write import atomic
+
+    real = os.write
+    monkeypatch.setattr(atomic.os, "write", lambda fd, data: real(fd, bytes(data[:3])))
+    files = {"main.tf": b"terraform {}\n", "policies/k.json": b'{"Version": "2012-10-17"}\n'}
+    write_tree(tmp_path / "generated", files)
+    assert read_tree(tmp_path / "generated") == files

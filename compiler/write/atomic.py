@@ -145,6 +145,22 @@ def _plain_files(directory: str) -> set[str]:
         return set()
 
 
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+
+
+def _write_at(directory: int, name: str, data: bytes) -> None:
+    """Create file `name` in the directory open as `directory` holding `data`. Plain `os.write`
+    (looped: a write may be short), no buffered file object: 20,000 new files at 10,000 keys
+    (issue 29)."""
+    fd = os.open(name, _NEW_FILE, 0o666, dir_fd=directory)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
 def _fill_dir(
     there: tuple[str, str],
     names: list[tuple[str, str]],
@@ -168,9 +184,7 @@ def _fill_dir(
                     continue
                 except OSError:
                     pass  # e.g. another filesystem, or a race: write it instead
-            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
-            with open(os.open(name, flags, 0o666, dir_fd=dst), "wb") as fh:  # noqa: PTH123
-                fh.write(data)
+            _write_at(dst, name, data)
             written.append(f"{new}/{name}")
     finally:
         os.close(dst)
