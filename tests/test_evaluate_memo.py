@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from byok.policy import compiled as memo
 from byok.policy import evaluate as ev
 from byok.policy.evaluate import Request, evaluate
 from byok.policy.iam import Policy
@@ -35,8 +36,7 @@ CONTEXTS: list[dict[str, str | tuple[str, ...]]] = [
 
 
 def _fresh(policy: Policy, request: Request) -> ev.Decision | str:
-    ev._COMPILED.clear()
-    ev._POLICIES.clear()
+    memo.forget()
     return _judged(policy, request)
 
 
@@ -84,8 +84,9 @@ def test_evicted_and_freed_policies_are_judged_alone(monkeypatch: pytest.MonkeyP
     """With caches of one entry, every policy evicts the last one and is freed in turn (an
     entry holds its policy, so no new policy can take the address of a cached one); each
     policy must still be judged on its own statements."""
-    monkeypatch.setattr(ev, "_COMPILED_MAX", 1)
-    monkeypatch.setattr(ev, "_POLICIES_MAX", 1)
+    monkeypatch.setattr(memo, "COMPILED_MAX", 1)
+    monkeypatch.setattr(memo, "POLICIES_MAX", 1)
+    monkeypatch.setattr(memo, "INTERNED_MAX", 1)
     who = f"arn:aws:iam::{ACCOUNT}:role/AnyOtherRole"
     request = Request(principal=who, action="kms:Decrypt")
     for i in range(300):
@@ -126,12 +127,12 @@ def test_each_request_is_judged_on_its_own_context(monkeypatch: pytest.MonkeyPat
         ]
     }
     policy = Policy.from_json(doc)
-    for memo in (1, 1 << 10):
-        monkeypatch.setattr(ev, "_MEMO_MAX", memo)
+    for size in (1, 1 << 10):
+        monkeypatch.setattr(memo, "MEMO_MAX", size)
         for i in range(300):
             value = "yes" if i % 3 else "no"
             ctx = {"kms:EncryptionContext:c": value}
             request = Request(principal=who, action="kms:Decrypt", context=ctx)
             got = evaluate(policy, request, ACCOUNT).decision
-            assert got == ("allow" if value == "yes" else "deny"), (memo, i)
+            assert got == ("allow" if value == "yes" else "deny"), (size, i)
             del request

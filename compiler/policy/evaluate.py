@@ -51,13 +51,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from . import compiled as compiled_mod
 from . import iam
-from .condops import (
-    AmbiguousPolicyError,
-    Operator,
-    condition_holds,
-    parse_operator,
+from .compiled import (
+    CompiledPolicy,
+    CompiledStatement,
+    Labelled,
+    compiled_policy,
+    compiled_statement,
+    request_key,
 )
+from .condops import AmbiguousPolicyError, Operator, condition_holds
 from .context import DERIVED_LOWER, complete
 from .principals import READINGS, same_account
 from .request import ContextValue, Request, RequestFormatError, lowered
@@ -68,10 +72,8 @@ from .statements import (
     action_ok,
     check_statement,
     is_all_star,
-    open_readings,
     principal_kind,
     readings,
-    resource_ok,
     resource_pred,
     statement_label,
 )
@@ -136,91 +138,11 @@ _NOTES = {
 }
 
 
-class _Compiled:
-    """A statement `check_statement` accepted, with its parsed conditions and memos of how it
-    answers the principals, actions, resources and requests (immutable: by identity) asked so
-    far. The verifier asks the same few statements tens of times (issue 16): once each."""
-
-    __slots__ = ("actions", "asked", "conds", "kinds", "opens", "resources", "st")
-
-    def __init__(self, st: iam.Statement) -> None:
-        check_statement(st)  # raises: nothing is cached for a refused statement
-        self.st = st
-        self.conds = tuple(
-            (c.key.lower(), parse_operator(c.operator), c.values) for c in st.conditions
-        )
-        self.kinds: dict[tuple[str, Reading], Kind | None] = {}
-        self.opens: dict[str, Reading] = {}
-        self.actions: dict[str, bool] = {}
-        self.resources: dict[str | None, bool] = {}
-        self.asked: dict[tuple[int, Reading], tuple[Request, Kind | None]] = {}
-
-    def kind(self, who: str, reading: Reading = PLAIN) -> Kind | None:
-        if (who, reading) not in self.kinds:
-            if len(self.kinds) >= _MEMO_MAX:
-                self.kinds.clear()  # a comparer's witnesses can be many: keep memos bounded
-            self.kinds[who, reading] = principal_kind(self.st, who, reading)
-        return self.kinds[who, reading]
-
-    def open(self, who: str) -> Reading:
-        """The readings that change whether this statement names `who` (`open_readings`)."""
-        if who not in self.opens:
-            if len(self.opens) >= _MEMO_MAX:
-                self.opens.clear()
-            self.opens[who] = open_readings(self.st, who)
-        return self.opens[who]
-
-    def names(self, action: str, resource: str | None) -> bool:
-        """Whether the action and resource elements name this request."""
-        if action not in self.actions:
-            if len(self.actions) >= _MEMO_MAX:
-                self.actions.clear()
-            self.actions[action] = action_ok(self.st, action)
-        if not self.actions[action]:
-            return False
-        if resource not in self.resources:
-            if len(self.resources) >= _MEMO_MAX:
-                self.resources.clear()
-            self.resources[resource] = resource_ok(self.st, resource)
-        return self.resources[resource]
-
-
-# By value: keys of one organization share most statements (the guard rails, the vendor grants
-# of every environment), so what one statement answered serves every equal one. Bounded (cleared
-# when full), so a long test run does not keep its statements alive.
-_COMPILED: dict[iam.Statement, _Compiled] = {}
-_COMPILED_MAX = 1 << 12
-_MEMO_MAX = 1 << 10
-# Each policy's compiled statements, by identity (the entry holds the policy, so an id is never
-# reused while cached); the verifier works through the keys one at a time.
-_POLICIES: dict[int, tuple[iam.Policy, list[_Compiled]]] = {}
-_POLICIES_MAX = 1 << 8
-
-
-def _compiled_policy(policy: iam.Policy) -> list[_Compiled]:
-    got = _POLICIES.get(id(policy))
-    if got is not None and got[0] is policy:
-        return got[1]
-    made = [_compiled(st) for st in policy.statements]
-    if len(_POLICIES) >= _POLICIES_MAX:
-        _POLICIES.clear()
-    _POLICIES[id(policy)] = (policy, made)
-    return made
-
-
-def _compiled(st: iam.Statement) -> _Compiled:
-    got = _COMPILED.get(st)
-    if got is not None:
-        return got
-    made = _Compiled(st)
-    if len(_COMPILED) >= _COMPILED_MAX:
-        _COMPILED.clear()
-    _COMPILED[st] = made
-    return made
-
-
 def _applies(
-    cs: _Compiled, request: Request, ctx: Mapping[str, tuple[str, ...]], reading: Reading = PLAIN
+    cs: CompiledStatement,
+    request: Request,
+    ctx: Mapping[str, tuple[str, ...]],
+    reading: Reading = PLAIN,
 ) -> Kind | None:
     kind = cs.kind(request.principal, reading)
     ok = (
@@ -237,7 +159,7 @@ def statement_applies(
     """How the statement names the request (see `principal_kind`), or None if it does not
     apply to it. `ctx` is the request's context with lower-case keys (the keys AWS derives
     from the principal are added)."""
-    return _applies(_compiled(st), request, complete(request.principal, ctx))
+    return _applies(compiled_statement(st), request, complete(request.principal, ctx))
 
 
 def evaluate_each(
@@ -258,13 +180,23 @@ def evaluate_each(
     """
     if key.lower() in DERIVED_LOWER:
         raise ValueError(f"`{key}` is set by AWS from the principal: it cannot vary")
-    compiled = _compiled_policy(policy)
-    if _open(compiled, request.principal):
+    cp = compiled_policy(policy)
+    if cp.open(request.principal):
         return [
             evaluate(policy, _with(request, key, v), key_account) for v in values
         ]  # the rare request a reading decides: one evaluation each
-    live = _live_statements(compiled, request, key.lower())
-    same = same_account(request.principal, key_account)
+    memo_key = ("each", request_key(request), key, tuple(values), key_account)
+    got = cp.recall(memo_key)
+    if got is None:
+        got = _each(cp, request, key, values, same_account(request.principal, key_account))
+        cp.remember(memo_key, got)
+    return list(got)
+
+
+def _each(
+    cp: CompiledPolicy, request: Request, key: str, values: Sequence[str], same: bool
+) -> tuple[Decision, ...]:
+    live = _live_statements(cp.labelled, request, key.lower())
     out: list[Decision] = []
     memo: dict[tuple[tuple[str, ...], ...], Decision] = {}
     for value in values:
@@ -278,7 +210,7 @@ def evaluate_each(
         if found is None:
             found = memo[sig] = _decide(*sig, same)
         out.append(found)
-    return out
+    return tuple(out)
 
 
 def _with(request: Request, key: str, value: str) -> Request:
@@ -290,13 +222,13 @@ def _with(request: Request, key: str, value: str) -> Request:
 _Live = tuple[str, str, tuple[tuple[Operator, tuple[str, ...]], ...]]
 
 
-def _live_statements(compiled: list[_Compiled], request: Request, wanted: str) -> list[_Live]:
+def _live_statements(entries: Labelled, request: Request, wanted: str) -> list[_Live]:
     """(label, effect, the statement's conditions on `wanted`) for each statement that applies
     whatever the value of `wanted` is, as far as its other parts go."""
     own = lowered({k: v for k, v in request.context.items() if k.lower() != wanted})
     ctx = complete(request.principal, own)
     live: list[_Live] = []
-    for i, cs in enumerate(compiled):
+    for label, cs in entries:
         kind = cs.kind(request.principal)
         if not (
             kind is not None
@@ -310,7 +242,7 @@ def _live_statements(compiled: list[_Compiled], request: Request, wanted: str) -
             continue
         varying = tuple((op, vals) for key, op, vals in cs.conds if key == wanted)
         slot = "Deny" if cs.st.effect == "Deny" else (kind or "direct")
-        live.append((statement_label(cs.st, i), slot, varying))
+        live.append((label, slot, varying))
     return live
 
 
@@ -328,32 +260,20 @@ def _decide(
     return Decision(decision="deny", reason="implicit_deny")
 
 
-def _open(compiled: list[_Compiled], who: str) -> Reading:
-    """The readings some statement's principal element leaves open for `who`."""
-    out: Reading = PLAIN
-    for cs in compiled:
-        found = cs.open(who)
-        if found:
-            out |= found
-    return out
-
-
-def _evaluate(
-    compiled: list[_Compiled], request: Request, same: bool, reading: Reading
-) -> Decision:
+def _evaluate(entries: Labelled, request: Request, same: bool, reading: Reading) -> Decision:
     ctx = None
     hits: dict[str, list[str]] = {"Deny": [], "direct": [], "delegated": []}
     asked = id(request), reading  # each statement answers a request once (the entry holds it)
-    for i, cs in enumerate(compiled):
+    for label, cs in entries:
         got = cs.asked.get(asked)
         if got is None or got[0] is not request:
             ctx = complete(request.principal, lowered(request.context)) if ctx is None else ctx
-            if len(cs.asked) >= _MEMO_MAX:
+            if len(cs.asked) >= compiled_mod.MEMO_MAX:
                 cs.asked.clear()
             got = cs.asked[asked] = (request, _applies(cs, request, ctx, reading))
         kind = got[1]
         if kind is not None:
-            hits["Deny" if cs.st.effect == "Deny" else kind].append(statement_label(cs.st, i))
+            hits["Deny" if cs.st.effect == "Deny" else kind].append(label)
     return _decide(tuple(hits["Deny"]), tuple(hits["direct"]), tuple(hits["delegated"]), same)
 
 
@@ -362,12 +282,56 @@ def evaluate_readings(
 ) -> dict[Reading, Decision]:
     """The decision of `request` under each reading AWS leaves open for it (`principals.
     READINGS`, a reading being the flags taken to hold); just `PLAIN` when none is open."""
-    compiled = _compiled_policy(policy)
-    same = same_account(request.principal, key_account)
-    return {
-        r: _evaluate(compiled, request, same, r)
-        for r in readings(_open(compiled, request.principal))
-    }
+    cp = compiled_policy(policy)
+    if not cp.open(request.principal):
+        return {PLAIN: _plain(cp, request, key_account)}
+    return dict(_outcome(cp, request, key_account)[0])
+
+
+def _plain(cp: CompiledPolicy, request: Request, key_account: str | None) -> Decision:
+    """The decision of a request no reading is open for: its action's view decides it
+    (remembered by the view, which equal views of other policies share)."""
+    view = cp.view(request.action)
+    memo_key = (request_key(request), key_account)
+    got: Decision | None = view.recall(memo_key)
+    if got is None:
+        same = same_account(request.principal, key_account)
+        got = _evaluate(view.entries, request, same, PLAIN)
+        view.remember(memo_key, got)
+    return got
+
+
+# What `evaluate` found: the decision under each reading left open, and the decision, or why
+# the readings disagree (`AmbiguousRequestError`'s message).
+_Outcome = tuple[dict[Reading, Decision], "Decision | str"]
+
+
+def _outcome(cp: CompiledPolicy, request: Request, key_account: str | None) -> _Outcome:
+    """`evaluate_readings` and `evaluate`, remembered by the policy (do not mutate)."""
+    memo_key = (request_key(request), key_account)
+    got: _Outcome | None = cp.recall(memo_key)
+    if got is None:
+        same = same_account(request.principal, key_account)
+        each = {
+            r: _evaluate(cp.labelled, request, same, r)
+            for r in readings(cp.open(request.principal))
+        }
+        got = (each, _agreed(each, request.principal))
+        cp.remember(memo_key, got)
+    return got
+
+
+def _agreed(each: dict[Reading, Decision], who: str) -> Decision | str:
+    """The plain reading's decision, or why another reading AWS leaves open ranks it apart."""
+    plain = each[PLAIN]
+    for reading, other in each.items():
+        if other.rank != plain.rank:
+            why = "; ".join(READINGS[f] for f in sorted(reading))
+            return (
+                f"AWS does not document {why}: `{who}` is {_says(plain)} read "
+                f"one way, {_says(other)} read the other"
+            )
+    return plain
 
 
 def evaluate_under(
@@ -375,24 +339,21 @@ def evaluate_under(
 ) -> Decision:
     """The decision of `request` with the flags of `reading` taken to hold (differential
     tests judge the comparer under each reading AWS leaves open)."""
-    compiled = _compiled_policy(policy)
-    return _evaluate(compiled, request, same_account(request.principal, key_account), reading)
+    entries = compiled_policy(policy).labelled
+    return _evaluate(entries, request, same_account(request.principal, key_account), reading)
 
 
 def evaluate(policy: iam.Policy, request: Request, key_account: str | None = None) -> Decision:
     """Decide `request` against `policy` for a key in `key_account`: explicit deny, else
     allow (`allow` or `allow_if_iam`, see the module docstring), else implicit deny. Raises
     `AmbiguousRequestError` when the decision depends on a reading AWS does not document."""
-    each = evaluate_readings(policy, request, key_account)
-    plain = each[PLAIN]
-    for reading, other in each.items():
-        if other.rank != plain.rank:
-            why = "; ".join(READINGS[f] for f in sorted(reading))
-            raise AmbiguousRequestError(
-                f"AWS does not document {why}: `{request.principal}` is {_says(plain)} read "
-                f"one way, {_says(other)} read the other"
-            )
-    return plain
+    cp = compiled_policy(policy)
+    if not cp.open(request.principal):
+        return _plain(cp, request, key_account)
+    found = _outcome(cp, request, key_account)[1]
+    if isinstance(found, str):
+        raise AmbiguousRequestError(found)
+    return found
 
 
 def _says(d: Decision) -> str:

@@ -73,6 +73,15 @@ def open_readings(st: iam.Statement, who: str) -> Reading:
     return PLAIN
 
 
+def may_open(st: iam.Statement) -> bool:
+    """Whether `open_readings` can be non-empty for some principal: only when the element it
+    reads holds an entry that names principals under one reading alone (`maybe`)."""
+    for elem, negated in ((st.principal, False), (st.not_principal, True)):
+        if elem is not None and not elem.star:
+            return bool(principal_preds(elem, negated).maybe)
+    return False
+
+
 def action_ok(st: iam.Statement, action: str) -> bool:
     listed = st.action if st.action is not None else st.not_action
     if listed is None:

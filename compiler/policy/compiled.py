@@ -1,0 +1,232 @@
+"""What the evaluator works out once and reuses (issues 16 and 29): compiled statements and
+compiled policies, each remembering its answers.
+
+A statement is compiled once per value (`compiled_statement`): its parsed conditions, and how
+it named each principal, action and resource and answered each request asked so far. A policy
+is compiled once per sequence of compiled statements (`compiled_policy`): the equal policies
+of different keys (an application's keys in every environment, a key's base policy and another
+key's) share one, which remembers each decision it gave, by the request's value.
+
+Why a remembered decision is the decision: `evaluate` reads nothing of a policy but its
+statements, in order (a statement's label is its Sid or its position), and of the key's account
+nothing but whether the request's principal belongs to it (`same_account`). Compiled statements
+are shared by value, so equal statement sequences are the same tuple of compiled statements;
+the memo key is that tuple, and the request by value (`request_key`: every field of it) with
+that one bit. Every memo is bounded, cleared when full, so a long run does not keep its
+statements alive; an entry holds what its key names, so no address is reused while cached.
+`tests/test_evaluate_memo.py` compares remembered answers with fresh ones (`forget`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+from . import iam
+from .condops import parse_operator
+from .request import Request
+from .statements import (
+    PLAIN,
+    Kind,
+    Reading,
+    action_ok,
+    check_statement,
+    may_open,
+    open_readings,
+    principal_kind,
+    resource_ok,
+    statement_label,
+)
+
+COMPILED_MAX = 1 << 12
+MEMO_MAX = 1 << 10
+POLICIES_MAX = 1 << 8
+INTERNED_MAX = 1 << 10
+
+
+class CompiledStatement:
+    """A statement `check_statement` accepted, with its parsed conditions and memos of how it
+    answers the principals, actions, resources and requests (immutable: by identity) asked so
+    far. The verifier asks the same few statements tens of times (issue 16): once each."""
+
+    __slots__ = ("actions", "asked", "conds", "kinds", "may_open", "opens", "resources", "st")
+
+    def __init__(self, st: iam.Statement) -> None:
+        check_statement(st)  # raises: nothing is cached for a refused statement
+        self.st = st
+        self.conds = tuple(
+            (c.key.lower(), parse_operator(c.operator), c.values) for c in st.conditions
+        )
+        self.may_open = may_open(st)
+        self.kinds: dict[tuple[str, Reading], Kind | None] = {}
+        self.opens: dict[str, Reading] = {}
+        self.actions: dict[str, bool] = {}
+        self.resources: dict[str | None, bool] = {}
+        self.asked: dict[tuple[int, Reading], tuple[Request, Kind | None]] = {}
+
+    def kind(self, who: str, reading: Reading = PLAIN) -> Kind | None:
+        if (who, reading) not in self.kinds:
+            if len(self.kinds) >= MEMO_MAX:
+                self.kinds.clear()  # a comparer's witnesses can be many: keep memos bounded
+            self.kinds[who, reading] = principal_kind(self.st, who, reading)
+        return self.kinds[who, reading]
+
+    def open(self, who: str) -> Reading:
+        """The readings that change whether this statement names `who` (`open_readings`)."""
+        if who not in self.opens:
+            if len(self.opens) >= MEMO_MAX:
+                self.opens.clear()
+            self.opens[who] = open_readings(self.st, who)
+        return self.opens[who]
+
+    def acts(self, action: str) -> bool:
+        """Whether the action element names `action`."""
+        if action not in self.actions:
+            if len(self.actions) >= MEMO_MAX:
+                self.actions.clear()
+            self.actions[action] = action_ok(self.st, action)
+        return self.actions[action]
+
+    def names(self, action: str, resource: str | None) -> bool:
+        """Whether the action and resource elements name this request."""
+        if not self.acts(action):
+            return False
+        if resource not in self.resources:
+            if len(self.resources) >= MEMO_MAX:
+                self.resources.clear()
+            self.resources[resource] = resource_ok(self.st, resource)
+        return self.resources[resource]
+
+
+class _Memo:
+    """Results remembered by a key that fully determines them; bounded (cleared when full)."""
+
+    __slots__ = ("results",)
+
+    def __init__(self) -> None:
+        self.results: dict[Hashable, Any] = {}
+
+    def recall(self, key: Hashable) -> Any:
+        return self.results.get(key)
+
+    def remember(self, key: Hashable, value: Any) -> None:
+        if len(self.results) >= MEMO_MAX:
+            self.results.clear()
+        self.results[key] = value
+
+
+Labelled = tuple[tuple[str, CompiledStatement], ...]  # (label, statement), in policy order
+
+
+class ActionView(_Memo):
+    """The statements of a policy whose action element names one action, with their labels
+    (`statement_label`), in order: what decides every request for that action under the plain
+    reading, since a statement that does not name the action never applies. Interned by value,
+    so the keys whose policies differ only in statements about other actions (revocations, the
+    vendor grants) share one, and its decisions (issue 29)."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self, entries: Labelled) -> None:
+        super().__init__()
+        self.entries = entries
+
+
+class CompiledPolicy(_Memo):
+    """A policy's compiled statements, with the readings left open for each principal, its
+    action views, and the results the evaluator computed."""
+
+    __slots__ = ("labelled", "openers", "opens", "statements", "views")
+
+    def __init__(self, statements: tuple[CompiledStatement, ...]) -> None:
+        super().__init__()
+        self.statements = statements
+        self.labelled: Labelled = tuple(
+            (statement_label(cs.st, i), cs) for i, cs in enumerate(statements)
+        )
+        # Only a statement whose principal element has entries AWS leaves open can open one.
+        self.openers = tuple(cs for cs in statements if cs.may_open)
+        self.opens: dict[str, Reading] = {}
+        self.views: dict[str, ActionView] = {}
+
+    def open(self, who: str) -> Reading:
+        """The readings some statement's principal element leaves open for `who`."""
+        got = self.opens.get(who)
+        if got is None:
+            got = PLAIN
+            for cs in self.openers:
+                got |= cs.open(who)
+            if len(self.opens) >= MEMO_MAX:
+                self.opens.clear()
+            self.opens[who] = got
+        return got
+
+    def view(self, action: str) -> ActionView:
+        got = self.views.get(action)
+        if got is None:
+            entries = tuple((label, cs) for label, cs in self.labelled if cs.acts(action))
+            got = _VIEWS.get(entries)
+            if got is None:
+                if len(_VIEWS) >= INTERNED_MAX:
+                    _VIEWS.clear()
+                got = _VIEWS[entries] = ActionView(entries)
+            if len(self.views) >= MEMO_MAX:
+                self.views.clear()
+            self.views[action] = got
+        return got
+
+
+_COMPILED: dict[iam.Statement, CompiledStatement] = {}
+# Each policy's compiled form, by identity (the entry holds the policy, so an id is never
+# reused while cached); the verifier works through the keys one at a time.
+_POLICIES: dict[int, tuple[iam.Policy, CompiledPolicy]] = {}
+_INTERNED: dict[tuple[CompiledStatement, ...], CompiledPolicy] = {}
+_VIEWS: dict[Labelled, ActionView] = {}
+
+
+def compiled_statement(st: iam.Statement) -> CompiledStatement:
+    """By value: keys of one organization share most statements (the guard rails, the vendor
+    grants of every environment), so what one statement answered serves every equal one."""
+    got = _COMPILED.get(st)
+    if got is not None:
+        return got
+    made = CompiledStatement(st)
+    if len(_COMPILED) >= COMPILED_MAX:
+        _COMPILED.clear()
+    _COMPILED[st] = made
+    return made
+
+
+def compiled_policy(policy: iam.Policy) -> CompiledPolicy:
+    got = _POLICIES.get(id(policy))
+    if got is not None and got[0] is policy:
+        return got[1]
+    statements = tuple(compiled_statement(st) for st in policy.statements)
+    made = _INTERNED.get(statements)
+    if made is None:
+        if len(_INTERNED) >= INTERNED_MAX:
+            _INTERNED.clear()
+        made = _INTERNED[statements] = CompiledPolicy(statements)
+    if len(_POLICIES) >= POLICIES_MAX:
+        _POLICIES.clear()
+    _POLICIES[id(policy)] = (policy, made)
+    return made
+
+
+def request_key(request: Request) -> Hashable:
+    """Every field of the request, by value (context values are strings or tuples of them)."""
+    return (
+        request.principal,
+        request.action,
+        request.resource,
+        request.future_action,
+        tuple(request.context.items()),
+    )
+
+
+def forget() -> None:
+    """Drop every memo (tests compare remembered answers with fresh ones)."""
+    _COMPILED.clear()
+    _POLICIES.clear()
+    _INTERNED.clear()
+    _VIEWS.clear()
