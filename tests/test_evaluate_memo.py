@@ -10,11 +10,14 @@ import random
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from byok.policy import compiled as memo
 from byok.policy import evaluate as ev
 from byok.policy.evaluate import Request, evaluate
 from byok.policy.iam import Policy
+from tests import test_semantics_properties as props
 
 REPO = Path(__file__).resolve().parent.parent
 ACCOUNT = "111122223333"
@@ -136,3 +139,78 @@ def test_each_request_is_judged_on_its_own_context(monkeypatch: pytest.MonkeyPat
             got = evaluate(policy, request, ACCOUNT).decision
             assert got == ("allow" if value == "yes" else "deny"), (size, i)
             del request
+
+
+# Policies that share statements (by value, in other positions, with and without Sids), so
+# that the interned policies, their action views and the remembered decisions are shared.
+@st.composite
+def _related_policies(draw: st.DrawFn) -> list[Policy]:
+    pool = draw(st.lists(props.statements(), min_size=1, max_size=4))
+    for s in pool:
+        sid = draw(st.sampled_from([None, "A", "B"]))
+        if sid is not None:
+            s["Sid"] = sid
+    out = []
+    for _ in range(draw(st.integers(2, 5))):
+        picked = draw(st.lists(st.sampled_from(range(len(pool))), max_size=4))
+        docs = [pool[i] for i in picked]
+        if len({d.get("Sid") for d in docs if "Sid" in d}) < sum("Sid" in d for d in docs):
+            docs = [{k: v for k, v in d.items() if k != "Sid"} for d in docs]  # Sids unique
+        out.append(Policy.from_json(json.loads(json.dumps({"Statement": docs}))))
+    return out
+
+
+EACH_VALUES = [["a", "b", "x"], ["ab"], ["b", "a", ""], []]
+
+
+def _all_answers(
+    policy: Policy, request: Request, ka: str | None, values: list[str]
+) -> tuple[object, ...]:
+    """What every entry point says: `evaluate` (or its refusal), `evaluate_readings`, and
+    `evaluate_each` over a context key the request may or may not carry."""
+    try:
+        each: object = ev.evaluate_each(policy, request, "k1", values, ka)
+    except ev.AmbiguousRequestError as exc:
+        each = str(exc)
+    try:
+        decided: object = evaluate(policy, request, ka)
+    except ev.AmbiguousRequestError as exc:
+        decided = str(exc)
+    return decided, ev.evaluate_readings(policy, request, ka), each
+
+
+@props.modest(200)
+@given(
+    _related_policies(),
+    st.lists(props.requests(), min_size=1, max_size=8),
+    st.lists(
+        st.tuples(
+            st.integers(0, 4),
+            st.integers(0, 7),
+            st.sampled_from(props.KEY_ACCOUNTS),
+            st.sampled_from(EACH_VALUES),
+        )
+    ),
+)
+def test_shared_memos_answer_as_fresh_ones(
+    policies: list[Policy],
+    requests: list[Request],
+    order: list[tuple[int, int, str | None, list[str]]],
+) -> None:
+    """Asked in any order, with memos warmed by equal and overlapping policies, every answer
+    equals the one a cold evaluator gives (all memos dropped before each)."""
+    memo.forget()
+    asked = [(policies[p % len(policies)], requests[r % len(requests)], *x) for p, r, *x in order]
+    asked += [
+        (p, r, ka, vs)
+        for p in policies
+        for r in requests
+        for ka in props.KEY_ACCOUNTS
+        for vs in EACH_VALUES[:2]
+    ]
+    warm = [_all_answers(*a) for a in asked]
+    cold = []
+    for a in asked:
+        memo.forget()
+        cold.append(_all_answers(*a))
+    assert warm == cold
