@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from byok.policy import compiled as memo
 from byok.policy import evaluate as ev
+from byok.policy.condops import condition_holds, one_value_test, parse_operator
 from byok.policy.evaluate import Request, evaluate
 from byok.policy.iam import Policy
 from tests import test_semantics_properties as props
@@ -214,3 +215,25 @@ def test_shared_memos_answer_as_fresh_ones(
         memo.forget()
         cold.append(_all_answers(*a))
     assert warm == cold
+
+
+@props.modest(500)
+@given(st.data())
+def test_one_value_tests_agree_with_condition_holds(data: st.DataObject) -> None:
+    """`one_value_test` (the revocation proofs' per-value test, its policy values parsed once)
+    answers as `condition_holds` does for a request carrying that one value, under every
+    operator the property tests draw: set prefixes, IfExists, Null, negated forms."""
+    key = data.draw(st.sampled_from(sorted(props.KEYS)))
+    ops, pool = props.KEYS[key]
+    prefix = data.draw(st.sampled_from(["", "ForAnyValue:", "ForAllValues:"]))
+    suffix = data.draw(st.sampled_from(["", "IfExists"])) if not prefix else ""
+    name = data.draw(st.sampled_from(["Null", prefix + data.draw(st.sampled_from(ops)) + suffix]))
+    values = tuple(
+        [data.draw(st.sampled_from(["true", "false"]))]
+        if name == "Null"
+        else data.draw(st.lists(st.sampled_from(pool), min_size=1, max_size=3))
+    )
+    op = parse_operator(name)
+    test = one_value_test(op, values)
+    for value in props.REQUEST_VALUES[key]:
+        assert test(value) == condition_holds(op, values, (value,)), (name, values, value)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -273,3 +274,15 @@ def condition_holds(op: Operator, values: tuple[str, ...], got: tuple[str, ...] 
     if op.set_op == "ForAnyValue":
         return any(hits)
     return any(hits) != op.negated
+
+
+def one_value_test(op: Operator, values: tuple[str, ...]) -> Callable[[str], bool]:
+    """`v -> condition_holds(op, values, (v,))`, with the policy values parsed once: the
+    revocation proofs test thousands of single values against one condition (issue 29)."""
+    if op.view == "null":
+        held = condition_holds(op, values, ("",))  # any present value: the same answer
+        return lambda _v: held
+    matches = element_predicate(op, values).matches
+    # One value: with or without a set prefix, a negated operator holds when it misses.
+    negated = op.negated
+    return lambda v: matches(v) != negated

@@ -45,7 +45,7 @@ decision differs between the readings is refused (`AmbiguousRequestError`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -61,7 +61,7 @@ from .compiled import (
     compiled_statement,
     request_key,
 )
-from .condops import AmbiguousPolicyError, Operator, condition_holds
+from .condops import AmbiguousPolicyError, condition_holds, one_value_test
 from .context import DERIVED_LOWER, complete
 from .principals import READINGS, same_account
 from .request import ContextValue, Request, RequestFormatError, lowered
@@ -200,10 +200,9 @@ def _each(
     out: list[Decision] = []
     memo: dict[tuple[tuple[str, ...], ...], Decision] = {}
     for value in values:
-        got = (value,)
         hits: dict[str, list[str]] = {"Deny": [], "direct": [], "delegated": []}
         for label, slot, varying in live:
-            if all(condition_holds(op, vals, got) for op, vals in varying):
+            if all(test(value) for test in varying):
                 hits[slot].append(label)
         sig = (tuple(hits["Deny"]), tuple(hits["direct"]), tuple(hits["delegated"]))
         found = memo.get(sig)
@@ -218,8 +217,9 @@ def _with(request: Request, key: str, value: str) -> Request:
     return request.model_copy(update={"context": {**ctx, key: value}})
 
 
-# (label, "Deny" | "direct" | "delegated", the conditions on the varying key)
-_Live = tuple[str, str, tuple[tuple[Operator, tuple[str, ...]], ...]]
+# (label, "Deny" | "direct" | "delegated", the conditions on the varying key as tests of one
+# value: `condops.one_value_test`)
+_Live = tuple[str, str, tuple[Callable[[str], bool], ...]]
 
 
 def _live_statements(entries: Labelled, request: Request, wanted: str) -> list[_Live]:
@@ -240,7 +240,7 @@ def _live_statements(entries: Labelled, request: Request, wanted: str) -> list[_
             )
         ):
             continue
-        varying = tuple((op, vals) for key, op, vals in cs.conds if key == wanted)
+        varying = tuple(one_value_test(op, vals) for key, op, vals in cs.conds if key == wanted)
         slot = "Deny" if cs.st.effect == "Deny" else (kind or "direct")
         live.append((label, slot, varying))
     return live
