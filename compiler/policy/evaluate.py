@@ -197,19 +197,26 @@ def _each(
     cp: CompiledPolicy, request: Request, key: str, values: Sequence[str], same: bool
 ) -> tuple[Decision, ...]:
     live = _live_statements(cp.labelled, request, key.lower())
+    varying = [(j, test) for j, (_, _, test) in enumerate(live) if test is not None]
     out: list[Decision] = []
-    memo: dict[tuple[tuple[str, ...], ...], Decision] = {}
+    memo: dict[tuple[int, ...], Decision] = {}
     for value in values:
-        hits: dict[str, list[str]] = {"Deny": [], "direct": [], "delegated": []}
-        for label, slot, varying in live:
-            if all(test(value) for test in varying):
-                hits[slot].append(label)
-        sig = (tuple(hits["Deny"]), tuple(hits["direct"]), tuple(hits["delegated"]))
-        found = memo.get(sig)
+        held = tuple(j for j, test in varying if test(value))  # the statements it decides
+        found = memo.get(held)
         if found is None:
-            found = memo[sig] = _decide(*sig, same)
+            found = memo[held] = _hits_decide(live, set(held), same)
         out.append(found)
     return tuple(out)
+
+
+def _hits_decide(live: list[_Live], held: set[int], same: bool) -> Decision:
+    """The decision when the live statements without a test on the value, and those of
+    `held`, apply."""
+    hits: dict[str, list[str]] = {"Deny": [], "direct": [], "delegated": []}
+    for j, (label, slot, test) in enumerate(live):
+        if test is None or j in held:
+            hits[slot].append(label)
+    return _decide(tuple(hits["Deny"]), tuple(hits["direct"]), tuple(hits["delegated"]), same)
 
 
 def _with(request: Request, key: str, value: str) -> Request:
@@ -217,9 +224,9 @@ def _with(request: Request, key: str, value: str) -> Request:
     return request.model_copy(update={"context": {**ctx, key: value}})
 
 
-# (label, "Deny" | "direct" | "delegated", the conditions on the varying key as tests of one
-# value: `condops.one_value_test`)
-_Live = tuple[str, str, tuple[Callable[[str], bool], ...]]
+# (label, "Deny" | "direct" | "delegated", the statement's conditions on the varying key as one
+# test of its value, `condops.one_value_test`: None when it has none)
+_Live = tuple[str, str, Callable[[str], bool] | None]
 
 
 def _live_statements(entries: Labelled, request: Request, wanted: str) -> list[_Live]:
@@ -240,10 +247,16 @@ def _live_statements(entries: Labelled, request: Request, wanted: str) -> list[_
             )
         ):
             continue
-        varying = tuple(one_value_test(op, vals) for key, op, vals in cs.conds if key == wanted)
+        tests = [one_value_test(op, vals) for key, op, vals in cs.conds if key == wanted]
         slot = "Deny" if cs.st.effect == "Deny" else (kind or "direct")
-        live.append((label, slot, varying))
+        live.append((label, slot, _all_of(tests)))
     return live
+
+
+def _all_of(tests: list[Callable[[str], bool]]) -> Callable[[str], bool] | None:
+    if len(tests) <= 1:
+        return tests[0] if tests else None
+    return lambda v: all(test(v) for test in tests)
 
 
 @lru_cache(maxsize=4096)  # decisions are immutable: equal outcomes share one (issue 16)
