@@ -176,12 +176,28 @@ class CompiledPolicy(_Memo):
         return got
 
 
+class Batch(_Memo):
+    """Requests the verifier asks of every key together (one tuple, which the caller interns),
+    with their principals and actions; it remembers their decisions by the key's account and
+    the policy's views of those actions (`evaluate.evaluate_all`)."""
+
+    __slots__ = ("actions", "requests", "whos")
+
+    def __init__(self, requests: tuple[Request, ...]) -> None:
+        super().__init__()
+        self.requests = requests
+        self.whos = tuple(dict.fromkeys(r.principal for r in requests))
+        self.actions = tuple(dict.fromkeys(r.action for r in requests))
+
+
 _COMPILED: dict[iam.Statement, CompiledStatement] = {}
 # Each policy's compiled form, by identity (the entry holds the policy, so an id is never
 # reused while cached); the verifier works through the keys one at a time.
 _POLICIES: dict[int, tuple[iam.Policy, CompiledPolicy]] = {}
 _INTERNED: dict[tuple[CompiledStatement, ...], CompiledPolicy] = {}
 _VIEWS: dict[Labelled, ActionView] = {}
+# By identity (the entry holds the tuple, so an id is never reused while cached).
+_BATCHES: dict[int, Batch] = {}
 
 
 def compiled_statement(st: iam.Statement) -> CompiledStatement:
@@ -213,6 +229,16 @@ def compiled_policy(policy: iam.Policy) -> CompiledPolicy:
     return made
 
 
+def batch(requests: tuple[Request, ...]) -> Batch:
+    got = _BATCHES.get(id(requests))
+    if got is not None and got.requests is requests:
+        return got
+    if len(_BATCHES) >= POLICIES_MAX:
+        _BATCHES.clear()
+    made = _BATCHES[id(requests)] = Batch(requests)
+    return made
+
+
 def request_key(request: Request) -> Hashable:
     """Every field of the request, by value (context values are strings or tuples of them)."""
     return (
@@ -230,3 +256,4 @@ def forget() -> None:
     _POLICIES.clear()
     _INTERNED.clear()
     _VIEWS.clear()
+    _BATCHES.clear()

@@ -46,10 +46,6 @@ decision differs between the readings is refused (`AmbiguousRequestError`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from functools import lru_cache
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict
 
 from . import compiled as compiled_mod
 from . import iam
@@ -57,12 +53,14 @@ from .compiled import (
     CompiledPolicy,
     CompiledStatement,
     Labelled,
+    batch,
     compiled_policy,
     compiled_statement,
     request_key,
 )
 from .condops import AmbiguousPolicyError, condition_holds, one_value_test
 from .context import DERIVED_LOWER, complete
+from .decision import Decision, decide, says
 from .principals import READINGS, same_account
 from .request import ContextValue, Request, RequestFormatError, lowered
 from .statements import (
@@ -90,6 +88,7 @@ __all__ = [
     "action_ok",
     "check_statement",
     "evaluate",
+    "evaluate_all",
     "evaluate_each",
     "evaluate_readings",
     "evaluate_under",
@@ -102,40 +101,6 @@ __all__ = [
 
 class AmbiguousRequestError(AmbiguousPolicyError):
     """A request whose decision depends on a reading AWS does not document."""
-
-
-DecisionName = Literal["allow", "allow_if_iam", "deny"]
-RANK: dict[str, int] = {"deny": 0, "allow_if_iam": 1, "allow": 2}
-
-
-class Decision(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    decision: DecisionName
-    reason: Literal["allow", "delegated", "cross_account", "explicit_deny", "implicit_deny"]
-    statements: tuple[str, ...] = ()
-
-    @property
-    def rank(self) -> int:
-        """0 denied, 1 allowed only if an IAM policy also allows, 2 allowed by the key policy."""
-        return RANK[self.decision]
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "decision": self.decision,
-            "reason": self.reason,
-            "statements": list(self.statements),
-        }
-        if self.reason in _NOTES:
-            out["note"] = _NOTES[self.reason]
-        return out
-
-
-_NOTES = {
-    "delegated": "only an account statement names this principal: allowed if an IAM policy "
-    "of the key's account also allows it (the key policy delegates to IAM)",
-    "cross_account": "a principal of another account: allowed if an IAM policy of its own "
-    "account also allows it",
-}
 
 
 def _applies(
@@ -204,19 +169,19 @@ def _each(
         held = tuple(j for j, test in varying if test(value))  # the statements it decides
         found = memo.get(held)
         if found is None:
-            found = memo[held] = _hits_decide(live, set(held), same)
+            found = memo[held] = _hitsdecide(live, set(held), same)
         out.append(found)
     return tuple(out)
 
 
-def _hits_decide(live: list[_Live], held: set[int], same: bool) -> Decision:
+def _hitsdecide(live: list[_Live], held: set[int], same: bool) -> Decision:
     """The decision when the live statements without a test on the value, and those of
     `held`, apply."""
     hits: dict[str, list[str]] = {"Deny": [], "direct": [], "delegated": []}
     for j, (label, slot, test) in enumerate(live):
         if test is None or j in held:
             hits[slot].append(label)
-    return _decide(tuple(hits["Deny"]), tuple(hits["direct"]), tuple(hits["delegated"]), same)
+    return decide(tuple(hits["Deny"]), tuple(hits["direct"]), tuple(hits["delegated"]), same)
 
 
 def _with(request: Request, key: str, value: str) -> Request:
@@ -259,20 +224,6 @@ def _all_of(tests: list[Callable[[str], bool]]) -> Callable[[str], bool] | None:
     return lambda v: all(test(v) for test in tests)
 
 
-@lru_cache(maxsize=4096)  # decisions are immutable: equal outcomes share one (issue 16)
-def _decide(
-    denies: tuple[str, ...], direct: tuple[str, ...], delegated: tuple[str, ...], same: bool
-) -> Decision:
-    if denies:
-        return Decision(decision="deny", reason="explicit_deny", statements=denies)
-    if direct and same:
-        return Decision(decision="allow", reason="allow", statements=direct)
-    if direct or delegated:
-        reason = "delegated" if same else "cross_account"
-        return Decision(decision="allow_if_iam", reason=reason, statements=direct + delegated)
-    return Decision(decision="deny", reason="implicit_deny")
-
-
 def _evaluate(entries: Labelled, request: Request, same: bool, reading: Reading) -> Decision:
     ctx = None
     hits: dict[str, list[str]] = {"Deny": [], "direct": [], "delegated": []}
@@ -287,7 +238,7 @@ def _evaluate(entries: Labelled, request: Request, same: bool, reading: Reading)
         kind = got[1]
         if kind is not None:
             hits["Deny" if cs.st.effect == "Deny" else kind].append(label)
-    return _decide(tuple(hits["Deny"]), tuple(hits["direct"]), tuple(hits["delegated"]), same)
+    return decide(tuple(hits["Deny"]), tuple(hits["direct"]), tuple(hits["delegated"]), same)
 
 
 def evaluate_readings(
@@ -341,8 +292,8 @@ def _agreed(each: dict[Reading, Decision], who: str) -> Decision | str:
         if other.rank != plain.rank:
             why = "; ".join(READINGS[f] for f in sorted(reading))
             return (
-                f"AWS does not document {why}: `{who}` is {_says(plain)} read "
-                f"one way, {_says(other)} read the other"
+                f"AWS does not document {why}: `{who}` is {says(plain)} read "
+                f"one way, {says(other)} read the other"
             )
     return plain
 
@@ -369,6 +320,21 @@ def evaluate(policy: iam.Policy, request: Request, key_account: str | None = Non
     return found
 
 
-def _says(d: Decision) -> str:
-    named = f" by {', '.join(d.statements)}" if d.statements else ""
-    return f"{d.decision} ({d.reason}{named})"
+def evaluate_all(
+    policy: iam.Policy, requests: tuple[Request, ...], key_account: str | None = None
+) -> tuple[Decision, ...]:
+    """`evaluate` of each request in turn (raising as the first that raises would). The
+    verifier asks every key the same guard requests: pass one tuple for them (interned), and
+    when no reading is open for their principals, their decisions, which then depend only on
+    the policy's views of their actions (`_plain`), are shared by every policy with the same
+    views."""
+    cp = compiled_policy(policy)
+    asked = batch(requests)
+    if any(cp.open(who) for who in asked.whos):
+        return tuple(evaluate(policy, r, key_account) for r in requests)
+    memo_key = (key_account, tuple(cp.view(a) for a in asked.actions))
+    got: tuple[Decision, ...] | None = asked.recall(memo_key)
+    if got is None:
+        got = tuple(_plain(cp, r, key_account) for r in requests)
+        asked.remember(memo_key, got)
+    return got

@@ -25,7 +25,7 @@ from ..compile.keys import CompiledKey
 from ..diagnostics import Diagnostic
 from ..model.inputs import Grant, Org, Vendor
 from ..policy import catalog
-from ..policy.evaluate import Request, evaluate
+from ..policy.evaluate import Request, evaluate, evaluate_all
 from ..policy.matching import glob_matches
 from ..resolve import Resolved
 
@@ -47,15 +47,33 @@ def _request(who: str, action: str, context: tuple[tuple[str, str], ...]) -> Req
     return Request(principal=who, action=action, context={PRINCIPAL_ARN: who, **dict(context)})
 
 
+# Each guard asks every key the same requests, determined by a few organization facts and the
+# key's probe principals: made once per set of facts (an interned tuple), so the evaluator
+# shares their decisions between keys whose policies decide them alike (`evaluate_all`).
+# `Asks` pairs each request with what its diagnostic names, in the order the proofs ask.
+Asks = tuple[tuple[tuple[str, ...], ...], tuple[Request, ...]]
+
+
+def _asked(items: list[tuple[tuple[str, ...], Request]]) -> Asks:
+    return tuple(label for label, _ in items), tuple(r for _, r in items)
+
+
+@lru_cache(maxsize=1024)
+def _lockout_asks(owners: tuple[str, ...], break_glass: str | None) -> Asks:
+    needs = [(w, "kms:PutKeyPolicy", "key_administrators") for w in owners]
+    if break_glass:
+        needs += [(break_glass, a, "break_glass") for a in LIFECYCLE_ACTIONS]
+    return _asked([(need, _as(need[0], need[1])) for need in needs])
+
+
 def no_lockout(ck: CompiledKey) -> Iterator[Diagnostic]:
     """The account root and every administrator keep kms:PutKeyPolicy; the break-glass role
     keeps kms:DisableKey and kms:ScheduleKeyDeletion (the only principal that does)."""
     org = ck.key.org
-    needs = [(w, "kms:PutKeyPolicy", "key_administrators") for w in _owners(ck)]
-    if org.break_glass:
-        needs += [(org.break_glass, a, "break_glass") for a in LIFECYCLE_ACTIONS]
-    for who, action, field in needs:
-        d = evaluate(ck.policy, _as(who, action), org.account_id)
+    labels, requests = _lockout_asks(_owners(ck), org.break_glass)
+    for (who, action, field), d in zip(
+        labels, evaluate_all(ck.policy, requests, org.account_id), strict=True
+    ):
         if d.decision != "allow":
             yield Diagnostic.make(
                 "E507",
@@ -69,7 +87,7 @@ def _owners(ck: CompiledKey) -> tuple[str, ...]:
     return (f"arn:aws:iam::{org.account_id}:root", *org.key_administrators)
 
 
-def _probes(ck: CompiledKey) -> list[str]:
+def _probes(ck: CompiledKey) -> tuple[str, ...]:
     """Principals the guard proofs try: the account root, administrators, break-glass, every
     vendor principal (an account root as a role of that account, the `aws:PrincipalArn` AWS
     would send) and an arbitrary other role of the organization's account."""
@@ -78,7 +96,20 @@ def _probes(ck: CompiledKey) -> list[str]:
         p[: -len("root")] + "role/AnyRole" if p.endswith(":root") else p for p in ck.key.principals
     ]
     others = [*_owners(ck), f"arn:aws:iam::{org.account_id}:role/AnyOtherRole"]
-    return sorted({*others, *vendor, *([org.break_glass] if org.break_glass else [])})
+    return tuple(sorted({*others, *vendor, *([org.break_glass] if org.break_glass else [])}))
+
+
+@lru_cache(maxsize=1024)
+def _lifecycle_asks(probes: tuple[str, ...], break_glass: str | None) -> Asks:
+    return _asked(
+        [
+            ((who, action), req)
+            for who in probes
+            if who != break_glass
+            for action in LIFECYCLE_ACTIONS
+            for req in (_as(who, action), _bare(who, action))
+        ]
+    )
 
 
 def only_break_glass_disables(ck: CompiledKey) -> Iterator[Diagnostic]:
@@ -86,42 +117,67 @@ def only_break_glass_disables(ck: CompiledKey) -> Iterator[Diagnostic]:
     schedule deletion, import or delete material, move the primary Region), also when the
     request carries no `aws:PrincipalArn` (the Deny is then unconditional)."""
     org = ck.key.org
-    for who in _probes(ck):
-        if who == org.break_glass:
-            continue
-        for action in LIFECYCLE_ACTIONS:
-            for req in (_as(who, action), _bare(who, action)):
-                d = evaluate(ck.policy, req, org.account_id)
-                if d.decision != "deny":
-                    yield Diagnostic.make(
-                        "E520",
-                        f"key `{ck.key.name}`: `{who}` may call {action} ({d.reason}); "
-                        "only the break-glass role may",
-                        org.where.at("break_glass") or org.where.loc,
-                    )
+    labels, requests = _lifecycle_asks(_probes(ck), org.break_glass)
+    for (who, action), d in zip(
+        labels, evaluate_all(ck.policy, requests, org.account_id), strict=True
+    ):
+        if d.decision != "deny":
+            yield Diagnostic.make(
+                "E520",
+                f"key `{ck.key.name}`: `{who}` may call {action} ({d.reason}); "
+                "only the break-glass role may",
+                org.where.at("break_glass") or org.where.loc,
+            )
+
+
+@lru_cache(maxsize=1024)
+def _grant_asks(probes: tuple[str, ...]) -> Asks:
+    return _asked(
+        [
+            ((who, ctx.get(GRANT_FOR_AWS, "absent")), _as(who, "kms:CreateGrant", **ctx))
+            for who in probes
+            for ctx in ({}, {GRANT_FOR_AWS: "false"})
+        ]
+    )
 
 
 def grants_only_for_aws(ck: CompiledKey) -> Iterator[Diagnostic]:
     """kms:CreateGrant is denied to every probe principal unless the grant is for an AWS
     resource, or the principal belongs to a vendor that declares `create_grant`."""
     exempt = grant_exempt_patterns(ck.key)
-    for who in _probes(ck):
-        if any(glob_matches(p, who) for p in exempt):
-            continue
-        for ctx in ({}, {GRANT_FOR_AWS: "false"}):
-            d = evaluate(ck.policy, _as(who, "kms:CreateGrant", **ctx), ck.key.org.account_id)
-            if d.decision != "deny":
-                yield Diagnostic.make(
-                    "E521",
-                    f"key `{ck.key.name}`: `{who}` may call kms:CreateGrant with "
-                    f"{GRANT_FOR_AWS} {ctx.get(GRANT_FOR_AWS, 'absent')} ({d.reason})",
-                    ck.origins.get("GrantsOnlyForAwsResources"),
-                )
+    probes = tuple(w for w in _probes(ck) if not any(glob_matches(p, w) for p in exempt))
+    labels, requests = _grant_asks(probes)
+    for (who, given), d in zip(
+        labels, evaluate_all(ck.policy, requests, ck.key.org.account_id), strict=True
+    ):
+        if d.decision != "deny":
+            yield Diagnostic.make(
+                "E521",
+                f"key `{ck.key.name}`: `{who}` may call kms:CreateGrant with "
+                f"{GRANT_FOR_AWS} {given} ({d.reason})",
+                ck.origins.get("GrantsOnlyForAwsResources"),
+            )
 
 
 # Regions a replica may never be created in unless declared: one AWS Region and one that only
 # differs by a suffix, so a prefix-matching mistake in the guard would show.
 _PROBE_REGIONS = ("ap-southeast-2", "us-west-2x")
+
+
+@lru_cache(maxsize=1024)
+def _replica_asks(probes: tuple[str, ...], others: tuple[str, ...]) -> Asks:
+    """Every probe into every undeclared Region, then with no Region (labelled "")."""
+    return _asked(
+        [
+            ((who, region or ""), _as(who, "kms:ReplicateKey", **_region(region)))
+            for who in probes
+            for region in [*others, None]
+        ]
+    )
+
+
+def _region(region: str | None) -> dict[str, str]:
+    return {} if region is None else {REPLICA_REGION: region}
 
 
 def replicas_only_where_declared(ck: CompiledKey) -> Iterator[Diagnostic]:
@@ -130,18 +186,18 @@ def replicas_only_where_declared(ck: CompiledKey) -> Iterator[Diagnostic]:
     denied by the guard (the account root keeps it through IAM, so Terraform can replicate)."""
     org, declared = ck.key.org, ck.key.options.replica_regions
     where = ck.origins.get(GUARD_REPLICAS_SID)
-    others = [r for r in (*_PROBE_REGIONS, org.region) if r not in declared]
-    for who in _probes(ck):
-        for region in [*others, None]:
-            ctx = {} if region is None else {REPLICA_REGION: region}
-            d = evaluate(ck.policy, _as(who, "kms:ReplicateKey", **ctx), org.account_id)
-            if d.decision != "deny" or d.reason != "explicit_deny":
-                yield Diagnostic.make(
-                    "E523",
-                    f"key `{ck.key.name}`: `{who}` may replicate the key into "
-                    f"{region or 'a Region the request does not name'} ({d.reason})",
-                    where,
-                )
+    others = tuple(r for r in (*_PROBE_REGIONS, org.region) if r not in declared)
+    labels, requests = _replica_asks(_probes(ck), others)
+    for (who, region), d in zip(
+        labels, evaluate_all(ck.policy, requests, org.account_id), strict=True
+    ):
+        if d.decision != "deny" or d.reason != "explicit_deny":
+            yield Diagnostic.make(
+                "E523",
+                f"key `{ck.key.name}`: `{who}` may replicate the key into "
+                f"{region or 'a Region the request does not name'} ({d.reason})",
+                where,
+            )
     root = f"arn:aws:iam::{org.account_id}:root"
     for region in declared:
         d = evaluate(
