@@ -194,6 +194,7 @@ _COMPILED: dict[iam.Statement, CompiledStatement] = {}
 # Each policy's compiled form, by identity (the entry holds the policy, so an id is never
 # reused while cached); the verifier works through the keys one at a time.
 _POLICIES: dict[int, tuple[iam.Policy, CompiledPolicy]] = {}
+_SEEN: dict[int, tuple[iam.Statement, CompiledStatement]] = {}
 _INTERNED: dict[tuple[CompiledStatement, ...], CompiledPolicy] = {}
 _VIEWS: dict[Labelled, ActionView] = {}
 # By identity (the entry holds the tuple, so an id is never reused while cached).
@@ -202,15 +203,22 @@ _BATCHES: dict[int, Batch] = {}
 
 def compiled_statement(st: iam.Statement) -> CompiledStatement:
     """By value: keys of one organization share most statements (the guard rails, the vendor
-    grants of every environment), so what one statement answered serves every equal one."""
+    grants of every environment), so what one statement answered serves every equal one. The
+    same object is looked up by identity first (a key's base policy holds its policy's own
+    statements): comparing pydantic models by value costs more than compiling some of them."""
+    seen = _SEEN.get(id(st))
+    if seen is not None and seen[0] is st:
+        return seen[1]
     got = _COMPILED.get(st)
-    if got is not None:
-        return got
-    made = CompiledStatement(st)
-    if len(_COMPILED) >= COMPILED_MAX:
-        _COMPILED.clear()
-    _COMPILED[st] = made
-    return made
+    if got is None:
+        got = CompiledStatement(st)
+        if len(_COMPILED) >= COMPILED_MAX:
+            _COMPILED.clear()
+        _COMPILED[st] = got
+    if len(_SEEN) >= COMPILED_MAX:
+        _SEEN.clear()
+    _SEEN[id(st)] = (st, got)  # the entry holds `st`: its id is not reused while cached
+    return got
 
 
 def compiled_policy(policy: iam.Policy) -> CompiledPolicy:
@@ -253,6 +261,7 @@ def request_key(request: Request) -> Hashable:
 def forget() -> None:
     """Drop every memo (tests compare remembered answers with fresh ones)."""
     _COMPILED.clear()
+    _SEEN.clear()
     _POLICIES.clear()
     _INTERNED.clear()
     _VIEWS.clear()
