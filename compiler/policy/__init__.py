@@ -18,6 +18,8 @@ What it promises:
   AWS does not document (`principals.READINGS`) is refused. Allows are three-valued: `allow`
   (the key policy alone), `allow_if_iam` (an IAM policy must also allow: account-root
   delegation, or another account's principal), given the key's account (`principals`).
+  `decision` holds the answer; `compiled` the memos that make thousands of keys cheap to
+  prove (statements and policies compiled once, decisions shared between equal views).
 - `compare`: the Zelkova-style comparer. How NEW relates to OLD over every request
   (`equivalent`, `narrower`, `wider`, `incomparable`), over every action name (the catalog
   and the ones it does not list), with a concrete request for each difference replayed
