@@ -15,12 +15,14 @@ from pathlib import Path
 import jinja2
 
 from ..compile import Compiled, CompiledKey
+from ..policy import iam
 from ..resolve.stacks import name_suffix
 from .access import render_access
 from .features import ArchiveRule, Features, features, features_locals
 from .handoff import render_handoff
 from .hcl import HclValue, attributes
 from .inventory import INVENTORY_PATH, inventory_json
+from .jsontext import dumps_indent2
 from .locals import locals_block
 from .pieces import Pieces
 from .replicas import REPLICAS_FILE, render_replicas
@@ -43,8 +45,33 @@ terraform {
 
 
 def policy_json(ck: CompiledKey) -> bytes:
-    """Canonical, reviewable policy JSON (Terraform sends it compact)."""
-    return (json.dumps(ck.policy.to_json(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    """Canonical, reviewable policy JSON (Terraform sends it compact): `json.dumps(policy.
+    to_json(), indent=2, ensure_ascii=False)`, each statement's text made once (the keys share
+    most statements, by identity: `compile.statement`). The policy's own text, with an empty
+    statement list, ends in `"Statement": []` on its last line; the statements replace `[]`."""
+    policy = ck.policy
+    head = dumps_indent2(policy.model_copy(update={"statements": ()}).to_json())
+    if not (policy.statements and head.endswith(_EMPTY_TAIL)):
+        return (dumps_indent2(policy.to_json()) + "\n").encode("utf-8")
+    texts = ",\n    ".join(_statement_text(st) for st in policy.statements)
+    text = f'{head[: -len(_EMPTY_TAIL)]}\n  "Statement": [\n    {texts}\n  ]\n}}\n'
+    return text.encode("utf-8")
+
+
+_EMPTY_TAIL = '\n  "Statement": []\n}'
+# By identity (the entry holds the statement, so an id is not reused while cached).
+_TEXTS: dict[int, tuple[iam.Statement, str]] = {}
+
+
+def _statement_text(st: iam.Statement) -> str:
+    got = _TEXTS.get(id(st))
+    if got is not None and got[0] is st:
+        return got[1]
+    if len(_TEXTS) >= 8192:
+        _TEXTS.clear()
+    text = dumps_indent2(st.to_json(), level=2)
+    _TEXTS[id(st)] = (st, text)
+    return text
 
 
 def _env() -> jinja2.Environment:
