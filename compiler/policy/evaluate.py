@@ -169,12 +169,12 @@ def _each(
         held = tuple(j for j, test in varying if test(value))  # the statements it decides
         found = memo.get(held)
         if found is None:
-            found = memo[held] = _hitsdecide(live, set(held), same)
+            found = memo[held] = _decide_held(live, set(held), same)
         out.append(found)
     return tuple(out)
 
 
-def _hitsdecide(live: list[_Live], held: set[int], same: bool) -> Decision:
+def _decide_held(live: list[_Live], held: set[int], same: bool) -> Decision:
     """The decision when the live statements without a test on the value, and those of
     `held`, apply."""
     hits: dict[str, list[str]] = {"Deny": [], "direct": [], "delegated": []}
