@@ -23,19 +23,26 @@ def _plain(policy: iam.Policy) -> str:
     return json.dumps(policy.to_json(), separators=(",", ":"), ensure_ascii=False)
 
 
-@props.modest(300)
-@given(
+def _with_shared_statements(policies: list[iam.Policy], pid: str | None) -> list[iam.Policy]:
+    """The policies, one more holding all their statements (the same objects) in reverse order,
+    and one with no statement; the last two with Id `pid`."""
+    pool = [s for p in policies for s in p.statements]
+    return [*policies, iam.Policy(id=pid, statements=tuple(reversed(pool))), iam.Policy(id=pid)]
+
+
+# Policies sharing statements (the same objects, in other orders and positions), with an Id
+# that needs escaping or none, and one with no statement at all.
+SHARED_STATEMENTS = st.builds(
+    _with_shared_statements,
     st.lists(props.policies(max_size=4), min_size=1, max_size=4),
     st.one_of(st.none(), st.text(max_size=12)),
 )
-def test_compact_json_is_the_whole_policy_dumped_at_once(
-    policies: list[iam.Policy], pid: str | None
-) -> None:
-    """With statements shared between policies (the same objects, in other orders and
-    positions), an Id that needs escaping or none, and no statement at all."""
-    pool = [s for p in policies for s in p.statements]
-    made = [*policies, iam.Policy(id=pid, statements=tuple(reversed(pool))), iam.Policy(id=pid)]
-    for policy in made:
+
+
+@props.modest(300)
+@given(SHARED_STATEMENTS)
+def test_compact_json_is_the_whole_policy_dumped_at_once(policies: list[iam.Policy]) -> None:
+    for policy in policies:
         assert keys.compact_json(policy) == _plain(policy)
 
 

@@ -16,6 +16,7 @@ from byok.policy import iam
 from byok.render.jsontext import dumps_indent2
 from byok.render.tree import policy_json
 from tests import test_semantics_properties as props
+from tests.test_compile_shared import SHARED_STATEMENTS
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -58,18 +59,10 @@ def _stdlib(policy: iam.Policy) -> bytes:
 
 
 @props.modest(300)
-@given(
-    st.lists(props.policies(max_size=4), min_size=1, max_size=4),
-    st.one_of(st.none(), st.text(max_size=12)),
-)
-def test_policy_json_is_the_whole_policy_dumped_at_once(
-    policies: list[iam.Policy], pid: str | None
-) -> None:
-    """`policy_json` assembles the text from each statement's, made once: with statements
-    shared between policies (the same objects, elsewhere), any Id or none, and no statement."""
-    pool = [s for p in policies for s in p.statements]
-    made = [*policies, iam.Policy(id=pid, statements=tuple(reversed(pool))), iam.Policy(id=pid)]
-    for policy in made:
+@given(SHARED_STATEMENTS)
+def test_policy_json_is_the_whole_policy_dumped_at_once(policies: list[iam.Policy]) -> None:
+    """`policy_json` assembles the text from each statement's, made once."""
+    for policy in policies:
         assert policy_json(SimpleNamespace(policy=policy)) == _stdlib(policy)  # type: ignore[arg-type]
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..diagnostics import CompileError, Diagnostic, Loc
 from ..policy import catalog, iam
+from ..policy.compiled import ByIdentity
 from ..resolve import Resolved, ResolvedKey
 from .guards import guard_statements, suspended_principals
 from .statements import pascal as pascal  # re-exported: render/access.py, capacity.py
@@ -65,23 +66,13 @@ def compact_json(policy: iam.Policy) -> str:
 
 
 _EMPTY_TAIL = '"Statement":[]}'
-# By identity (the entry holds the statement, so an id is not reused while cached).
-_TEXTS: dict[int, tuple[iam.Statement, str]] = {}
-
-
-def _statement_json(st: iam.Statement) -> str:
-    got = _TEXTS.get(id(st))
-    if got is not None and got[0] is st:
-        return got[1]
-    if len(_TEXTS) >= 8192:
-        _TEXTS.clear()
-    text = _compact(st.to_json())
-    _TEXTS[id(st)] = (st, text)
-    return text
 
 
 def _compact(doc: object) -> str:
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+
+
+_statement_json = ByIdentity[iam.Statement, str](lambda st: _compact(st.to_json()))
 
 
 def _base(key: ResolvedKey) -> tuple[list[iam.Statement], dict[str, Loc | None]]:

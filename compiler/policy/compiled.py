@@ -19,8 +19,8 @@ statements alive; an entry holds what its key names, so no address is reused whi
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
 
 from . import iam
 from .condops import parse_operator
@@ -266,3 +266,28 @@ def forget() -> None:
     _INTERNED.clear()
     _VIEWS.clear()
     _BATCHES.clear()
+
+
+T = TypeVar("T")
+V = TypeVar("V")
+
+
+class ByIdentity(Generic[T, V]):
+    """`make(obj)`, remembered by the object's identity: for what is made from immutable objects
+    that many keys share (the compiler makes equal statements once). The entry holds the
+    object, so its id is not reused while cached; bounded (cleared when full)."""
+
+    def __init__(self, make: Callable[[T], V], size: int = 1 << 13) -> None:
+        self._make = make
+        self._size = size
+        self._made: dict[int, tuple[T, V]] = {}
+
+    def __call__(self, obj: T) -> V:
+        got = self._made.get(id(obj))
+        if got is not None and got[0] is obj:
+            return got[1]
+        if len(self._made) >= self._size:
+            self._made.clear()
+        value = self._make(obj)
+        self._made[id(obj)] = (obj, value)
+        return value

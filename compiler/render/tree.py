@@ -16,6 +16,7 @@ import jinja2
 
 from ..compile import Compiled, CompiledKey
 from ..policy import iam
+from ..policy.compiled import ByIdentity
 from ..resolve.stacks import name_suffix
 from .access import render_access
 from .features import ArchiveRule, Features, features, features_locals
@@ -59,19 +60,7 @@ def policy_json(ck: CompiledKey) -> bytes:
 
 
 _EMPTY_TAIL = '\n  "Statement": []\n}'
-# By identity (the entry holds the statement, so an id is not reused while cached).
-_TEXTS: dict[int, tuple[iam.Statement, str]] = {}
-
-
-def _statement_text(st: iam.Statement) -> str:
-    got = _TEXTS.get(id(st))
-    if got is not None and got[0] is st:
-        return got[1]
-    if len(_TEXTS) >= 8192:
-        _TEXTS.clear()
-    text = dumps_indent2(st.to_json(), level=2)
-    _TEXTS[id(st)] = (st, text)
-    return text
+_statement_text = ByIdentity[iam.Statement, str](lambda st: dumps_indent2(st.to_json(), level=2))
 
 
 def _env() -> jinja2.Environment:
