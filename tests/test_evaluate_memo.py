@@ -217,6 +217,35 @@ def test_shared_memos_answer_as_fresh_ones(
     assert warm == cold
 
 
+def _each_or_first_refusal(policy: Policy, requests: tuple[Request, ...], ka: str | None) -> object:
+    try:
+        return ev.evaluate_all(policy, requests, ka)
+    except ev.AmbiguousRequestError as exc:
+        return str(exc)
+
+
+@props.modest(200)
+@given(_related_policies(), st.lists(props.requests(), min_size=1, max_size=8))
+def test_batches_answer_as_one_request_at_a_time(
+    policies: list[Policy], requests: list[Request]
+) -> None:
+    """`evaluate_all` of one tuple of requests (as the guard proofs ask every key, its
+    decisions shared between policies with the same action views) is `evaluate` of each in
+    turn, or the refusal of the first that `evaluate` refuses, asked of a cold evaluator."""
+    memo.forget()
+    batch = tuple(requests)
+    asked = [(p, ka) for p in policies for ka in props.KEY_ACCOUNTS] * 2
+    warm = [_each_or_first_refusal(p, batch, ka) for p, ka in asked]
+    cold: list[object] = []
+    for p, ka in asked:
+        memo.forget()
+        try:
+            cold.append(tuple(evaluate(p, r, ka) for r in batch))
+        except ev.AmbiguousRequestError as exc:
+            cold.append(str(exc))
+    assert warm == cold
+
+
 @props.modest(500)
 @given(st.data())
 def test_one_value_tests_agree_with_condition_holds(data: st.DataObject) -> None:
