@@ -10,7 +10,7 @@ import random
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from byok.policy import compiled as memo
@@ -224,8 +224,24 @@ def _each_or_first_refusal(policy: Policy, requests: tuple[Request, ...], ka: st
         return str(exc)
 
 
+_AWS_STAR = Policy.from_json(
+    {
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}
+        ]
+    }
+)
+
+
 @props.modest(200)
 @given(_related_policies(), st.lists(props.requests(), min_size=1, max_size=8))
+@example(  # a reading AWS leaves open decides the service principal's request: refused
+    [_AWS_STAR, Policy()],
+    [
+        Request(principal=WHO[1], action="kms:Decrypt"),
+        Request(principal=WHO[5], action="kms:Decrypt"),
+    ],
+)
 def test_batches_answer_as_one_request_at_a_time(
     policies: list[Policy], requests: list[Request]
 ) -> None:
