@@ -185,3 +185,15 @@ def test_short_writes_are_continued(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     files = {"main.tf": b"terraform {}\n", "policies/k.json": b'{"Version": "2012-10-17"}\n'}
     write_tree(tmp_path / "generated", files)
     assert read_tree(tmp_path / "generated") == files
+
+
+def test_read_tree_skips_only_an_entry_it_cannot_stat(tmp_path: Path) -> None:
+    """A link whose target cannot be looked up (a loop: ELOOP, not a missing target) is skipped
+    alone, as `os.walk` did; the other files of its directory are still read."""
+    out = tmp_path / "generated"
+    write_tree(out, {"main.tf": b"1", "policies/k.json": b"2", "policies/m.json": b"3"})
+    (out / "policies" / "loop").symlink_to("loop")
+    (out / "loop.tf").symlink_to("loop.tf")
+    got = read_tree(out)
+    assert list(got.items()) == list(_reference_read_tree(out).items())
+    assert list(got) == ["main.tf", "policies/k.json", "policies/m.json"]

@@ -48,7 +48,7 @@ def _walk(here: str, parts: list[str], found: list[tuple[list[str], str]]) -> No
     `os.walk(followlinks=True)` did."""
     try:
         with os.scandir(here) as entries:
-            listed = [(e.name, e.path, e.is_dir(), e.is_file()) for e in entries]
+            listed = [(e.name, e.path, *_kind(e)) for e in entries]
     except OSError:
         return
     for name, full, is_dir, is_file in listed:
@@ -58,6 +58,15 @@ def _walk(here: str, parts: list[str], found: list[tuple[list[str], str]]) -> No
             _walk(full, [*parts, name], found)
         elif is_file:
             found.append(([*parts, name], full))
+
+
+def _kind(entry: os.DirEntry[str]) -> tuple[bool, bool]:
+    """(is a directory, is a file), symlinks followed; neither when the entry cannot be looked
+    up (a link loop: ELOOP, EACCES), which `os.walk` skipped alone, not its whole directory."""
+    try:
+        return entry.is_dir(), entry.is_file()
+    except OSError:
+        return False, False
 
 
 @functools.cache
