@@ -70,3 +70,17 @@ def test_the_memo_answers_what_a_fresh_parse_answers(raws: list[dict[str, Any]])
         fresh = iam._parse_statement(copy.deepcopy(raw), 0)
         assert _only(raw) == fresh
         assert _only(copy.deepcopy(raw)).model_dump() == fresh.model_dump()
+
+
+def test_nesting_too_deep_to_remember_is_refused_as_a_fresh_parse_refuses_it() -> None:
+    """A value nested deeper than Python's recursion limit (a crafted policy file) gets the
+    parse's own error, not a RecursionError from telling whether the memo may hold it."""
+    deep: Any = "x"
+    for _ in range(5_000):
+        deep = [deep]
+    raw = {**GRANT, "Condition": {"StringEquals": {"kms:ViaService": deep}}}
+    why = "condition values of kms:ViaService must be strings, numbers or booleans"
+    with pytest.raises(PolicyFormatError, match=why):
+        iam._parse_statement(raw, 0)
+    with pytest.raises(PolicyFormatError, match=why):
+        _only(raw)

@@ -172,10 +172,19 @@ def _plain(value: Any) -> bool:
     return t in _JSON_TYPES
 
 
+def _memo_key(raw: Any) -> str | None:
+    """`repr(raw)` when `raw` is plain (`_plain`); None when it is not, or is nested too deep to
+    tell (a crafted file: the parse then refuses it with its own error, as without the memo)."""
+    try:
+        return repr(raw) if _plain(raw) else None
+    except RecursionError:
+        return None
+
+
 def _statement(raw: Any, index: int = 0) -> Statement:
-    if not _plain(raw):
+    text = _memo_key(raw)
+    if text is None:
         return _parse_statement(raw, index)
-    text = repr(raw)
     found = _PARSED.get(text)
     if found is None:
         found = _parse_statement(raw, index)
