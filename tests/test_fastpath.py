@@ -122,7 +122,12 @@ def test_fast_path_agrees_on_edits() -> None:
     8-15% of the supported pairs narrower, wider or incomparable; the bound is a third of that)."""
     seen: Counter[str] = Counter()
 
-    @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(
+        max_examples=400,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+        derandomize=True,  # a share, not a property: a fixed draw, or the bound flakes
+    )
     @given(edited_pairs(), st.lists(requests(), max_size=20), st.sampled_from(KEY_ACCOUNTS))
     def check(pair: tuple[Policy, Policy], sample: list[Request], ka: str | None) -> None:
         if not _supported(*pair):
