@@ -362,6 +362,23 @@ def test_a_truncated_plan_is_a_located_error(project: Path, capsys: Any) -> None
     )
 
 
+def test_a_plan_nested_too_deeply_is_an_error_not_a_crash(project: Path, capsys: Any) -> None:
+    """json.loads recurses per level: a plan, or a policy string inside one, nested about
+    1,000 deep is refused with a message (the policy one as a change byok cannot read)."""
+    code, out, err = check(project, "[" * 100_000 + "]" * 100_000, capsys)
+    assert (code, out, err) == (
+        1,
+        "",
+        f"{project / 'plan.json'}:1:1: error: not a JSON plan: nested too deeply\n",
+    )
+    deep = '{"Statement": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    doc = update(plan_doc(project), KEY, lambda b, a: a.update(policy=deep))
+    code, out, _ = check(project, doc, capsys)
+    assert code == 3, out
+    (line,) = [ln for ln in out.splitlines() if ln.startswith("NEW ACCESS")]
+    assert line.startswith("NEW ACCESS: key `slack-prod` (account 111122223333/Region us-east-1)")
+
+
 def test_a_plan_of_the_wrong_shape_is_located(project: Path, capsys: Any) -> None:
     doc = plan_doc(project)
     doc["resource_changes"][3]["change"]["actions"] = "update"

@@ -92,6 +92,7 @@ def test_eval_allow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ("policy_doc", "request_doc", "message"),
     [
         ("{", {"principal": VENDOR, "action": "kms:Decrypt"}, "invalid JSON"),
+        ("[" * 100_000 + "]" * 100_000, {"action": "a"}, "invalid JSON: nested too deeply"),
         ({"Statement": [{"Effect": "Maybe"}]}, {"principal": VENDOR, "action": "a"}, "Effect"),
         (policy(), {"action": "kms:Decrypt"}, "`principal` must be a string"),
         (

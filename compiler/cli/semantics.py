@@ -90,6 +90,8 @@ def _load(path: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise _InputError(f"{path}: invalid JSON: {exc}") from None
+    except RecursionError:  # json.loads recurses per level: a document nested ~1,000 deep
+        raise _InputError(f"{path}: invalid JSON: nested too deeply") from None
 
 
 def _policy(path: str) -> iam.Policy:

@@ -199,6 +199,8 @@ def parse(plan_file: str, text: str) -> Plan:
     """The plan in `text` (the file's content); `PlanError` when it is not one."""
     try:
         doc = json.loads(text)
+    except RecursionError:  # json.loads recurses per level: a document nested ~1,000 deep
+        raise PlanError(f"{plan_file}:1:1", "not a JSON plan: nested too deeply") from None
     except json.JSONDecodeError as exc:
         end = len(text.rstrip())
         if exc.pos >= end or exc.msg.startswith("Unterminated string"):
