@@ -18,16 +18,18 @@ from pathlib import Path
 @dataclass(frozen=True)
 class Run:
     wall_s: float
-    cpu_s: float
+    cpu_s: float  # user + system
     peak_mb: float
     returncode: int
     stdout: str
     stderr: str
+    user_s: float = 0.0  # user time alone: the process's own work, not the kernel's
 
     def summary(self) -> dict[str, float | int]:
         return {
             "wall_s": round(self.wall_s, 3),
             "cpu_s": round(self.cpu_s, 3),
+            "user_s": round(self.user_s, 3),
             "peak_mb": round(self.peak_mb, 1),
             "rc": self.returncode,
         }
@@ -67,4 +69,5 @@ def run(
             returncode=proc.returncode,
             stdout=out.read().decode("utf-8", "replace"),
             stderr=err.read().decode("utf-8", "replace"),
+            user_s=usage.ru_utime,
         )
