@@ -42,6 +42,17 @@ COMPILED_MAX = 1 << 12
 MEMO_MAX = 1 << 10
 POLICIES_MAX = 1 << 8
 INTERNED_MAX = 1 << 10
+T = TypeVar("T")
+V = TypeVar("V")
+
+
+def keep(memo: dict[Any, Any], key: Hashable, value: V, limit: int = MEMO_MAX) -> V:
+    """`memo[key] = value`, returned; a memo at `limit` entries is cleared first, so every memo
+    stays bounded (a comparer's witnesses can be many)."""
+    if len(memo) >= limit:
+        memo.clear()
+    memo[key] = value
+    return value
 
 
 class CompiledStatement:
@@ -65,37 +76,29 @@ class CompiledStatement:
         self.asked: dict[tuple[int, Reading], tuple[Request, Kind | None]] = {}
 
     def kind(self, who: str, reading: Reading = PLAIN) -> Kind | None:
-        if (who, reading) not in self.kinds:
-            if len(self.kinds) >= MEMO_MAX:
-                self.kinds.clear()  # a comparer's witnesses can be many: keep memos bounded
-            self.kinds[who, reading] = principal_kind(self.st, who, reading)
-        return self.kinds[who, reading]
+        if (who, reading) in self.kinds:
+            return self.kinds[who, reading]
+        return keep(self.kinds, (who, reading), principal_kind(self.st, who, reading))
 
     def open(self, who: str) -> Reading:
         """The readings that change whether this statement names `who` (`open_readings`)."""
-        if who not in self.opens:
-            if len(self.opens) >= MEMO_MAX:
-                self.opens.clear()
-            self.opens[who] = open_readings(self.st, who)
-        return self.opens[who]
+        if who in self.opens:
+            return self.opens[who]
+        return keep(self.opens, who, open_readings(self.st, who))
 
     def acts(self, action: str) -> bool:
         """Whether the action element names `action`."""
-        if action not in self.actions:
-            if len(self.actions) >= MEMO_MAX:
-                self.actions.clear()
-            self.actions[action] = action_ok(self.st, action)
-        return self.actions[action]
+        if action in self.actions:
+            return self.actions[action]
+        return keep(self.actions, action, action_ok(self.st, action))
 
     def names(self, action: str, resource: str | None) -> bool:
         """Whether the action and resource elements name this request."""
         if not self.acts(action):
             return False
-        if resource not in self.resources:
-            if len(self.resources) >= MEMO_MAX:
-                self.resources.clear()
-            self.resources[resource] = resource_ok(self.st, resource)
-        return self.resources[resource]
+        if resource in self.resources:
+            return self.resources[resource]
+        return keep(self.resources, resource, resource_ok(self.st, resource))
 
 
 class _Memo:
@@ -110,9 +113,7 @@ class _Memo:
         return self.results.get(key)
 
     def remember(self, key: Hashable, value: Any) -> None:
-        if len(self.results) >= MEMO_MAX:
-            self.results.clear()
-        self.results[key] = value
+        keep(self.results, key, value)
 
 
 Labelled = tuple[tuple[str, CompiledStatement], ...]  # (label, statement), in policy order
@@ -156,9 +157,7 @@ class CompiledPolicy(_Memo):
             got = PLAIN
             for cs in self.openers:
                 got |= cs.open(who)
-            if len(self.opens) >= MEMO_MAX:
-                self.opens.clear()
-            self.opens[who] = got
+            keep(self.opens, who, got)
         return got
 
     def view(self, action: str) -> ActionView:
@@ -167,12 +166,8 @@ class CompiledPolicy(_Memo):
             entries = tuple((label, cs) for label, cs in self.labelled if cs.acts(action))
             got = _VIEWS.get(entries)
             if got is None:
-                if len(_VIEWS) >= INTERNED_MAX:
-                    _VIEWS.clear()
-                got = _VIEWS[entries] = ActionView(entries)
-            if len(self.views) >= MEMO_MAX:
-                self.views.clear()
-            self.views[action] = got
+                got = keep(_VIEWS, entries, ActionView(entries), INTERNED_MAX)
+            keep(self.views, action, got)
         return got
 
 
@@ -211,13 +206,8 @@ def compiled_statement(st: iam.Statement) -> CompiledStatement:
         return seen[1]
     got = _COMPILED.get(st)
     if got is None:
-        got = CompiledStatement(st)
-        if len(_COMPILED) >= COMPILED_MAX:
-            _COMPILED.clear()
-        _COMPILED[st] = got
-    if len(_SEEN) >= COMPILED_MAX:
-        _SEEN.clear()
-    _SEEN[id(st)] = (st, got)  # the entry holds `st`: its id is not reused while cached
+        got = keep(_COMPILED, st, CompiledStatement(st), COMPILED_MAX)
+    keep(_SEEN, id(st), (st, got), COMPILED_MAX)  # holds `st`: its id is not reused while cached
     return got
 
 
@@ -228,12 +218,8 @@ def compiled_policy(policy: iam.Policy) -> CompiledPolicy:
     statements = tuple(compiled_statement(st) for st in policy.statements)
     made = _INTERNED.get(statements)
     if made is None:
-        if len(_INTERNED) >= INTERNED_MAX:
-            _INTERNED.clear()
-        made = _INTERNED[statements] = CompiledPolicy(statements)
-    if len(_POLICIES) >= POLICIES_MAX:
-        _POLICIES.clear()
-    _POLICIES[id(policy)] = (policy, made)
+        made = keep(_INTERNED, statements, CompiledPolicy(statements), INTERNED_MAX)
+    keep(_POLICIES, id(policy), (policy, made), POLICIES_MAX)
     return made
 
 
@@ -241,10 +227,7 @@ def batch(requests: tuple[Request, ...]) -> Batch:
     got = _BATCHES.get(id(requests))
     if got is not None and got.requests is requests:
         return got
-    if len(_BATCHES) >= POLICIES_MAX:
-        _BATCHES.clear()
-    made = _BATCHES[id(requests)] = Batch(requests)
-    return made
+    return keep(_BATCHES, id(requests), Batch(requests), POLICIES_MAX)
 
 
 def request_key(request: Request) -> Hashable:
@@ -268,10 +251,6 @@ def forget() -> None:
     _BATCHES.clear()
 
 
-T = TypeVar("T")
-V = TypeVar("V")
-
-
 class ByIdentity(Generic[T, V]):
     """`make(obj)`, remembered by the object's identity: for what is made from immutable objects
     that many keys share (the compiler makes equal statements once). The entry holds the
@@ -286,8 +265,4 @@ class ByIdentity(Generic[T, V]):
         got = self._made.get(id(obj))
         if got is not None and got[0] is obj:
             return got[1]
-        if len(self._made) >= self._size:
-            self._made.clear()
-        value = self._make(obj)
-        self._made[id(obj)] = (obj, value)
-        return value
+        return keep(self._made, id(obj), (obj, self._make(obj)), self._size)[1]

@@ -232,9 +232,7 @@ def _evaluate(entries: Labelled, request: Request, same: bool, reading: Reading)
         got = cs.asked.get(asked)
         if got is None or got[0] is not request:
             ctx = complete(request.principal, lowered(request.context)) if ctx is None else ctx
-            if len(cs.asked) >= compiled_mod.MEMO_MAX:
-                cs.asked.clear()
-            got = cs.asked[asked] = (request, _applies(cs, request, ctx, reading))
+            got = compiled_mod.keep(cs.asked, asked, (request, _applies(cs, request, ctx, reading)))
         kind = got[1]
         if kind is not None:
             hits["Deny" if cs.st.effect == "Deny" else kind].append(label)
