@@ -349,13 +349,18 @@ def test_the_cache_is_used_when_it_verifies(project: Path) -> None:
 ZOOM_HEADING = "## `zoom-prod` — Zoom, prod\n"
 
 
+def _insert_after(store: Store, name: str, line: str, added: str) -> bytes:
+    """generated/`name` with `added` after its one `line`; the altered file."""
+    path = store.dir.parent.parent / "generated" / name
+    text = path.read_text()
+    assert text.count(line) == 1
+    path.write_text(text.replace(line, line + added))
+    return path.read_bytes()
+
+
 def _alter_section(store: Store) -> bytes:
     """generated/ACCESS.md with zoom-prod's section altered; the altered file."""
-    path = store.dir.parent.parent / "generated" / "ACCESS.md"
-    text = path.read_text()
-    assert text.count(ZOOM_HEADING) == 1
-    path.write_text(text.replace(ZOOM_HEADING, ZOOM_HEADING + "sealed\n"))
-    return path.read_bytes()
+    return _insert_after(store, "ACCESS.md", ZOOM_HEADING, "sealed\n")
 
 
 def test_an_access_section_is_used_when_its_digest_is_sealed(project: Path) -> None:
@@ -378,11 +383,7 @@ ZOOM_ENTRY = '    "zoom-prod" = {\n'
 
 def _alter_entry(store: Store) -> bytes:
     """generated/main.tf with zoom-prod's entry of `keys` altered; the altered file."""
-    path = store.dir.parent.parent / "generated" / "main.tf"
-    text = path.read_text()
-    assert text.count(ZOOM_ENTRY) == 1
-    path.write_text(text.replace(ZOOM_ENTRY, ZOOM_ENTRY + '      "sealed" = true\n'))
-    return path.read_bytes()
+    return _insert_after(store, "main.tf", ZOOM_ENTRY, '      "sealed" = true\n')
 
 
 def test_a_main_tf_entry_is_used_when_its_digest_is_sealed(project: Path) -> None:
